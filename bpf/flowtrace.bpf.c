@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/* BPF side of flowtrace-bpf: turns CPython's python:function__entry and
+ * python:function__return markers into compact ring-buffer records.
+ *
+ * Kept thin on purpose: per-thread depth and sequence numbers, a name id per
+ * (function, file, line) so strings cross the ring once, and nothing else.
+ * All reconstruction happens in user space, where it is tested. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "flowtrace/event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space between open and load. */
+const volatile __u32 wakeup_bytes = 0; /* wake the reader once this much is queued; 0: every record */
+const volatile __u8 calibrate = 0;     /* 1: return at once (the probe floor, for benchmarks) */
+
+struct ft_thread {
+	__s32 depth;
+	__u32 seq;
+	__u32 started;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ft_thread);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by user space (--ring-size) */
+} events SEC(".maps");
+
+/* The marker's string pointers point into the code object's str objects,
+ * which live as long as the code does. The key also holds the line so a
+ * reused address with another first line gets a fresh id; LRU eviction
+ * only means a name is sent again. */
+struct name_key {
+	__u64 func;
+	__u64 file;
+	__u32 line;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384); /* resized by user space */
+	__type(key, struct name_key);
+	__type(value, __u32);
+} names SEC(".maps");
+
+#define NAME_REC_MAX (sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[NAME_REC_MAX]);
+} scratch SEC(".maps");
+
+__u64 drops[FT_DROP_MAX] = {};
+__u32 next_name_id = 0;
+
+static __always_inline void count_drop(int why)
+{
+	__sync_fetch_and_add(&drops[why], 1);
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type,
+				     __u32 seq, __s32 depth, __u32 arg)
+{
+	h->ts = bpf_ktime_get_ns();
+	h->tgid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->seq = seq;
+	h->depth = depth;
+	h->type = type;
+	h->flags = 0;
+	h->arg = arg;
+}
+
+static __always_inline void emit_thread(__u64 pid_tgid, struct ft_thread *st)
+{
+	struct ft_rec_thread *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(FT_DROP_RINGBUF);
+		return;
+	}
+	fill_hdr(&r->hdr, pid_tgid, FT_REC_THREAD, st->seq, st->depth, 0);
+	/* every byte is written: the comm is NUL padded by the helper */
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, wakeup_flag());
+}
+
+/* Returns the id of (func, file, line), sending a NAME record first when the
+ * key is new. The map is updated only after the NAME record is in the ring,
+ * so no other thread can emit the id ahead of its name. */
+static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const char *file,
+				     const char *func, __s32 line)
+{
+	struct name_key key = { .func = (__u64)func, .file = (__u64)file, .line = line };
+	struct ft_rec_name *r;
+	__u32 zero = 0, *idp, id;
+	long fl, nl;
+	__u16 flags = 0;
+
+	idp = bpf_map_lookup_elem(&names, &key);
+	if (idp)
+		return *idp;
+
+	id = __sync_fetch_and_add(&next_name_id, 1) + 1;
+	r = bpf_map_lookup_elem(&scratch, &zero);
+	if (!r) /* cannot happen for a per-CPU array of one slot; the verifier wants the check */
+		return id;
+	fl = bpf_probe_read_user_str(r->data, FT_FUNC_MAX, func);
+	if (fl <= 0) {
+		r->data[0] = 0;
+		fl = 1;
+		flags |= FT_NAME_F_READ_ERR;
+	} else if (fl == FT_FUNC_MAX) {
+		flags |= FT_NAME_F_FUNC_CUT; /* may be an exact fit: user space says "at least" */
+	}
+	/* bound the offset for the verifier; fl is already <= FT_FUNC_MAX */
+	fl &= (FT_FUNC_MAX * 2 - 1);
+	if (fl > FT_FUNC_MAX)
+		return id;
+	nl = bpf_probe_read_user_str(r->data + fl, FT_FILE_MAX, file);
+	if (nl <= 0) {
+		r->data[fl] = 0;
+		nl = 1;
+		flags |= FT_NAME_F_READ_ERR;
+	} else if (nl == FT_FILE_MAX) {
+		flags |= FT_NAME_F_FILE_CUT;
+	}
+	if (flags & FT_NAME_F_READ_ERR)
+		count_drop(FT_DROP_READ);
+
+	fill_hdr(&r->hdr, pid_tgid, FT_REC_NAME, st->seq, st->depth, id);
+	r->hdr.flags = flags;
+	r->line = line;
+	r->func_len = fl;
+	r->file_len = nl;
+
+	__u64 len = sizeof(*r) + fl + nl;
+	if (len > NAME_REC_MAX) /* verifier bound; cannot happen */
+		return id;
+	if (bpf_ringbuf_output(&events, r, len, wakeup_flag())) {
+		count_drop(FT_DROP_NAME);
+		return id; /* not remembered: the next call sends it again */
+	}
+	/* a failed read is not remembered either, so it is tried again */
+	if (!(flags & FT_NAME_F_READ_ERR))
+		bpf_map_update_elem(&names, &key, &id, BPF_ANY);
+	return id;
+}
+
+static __always_inline int emit_call(__u16 type, const char *file, const char *func, __s32 line)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct ft_rec_hdr *h;
+	struct ft_thread *st;
+	__u32 id, seq;
+	__s32 depth;
+
+	if (calibrate)
+		return 0;
+
+	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st) {
+		count_drop(FT_DROP_NO_STORAGE);
+		return 0;
+	}
+	if (!st->started) {
+		st->started = 1;
+		emit_thread(pid_tgid, st);
+	}
+	id = name_id(pid_tgid, st, file, func, line);
+
+	/* depth and seq advance even when the ring is full: that is what lets
+	 * user space see exactly where records went missing */
+	seq = st->seq++;
+	if (type == FT_REC_ENTRY) {
+		depth = ++st->depth;
+	} else {
+		depth = st->depth--;
+	}
+
+	h = bpf_ringbuf_reserve(&events, sizeof(*h), 0);
+	if (!h) {
+		count_drop(FT_DROP_RINGBUF);
+		return 0;
+	}
+	fill_hdr(h, pid_tgid, type, seq, depth, id);
+	bpf_ringbuf_submit(h, wakeup_flag());
+	return 0;
+}
+
+/* CPython: function__entry(const char *filename, const char *funcname, int lineno) */
+SEC("usdt")
+int BPF_USDT(ft_usdt_entry, const char *file, const char *func, int line)
+{
+	return emit_call(FT_REC_ENTRY, file, func, line);
+}
+
+/* CPython: function__return(const char *filename, const char *funcname, int lineno) */
+SEC("usdt")
+int BPF_USDT(ft_usdt_return, const char *file, const char *func, int line)
+{
+	return emit_call(FT_REC_RETURN, file, func, line);
+}

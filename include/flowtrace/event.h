@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The record ABI between the BPF programs and user space: every record that
+ * crosses the ring buffer, and the counters BPF keeps for user space. */
+#ifndef FLOWTRACE_EVENT_H
+#define FLOWTRACE_EVENT_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u64 and friends */
+#else
+#include <linux/types.h>
+#endif
+
+#define FT_ABI_VERSION 1
+
+/* Longest string BPF copies for one name or path, NUL included. Longer
+ * strings arrive cut, with FT_NAME_F_*_CUT set, and are shown cut with a
+ * visible "..." marker: never silently. */
+#define FT_FUNC_MAX 1024
+#define FT_FILE_MAX 2048
+
+/* Record types (ft_rec_hdr.type). */
+#define FT_REC_ENTRY 1	/* a frame starts or resumes */
+#define FT_REC_RETURN 2 /* a frame returns, yields or unwinds */
+#define FT_REC_NAME 3	/* binds a name id to (function, file, line) */
+#define FT_REC_THREAD 4 /* first record of a thread: its comm */
+
+/* Header of every record. seq counts every record BPF tried to emit for the
+ * thread, whether or not the ring had room, so a gap in seq is a loss that
+ * user space can place exactly. depth is the thread's call depth counted
+ * from the moment tracing started: an ENTRY carries the depth of the new
+ * frame (1 for a frame whose caller was running before attach), a RETURN
+ * the depth of the frame leaving (0 or less for frames that were already
+ * running at attach). */
+struct ft_rec_hdr {
+	__u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 tgid;
+	__u32 tid;
+	__u32 seq;
+	__s32 depth;
+	__u16 type;  /* FT_REC_* */
+	__u16 flags; /* per type */
+	__u32 arg;   /* per type: name id for ENTRY/RETURN */
+};
+
+/* FT_REC_ENTRY and FT_REC_RETURN are a bare header; arg is the name id. */
+
+/* FT_REC_NAME: header, then the two strings back to back, each with its
+ * NUL; hdr.arg is the id, the record is sizeof(struct ft_rec_name) +
+ * func_len + file_len bytes long. */
+#define FT_NAME_F_FUNC_CUT 0x1
+#define FT_NAME_F_FILE_CUT 0x2
+#define FT_NAME_F_READ_ERR 0x4 /* a string could not be read: it is empty */
+struct ft_rec_name {
+	struct ft_rec_hdr hdr;
+	__u32 line;
+	__u16 func_len; /* bytes, NUL included */
+	__u16 file_len;
+	char data[];
+};
+
+/* FT_REC_THREAD: the comm of the thread at its first record. */
+struct ft_rec_thread {
+	struct ft_rec_hdr hdr;
+	char comm[16];
+};
+
+/* Counters BPF keeps in .bss, one slot per reason; user space reads them
+ * through the skeleton at exit and shows them in every output format. */
+#define FT_DROP_RINGBUF 0   /* a record found the ring full */
+#define FT_DROP_NAME 1	    /* a NAME record found the ring full */
+#define FT_DROP_NO_STORAGE 2 /* no per-thread state could be created */
+#define FT_DROP_READ 3	    /* a string could not be read from the target */
+#define FT_DROP_MAX 4
+
+_Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");
+_Static_assert(sizeof(struct ft_rec_name) == 40, "ft_rec_name ABI");
+_Static_assert(sizeof(struct ft_rec_thread) == 48, "ft_rec_thread ABI");
+
+#endif /* FLOWTRACE_EVENT_H */

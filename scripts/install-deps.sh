@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages flowtrace-bpf needs to build, test and benchmark.
+# Idempotent: packages already present are not touched, and apt is not asked twice.
+set -euo pipefail
+
+pkgs=(
+	make gcc clang llvm pkg-config       # user space and BPF compilers
+	libbpf-dev bpftool libelf-dev zlib1g-dev   # libbpf, skeleton generator, ELF parsing
+	systemtap-sdt-dev                    # <sys/sdt.h> for the test fixture, dtrace(1) for the 3.9 build
+)
+if [[ "${1:-}" == "--bench" ]]; then
+	pkgs+=(bpftrace)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+if ((EUID != 0)); then
+	echo "install-deps: missing packages: ${missing[*]}" >&2
+	echo "hint: run as root (sudo make ...) so they can be installed" >&2
+	exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

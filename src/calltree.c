@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: MIT
+/* Call-tree builder.
+ *
+ * Design note. Each thread has a stack of open nodes; every node records the
+ * level (call depth) BPF stamped on it. Roots are the nodes at level
+ * t->base. Invariants, checked by the unit tests:
+ *  - the levels on the stack are consecutive, ending at base - 1 + nstack;
+ *  - every completed node has been reported once through on_complete,
+ *    children before parents;
+ *  - no record is dropped silently: a sequence gap becomes a LOST marker at
+ *    the place it was seen, and the stack is repaired from the next record's
+ *    depth (frames whose return was lost close as END_LOST at the last time
+ *    seen; frames whose entry was lost open as START_LOST placeholders).
+ * Frames that were running when tracing started have no ENTRY: their RETURN
+ * arrives with a level below base. The builder then wraps everything at the
+ * root level into a new node for that frame (BEFORE_ATTACH, starting at 0)
+ * and lowers base, so the tree nests as the program really ran.
+ * Ownership: the builder owns every node. With opts.keep false a node is
+ * recycled right after on_complete, so memory follows threads x depth, not
+ * the number of calls. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calltree.h"
+
+#define NODE_CHUNK 4096
+
+struct node_chunk {
+	struct node_chunk *next;
+	struct ft_node nodes[NODE_CHUNK];
+};
+
+struct calltree {
+	struct calltree_opts opts;
+	struct ft_thread **threads; /* in order of first record */
+	size_t nthreads, cap;
+	/* tid -> index + 1, open addressing */
+	uint32_t *htid, *hidx;
+	size_t hcap;
+	struct node_chunk *chunks;
+	size_t chunk_used;
+	struct ft_node *free_nodes;
+	struct calltree_stats st;
+};
+
+struct calltree *calltree__new(const struct calltree_opts *opts)
+{
+	struct calltree *ct = calloc(1, sizeof(*ct));
+
+	if (!ct)
+		return NULL;
+	ct->opts = *opts;
+	ct->chunk_used = NODE_CHUNK;
+	return ct;
+}
+
+void calltree__free(struct calltree *ct)
+{
+	if (!ct)
+		return;
+	for (size_t i = 0; i < ct->nthreads; i++) {
+		free(ct->threads[i]->stack);
+		free(ct->threads[i]);
+	}
+	for (struct node_chunk *c = ct->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(ct->threads);
+	free(ct->htid);
+	free(ct->hidx);
+	free(ct);
+}
+
+void calltree__set_t0(struct calltree *ct, uint64_t t0)
+{
+	ct->opts.t0 = t0;
+}
+
+static struct ft_node *node_new(struct calltree *ct)
+{
+	struct ft_node *n = ct->free_nodes;
+
+	if (n) {
+		ct->free_nodes = n->next;
+	} else {
+		if (ct->chunk_used == NODE_CHUNK) {
+			struct node_chunk *c = malloc(sizeof(*c));
+
+			if (!c)
+				return NULL;
+			c->next = ct->chunks;
+			ct->chunks = c;
+			ct->chunk_used = 0;
+		}
+		n = &ct->chunks->nodes[ct->chunk_used++];
+	}
+	memset(n, 0, sizeof(*n));
+	ct->st.nodes++;
+	return n;
+}
+
+static void node_recycle(struct calltree *ct, struct ft_node *n)
+{
+	n->next = ct->free_nodes;
+	ct->free_nodes = n;
+	ct->st.nodes--;
+}
+
+static int hash_insert(uint32_t *htid, uint32_t *hidx, size_t hcap, uint32_t tid, uint32_t idx)
+{
+	size_t i = (tid * 2654435761u) & (hcap - 1);
+
+	while (hidx[i])
+		i = (i + 1) & (hcap - 1);
+	htid[i] = tid;
+	hidx[i] = idx;
+	return 0;
+}
+
+static int hash_grow(struct calltree *ct)
+{
+	size_t hcap = ct->hcap ? ct->hcap * 2 : 64;
+	uint32_t *htid = calloc(hcap, sizeof(*htid));
+	uint32_t *hidx = calloc(hcap, sizeof(*hidx));
+
+	if (!htid || !hidx) {
+		free(htid);
+		free(hidx);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ct->hcap; i++)
+		if (ct->hidx[i])
+			hash_insert(htid, hidx, hcap, ct->htid[i], ct->hidx[i]);
+	free(ct->htid);
+	free(ct->hidx);
+	ct->htid = htid;
+	ct->hidx = hidx;
+	ct->hcap = hcap;
+	return 0;
+}
+
+static struct ft_thread *thread_get(struct calltree *ct, uint32_t tid)
+{
+	if (ct->hcap) {
+		for (size_t i = (tid * 2654435761u) & (ct->hcap - 1); ct->hidx[i];
+		     i = (i + 1) & (ct->hcap - 1))
+			if (ct->htid[i] == tid)
+				return ct->threads[ct->hidx[i] - 1];
+	}
+	if ((ct->nthreads + 1) * 2 > ct->hcap && hash_grow(ct) < 0)
+		return NULL;
+	if (ct->nthreads == ct->cap) {
+		size_t cap = ct->cap ? ct->cap * 2 : 16;
+		struct ft_thread **threads = realloc(ct->threads, cap * sizeof(*threads));
+
+		if (!threads)
+			return NULL;
+		ct->threads = threads;
+		ct->cap = cap;
+	}
+	struct ft_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	ct->threads[ct->nthreads++] = t;
+	hash_insert(ct->htid, ct->hidx, ct->hcap, tid, ct->nthreads);
+	return t;
+}
+
+static uint64_t rel(const struct calltree *ct, uint64_t ts)
+{
+	return ts > ct->opts.t0 ? ts - ct->opts.t0 : 0;
+}
+
+static struct ft_node *top(const struct ft_thread *t)
+{
+	return t->nstack ? t->stack[t->nstack - 1] : NULL;
+}
+
+/* level a new child of the current position would get */
+static int32_t cur_level(const struct ft_thread *t)
+{
+	return t->nstack ? top(t)->level : t->base - 1;
+}
+
+static void link_under(struct calltree *ct, struct ft_thread *t, struct ft_node *parent,
+		       struct ft_node *n)
+{
+	n->parent = parent;
+	if (!ct->opts.keep)
+		return;
+	if (parent) {
+		if (parent->last_child)
+			parent->last_child->next = n;
+		else
+			parent->first_child = n;
+		parent->last_child = n;
+	} else {
+		if (t->last_root)
+			t->last_root->next = n;
+		else
+			t->first_root = n;
+		t->last_root = n;
+	}
+}
+
+static int stack_push(struct ft_thread *t, struct ft_node *n)
+{
+	if (t->nstack == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct ft_node **stack = realloc(t->stack, cap * sizeof(*stack));
+
+		if (!stack)
+			return -ENOMEM;
+		t->stack = stack;
+		t->cap = cap;
+	}
+	t->stack[t->nstack++] = n;
+	return 0;
+}
+
+/* Opens a node one level below the current position. */
+static struct ft_node *open_node(struct calltree *ct, struct ft_thread *t, uint64_t start,
+				 uint32_t name, uint32_t flags)
+{
+	struct ft_node *n = node_new(ct);
+
+	if (!n)
+		return NULL;
+	n->start_ns = start;
+	n->name = name;
+	n->flags = flags;
+	n->level = cur_level(t) + 1;
+	link_under(ct, t, top(t), n);
+	if (stack_push(t, n) < 0) {
+		/* unlinking is not worth it: keep the node as a completed leaf */
+		n->flags |= FT_NODE_END_LOST;
+		return NULL;
+	}
+	return n;
+}
+
+static void complete(struct calltree *ct, struct ft_thread *t, struct ft_node *n, uint64_t end,
+		     uint32_t flags)
+{
+	n->dur_ns = end > n->start_ns ? end - n->start_ns : 0;
+	n->flags |= flags;
+	if (!(n->flags & FT_NODE_LOST)) {
+		t->calls++;
+		ct->st.calls++;
+	}
+	if (ct->opts.on_complete)
+		ct->opts.on_complete(ct->opts.ctx, t, n, n->level - 1);
+	if (!ct->opts.keep)
+		node_recycle(ct, n);
+}
+
+static void close_top(struct calltree *ct, struct ft_thread *t, uint64_t end, uint32_t flags)
+{
+	struct ft_node *n = t->stack[--t->nstack];
+
+	complete(ct, t, n, end, flags);
+}
+
+/* A placeholder opened for a lost entry learns its name from its return. */
+static void close_top_named(struct calltree *ct, struct ft_thread *t, uint64_t end, uint32_t name)
+{
+	struct ft_node *n = top(t);
+
+	if (!n->name)
+		n->name = name;
+	close_top(ct, t, end, 0);
+}
+
+static int add_lost(struct calltree *ct, struct ft_thread *t, uint32_t count)
+{
+	struct ft_node *n = node_new(ct);
+
+	if (!n)
+		return -ENOMEM;
+	n->flags = FT_NODE_LOST;
+	n->lost = count;
+	n->start_ns = t->last_ns;
+	n->level = cur_level(t) + 1;
+	link_under(ct, t, top(t), n);
+	complete(ct, t, n, t->last_ns, 0);
+	return 0;
+}
+
+/* Wraps everything at the root level into a node for a frame one level
+ * up, which was running before its first record was seen. With end_lost
+ * its return was lost too; otherwise the caller completes it. */
+static struct ft_node *wrap_roots(struct calltree *ct, struct ft_thread *t, uint32_t name,
+				  bool end_lost)
+{
+	struct ft_node *p = node_new(ct);
+
+	if (!p)
+		return NULL;
+	p->name = name;
+	p->level = t->base - 1;
+	/* without any loss on the thread the frame can only predate the trace */
+	if (t->lost) {
+		p->flags = FT_NODE_START_LOST;
+		p->start_ns = t->first_root ? t->first_root->start_ns : t->last_ns;
+	} else {
+		p->flags = FT_NODE_BEFORE_ATTACH;
+		p->start_ns = 0;
+	}
+	if (ct->opts.keep) {
+		p->first_child = t->first_root;
+		p->last_child = t->last_root;
+		for (struct ft_node *c = p->first_child; c; c = c->next)
+			c->parent = p;
+	}
+	t->first_root = t->last_root = NULL;
+	t->base--;
+	link_under(ct, t, NULL, p);
+	if (end_lost)
+		complete(ct, t, p, t->last_ns, FT_NODE_END_LOST);
+	return p;
+}
+
+static bool check_seq(struct calltree *ct, struct ft_thread *t, uint32_t seq, uint64_t now,
+		      int32_t level)
+{
+	uint32_t gap = 0;
+
+	if (!t->seen) {
+		t->seen = true;
+		t->first_ns = now;
+		t->last_ns = now;
+		t->base = level;
+		gap = seq; /* a thread's first record has seq 0 */
+	} else if (seq != t->next_seq) {
+		gap = seq - t->next_seq;
+		if ((int32_t)gap < 0) /* out of order: cannot happen within a thread */
+			gap = 0;
+	}
+	t->next_seq = seq + 1;
+	if (gap) {
+		t->lost += gap;
+		ct->st.lost += gap;
+		add_lost(ct, t, gap);
+	}
+	return gap != 0;
+}
+
+/* Makes the current position level - 1, so a node at `level` fits. */
+static int repair(struct calltree *ct, struct ft_thread *t, int32_t level)
+{
+	bool repaired = false;
+
+	while (t->nstack && top(t)->level >= level) {
+		close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+		repaired = true;
+	}
+	if (!t->nstack && level < t->base) {
+		if (!t->first_root) {
+			t->base = level;
+		} else {
+			while (t->base > level)
+				if (!wrap_roots(ct, t, 0, true))
+					return -ENOMEM;
+			repaired = true;
+		}
+	}
+	while (cur_level(t) < level - 1) {
+		if (!open_node(ct, t, t->last_ns, 0, FT_NODE_START_LOST))
+			return -ENOMEM;
+		repaired = true;
+	}
+	if (repaired)
+		ct->st.resyncs++;
+	return 0;
+}
+
+int calltree__thread(struct calltree *ct, uint32_t tid, const char *comm)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+
+	if (!t)
+		return -ENOMEM;
+	strncpy(t->comm, comm, sizeof(t->comm) - 1);
+	t->comm[sizeof(t->comm) - 1] = 0;
+	return 0;
+}
+
+int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		   uint32_t name)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+	uint64_t now = rel(ct, ts);
+
+	if (!t)
+		return -ENOMEM;
+	ct->st.records++;
+	check_seq(ct, t, seq, now, depth);
+	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
+		return -ENOMEM;
+	t->last_ns = now;
+	return open_node(ct, t, now, name, 0) ? 0 : -ENOMEM;
+}
+
+int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		  uint32_t name)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+	uint64_t now = rel(ct, ts);
+
+	if (!t)
+		return -ENOMEM;
+	ct->st.records++;
+	/* a thread whose first record is a return starts with roots just
+	 * above it, so the frame is wrapped like any frame from before attach */
+	check_seq(ct, t, seq, now, depth + 1);
+
+	/* fast path: the frame on top returns */
+	if (t->nstack && top(t)->level == depth) {
+		t->last_ns = now;
+		close_top_named(ct, t, now, name);
+		return 0;
+	}
+	bool repaired = false;
+	/* frames above the returning one lost their returns */
+	while (t->nstack && top(t)->level > depth) {
+		close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+		repaired = true;
+	}
+	if (t->nstack && top(t)->level == depth) {
+		t->last_ns = now;
+		close_top_named(ct, t, now, name);
+		ct->st.resyncs++;
+		return 0;
+	}
+	if (!t->nstack && depth < t->base) {
+		/* a frame from before attach returns: what ran at the root level
+		 * since attach ran inside it; frames between it and the roots
+		 * returned unseen */
+		if (!t->first_root)
+			t->base = depth + 1;
+		while (t->base - 1 > depth) {
+			if (!wrap_roots(ct, t, 0, true))
+				return -ENOMEM;
+			repaired = true;
+		}
+		t->last_ns = now;
+		struct ft_node *p = wrap_roots(ct, t, name, false);
+		if (!p)
+			return -ENOMEM;
+		complete(ct, t, p, now, 0);
+		if (repaired)
+			ct->st.resyncs++;
+		return 0;
+	}
+	/* its entry was lost (and maybe its callers'): it started at some
+	 * unknown time after the last record seen */
+	if (repair(ct, t, depth) < 0)
+		return -ENOMEM;
+	if (!open_node(ct, t, t->last_ns, name, FT_NODE_START_LOST))
+		return -ENOMEM;
+	t->last_ns = now;
+	close_top(ct, t, now, 0);
+	if (!repaired)
+		ct->st.resyncs++;
+	return 0;
+}
+
+void calltree__finish(struct calltree *ct, uint64_t end_ts)
+{
+	uint64_t end = rel(ct, end_ts);
+
+	for (size_t i = 0; i < ct->nthreads; i++) {
+		struct ft_thread *t = ct->threads[i];
+
+		while (t->nstack) {
+			ct->st.open++;
+			close_top(ct, t, end, FT_NODE_UNFINISHED);
+		}
+	}
+}
+
+size_t calltree__nthreads(const struct calltree *ct)
+{
+	return ct->nthreads;
+}
+
+const struct ft_thread *calltree__thread_at(const struct calltree *ct, size_t i)
+{
+	return i < ct->nthreads ? ct->threads[i] : NULL;
+}
+
+void calltree__stats(const struct calltree *ct, struct calltree_stats *st)
+{
+	*st = ct->st;
+}

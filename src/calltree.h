@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Call-tree builder: turns per-thread ENTRY/RETURN records (depth and
+ * sequence stamped by BPF) into call trees, placing losses visibly and
+ * resynchronising from depth. Pure: it never touches BPF, /proc or globals,
+ * so the tests feed it tables of records. */
+#ifndef FT_CALLTREE_H
+#define FT_CALLTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct names;
+
+/* ft_node.flags */
+#define FT_NODE_UNFINISHED 0x01	   /* still running when tracing stopped */
+#define FT_NODE_BEFORE_ATTACH 0x02 /* entered before tracing started: start is a lower bound */
+#define FT_NODE_LOST 0x04	   /* not a call: a marker for lost records (see .lost) */
+#define FT_NODE_START_LOST 0x08	   /* its entry record was lost: start is a lower bound */
+#define FT_NODE_END_LOST 0x10	   /* its return record was lost: end is an upper bound */
+
+/* One call. Times are nanoseconds from the start of the trace. Children are
+ * in call order. */
+struct ft_node {
+	struct ft_node *parent;
+	struct ft_node *first_child;
+	struct ft_node *last_child;
+	struct ft_node *next;
+	uint64_t start_ns;
+	uint64_t dur_ns;
+	uint32_t name;	/* name id, resolved with names__get() */
+	uint32_t flags; /* FT_NODE_* */
+	uint32_t lost;	/* FT_NODE_LOST: how many records went missing here */
+	int32_t level;	/* call depth as BPF counted it: 1 = first level after attach */
+};
+
+struct ft_thread {
+	uint32_t tid;
+	char comm[16];
+	uint64_t first_ns; /* first record of the thread, from trace start */
+	struct ft_node *first_root;
+	struct ft_node *last_root;
+	uint64_t calls;	    /* completed calls */
+	uint64_t lost;	    /* records lost on this thread (sequence gaps) */
+	/* builder state */
+	struct ft_node **stack;
+	size_t nstack, cap;
+	int32_t base; /* level of the roots */
+	uint32_t next_seq;
+	bool seen;
+	uint64_t last_ns;
+};
+
+/* Called for every call the moment it completes (returns, or at
+ * calltree__finish() for unfinished ones), children before parents. depth
+ * is node->level - 1: 0 for top-level calls of a launched program, below 0
+ * for frames entered before attach. */
+typedef void (*calltree_complete_fn)(void *ctx, const struct ft_thread *t,
+				     const struct ft_node *node, int depth);
+
+struct calltree_opts {
+	uint64_t t0;	   /* BPF timestamp of the trace start */
+	bool keep;	   /* keep the whole forest (tree, json); false: recycle nodes (jsonl) */
+	calltree_complete_fn on_complete;
+	void *ctx;
+};
+
+struct calltree;
+
+struct calltree *calltree__new(const struct calltree_opts *opts);
+void calltree__free(struct calltree *ct);
+/* Sets the clock origin when it is known only after the builder exists. */
+void calltree__set_t0(struct calltree *ct, uint64_t t0);
+
+/* Records, in ring order. ts is the raw BPF timestamp; seq and depth as BPF
+ * stamped them. Return 0 or -ENOMEM. */
+int calltree__thread(struct calltree *ct, uint32_t tid, const char *comm);
+int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		   uint32_t name);
+int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		  uint32_t name);
+
+/* Closes every open frame as unfinished at end_ts (raw BPF time). */
+void calltree__finish(struct calltree *ct, uint64_t end_ts);
+
+/* Threads in order of their first record. */
+size_t calltree__nthreads(const struct calltree *ct);
+const struct ft_thread *calltree__thread_at(const struct calltree *ct, size_t i);
+
+struct calltree_stats {
+	uint64_t records;  /* ENTRY + RETURN records consumed */
+	uint64_t calls;	   /* completed calls */
+	uint64_t lost;	   /* records lost, from sequence gaps */
+	uint64_t open;	   /* frames still running at finish */
+	uint64_t resyncs;  /* times the stack had to be repaired from depth */
+	uint64_t nodes;	   /* nodes alive now */
+};
+void calltree__stats(const struct calltree *ct, struct calltree_stats *st);
+
+#endif /* FT_CALLTREE_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Display filters: --include/--exclude globs, --max-depth, --min-duration.
+ * A frame hidden by a glob keeps its subtree: its children attach to the
+ * nearest shown ancestor. --max-depth and --min-duration hide whole
+ * subtrees. Pure. */
+#ifndef FT_FILTER_H
+#define FT_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct names;
+struct ft_node;
+struct ft_thread;
+
+struct filter {
+	const char **include; /* globs (fnmatch, no flags) on function name or file path */
+	size_t ninclude;
+	const char **exclude;
+	size_t nexclude;
+	int max_depth;	     /* shown levels, counted from 1; 0 = no limit */
+	uint64_t min_dur_ns; /* 0 = no limit */
+	/* private: shown/hidden per name id, 0 = not decided yet */
+	uint8_t *cache;
+	size_t ncache;
+};
+
+/* Frees the decision cache (the globs belong to the caller). */
+void filter__free(struct filter *f);
+
+/* True when the globs show the function (depth and duration aside). */
+bool filter__shows_name(struct filter *f, const struct names *names, uint32_t name_id);
+
+/* True when any filter is set at all. */
+bool filter__active(const struct filter *f);
+
+/* Visits the shown nodes of a thread's forest in call order. depth is the
+ * shown depth (0 for the outermost shown calls); has_children tells whether
+ * any shown node will be visited below this one. Lost-record markers are
+ * shown wherever their place is shown. */
+struct filter_visit {
+	void (*enter)(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+		      bool has_children);
+	void (*leave)(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+		      bool has_children);
+};
+void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
+		  const struct filter_visit *v, void *ctx);
+
+#endif /* FT_FILTER_H */

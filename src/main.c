@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+/* flowtrace-bpf: wires the command line, the privilege check and logging to
+ * a tracing session. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "cli.h"
+#include "session.h"
+
+static int verbosity;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	/* our own errors say what failed; libbpf's detail is for -vv and up */
+	if (level == LIBBPF_DEBUG ? verbosity < 3 : verbosity < 2)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	sigset_t set;
+	int rc;
+
+	rc = cli_parse(argc, argv, &cfg);
+	if (rc)
+		return rc < 0 ? FT_EXIT_OK : rc;
+	verbosity = cfg.verbose;
+	libbpf_set_print(libbpf_log);
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "flowtrace-bpf: must run as root: BPF programs and uprobes need "
+				"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE\n");
+		fprintf(stderr, "hint: run it with sudo\n");
+		config_free(&cfg);
+		return FT_EXIT_PRIVILEGE;
+	}
+
+	/* signals arrive through a signalfd in the event loop, so teardown
+	 * always runs; a closed stdout shows up as a write error instead */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = session_run(&cfg);
+	config_free(&cfg);
+	return rc;
+}

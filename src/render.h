@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/* Output formats. Every renderer implements struct renderer and writes only
+ * to render_ctx.out; main.c picks one by name. */
+#ifndef FT_RENDER_H
+#define FT_RENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "flowtrace/event.h"
+
+struct calltree;
+struct ft_node;
+struct ft_thread;
+struct names;
+struct filter;
+
+/* What the trace was: written into the output's metadata. */
+struct render_meta {
+	int pid;
+	const char *python;  /* "3.9.2", or "" when unknown */
+	const char *probe;   /* "usdt" */
+	const char *binary;  /* ELF whose probes were used, as the target sees it */
+	const char *command; /* launch mode: the command; else NULL */
+	struct timespec wall_start; /* CLOCK_REALTIME at trace start */
+	uint64_t duration_ns;	    /* trace start to stop */
+	uint64_t events;	    /* ENTRY + RETURN records received */
+	uint64_t lost;		    /* records lost: sequence gaps + drops not seen as gaps */
+	uint64_t drops[FT_DROP_MAX]; /* BPF's counters */
+	uint64_t threads;
+	uint64_t calls;
+	uint64_t unfinished;
+};
+
+struct render_ctx {
+	FILE *out;
+	const struct names *names;
+	struct filter *filter;
+	const struct render_meta *meta; /* complete only in end() */
+	void *priv;			/* the renderer's own state */
+};
+
+struct renderer {
+	const char *name;
+	const char *help;
+	/* true: calls arrive one by one through call() and no tree is kept */
+	bool streaming;
+	int (*begin)(struct render_ctx *rc);
+	/* streaming renderers only: a call (or lost-record marker) just completed */
+	void (*call)(struct render_ctx *rc, const struct ft_thread *t, const struct ft_node *n,
+		     int depth);
+	/* writes the rest; ct holds the whole forest for non-streaming renderers */
+	int (*end)(struct render_ctx *rc, const struct calltree *ct);
+};
+
+extern const struct renderer render_tree;
+extern const struct renderer render_json;
+extern const struct renderer render_jsonl;
+
+/* Looks a renderer up by name; NULL if there is none. */
+const struct renderer *renderer_find(const char *name);
+/* "tree, json, jsonl": for help and error messages */
+const char *renderer_names(void);
+
+/* Formats a duration the way uftrace does: "%3u.%03u %s" with us, ms, s, m, h
+ * units, always 10 characters. buf must hold 16 bytes. Returns buf. */
+char *fmt_duration(char *buf, uint64_t ns);
+
+#endif /* FT_RENDER_H */

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/* One tracing session: finds the target (attach or launch), attaches the
+ * probe source, runs the event loop until a signal, the duration or the
+ * target's exit, then tears down in an order that loses nothing: detach
+ * the probes, drain the ring, close unfinished frames, render, report.
+ * Every exit path goes through that teardown. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calltree.h"
+#include "cli.h"
+#include "filter.h"
+#include "launch.h"
+#include "names.h"
+#include "probe.h"
+#include "record.h"
+#include "render.h"
+#include "session.h"
+#include "sink.h"
+#include "target.h"
+
+/* records can sit in the ring without a wake-up (see wakeup_bytes in the
+ * BPF program): drain at least this often */
+#define DRAIN_MS 100
+/* launch mode: after a signal stops tracing, how long the command gets to
+ * finish (it usually received the same Ctrl-C) before it is left running */
+#define CHILD_GRACE_MS 2000
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_SIGNAL,
+	STOP_DURATION,
+	STOP_TARGET_EXIT,
+	STOP_ERROR,
+};
+
+struct session {
+	const struct config *cfg;
+	struct target target;
+	struct launch launch;
+	bool launched;
+	int pid;
+
+	struct names *names;
+	struct calltree *ct;
+	struct filter filter;
+	const struct renderer *renderer;
+	struct render_ctx rc;
+	struct render_meta meta;
+	struct sink sink;
+	struct probe *probe;
+	struct record_stats rs;
+	int record_err;
+
+	uint64_t t0, t_end; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	int sigfd, pidfd, timerfd, epfd;
+	int stop_signal;
+};
+
+static void err_line(const char *why, const char *hint)
+{
+	fprintf(stderr, "flowtrace-bpf: %s\n", why);
+	if (hint && *hint)
+		fprintf(stderr, "hint: %s\n", hint);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_complete(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
+{
+	struct session *s = ctx;
+
+	s->renderer->call(&s->rc, t, n, depth);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	int err = record_apply(s->ct, s->names, s->pid, data, size, &s->rs);
+
+	/* out of memory: keep draining so the ring does not stall the
+	 * target's probes; the failure is reported at the end */
+	if (err && !s->record_err)
+		s->record_err = err;
+	return 0;
+}
+
+static int exit_for_verdict(enum target_verdict v)
+{
+	switch (v) {
+	case TARGET_NO_PROCESS:
+		return FT_EXIT_NO_PROCESS;
+	case TARGET_NOT_PYTHON:
+		return FT_EXIT_NOT_PYTHON;
+	case TARGET_NO_MARKERS:
+	case TARGET_INCOMPLETE:
+		return FT_EXIT_NO_PROBES;
+	case TARGET_NO_ACCESS:
+		return FT_EXIT_PRIVILEGE;
+	default:
+		return FT_EXIT_OK;
+	}
+}
+
+static const char *command_text(const struct config *cfg, char *buf, size_t len)
+{
+	if (cfg->command)
+		return cfg->command;
+	if (!cfg->argv)
+		return NULL;
+	size_t off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < cfg->argc && off + 1 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", cfg->argv[i]);
+	return buf;
+}
+
+/* Finds (or starts) the target and checks that its markers can be used.
+ * Returns 0 or an exit code after reporting. */
+static int find_target(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	char why[512] = "", hint[256] = "";
+	int rc;
+
+	if (cfg->pid) {
+		s->pid = cfg->pid;
+	} else {
+		rc = launch__start(&s->launch, cfg, why, sizeof(why), hint, sizeof(hint));
+		if (rc) {
+			err_line(why, hint);
+			return rc;
+		}
+		s->launched = true;
+		s->pid = s->launch.pid;
+	}
+	rc = target_inspect(s->pid, &s->target);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "cannot inspect PID %d: %s", s->pid, strerror(-rc));
+		err_line(why, NULL);
+		return FT_EXIT_FAILURE;
+	}
+	if (s->target.verdict != TARGET_OK) {
+		err_line(s->target.why, s->target.hint);
+		return exit_for_verdict(s->target.verdict);
+	}
+	if (cfg->verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: PID %d runs %s; CPython %s; markers in %s%s; method usdt "
+			"(markers complete for this version)\n",
+			s->pid, s->target.exe, *s->target.elf.version ? s->target.elf.version : "?",
+			s->target.binary, s->target.in_library ? " (libpython)" : "");
+	return 0;
+}
+
+static int attach(struct session *s)
+{
+	char err[512];
+	struct probe_opts po = {
+		.pid = s->pid,
+		.binary = s->target.open_path,
+		.ring_size = s->cfg->ring_size,
+		.calibrate = s->cfg->calibrate,
+		.on_record = on_record,
+		.ctx = s,
+	};
+
+	/* every record is stamped after this, so start_ns is never negative */
+	s->t0 = mono_ns();
+	s->probe = probe_usdt__open(&po, err, sizeof(err));
+	if (s->probe)
+		return 0;
+	int e = errno;
+	if (e == ESRCH) {
+		char why[128];
+		snprintf(why, sizeof(why), "PID %d exited before tracing started", s->pid);
+		err_line(why, NULL);
+		return FT_EXIT_NO_PROCESS;
+	}
+	if (e == EPERM || e == EACCES) {
+		err_line(err, "BPF needs root (CAP_BPF, CAP_PERFMON); check kernel.unprivileged_bpf_disabled, "
+			      "lockdown and the container's seccomp profile");
+		return FT_EXIT_PRIVILEGE;
+	}
+	err_line(err, "run with -vvv to see libbpf's log");
+	return FT_EXIT_FAILURE;
+}
+
+static int setup_loop(struct session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0)
+		return -errno;
+	ev.data.fd = s->sigfd;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev))
+		return -errno;
+
+	s->pidfd = syscall(SYS_pidfd_open, s->pid, 0);
+	if (s->pidfd >= 0) {
+		ev.data.fd = s->pidfd;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pidfd, &ev))
+			return -errno;
+	} else if (errno != ESRCH) {
+		return -errno;
+	}
+
+	if (s->cfg->duration_s > 0) {
+		struct itimerspec its = { 0 };
+		double d = s->cfg->duration_s;
+
+		s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (s->timerfd < 0)
+			return -errno;
+		its.it_value.tv_sec = (time_t)d;
+		its.it_value.tv_nsec = (long)((d - (time_t)d) * 1e9);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+		if (timerfd_settime(s->timerfd, 0, &its, NULL))
+			return -errno;
+		ev.data.fd = s->timerfd;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd, &ev))
+			return -errno;
+	}
+	if (s->probe) {
+		ev.data.fd = probe__fd(s->probe);
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
+	return 0;
+}
+
+static int read_signal(struct session *s)
+{
+	struct signalfd_siginfo si;
+
+	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	return si.ssi_signo;
+}
+
+static enum stop_reason run_loop(struct session *s)
+{
+	/* a target that is already gone ends the trace at once */
+	if (s->pidfd < 0)
+		return STOP_TARGET_EXIT;
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(s->epfd, evs, 4, DRAIN_MS);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return STOP_ERROR;
+		}
+		probe__consume(s->probe);
+		if (s->renderer->streaming)
+			fflush(s->rc.out);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == s->sigfd) {
+				s->stop_signal = read_signal(s);
+				if (s->stop_signal)
+					return STOP_SIGNAL;
+			} else if (fd == s->pidfd) {
+				return STOP_TARGET_EXIT;
+			} else if (fd == s->timerfd) {
+				return STOP_DURATION;
+			}
+		}
+	}
+}
+
+/* Launch mode, after tracing stopped: wait for the command unless the user
+ * insists (another signal) or, after a signal, it outlives the grace time. */
+static int wait_command(struct session *s, enum stop_reason why)
+{
+	int timeout = why == STOP_SIGNAL ? CHILD_GRACE_MS : -1;
+
+	if (!s->launched)
+		return 0;
+	while (launch__wait(&s->launch, true) == -EAGAIN) {
+		struct epoll_event ev;
+		int n = epoll_wait(s->epfd, &ev, 1, timeout);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return -EAGAIN; /* left running */
+		if (n > 0 && ev.data.fd == s->sigfd && read_signal(s))
+			return -EAGAIN;
+		if (n > 0 && ev.data.fd != s->pidfd && ev.data.fd != s->sigfd) {
+			/* the ring or the timer: nothing to do any more */
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, ev.data.fd, NULL);
+		}
+	}
+	return 0;
+}
+
+static void fill_meta(struct session *s)
+{
+	struct calltree_stats cs;
+	struct render_meta *m = &s->meta;
+	uint64_t gaps;
+
+	calltree__stats(s->ct, &cs);
+	if (s->probe)
+		probe__drops(s->probe, m->drops);
+	m->pid = s->pid;
+	m->python = s->target.elf.version;
+	m->probe = s->probe ? probe__name(s->probe) : "usdt";
+	m->binary = s->target.binary;
+	m->duration_ns = s->t_end > s->t0 ? s->t_end - s->t0 : 0;
+	m->events = s->rs.events;
+	/* call records lost show as sequence gaps; drops of NAME/THREAD
+	 * records and failed reads do not, so they are added on top */
+	gaps = cs.lost;
+	m->lost = gaps > m->drops[FT_DROP_RINGBUF] ? gaps : m->drops[FT_DROP_RINGBUF];
+	m->lost += m->drops[FT_DROP_NO_STORAGE];
+	m->threads = calltree__nthreads(s->ct);
+	m->calls = cs.calls - cs.open;
+	m->unfinished = cs.open;
+}
+
+static void summary(struct session *s)
+{
+	const struct render_meta *m = &s->meta;
+
+	fprintf(stderr,
+		"flowtrace-bpf: %llu calls in %llu thread%s (%llu events), %llu lost, %llu still "
+		"running, %.3f s\n",
+		(unsigned long long)m->calls, (unsigned long long)m->threads,
+		m->threads == 1 ? "" : "s", (unsigned long long)m->events,
+		(unsigned long long)m->lost, (unsigned long long)m->unfinished,
+		m->duration_ns / 1e9);
+	if (m->lost)
+		fprintf(stderr,
+			"hint: records were lost (ring full: %llu, names: %llu, reads failed: %llu); "
+			"a larger --ring-size or filters help\n",
+			(unsigned long long)m->drops[FT_DROP_RINGBUF],
+			(unsigned long long)m->drops[FT_DROP_NAME],
+			(unsigned long long)m->drops[FT_DROP_READ]);
+	if (s->rs.malformed)
+		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
+			(unsigned long long)s->rs.malformed);
+}
+
+static void session_free(struct session *s)
+{
+	probe__free(s->probe);
+	calltree__free(s->ct);
+	names__free(s->names);
+	filter__free(&s->filter);
+	if (s->sigfd > 0)
+		close(s->sigfd);
+	if (s->pidfd > 0)
+		close(s->pidfd);
+	if (s->timerfd > 0)
+		close(s->timerfd);
+	if (s->epfd > 0)
+		close(s->epfd);
+}
+
+int session_run(const struct config *cfg)
+{
+	struct session s = { .cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1 };
+	char cmdbuf[1024];
+	int rc, err;
+
+	s.renderer = renderer_find(cfg->format);
+	s.filter = (struct filter){
+		.include = cfg->include,
+		.ninclude = cfg->ninclude,
+		.exclude = cfg->exclude,
+		.nexclude = cfg->nexclude,
+		.max_depth = cfg->max_depth,
+		.min_dur_ns = cfg->min_dur_ns,
+	};
+	s.meta.command = command_text(cfg, cmdbuf, sizeof(cmdbuf));
+	s.meta.python = "";
+
+	/* the output first: an unwritable file is refused before the target is touched */
+	err = sink__open(&s.sink, cfg->output);
+	if (err) {
+		char why[512];
+		snprintf(why, sizeof(why), "cannot write '%s': %s", cfg->output, strerror(-err));
+		err_line(why, "choose a writable path for -o");
+		return FT_EXIT_OUTPUT;
+	}
+	s.names = names__new();
+	if (!s.names) {
+		err_line("out of memory", NULL);
+		sink__abort(&s.sink);
+		return FT_EXIT_FAILURE;
+	}
+
+	rc = find_target(&s);
+	if (!rc) {
+		struct calltree_opts co = {
+			.keep = !s.renderer->streaming,
+			.on_complete = s.renderer->streaming ? on_complete : NULL,
+			.ctx = &s,
+		};
+		s.ct = calltree__new(&co);
+		if (!s.ct) {
+			err_line("out of memory", NULL);
+			rc = FT_EXIT_FAILURE;
+		}
+	}
+	if (!rc)
+		rc = attach(&s);
+	if (rc) {
+		if (s.launched)
+			launch__kill(&s.launch);
+		sink__abort(&s.sink);
+		session_free(&s);
+		return rc;
+	}
+	/* set the builder's clock origin now that it is known */
+	calltree__set_t0(s.ct, s.t0);
+	clock_gettime(CLOCK_REALTIME, &s.meta.wall_start);
+
+	s.rc = (struct render_ctx){
+		.out = s.sink.fp,
+		.names = s.names,
+		.filter = &s.filter,
+		.meta = &s.meta,
+	};
+	if (s.renderer->begin && s.renderer->begin(&s.rc) < 0) {
+		err_line("cannot start the output", NULL);
+		rc = FT_EXIT_FAILURE;
+	}
+	err = setup_loop(&s);
+	if (err) {
+		char why[128];
+		snprintf(why, sizeof(why), "cannot set up the event loop: %s", strerror(-err));
+		err_line(why, NULL);
+		rc = FT_EXIT_FAILURE;
+	}
+	if (s.launched) {
+		err = launch__resume(&s.launch);
+		if (err) {
+			char why[128];
+			snprintf(why, sizeof(why), "cannot let the command run: %s", strerror(-err));
+			err_line(why, NULL);
+			rc = FT_EXIT_FAILURE;
+		}
+	}
+
+	enum stop_reason why = STOP_ERROR;
+	if (!rc) {
+		fprintf(stderr, "flowtrace-bpf: tracing PID %d (CPython %s, usdt in %s)%s\n", s.pid,
+			*s.target.elf.version ? s.target.elf.version : "?", s.target.binary,
+			cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
+		why = run_loop(&s);
+	}
+
+	/* teardown: probes out of the target first, then drain what is queued */
+	s.t_end = mono_ns();
+	probe__detach(s.probe);
+	probe__consume(s.probe);
+	calltree__finish(s.ct, s.t_end);
+	fill_meta(&s);
+	if (s.renderer->end && s.renderer->end(&s.rc, s.ct) < 0 && !rc)
+		rc = FT_EXIT_OUTPUT;
+	err = sink__commit(&s.sink);
+	if (err) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "cannot write '%s': %s",
+			 cfg->output ? cfg->output : "standard output", strerror(-err));
+		err_line(msg, NULL);
+		if (!rc)
+			rc = FT_EXIT_OUTPUT;
+	}
+	summary(&s);
+	if (s.record_err) {
+		err_line("out of memory while building the call tree: the trace is incomplete",
+			 "use -f jsonl, filters or a shorter -d");
+		if (!rc)
+			rc = FT_EXIT_FAILURE;
+	}
+	if (why == STOP_ERROR && !rc)
+		rc = FT_EXIT_FAILURE;
+
+	if (s.launched) {
+		if (wait_command(&s, why) == 0) {
+			if (!rc)
+				rc = launch_exit_code(s.launch.status);
+		} else {
+			fprintf(stderr, "flowtrace-bpf: PID %d is still running, untraced\n", s.pid);
+			if (!rc)
+				rc = 128 + (s.stop_signal ? s.stop_signal : SIGTERM);
+		}
+	} else if (why == STOP_SIGNAL && !rc) {
+		rc = FT_EXIT_OK;
+	}
+	session_free(&s);
+	return rc;
+}

@@ -1,0 +1,156 @@
+"""Ground truth for the integration tests: runs a workload under
+sys.setprofile on the interpreter it is started with, and writes the
+program's true Python-level call tree as JSON in flowtrace-bpf's shape:
+
+  {"python": "3.9.2", "threads": [{"tid": N, "calls": [CALL, ...]}]}
+  CALL = {"func", "file", "line", "children": [CALL, ...]}
+
+Only 'call' and 'return' events count (not c_call/c_return), which is
+exactly the set of frames CPython's function__entry/function__return
+markers fire for: both hooks sit at the same two places of the
+interpreter loop. Like the markers, a generator or coroutine resume is a
+call, a yield or await-suspend is a return, and an exception unwinding a
+frame is a return.
+
+line mirrors the marker's lineno argument. For a fresh frame that is the
+first line of the code object (co_firstlineno: the decorator line of a
+decorated function). For a resumed generator or coroutine frame the
+markers report PyCode_Addr2Line(f_lasti), the line where it was
+suspended, which is frame.f_lineno at the 'call' event.
+
+Runs on CPython 3.6 to 3.13; keep the syntax 3.6-compatible.
+
+usage: oracle.py -o OUT.json WORKLOAD.py [ARGS...]
+"""
+
+import _thread
+import json
+import os
+import sys
+import threading
+import types
+
+# Code flags of frames that can be suspended and resumed.
+CO_GENERATOR = 0x20
+CO_COROUTINE = 0x80
+CO_ITERABLE_COROUTINE = 0x100
+CO_ASYNC_GENERATOR = 0x200
+RESUMABLE = CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR
+
+# Up to 3.10, f_lasti is -1 until a frame has run an instruction, which tells
+# a fresh generator frame from a resumed one. 3.11+ run instructions
+# (RETURN_GENERATOR, RESUME) before the first event, so there we remember
+# the resumable frames we have seen instead.
+LASTI_MARKS_FRESH = sys.version_info < (3, 11)
+
+
+class Recorder:
+    def __init__(self):
+        # Per-thread [ident, roots, stack]. Thread-local, not keyed by
+        # ident: CPython reuses the ident of a finished thread.
+        self.local = _thread._local()
+        self.states = []  # in order of each thread's first event
+        self.seen = {}  # 3.11+: id(frame) -> frame, resumable frames already run
+
+    def _line(self, frame):
+        code = frame.f_code
+        if not code.co_flags & RESUMABLE:
+            return code.co_firstlineno
+        if LASTI_MARKS_FRESH:
+            return code.co_firstlineno if frame.f_lasti < 0 else frame.f_lineno
+        key = id(frame)
+        if self.seen.get(key) is frame:
+            return frame.f_lineno
+        # Holding the frame keeps its id unique; it does not keep the
+        # generator alive, so finalisation timing is unchanged.
+        self.seen[key] = frame
+        return code.co_firstlineno
+
+    def profile(self, frame, event, arg):
+        if event == "call":
+            try:
+                state = self.local.state
+            except AttributeError:
+                state = self.local.state = [_thread.get_ident(), [], []]
+                self.states.append(state)
+            roots, stack = state[1], state[2]
+            code = frame.f_code
+            node = {"func": code.co_name, "file": code.co_filename,
+                    "line": self._line(frame), "children": []}
+            if stack:
+                stack[-1][1]["children"].append(node)
+            else:
+                roots.append(node)
+            stack.append((frame, node))
+        elif event == "return":
+            try:
+                stack = self.local.state[2]
+            except AttributeError:
+                return
+            if stack and stack[-1][0] is frame:
+                stack.pop()
+                return
+            # A frame that started before profiling (a thread's bootstrap
+            # frames): nothing to close. A mismatch deeper in the stack
+            # cannot happen with CPython's hooks, but never loop on it.
+            for i in range(len(stack) - 1, -1, -1):
+                if stack[i][0] is frame:
+                    del stack[i:]
+                    return
+
+    def result(self):
+        out = []
+        for ident, roots, stack in self.states:
+            out.append({"tid": ident, "calls": roots, "open": len(stack)})
+        return out
+
+
+def run(path, args):
+    path = os.path.abspath(path)
+    with open(path, "rb") as f:
+        source = f.read()
+    code = compile(source, path, "exec", dont_inherit=True)
+
+    main = types.ModuleType("__main__")
+    main.__file__ = path
+    main.__builtins__ = __builtins__
+    saved_main = sys.modules["__main__"]
+    sys.modules["__main__"] = main
+    sys.argv = [path] + list(args)
+    sys.path[0] = os.path.dirname(path)
+
+    rec = Recorder()
+    status = 0
+    threading.setprofile(rec.profile)
+    sys.setprofile(rec.profile)
+    try:
+        exec(code, main.__dict__)
+    except SystemExit as e:
+        status = e.code
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+        sys.modules["__main__"] = saved_main
+    if status is None:
+        status = 0
+    elif not isinstance(status, int):
+        sys.stderr.write("%s\n" % (status,))
+        status = 1
+    return rec.result(), status
+
+
+def main():
+    argv = sys.argv[1:]
+    if len(argv) < 3 or argv[0] != "-o":
+        sys.stderr.write("usage: oracle.py -o OUT.json WORKLOAD.py [ARGS...]\n")
+        return 2
+    out_path, workload, args = argv[1], argv[2], argv[3:]
+    threads, status = run(workload, args)
+    doc = {"python": "%d.%d.%d" % sys.version_info[:3], "threads": threads}
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

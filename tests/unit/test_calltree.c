@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+/* Call-tree builder: nesting, pre-attach frames, losses and resync,
+ * unfinished frames, threads, streaming memory. Trees are compared as
+ * compact strings: name ids, flags, children in braces. */
+#include <stdlib.h>
+
+#include "calltree.h"
+#include "test.h"
+
+#define T0 1000000ULL
+
+static void dump_node(char **p, size_t *left, const struct ft_node *n)
+{
+	int w;
+
+	if (n->flags & FT_NODE_LOST)
+		w = snprintf(*p, *left, "LOST%u", n->lost);
+	else
+		w = snprintf(*p, *left, "%u", n->name);
+	*p += w, *left -= w;
+	static const struct {
+		uint32_t flag;
+		char c;
+	} marks[] = { { FT_NODE_UNFINISHED, 'U' }, { FT_NODE_BEFORE_ATTACH, 'B' },
+		      { FT_NODE_START_LOST, 'S' }, { FT_NODE_END_LOST, 'E' } };
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (n->flags & marks[i].flag) {
+			w = snprintf(*p, *left, "%c", marks[i].c);
+			*p += w, *left -= w;
+		}
+	if (n->first_child) {
+		w = snprintf(*p, *left, "{");
+		*p += w, *left -= w;
+		for (const struct ft_node *c = n->first_child; c; c = c->next) {
+			dump_node(p, left, c);
+			if (c->next) {
+				w = snprintf(*p, *left, ",");
+				*p += w, *left -= w;
+			}
+		}
+		w = snprintf(*p, *left, "}");
+		*p += w, *left -= w;
+	}
+}
+
+/* "tid:roots|tid:roots" */
+static const char *dump(const struct calltree *ct)
+{
+	static char buf[8192];
+	char *p = buf;
+	size_t left = sizeof(buf);
+
+	buf[0] = 0;
+	for (size_t i = 0; i < calltree__nthreads(ct); i++) {
+		const struct ft_thread *t = calltree__thread_at(ct, i);
+		int w = snprintf(p, left, "%s%u:", i ? "|" : "", t->tid);
+		p += w, left -= w;
+		for (const struct ft_node *n = t->first_root; n; n = n->next) {
+			dump_node(&p, &left, n);
+			if (n->next) {
+				w = snprintf(p, left, ",");
+				p += w, left -= w;
+			}
+		}
+	}
+	return buf;
+}
+
+static struct calltree *new_tree(void)
+{
+	struct calltree_opts o = { .t0 = T0, .keep = true };
+	struct calltree *ct = calltree__new(&o);
+
+	FT_TRUE(ct);
+	return ct;
+}
+
+/* one thread's records: E/R with depth and name, seq counted here unless skipped */
+struct rec {
+	char kind; /* 'E', 'R', or 'X' for a record lost in the ring */
+	int32_t depth;
+	uint32_t name;
+};
+
+static void feed(struct calltree *ct, uint32_t tid, const struct rec *r, size_t n)
+{
+	uint32_t seq = 0;
+	uint64_t ts = T0 + 100;
+
+	for (size_t i = 0; i < n; i++, seq++, ts += 100) {
+		if (r[i].kind == 'E')
+			FT_EQ_INT(calltree__push(ct, tid, ts, seq, r[i].depth, r[i].name), 0);
+		else if (r[i].kind == 'R')
+			FT_EQ_INT(calltree__pop(ct, tid, ts, seq, r[i].depth, r[i].name), 0);
+	}
+}
+
+FT_TEST(calltree_nesting)
+{
+	struct calltree *ct = new_tree();
+	const struct rec r[] = {
+		{ 'E', 1, 1 }, { 'E', 2, 2 }, { 'R', 2, 2 }, { 'E', 2, 3 },
+		{ 'E', 3, 4 }, { 'R', 3, 4 }, { 'R', 2, 3 }, { 'R', 1, 1 },
+	};
+	struct calltree_stats st;
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:1{2,3{4}}");
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.calls, 4);
+	FT_EQ_U64(st.lost, 0);
+	FT_EQ_U64(st.resyncs, 0);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_times_relative_to_t0)
+{
+	struct calltree *ct = new_tree();
+
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1, 2, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 45, 2, 2, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 100, 3, 1, 1), 0);
+	const struct ft_node *root = calltree__thread_at(ct, 0)->first_root;
+	FT_EQ_U64(root->start_ns, 10);
+	FT_EQ_U64(root->dur_ns, 90);
+	FT_EQ_U64(root->first_child->start_ns, 20);
+	FT_EQ_U64(root->first_child->dur_ns, 25);
+	/* a record stamped before t0 (a probe that fired during attach) is 0, not negative */
+	FT_EQ_INT(calltree__push(ct, 2, T0 - 5, 0, 1, 1), 0);
+	FT_EQ_U64(calltree__thread_at(ct, 1)->first_root->start_ns, 0);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_frames_entered_before_attach)
+{
+	struct calltree *ct = new_tree();
+	/* attached inside P (level 0) called from Q (level -1): A and B ran in
+	 * P, then P returned, Q called C and returned */
+	const struct rec r[] = {
+		{ 'E', 1, 1 }, { 'R', 1, 1 }, { 'E', 1, 2 }, { 'R', 1, 2 }, { 'R', 0, 9 },
+		{ 'E', 0, 3 }, { 'R', 0, 3 }, { 'R', -1, 8 },
+	};
+	struct calltree_stats st;
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:8B{9B{1,2},3}");
+	const struct ft_node *q = calltree__thread_at(ct, 0)->first_root;
+	FT_EQ_U64(q->start_ns, 0);
+	FT_EQ_INT(q->level, -1);
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.lost, 0);
+	FT_EQ_U64(st.resyncs, 0);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_first_record_is_a_return)
+{
+	struct calltree *ct = new_tree();
+	const struct rec r[] = { { 'R', 0, 5 }, { 'E', 0, 6 }, { 'R', 0, 6 }, { 'R', -1, 4 } };
+
+	feed(ct, 3, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "3:4B{5B,6}");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_lost_records_inside_a_frame)
+{
+	struct calltree *ct = new_tree();
+	/* the entry and return of 3 are lost: the depth still fits */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 3, 3 },
+				 { 'X', 3, 3 }, { 'R', 2, 2 }, { 'R', 1, 1 } };
+	struct calltree_stats st;
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:1{2{LOST2}}");
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.lost, 2);
+	FT_EQ_U64(st.resyncs, 0);
+	FT_EQ_U64(calltree__thread_at(ct, 0)->lost, 2);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_lost_return_closes_frame)
+{
+	struct calltree *ct = new_tree();
+	/* 2's return is lost; 3 is a sibling of 2, not its child */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 2, 2 },
+				 { 'E', 2, 3 }, { 'R', 2, 3 }, { 'R', 1, 1 } };
+	struct calltree_stats st;
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:1{2E{LOST1},3}");
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.resyncs, 1);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_lost_entry_opens_placeholder)
+{
+	struct calltree *ct = new_tree();
+	/* the entry of 2 is lost; its return still closes a frame under 1 */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'X', 2, 2 }, { 'R', 2, 2 }, { 'R', 1, 1 } };
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:1{LOST1,2S}");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_lost_entries_several_levels)
+{
+	struct calltree *ct = new_tree();
+	/* entries of 2 and 3 lost, then 4 enters at level 4 */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'X', 2, 2 }, { 'X', 3, 3 }, { 'E', 4, 4 },
+				 { 'R', 4, 4 }, { 'R', 3, 3 }, { 'R', 2, 2 }, { 'R', 1, 1 } };
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	/* the placeholders learn their names from their returns */
+	FT_EQ_STR(dump(ct), "7:1{LOST2,2S{3S{4}}}");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_lost_returns_below_roots)
+{
+	struct calltree *ct = new_tree();
+	/* attach inside level 0; its return and the return of level -1 are
+	 * lost; then a new call at level -1 */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'R', 1, 1 }, { 'X', 0, 9 },
+				 { 'X', -1, 8 }, { 'E', -1, 5 }, { 'R', -1, 5 } };
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:0SE{0SE{1,LOST2}},5");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_first_records_lost)
+{
+	struct calltree *ct = new_tree();
+
+	/* the thread's first record seen has seq 3: three were lost before it */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 3, 1, 1), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 20, 4, 1, 1), 0);
+	FT_EQ_STR(dump(ct), "1:LOST3,1");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_unfinished_at_finish)
+{
+	struct calltree *ct = new_tree();
+
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1, 2, 2), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, 2, 3, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 40, 3, 3, 3), 0);
+	calltree__finish(ct, T0 + 1000);
+	FT_EQ_STR(dump(ct), "1:1U{2U{3}}");
+	const struct ft_node *root = calltree__thread_at(ct, 0)->first_root;
+	FT_EQ_U64(root->dur_ns, 990);
+	struct calltree_stats st;
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.open, 2);
+	FT_EQ_U64(st.calls, 3);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_threads_in_first_record_order)
+{
+	struct calltree *ct = new_tree();
+
+	FT_EQ_INT(calltree__thread(ct, 20, "worker"), 0);
+	FT_EQ_INT(calltree__push(ct, 10, T0 + 1, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 20, T0 + 2, 0, 1, 2), 0);
+	FT_EQ_INT(calltree__push(ct, 10, T0 + 3, 1, 2, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 20, T0 + 4, 1, 1, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 10, T0 + 5, 2, 2, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 10, T0 + 6, 3, 1, 1), 0);
+	FT_EQ_STR(dump(ct), "20:2|10:1{3}");
+	FT_EQ_STR(calltree__thread_at(ct, 0)->comm, "worker");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_many_threads)
+{
+	struct calltree *ct = new_tree();
+
+	for (uint32_t tid = 1; tid <= 1000; tid++)
+		FT_EQ_INT(calltree__push(ct, tid * 7919, T0 + tid, 0, 1, tid), 0);
+	for (uint32_t tid = 1; tid <= 1000; tid++)
+		FT_EQ_INT(calltree__pop(ct, tid * 7919, T0 + 2000 + tid, 1, 1, tid), 0);
+	FT_EQ_INT(calltree__nthreads(ct), 1000);
+	for (uint32_t i = 0; i < 1000; i++) {
+		const struct ft_thread *t = calltree__thread_at(ct, i);
+		FT_EQ_INT(t->tid, (i + 1) * 7919);
+		FT_EQ_INT(t->first_root->name, i + 1);
+		FT_TRUE(!t->first_root->next);
+	}
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_deep_recursion)
+{
+	struct calltree *ct = new_tree();
+	const int depth = 20000;
+	uint32_t seq = 0;
+
+	for (int d = 1; d <= depth; d++)
+		FT_EQ_INT(calltree__push(ct, 1, T0 + d, seq++, d, 1), 0);
+	for (int d = depth; d >= 1; d--)
+		FT_EQ_INT(calltree__pop(ct, 1, T0 + 2 * depth - d, seq++, d, 1), 0);
+	const struct ft_node *n = calltree__thread_at(ct, 0)->first_root;
+	int levels = 0;
+	for (; n; n = n->first_child) {
+		levels++;
+		FT_TRUE(!n->next);
+	}
+	FT_EQ_INT(levels, depth);
+	struct calltree_stats st;
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.resyncs, 0);
+	calltree__free(ct);
+}
+
+struct order_log {
+	char buf[256];
+	size_t len;
+};
+
+static void log_complete(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
+{
+	struct order_log *l = ctx;
+
+	l->len += snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s%u@%d",
+			   l->len ? " " : "", n->flags & FT_NODE_LOST ? 0 : n->name, depth);
+}
+
+FT_TEST(calltree_streaming_order_and_depth)
+{
+	struct order_log log = { 0 };
+	struct calltree_opts o = { .t0 = T0, .keep = false, .on_complete = log_complete, .ctx = &log };
+	struct calltree *ct = calltree__new(&o);
+	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'R', 2, 2 }, { 'E', 2, 3 },
+				 { 'R', 2, 3 }, { 'R', 1, 1 }, { 'R', 0, 4 } };
+
+	feed(ct, 1, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(log.buf, "2@1 3@1 1@0 4@-1");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_streaming_memory_is_flat)
+{
+	struct calltree_opts o = { .t0 = T0, .keep = false };
+	struct calltree *ct = calltree__new(&o);
+	struct calltree_stats st;
+	uint32_t seq = 0;
+	uint64_t ts = T0;
+
+	FT_EQ_INT(calltree__push(ct, 1, ts++, seq++, 1, 1), 0);
+	for (int i = 0; i < 200000; i++) {
+		FT_EQ_INT(calltree__push(ct, 1, ts++, seq++, 2, 2), 0);
+		FT_EQ_INT(calltree__push(ct, 1, ts++, seq++, 3, 3), 0);
+		FT_EQ_INT(calltree__pop(ct, 1, ts++, seq++, 3, 3), 0);
+		FT_EQ_INT(calltree__pop(ct, 1, ts++, seq++, 2, 2), 0);
+	}
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.nodes, 1); /* only the open root */
+	FT_EQ_U64(st.calls, 400000);
+	calltree__free(ct);
+}

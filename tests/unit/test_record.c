@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+/* Record decoding: valid records reach the builder and the name table;
+ * short, damaged or foreign records are counted and skipped. */
+#include <stdlib.h>
+
+#include "calltree.h"
+#include "flowtrace/event.h"
+#include "names.h"
+#include "record.h"
+#include "test.h"
+
+#define PID 4242
+
+static struct ft_rec_hdr hdr(uint16_t type, uint32_t seq, int32_t depth, uint32_t arg)
+{
+	return (struct ft_rec_hdr){ .ts = 5000 + seq, .tgid = PID, .tid = PID + 1, .seq = seq,
+				    .depth = depth, .type = type, .arg = arg };
+}
+
+static size_t name_rec(char *buf, uint32_t id, const char *func, const char *file, uint16_t flags)
+{
+	struct ft_rec_name *r = (struct ft_rec_name *)buf;
+	size_t fl = strlen(func) + 1, pl = strlen(file) + 1;
+
+	r->hdr = hdr(FT_REC_NAME, 0, 0, id);
+	r->hdr.flags = flags;
+	r->line = 12;
+	r->func_len = fl;
+	r->file_len = pl;
+	memcpy(r->data, func, fl);
+	memcpy(r->data + fl, file, pl);
+	return sizeof(*r) + fl + pl;
+}
+
+FT_TEST(record_entry_return_name_thread)
+{
+	struct calltree_opts o = { .keep = true };
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = { 0 };
+	char buf[256];
+	struct ft_rec_thread th = { .hdr = hdr(FT_REC_THREAD, 0, 0, 0) };
+	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1), r = hdr(FT_REC_RETURN, 1, 1, 1);
+
+	memcpy(th.comm, "worker-1", 9);
+	FT_EQ_INT(record_apply(ct, n, PID, &th, sizeof(th), &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, buf, name_rec(buf, 1, "fib", "/a.py", 0), &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &e, sizeof(e), &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &r, sizeof(r), &st), 0);
+	FT_EQ_U64(st.events, 2);
+	FT_EQ_U64(st.names, 1);
+	FT_EQ_U64(st.threads, 1);
+	FT_EQ_U64(st.malformed, 0);
+	const struct ft_thread *t = calltree__thread_at(ct, 0);
+	FT_EQ_STR(t->comm, "worker-1");
+	FT_EQ_STR(names__get(n, t->first_root->name)->func, "fib");
+	FT_EQ_STR(names__get(n, 1)->file, "/a.py");
+	FT_EQ_INT(names__get(n, 1)->line, 12);
+	calltree__free(ct);
+	names__free(n);
+}
+
+FT_TEST(record_cut_and_unreadable_names)
+{
+	struct calltree_opts o = { .keep = true };
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = { 0 };
+	char buf[256];
+
+	record_apply(ct, n, PID, buf, name_rec(buf, 1, "abc", "/a.py", FT_NAME_F_FUNC_CUT), &st);
+	record_apply(ct, n, PID, buf, name_rec(buf, 2, "", "/a.py", FT_NAME_F_READ_ERR), &st);
+	FT_TRUE(names__get(n, 1)->flags & FT_NAME_CUT);
+	FT_EQ_STR(names__get(n, 2)->func, "<unreadable>");
+	calltree__free(ct);
+	names__free(n);
+}
+
+FT_TEST(record_damaged_records_are_skipped)
+{
+	struct calltree_opts o = { .keep = true };
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = { 0 };
+	char buf[256];
+	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1);
+	struct ft_rec_hdr bad = hdr(99, 0, 1, 1);
+
+	/* too short for a header */
+	FT_EQ_INT(record_apply(ct, n, PID, &e, sizeof(e) - 1, &st), 0);
+	/* unknown type */
+	FT_EQ_INT(record_apply(ct, n, PID, &bad, sizeof(bad), &st), 0);
+	/* NAME whose lengths run past the record */
+	size_t len = name_rec(buf, 1, "fib", "/a.py", 0);
+	FT_EQ_INT(record_apply(ct, n, PID, buf, len - 1, &st), 0);
+	/* NAME with a zero length */
+	((struct ft_rec_name *)buf)->func_len = 0;
+	FT_EQ_INT(record_apply(ct, n, PID, buf, len, &st), 0);
+	/* NAME shorter than its fixed part */
+	FT_EQ_INT(record_apply(ct, n, PID, buf, sizeof(struct ft_rec_hdr) + 2, &st), 0);
+	/* THREAD cut short */
+	struct ft_rec_thread th = { .hdr = hdr(FT_REC_THREAD, 0, 0, 0) };
+	FT_EQ_INT(record_apply(ct, n, PID, &th, sizeof(th) - 4, &st), 0);
+	FT_EQ_U64(st.malformed, 6);
+	FT_EQ_U64(st.events, 0);
+	FT_EQ_INT(names__ids(n), 0);
+	FT_EQ_INT(calltree__nthreads(ct), 0);
+	calltree__free(ct);
+	names__free(n);
+}
+
+FT_TEST(record_other_process_is_ignored)
+{
+	struct calltree_opts o = { .keep = true };
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = { 0 };
+	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1);
+
+	e.tgid = PID + 100;
+	FT_EQ_INT(record_apply(ct, n, PID, &e, sizeof(e), &st), 0);
+	FT_EQ_U64(st.foreign, 1);
+	FT_EQ_INT(calltree__nthreads(ct), 0);
+	calltree__free(ct);
+	names__free(n);
+}

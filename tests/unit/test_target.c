@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: MIT
+/* Target discovery: maps lines, libpython names, verdicts, and
+ * target_inspect on missing, foreign, non-Python and (when the system has
+ * one) real CPython 3.11 processes, including a deleted interpreter. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "target.h"
+#include "test.h"
+
+#define PYTHON311 "/usr/bin/python3.11"
+
+FT_TEST(maps_parse_line_table)
+{
+	static const struct {
+		const char *line;
+		int ret;
+		const char *path; /* NULL: anonymous */
+		bool exec;
+	} cases[] = {
+		{"00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemon\n", 0,
+		 "/usr/bin/dbus-daemon", true},
+		{"7f3c1a000000-7f3c1a200000 r--p 00000000 fd:01 1048602                    "
+		 "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0\n",
+		 0, "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", false},
+		/* spaces inside the path are kept, padding before it is not */
+		{"7f3c1a000000-7f3c1a200000 r-xp 00001000 fd:01 42   /opt/my app/lib py/x.so\n", 0,
+		 "/opt/my app/lib py/x.so", true},
+		{"7f3c1a000000-7f3c1a200000 r-xp 00001000 fd:01 42 /usr/lib/libpython3.9.so.1.0 "
+		 "(deleted)\n",
+		 0, "/usr/lib/libpython3.9.so.1.0 (deleted)", true},
+		{"7f3c1a000000-7f3c1a200000 rw-s 00000000 00:01 7 /memfd:buf (deleted)\n", 0,
+		 "/memfd:buf (deleted)", false},
+		/* no newline at the end */
+		{"00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/python3.11", 0,
+		 "/usr/bin/python3.11", true},
+		/* anonymous and pseudo mappings */
+		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0 \n", 0, NULL, false},
+		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0\n", 0, NULL, false},
+		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0", 0, NULL, false},
+		{"7ffd7b1c4000-7ffd7b1e5000 rw-p 00000000 00:00 0                          "
+		 "[stack]\n",
+		 0, NULL, false},
+		{"7ffd7b1f8000-7ffd7b1fa000 r-xp 00000000 00:00 0                          "
+		 "[vdso]\n",
+		 0, NULL, true},
+		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0 [anon:glibc malloc]\n", 0, NULL,
+		 false},
+		/* malformed */
+		{"", -EINVAL, NULL, false},
+		{"\n", -EINVAL, NULL, false},
+		{"garbage\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-xp\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-xp 00000000 08:02\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-xpq 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-x 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-zp 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-xp 0000zz00 08:02 1 /x\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-xp 00000000 08:02 abc /x\n", -EINVAL, NULL, false},
+		{"00400000-00452000 r-xp 00000000 08:02 12x /x\n", -EINVAL, NULL, false},
+		{"0040000000452000 r-xp 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
+		{"00400000-00452000  r-xp 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char line[512];
+		char *path = (char *)"unset";
+		bool exec = !cases[i].exec;
+		int ret;
+
+		snprintf(line, sizeof(line), "%s", cases[i].line);
+		ret = maps_parse_line(line, &path, &exec);
+		if (ret != cases[i].ret)
+			FT_FAIL("case %zu (%s): %d != %d", i, cases[i].line, ret, cases[i].ret);
+		if (ret)
+			continue;
+		if (!cases[i].path && path)
+			FT_FAIL("case %zu: path %s, expected none", i, path);
+		if (cases[i].path)
+			FT_EQ_STR(path, cases[i].path);
+		FT_EQ_INT(exec, cases[i].exec);
+	}
+	FT_EQ_INT(maps_parse_line(NULL, NULL, NULL), -EINVAL);
+}
+
+FT_TEST(path_is_libpython_table)
+{
+	static const struct {
+		const char *path;
+		bool want;
+	} cases[] = {
+		{"/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", true},
+		{"libpython3.9.so.1.0", true},
+		{"/root/.pyenv/versions/3.6.15/lib/libpython3.6m.so.1.0", true},
+		{"/opt/py/lib/libpython3.13t.so", true},
+		{"/opt/my app/libpython2.7.so.1.0", true},
+		{"/usr/lib/libpython3.9.so.1.0 (deleted)", true},
+		{"/usr/lib/libpython3.9.a", false},
+		{"/usr/lib/libpythonista.so", false},
+		{"/usr/lib/libpython.so", false},
+		{"/usr/lib/libpython3.9.so.1.0/libc.so.6", false},
+		{"/usr/bin/python3.11", false},
+		{"/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so", false},
+		{"", false},
+		{NULL, false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (path_is_libpython(cases[i].path) != cases[i].want)
+			FT_FAIL("%s: expected %d", cases[i].path ? cases[i].path : "(null)",
+				cases[i].want);
+	}
+}
+
+static struct elf_info make_info(const char *version, int major, int minor, bool entry, bool ret)
+{
+	struct elf_info e = {.has_entry = entry, .has_return = ret, .is_cpython = true};
+
+	snprintf(e.version, sizeof(e.version), "%s", version);
+	e.major = major;
+	e.minor = minor;
+	return e;
+}
+
+#define NO_MARKERS_HINT \
+	"the markers exist only in builds configured --with-dtrace (CPython 3.6–3.11, 3.15+)"
+
+FT_TEST(target_judge_verdicts)
+{
+	static const struct {
+		const char *version;
+		int major, minor;
+		bool entry, ret;
+		const char *binary;
+		enum target_verdict want;
+		const char *why;
+	} cases[] = {
+		{"3.9.18", 3, 9, true, true, "/usr/bin/python3.9", TARGET_OK, ""},
+		{"3.10.13", 3, 10, true, true, "/x", TARGET_OK, ""},
+		{"3.15.0a1", 3, 15, true, true, "/x", TARGET_OK, ""},
+		{"", 0, 0, true, true, "/x", TARGET_OK, ""},
+		{"3.11.2", 3, 11, true, true, "/usr/bin/python3.11", TARGET_INCOMPLETE,
+		 "CPython 3.11.2 in /usr/bin/python3.11 fires python:function__entry for only some "
+		 "calls"},
+		{"3.11", 3, 11, true, true, NULL, TARGET_INCOMPLETE,
+		 "CPython 3.11 fires python:function__entry for only some calls"},
+		{"3.12.1", 3, 12, false, false,
+		 "/root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0", TARGET_NO_MARKERS,
+		 "CPython 3.12.1 in /root/.pyenv/versions/3.12.1/lib/libpython3.12.so.1.0 has no "
+		 "python:function__entry/function__return markers"},
+		{"3.11.7", 3, 11, false, false, "/usr/lib/libpython3.11.so.1.0", TARGET_NO_MARKERS,
+		 "CPython 3.11.7 in /usr/lib/libpython3.11.so.1.0 has no "
+		 "python:function__entry/function__return markers"},
+		{"3.9.18", 3, 9, true, false, "/x", TARGET_NO_MARKERS,
+		 "CPython 3.9.18 in /x has no python:function__return marker"},
+		{"3.9.18", 3, 9, false, true, "", TARGET_NO_MARKERS,
+		 "CPython 3.9.18 has no python:function__entry marker"},
+		{"", 0, 0, false, false, "/usr/local/bin/py", TARGET_NO_MARKERS,
+		 "CPython in /usr/local/bin/py has no python:function__entry/function__return "
+		 "markers"},
+		/* a file name cannot break the line */
+		{"2.7.18", 2, 7, false, false, "/tmp/a\nb", TARGET_NO_MARKERS,
+		 "CPython 2.7.18 in /tmp/a?b has no python:function__entry/function__return "
+		 "markers"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct elf_info e = make_info(cases[i].version, cases[i].major, cases[i].minor,
+					      cases[i].entry, cases[i].ret);
+		char why[256] = "junk", hint[256] = "junk";
+		enum target_verdict v =
+			target_judge(&e, cases[i].binary, why, sizeof(why), hint, sizeof(hint));
+
+		if (v != cases[i].want)
+			FT_FAIL("case %zu: verdict %d != %d", i, v, cases[i].want);
+		FT_EQ_STR(why, cases[i].why);
+		FT_TRUE(!strchr(why, '\n') && !strchr(hint, '\n'));
+		switch (v) {
+		case TARGET_OK:
+			FT_EQ_STR(hint, "");
+			break;
+		case TARGET_NO_MARKERS:
+			FT_EQ_STR(hint, NO_MARKERS_HINT);
+			break;
+		default:
+			FT_TRUE(strstr(hint, "3.6–3.10") && strstr(hint, "--with-dtrace") &&
+				strstr(hint, "planned"));
+			break;
+		}
+	}
+}
+
+FT_TEST(target_judge_small_buffers)
+{
+	struct elf_info e = make_info("3.11.2", 3, 11, true, true);
+	char why[16], hint[8];
+
+	memset(why, 'x', sizeof(why));
+	memset(hint, 'x', sizeof(hint));
+	FT_EQ_INT(target_judge(&e, "/usr/bin/python3.11", why, 12, hint, 4), TARGET_INCOMPLETE);
+	FT_EQ_STR(why, "CPython 3.1");
+	FT_EQ_INT(why[12], 'x');
+	FT_EQ_STR(hint, "a m");
+	FT_EQ_INT(hint[4], 'x');
+	/* zero-sized buffers are left alone */
+	FT_EQ_INT(target_judge(&e, "/x", why, 0, hint, 0), TARGET_INCOMPLETE);
+	FT_EQ_INT(why[0], 'C');
+}
+
+FT_TEST(target_inspect_no_process)
+{
+	struct target t;
+	pid_t pid = fork();
+
+	FT_TRUE(pid >= 0);
+	if (!pid)
+		_exit(0);
+	FT_EQ_INT(waitpid(pid, NULL, 0), pid);
+	/* the reaped child's PID is free (reuse this soon is very unlikely) */
+	FT_EQ_INT(target_inspect(pid, &t), 0);
+	FT_EQ_INT(t.verdict, TARGET_NO_PROCESS);
+	FT_EQ_INT(t.pid, pid);
+	FT_TRUE(t.why[0] && t.hint[0]);
+	FT_EQ_INT(target_inspect(0, &t), 0);
+	FT_EQ_INT(t.verdict, TARGET_NO_PROCESS);
+	FT_EQ_INT(target_inspect(-5, &t), 0);
+	FT_EQ_INT(t.verdict, TARGET_NO_PROCESS);
+}
+
+FT_TEST(target_inspect_self)
+{
+	static struct target t;
+	char exe[PATH_MAX], want[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	FT_TRUE(n > 0);
+	exe[n] = '\0';
+	FT_EQ_INT(target_inspect(getpid(), &t), 0);
+	FT_EQ_INT(t.verdict, TARGET_NOT_PYTHON);
+	FT_EQ_STR(t.exe, exe);
+	snprintf(want, sizeof(want), "PID %d (%s) is not a Python process", (int)getpid(), exe);
+	FT_EQ_STR(t.why, want);
+	FT_EQ_STR(t.hint, "give the PID of a CPython interpreter");
+	FT_EQ_STR(t.binary, "");
+}
+
+FT_TEST(target_inspect_no_access)
+{
+	static struct target t;
+	struct stat st;
+
+	FT_EQ_INT(stat("/proc/1", &st), 0);
+	if (geteuid() == 0) {
+		/* this test runs in its own child: drop to nobody for good */
+		FT_EQ_INT(setgid(65534), 0);
+		FT_EQ_INT(setuid(65534), 0);
+	} else if (st.st_uid == getuid()) {
+		printf("  note: PID 1 runs as this user, skipped\n");
+		return;
+	}
+	FT_EQ_INT(target_inspect(1, &t), 0);
+	FT_EQ_INT(t.verdict, TARGET_NO_ACCESS);
+	FT_TRUE(strstr(t.why, "/proc/1/maps") != NULL);
+	FT_TRUE(t.hint[0]);
+}
+
+/* Starts argv[0] with a sleeping script; returns once it has exec'd. */
+static pid_t spawn_python(const char *path)
+{
+	char proc[64], exe[PATH_MAX];
+	pid_t pid = fork();
+
+	FT_TRUE(pid >= 0);
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execl(path, path, "-S", "-c", "import time; time.sleep(30)", (char *)NULL);
+		_exit(127);
+	}
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+	for (int i = 0; i < 500; i++) {
+		ssize_t n = readlink(proc, exe, sizeof(exe) - 1);
+
+		if (n > 0) {
+			exe[n] = '\0';
+			if (!strcmp(exe, path))
+				return pid;
+		}
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	FT_FAIL("%s did not start", path);
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+FT_TEST(target_inspect_python311)
+{
+	static struct target t;
+	char want[64];
+	pid_t pid;
+
+	if (access(PYTHON311, X_OK)) {
+		printf("  note: %s absent, skipped\n", PYTHON311);
+		return;
+	}
+	pid = spawn_python(PYTHON311);
+	FT_EQ_INT(target_inspect(pid, &t), 0);
+	reap(pid);
+	FT_EQ_INT(t.verdict, TARGET_INCOMPLETE);
+	FT_EQ_STR(t.exe, PYTHON311);
+	FT_EQ_STR(t.binary, PYTHON311);
+	snprintf(want, sizeof(want), "/proc/%d/root%s", pid, PYTHON311);
+	FT_EQ_STR(t.open_path, want);
+	FT_TRUE(!t.in_library);
+	FT_TRUE(t.elf.has_entry && t.elf.has_return && t.elf.is_cpython);
+	FT_TRUE(!strncmp(t.elf.version, "3.11.", 5));
+	FT_TRUE(strstr(t.why, " in " PYTHON311 " fires python:function__entry") != NULL);
+}
+
+/* A deleted interpreter is reached through /proc/PID/map_files, which
+ * needs CAP_SYS_ADMIN (or CAP_CHECKPOINT_RESTORE). */
+FT_TEST(target_inspect_deleted_python311)
+{
+	static struct target t;
+	char dir[] = "/tmp/ft-target-XXXXXX", copy[PATH_MAX], want[PATH_MAX + 16], buf[65536];
+	int in, out;
+	ssize_t n;
+	pid_t pid;
+
+	if (access(PYTHON311, X_OK) || geteuid() != 0) {
+		printf("  note: needs %s and root, skipped\n", PYTHON311);
+		return;
+	}
+	FT_TRUE(mkdtemp(dir));
+	snprintf(copy, sizeof(copy), "%s/python3.11", dir);
+	in = open(PYTHON311, O_RDONLY);
+	out = open(copy, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	FT_TRUE(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		FT_EQ_INT(write(out, buf, n), n);
+	close(in);
+	close(out);
+
+	pid = spawn_python(copy);
+	unlink(copy);
+	rmdir(dir);
+	FT_EQ_INT(target_inspect(pid, &t), 0);
+	reap(pid);
+	FT_EQ_INT(t.verdict, TARGET_INCOMPLETE);
+	snprintf(want, sizeof(want), "%s (deleted)", copy);
+	FT_EQ_STR(t.exe, want);
+	FT_EQ_STR(t.binary, copy);
+	snprintf(want, sizeof(want), "/proc/%d/map_files/", pid);
+	if (strncmp(t.open_path, want, strlen(want)))
+		FT_FAIL("open_path %s, expected under %s", t.open_path, want);
+	FT_TRUE(!t.in_library);
+	FT_TRUE(!strncmp(t.elf.version, "3.11.", 5));
+}

@@ -117,9 +117,9 @@ def main():
     try:
         for name, fn in cases:
             t0 = time.monotonic()
-            status, detail = "ok", ""
+            status, detail, note = "ok", "", None
             try:
-                fn()
+                note = fn()
             except harness.Skip as e:
                 status, detail = "SKIP", str(e)
             except harness.Fail as e:
@@ -134,7 +134,7 @@ def main():
             took = time.monotonic() - t0
             if status == "ok":
                 passed += 1
-                print("ok   %s  (%.1fs)" % (name, took))
+                print("ok   %s  (%.1fs)%s" % (name, took, ": " + note if note else ""))
             elif status == "SKIP":
                 skipped += 1
                 print("SKIP %s: %s" % (name, detail))

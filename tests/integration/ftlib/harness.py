@@ -137,6 +137,8 @@ class Proc:
         self.p.stdin.flush()
 
     def close_stdin(self):
+        if self.p.stdin is None:
+            return
         try:
             self.p.stdin.close()
         except (BrokenPipeError, OSError):

@@ -1,0 +1,35 @@
+"""The workloads and the oracle run on every CPython 3.6-3.13 that pyenv
+provides (no tracer involved): they are meant to stay portable."""
+
+import os
+
+from ftlib.harness import Fail, Proc, Skip, cfg, child_env
+from ftlib.registry import case
+
+from .test_errors import pyenv_pythons
+
+SKIP = {"serve"}  # waits for stdin
+
+
+@case("portability: workloads and oracle run on pyenv CPython 3.6-3.13")
+def portable():
+    root, found = pyenv_pythons()
+    if not found:
+        raise Skip("no pyenv CPython 3.x found")
+    wdir = os.path.join(cfg.here, "workloads")
+    names = sorted(f[:-3] for f in os.listdir(wdir) if f.endswith(".py") and f[:-3] not in SKIP)
+    failures = []
+    for version, py in found:
+        procs = []
+        for name in names:
+            out = os.path.join(cfg.tmp, "portable-%s-%s.json" % (version, name))
+            procs.append((name, Proc([py, os.path.join(cfg.here, "oracle.py"), "-o", out,
+                                      os.path.join(wdir, name + ".py")], env=child_env())))
+        for name, p in procs:
+            rc = p.wait(60, "oracle on %s with pyenv %s" % (name, version))
+            if rc != 0:
+                failures.append("%s on %s: status %s\n%s" % (name, version, rc,
+                                                               p.stderr_tail(4)))
+    if failures:
+        raise Fail("\n".join(failures))
+    return "%d workloads on %s" % (len(names), ", ".join(v for v, _ in found))

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Integration tests: real BPF on real Python processes (and on the C
+# fixture). Called by `make test-integration`, as root. Finds the tools,
+# gets the marker-complete CPython 3.9 (building it once if needed), then
+# hands over to driver.py, which prints one line per case and ends with
+# "integration: N passed, N failed".
+#
+# Without root or usable BPF the run is skipped with the reason, except
+# under CI=true, where that is a failure. Extra arguments go to the driver
+# (-k SUBSTRING selects cases, --list lists them, -v).
+set -uo pipefail
+
+here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd -- "$here/../.." && pwd)
+PY=/usr/bin/python3.11 # absolute: `python3` on PATH may be a pyenv shim
+tool=$repo/build/flowtrace-bpf
+fixture=$repo/build/sdt-fixture
+cached_py39=${FLOWTRACE_CACHE:-/var/cache/flowtrace-bpf}/python3.9-dtrace/bin/python3.9
+
+if [[ ! -x $PY ]]; then
+	echo "FAIL integration: $PY is required to run the test driver"
+	echo "integration: 0 passed, 1 failed"
+	exit 1
+fi
+
+if ((EUID != 0)); then
+	if [[ ${CI:-} == true ]]; then
+		echo "FAIL integration: not root (CI=true: root and BPF are required)"
+		echo "integration: 0 passed, 1 failed"
+		exit 1
+	fi
+	echo "SKIP integration: not root (BPF uprobes need root; run: sudo make test-integration)"
+	exit 0
+fi
+
+# The marker-complete interpreter: build-python39.sh prints its path last
+# (building and caching it on first use).
+py39=""
+py39_missing=""
+if [[ -x $repo/scripts/build-python39.sh ]]; then
+	py39=$("$repo/scripts/build-python39.sh" | tail -n1) || py39=""
+	[[ -n $py39 && -x $py39 ]] || { py39_missing="scripts/build-python39.sh failed"; py39=""; }
+else
+	py39_missing="scripts/build-python39.sh not found"
+fi
+if [[ -z $py39 && -x $cached_py39 ]]; then
+	py39=$cached_py39
+	py39_missing=""
+fi
+[[ -n $py39 || -n $py39_missing ]] || py39_missing="no CPython 3.9 with markers"
+
+exec "$PY" "$here/driver.py" --tool "$tool" --fixture "$fixture" \
+	--python39 "$py39" --python39-missing "$py39_missing" "$@"

@@ -27,13 +27,21 @@ static const char doc[] =
 	"  flowtrace-bpf -- ./app.py --port 80   the same, without shell quoting\n"
 	"  flowtrace-bpf -p 4242 -f jsonl -o calls.jsonl   stream completed calls to a file\n"
 	"  flowtrace-bpf -p 4242 --include '*/myapp/*' --min-duration 1ms\n"
+	"  flowtrace-bpf record -o app.ftrace -p 4242   record now, analyse later\n"
+	"  flowtrace-bpf replay -f chrome app.ftrace > app.json   open in Perfetto UI\n"
+	"  flowtrace-bpf report --sort self app.ftrace   top functions by self time\n"
+	"  flowtrace-bpf diff before.ftrace after.ftrace   what got slower\n"
 	"\n"
 	"EXIT STATUS: 0 success; 1 runtime failure; 2 bad options; 3 not root or no BPF; 4 no such "
 	"process; 5 not a Python process; 6 Python without usable markers; 7 output cannot be "
-	"written; 126/127 the command cannot be run / was not found. With -c or --, the command's own "
+	"written; 8 a trace file cannot be read; 126/127 the command cannot be run / was not found. With -c or --, the command's own "
 	"status once tracing worked (128+N if a signal N ended it).";
 
-static const char args_doc[] = "-p PID | -c CMD | -- CMD [ARG...]";
+static const char args_doc[] = "-p PID | -c CMD | -- CMD [ARG...]\n"
+			       "record -o FILE (-p PID | -c CMD | -- CMD [ARG...])\n"
+			       "replay [-f FORMAT] FILE\n"
+			       "report [--sort KEY] [--threads] FILE\n"
+			       "diff [--sort KEY] BEFORE AFTER";
 
 enum {
 	OPT_INCLUDE = 256,
@@ -43,6 +51,9 @@ enum {
 	OPT_RING_SIZE,
 	OPT_METHOD,
 	OPT_CALIBRATE,
+	OPT_FOLD,
+	OPT_SORT,
+	OPT_THREADS,
 };
 
 static const struct argp_option options[] = {
@@ -53,7 +64,9 @@ static const struct argp_option options[] = {
 
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "format", 'f', "FORMAT", 0, "tree (default), json or jsonl", 2 },
-	{ "output", 'o', "FILE", 0, "Write trace data to FILE (atomically) instead of stdout", 2 },
+	{ "output", 'o', "FILE", 0,
+	  "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2 },
+	{ "fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2 },
 
 	{ NULL, 0, NULL, 0, "Filters (on what is shown):", 3 },
 	{ "include", OPT_INCLUDE, "GLOB", 0,
@@ -74,8 +87,12 @@ static const struct argp_option options[] = {
 	{ "calibrate", OPT_CALIBRATE, NULL, OPTION_HIDDEN,
 	  "Attach probes that do nothing: measures the cost floor (benchmarks)", 4 },
 
-	{ NULL, 0, NULL, 0, "Other:", 5 },
-	{ "verbose", 'v', NULL, 0, "Say more on stderr (repeat for more: -vv, -vvv)", 5 },
+	{ NULL, 0, NULL, 0, "report and diff:", 5 },
+	{ "sort", OPT_SORT, "KEY", 0, "Sort by total (default), self, calls, avg, max or name", 5 },
+	{ "threads", OPT_THREADS, NULL, 0, "One table per thread instead of all threads merged", 5 },
+
+	{ NULL, 0, NULL, 0, "Other:", 6 },
+	{ "verbose", 'v', NULL, 0, "Say more on stderr (repeat for more: -vv, -vvv)", 6 },
 	{},
 };
 
@@ -225,12 +242,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					   arg);
 		break;
 	case 'f':
-		if (!renderer_find(arg)) {
-			fprintf(stderr, "flowtrace-bpf: unknown format '%s'\n", arg);
-			fprintf(stderr, "hint: formats are %s\n", renderer_names());
-			return FT_EXIT_USAGE;
-		}
 		cfg->format = arg;
+		cfg->format_given = true;
 		break;
 	case 'o':
 		if (!*arg)
@@ -270,10 +283,30 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CALIBRATE:
 		cfg->calibrate = true;
 		break;
+	case OPT_FOLD:
+		cfg->fold = true;
+		break;
+	case OPT_SORT:
+		if (strcmp(arg, "total") && strcmp(arg, "self") && strcmp(arg, "calls") &&
+		    strcmp(arg, "avg") && strcmp(arg, "max") && strcmp(arg, "name"))
+			return usage_error("unknown --sort key '%s': expected total, self, calls, avg, "
+					   "max or name",
+					   arg);
+		cfg->sort = arg;
+		break;
+	case OPT_THREADS:
+		cfg->per_thread = true;
+		break;
 	case 'v':
 		cfg->verbose++;
 		break;
 	case ARGP_KEY_ARG:
+		if (cfg->cmd >= FT_CMD_REPLAY) {
+			if (cfg->ninputs == 2)
+				return usage_error("too many files: '%s'", arg);
+			cfg->inputs[cfg->ninputs++] = arg;
+			break;
+		}
 		/* the first operand starts the command: the rest belong to it */
 		cfg->argv = &state->argv[state->next - 1];
 		cfg->argc = state->argc - state->next + 1;
@@ -287,6 +320,64 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
 
+static const struct {
+	const char *name;
+	enum ft_cmd cmd;
+} commands[] = {
+	{ "record", FT_CMD_RECORD },
+	{ "replay", FT_CMD_REPLAY },
+	{ "report", FT_CMD_REPORT },
+	{ "diff", FT_CMD_DIFF },
+};
+
+/* Rules that depend on the subcommand, checked once everything is parsed. */
+static int check_config(struct config *cfg)
+{
+	int targets = !!cfg->pid + !!cfg->command + !!cfg->argv;
+	bool live = cfg->cmd == FT_CMD_TRACE || cfg->cmd == FT_CMD_RECORD;
+
+	if (live) {
+		if (targets == 0)
+			return usage_error("nothing to trace%s: give -p PID, -c CMD or -- CMD", "");
+		if (targets > 1)
+			return usage_error("give only one of -p PID, -c CMD and -- CMD%s", "");
+	} else {
+		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
+
+		if (targets || cfg->duration_s > 0)
+			return usage_error("%s reads trace files: -p, -c, -d and commands do not apply",
+					   commands[cfg->cmd - 1].name);
+		if (cfg->ninputs != want)
+			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER" :
+						       "%s needs one trace file",
+					   commands[cfg->cmd - 1].name);
+	}
+	if (cfg->cmd == FT_CMD_RECORD) {
+		if (!cfg->output)
+			return usage_error("record needs -o FILE%s", "");
+		if (cfg->format_given)
+			return usage_error("record writes a trace file%s; render it with 'replay -f "
+					   "FORMAT FILE'",
+					   "");
+	}
+	if (cfg->cmd == FT_CMD_REPORT || cfg->cmd == FT_CMD_DIFF) {
+		if (cfg->format_given && strcmp(cfg->format, "text") && strcmp(cfg->format, "json"))
+			return usage_error("report and diff print text or json, not '%s'",
+					   cfg->format);
+		if (!cfg->format_given)
+			cfg->format = "text";
+	} else if (cfg->cmd != FT_CMD_RECORD && !renderer_find(cfg->format)) {
+		fprintf(stderr, "flowtrace-bpf: unknown format '%s'\n", cfg->format);
+		fprintf(stderr, "hint: formats are %s\n", renderer_names());
+		return FT_EXIT_USAGE;
+	}
+	if ((cfg->sort || cfg->per_thread) && cfg->cmd != FT_CMD_REPORT && cfg->cmd != FT_CMD_DIFF)
+		return usage_error("--sort and --threads%s go with report and diff", "");
+	if (!cfg->sort)
+		cfg->sort = "total";
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct config *cfg)
 {
 	int err;
@@ -296,6 +387,17 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->method = "auto";
 	cfg->ring_size = 8 << 20;
 
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (strcmp(argv[1], commands[i].name))
+				continue;
+			cfg->cmd = commands[i].cmd;
+			argv[1] = argv[0];
+			argv++;
+			argc--;
+			break;
+		}
+	}
 	/* argp prints its own messages; ARGP_NO_EXIT keeps teardown ours. Options
 	 * stop at the first operand so the command's own options are left alone. */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_IN_ORDER, NULL, cfg);
@@ -305,18 +407,12 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 		return FT_EXIT_USAGE;
 	}
 	/* --help, --usage and --version print and set nothing else */
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+	for (int i = 1; i < argc && &argv[i] != cfg->argv && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-?") ||
 		    !strcmp(argv[i], "--usage") || !strcmp(argv[i], "--version") ||
 		    !strcmp(argv[i], "-V"))
 			return -1;
-
-	int targets = !!cfg->pid + !!cfg->command + !!cfg->argv;
-	if (targets == 0)
-		return usage_error("nothing to trace%s: give -p PID, -c CMD or -- CMD", "");
-	if (targets > 1)
-		return usage_error("give only one of -p PID, -c CMD and -- CMD%s", "");
-	return 0;
+	return check_config(cfg);
 }
 
 void config_free(struct config *cfg)

@@ -21,11 +21,25 @@ enum ft_exit {
 	FT_EXIT_NOT_PYTHON = 5,	 /* the target is not a CPython interpreter */
 	FT_EXIT_NO_PROBES = 6,	 /* CPython without usable markers (none, or incomplete) */
 	FT_EXIT_OUTPUT = 7,	 /* the output cannot be written */
+	FT_EXIT_BAD_FILE = 8,	 /* a trace file cannot be read: missing, not a trace, unsupported */
 	FT_EXIT_CANNOT_RUN = 126, /* -c: the command cannot be executed */
 	FT_EXIT_NOT_FOUND = 127, /* -c: the command was not found */
 };
 
+/* Subcommands: the first word of the command line, when it is one. */
+enum ft_cmd {
+	FT_CMD_TRACE = 0, /* live: trace and render */
+	FT_CMD_RECORD,	  /* trace into a trace file */
+	FT_CMD_REPLAY,	  /* render a trace file */
+	FT_CMD_REPORT,	  /* per-function summary of a trace file */
+	FT_CMD_DIFF,	  /* per-function comparison of two trace files */
+};
+
 struct config {
+	enum ft_cmd cmd;
+	const char *inputs[2]; /* replay, report: one trace file; diff: two */
+	int ninputs;
+
 	/* target: exactly one of pid, command, argv */
 	int pid;
 	const char *command; /* -c CMD */
@@ -34,7 +48,8 @@ struct config {
 	double duration_s; /* -d; 0 = until the target exits or a signal */
 
 	/* output */
-	const char *format; /* tree, json, jsonl */
+	const char *format; /* a renderer's name; report/diff: text or json */
+	bool format_given;
 	const char *output; /* -o FILE; NULL = stdout */
 
 	/* filters */
@@ -42,6 +57,7 @@ struct config {
 	size_t ninclude;
 	const char **exclude;
 	size_t nexclude;
+	bool fold;	     /* tree: fold repeated identical sibling calls */
 	int max_depth;	     /* 0 = no limit */
 	uint64_t min_dur_ns; /* 0 = no limit */
 
@@ -49,6 +65,10 @@ struct config {
 	uint64_t ring_size; /* bytes, power of two */
 	const char *method; /* auto, usdt */
 	bool calibrate;	    /* attach empty programs: the cost floor (benchmarks) */
+
+	/* report, diff */
+	const char *sort; /* total, self, calls, avg, max, name */
+	bool per_thread;
 
 	int verbose;
 };

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "replay.h"
 #include "session.h"
 
 static int verbosity;
@@ -32,6 +33,14 @@ int main(int argc, char **argv)
 		return rc < 0 ? FT_EXIT_OK : rc;
 	verbosity = cfg.verbose;
 	libbpf_set_print(libbpf_log);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* trace files need no privileges */
+	if (cfg.cmd != FT_CMD_TRACE && cfg.cmd != FT_CMD_RECORD) {
+		rc = replay_run(&cfg);
+		config_free(&cfg);
+		return rc;
+	}
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "flowtrace-bpf: must run as root: BPF programs and uprobes need "
@@ -48,7 +57,6 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	rc = session_run(&cfg);
 	config_free(&cfg);

@@ -39,6 +39,7 @@ struct render_ctx {
 	const struct names *names;
 	struct filter *filter;
 	const struct render_meta *meta; /* complete only in end() */
+	bool fold;			/* tree: fold repeated identical sibling calls (--fold) */
 	void *priv;			/* the renderer's own state */
 };
 

@@ -16,16 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "calltree.h"
 #include "cli.h"
-#include "filter.h"
 #include "launch.h"
-#include "names.h"
 #include "probe.h"
-#include "record.h"
-#include "render.h"
+#include "pipeline.h"
 #include "session.h"
-#include "sink.h"
 #include "target.h"
 
 /* records can sit in the ring without a wake-up (see wakeup_bytes in the
@@ -49,19 +44,9 @@ struct session {
 	struct launch launch;
 	bool launched;
 	int pid;
-
-	struct names *names;
-	struct calltree *ct;
-	struct filter filter;
-	const struct renderer *renderer;
-	struct render_ctx rc;
-	struct render_meta meta;
-	struct sink sink;
+	struct pipeline pipe;
 	struct probe *probe;
-	struct record_stats rs;
-	int record_err;
-
-	uint64_t t0, t_end; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	uint64_t t0; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int stop_signal;
 };
@@ -81,22 +66,11 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void on_complete(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
-{
-	struct session *s = ctx;
-
-	s->renderer->call(&s->rc, t, n, depth);
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
-	int err = record_apply(s->ct, s->names, s->pid, data, size, &s->rs);
 
-	/* out of memory: keep draining so the ring does not stall the
-	 * target's probes; the failure is reported at the end */
-	if (err && !s->record_err)
-		s->record_err = err;
+	pipeline__add(&s->pipe, data, size);
 	return 0;
 }
 
@@ -278,8 +252,7 @@ static enum stop_reason run_loop(struct session *s)
 			return STOP_ERROR;
 		}
 		probe__consume(s->probe);
-		if (s->renderer->streaming)
-			fflush(s->rc.out);
+		pipeline__flush(&s->pipe);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -322,145 +295,68 @@ static int wait_command(struct session *s, enum stop_reason why)
 	return 0;
 }
 
-static void fill_meta(struct session *s)
-{
-	struct calltree_stats cs;
-	struct render_meta *m = &s->meta;
-	uint64_t gaps;
-
-	calltree__stats(s->ct, &cs);
-	if (s->probe)
-		probe__drops(s->probe, m->drops);
-	m->pid = s->pid;
-	m->python = s->target.elf.version;
-	m->probe = s->probe ? probe__name(s->probe) : "usdt";
-	m->binary = s->target.binary;
-	m->duration_ns = s->t_end > s->t0 ? s->t_end - s->t0 : 0;
-	m->events = s->rs.events;
-	/* call records lost show as sequence gaps; drops of NAME/THREAD
-	 * records and failed reads do not, so they are added on top */
-	gaps = cs.lost;
-	m->lost = gaps > m->drops[FT_DROP_RINGBUF] ? gaps : m->drops[FT_DROP_RINGBUF];
-	m->lost += m->drops[FT_DROP_NO_STORAGE];
-	m->threads = calltree__nthreads(s->ct);
-	m->calls = cs.calls - cs.open;
-	m->unfinished = cs.open;
-}
-
-static void summary(struct session *s)
-{
-	const struct render_meta *m = &s->meta;
-
-	fprintf(stderr,
-		"flowtrace-bpf: %llu calls in %llu thread%s (%llu events), %llu lost, %llu still "
-		"running, %.3f s\n",
-		(unsigned long long)m->calls, (unsigned long long)m->threads,
-		m->threads == 1 ? "" : "s", (unsigned long long)m->events,
-		(unsigned long long)m->lost, (unsigned long long)m->unfinished,
-		m->duration_ns / 1e9);
-	if (m->lost)
-		fprintf(stderr,
-			"hint: records were lost (ring full: %llu, names: %llu, reads failed: %llu); "
-			"a larger --ring-size or filters help\n",
-			(unsigned long long)m->drops[FT_DROP_RINGBUF],
-			(unsigned long long)m->drops[FT_DROP_NAME],
-			(unsigned long long)m->drops[FT_DROP_READ]);
-	if (s->rs.malformed)
-		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
-			(unsigned long long)s->rs.malformed);
-}
-
 static void session_free(struct session *s)
 {
 	probe__free(s->probe);
-	calltree__free(s->ct);
-	names__free(s->names);
-	filter__free(&s->filter);
-	if (s->sigfd > 0)
+	pipeline__free(&s->pipe);
+	if (s->sigfd >= 0)
 		close(s->sigfd);
-	if (s->pidfd > 0)
+	if (s->pidfd >= 0)
 		close(s->pidfd);
-	if (s->timerfd > 0)
+	if (s->timerfd >= 0)
 		close(s->timerfd);
-	if (s->epfd > 0)
+	if (s->epfd >= 0)
 		close(s->epfd);
+}
+
+static void trace_meta(struct session *s, struct tracefile_meta *m)
+{
+	char cmd[sizeof(m->command)];
+
+	memset(m, 0, sizeof(*m));
+	m->pid = s->pid;
+	m->abi = FT_ABI_VERSION;
+	m->t0 = s->t0;
+	clock_gettime(CLOCK_REALTIME, &m->wall_start);
+	snprintf(m->python, sizeof(m->python), "%s", s->target.elf.version);
+	snprintf(m->probe, sizeof(m->probe), "%s", probe__name(s->probe));
+	snprintf(m->binary, sizeof(m->binary), "%s", s->target.binary);
+	const char *c = command_text(s->cfg, cmd, sizeof(cmd));
+	snprintf(m->command, sizeof(m->command), "%s", c ? c : "");
 }
 
 int session_run(const struct config *cfg)
 {
 	struct session s = { .cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1 };
-	char cmdbuf[1024];
+	struct tracefile_meta tm;
 	int rc, err;
 
-	s.renderer = renderer_find(cfg->format);
-	s.filter = (struct filter){
-		.include = cfg->include,
-		.ninclude = cfg->ninclude,
-		.exclude = cfg->exclude,
-		.nexclude = cfg->nexclude,
-		.max_depth = cfg->max_depth,
-		.min_dur_ns = cfg->min_dur_ns,
-	};
-	s.meta.command = command_text(cfg, cmdbuf, sizeof(cmdbuf));
-	s.meta.python = "";
-
-	/* the output first: an unwritable file is refused before the target is touched */
-	err = sink__open(&s.sink, cfg->output);
-	if (err) {
-		char why[512];
-		snprintf(why, sizeof(why), "cannot write '%s': %s", cfg->output, strerror(-err));
-		err_line(why, "choose a writable path for -o");
-		return FT_EXIT_OUTPUT;
-	}
-	s.names = names__new();
-	if (!s.names) {
-		err_line("out of memory", NULL);
-		sink__abort(&s.sink);
-		return FT_EXIT_FAILURE;
-	}
-
+	rc = pipeline__open(&s.pipe, cfg, cfg->cmd == FT_CMD_RECORD ? PIPE_RECORD : PIPE_RENDER);
+	if (rc)
+		return rc;
 	rc = find_target(&s);
+	if (!rc)
+		rc = attach(&s);
 	if (!rc) {
-		struct calltree_opts co = {
-			.keep = !s.renderer->streaming,
-			.on_complete = s.renderer->streaming ? on_complete : NULL,
-			.ctx = &s,
-		};
-		s.ct = calltree__new(&co);
-		if (!s.ct) {
-			err_line("out of memory", NULL);
+		trace_meta(&s, &tm);
+		rc = pipeline__start(&s.pipe, &tm);
+	}
+	if (!rc) {
+		err = setup_loop(&s);
+		if (err) {
+			char why[128];
+			snprintf(why, sizeof(why), "cannot set up the event loop: %s", strerror(-err));
+			err_line(why, NULL);
 			rc = FT_EXIT_FAILURE;
 		}
 	}
-	if (!rc)
-		rc = attach(&s);
 	if (rc) {
+		/* nothing ran under the probes: drop the output, stop a launched command */
 		if (s.launched)
 			launch__kill(&s.launch);
-		sink__abort(&s.sink);
+		pipeline__abort(&s.pipe);
 		session_free(&s);
 		return rc;
-	}
-	/* set the builder's clock origin now that it is known */
-	calltree__set_t0(s.ct, s.t0);
-	clock_gettime(CLOCK_REALTIME, &s.meta.wall_start);
-
-	s.rc = (struct render_ctx){
-		.out = s.sink.fp,
-		.names = s.names,
-		.filter = &s.filter,
-		.meta = &s.meta,
-	};
-	if (s.renderer->begin && s.renderer->begin(&s.rc) < 0) {
-		err_line("cannot start the output", NULL);
-		rc = FT_EXIT_FAILURE;
-	}
-	err = setup_loop(&s);
-	if (err) {
-		char why[128];
-		snprintf(why, sizeof(why), "cannot set up the event loop: %s", strerror(-err));
-		err_line(why, NULL);
-		rc = FT_EXIT_FAILURE;
 	}
 	if (s.launched) {
 		err = launch__resume(&s.launch);
@@ -481,29 +377,13 @@ int session_run(const struct config *cfg)
 	}
 
 	/* teardown: probes out of the target first, then drain what is queued */
-	s.t_end = mono_ns();
+	struct tracefile_end end = { .t_end = mono_ns() };
 	probe__detach(s.probe);
 	probe__consume(s.probe);
-	calltree__finish(s.ct, s.t_end);
-	fill_meta(&s);
-	if (s.renderer->end && s.renderer->end(&s.rc, s.ct) < 0 && !rc)
-		rc = FT_EXIT_OUTPUT;
-	err = sink__commit(&s.sink);
-	if (err) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "cannot write '%s': %s",
-			 cfg->output ? cfg->output : "standard output", strerror(-err));
-		err_line(msg, NULL);
-		if (!rc)
-			rc = FT_EXIT_OUTPUT;
-	}
-	summary(&s);
-	if (s.record_err) {
-		err_line("out of memory while building the call tree: the trace is incomplete",
-			 "use -f jsonl, filters or a shorter -d");
-		if (!rc)
-			rc = FT_EXIT_FAILURE;
-	}
+	probe__drops(s.probe, end.drops);
+	int prc = pipeline__finish(&s.pipe, &end);
+	if (!rc)
+		rc = prc;
 	if (why == STOP_ERROR && !rc)
 		rc = FT_EXIT_FAILURE;
 
@@ -516,8 +396,6 @@ int session_run(const struct config *cfg)
 			if (!rc)
 				rc = 128 + (s.stop_signal ? s.stop_signal : SIGTERM);
 		}
-	} else if (why == STOP_SIGNAL && !rc) {
-		rc = FT_EXIT_OK;
 	}
 	session_free(&s);
 	return rc;

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+/* The record pipeline: decoder, builder, renderer, sink, summary. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calltree.h"
+#include "cli.h"
+#include "names.h"
+#include "pipeline.h"
+
+static void report_error(const char *why, const char *hint)
+{
+	fprintf(stderr, "flowtrace-bpf: %s\n", why);
+	if (hint)
+		fprintf(stderr, "hint: %s\n", hint);
+}
+
+int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode)
+{
+	char why[512];
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->mode = mode;
+	p->renderer = mode == PIPE_RENDER ? renderer_find(cfg->format) : NULL;
+	p->filter = (struct filter){
+		.include = cfg->include,
+		.ninclude = cfg->ninclude,
+		.exclude = cfg->exclude,
+		.nexclude = cfg->nexclude,
+		.max_depth = cfg->max_depth,
+		.min_dur_ns = cfg->min_dur_ns,
+	};
+	/* the output first: an unwritable file is refused before any target is touched */
+	if (mode == PIPE_RECORD) {
+		p->rec = tracefile_writer__create(cfg->output);
+		err = p->rec ? 0 : -errno;
+	} else if (mode == PIPE_RENDER) {
+		err = sink__open(&p->sink, cfg->output);
+	} else {
+		err = 0;
+	}
+	if (err) {
+		snprintf(why, sizeof(why), "cannot write '%s': %s", cfg->output, strerror(-err));
+		report_error(why, "choose a writable path for -o");
+		return FT_EXIT_OUTPUT;
+	}
+	p->names = names__new();
+	if (!p->names) {
+		report_error("out of memory", NULL);
+		pipeline__abort(p);
+		return FT_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static void on_complete(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
+{
+	struct pipeline *p = ctx;
+
+	p->renderer->call(&p->rc, t, n, depth);
+}
+
+int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
+{
+	bool streaming = p->renderer && p->renderer->streaming;
+	struct calltree_opts co = {
+		.t0 = m->t0,
+		/* a recording only counts calls and losses: memory stays flat */
+		.keep = (p->renderer && !streaming) || p->mode == PIPE_BUILD,
+		.on_complete = streaming ? on_complete : NULL,
+		.ctx = p,
+	};
+
+	p->tmeta = *m;
+	p->meta.pid = m->pid;
+	p->meta.python = p->tmeta.python;
+	p->meta.probe = p->tmeta.probe;
+	p->meta.binary = p->tmeta.binary;
+	p->meta.command = *p->tmeta.command ? p->tmeta.command : NULL;
+	p->meta.wall_start = m->wall_start;
+	p->ct = calltree__new(&co);
+	if (!p->ct) {
+		report_error("out of memory", NULL);
+		return FT_EXIT_FAILURE;
+	}
+	if (p->rec && tracefile_writer__begin(p->rec, m)) {
+		report_error("cannot write the trace file", "check the disk space");
+		return FT_EXIT_OUTPUT;
+	}
+	if (p->renderer) {
+		p->rc = (struct render_ctx){
+			.out = p->sink.fp,
+			.names = p->names,
+			.filter = &p->filter,
+			.meta = &p->meta,
+			.fold = p->cfg->fold,
+		};
+		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
+			report_error("cannot start the output", NULL);
+			return FT_EXIT_FAILURE;
+		}
+	}
+	return 0;
+}
+
+void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
+{
+	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
+
+	/* out of memory: keep going so the ring does not stall the target's
+	 * probes; the failure is reported at the end */
+	if (err && !p->record_err)
+		p->record_err = err;
+	if (p->rec && !p->record_err) {
+		err = tracefile_writer__add(p->rec, data, size);
+		if (err)
+			p->record_err = err;
+	}
+}
+
+void pipeline__flush(struct pipeline *p)
+{
+	if (p->renderer && p->renderer->streaming)
+		fflush(p->rc.out);
+	if (p->rec && !p->record_err) {
+		int err = tracefile_writer__flush(p->rec);
+		if (err)
+			p->record_err = err;
+	}
+}
+
+static void fill_meta(struct pipeline *p, const struct tracefile_end *e)
+{
+	struct render_meta *m = &p->meta;
+	struct calltree_stats cs;
+
+	calltree__stats(p->ct, &cs);
+	memcpy(m->drops, e->drops, sizeof(m->drops));
+	m->duration_ns = e->t_end > p->tmeta.t0 ? e->t_end - p->tmeta.t0 : 0;
+	m->events = p->rs.events;
+	/* lost call records show as sequence gaps; a thread whose records were
+	 * all lost shows only in the ring's drop counter, so take the larger */
+	m->lost = cs.lost > m->drops[FT_DROP_RINGBUF] ? cs.lost : m->drops[FT_DROP_RINGBUF];
+	m->lost += m->drops[FT_DROP_NO_STORAGE];
+	m->threads = calltree__nthreads(p->ct);
+	m->calls = cs.calls - cs.open;
+	m->unfinished = cs.open;
+}
+
+static void summary(const struct pipeline *p)
+{
+	const struct render_meta *m = &p->meta;
+
+	fprintf(stderr,
+		"flowtrace-bpf: %llu calls in %llu thread%s (%llu events), %llu lost, %llu still "
+		"running, %.3f s\n",
+		(unsigned long long)m->calls, (unsigned long long)m->threads,
+		m->threads == 1 ? "" : "s", (unsigned long long)m->events,
+		(unsigned long long)m->lost, (unsigned long long)m->unfinished,
+		m->duration_ns / 1e9);
+	if (m->lost || m->drops[FT_DROP_NAME] || m->drops[FT_DROP_READ])
+		fprintf(stderr,
+			"hint: records were lost (ring full: %llu, names: %llu, unreadable names: "
+			"%llu); a larger --ring-size or fewer traced calls help\n",
+			(unsigned long long)m->drops[FT_DROP_RINGBUF],
+			(unsigned long long)m->drops[FT_DROP_NAME],
+			(unsigned long long)m->drops[FT_DROP_READ]);
+	if (p->rs.malformed)
+		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
+			(unsigned long long)p->rs.malformed);
+}
+
+int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
+{
+	const char *out = p->cfg->output ? p->cfg->output : "standard output";
+	char why[512];
+	int rc = 0, err;
+
+	calltree__finish(p->ct, e->t_end);
+	fill_meta(p, e);
+	if (p->renderer && p->renderer->end && p->renderer->end(&p->rc, p->ct) < 0)
+		rc = FT_EXIT_OUTPUT;
+	if (p->renderer) {
+		err = sink__commit(&p->sink);
+		if (err) {
+			snprintf(why, sizeof(why), "cannot write '%s': %s", out, strerror(-err));
+			report_error(why, NULL);
+			rc = FT_EXIT_OUTPUT;
+		}
+	}
+	if (p->rec) {
+		err = tracefile_writer__close(p->rec, e);
+		p->rec = NULL;
+		if (err && !p->record_err)
+			p->record_err = err;
+	}
+	if (p->mode != PIPE_BUILD)
+		summary(p);
+	if (p->record_err == -ENOMEM) {
+		report_error("out of memory while building the call tree: the trace is incomplete",
+			     "use -f jsonl, filters or a shorter -d");
+		if (!rc)
+			rc = FT_EXIT_FAILURE;
+	} else if (p->record_err) {
+		snprintf(why, sizeof(why), "cannot write the trace file '%s': %s", out,
+			 strerror(-p->record_err));
+		report_error(why, "the file holds what was written before the error");
+		if (!rc)
+			rc = FT_EXIT_OUTPUT;
+	}
+	return rc;
+}
+
+void pipeline__abort(struct pipeline *p)
+{
+	if (p->rec) {
+		struct tracefile_end e = { 0 };
+
+		tracefile_writer__close(p->rec, &e);
+		p->rec = NULL;
+		if (p->cfg->output)
+			unlink(p->cfg->output);
+	}
+	if (p->renderer)
+		sink__abort(&p->sink);
+}
+
+void pipeline__free(struct pipeline *p)
+{
+	calltree__free(p->ct);
+	names__free(p->names);
+	filter__free(&p->filter);
+	p->ct = NULL;
+	p->names = NULL;
+}

@@ -106,6 +106,17 @@ static __always_inline void emit_thread(__u64 pid_tgid, struct ft_thread *st)
 	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
+/* A string that filled the whole buffer was cut unless its own NUL sits
+ * exactly at the buffer's last byte (the helper writes a NUL there either
+ * way): one more byte read, only for names that long. */
+static __always_inline bool is_cut(const char *last)
+{
+	char c = 1;
+
+	bpf_probe_read_user(&c, 1, last);
+	return c != 0;
+}
+
 /* Returns the id of (func, file, line), sending a NAME record first when the
  * key is new. The map is updated only after the NAME record is in the ring,
  * so no other thread can emit the id ahead of its name. */
@@ -131,8 +142,8 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const
 		r->data[0] = 0;
 		fl = 1;
 		flags |= FT_NAME_F_READ_ERR;
-	} else if (fl == FT_FUNC_MAX) {
-		flags |= FT_NAME_F_FUNC_CUT; /* may be an exact fit: user space says "at least" */
+	} else if (fl == FT_FUNC_MAX && is_cut(func + FT_FUNC_MAX - 1)) {
+		flags |= FT_NAME_F_FUNC_CUT;
 	}
 	/* bound the offset for the verifier; fl is already <= FT_FUNC_MAX */
 	fl &= (FT_FUNC_MAX * 2 - 1);
@@ -143,7 +154,7 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const
 		r->data[fl] = 0;
 		nl = 1;
 		flags |= FT_NAME_F_READ_ERR;
-	} else if (nl == FT_FILE_MAX) {
+	} else if (nl == FT_FILE_MAX && is_cut(file + FT_FILE_MAX - 1)) {
 		flags |= FT_NAME_F_FILE_CUT;
 	}
 	if (flags & FT_NAME_F_READ_ERR)

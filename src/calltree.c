@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "calltree.h"
+#include "names.h"
 
 #define NODE_CHUNK 4096
 
@@ -274,6 +275,20 @@ static void close_top_named(struct calltree *ct, struct ft_thread *t, uint64_t e
 	close_top(ct, t, end, 0);
 }
 
+/* Whether a return (by its name id) can belong to the open frame n. Entry
+ * and return ids differ for one frame (the line is part of the key), so the
+ * function and file are compared; unknown names match anything. */
+static bool same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
+{
+	if (!ct->opts.names || !n->name || n->name == name)
+		return true;
+	const struct ft_name *a = names__get(ct->opts.names, n->name);
+	const struct ft_name *b = names__get(ct->opts.names, name);
+	if ((a->flags | b->flags) & FT_NAME_UNKNOWN)
+		return true;
+	return a->func == b->func && a->file == b->file;
+}
+
 static int add_lost(struct calltree *ct, struct ft_thread *t, uint32_t count)
 {
 	struct ft_node *n = node_new(ct);
@@ -417,8 +432,9 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 	 * above it, so the frame is wrapped like any frame from before attach */
 	check_seq(ct, t, seq, now, depth + 1);
 
-	/* fast path: the frame on top returns */
-	if (t->nstack && top(t)->level == depth) {
+	/* fast path: the frame on top returns; once records were lost on the
+	 * thread, depth alone could pair the return with the wrong frame */
+	if (t->nstack && top(t)->level == depth && (!t->lost || same_function(ct, top(t), name))) {
 		t->last_ns = now;
 		close_top_named(ct, t, now, name);
 		return 0;
@@ -430,10 +446,16 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 		repaired = true;
 	}
 	if (t->nstack && top(t)->level == depth) {
-		t->last_ns = now;
-		close_top_named(ct, t, now, name);
-		ct->st.resyncs++;
-		return 0;
+		if (same_function(ct, top(t), name)) {
+			t->last_ns = now;
+			close_top_named(ct, t, now, name);
+			ct->st.resyncs++;
+			return 0;
+		}
+		/* another function at this level: the open frame's return and the
+		 * returning frame's entry were both lost */
+		close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+		repaired = true;
 	}
 	if (!t->nstack && depth < t->base) {
 		/* a frame from before attach returns: what ran at the root level
@@ -470,16 +492,39 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 
 void calltree__finish(struct calltree *ct, uint64_t end_ts)
 {
+	calltree__finish_lost(ct, end_ts, 0, false);
+}
+
+void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen_lost,
+			   bool target_exited)
+{
 	uint64_t end = rel(ct, end_ts);
+	struct ft_thread *latest = NULL;
+	bool marked = false;
 
 	for (size_t i = 0; i < ct->nthreads; i++) {
 		struct ft_thread *t = ct->threads[i];
+		uint32_t how = FT_NODE_UNFINISHED;
 
+		if (!latest || t->last_ns > latest->last_ns)
+			latest = t;
+		if (unseen_lost && t->nstack) {
+			add_lost(ct, t, unseen_lost);
+			marked = true;
+			/* a process that exited returned from its frames: the
+			 * returns are among the lost records */
+			if (target_exited)
+				how = FT_NODE_END_LOST;
+		}
 		while (t->nstack) {
-			ct->st.open++;
-			close_top(ct, t, end, FT_NODE_UNFINISHED);
+			if (how == FT_NODE_UNFINISHED)
+				ct->st.open++;
+			close_top(ct, t, how == FT_NODE_END_LOST ? t->last_ns : end, how);
 		}
 	}
+	/* no thread was left inside a call: the loss still gets a place */
+	if (unseen_lost && !marked && latest)
+		add_lost(ct, latest, unseen_lost);
 }
 
 size_t calltree__nthreads(const struct calltree *ct)

@@ -60,6 +60,9 @@ typedef void (*calltree_complete_fn)(void *ctx, const struct ft_thread *t,
 
 struct calltree_opts {
 	uint64_t t0;	   /* BPF timestamp of the trace start */
+	/* optional: after a loss, a return is matched to the open frame by its
+	 * function too, not by depth alone */
+	const struct names *names;
 	bool keep;	   /* keep the whole forest (tree, json); false: recycle nodes (jsonl) */
 	calltree_complete_fn on_complete;
 	void *ctx;
@@ -82,6 +85,12 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 
 /* Closes every open frame as unfinished at end_ts (raw BPF time). */
 void calltree__finish(struct calltree *ct, uint64_t end_ts);
+/* The same, when unseen_lost records were lost that no later record
+ * revealed (the ring filled up to the end): each thread with open frames
+ * gets a LOST marker for them, and if the target has exited its open frames
+ * close as return lost rather than unfinished. */
+void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen_lost,
+			   bool target_exited);
 
 /* Threads in order of their first record. */
 size_t calltree__nthreads(const struct calltree *ct);

@@ -398,6 +398,8 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		}
 	}
+	/* messages name the tool, not the path it was started by */
+	argv[0] = "flowtrace-bpf";
 	/* argp prints its own messages; ARGP_NO_EXIT keeps teardown ours. Options
 	 * stop at the first operand so the command's own options are left alone. */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_IN_ORDER, NULL, cfg);

@@ -270,6 +270,27 @@ void jsonw__int(struct jsonw *w, int64_t v)
 	put_u64(w, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0);
 }
 
+void jsonw__fixed(struct jsonw *w, uint64_t v, unsigned int places)
+{
+	char buf[48];
+	char *p = buf + sizeof(buf);
+
+	sep(w);
+	if (places > 19)
+		places = 19;
+	for (unsigned int i = 0; i < places; i++) {
+		*--p = '0' + v % 10;
+		v /= 10;
+	}
+	if (places)
+		*--p = '.';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	put_raw(w, p, buf + sizeof(buf) - p);
+}
+
 void jsonw__bool(struct jsonw *w, bool v)
 {
 	sep(w);
@@ -307,6 +328,12 @@ void jsonw__key_bool(struct jsonw *w, const char *key, bool v)
 {
 	jsonw__key(w, key);
 	jsonw__bool(w, v);
+}
+
+void jsonw__key_fixed(struct jsonw *w, const char *key, uint64_t v, unsigned int places)
+{
+	jsonw__key(w, key);
+	jsonw__fixed(w, v, places);
 }
 
 void jsonw__newline(struct jsonw *w)

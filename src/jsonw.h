@@ -32,12 +32,17 @@ void jsonw__int(struct jsonw *w, int64_t v);
 void jsonw__uint(struct jsonw *w, uint64_t v);
 void jsonw__bool(struct jsonw *w, bool v);
 void jsonw__null(struct jsonw *w);
+/* v / 10^places with exactly places digits after the point (at most 19):
+ * jsonw__fixed(w, 1200, 3) writes 1.200. Exact where a double would round:
+ * nanoseconds written as microseconds keep every digit. */
+void jsonw__fixed(struct jsonw *w, uint64_t v, unsigned int places);
 
 /* Key and value in one call, for the common object members. */
 void jsonw__key_string(struct jsonw *w, const char *key, const char *s);
 void jsonw__key_int(struct jsonw *w, const char *key, int64_t v);
 void jsonw__key_uint(struct jsonw *w, const char *key, uint64_t v);
 void jsonw__key_bool(struct jsonw *w, const char *key, bool v);
+void jsonw__key_fixed(struct jsonw *w, const char *key, uint64_t v, unsigned int places);
 
 /* Writes '\n' after a complete top-level value; the next value starts a
  * new document (JSON Lines). Hands everything so far to the stream. */

@@ -8,8 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FT_NAME_CUT 0x1	    /* a string was longer than BPF copies: shown with "..." */
-#define FT_NAME_UNKNOWN 0x2 /* the id was never bound: its NAME record was lost */
+#define FT_NAME_FUNC_CUT 0x1 /* the function name was longer than BPF copies: shown with "..." */
+#define FT_NAME_UNKNOWN 0x2  /* the id was never bound: its NAME record was lost */
+#define FT_NAME_FILE_CUT 0x4 /* the file path was longer than BPF copies */
+#define FT_NAME_CUT (FT_NAME_FUNC_CUT | FT_NAME_FILE_CUT) /* either */
 
 /* One resolved name. func and file are interned: equal strings share one
  * pointer, so callers may compare them by address. */

@@ -73,6 +73,7 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 		.keep = (p->renderer && !streaming) || p->mode == PIPE_BUILD,
 		.on_complete = streaming ? on_complete : NULL,
 		.ctx = p,
+		.names = p->names,
 	};
 
 	p->tmeta = *m;
@@ -180,7 +181,11 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 	char why[512];
 	int rc = 0, err;
 
-	calltree__finish(p->ct, e->t_end);
+	/* the ring's drops that no sequence gap revealed: lost at the very end */
+	struct calltree_stats cs;
+	calltree__stats(p->ct, &cs);
+	uint64_t unseen = e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
+	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e);
 	if (p->renderer && p->renderer->end && p->renderer->end(&p->rc, p->ct) < 0)
 		rc = FT_EXIT_OUTPUT;

@@ -21,8 +21,10 @@ static int apply_name(struct names *names, const struct ft_rec_name *r, size_t s
 	/* lengths count the NUL BPF copied; trust them only that far */
 	flen = strnlen(func, flen);
 	plen = strnlen(file, plen);
-	if (r->hdr.flags & (FT_NAME_F_FUNC_CUT | FT_NAME_F_FILE_CUT))
-		flags |= FT_NAME_CUT;
+	if (r->hdr.flags & FT_NAME_F_FUNC_CUT)
+		flags |= FT_NAME_FUNC_CUT;
+	if (r->hdr.flags & FT_NAME_F_FILE_CUT)
+		flags |= FT_NAME_FILE_CUT;
 	if ((r->hdr.flags & FT_NAME_F_READ_ERR) && flen == 0) {
 		func = "<unreadable>";
 		flen = strlen(func);

@@ -6,20 +6,24 @@
 
 #include "cli.h"
 #include "jsonw.h"
+#include "names.h"
 #include "render.h"
 #include "render_priv.h"
+#include "utf8.h"
 
 static const struct renderer *const renderers[] = {
-	&render_tree,
-	&render_json,
-	&render_jsonl,
+	&render_tree,	&render_json,	  &render_jsonl, &render_chrome,
+	&render_folded, &render_plantuml, &render_dot,
+	&render_html,
 };
+
+#define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
 
 const struct renderer *renderer_find(const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
+	for (size_t i = 0; i < NRENDERERS; i++)
 		if (!strcmp(renderers[i]->name, name))
 			return renderers[i];
 	return NULL;
@@ -27,7 +31,17 @@ const struct renderer *renderer_find(const char *name)
 
 const char *renderer_names(void)
 {
-	return "tree, json, jsonl";
+	/* built once from the table, so a new format cannot be left out */
+	static char buf[256];
+
+	if (!*buf) {
+		size_t len = 0;
+
+		for (size_t i = 0; i < NRENDERERS && len < sizeof(buf); i++)
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
+					renderers[i]->name);
+	}
+	return buf;
 }
 
 char *fmt_duration(char *buf, uint64_t ns)
@@ -100,4 +114,69 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	jsonw__key_uint(w, "unfinished", m->unfinished);
 	jsonw__key_int(w, "abi", FT_ABI_VERSION);
 	jsonw__key_string(w, "tool", "flowtrace-bpf " FT_VERSION);
+}
+
+void render_cut_marks(const struct ft_name *nm, bool *func_cut, bool *file_cut)
+{
+	*func_cut = nm->flags & FT_NAME_FUNC_CUT;
+	*file_cut = nm->flags & FT_NAME_FILE_CUT;
+}
+
+static void put_hex(FILE *out, const char *prefix, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		char buf[2] = {hex[s[i] >> 4], hex[s[i] & 0xf]};
+
+		fputs(prefix, out);
+		fwrite(buf, 1, 2, out);
+	}
+}
+
+void render_put_text(FILE *out, const char *str, size_t len, const char *(*esc)(char c),
+		     const char *hex)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start = 0;
+
+	if (!hex)
+		hex = "\\x";
+	while (i < len) {
+		unsigned char c = s[i];
+		const char *rep = NULL;
+		size_t n, bad;
+
+		if (c >= 0x20 && c < 0x7f && !(esc && (rep = esc((char)c)))) {
+			i++;
+			continue;
+		}
+		fwrite(s + start, 1, i - start, out);
+		if (rep) {
+			fputs(rep, out);
+			i++;
+		} else if (c < 0x80) {
+			put_hex(out, hex, s + i, 1);
+			i++;
+		} else if ((n = utf8_seq(s + i, len - i, &bad))) {
+			/* U+0080..U+009F are C1 controls: some terminals obey them */
+			if (c == 0xc2 && s[i + 1] < 0xa0)
+				put_hex(out, hex, s + i, n);
+			else
+				fwrite(s + i, 1, n, out);
+			i += n;
+		} else {
+			put_hex(out, hex, s + i, bad);
+			i += bad;
+		}
+		start = i;
+	}
+	fwrite(s + start, 1, i - start, out);
+}
+
+const char *render_basename(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
 }

@@ -59,10 +59,16 @@ struct renderer {
 extern const struct renderer render_tree;
 extern const struct renderer render_json;
 extern const struct renderer render_jsonl;
+extern const struct renderer render_chrome;
+extern const struct renderer render_folded;
+extern const struct renderer render_plantuml;
+extern const struct renderer render_dot;
+extern const struct renderer render_html;
 
 /* Looks a renderer up by name; NULL if there is none. */
 const struct renderer *renderer_find(const char *name);
-/* "tree, json, jsonl": for help and error messages */
+/* "tree, json, jsonl, ...": every name in the table, for help and error
+ * messages */
 const char *renderer_names(void);
 
 /* Formats a duration the way uftrace does: "%3u.%03u %s" with us, ms, s, m, h

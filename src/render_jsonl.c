@@ -35,7 +35,7 @@ static int jsonl_begin(struct render_ctx *rc)
 
 /* False when the filters hide n; else *depth becomes its shown depth. The
  * ancestors of a completing call are still open, so they are alive to be
- * judged; the walk stops once max depth is reached. */
+ * judged. */
 static bool jsonl_shows(struct render_ctx *rc, const struct jsonl *jl, const struct ft_node *n,
 			int *depth)
 {
@@ -52,13 +52,12 @@ static bool jsonl_shows(struct render_ctx *rc, const struct jsonl *jl, const str
 	if (jl->globs) {
 		if (!lost && !filter__shows_name(f, rc->names, n->name))
 			return false;
-		*depth = 0;
-		for (const struct ft_node *p = n->parent; p; p = p->parent) {
+		/* the depth BPF counted, less the ancestors the globs hide: frames
+		 * entered before attach keep their place below 0, consistently with
+		 * the calls made inside them */
+		for (const struct ft_node *p = n->parent; p; p = p->parent)
 			if (!filter__shows_name(f, rc->names, p->name))
-				continue;
-			if (++*depth >= f->max_depth && f->max_depth > 0)
-				return false;
-		}
+				(*depth)--;
 	}
 	return !(f->max_depth > 0 && *depth >= f->max_depth);
 }

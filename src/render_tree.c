@@ -1,77 +1,34 @@
 // SPDX-License-Identifier: MIT
 /* The "tree" format: uftrace replay's layout, one block per thread. Names
  * come from the target's memory, so anything that could drive a terminal
- * (control characters, C1 controls, ill-formed UTF-8) is shown as \xNN. */
+ * (control characters, C1 controls, ill-formed UTF-8) is shown as \xNN.
+ * With rc->fold, a run of consecutive sibling calls of one function that
+ * are all leaves of the shown tree and carry no flag prints as one line,
+ * "f(); ×N, total", its duration the sum of the run: a loop calling a
+ * helper takes one line instead of thousands. Calls with children never
+ * fold, so nothing below the fold is hidden. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "calltree.h"
 #include "filter.h"
 #include "names.h"
 #include "render.h"
-#include "utf8.h"
+#include "render_priv.h"
 
 struct tree {
 	FILE *out;
 	const struct names *names;
 	bool thread_header; /* this thread's header is out */
 	bool shown;	    /* any node was printed */
+	bool fold;
+	/* fold: the run of identical leaf calls not printed yet */
+	const struct ft_node *run; /* its first call; NULL: no run */
+	const struct ft_thread *run_thread;
+	int run_depth;
+	uint64_t run_count, run_total_ns;
 };
-
-static void put_hex(FILE *out, const unsigned char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		char buf[4] = {'\\', 'x', hex[s[i] >> 4], hex[s[i] & 0xf]};
-
-		fwrite(buf, 1, 4, out);
-	}
-}
-
-static void put_text(FILE *out, const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, start = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n, bad;
-
-		if (c >= 0x20 && c < 0x7f) {
-			i++;
-			continue;
-		}
-		fwrite(s + start, 1, i - start, out);
-		if (c < 0x80) {
-			put_hex(out, s + i, 1);
-			i++;
-		} else if ((n = utf8_seq(s + i, len - i, &bad))) {
-			/* U+0080..U+009F are C1 controls: some terminals obey them */
-			if (c == 0xc2 && s[i + 1] < 0xa0)
-				put_hex(out, s + i, n);
-			else
-				fwrite(s + i, 1, n, out);
-			i += n;
-		} else {
-			put_hex(out, s + i, bad);
-			i += bad;
-		}
-		start = i;
-	}
-	fwrite(s + start, 1, i - start, out);
-}
-
-/* FT_NAME_CUT does not say which string was cut: BPF cuts at its buffer
- * sizes, so a string that long was cut; when neither is, the function. */
-static void cut_marks(const struct ft_name *nm, bool *func_cut, bool *file_cut)
-{
-	*func_cut = *file_cut = false;
-	if (!(nm->flags & FT_NAME_CUT))
-		return;
-	*file_cut = strlen(nm->file) >= FT_FILE_MAX - 1;
-	*func_cut = strlen(nm->func) >= FT_FUNC_MAX - 1 || !*file_cut;
-}
 
 static void put_func(struct tree *tr, const struct ft_name *nm)
 {
@@ -81,8 +38,8 @@ static void put_func(struct tree *tr, const struct ft_name *nm)
 		fputs("<unknown>", tr->out);
 		return;
 	}
-	cut_marks(nm, &func_cut, &file_cut);
-	put_text(tr->out, nm->func, strlen(nm->func));
+	render_cut_marks(nm, &func_cut, &file_cut);
+	render_put_text(tr->out, nm->func, strlen(nm->func), NULL, NULL);
 	if (func_cut)
 		fputs("...", tr->out);
 }
@@ -93,9 +50,9 @@ static void put_location(struct tree *tr, const struct ft_name *nm)
 
 	if ((nm->flags & FT_NAME_UNKNOWN) || !*nm->file)
 		return;
-	cut_marks(nm, &func_cut, &file_cut);
+	render_cut_marks(nm, &func_cut, &file_cut);
 	fputs("  # ", tr->out);
-	put_text(tr->out, nm->file, strlen(nm->file));
+	render_put_text(tr->out, nm->file, strlen(nm->file), NULL, NULL);
 	if (file_cut)
 		fputs("...", tr->out);
 	fprintf(tr->out, ":%u", nm->line);
@@ -113,8 +70,8 @@ static void put_flags(struct tree *tr, uint32_t flags)
 		fputs(" [return lost]", tr->out);
 }
 
-/* " DURATION [    TID] | " and the indent; dur NULL leaves it blank */
-static void line_start(struct tree *tr, const struct ft_thread *t, const struct ft_node *dur,
+/* " DURATION [    TID] | " and the indent; dur_ns NULL leaves it blank */
+static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_t *dur_ns,
 		       int depth)
 {
 	static const char spaces[] =
@@ -127,14 +84,15 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const struct 
 		fprintf(tr->out, "%u", t->tid);
 		if (*t->comm) {
 			fputs(" (", tr->out);
-			put_text(tr->out, t->comm, strnlen(t->comm, sizeof(t->comm)));
+			render_put_text(tr->out, t->comm, strnlen(t->comm, sizeof(t->comm)), NULL,
+					NULL);
 			fputc(')', tr->out);
 		}
 		fputc('\n', tr->out);
 		tr->thread_header = true;
 		tr->shown = true;
 	}
-	fprintf(tr->out, " %10s [%7u] | ", dur ? fmt_duration(buf, dur->dur_ns) : "", t->tid);
+	fprintf(tr->out, " %10s [%7u] | ", dur_ns ? fmt_duration(buf, *dur_ns) : "", t->tid);
 	while (indent) {
 		size_t n = indent < sizeof(spaces) - 1 ? indent : sizeof(spaces) - 1;
 
@@ -143,19 +101,72 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const struct 
 	}
 }
 
+/* Same function: the same id, or ids bound to the same (func, file, line),
+ * which are interned and so compare by address. */
+static bool same_function(const struct names *names, uint32_t a, uint32_t b)
+{
+	const struct ft_name *x, *y;
+
+	if (a == b)
+		return true;
+	x = names__get(names, a);
+	y = names__get(names, b);
+	return !(x->flags & FT_NAME_UNKNOWN) && !(y->flags & FT_NAME_UNKNOWN) &&
+	       x->func == y->func && x->file == y->file && x->line == y->line &&
+	       x->flags == y->flags;
+}
+
+/* Prints the pending run, if any. Nothing else is printed while a run is
+ * pending, so every enter or leave that does not extend it flushes it. */
+static void flush_run(struct tree *tr)
+{
+	const struct ft_name *nm;
+
+	if (!tr->run)
+		return;
+	nm = names__get(tr->names, tr->run->name);
+	line_start(tr, tr->run_thread, &tr->run_total_ns, tr->run_depth);
+	put_func(tr, nm);
+	fputs("();", tr->out);
+	if (tr->run_count > 1)
+		fprintf(tr->out, " ×%" PRIu64 ", total", tr->run_count);
+	put_location(tr, nm);
+	fputc('\n', tr->out);
+	tr->run = NULL;
+}
+
 static void tree_enter(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
 		       bool has_children)
 {
 	struct tree *tr = ctx;
 	const struct ft_name *nm;
+	/* flags mark a call as unlike its siblings: it stays on its own line */
+	bool foldable = tr->fold && !has_children && !n->flags;
 
+	if (tr->run) {
+		if (foldable && depth == tr->run_depth &&
+		    same_function(tr->names, tr->run->name, n->name)) {
+			tr->run_count++;
+			tr->run_total_ns += n->dur_ns;
+			return;
+		}
+		flush_run(tr);
+	}
+	if (foldable) {
+		tr->run = n;
+		tr->run_thread = t;
+		tr->run_depth = depth;
+		tr->run_count = 1;
+		tr->run_total_ns = n->dur_ns;
+		return;
+	}
 	if (n->flags & FT_NODE_LOST) {
 		line_start(tr, t, NULL, depth);
 		fprintf(tr->out, "/* LOST %u records!! */\n", n->lost);
 		return;
 	}
 	nm = names__get(tr->names, n->name);
-	line_start(tr, t, has_children ? NULL : n, depth);
+	line_start(tr, t, has_children ? NULL : &n->dur_ns, depth);
 	put_func(tr, nm);
 	fputs(has_children ? "() {" : "();", tr->out);
 	put_location(tr, nm);
@@ -171,7 +182,8 @@ static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 
 	if (!has_children)
 		return;
-	line_start(tr, t, n, depth);
+	flush_run(tr);
+	line_start(tr, t, &n->dur_ns, depth);
 	fputs("} /* ", tr->out);
 	put_func(tr, names__get(tr->names, n->name));
 	fputs(" */", tr->out);
@@ -182,7 +194,7 @@ static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 {
 	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
-	struct tree tr = {.out = rc->out, .names = rc->names};
+	struct tree tr = {.out = rc->out, .names = rc->names, .fold = rc->fold};
 	size_t nthreads = ct ? calltree__nthreads(ct) : 0;
 	bool any_calls = false;
 
@@ -197,6 +209,7 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 		 * calls are all filtered out takes no room */
 		tr.thread_header = false;
 		filter__walk(rc->filter, rc->names, t, &visit, &tr);
+		flush_run(&tr);
 	}
 	if (!any_calls)
 		fputs("# no calls traced\n", rc->out);

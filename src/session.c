@@ -377,7 +377,7 @@ int session_run(const struct config *cfg)
 	}
 
 	/* teardown: probes out of the target first, then drain what is queued */
-	struct tracefile_end end = { .t_end = mono_ns() };
+	struct tracefile_end end = { .t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT };
 	probe__detach(s.probe);
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);

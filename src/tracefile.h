@@ -34,6 +34,7 @@ struct tracefile_meta {
 struct tracefile_end {
 	uint64_t t_end;
 	uint64_t drops[FT_DROP_MAX];
+	bool target_exited; /* the trace ended because the target exited */
 };
 
 struct tracefile_writer;

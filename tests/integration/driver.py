@@ -6,7 +6,7 @@ finishes with "integration: N passed, N failed". Exits non-zero on any
 failure. Every case ends with none of its processes left running.
 
 usage: driver.py --tool T --fixture F [--python39 PY] [--python39-missing WHY]
-                 [-k SUBSTRING]... [--list] [-v]
+                 [-k SUBSTRING]... [--list]
 """
 
 import argparse
@@ -14,6 +14,7 @@ import ctypes
 import importlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -21,11 +22,13 @@ import traceback
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 
 from ftlib import harness, registry  # noqa: E402
 
 CASE_MODULES = [
+    "test_harness",
     "test_workloads",
     "test_launch",
     "test_formats",
@@ -75,9 +78,11 @@ def main():
     ap.add_argument("--python39-missing", default="")
     ap.add_argument("-k", action="append", default=[], help="run cases whose name contains this")
     ap.add_argument("--list", action="store_true")
-    ap.add_argument("-v", action="store_true")
     args = ap.parse_args()
 
+    # the trees are walked recursively, and the 500-deep fixture chain is
+    # a 1000-deep JSON document
+    sys.setrecursionlimit(20000)
     cfg = harness.cfg
     cfg.here = HERE
     cfg.repo = os.path.dirname(os.path.dirname(HERE))
@@ -86,7 +91,6 @@ def main():
     cfg.py39 = args.python39 or None
     cfg.py39_missing = args.python39_missing or "no interpreter given"
     cfg.ci = os.environ.get("CI") == "true"
-    cfg.verbose = args.v
 
     for name in CASE_MODULES:
         importlib.import_module("cases." + name)
@@ -110,6 +114,13 @@ def main():
         print("SKIP integration: %s" % why)
         return 0
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt  # unwinds into the cleanup below
+
+    # Children run in their own sessions, so a terminal's Ctrl-C reaches
+    # only us: we must take them down ourselves, on SIGTERM/SIGHUP too.
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
     cfg.tmp = tempfile.mkdtemp(prefix="flowtrace-itest.")
     cfg.token = uuid.uuid4().hex
     passed = failed = skipped = 0
@@ -148,11 +159,13 @@ def main():
         print("interrupted")
         failed += 1
     finally:
-        harness.reap_all()
-        if os.environ.get("FT_KEEP_TMP"):
-            print("temporary files kept in %s" % cfg.tmp)
-        else:
-            shutil.rmtree(cfg.tmp, ignore_errors=True)
+        try:
+            harness.reap_all()
+        finally:
+            if os.environ.get("FT_KEEP_TMP"):
+                print("temporary files kept in %s" % cfg.tmp)
+            else:
+                shutil.rmtree(cfg.tmp, ignore_errors=True)
     if skipped:
         print("(%d skipped; %.0fs)" % (skipped, time.monotonic() - t_run))
     else:

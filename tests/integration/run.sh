@@ -7,7 +7,7 @@
 #
 # Without root or usable BPF the run is skipped with the reason, except
 # under CI=true, where that is a failure. Extra arguments go to the driver
-# (-k SUBSTRING selects cases, --list lists them, -v).
+# (-k SUBSTRING selects cases, --list lists them).
 set -uo pipefail
 
 here=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)

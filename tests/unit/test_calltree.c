@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "calltree.h"
+#include "names.h"
 #include "test.h"
 
 #define T0 1000000ULL
@@ -364,5 +365,77 @@ FT_TEST(calltree_streaming_memory_is_flat)
 	calltree__stats(ct, &st);
 	FT_EQ_U64(st.nodes, 1); /* only the open root */
 	FT_EQ_U64(st.calls, 400000);
+	calltree__free(ct);
+}
+
+static struct calltree *new_named_tree(struct names **names)
+{
+	*names = names__new();
+	names__bind(*names, 1, "outer", 5, "/a.py", 5, 1, 0);
+	names__bind(*names, 2, "flood", 5, "/a.py", 5, 10, 0);
+	names__bind(*names, 3, "after", 5, "/a.py", 5, 20, 0);
+	names__bind(*names, 4, "flood", 5, "/a.py", 5, 12, 0); /* flood's return line */
+	struct calltree_opts o = { .t0 = T0, .keep = true, .names = *names };
+	return calltree__new(&o);
+}
+
+FT_TEST(calltree_return_after_loss_matches_function)
+{
+	struct names *names;
+	struct calltree *ct = new_named_tree(&names);
+	/* flood's return and after's entry are lost; after's return arrives at
+	 * the level flood is open at: it must not close flood */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 2, 4 },
+				 { 'X', 2, 3 }, { 'R', 2, 3 }, { 'R', 1, 1 } };
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:1{2E{LOST2},3S}");
+	calltree__free(ct);
+	names__free(names);
+}
+
+FT_TEST(calltree_return_after_loss_same_function_other_line)
+{
+	struct names *names;
+	struct calltree *ct = new_named_tree(&names);
+	/* a loss elsewhere, then flood returns under its return-line id (4) */
+	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 3, 3 },
+				 { 'X', 3, 3 }, { 'R', 2, 4 }, { 'R', 1, 1 } };
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_STR(dump(ct), "7:1{2{LOST2}}");
+	calltree__free(ct);
+	names__free(names);
+}
+
+FT_TEST(calltree_losses_at_the_end)
+{
+	struct calltree *ct = new_tree();
+
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1, 2, 2), 0);
+	/* everything after was lost and the target exited */
+	calltree__finish_lost(ct, T0 + 1000, 500, true);
+	FT_EQ_STR(dump(ct), "1:1E{2E{LOST500}}");
+	struct calltree_stats st;
+	calltree__stats(ct, &st);
+	FT_EQ_U64(st.open, 0);
+	calltree__free(ct);
+
+	/* still running (Ctrl-C): unfinished, and the loss still shows */
+	ct = new_tree();
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	calltree__finish_lost(ct, T0 + 1000, 3, false);
+	FT_EQ_STR(dump(ct), "1:1U{LOST3}");
+	calltree__free(ct);
+
+	/* nothing open: the marker goes to the thread seen last */
+	ct = new_tree();
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 20, 1, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 2, T0 + 30, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__pop(ct, 2, T0 + 40, 1, 1, 1), 0);
+	calltree__finish_lost(ct, T0 + 1000, 9, true);
+	FT_EQ_STR(dump(ct), "1:1|2:1,LOST9");
 	calltree__free(ct);
 }

@@ -58,7 +58,7 @@ FT_TEST(render_find_by_name)
 	FT_TRUE(!renderer_find("JSON"));
 	FT_TRUE(!renderer_find(""));
 	FT_TRUE(!renderer_find(NULL));
-	FT_EQ_STR(renderer_names(), "tree, json, jsonl");
+	FT_EQ_STR(renderer_names(), "tree, json, jsonl, chrome, folded, plantuml, dot, html");
 	FT_TRUE(!render_tree.streaming && !render_json.streaming && render_jsonl.streaming);
 	FT_TRUE(render_jsonl.call && render_jsonl.begin && render_jsonl.end);
 	FT_TRUE(render_tree.end && render_json.end);
@@ -138,7 +138,7 @@ static void bind_sample_names(struct names *names)
 	bind(names, N_HANZI, "函数", "/tmp/中.py", 5, 0);
 	bind(names, N_WEIRD, "a\"b\\c\n\x01\xff\xc3(\x1b[2J\xc2\x9b", "/tmp/x\ty.py", 2, 0);
 	bind(names, N_LONG, long_name, "/tmp/l.py", 1, 0);
-	bind(names, N_CUT, "cut_name", "/tmp/c.py", 4, FT_NAME_CUT);
+	bind(names, N_CUT, "cut_name", "/tmp/c.py", 4, FT_NAME_FUNC_CUT);
 }
 
 static void sample_records(struct drive *d)
@@ -336,8 +336,8 @@ FT_TEST(render_tree_cut_file_and_func)
 	func[sizeof(func) - 1] = 0;
 	memset(file, 'p', sizeof(file) - 1);
 	file[sizeof(file) - 1] = 0;
-	bind(d.names, 1, "short", file, 9, FT_NAME_CUT);
-	bind(d.names, 2, func, "f.py", 8, FT_NAME_CUT);
+	bind(d.names, 1, "short", file, 9, FT_NAME_FILE_CUT);
+	bind(d.names, 2, func, "f.py", 8, FT_NAME_FUNC_CUT);
 	bind(d.names, 3, "\xe5\x87", "", 0, 0);
 	enter(&d, 1, 10, 1);
 	leave(&d, 1, 20);

@@ -270,6 +270,21 @@ FT_TEST(target_inspect_no_access)
 }
 
 /* Starts argv[0] with a sleeping script; returns once it has exec'd. */
+static bool maps_name(pid_t pid, const char *path)
+{
+	char proc[64], line[PATH_MAX + 128];
+	bool found = false;
+
+	snprintf(proc, sizeof(proc), "/proc/%d/maps", pid);
+	FILE *fp = fopen(proc, "r");
+	if (!fp)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp))
+		found = strstr(line, path) != NULL;
+	fclose(fp);
+	return found;
+}
+
 static pid_t spawn_python(const char *path)
 {
 	char proc[64], exe[PATH_MAX];
@@ -287,7 +302,8 @@ static pid_t spawn_python(const char *path)
 
 		if (n > 0) {
 			exe[n] = '\0';
-			if (!strcmp(exe, path))
+			/* exe changes a moment before the executable is mapped */
+			if (!strcmp(exe, path) && maps_name(pid, path))
 				return pid;
 		}
 		usleep(10000);

@@ -2,9 +2,14 @@
 trees known from its parameters: deep recursion, awkward names, threads
 firing at once, and a flood that overruns a small ring buffer."""
 
+import signal
+import time
+
 from ftlib import trees
-from ftlib.flows import attach, command, launch
-from ftlib.harness import Fail, cfg, expect_rc, expect_trees, no_flags, tool
+from ftlib.flows import Trace, attach, command, launch, start_gated
+from ftlib.harness import (Fail, Result, cfg, check_meta, check_well_formed, expect_rc,
+                           expect_trees, no_flags, parse_json, start_tool, tool, tool_threads,
+                           wait_ready)
 from ftlib.registry import case
 
 CAP = 1024  # FT_FUNC_MAX: names up to CAP-1 bytes arrive whole
@@ -113,7 +118,13 @@ def names_tree():
     for frag in ("naïve_ünïcode()", "函数()", "after()", "n300_" + "a" * 295 + "()",
                  "n1023_" + "b" * 1017 + "()", "bad\\xff\\xfeutf8()"):
         if not any(frag in l for l in lines):
-            problems.append("no line contains %r" % trees.shorten(frag))
+            near = [l for l in lines if frag[:12] in l]
+            problems.append("no line contains %r%s" % (
+                trees.shorten(frag), "; the line with its start ends %r" % near[0][-60:]
+                if near else ""))
+    for prefix in ("n1024_ccc", "n5000_ddd"):
+        if not any(prefix in l and "...()" in l for l in lines):
+            problems.append("the cut name %s... is not shown with a visible '...'" % prefix)
     if "back\nnew" in text or "new\ttab" in text:
         problems.append("a raw newline or tab from a name reached the output")
     if problems:
@@ -138,32 +149,137 @@ def threads():
         raise Fail("thread names: expected ft-worker-0..%d, got %s" % (k - 1, names))
 
 
-@case("fixture flood with the smallest ring: losses counted and shown, tree intact")
-def flood():
-    n = 300000
-    tr = launch(["--ring-size", "16K"], command(cfg.fixture, "flood", n), lost_ok=True)
-    lost = tr.meta["lost"]
-    if not lost:
-        raise Fail("meta.lost is %r after %d calls through a 16K ring: no losses forced?"
-                   % (lost, n))
+def check_flood(tr, n, fired):
+    """The flood's tree holds only flood/tiny calls and lost markers, tiny
+    calls have no calls under them, and every fired record is either
+    received or counted lost. Returns (tiny calls seen, markers)."""
+    meta = tr.meta
     markers = [m for t in tr.threads for m in trees.lost_markers(t.calls)]
-    if not markers:
-        raise Fail("meta.lost is %d but the tree has no lost-records marker" % lost)
     shown = sum(m.lost for m in markers)
-    if shown > lost:
-        raise Fail("the markers count %d lost records, meta.lost only %d" % (shown, lost))
+    if shown > meta["lost"]:
+        raise Fail("the markers count %d lost records, meta.lost only %d" % (shown, meta["lost"]))
+    if meta["events"] + meta["lost"] < fired:
+        raise Fail("%d ENTRY/RETURN records fired, but only %d received + %d lost"
+                   % (fired, meta["events"], meta["lost"]))
     tiny = 0
     for t in tr.threads:
         for node, _ in trees.walk(t.calls):
             if node.lost is not None:
                 continue
-            if node.func not in ("flood", "tiny") or node.file != "/fixture/flood.py":
+            known = ("flood", "tiny", "gate_wait", "gate_after", "done")
+            if node.func not in known or not node.file.startswith("/fixture/"):
                 raise Fail("a call that never happened: %s in %s" % (node.label(), node.file))
             if node.func == "tiny":
                 tiny += 1
-                if node.children and any(c.lost is None for c in node.children):
-                    raise Fail("tiny() has calls under it: %s" % [
-                        c.label() for c in node.children][:5])
-    if not 0 < tiny < n:
-        raise Fail("expected some but not all of the %d tiny() calls, got %d" % (n, tiny))
-    return "%d of %d calls seen, %d records lost, %d markers" % (tiny, n, lost, len(markers))
+                if any(c.lost is None for c in node.children):
+                    raise Fail("tiny() has calls under it: %s"
+                               % [c.label() for c in node.children][:5])
+    if tiny > n:
+        raise Fail("%d tiny() calls shown, only %d made" % (tiny, n))
+    return tiny, markers
+
+
+def stalled_flood(n, resume_before_end):
+    """-p on a gated fixture flooding n calls into a 16K ring while the
+    tracer is stopped (SIGSTOP): losses are certain, not a matter of
+    timing. With resume_before_end the tracer resumes and drains while the
+    fixture waits in gate_after, so records arrive after the gap; without,
+    the losses run to the end of the process."""
+    argv = [cfg.fixture, "--gate"] + (["--gate-after"] if resume_before_end else []) + [
+        "flood", str(n)]
+    target = start_gated(argv)
+    tracer = start_tool(["-f", "json", "--ring-size", "16K", "-p", str(target.pid)])
+    wait_ready(tracer)
+    tracer.signal(signal.SIGSTOP)
+    try:
+        target.send(b"go\n")
+        if resume_before_end:
+            if not target.wait_stderr("FT_GATE_AFTER_READY", 60):
+                raise Fail("the fixture did not finish its flood\n%s" % target.stderr_tail())
+            tracer.signal(signal.SIGCONT)
+            time.sleep(0.5)  # let it drain the ring before more records come
+            target.send(b"go\n")
+        target.close_stdin()
+        if target.wait(60, "the flooding fixture") != 0:
+            raise Fail("the fixture failed\n%s" % target.stderr_tail())
+    finally:
+        tracer.signal(signal.SIGCONT)
+    tracer.wait(30, "flowtrace-bpf after its target exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    tr = Trace(doc, tool_threads(doc), res, target.pid)
+    check_meta(doc, pid=target.pid, lost_ok=True)
+    check_well_formed(tr.threads)
+    if not tr.meta["lost"]:
+        raise Fail("meta.lost is %r after %d calls into a 16K ring nobody read"
+                   % (tr.meta["lost"], n))
+    # fired while traced: gate_wait's return, flood's entry and return, 2n for
+    # tiny, and with --gate-after 2 for gate_after and 2 for done
+    tiny, markers = check_flood(tr, n, 2 * n + 3 + (4 if resume_before_end else 0))
+    if tiny >= n:
+        raise Fail("all %d tiny() calls shown although %d records were lost"
+                   % (n, tr.meta["lost"]))
+    unfinished = [nd.label() for t in tr.threads for nd, _ in trees.walk(t.calls)
+                  if "unfinished" in nd.flags]
+    return tr, tiny, markers, unfinished
+
+
+@case("fixture flood, consumer stalled mid-run, smallest ring: a lost marker at the gap")
+def flood_stalled():
+    n = 20000
+    tr, tiny, markers, unfinished = stalled_flood(n, resume_before_end=True)
+    if not markers:
+        raise Fail("meta.lost is %d but the tree has no lost-records marker" % tr.meta["lost"])
+    if unfinished:
+        raise Fail("calls flagged unfinished although the target exited: %s" % unfinished)
+    # Lost: the rest of the tiny calls, flood's return and gate_after's
+    # entry. Received after the gap: gate_after's return, then done. So
+    # flood ended at an unknown time (return_lost), gate_after started at
+    # one (entry_lost; its name may be unknown if its NAME record was lost
+    # too), and done is whole.
+    roots = [nd for t in tr.threads for nd in t.calls if nd.lost is None]
+    got = [nd.label() for nd in roots]
+    problems = []
+    if [nd.func for nd in roots[:2]] != ["gate_wait", "flood"] or roots[-1].func != "done" \
+            or roots[-1].flags:
+        problems.append("expected roots gate_wait, flood, ..., done")
+    flood = roots[1] if len(roots) > 1 else None
+    if flood is not None and "return_lost" not in flood.flags:
+        problems.append("flood's return was lost (and the process exited long after), but "
+                        "flood is not flagged return_lost")
+    middle = roots[2:-1]
+    if len(middle) != 1 or "entry_lost" not in middle[0].flags:
+        problems.append("expected one call between flood and done flagged entry_lost: "
+                        "gate_after (its name may be unknown), whose RETURN record arrived "
+                        "after the gap")
+    if problems:
+        raise Fail("%s\n  roots: %s" % ("\n".join(problems), got))
+    return "%d of %d calls seen, %d records lost, %d markers" % (
+        tiny, n, tr.meta["lost"], len(markers))
+
+
+@case("fixture flood, records lost up to the target's exit: the loss still shows in the tree")
+def flood_lost_to_the_end():
+    n = 20000
+    tr, tiny, markers, unfinished = stalled_flood(n, resume_before_end=False)
+    flagged = [nd.label() for t in tr.threads for nd, _ in trees.walk(t.calls)
+               if "return_lost" in nd.flags]
+    if not markers and not flagged:
+        raise Fail("meta.lost is %d, but the tree shows no lost-records marker and no "
+                   "return_lost call: the loss is invisible in the tree" % tr.meta["lost"])
+    if unfinished:
+        raise Fail("calls flagged unfinished although the target exited (their returns were "
+                   "lost): %s" % unfinished)
+
+
+@case("fixture flood, free-running, smallest ring: whatever is lost is accounted for")
+def flood_free():
+    n = 100000
+    tr = launch(["--ring-size", "16K"], command(cfg.fixture, "flood", n), lost_ok=True)
+    tiny, markers = check_flood(tr, n, 2 * n + 2)
+    if tr.meta["lost"] and not markers:
+        raise Fail("meta.lost is %d but the tree has no lost-records marker" % tr.meta["lost"])
+    if not tr.meta["lost"] and tiny != n:
+        raise Fail("no losses, but %d of %d tiny() calls shown" % (tiny, n))
+    return "%d of %d calls seen, %d records lost" % (tiny, n, tr.meta["lost"])

@@ -2,9 +2,10 @@
 the JSON tree, and the tree format shows the calls uftrace-style."""
 
 import json
+import re
 
 from ftlib import trees
-from ftlib.flows import command, launch
+from ftlib.flows import attach, attach_raw, command, launch
 from ftlib.harness import INCLUDE, Fail, expect_rc, need_py39, tool, workload
 from ftlib.registry import case
 
@@ -14,12 +15,8 @@ def fib_args(fmt):
     return ["-f", fmt, "--include", INCLUDE, "-c", command(py, workload("fib"))]
 
 
-@case("format jsonl: every line parses, rebuilds the JSON tree, meta last")
-def jsonl_matches_json():
-    py = need_py39()
-    ref = launch(["--include", INCLUDE], command(py, workload("fib")))
-    res = tool(fib_args("jsonl"))
-    expect_rc(res, 0)
+def jsonl_threads(res):
+    """Parses -f jsonl output; returns (threads rebuilt from it, records)."""
     try:
         text = res.stdout.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -38,18 +35,58 @@ def jsonl_matches_json():
         raise Fail("jsonl structure: %s" % e)
     if lost:
         raise Fail("unexpected lost records in jsonl: %s" % lost[:3])
-    n_json = sum(trees.count_calls(t.calls) for t in ref.threads)
-    n_jsonl = sum(1 for r in records if r.get("type") == "call")
-    if n_json != n_jsonl:
-        raise Fail("jsonl has %d calls, JSON has %d" % (n_jsonl, n_json))
     for key in ("pid", "python", "probe", "events", "lost"):
         if key not in meta:
             raise Fail("jsonl meta lacks %r: %s" % (key, meta))
-    msg = trees.diff_threads(trees.filter_threads(ref.threads, list),
-                             trees.filter_threads(threads, list))
+    return trees.filter_threads(threads, list), records
+
+
+def without_flags(threads):
+    def strip(nodes):
+        out = []
+        for n in nodes:
+            c = n.copy(strip(n.children))
+            c.flags = frozenset()
+            out.append(c)
+        return out
+
+    return trees.filter_threads(threads, strip)
+
+
+def same_trace(ref, threads, records, what):
+    n_json = sum(trees.count_calls(t.calls) for t in ref)
+    n_jsonl = sum(1 for r in records if r.get("type") == "call")
+    if n_json != n_jsonl:
+        raise Fail("%s: jsonl has %d calls, JSON has %d" % (what, n_jsonl, n_json))
+    # jsonl records carry no flags: compare the structure without them
+    msg = trees.diff_threads(without_flags(ref), without_flags(threads))
     if msg:
-        raise Fail("the tree rebuilt from jsonl differs from the JSON tree:\n  %s"
-                   % msg.replace("\n", "\n  "))
+        raise Fail("%s: the tree rebuilt from jsonl differs from the JSON tree:\n  %s"
+                   % (what, msg.replace("\n", "\n  ")))
+
+
+@case("format jsonl: every line parses, rebuilds the JSON tree, meta last")
+def jsonl_matches_json():
+    py = need_py39()
+    ref = launch(["--include", INCLUDE], command(py, workload("fib")))
+    res = tool(fib_args("jsonl"))
+    expect_rc(res, 0)
+    threads, records = jsonl_threads(res)
+    same_trace(trees.filter_threads(ref.threads, list), threads, records, "-c")
+
+
+@case("format jsonl in attach mode: frames entered before attach nest the same")
+def jsonl_attach():
+    py = need_py39()
+    path = workload("fib")
+    ref = attach(["--include", INCLUDE], [py, path])
+    res, _ = attach_raw(["-f", "jsonl", "--include", INCLUDE], [py, path])
+    threads, records = jsonl_threads(res)
+    depths = [r["depth"] for r in records if r.get("type") == "call" and r["func"] == "<module>"
+              and r["file"] == path]
+    if len(depths) != 1:
+        raise Fail("expected one <module> call of %s in jsonl, got %d" % (path, len(depths)))
+    same_trace(trees.filter_threads(ref.threads, list), threads, records, "-p")
 
 
 @case("format tree: uftrace-style lines for fib")
@@ -61,16 +98,17 @@ def tree_lines():
     except UnicodeDecodeError as e:
         raise Fail("tree output is not UTF-8: %s" % e)
     lines = text.splitlines()
-    missing = [frag for frag in ("main() {", "fib() {", "fib();", "} /* fib */",
-                                 "} /* main */", "<module>() {")
-               if not any(frag in line for line in lines)]
-    if missing:
-        raise Fail("tree output lacks lines containing %s; it starts:\n    %s"
-                   % (missing, "\n    ".join(lines[:25])))
+    # "| fib() {  # file:line", "| fib();  # file:line", "| } /* fib */"
+    patterns = {
+        "open": re.compile(r"\|\s+fib\(\) \{"),
+        "leaf": re.compile(r"\|\s+fib\(\);"),
+        "close": re.compile(r"\|\s+\} /\* fib \*/"),
+        "main": re.compile(r"\|\s+main\(\) \{"),
+        "module": re.compile(r"\|\s+<module>\(\) \{"),
+    }
+    counts = {k: sum(1 for line in lines if p.search(line)) for k, p in patterns.items()}
     # fib(10) makes 177 fib calls: 89 leaves (fib(0) and fib(1)) and 88 with children
-    leaves = sum(1 for line in lines if line.rstrip().endswith("fib();"))
-    opens = sum(1 for line in lines if line.rstrip().endswith("fib() {"))
-    closes = sum(1 for line in lines if line.rstrip().endswith("} /* fib */"))
-    if (leaves, opens, closes) != (89, 88, 88):
-        raise Fail("fib(10): expected 89 'fib();' leaves and 88 'fib() {' / '} /* fib */' "
-                   "pairs, got %d leaves, %d opens, %d closes" % (leaves, opens, closes))
+    want = {"open": 88, "leaf": 89, "close": 88, "main": 1, "module": 1}
+    if counts != want:
+        raise Fail("expected lines %s, got %s; the output starts:\n    %s"
+                   % (want, counts, "\n    ".join(lines[:25])))

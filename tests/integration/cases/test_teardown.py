@@ -73,7 +73,7 @@ def finish(proc, what):
 def check_output(tracer, pid, until_exit):
     res = Result(tracer)
     expect_rc(res, 0, "flowtrace-bpf ended by %s" % ("its target's exit" if until_exit
-                                                     else "a signal"))
+                                                     else "a signal or -d"))
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
     check_meta(doc, pid=pid)
@@ -105,13 +105,23 @@ def py39_teardown(how):
     expect_clean(a, binary, "the target before tracing", settle=0)
     expect_clean(b, binary, "the second process before tracing", settle=0)
 
-    tracer = start_tool(["-f", "json", "-p", str(a.pid)])
+    duration = ["-d", "1"] if how == "duration" else []
+    t0 = time.monotonic()
+    tracer = start_tool(["-f", "json", "-p", str(a.pid)] + duration)
     wait_ready(tracer)
     expect_probed(a, binary, "the traced target")
     expect_clean(b, binary, "the untraced second process", settle=0)
     time.sleep(0.2)  # let some tick() calls through
 
-    if how == "exit":
+    if how == "duration":
+        tracer.wait(30, "flowtrace-bpf -d 1")
+        took = time.monotonic() - t0
+        if took < 1.0:
+            raise Fail("flowtrace-bpf -d 1 ended after %.2fs" % took)
+        check_output(tracer, a.pid, until_exit=False)
+        expect_clean(a, binary, "the target after flowtrace-bpf -d 1 ended")
+        finish(a, "the target after flowtrace-bpf -d 1 ended")
+    elif how == "exit":
         finish(a, "the traced target")
         tracer.wait(30, "flowtrace-bpf after its target exited")
         check_output(tracer, a.pid, until_exit=True)
@@ -130,10 +140,11 @@ def py39_teardown(how):
     finish(b, "the untraced second process")
 
 
-for _how in ("SIGINT", "SIGTERM", "SIGKILL", "exit"):
+ENDINGS = {"SIGINT": "SIGINT", "SIGTERM": "SIGTERM", "SIGKILL": "SIGKILL",
+           "exit": "target exit", "duration": "-d 1"}
+for _how, _shown in ENDINGS.items():
     add("teardown py3.9: tracer ended by %s; target unharmed, probes gone, second process "
-        "never probed" % ("target exit" if _how == "exit" else _how),
-        functools.partial(py39_teardown, _how))
+        "never probed" % _shown, functools.partial(py39_teardown, _how))
 
 
 def fixture_teardown():

@@ -60,27 +60,40 @@ def start_gated(argv, env_extra=None, ready="FT_GATE_READY"):
     return target
 
 
-def attach(args, target_argv, lost_ok=False, target_rc=0):
-    """Gated target, flowtrace-bpf -f json ARGS -p PID, wait for the ready
-    line, open the gate, let the target finish; the tracer must then
-    finish by itself with status 0."""
+def attach_raw(args, target_argv, target_rc=0, on_ready=None, on_target_exit=None):
+    """Gated target, flowtrace-bpf ARGS -p PID, wait for the ready line,
+    open the gate, let the target finish; the tracer must then finish by
+    itself with status 0. on_ready(tracer) runs just before the gate
+    opens, on_target_exit(tracer) once the target has exited. Returns
+    (Result, target pid)."""
     target = start_gated(target_argv)
-    tracer = start_tool(["-f", "json"] + list(args) + ["-p", str(target.pid)])
+    tracer = start_tool(list(args) + ["-p", str(target.pid)])
     wait_ready(tracer)
+    if on_ready:
+        on_ready(tracer)
     target.send(b"go\n")
     target.close_stdin()
     rc = target.wait(60, "the traced target")
+    if on_target_exit:
+        on_target_exit(tracer)
     if rc != target_rc:
         raise Fail("the traced target exited with %s, expected %s\n%s"
                    % (rc, target_rc, target.stderr_tail()))
     tracer.wait(30, "flowtrace-bpf after its target exited")
     res = Result(tracer)
     expect_rc(res, 0)
+    return res, target.pid
+
+
+def attach(args, target_argv, lost_ok=False, **kw):
+    """attach_raw() with -f json; checks the JSON shape, meta and the time
+    nesting."""
+    res, pid = attach_raw(["-f", "json"] + list(args), target_argv, **kw)
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
-    check_meta(doc, pid=target.pid, lost_ok=lost_ok)
+    check_meta(doc, pid=pid, lost_ok=lost_ok)
     check_well_formed(threads)
-    return Trace(doc, threads, res, target.pid)
+    return Trace(doc, threads, res, pid)
 
 
 def module_subtree(trace, path):

@@ -33,7 +33,6 @@ class Config:
     tmp = None  # per-run temporary directory
     token = None  # marks the environment of every process we start
     ci = False
-    verbose = False
 
 
 cfg = Config()

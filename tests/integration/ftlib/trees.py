@@ -256,12 +256,15 @@ def attached_view(nodes, gate_pred):
     """What a tracer attaching while the program is blocked in the gate
     call can see: the gate and its ancestors were entered before attach
     (flagged, line unknowable), and the calls that completed before the
-    gate was entered are invisible. Returns None when there is no gate."""
+    gate was entered are invisible. The gate's own children stay: a gate
+    makes no Python-level call before it blocks, so whatever runs inside
+    it (e.g. the stdin decoder once the line arrives) runs after attach.
+    Returns None when there is no gate."""
     for i, n in enumerate(nodes):
         if n.lost is not None:
             continue
         if gate_pred(n):
-            gate = n.copy([])
+            gate = n.copy()
             gate.flags = frozenset(["entered_before_attach"])
             gate.ignore_line = True
             return [gate] + list(nodes[i + 1:])

@@ -1,4 +1,4 @@
-# Workload for --min-duration: slow_* calls sleep 30 ms, fast_* calls take
+# Workload for --min-duration: slow_* calls sleep 60 ms, fast_* calls take
 # microseconds.
 import os
 import sys
@@ -21,7 +21,7 @@ def fast_b(n):
 
 def slow_inner():
     fast_a()
-    time.sleep(0.03)
+    time.sleep(0.06)
 
 
 def slow_outer():

@@ -1,0 +1,683 @@
+"""flowtrace-bpf benchmark driver (run by scripts/bench.sh, as root).
+
+Runs every configuration of every workload side by side, in interleaved
+rounds, so ratios hold on a noisy machine; then runs the long memory trace
+and the launch-to-ready measurements; saves every raw measurement as JSON
+and has report.py write docs/performance.md from it.
+
+Every traced configuration uses one protocol (see workload.py): the workload
+starts, warms up, counts its calls and waits at a gate; the tracer attaches
+with -p; once the tracer says it is ready the driver opens the gate; the
+workload times its own hot section and reports elapsed seconds and calls.
+Start-up of any tracer is therefore never inside a measured time.
+
+usage: driver.py --python PY --tracer FT [--bpftrace BT] [--rounds N]
+                 [--long-seconds S] [--results FILE] [--out FILE] [--quick]
+Standard library only; needs Python 3.9+ (run by /usr/bin/python3.11).
+"""
+
+import argparse
+import ctypes
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import report  # noqa: E402
+
+WORKLOAD = os.path.join(HERE, "workload.py")
+PEER_TEMPLATE = os.path.join(HERE, "uflow.bt.in")
+
+# Sizes give about one second of traced hot loop each on the reference VM,
+# where one traced call costs ~12 us (the uprobe trap dominates).
+WORKLOADS = [
+    ("fib", 23, "call-heavy recursion: fib(23), 92 735 calls"),
+    ("mix", 700, "realistic mix: 700 rounds of re, classes, generators, exceptions, json"),
+    ("threads", 22, "two busy threads at once, each running fib(22)"),
+    ("deep", 25, "deep recursion: 25 descents to depth 3000"),
+]
+
+FORMATS = ("tree", "json", "jsonl")
+
+READY_RE = re.compile(r"^flowtrace-bpf: tracing PID \d+")
+SUMMARY_RE = re.compile(
+    r"^flowtrace-bpf: (\d+) calls in (\d+) threads? \((\d+) events\), (\d+) lost, "
+    r"(\d+) still running, ([\d.]+) s")
+LOST_RE = re.compile(rb"^Lost (\d+) events")
+
+TIMEOUT_READY = 30.0  # s, workload or tracer start-up
+TIMEOUT_RUN = 600.0  # s, one hot section
+TIMEOUT_EXIT = 120.0  # s, tracer exit after the target's (json renders at the end)
+
+
+def configs():
+    """Every configuration run against every workload, in round-robin order."""
+    out = [
+        {"id": "untraced", "kind": "untraced", "label": "untraced"},
+        {"id": "floor-usdt", "kind": "floor", "method": "usdt", "sink": "null",
+         "label": "floor: usdt probes, empty BPF programs (--calibrate)"},
+    ]
+    for fmt in FORMATS:
+        for sink in ("null", "file"):
+            out.append({"id": "ft-%s-%s" % (fmt, sink), "kind": "flowtrace", "method": "usdt",
+                        "format": fmt, "sink": sink,
+                        "label": "flowtrace-bpf -f %s, %s" % (
+                            fmt, "stdout to /dev/null" if sink == "null" else "-o FILE")})
+    for sink in ("null", "file"):
+        out.append({"id": "peer-%s" % sink, "kind": "peer", "sink": sink,
+                    "label": "bpftrace uflow-like script, %s" % (
+                        "stdout to a drained pipe" if sink == "null" else "stdout to a file")})
+    return out
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def proc_cpu_ns(pid):
+    """CPU time of every thread of pid so far, in ns (schedstat: exact)."""
+    total = 0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for tid in tids:
+        s = read_text("/proc/%d/task/%s/schedstat" % (pid, tid)).split()
+        if s:
+            total += int(s[0])
+    return total
+
+
+def proc_status_kib(pid, field):
+    for line in read_text("/proc/%d/status" % pid).splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+def wait_child(proc, timeout):
+    """Reaps proc with wait4; returns (exit code, rusage). SIGINT, then
+    SIGKILL, if it outlives timeout."""
+    deadline = time.monotonic() + timeout
+    sent = None
+    while True:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, ru
+        now = time.monotonic()
+        if now > deadline:
+            if sent is None:
+                log("PID %d did not exit in %.0f s: SIGINT" % (proc.pid, timeout))
+                proc.send_signal(signal.SIGINT)
+                sent = signal.SIGINT
+                deadline = now + 10
+            else:
+                proc.kill()
+                sent = signal.SIGKILL
+                deadline = now + 3600
+        time.sleep(0.002)
+
+
+class LineReader:
+    """Reads a text stream in a thread, keeps its lines, and notes the
+    monotonic time at which the first line matching `ready` arrived."""
+
+    def __init__(self, stream, ready=None):
+        self.lines = []
+        self.ready_at = None
+        self.ready = threading.Event()
+        self._pat = ready
+        self._t = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self._t.start()
+
+    def _run(self, stream):
+        for line in stream:
+            if isinstance(line, bytes):
+                line = line.decode(errors="replace")
+            if self._pat and self.ready_at is None and self._pat.search(line):
+                self.ready_at = time.monotonic()
+                self.ready.set()
+            self.lines.append(line.rstrip("\n"))
+        self.ready.set()  # EOF: wake a waiter, ready_at stays None
+
+    def join(self, timeout=None):
+        self._t.join(timeout)
+
+
+class PeerCounter:
+    """Drains bpftrace's stdout (the "null" sink of the peer): counts event
+    lines and the "Lost N events" notices, keeps nothing else."""
+
+    def __init__(self, stream):
+        self.events = 0
+        self.lost = 0
+        self.bytes = 0
+        self.ready_at = None
+        self.ready = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self._t.start()
+
+    def _run(self, stream):
+        for line in stream:
+            self.bytes += len(line)
+            if b" -> " in line or b" <- " in line:
+                self.events += 1
+            elif self.ready_at is None and line.startswith(b"READY"):
+                self.ready_at = time.monotonic()
+                self.ready.set()
+            else:
+                m = LOST_RE.match(line)
+                if m:
+                    self.lost += int(m.group(1))
+        self.ready.set()
+
+    def join(self, timeout=None):
+        self._t.join(timeout)
+
+
+def result_ready(w):
+    """True once the workload has printed its result (or died)."""
+    if w.poll() is not None:
+        return True
+    r, _, _ = select.select([w.stdout], [], [], 0)
+    return bool(r)
+
+
+def prog_run_stats(pid):
+    """(run_time_ns, run_cnt) summed over the BPF programs pid holds open."""
+    t = n = 0
+    fddir = "/proc/%d/fdinfo" % pid
+    try:
+        fds = os.listdir(fddir)
+    except OSError:
+        return 0, 0
+    for fd in fds:
+        info = read_text(os.path.join(fddir, fd))
+        if "prog_type:" not in info:
+            continue
+        for line in info.splitlines():
+            if line.startswith("run_time_ns:"):
+                t += int(line.split()[1])
+            elif line.startswith("run_cnt:"):
+                n += int(line.split()[1])
+    return t, n
+
+
+def count_peer_file(path):
+    events = lost = 0
+    with open(path, "rb") as f:
+        for line in f:
+            if b" -> " in line or b" <- " in line:
+                events += 1
+            else:
+                m = LOST_RE.match(line)
+                if m:
+                    lost += int(m.group(1))
+    return events, lost
+
+
+# ---------------------------------------------------------------- one run
+
+
+class Bench:
+    def __init__(self, args, workdir):
+        self.py = args.python
+        self.tracer = args.tracer
+        self.bpftrace = args.bpftrace
+        self.workdir = workdir
+        self.peer_script = None
+        self.libpython = None
+        self.target_cpu = None
+
+    def pin(self):
+        """With 2+ CPUs: the workload gets the last CPU to itself, the driver
+        and the tracers (its children) the others, so no tracer takes CPU
+        from the traced thread. Returns a description for the report."""
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            return "not pinned (one CPU)"
+        self.target_cpu = cpus[-1]
+        os.sched_setaffinity(0, cpus[:-1])
+        return "workload on CPU %d; driver and tracers on CPU %s" % (
+            cpus[-1], ",".join(str(c) for c in cpus[:-1]))
+
+    def _pin_target(self):
+        if self.target_cpu is not None:
+            os.sched_setaffinity(0, {self.target_cpu})
+
+    def start_workload(self, name, size):
+        w = subprocess.Popen([self.py, WORKLOAD, name, str(size)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             cwd=self.workdir, preexec_fn=self._pin_target)
+        t_end = time.monotonic() + TIMEOUT_READY
+        line = w.stdout.readline()
+        if line.strip() != "ready" or time.monotonic() > t_end:
+            w.kill()
+            raise RuntimeError("workload %s did not start: %r %s" % (name, line,
+                                                                    w.stderr.read()))
+        return w
+
+    def libpython_of(self, pid):
+        """The libpython mapped by pid (the peer's USDT path)."""
+        for line in read_text("/proc/%d/maps" % pid).splitlines():
+            parts = line.split()
+            if len(parts) >= 6 and "/libpython" in parts[5]:
+                return parts[5]
+        return os.path.realpath(self.py)
+
+    def peer_script_for(self, pid):
+        lib = self.libpython_of(pid)
+        if self.peer_script is None or lib != self.libpython:
+            with open(PEER_TEMPLATE) as f:
+                text = f.read().replace("@LIBPYTHON@", lib)
+            self.peer_script = os.path.join(self.workdir, "uflow.bt")
+            with open(self.peer_script, "w") as f:
+                f.write(text)
+            self.libpython = lib
+        return self.peer_script
+
+    def run(self, wname, size, cfg, prog_stats=False):
+        """One workload under one configuration; returns the measurements.
+        prog_stats: also read the run time of the tracer's BPF programs
+        (needs kernel.bpf_stats_enabled=1)."""
+        r = {"workload": wname, "config": cfg["id"]}
+        w = self.start_workload(wname, size)
+        tr = None
+        out_path = None
+        out_f = None
+        errs = peer = None
+        try:
+            if cfg["kind"] != "untraced":
+                out_path = os.path.join(self.workdir, "out-%s-%s" % (wname, cfg["id"]))
+                if cfg["kind"] == "peer":
+                    argv = [self.bpftrace, "-p", str(w.pid), self.peer_script_for(w.pid)]
+                else:
+                    argv = [self.tracer, "-p", str(w.pid)]
+                    if cfg["kind"] == "floor":
+                        argv.append("--calibrate")
+                    else:
+                        argv += ["-f", cfg["format"]]
+                    if cfg["sink"] == "file":
+                        argv += ["-o", out_path]
+                # stdout: /dev/null for flowtrace's null sink; never "-o /dev/null"
+                if cfg["kind"] == "peer":
+                    if cfg["sink"] == "file":
+                        out_f = open(out_path, "wb")
+                        stdout = out_f
+                    else:
+                        stdout = subprocess.PIPE
+                else:
+                    stdout = subprocess.DEVNULL
+                t_launch = time.monotonic()
+                tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout,
+                                      stderr=subprocess.PIPE, text=cfg["kind"] != "peer")
+                if cfg["kind"] == "peer":
+                    errs = LineReader(tr.stderr)
+                    if cfg["sink"] == "null":
+                        peer = PeerCounter(tr.stdout)
+                        ready_at = self._await(peer.ready, TIMEOUT_READY) and peer.ready_at
+                    else:
+                        ready_at = self._poll_file_ready(out_path, tr)
+                else:
+                    errs = LineReader(tr.stderr, READY_RE)
+                    ready_at = self._await(errs.ready, TIMEOUT_READY) and errs.ready_at
+                if not ready_at:
+                    raise RuntimeError("%s never became ready: %s" % (
+                        argv[0], "\n".join(errs.lines[-5:]) if errs else ""))
+                r["ready_ms"] = (ready_at - t_launch) * 1e3
+                r["cpu_at_ready_ns"] = proc_cpu_ns(tr.pid)
+                if prog_stats:
+                    st0 = prog_run_stats(tr.pid)
+
+            w.stdin.write("\n")
+            w.stdin.flush()
+            line = w.stdout.readline()
+            if prog_stats and tr is not None:
+                # the workload holds until stdin closes: the probes are still attached
+                st1 = prog_run_stats(tr.pid)
+                r["prog_run_ns"] = st1[0] - st0[0]
+                r["prog_run_cnt"] = st1[1] - st0[1]
+            w.stdin.close()
+            rc = w.wait(timeout=TIMEOUT_RUN)
+            if not line:
+                raise RuntimeError("workload %s gave no result (status %d): %s" % (
+                    wname, rc, w.stderr.read()))
+            res = json.loads(line)
+            r["elapsed_s"] = res["elapsed"]
+            r["calls"] = res["calls"]
+            if "warning" in res:
+                r["warning"] = res["warning"]
+
+            if tr is not None:
+                code, ru = wait_child(tr, TIMEOUT_EXIT)
+                r["exit"] = code
+                r["cpu_total_ns"] = int((ru.ru_utime + ru.ru_stime) * 1e9)
+                r["maxrss_kib"] = ru.ru_maxrss
+                errs.join(5)
+                if out_f:
+                    out_f.close()
+                    out_f = None
+                if cfg["kind"] == "peer":
+                    if peer:
+                        peer.join(5)
+                        r["events"], r["lost"], r["out_bytes"] = peer.events, peer.lost, None
+                    else:
+                        r["events"], r["lost"] = count_peer_file(out_path)
+                        r["out_bytes"] = os.path.getsize(out_path)
+                    r["stderr_tail"] = [
+                        l for l in errs.lines
+                        if "RLIMIT_MEMLOCK" not in l and "detach probe" not in l
+                        and "uprobe_events" not in l][-3:]
+                else:
+                    m = None
+                    for l in errs.lines:
+                        m = SUMMARY_RE.match(l) or m
+                    if not m:
+                        raise RuntimeError("no summary line from %s: %s" % (
+                            self.tracer, "\n".join(errs.lines[-5:])))
+                    r["tracer_calls"] = int(m.group(1))
+                    r["threads"] = int(m.group(2))
+                    r["events"] = int(m.group(3))
+                    r["lost"] = int(m.group(4))
+                    r["unfinished"] = int(m.group(5))
+                    if cfg.get("sink") == "file":
+                        r["out_bytes"] = os.path.getsize(out_path)
+                    if code != 0:
+                        r["stderr_tail"] = errs.lines[-3:]
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+            if tr is not None and tr.returncode is None:
+                tr.kill()
+                wait_child(tr, 10)
+            if out_f:
+                out_f.close()
+            if out_path and os.path.exists(out_path):
+                os.unlink(out_path)
+        return r
+
+    @staticmethod
+    def _await(event, timeout):
+        return event.wait(timeout)
+
+    @staticmethod
+    def _poll_file_ready(path, proc):
+        deadline = time.monotonic() + TIMEOUT_READY
+        while time.monotonic() < deadline and proc.poll() is None:
+            with open(path, "rb") as f:
+                if b"READY\n" in f.read(4096):
+                    return time.monotonic()
+            time.sleep(0.002)
+        return None
+
+    # ------------------------------------------------------------ launch mode
+
+    def ready_launch(self):
+        """Time from fork/exec of `flowtrace-bpf -c CMD` to its ready line."""
+        cmd = "%s %s noop" % (self.py, WORKLOAD)
+        t0 = time.monotonic()
+        tr = subprocess.Popen([self.tracer, "-f", "jsonl", "-c", cmd], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              cwd=self.workdir)
+        errs = LineReader(tr.stderr, READY_RE)
+        errs.ready.wait(TIMEOUT_READY)
+        r = {"config": "launch"}
+        if errs.ready_at:
+            r["ready_ms"] = (errs.ready_at - t0) * 1e3
+        try:
+            tr.stdin.write("\n")  # the command inherited the tracer's stdin: its gate
+            tr.stdin.close()
+        except OSError:
+            pass
+        code, _ = wait_child(tr, TIMEOUT_EXIT)
+        r["exit"] = code
+        if "ready_ms" not in r:
+            raise RuntimeError("flowtrace-bpf -c never became ready: %s" % errs.lines[-5:])
+        return r
+
+    # ------------------------------------------------------------ memory run
+
+    def run_long(self, seconds):
+        """jsonl to a file for `seconds` of the mix workload; samples the
+        tracer's RSS every second."""
+        w = self.start_workload("long", seconds)
+        out_path = os.path.join(self.workdir, "out-long.jsonl")
+        tr = None
+        try:
+            t_launch = time.monotonic()
+            tr = subprocess.Popen([self.tracer, "-p", str(w.pid), "-f", "jsonl", "-o", out_path],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+            errs = LineReader(tr.stderr, READY_RE)
+            if not errs.ready.wait(TIMEOUT_READY) or not errs.ready_at:
+                raise RuntimeError("tracer never became ready: %s" % errs.lines[-5:])
+            r = {"config": "long-jsonl-file", "ready_ms": (errs.ready_at - t_launch) * 1e3,
+                 "cpu_at_ready_ns": proc_cpu_ns(tr.pid)}
+            samples = []
+            t0 = time.monotonic()
+            w.stdin.write("\n")
+            w.stdin.flush()
+            # sample once a second while the workload runs
+            next_t = t0 + 1.0
+            while not result_ready(w):
+                now = time.monotonic()
+                if now >= next_t:
+                    rss = proc_status_kib(tr.pid, "VmRSS")
+                    if rss is not None:
+                        samples.append([round(now - t0, 2), rss])
+                    next_t += 1.0
+                time.sleep(min(0.05, max(0.0, next_t - time.monotonic())))
+            hwm = proc_status_kib(tr.pid, "VmHWM")
+            line = w.stdout.readline()
+            w.stdin.close()
+            res = json.loads(line)
+            code, ru = wait_child(tr, TIMEOUT_EXIT)
+            errs.join(5)
+            r.update({"elapsed_s": res["elapsed"], "calls": res["calls"],
+                      "rounds": res.get("rounds"), "rss_samples": samples,
+                      "hwm_kib_before_exit": hwm, "maxrss_kib": ru.ru_maxrss, "exit": code,
+                      "cpu_total_ns": int((ru.ru_utime + ru.ru_stime) * 1e9),
+                      "out_bytes": os.path.getsize(out_path) if os.path.exists(out_path) else None})
+            m = None
+            for l in errs.lines:
+                m = SUMMARY_RE.match(l) or m
+            if m:
+                r.update({"tracer_calls": int(m.group(1)), "threads": int(m.group(2)),
+                          "events": int(m.group(3)), "lost": int(m.group(4)),
+                          "unfinished": int(m.group(5))})
+            if "warning" in res:
+                r["warning"] = res["warning"]
+            return r
+        finally:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
+            if tr is not None and tr.returncode is None:
+                tr.kill()
+                wait_child(tr, 10)
+            if os.path.exists(out_path):
+                os.unlink(out_path)
+
+
+# ---------------------------------------------------------------- BPF run-time stats
+
+
+def enable_bpf_stats():
+    """Turns on the kernel's BPF program run-time accounting for as long as
+    the returned fd is open (BPF_ENABLE_STATS: nothing global is left behind
+    if the driver dies). Returns the fd, or None when unavailable."""
+    nr = {"x86_64": 321, "aarch64": 280}.get(platform.machine())
+    if nr is None:
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.create_string_buffer(16)  # union bpf_attr: enable_stats.type = 0 (RUN_TIME)
+    fd = libc.syscall(nr, 32, attr, ctypes.c_uint(len(attr)))  # BPF_ENABLE_STATS
+    return fd if fd >= 0 else None
+
+
+# ---------------------------------------------------------------- the machine
+
+
+def cmd_out(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30,
+                              cwd=REPO).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine_info(args):
+    cpu = ""
+    for line in read_text("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kib = proc_status_kib_file("/proc/meminfo", "MemTotal")
+    pyver = cmd_out([args.python, "-c", "import sys; print(sys.version.split()[0])"])
+    git = cmd_out(["git", "rev-parse", "--short", "HEAD"])
+    dirty = cmd_out(["git", "status", "--porcelain", "--", "src", "bpf", "include"])
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "mem_gib": round(mem_kib / 1048576, 1) if mem_kib else None,
+        "kernel": platform.release(),
+        "os": dict(l.split("=", 1) for l in read_text("/etc/os-release").splitlines()
+                   if "=" in l).get("PRETTY_NAME", "").strip('"'),
+        "virt": cmd_out(["systemd-detect-virt"]) or "unknown",
+        "meltdown": read_text("/sys/devices/system/cpu/vulnerabilities/meltdown").strip(),
+        "python": args.python,
+        "python_version": pyver,
+        "driver_python": sys.version.split()[0],
+        "tracer_version": cmd_out([args.tracer, "--version"]).splitlines()[0:1],
+        "bpftrace_version": cmd_out([args.bpftrace, "--version"]) if args.bpftrace else None,
+        "git": git + (" (with uncommitted changes in src/, bpf/ or include/)" if dirty else ""),
+    }
+
+
+def proc_status_kib_file(path, field):
+    for line in read_text(path).splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    quick = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--python", required=True, help="the traced CPython (with markers)")
+    ap.add_argument("--tracer", required=True, help="build/flowtrace-bpf")
+    ap.add_argument("--bpftrace", default=shutil.which("bpftrace"))
+    ap.add_argument("--rounds", type=int, default=2 if quick else 5)
+    ap.add_argument("--long-seconds", type=float, default=10.0 if quick else 60.0)
+    ap.add_argument("--results", default=os.path.join(REPO, "build", "bench", "results.json"))
+    ap.add_argument("--out", default=os.path.join(REPO, "docs", "performance.md"))
+    ap.add_argument("--only", help="comma-separated workloads (testing the driver)")
+    args = ap.parse_args()
+    args.tracer = os.path.abspath(args.tracer)
+
+    if os.geteuid() != 0:
+        log("must run as root (BPF); hint: sudo make bench")
+        return 3
+    cfgs = configs()
+    if not args.bpftrace:
+        log("bpftrace not found: the peer is skipped (scripts/install-deps.sh --bench)")
+        cfgs = [c for c in cfgs if c["kind"] != "peer"]
+    workloads = WORKLOADS
+    if args.only:
+        keep = args.only.split(",")
+        workloads = [w for w in WORKLOADS if w[0] in keep]
+
+    t_start = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="flowtrace-bench.", dir="/var/tmp")
+    bench = Bench(args, workdir)
+    pinning = bench.pin()
+    results = {"machine": machine_info(args), "pinning": pinning, "prog_stats": [], "quick": quick, "rounds": args.rounds,
+               "long_seconds": args.long_seconds,
+               "workloads": [{"name": n, "size": s, "title": t} for n, s, t in workloads],
+               "configs": cfgs, "runs": [], "launch": [], "long": None,
+               "command": "sudo make bench" + (" BENCH_QUICK=1" if quick else "")}
+    try:
+        for rnd in range(args.rounds):
+            for wi, (wname, size, _) in enumerate(workloads):
+                # rotate the order each round so no configuration always runs first
+                k = (rnd + wi) % len(cfgs)
+                for cfg in cfgs[k:] + cfgs[:k]:
+                    r = bench.run(wname, size, cfg)
+                    r["round"] = rnd
+                    results["runs"].append(r)
+                    log("round %d/%d %-8s %-12s %7.3f s  %s" % (
+                        rnd + 1, args.rounds, wname, cfg["id"], r["elapsed_s"],
+                        "" if cfg["kind"] == "untraced" else
+                        "ready %.0f ms, lost %s" % (r["ready_ms"], r.get("lost", "-"))))
+            for _ in range(3):
+                r = bench.ready_launch()
+                r["round"] = rnd
+                results["launch"].append(r)
+            log("round %d/%d launch ready %s ms" % (rnd + 1, args.rounds, ", ".join(
+                "%.0f" % r["ready_ms"] for r in results["launch"][-3:])))
+        fd = enable_bpf_stats()
+        if fd is None:
+            log("BPF_ENABLE_STATS unavailable: no per-program cost split")
+        else:
+            try:
+                cfgs_by_id = {c["id"]: c for c in cfgs}
+                wname, size, _ = WORKLOADS[0]
+                for rnd in range(2):
+                    for cid in ("floor-usdt", "ft-jsonl-file", "peer-file"):
+                        if cid not in cfgs_by_id:
+                            continue
+                        r = bench.run(wname, size, cfgs_by_id[cid], prog_stats=True)
+                        r["round"] = rnd
+                        results["prog_stats"].append(r)
+                        log("cost split %-13s %.0f ns per program run" % (
+                            cid, r["prog_run_ns"] / max(1, r["prog_run_cnt"])))
+            finally:
+                os.close(fd)
+        log("memory run: jsonl to a file for %.0f s" % args.long_seconds)
+        results["long"] = bench.run_long(args.long_seconds)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    results["bench_seconds"] = time.monotonic() - t_start
+
+    os.makedirs(os.path.dirname(args.results), exist_ok=True)
+    with open(args.results, "w") as f:
+        json.dump(results, f, indent=1)
+    log("raw results in %s" % os.path.relpath(args.results, REPO))
+    with open(args.out, "w") as f:
+        f.write(report.render(results))
+    log("wrote %s in %.0f s" % (os.path.relpath(args.out, REPO), results["bench_seconds"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

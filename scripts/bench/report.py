@@ -1,0 +1,528 @@
+"""Writes docs/performance.md from the driver's raw results.
+
+Every figure in the page is computed here from one run's measurements
+(build/bench/results.json); nothing is typed in by hand. The prose that does
+not depend on the numbers (what is measured and how) lives in INTRO below.
+
+usage: report.py RESULTS.json [OUT.md]    (re-renders a saved run)
+"""
+
+import json
+import statistics
+import sys
+
+GOAL_RATIO = 1.15  # overhead per call, x the floor of the same method
+GOAL_CORE_PCT = 10.0  # % of one core per 100k events/s
+GOAL_RSS_PCT = 10.0  # RSS stays within this much of its first sample
+GOAL_READY_MS = 150.0
+
+INTRO = """\
+# Performance
+
+This page is written by `make bench` (scripts/bench.sh, scripts/bench/); every figure below
+comes from the one run described under [The run](#the-run). Do not edit it by hand: run the
+benchmark again.
+
+## How it is measured
+
+- **One protocol for every configuration.** The workload (scripts/bench/workload.py, run by
+  the traced CPython) warms up, counts the Python calls its measured section makes (exactly,
+  with `sys.setprofile`, whose "call" event fires where CPython's `function__entry` marker
+  does), then waits at a gate: one line on stdin. The driver attaches the tracer with
+  `-p PID`, waits for its ready line, opens the gate, and reads back the workload's own
+  `time.perf_counter()` measurement of its hot section. No tracer's start-up (bpftrace
+  compiles its script for about a second) is inside any measured time.
+- **Side by side.** Each round runs every configuration of every workload once, in a
+  rotated order; the tables give the median and, in brackets, the range over the rounds.
+  With two or more CPUs the workload is pinned to the last CPU and the driver and the
+  tracers to the others, so a tracer never takes CPU from the traced thread (on a
+  two-CPU machine that otherwise decides much of the noise).
+- **Overhead per call** = (traced time − median untraced time) / calls.
+  **× floor** = overhead of the configuration / overhead of the floor, paired round by
+  round, median (range) of those ratios.
+- **Floor** = the same USDT probes attached with BPF programs that return at once
+  (`flowtrace-bpf --calibrate`): the price of the kernel's uprobe trap, which no USDT
+  tracer can go under. Only the `usdt` method exists today; the planned `eval` (uprobes on
+  the frame evaluator) and `frame` methods are not implemented yet, so they have no floor
+  and no figures.
+- **The peer** is a bpftrace script (scripts/bench/uflow.bt.in) that does what bcc's
+  `uflow` does for Python: a per-thread depth map, and a `printf` per entry and per return
+  with time, thread, depth, function and file:line. bpftrace reports its losses only in
+  its output stream, so its "null" sink is a pipe the driver drains and counts, not
+  /dev/null.
+- **Sinks.** "null": the tracer's standard output goes to /dev/null. "file": `-o FILE`
+  on the local disk (flowtrace-bpf) or standard output redirected to a file (bpftrace).
+- **Tracer CPU** = user + system CPU of the tracer process from its ready line to its exit
+  (the drain and, for tree/json, the final rendering included), per event received. BPF
+  programs run in the target's context: their cost is in the overhead per call, not here.
+  "% core per 100k ev/s" is that CPU expressed as the share of one core the tracer would
+  need to keep up with 100 000 events per second.
+- **Peak RSS** = the tracer's `ru_maxrss` (VmHWM) at exit. **Ready** = from the driver's
+  fork/exec of the tracer to its ready line on stderr. **Events** = entry + return
+  records; a call is two events. **Lost** = as the tracer reports it (flowtrace-bpf's
+  summary line, which counts every sequence gap and ring-full drop; bpftrace's
+  "Lost N events" notices), listed for every run.
+"""
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def rng(xs):
+    xs = [x for x in xs if x is not None]
+    return (min(xs), max(xs)) if xs else (None, None)
+
+
+def fmt_num(x, digits):
+    if x is None:
+        return "–"
+    return "%.*f" % (digits, x)
+
+
+def fmt_mr(xs, digits):
+    """median (min–max)"""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "–"
+    if len(xs) == 1:
+        return fmt_num(xs[0], digits)
+    lo, hi = rng(xs)
+    return "%s (%s–%s)" % (fmt_num(med(xs), digits), fmt_num(lo, digits), fmt_num(hi, digits))
+
+
+def fmt_int(x):
+    return "–" if x is None else "{:,}".format(int(round(x))).replace(",", " ")
+
+
+class Analysis:
+    """Derived figures per (workload, configuration)."""
+
+    def __init__(self, results):
+        self.res = results
+        self.cfgs = {c["id"]: c for c in results["configs"]}
+        self.order = [c["id"] for c in results["configs"]]
+        self.runs = {}
+        for r in results["runs"]:
+            self.runs.setdefault((r["workload"], r["config"]), []).append(r)
+        for v in self.runs.values():
+            v.sort(key=lambda r: r["round"])
+        self.fig = {}
+        for w in results["workloads"]:
+            self._workload(w["name"])
+
+    def _workload(self, wname):
+        base = med([r["elapsed_s"] for r in self.runs.get((wname, "untraced"), [])])
+        floor = {r["round"]: r for r in self.runs.get((wname, "floor-usdt"), [])}
+        for cid in self.order:
+            runs = self.runs.get((wname, cid), [])
+            if not runs:
+                continue
+            f = {"runs": runs}
+            f["elapsed"] = [r["elapsed_s"] for r in runs]
+            f["calls"] = [r["calls"] for r in runs]
+            f["ovh_us"] = [(r["elapsed_s"] - base) / r["calls"] * 1e6 for r in runs]
+            f["per_call_us"] = [r["elapsed_s"] / r["calls"] * 1e6 for r in runs]
+            f["rate"] = [2 * r["calls"] / r["elapsed_s"] for r in runs]
+            ratios = []
+            for r, o in zip(runs, f["ovh_us"]):
+                fr = floor.get(r["round"])
+                if fr is not None:
+                    fo = (fr["elapsed_s"] - base) / fr["calls"] * 1e6
+                    if fo > 0:
+                        ratios.append(o / fo)
+            f["ratio"] = ratios
+            f["lost"] = [r.get("lost") for r in runs]
+            f["ready"] = [r.get("ready_ms") for r in runs]
+            f["rss_mib"] = [r["maxrss_kib"] / 1024 if r.get("maxrss_kib") else None for r in runs]
+            cpe = []
+            for r in runs:
+                if r.get("events") and r.get("cpu_total_ns") is not None and \
+                        r.get("cpu_at_ready_ns") is not None:
+                    cpe.append((r["cpu_total_ns"] - r["cpu_at_ready_ns"]) / r["events"])
+            f["cpu_ns_per_event"] = cpe
+            f["core_pct"] = [c / 100.0 for c in cpe]  # ns/event -> % of a core per 100k ev/s
+            f["bytes_per_call"] = [r["out_bytes"] / r["calls"] for r in runs
+                                   if r.get("out_bytes") is not None]
+            f["events"] = [r.get("events") for r in runs]
+            f["tracer_calls"] = [r.get("tracer_calls") for r in runs]
+            f["exit"] = [r.get("exit") for r in runs]
+            self.fig[(wname, cid)] = f
+
+    def get(self, wname, cid):
+        return self.fig.get((wname, cid))
+
+
+def machine_section(res):
+    m = res["machine"]
+    tv = m.get("tracer_version") or ["?"]
+    rows = [
+        ("Date", m["date"]),
+        ("Command", "`%s`" % res["command"]),
+        ("Rounds", "%d (every configuration of every workload once per round, interleaved)"
+         % res["rounds"]),
+        ("Bench wall time", "%.0f s" % res.get("bench_seconds", 0)),
+        ("CPU pinning", res.get("pinning", "?")),
+        ("CPU", "%s, %s logical CPUs (nproc)" % (m["cpu"], m["nproc"])),
+        ("Memory", "%s GiB" % m["mem_gib"]),
+        ("Kernel", "%s (%s; virtualization: %s)" % (m["kernel"], m["os"], m["virt"])),
+        ("Meltdown mitigation", m.get("meltdown") or "?"),
+        ("Traced CPython", "%s (`%s`, built by scripts/build-python39.sh)" % (
+            m["python_version"], m["python"])),
+        ("Tracer", "%s, git %s" % (tv[0] if tv else "?", m["git"])),
+        ("Peer", m.get("bpftrace_version") or "not run (bpftrace missing)"),
+        ("Driver", "Python %s" % m["driver_python"]),
+    ]
+    out = ["## The run", "", "| | |", "|---|---|"]
+    out += ["| %s | %s |" % r for r in rows]
+    if res.get("quick"):
+        out += ["", "**Quick run (BENCH_QUICK=1):** fewer rounds and a shorter memory run; "
+                "figures are indicative only."]
+    return out
+
+
+def workload_tables(an, w):
+    wname = w["name"]
+    out = ["### %s" % w["title"], ""]
+    ft = an.get(wname, "ft-jsonl-null")
+    unt = an.get(wname, "untraced")
+    if unt:
+        calls = med(unt["calls"])
+        line = "Calls per run: %s (the workload's own count)" % fmt_int(calls)
+        if ft and med(ft["tracer_calls"]) is not None:
+            line += "; flowtrace-bpf counted %s (the attach window also holds the gate's " \
+                    "and the exit's calls)" % fmt_int(med(ft["tracer_calls"]))
+        out += [line + ". Untraced: %s µs per call." % fmt_mr(unt["per_call_us"], 3), ""]
+
+    out += ["Cost in the target:", "",
+            "| configuration | hot section s | overhead / call µs | × floor | events/s | "
+            "lost, per run |",
+            "|---|---|---|---|---|---|"]
+    for cid in an.order:
+        f = an.get(wname, cid)
+        if not f:
+            continue
+        c = an.cfgs[cid]
+        traced = c["kind"] != "untraced"
+        ratio = fmt_mr(f["ratio"], 3) if c["kind"] in ("flowtrace", "peer") else (
+            "1" if c["kind"] == "floor" else "–")
+        lost = ", ".join("–" if x is None else str(x) for x in f["lost"]) if \
+            c["kind"] in ("flowtrace", "peer") else "–"
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            c["label"], fmt_mr(f["elapsed"], 3),
+            fmt_mr(f["ovh_us"], 2) if traced else "–", ratio,
+            fmt_int(med(f["rate"])) if traced else "–", lost))
+    out += ["", "Cost in the tracer:", "",
+            "| configuration | CPU ns / event | % core per 100k ev/s | peak RSS MiB | "
+            "ready ms (-p) | output bytes / call |",
+            "|---|---|---|---|---|---|"]
+    for cid in an.order:
+        f = an.get(wname, cid)
+        c = an.cfgs[cid]
+        if not f or c["kind"] == "untraced":
+            continue
+        out.append("| %s | %s | %s | %s | %s | %s |" % (
+            c["label"], fmt_mr(f["cpu_ns_per_event"], 0) if c["kind"] != "floor" else "–",
+            fmt_mr(f["core_pct"], 2) if c["kind"] != "floor" else "–",
+            fmt_mr(f["rss_mib"], 1), fmt_mr(f["ready"], 0),
+            fmt_mr(f["bytes_per_call"], 1) if f["bytes_per_call"] else "–"))
+    bad = [(r["config"], r["round"], r.get("exit")) for cid in an.order
+           for r in (an.get(wname, cid) or {"runs": []})["runs"] if r.get("exit") not in (None, 0)]
+    if bad:
+        out += ["", "Runs whose tracer exited non-zero: " + ", ".join(
+            "%s round %d (exit %s)" % b for b in bad)]
+    out.append("")
+    return out
+
+
+def method_table(an, res):
+    """Every method's cost per call next to the peer's."""
+    ws = res["workloads"]
+    out = ["## Cost per call by method, against the peer", "",
+           "Overhead per call in µs (median over the rounds), over the untraced run of the same "
+           "workload.", "",
+           "| method / tool | " + " | ".join(w["name"] for w in ws) + " |",
+           "|---|" + "---|" * len(ws)]
+
+    def row(label, cid):
+        cells = []
+        for w in ws:
+            f = an.get(w["name"], cid)
+            cells.append(fmt_num(med(f["ovh_us"]), 2) if f else "–")
+        out.append("| %s | %s |" % (label, " | ".join(cells)))
+
+    row("usdt floor (empty BPF programs)", "floor-usdt")
+    for fmt in ("tree", "json", "jsonl"):
+        row("usdt, flowtrace-bpf -f %s, /dev/null" % fmt, "ft-%s-null" % fmt)
+        row("usdt, flowtrace-bpf -f %s, file" % fmt, "ft-%s-file" % fmt)
+    out.append("| eval method | " + " | ".join("not implemented" for _ in ws) + " |")
+    out.append("| frame method | " + " | ".join("not implemented" for _ in ws) + " |")
+    row("peer: bpftrace uflow-like, pipe", "peer-null")
+    row("peer: bpftrace uflow-like, file", "peer-file")
+    cells = []
+    for w in ws:
+        p = an.get(w["name"], "peer-file")
+        f = an.get(w["name"], "ft-jsonl-file")
+        if p and f and med(f["ovh_us"]):
+            cells.append("%.2f×" % (med(p["ovh_us"]) / med(f["ovh_us"])))
+        else:
+            cells.append("–")
+    out.append("| peer (file) ÷ flowtrace-bpf jsonl (file) | %s |" % " | ".join(cells))
+    out.append("")
+    return out
+
+
+def split_section(an, res):
+    """Where an event's cost goes: the BPF programs' own run time (kernel
+    BPF stats) against the rest of the overhead (the uprobe trap)."""
+    ps = res.get("prog_stats") or []
+    if not ps:
+        return []
+    wname = ps[0]["workload"]
+    out = ["## Where the cost of an event goes", "",
+           "The kernel's BPF run-time accounting (BPF_ENABLE_STATS, on only for these extra "
+           "runs of `%s`) gives the time spent inside each tool's BPF programs per probe hit. "
+           "The rest of the overhead is mostly the uprobe itself (the int3 trap, the kernel's "
+           "dispatch, the return to user space: the same for every tool) plus what a tool "
+           "causes outside its programs (reader wake-ups, cache misses). The "
+           "accounting adds two clock reads per program run, so program times here are a "
+           "little high." % wname, "",
+           "| configuration | BPF programs ns / event | BPF programs µs / call | rest of the "
+           "overhead µs / call | overhead µs / call (main rounds) |",
+           "|---|---|---|---|---|"]
+    by = {}
+    for r in ps:
+        if r.get("prog_run_cnt"):
+            by.setdefault(r["config"], []).append(r["prog_run_ns"] / r["prog_run_cnt"])
+    for cid in an.order:
+        if cid not in by:
+            continue
+        per_ev = med(by[cid])
+        f = an.get(wname, cid)
+        ovh = med(f["ovh_us"]) if f else None
+        per_call = 2 * per_ev / 1e3
+        out.append("| %s | %s | %s | %s | %s |" % (
+            an.cfgs[cid]["label"], fmt_mr(by[cid], 0), fmt_num(per_call, 2),
+            fmt_num(ovh - per_call if ovh is not None else None, 2), fmt_num(ovh, 2)))
+    fl = an.get(wname, "floor-usdt")
+    un = an.get(wname, "untraced")
+    if fl and un:
+        lo, hi = rng(fl["per_call_us"])
+        out += ["", "An untraced call of `%s` takes %s µs; with the two empty probes attached "
+                "it takes %s µs: the trap dominates everything else on this machine. Between "
+                "rounds the floor itself moved by %.0f %% (%.2f–%.2f µs per call), which is the "
+                "noise every ratio on this page carries." % (
+                    wname, fmt_num(med(un["per_call_us"]), 3), fmt_num(med(fl["per_call_us"]), 2),
+                    100.0 * (hi - lo) / lo, lo, hi)]
+    out.append("")
+    return out
+
+
+def long_section(res):
+    L = res.get("long")
+    out = ["## Memory over a long trace (jsonl to a file)", ""]
+    if not L:
+        return out + ["Not run.", ""]
+    s = [kib for _, kib in L["rss_samples"]]
+    first, last, mx, mn = s[0], s[-1], max(s), min(s)
+    ev = L.get("events") or 0
+    cpu = (L["cpu_total_ns"] - L["cpu_at_ready_ns"]) / ev if ev else None
+    rate = 2 * L["calls"] / L["elapsed_s"]
+    out += [
+        "The mix workload, looping for %.0f s, traced with `-f jsonl -o FILE`; the tracer's "
+        "VmRSS sampled every second." % res["long_seconds"], "",
+        "| | |", "|---|---|",
+        "| calls | %s (%s events/s) |" % (fmt_int(L["calls"]), fmt_int(rate)),
+        "| events received, lost | %s, %s |" % (fmt_int(ev), L.get("lost", "?")),
+        "| RSS first / last / min / max sample | %.1f / %.1f / %.1f / %.1f MiB |" % (
+            first / 1024, last / 1024, mn / 1024, mx / 1024),
+        "| largest deviation from the first sample | %+.1f %% |" % (
+            100.0 * max((x - first for x in s), key=abs) / first),
+        "| peak RSS (ru_maxrss) | %.1f MiB |" % (L["maxrss_kib"] / 1024),
+        "| tracer CPU | %s ns/event, %s %% of a core per 100k events/s |" % (
+            fmt_num(cpu, 0), fmt_num(cpu / 100.0 if cpu else None, 2)),
+        "| output | %s bytes, %s bytes per call |" % (
+            fmt_int(L.get("out_bytes")),
+            fmt_num(L["out_bytes"] / L["calls"], 1) if L.get("out_bytes") else "–"),
+        "",
+        "RSS samples (s: MiB): " + ", ".join("%.0f: %.1f" % (t, kib / 1024)
+                                              for t, kib in L["rss_samples"]),
+        "",
+    ]
+    return out
+
+
+def launch_section(an, res):
+    lr = [r["ready_ms"] for r in res["launch"]]
+    pr = []
+    for w in res["workloads"]:
+        for cid in an.order:
+            c = an.cfgs[cid]
+            f = an.get(w["name"], cid)
+            if f and c["kind"] in ("flowtrace", "floor"):
+                pr += [x for x in f["ready"] if x is not None]
+    peer = []
+    for w in res["workloads"]:
+        for cid in ("peer-null", "peer-file"):
+            f = an.get(w["name"], cid)
+            if f:
+                peer += [x for x in f["ready"] if x is not None]
+    out = ["## Time to ready", "",
+           "From the driver's fork/exec of the tracer to its ready line on stderr "
+           "(probes attached).", "",
+           "| how | runs | median ms | max ms |", "|---|---|---|---|"]
+    out.append("| flowtrace-bpf -c 'python3.9 workload.py noop' (launch) | %d | %s | %s |" % (
+        len(lr), fmt_num(med(lr), 1), fmt_num(max(lr) if lr else None, 1)))
+    out.append("| flowtrace-bpf -p PID (attach), every traced run above | %d | %s | %s |" % (
+        len(pr), fmt_num(med(pr), 1), fmt_num(max(pr) if pr else None, 1)))
+    if peer:
+        out.append("| bpftrace -p PID uflow.bt, to its BEGIN (peer, for scale) | %d | %s | %s |"
+                   % (len(peer), fmt_num(med(peer), 1), fmt_num(max(peer), 1)))
+    out.append("")
+    return out, lr, pr
+
+
+def goals_section(an, res, lr, pr):
+    ws = [w["name"] for w in res["workloads"]]
+    ft = [c for c in an.order if an.cfgs[c]["kind"] == "flowtrace"]
+    rows = []
+
+    # 1. overhead vs floor
+    worst = None
+    for w in ws:
+        for c in ft:
+            f = an.get(w, c)
+            if f and f["ratio"]:
+                m = med(f["ratio"])
+                if worst is None or m > worst[0]:
+                    worst = (m, w, c)
+    if worst:
+        over = [(w, c, med(an.get(w, c)["ratio"])) for w in ws for c in ft
+                if an.get(w, c) and an.get(w, c)["ratio"] and med(an.get(w, c)["ratio"]) > GOAL_RATIO]
+        fib_jsonl = an.get("fib", "ft-jsonl-null")
+        detail = "worst median: %.3f× (%s, %s)" % (worst[0], worst[1], an.cfgs[worst[2]]["label"])
+        if fib_jsonl and fib_jsonl["ratio"]:
+            detail += "; fib, jsonl to /dev/null: %.3f×" % med(fib_jsonl["ratio"])
+        if over:
+            detail += "; over the goal in %d of %d workload × configuration pairs: %s" % (
+                len(over), len(ws) * len(ft),
+                ", ".join("%s %s %.3f×" % (w, c, r) for w, c, r in over))
+        rows.append(("Overhead per call ≤ %.2f × the floor (usdt)" % GOAL_RATIO,
+                     "met" if worst[0] <= GOAL_RATIO else "not met", detail))
+
+    # 2. zero loss, two busy threads, default ring
+    lost_threads = []
+    for c in ft:
+        f = an.get("threads", c)
+        if f:
+            lost_threads += [x for x in f["lost"] if x is not None]
+    all_lost = sum(x or 0 for w in ws for c in ft for x in (an.get(w, c) or {"lost": []})["lost"])
+    if lost_threads:
+        trate = med(an.get("threads", "ft-jsonl-null")["rate"]) if an.get(
+            "threads", "ft-jsonl-null") else None
+        rows.append(("Zero lost events, default ring (8 MiB), two threads calling flat out",
+                     "met" if sum(lost_threads) == 0 else "not met",
+                     "%d runs, %d events lost in all (%s events/s per run); over every "
+                     "flowtrace-bpf run of every workload: %d lost" % (
+                         len(lost_threads), sum(lost_threads), fmt_int(trate), all_lost)))
+
+    # 3. tracer CPU
+    worst = None
+    for w in ws:
+        for c in ft:
+            f = an.get(w, c)
+            if f and f["core_pct"]:
+                m = med(f["core_pct"])
+                if worst is None or m > worst[0]:
+                    worst = (m, w, c)
+    L = res.get("long")
+    if worst:
+        detail = "worst median: %.2f %% (%s, %s)" % (worst[0], worst[1], an.cfgs[worst[2]]["label"])
+        if L and L.get("events"):
+            detail += "; long jsonl run: %.2f %%" % (
+                (L["cpu_total_ns"] - L["cpu_at_ready_ns"]) / L["events"] / 100.0)
+        rows.append(("Tracer CPU ≤ %.0f %% of one core per 100k events/s" % GOAL_CORE_PCT,
+                     "met" if worst[0] <= GOAL_CORE_PCT else "not met", detail))
+
+    # 4. RSS flat
+    if L and L.get("rss_samples"):
+        s = [k for _, k in L["rss_samples"]]
+        dev = max(abs(x - s[0]) for x in s) / s[0] * 100.0
+        rows.append(("Tracer RSS flat (±%.0f %%) over a %.0f-s jsonl trace" % (
+            GOAL_RSS_PCT, res["long_seconds"]),
+            "met" if dev <= GOAL_RSS_PCT else "not met",
+            "largest deviation from the first sample: %.1f %% (%.1f → %.1f MiB, max %.1f)" % (
+                dev, s[0] / 1024, s[-1] / 1024, max(s) / 1024)))
+
+    # 5. ready
+    if lr and pr:
+        ok = max(lr) <= GOAL_READY_MS and max(pr) <= GOAL_READY_MS
+        over_l = sum(1 for x in lr if x > GOAL_READY_MS)
+        over_p = sum(1 for x in pr if x > GOAL_READY_MS)
+        detail = "launch (-c): median %.0f ms, max %.0f ms; attach (-p): median %.0f ms, " \
+                 "max %.0f ms" % (med(lr), max(lr), med(pr), max(pr))
+        if not ok:
+            detail += "; runs over %.0f ms: %d of %d launches, %d of %d attaches" % (
+                GOAL_READY_MS, over_l, len(lr), over_p, len(pr))
+        rows.append(("Ready ≤ %.0f ms after launch (every run)" % GOAL_READY_MS,
+                     "met" if ok else "not met", detail))
+
+    # 6. listed against the peer
+    have_peer = all(an.get(w, "peer-file") for w in ws)
+    rows.append(("Every method's cost per call listed against the peer's",
+                 "met" if have_peer else "not met",
+                 "see the table above; usdt is the only method implemented (eval and frame "
+                 "are not yet)" if have_peer else "bpftrace was not run"))
+
+    out = ["## Goals", "", "| goal | status | as measured |", "|---|---|---|"]
+    out += ["| %s | **%s** | %s |" % r for r in rows]
+    out.append("")
+    return out
+
+
+def peer_notes(an, res):
+    out = []
+    ws = [w["name"] for w in res["workloads"]]
+    lost = [(w, c, an.get(w, c)["lost"]) for w in ws for c in ("peer-null", "peer-file")
+            if an.get(w, c)]
+    if lost:
+        tot = sum(sum(x or 0 for x in l) for _, _, l in lost)
+        out += ["Peer losses over all its runs: %s events%s." % (
+            fmt_int(tot), "" if tot == 0 else " (its perf buffer overflowed; see the lost "
+            "column per workload)"), ""]
+    return out
+
+
+def render(res):
+    an = Analysis(res)
+    out = [INTRO]
+    out += machine_section(res)
+    out.append("")
+    launch, lr, pr = launch_section(an, res)
+    out += goals_section(an, res, lr, pr)
+    out += method_table(an, res)
+    out += peer_notes(an, res)
+    out += split_section(an, res)
+    out += ["## Per workload", ""]
+    for w in res["workloads"]:
+        out += workload_tables(an, w)
+    out += long_section(res)
+    out += launch
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        res = json.load(f)
+    text = render(res)
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

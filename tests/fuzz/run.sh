@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the trace-file fuzz target with libFuzzer + ASan/UBSan and runs it
+# for FUZZ_SECONDS (default 30) from a seed corpus of real and cut recordings.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_SECONDS:-30}
+build=build/fuzz
+mkdir -p "$build/corpus"
+
+src=(src/tracefile.c src/record.c src/calltree.c src/names.c src/filter.c src/render.c
+	src/render_tree.c src/render_json.c src/render_jsonl.c src/jsonw.c)
+# every renderer the table in render.c names must link
+for f in src/render_*.c; do
+	case " ${src[*]} " in *" $f "*) ;; *) src+=("$f") ;; esac
+done
+clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-D_GNU_SOURCE -Iinclude -Isrc -Ibuild tests/fuzz/fuzz_tracefile.c "${src[@]}" -lz -lm \
+	-o "$build/fuzz_tracefile"
+
+# seeds: a small valid recording (mkseed.c) and cuts of it
+clang -std=gnu11 -g -D_GNU_SOURCE -Iinclude -Isrc tests/fuzz/mkseed.c src/tracefile.c -lz \
+	-o "$build/mkseed"
+"$build/mkseed" "$build/corpus/seed.ftrace"
+size=$(stat -c %s "$build/corpus/seed.ftrace")
+for cut in 8 16 40 $((size / 2)) $((size - 1)); do
+	head -c "$cut" "$build/corpus/seed.ftrace" >"$build/corpus/cut-$cut.ftrace"
+done
+
+echo "fuzz: running the trace-file reader for ${secs}s"
+if "$build/fuzz_tracefile" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
+	"$build/corpus" >"$build/fuzz.log" 2>&1; then
+	grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$build/fuzz.log" | tail -2 || true
+	echo "fuzz: 1 passed, 0 failed"
+else
+	tail -40 "$build/fuzz.log"
+	echo "fuzz: 0 passed, 1 failed"
+	exit 1
+fi

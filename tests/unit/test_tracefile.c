@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+/* Trace files: round trip, a cut at every byte, corruption, wrong files. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "test.h"
+#include "tracefile.h"
+
+static const char *tmp_path(void)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/ft-unit-%d.ftrace", getpid());
+	return path;
+}
+
+static struct tracefile_meta meta(void)
+{
+	struct tracefile_meta m = { .pid = 42, .abi = FT_ABI_VERSION, .t0 = 777 };
+
+	m.wall_start.tv_sec = 1700000000;
+	m.wall_start.tv_nsec = 123456789;
+	strcpy(m.python, "3.9.2");
+	strcpy(m.probe, "usdt");
+	strcpy(m.binary, "/lib/libpython3.9.so.1.0");
+	strcpy(m.command, "python3 app.py\nwith a newline");
+	return m;
+}
+
+/* n records of varying size; record i is i+1 bytes of (i & 0xff) */
+static void write_file(const char *path, int n, bool flush_each, bool close)
+{
+	struct tracefile_meta m = meta();
+	struct tracefile_writer *w = tracefile_writer__create(path);
+	char buf[600];
+
+	FT_TRUE(w);
+	FT_EQ_INT(tracefile_writer__begin(w, &m), 0);
+	for (int i = 0; i < n; i++) {
+		uint32_t size = (i % 500) + 1;
+		memset(buf, i & 0xff, size);
+		FT_EQ_INT(tracefile_writer__add(w, buf, size), 0);
+		if (flush_each && i % 7 == 0)
+			FT_EQ_INT(tracefile_writer__flush(w), 0);
+	}
+	if (close) {
+		struct tracefile_end e = { .t_end = 99999, .drops = { 1, 2, 3, 4 } };
+		FT_EQ_INT(tracefile_writer__close(w, &e), 0);
+	} else {
+		/* a crash: what was flushed is on disk, the rest is not */
+		FT_EQ_INT(tracefile_writer__flush(w), 0);
+		exit(0);
+	}
+}
+
+/* Reads everything; returns the number of good records, checks each. */
+static int read_all(FILE *fp, int *status, bool *has_end)
+{
+	char err[256];
+	struct tracefile_reader *r = tracefile_reader__new(fp, err, sizeof(err));
+	const void *rec;
+	uint32_t size;
+	int n = 0, rc;
+
+	if (!r) {
+		*status = -1;
+		return 0;
+	}
+	while ((rc = tracefile_reader__next(r, &rec, &size, err, sizeof(err))) == 1) {
+		const unsigned char *p = rec;
+		FT_EQ_INT(size, (n % 500) + 1);
+		FT_EQ_INT(p[0], n & 0xff);
+		FT_EQ_INT(p[size - 1], n & 0xff);
+		n++;
+	}
+	*status = rc;
+	*has_end = tracefile_reader__end(r) != NULL;
+	tracefile_reader__free(r);
+	return n;
+}
+
+FT_TEST(tracefile_round_trip)
+{
+	const char *path = tmp_path();
+	char err[256];
+
+	write_file(path, 5000, true, true);
+	FILE *fp = fopen(path, "r");
+	struct tracefile_reader *r = tracefile_reader__new(fp, err, sizeof(err));
+	FT_TRUE(r);
+	const struct tracefile_meta *m = tracefile_reader__meta(r);
+	FT_EQ_INT(m->pid, 42);
+	FT_EQ_U64(m->t0, 777);
+	FT_EQ_INT(m->wall_start.tv_sec, 1700000000);
+	FT_EQ_INT(m->wall_start.tv_nsec, 123456789);
+	FT_EQ_STR(m->python, "3.9.2");
+	FT_EQ_STR(m->binary, "/lib/libpython3.9.so.1.0");
+	FT_EQ_STR(m->command, "python3 app.py with a newline");
+	tracefile_reader__free(r);
+	rewind(fp);
+	int status;
+	bool has_end;
+	FT_EQ_INT(read_all(fp, &status, &has_end), 5000);
+	FT_EQ_INT(status, 0);
+	FT_TRUE(has_end);
+	fclose(fp);
+	unlink(path);
+}
+
+FT_TEST(tracefile_every_cut_replays_a_prefix)
+{
+	const char *path = tmp_path();
+	FILE *fp;
+	char *data;
+	size_t size;
+
+	write_file(path, 300, true, true);
+	fp = fopen(path, "r");
+	fseek(fp, 0, SEEK_END);
+	size = ftell(fp);
+	rewind(fp);
+	data = malloc(size);
+	FT_EQ_INT(fread(data, 1, size, fp), size);
+	fclose(fp);
+	int last = 0;
+	for (size_t cut = 0; cut < size; cut++) {
+		int status;
+		bool has_end = false;
+		FILE *m = fmemopen(data, cut ? cut : 1, "r");
+		int n = read_all(m, &status, &has_end);
+		fclose(m);
+		/* a prefix: never more records than a longer cut gave, never an end block */
+		FT_TRUE(n >= last || n == 0);
+		FT_TRUE(n <= 300);
+		FT_TRUE(!has_end);
+		FT_TRUE(status < 0 || cut <= 16);
+		if (n)
+			last = n;
+	}
+	FT_TRUE(last > 250); /* blocks flushed every 7 records: little is lost */
+	free(data);
+	unlink(path);
+}
+
+FT_TEST(tracefile_crash_keeps_flushed_blocks)
+{
+	const char *path = tmp_path();
+	pid_t pid = fork();
+
+	if (pid == 0)
+		write_file(path, 1000, false, false);
+	int st;
+	waitpid(pid, &st, 0);
+	FILE *fp = fopen(path, "r");
+	int status;
+	bool has_end;
+	FT_EQ_INT(read_all(fp, &status, &has_end), 1000);
+	FT_EQ_INT(status, -EBADMSG); /* cut short: no end block */
+	FT_TRUE(!has_end);
+	fclose(fp);
+	unlink(path);
+}
+
+FT_TEST(tracefile_corruption_is_detected)
+{
+	const char *path = tmp_path();
+
+	write_file(path, 2000, false, true);
+	FILE *fp = fopen(path, "r+");
+	fseek(fp, 0, SEEK_END);
+	long size = ftell(fp);
+	/* flip one byte in the middle of the records */
+	fseek(fp, size / 2, SEEK_SET);
+	int c = fgetc(fp);
+	fseek(fp, size / 2, SEEK_SET);
+	fputc(c ^ 0x40, fp);
+	rewind(fp);
+	int status;
+	bool has_end;
+	int n = read_all(fp, &status, &has_end);
+	FT_TRUE(n < 2000);
+	FT_EQ_INT(status, -EBADMSG);
+	fclose(fp);
+	unlink(path);
+}
+
+FT_TEST(tracefile_rejects_other_files)
+{
+	char err[256];
+	char text[] = "hello, this is not a trace file at all";
+	FILE *fp = fmemopen(text, sizeof(text), "r");
+
+	FT_TRUE(!tracefile_reader__new(fp, err, sizeof(err)));
+	FT_EQ_STR(err, "not a flowtrace-bpf trace file");
+	fclose(fp);
+
+	/* a future version */
+	char hdr[16] = { '\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n', 9, 0, 0, 0, 0, 0, 0, 0 };
+	fp = fmemopen(hdr, sizeof(hdr), "r");
+	FT_TRUE(!tracefile_reader__new(fp, err, sizeof(err)));
+	FT_TRUE(strstr(err, "version 9"));
+	fclose(fp);
+
+	/* a header and nothing else */
+	hdr[8] = TRACEFILE_VERSION;
+	fp = fmemopen(hdr, sizeof(hdr), "r");
+	FT_TRUE(!tracefile_reader__new(fp, err, sizeof(err)));
+	fclose(fp);
+}
+
+FT_TEST(tracefile_unwritable_path)
+{
+	errno = 0;
+	FT_TRUE(!tracefile_writer__create("/nonexistent-dir/x.ftrace"));
+	FT_EQ_INT(errno, ENOENT);
+}

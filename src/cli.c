@@ -19,29 +19,32 @@ const char *argp_program_bug_address = NULL;
 
 static const char doc[] =
 	"Trace the Python function calls of a running process, or of a command, from outside the "
-	"process: exact call trees per thread, with timings, as a tree or JSON.\v"
+	"process: exact call trees per thread, with timings.\n\n"
+	"Subcommands (the first word):\n"
+	"  record -o FILE TARGET    write a trace file instead of rendering\n"
+	"  replay [-f FORMAT] FILE  render a trace file, with any format and filter\n"
+	"  report [--sort KEY] FILE per-function calls, total, self, avg, max time\n"
+	"  diff BEFORE AFTER        per-function comparison of two trace files"
+	"\v"
 	"EXAMPLES:\n"
-	"  flowtrace-bpf -p 4242                 trace PID 4242 until Ctrl-C\n"
-	"  flowtrace-bpf -p 4242 -d 10 -f json   10 seconds, one JSON document\n"
-	"  flowtrace-bpf -c 'python3.9 app.py'   run a command and trace it from its first call\n"
-	"  flowtrace-bpf -- ./app.py --port 80   the same, without shell quoting\n"
-	"  flowtrace-bpf -p 4242 -f jsonl -o calls.jsonl   stream completed calls to a file\n"
+	"  flowtrace-bpf -p 4242                   trace PID 4242 until Ctrl-C\n"
+	"  flowtrace-bpf -p 4242 -d 10 -f json     10 seconds, one JSON document\n"
+	"  flowtrace-bpf -c 'python3.9 app.py'     run a command, trace it all\n"
+	"  flowtrace-bpf -- ./app.py --port 80     the same, without quoting\n"
+	"  flowtrace-bpf -p 4242 -f jsonl -o c.jsonl   stream completed calls\n"
 	"  flowtrace-bpf -p 4242 --include '*/myapp/*' --min-duration 1ms\n"
-	"  flowtrace-bpf record -o app.ftrace -p 4242   record now, analyse later\n"
-	"  flowtrace-bpf replay -f chrome app.ftrace > app.json   open in Perfetto UI\n"
+	"  flowtrace-bpf record -o app.ftrace -p 4242  record now, analyse later\n"
+	"  flowtrace-bpf replay -f chrome -o t.json app.ftrace   for Perfetto UI\n"
 	"  flowtrace-bpf report --sort self app.ftrace   top functions by self time\n"
 	"  flowtrace-bpf diff before.ftrace after.ftrace   what got slower\n"
 	"\n"
 	"EXIT STATUS: 0 success; 1 runtime failure; 2 bad options; 3 not root or no BPF; 4 no such "
 	"process; 5 not a Python process; 6 Python without usable markers; 7 output cannot be "
-	"written; 8 a trace file cannot be read; 126/127 the command cannot be run / was not found. With -c or --, the command's own "
-	"status once tracing worked (128+N if a signal N ended it).";
+	"written; 8 a trace file cannot be read; 126/127 the command cannot be run / was not "
+	"found. With -c or --, the command's own status once tracing worked (128+N if a signal N "
+	"ended it).";
 
-static const char args_doc[] = "-p PID | -c CMD | -- CMD [ARG...]\n"
-			       "record -o FILE (-p PID | -c CMD | -- CMD [ARG...])\n"
-			       "replay [-f FORMAT] FILE\n"
-			       "report [--sort KEY] [--threads] FILE\n"
-			       "diff [--sort KEY] BEFORE AFTER";
+static const char args_doc[] = "-p PID | -c CMD | -- CMD [ARG...]";
 
 enum {
 	OPT_INCLUDE = 256,
@@ -63,7 +66,10 @@ static const struct argp_option options[] = {
 	{ "duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1 },
 
 	{ NULL, 0, NULL, 0, "Output:", 2 },
-	{ "format", 'f', "FORMAT", 0, "tree (default), json or jsonl", 2 },
+	{ "format", 'f', "FORMAT", 0,
+	  "tree (default), json, jsonl, chrome, folded, plantuml, dot or html; report and diff: "
+	  "text (default) or json",
+	  2 },
 	{ "output", 'o', "FILE", 0,
 	  "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2 },
 	{ "fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2 },

@@ -25,6 +25,8 @@ int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode 
 	memset(p, 0, sizeof(*p));
 	p->cfg = cfg;
 	p->mode = mode;
+	if (!getcwd(p->cwd, sizeof(p->cwd)))
+		p->cwd[0] = 0;
 	p->renderer = mode == PIPE_RENDER ? renderer_find(cfg->format) : NULL;
 	p->filter = (struct filter){
 		.include = cfg->include,
@@ -99,6 +101,7 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 			.filter = &p->filter,
 			.meta = &p->meta,
 			.fold = p->cfg->fold,
+			.base_dir = p->cwd,
 		};
 		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
 			report_error("cannot start the output", NULL);

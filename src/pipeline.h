@@ -6,6 +6,7 @@
 #ifndef FT_PIPELINE_H
 #define FT_PIPELINE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ struct pipeline {
 	struct tracefile_writer *rec; /* record mode */
 	struct record_stats rs;
 	int record_err;
+	char cwd[PATH_MAX]; /* the tree shows files under it relative to it */
 };
 
 /* Opens the output (a sink for a renderer, a trace file when recording,

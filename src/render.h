@@ -40,6 +40,7 @@ struct render_ctx {
 	struct filter *filter;
 	const struct render_meta *meta; /* complete only in end() */
 	bool fold;			/* tree: fold repeated identical sibling calls (--fold) */
+	const char *base_dir;		/* tree: files under it are shown relative to it */
 	void *priv;			/* the renderer's own state */
 };
 

@@ -23,6 +23,8 @@ struct tree {
 	bool thread_header; /* this thread's header is out */
 	bool shown;	    /* any node was printed */
 	bool fold;
+	const char *base_dir; /* shown relative to it; NULL: as reported */
+	size_t base_len;
 	/* fold: the run of identical leaf calls not printed yet */
 	const struct ft_node *run; /* its first call; NULL: no run */
 	const struct ft_thread *run_thread;
@@ -52,7 +54,12 @@ static void put_location(struct tree *tr, const struct ft_name *nm)
 		return;
 	render_cut_marks(nm, &func_cut, &file_cut);
 	fputs("  # ", tr->out);
-	render_put_text(tr->out, nm->file, strlen(nm->file), NULL, NULL);
+	const char *file = nm->file;
+	/* the working directory's files read better without it */
+	if (tr->base_len && !strncmp(file, tr->base_dir, tr->base_len) &&
+	    file[tr->base_len] == '/' && file[tr->base_len + 1])
+		file += tr->base_len + 1;
+	render_put_text(tr->out, file, strlen(file), NULL, NULL);
 	if (file_cut)
 		fputs("...", tr->out);
 	fprintf(tr->out, ":%u", nm->line);
@@ -195,6 +202,11 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 {
 	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
 	struct tree tr = {.out = rc->out, .names = rc->names, .fold = rc->fold};
+
+	if (rc->base_dir && strcmp(rc->base_dir, "/")) {
+		tr.base_dir = rc->base_dir;
+		tr.base_len = strlen(rc->base_dir);
+	}
 	size_t nthreads = ct ? calltree__nthreads(ct) : 0;
 	bool any_calls = false;
 

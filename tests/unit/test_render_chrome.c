@@ -87,6 +87,35 @@ FT_TEST(jsonw_fixed_point)
 	X_EVENT("helper (" APP ":20)", "0.050", "0.100", 77, "helper", APP, 20, "") \
 	"," X_EVENT("fib (" APP ":3)", "0.200", "0.060", 77, "fib", APP, 3, "")
 
+/* clang-format off */
+static const char sample_trace[] =
+	CHROME_HEAD ","
+	X_MODULE ","
+	X_MAIN ","
+	FIB("0.200", "0.500") ","
+	FIB("0.300", "0.300") ","
+	FIB("0.400", "0.100") ","
+	HELP("0.800", "0.100") ","
+	HELP("1.000", "0.150") ","
+	HELP("1.200", "0.200") ","
+	I_LOST ","
+	X_WEIRD ","
+	X_77
+	"],\"displayTimeUnit\":\"ns\"}\n";
+
+/* main hidden, --min-duration 150ns */
+static const char filtered_trace[] =
+	CHROME_HEAD ","
+	X_MODULE ","
+	FIB("0.200", "0.500") ","
+	FIB("0.300", "0.300") ","
+	HELP("1.000", "0.150") ","
+	HELP("1.200", "0.200") ","
+	I_LOST ","
+	X_WEIRD
+	"],\"displayTimeUnit\":\"ns\"}\n";
+/* clang-format on */
+
 /* Parses the trace like a viewer would (ts and dur as exact decimals) and
  * checks, per thread, that events come sorted by ts and that every complete
  * event lies within the one still open around it. */
@@ -140,20 +169,7 @@ FT_TEST(render_chrome_sample)
 
 	rd_sample(&d);
 	out = rd_render(&render_chrome, &d, NULL, NULL);
-	FT_EQ_STR(
-		out, CHROME_HEAD
-		"," X_MODULE "," X_MAIN "," FIB("0.200", "0.500") "," FIB("0.300", "0.300") "," FIB(
-			"0.400",
-			"0.100") "," HELP("0.800",
-					  "0.100") "," HELP("1.000",
-							    "0.150") "," HELP("1.200",
-									      "0.200") "," I_LOST
-										       "," X_WEIRD
-										       "," X_77
-										       "],"
-										       "\"displayTi"
-										       "meUnit\":"
-										       "\"ns\"}\n");
+	FT_EQ_STR(out, sample_trace);
 	FT_TRUE(json_check(out, false));
 	FT_TRUE(chrome_nests(out));
 	free(out);
@@ -215,11 +231,7 @@ FT_TEST(render_chrome_filtered)
 	out = rd_render(&render_chrome, &d, &f, NULL);
 	/* main's calls move up; short calls go, with their subtrees; the lost
 	 * marker stays where its place is */
-	FT_EQ_STR(out, CHROME_HEAD
-		  "," X_MODULE "," FIB("0.200", "0.500") "," FIB("0.300", "0.300") "," HELP(
-			  "1.000", "0.150") "," HELP("1.200",
-						     "0.200") "," I_LOST "," X_WEIRD
-							      "],\"displayTimeUnit\":\"ns\"}\n");
+	FT_EQ_STR(out, filtered_trace);
 	FT_TRUE(chrome_nests(out));
 	free(out);
 	filter__free(&f);

@@ -28,6 +28,8 @@
 	"   0.100 us [     77] | helper();  # /tmp/app.py:20\n"                  \
 	"   0.060 us [     77] | fib();  # /tmp/app.py:3\n"
 
+#define FOLDED_HELPERS "   0.450 us [   4242] |     helper(); ×3, total  # /tmp/app.py:20\n"
+
 FT_TEST(render_fold_off_by_default)
 {
 	struct rdrive d;
@@ -52,8 +54,7 @@ FT_TEST(render_fold_sample)
 	/* the helpers fold, their durations add up; fib's recursion is not a
 	 * run of leaves and stays as it is */
 	out = rd_render_ex(&render_tree, &d, NULL, NULL, true);
-	FT_EQ_STR(out, TREE_HEAD SAMPLE_4242_TOP "   0.450 us [   4242] |     helper(); ×3, total  "
-						 "# /tmp/app.py:20\n" SAMPLE_4242_BOTTOM);
+	FT_EQ_STR(out, TREE_HEAD SAMPLE_4242_TOP FOLDED_HELPERS SAMPLE_4242_BOTTOM);
 	free(out);
 	rdrive_free(&d);
 }

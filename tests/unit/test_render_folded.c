@@ -14,6 +14,47 @@
 #define HELPER "helper (/tmp/app.py:20)"
 #define WEIRD  "a:b\"c\\d\\x0a__x__<b> (/tmp/w:x.py:2)"
 
+/* clang-format off */
+/* self times: <module> 10000 - 1900 - 500, main 1900 - 500 - 450; the
+ * helpers' three calls share one stack; the lost marker takes nothing;
+ * siblings sort by text, threads too ("4242" < "77") */
+static const char sample_lines[] =
+	MODULE " 7600\n"
+	MODULE ";" WEIRD " 500\n"
+	MAIN " 950\n"
+	MAIN ";" FIB " 200\n"
+	MAIN ";" FIB ";" FIB " 200\n"
+	MAIN ";" FIB ";" FIB ";" FIB " 100\n"
+	MAIN ";" HELPER " 450\n"
+	"thread 77 (worker);" FIB " 60\n"
+	"thread 77 (worker);" HELPER " 100\n";
+
+/* main hidden: its self time goes to <module> */
+static const char unmain_lines[] =
+	MODULE " 8550\n"
+	MODULE ";" WEIRD " 500\n"
+	MODULE ";" FIB " 200\n"
+	MODULE ";" FIB ";" FIB " 200\n"
+	MODULE ";" FIB ";" FIB ";" FIB " 100\n"
+	MODULE ";" HELPER " 450\n"
+	"thread 77 (worker);" FIB " 60\n"
+	"thread 77 (worker);" HELPER " 100\n";
+
+/* --min-duration 250ns --max-depth 3 */
+static const char pruned_lines[] =
+	MODULE " 7600\n"
+	MODULE ";" WEIRD " 500\n"
+	MAIN " 1400\n"
+	MAIN ";" FIB " 500\n";
+
+/* --include fib */
+static const char fib_lines[] =
+	T4242 ";" FIB " 200\n"
+	T4242 ";" FIB ";" FIB " 200\n"
+	T4242 ";" FIB ";" FIB ";" FIB " 100\n"
+	"thread 77 (worker);" FIB " 60\n";
+/* clang-format on */
+
 /* Sums the weights per first frame (thread); returns the number of lines.
  * Checks every line's shape: frames, one space, a decimal weight. */
 static size_t weights(const char *out, const char *thread, uint64_t *sum)
@@ -47,14 +88,7 @@ FT_TEST(render_folded_sample)
 
 	rd_sample(&d);
 	out = rd_render(&render_folded, &d, NULL, NULL);
-	/* self times: <module> 10000 - 1900 - 500, main 1900 - 500 - 450;
-	 * the helpers' three calls share one stack; the lost marker takes
-	 * nothing; siblings sort by text, threads too ("4242" < "77") */
-	FT_EQ_STR(out, MODULE " 7600\n" MODULE ";" WEIRD " 500\n" MAIN " 950\n" MAIN ";" FIB
-			      " 200\n" MAIN ";" FIB ";" FIB " 200\n" MAIN ";" FIB ";" FIB ";" FIB
-			      " 100\n" MAIN ";" HELPER " 450\n"
-			      "thread 77 (worker);" FIB " 60\n"
-			      "thread 77 (worker);" HELPER " 100\n");
+	FT_EQ_STR(out, sample_lines);
 	FT_EQ_U64(weights(out, T4242, &sum), 9);
 	FT_EQ_U64(sum, 10000);
 	weights(out, "thread 77 (worker)", &sum);
@@ -75,11 +109,7 @@ FT_TEST(render_folded_filters_keep_time)
 	rd_sample(&d);
 	/* a hidden frame's self time goes to its nearest shown caller */
 	out = rd_render(&render_folded, &d, &f, NULL);
-	FT_EQ_STR(out, MODULE " 8550\n" MODULE ";" WEIRD " 500\n" MODULE ";" FIB " 200\n" MODULE
-			      ";" FIB ";" FIB " 200\n" MODULE ";" FIB ";" FIB ";" FIB
-			      " 100\n" MODULE ";" HELPER " 450\n"
-			      "thread 77 (worker);" FIB " 60\n"
-			      "thread 77 (worker);" HELPER " 100\n");
+	FT_EQ_STR(out, unmain_lines);
 	weights(out, T4242, &sum);
 	FT_EQ_U64(sum, 10000);
 	free(out);
@@ -88,8 +118,7 @@ FT_TEST(render_folded_filters_keep_time)
 	/* pruned subtrees stay in their caller's self time */
 	f = (struct filter){.min_dur_ns = 250, .max_depth = 3};
 	out = rd_render(&render_folded, &d, &f, NULL);
-	FT_EQ_STR(out,
-		  MODULE " 7600\n" MODULE ";" WEIRD " 500\n" MAIN " 1400\n" MAIN ";" FIB " 500\n");
+	FT_EQ_STR(out, pruned_lines);
 	weights(out, T4242, &sum);
 	FT_EQ_U64(sum, 10000);
 	free(out);
@@ -98,9 +127,7 @@ FT_TEST(render_folded_filters_keep_time)
 	 * total; <module> and main are gone with their self time */
 	f = (struct filter){.include = inc, .ninclude = 1};
 	out = rd_render(&render_folded, &d, &f, NULL);
-	FT_EQ_STR(out, T4242 ";" FIB " 200\n" T4242 ";" FIB ";" FIB " 200\n" T4242 ";" FIB ";" FIB
-			     ";" FIB " 100\n"
-			     "thread 77 (worker);" FIB " 60\n");
+	FT_EQ_STR(out, fib_lines);
 	weights(out, T4242, &sum);
 	FT_EQ_U64(sum, 500);
 	free(out);

@@ -58,7 +58,7 @@ FIXTURE  := $(BUILD)/sdt-fixture
 .DELETE_ON_ERROR:
 # keep the BPF objects between the skeleton steps
 .SECONDARY:
-.PHONY: all deps demo test test-unit test-integration bench check format clean install help
+.PHONY: all deps demo test test-unit test-integration test-fuzz test-browser bench check format clean install help
 
 all: $(TOOL) $(FIXTURE)
 
@@ -69,6 +69,8 @@ help:
 	@echo '  test              install dependencies, run unit and integration tests (root)'
 	@echo '  test-unit         unit tests of the pure logic (no root needed)'
 	@echo '  test-integration  attach real BPF to real Python processes (root)'
+	@echo '  test-fuzz         fuzz the trace-file reader for FUZZ_SECONDS (default 30)'
+	@echo '  test-browser      render the html format in headless Chromium'
 	@echo '  bench             benchmarks; writes docs/performance.md (root)'
 	@echo '  check             format check, -Werror build, unit tests'
 	@echo '  install           install to $$(DESTDIR)$$(PREFIX)/bin'
@@ -123,15 +125,26 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 test: deps
+	$(Q)scripts/install-deps.sh --test
 	$(Q)$(MAKE) --no-print-directory all $(UNIT)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
+	$(Q)$(MAKE) --no-print-directory test-fuzz
+	$(Q)$(MAKE) --no-print-directory test-browser
 
 test-unit: $(UNIT)
 	$(Q)$(UNIT)
 
 test-integration: $(TOOL) $(FIXTURE)
 	$(Q)tests/integration/run.sh
+
+# the trace-file reader under libFuzzer for FUZZ_SECONDS (default 30)
+test-fuzz: $(SKELS)
+	$(Q)tests/fuzz/run.sh
+
+# the html format in headless Chromium
+test-browser: $(LIB_OBJS)
+	$(Q)tests/browser/run.sh
 
 bench: deps
 	$(Q)scripts/install-deps.sh --bench

@@ -8,9 +8,16 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev   # libbpf, skeleton generator, ELF parsing
 	systemtap-sdt-dev                    # <sys/sdt.h> for the test fixture, dtrace(1) for the 3.9 build
 )
-if [[ "${1:-}" == "--bench" ]]; then
-	pkgs+=(bpftrace)
-fi
+case "${1:-}" in
+--bench) pkgs+=(bpftrace) ;;              # the peer the benchmarks compare against
+--test) pkgs+=(chromium libclang-rt-14-dev) ;; # browser test; libFuzzer for the fuzz test
+--browser) pkgs+=(chromium) ;;            # headless browser for tests/browser/run.sh alone
+"") ;;
+*)
+	echo "install-deps: unknown option '$1'; hint: --bench, --test or --browser" >&2
+	exit 2
+	;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

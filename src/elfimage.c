@@ -305,15 +305,13 @@ const struct elfimage_section *elfimage__section_at(const struct elfimage *img, 
 	return NULL;
 }
 
-int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr,
-		     uint64_t *size)
+int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr, uint64_t *size)
 {
 	for (size_t i = 1; i < img->dynsym_count; i++) {
 		const char *s;
 		GElf_Sym sym;
 
-		if (!gelf_getsym(img->dynsym, i, &sym) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_name)
+		if (!gelf_getsym(img->dynsym, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
 			continue;
 		s = elf_strptr(img->elf, img->dynstr, sym.st_name);
 		if (!s || strcmp(s, name))
@@ -447,7 +445,8 @@ int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
 				if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
 				    memcmp(base + name_off, "GNU", 4))
 					continue;
-				if (desc_off > data->d_size || nh.n_descsz > data->d_size - desc_off)
+				if (desc_off > data->d_size ||
+				    nh.n_descsz > data->d_size - desc_off)
 					continue;
 				memcpy(buf, base + desc_off, nh.n_descsz < len ? nh.n_descsz : len);
 				return (int)nh.n_descsz;

@@ -46,8 +46,7 @@ const struct elfimage_section *elfimage__section_by_name(const struct elfimage *
 const struct elfimage_section *elfimage__section_at(const struct elfimage *img, uint64_t vaddr);
 
 /* A defined symbol of .dynsym: 0, or -ENOENT. */
-int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr,
-		     uint64_t *size);
+int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr, uint64_t *size);
 /* The name of .dynsym entry idx, or NULL. */
 const char *elfimage__symbol_name(const struct elfimage *img, uint32_t idx);
 

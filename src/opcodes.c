@@ -43,17 +43,16 @@ struct minor_ops {
 	int16_t number[OPCODES__NR];
 };
 
-#define OPS(resume, quick, check, iresume, retval, retconst, yield, iretval, iretconst, iyield, \
-	    retgen, pushexc, yieldfrom)                                                       \
-	{                                                                                     \
-		[OPCODES_RESUME] = resume, [OPCODES_RESUME_QUICK] = quick,                    \
-		[OPCODES_RESUME_CHECK] = check, [OPCODES_INSTRUMENTED_RESUME] = iresume,      \
-		[OPCODES_RETURN_VALUE] = retval, [OPCODES_RETURN_CONST] = retconst,           \
-		[OPCODES_YIELD_VALUE] = yield, [OPCODES_INSTRUMENTED_RETURN_VALUE] = iretval, \
-		[OPCODES_INSTRUMENTED_RETURN_CONST] = iretconst,                              \
-		[OPCODES_INSTRUMENTED_YIELD_VALUE] = iyield,                                  \
-		[OPCODES_RETURN_GENERATOR] = retgen, [OPCODES_PUSH_EXC_INFO] = pushexc,       \
-		[OPCODES_YIELD_FROM] = yieldfrom,                                             \
+#define OPS(resume, quick, check, iresume, retval, retconst, yield, iretval, iretconst, iyield,   \
+	    retgen, pushexc, yieldfrom)                                                           \
+	{                                                                                         \
+		[OPCODES_RESUME] = resume, [OPCODES_RESUME_QUICK] = quick,                        \
+		[OPCODES_RESUME_CHECK] = check, [OPCODES_INSTRUMENTED_RESUME] = iresume,          \
+		[OPCODES_RETURN_VALUE] = retval, [OPCODES_RETURN_CONST] = retconst,               \
+		[OPCODES_YIELD_VALUE] = yield, [OPCODES_INSTRUMENTED_RETURN_VALUE] = iretval,     \
+		[OPCODES_INSTRUMENTED_RETURN_CONST] = iretconst,                                  \
+		[OPCODES_INSTRUMENTED_YIELD_VALUE] = iyield, [OPCODES_RETURN_GENERATOR] = retgen, \
+		[OPCODES_PUSH_EXC_INFO] = pushexc, [OPCODES_YIELD_FROM] = yieldfrom,              \
 	}
 
 /* Generated from each interpreter's own tables, not written by hand:
@@ -66,35 +65,29 @@ struct minor_ops {
  * docs/interpreter-layout.md. */
 static const struct minor_ops minor_ops[OPCODES_MAX_MINOR + 1] = {
 	/* 3.8.18: 120 opcodes with a handler of their own */
-	[8] = {
-		.defined = {0xfbfc00003fdb9e7eULL, 0x741ffff7fffefbffULL, 0x0000000f7fffe7bcULL, 0x0000000000000000ULL},
-		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)
-	},
+	[8] = {.defined = {0xfbfc00003fdb9e7eULL, 0x741ffff7fffefbffULL, 0x0000000f7fffe7bcULL,
+			   0x0000000000000000ULL},
+	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)},
 	/* 3.9.18: 119 opcodes with a handler of their own */
-	[9] = {
-		.defined = {0xfbdf00003fdb9e7eULL, 0x767ffff7fefcffffULL, 0x0000003f3c1fe7bcULL, 0x0000000000000000ULL},
-		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)
-	},
+	[9] = {.defined = {0xfbdf00003fdb9e7eULL, 0x767ffff7fefcffffULL, 0x0000003f3c1fe7bcULL,
+			   0x0000000000000000ULL},
+	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)},
 	/* 3.10.13: 127 opcodes with a handler of their own */
-	[10] = {
-		.defined = {0xfbde0007ffdb9e7eULL, 0x76fffffffefcffffULL, 0x0000003f3d1fe7beULL, 0x0000000000000000ULL},
-		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)
-	},
+	[10] = {.defined = {0xfbde0007ffdb9e7eULL, 0x76fffffffefcffffULL, 0x0000003f3d1fe7beULL,
+			    0x0000000000000000ULL},
+		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)},
 	/* 3.11.7: 182 opcodes with a handler of their own */
-	[11] = {
-		.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x001fffffffffffffULL, 0x8000000000000000ULL},
-		.number = OPS(151, 150, -1, -1, 83, -1, 86, -1, -1, -1, 75, 35, -1)
-	},
+	[11] = {.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x001fffffffffffffULL,
+			    0x8000000000000000ULL},
+		.number = OPS(151, 150, -1, -1, 83, -1, 86, -1, -1, -1, 75, 35, -1)},
 	/* 3.12.1: 193 opcodes with a handler of their own */
-	[12] = {
-		.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x0001f9ffffffffffULL, 0x7fffe00000000000ULL},
-		.number = OPS(151, -1, -1, 240, 83, 121, 150, 242, 247, 243, 75, 35, -1)
-	},
+	[12] = {.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x0001f9ffffffffffULL,
+			    0x7fffe00000000000ULL},
+		.number = OPS(151, -1, -1, 240, 83, 121, 150, 242, 247, 243, 75, 35, -1)},
 	/* 3.13.0: 212 opcodes with a handler of their own */
-	[13] = {
-		.defined = {0xffffffffffffffffULL, 0x007fffffffffffffULL, 0xffffffffffe00000ULL, 0x7ffff0007fffffffULL},
-		.number = OPS(149, -1, 207, 236, 36, 103, 118, 239, 240, 241, 35, 33, -1)
-	},
+	[13] = {.defined = {0xffffffffffffffffULL, 0x007fffffffffffffULL, 0xffffffffffe00000ULL,
+			    0x7ffff0007fffffffULL},
+		.number = OPS(149, -1, 207, 236, 36, 103, 118, 239, 240, 241, 35, 33, -1)},
 };
 
 const char *opcodes_name(enum opcodes_op op)
@@ -230,18 +223,35 @@ bool opcodes_fingerprint(const uint64_t handlers[OPCODES_NSLOTS], int minor,
 
 /* --- x86-64 accessor decoding --------------------------------------------- */
 
-#define REX_W	     0x48
-#define OP_MOV_LOAD  0x8b /* mov r/m64 -> r64 */
-#define MODRM_RM_RDI 7
-#define MODRM_RM_RIP 5 /* with mod 00: RIP-relative disp32 */
-#define MODRM_RM_RAX 0
+#define OP_MOV_LOAD 0x8b /* mov r/m64 -> r64, with REX.W */
+#define REG_RDI	    7
 
 static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
 
 static size_t skip_endbr(const uint8_t *code, size_t len)
 {
 	return len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ? sizeof(endbr64)
-										  : 0;
+										 : 0;
+}
+
+/* Skips what a prologue may put before the first load without changing
+ * any register but %rsp: endbr64, push %reg, sub $imm8,%rsp. */
+static size_t skip_prologue(const uint8_t *code, size_t len)
+{
+	size_t pos = skip_endbr(code, len);
+
+	for (;;) {
+		if (pos < len && code[pos] >= 0x50 && code[pos] <= 0x57)
+			pos += 1; /* push %rax..%rdi */
+		else if (pos + 1 < len && code[pos] == 0x41 && code[pos + 1] >= 0x50 &&
+			 code[pos + 1] <= 0x57)
+			pos += 2; /* push %r8..%r15 */
+		else if (pos + 3 < len && code[pos] == 0x48 && code[pos + 1] == 0x83 &&
+			 code[pos + 2] == 0xec)
+			pos += 4; /* sub $imm8,%rsp */
+		else
+			return pos;
+	}
 }
 
 static int32_t sle32(const uint8_t *p)
@@ -250,18 +260,26 @@ static int32_t sle32(const uint8_t *p)
 			 (uint32_t)p[3] << 24);
 }
 
-/* "mov DISP(%base),%rax" with base given by rm (no SIB, not RIP): the
- * instruction length, or 0 when code is something else. */
-static size_t decode_load_rax(const uint8_t *code, size_t len, unsigned rm, int64_t *disp)
+/* A 64-bit "mov DISP(%base),%dest" (REX.W 8B /r with a plain base register:
+ * no SIB byte, not RIP-relative). Returns its length, or 0 when p holds
+ * another instruction. Registers are numbered as in the encoding (0 rax,
+ * 7 rdi, 8-15 r8-r15). */
+static size_t decode_load(const uint8_t *p, size_t len, unsigned *base, unsigned *dest,
+			  int64_t *disp)
 {
-	unsigned mod, reg;
+	unsigned rex, mod, rm;
 
-	if (len < 3 || code[0] != REX_W || code[1] != OP_MOV_LOAD)
+	if (len < 3 || (p[0] & 0xf8) != 0x48 || p[1] != OP_MOV_LOAD)
 		return 0;
-	mod = code[2] >> 6;
-	reg = code[2] >> 3 & 7;
-	if (reg != 0 || (code[2] & 7) != rm)
+	rex = p[0];
+	mod = p[2] >> 6;
+	rm = p[2] & 7;
+	/* rm 4 means a SIB byte follows and mod 0 with rm 5 means RIP-relative,
+	 * whatever REX.B says */
+	if (mod == 3 || rm == 4 || (mod == 0 && rm == 5))
 		return 0;
+	*base = rm | (rex & 1 ? 8 : 0);
+	*dest = (p[2] >> 3 & 7) | (rex & 4 ? 8 : 0);
 	switch (mod) {
 	case 0:
 		*disp = 0;
@@ -269,32 +287,47 @@ static size_t decode_load_rax(const uint8_t *code, size_t len, unsigned rm, int6
 	case 1:
 		if (len < 4)
 			return 0;
-		*disp = (int8_t)code[3];
+		*disp = (int8_t)p[3];
 		return 4;
-	case 2:
+	default:
 		if (len < 7)
 			return 0;
-		*disp = sle32(code + 3);
+		*disp = sle32(p + 3);
 		return 7;
-	default:
-		return 0;
 	}
+}
+
+size_t opcodes_decode_load_chain(const uint8_t *code, size_t len, int64_t *disps, size_t max)
+{
+	unsigned want = REG_RDI, base, dest;
+	size_t n = 0, pos;
+
+	if (!code)
+		return 0;
+	pos = skip_prologue(code, len);
+	while (n < max) {
+		int64_t disp;
+		size_t l = decode_load(code + pos, len - pos, &base, &dest, &disp);
+
+		if (!l || base != want)
+			break;
+		disps[n++] = disp;
+		want = dest;
+		pos += l;
+	}
+	return n;
 }
 
 int opcodes_decode_field_load(const uint8_t *code, size_t len, int64_t *disp)
 {
-	size_t skip;
-
-	if (!code)
-		return -EINVAL;
-	skip = skip_endbr(code, len);
-	return decode_load_rax(code + skip, len - skip, MODRM_RM_RDI, disp) ? 0 : -EINVAL;
+	return opcodes_decode_load_chain(code, len, disp, 1) == 1 ? 0 : -EINVAL;
 }
 
-int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr,
-			       uint64_t *slot, bool *indirect, int64_t *disp)
+int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot,
+			       bool *indirect, int64_t *disp)
 {
-	size_t skip, insn = 7, more;
+	unsigned dest, base, dest2;
+	size_t skip, insn = 7;
 	const uint8_t *p;
 
 	if (!code)
@@ -302,13 +335,13 @@ int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_va
 	skip = skip_endbr(code, len);
 	p = code + skip;
 	len -= skip;
-	/* mov rel32(%rip),%rax: REX.W 8B, ModRM 00 000 101 */
-	if (len < insn || p[0] != REX_W || p[1] != OP_MOV_LOAD || p[2] != MODRM_RM_RIP)
+	/* mov rel32(%rip),%reg: REX.W 8B, ModRM mod 00 rm 101 */
+	if (len < insn || (p[0] & 0xf8) != 0x48 || p[1] != OP_MOV_LOAD || (p[2] & 0xc7) != 0x05)
 		return -EINVAL;
+	dest = (p[2] >> 3 & 7) | (p[0] & 4 ? 8 : 0);
 	*slot = code_vaddr + skip + insn + (int64_t)sle32(p + 3);
-	more = decode_load_rax(p + insn, len - insn, MODRM_RM_RAX, disp);
-	*indirect = more != 0;
-	if (!more)
+	*indirect = decode_load(p + insn, len - insn, &base, &dest2, disp) && base == dest;
+	if (!*indirect)
 		*disp = 0;
 	return 0;
 }
@@ -467,8 +500,17 @@ static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes
 		out->distinct = fp.distinct;
 	}
 	if (matches > 1) {
-		snprintf(why, len, "%zu candidate opcode tables match 3.%d's opcodes (0x%" PRIx64
-			 " and more)", matches, out->minor, win[pick].addr);
+		snprintf(why, len,
+			 "%zu candidate opcode tables match 3.%d's opcodes (0x%" PRIx64
+			 " and more)",
+			 matches, out->minor, win[pick].addr);
+		return -ENOTSUP;
+	}
+	if (!matches && first_fp.mismatch >= OPCODES_NSLOTS) {
+		snprintf(why, len,
+			 "the code-pointer table at 0x%" PRIx64
+			 " has no single filler for undefined opcodes",
+			 win[first_bad].addr);
 		return -ENOTSUP;
 	}
 	if (!matches) {
@@ -496,8 +538,8 @@ int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opc
 	out->minor = minor;
 	out->eval_frame_disp = -1;
 	if (major != 3 || !minor_known(minor)) {
-		snprintf(why, len, "CPython %d.%d is not supported (3.%d to 3.%d are)", major, minor,
-			 OPCODES_MIN_MINOR, OPCODES_MAX_MINOR);
+		snprintf(why, len, "CPython %d.%d is not supported (3.%d to 3.%d are)", major,
+			 minor, OPCODES_MIN_MINOR, OPCODES_MAX_MINOR);
 		return -ENOTSUP;
 	}
 	err = elfimage__symbol(img, "_PyEval_EvalFrameDefault", &out->eval_vaddr, &out->eval_size);
@@ -530,7 +572,8 @@ int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opc
 		h->vaddr = out->handlers[h->opcode];
 		h->cold = h->vaddr < lo || h->vaddr >= hi;
 		if (elfimage__file_offset(img, h->vaddr, &h->offset)) {
-			snprintf(why, len, "the %s handler at 0x%" PRIx64 " is not mapped from the file",
+			snprintf(why, len,
+				 "the %s handler at 0x%" PRIx64 " is not mapped from the file",
 				 op_names[op], h->vaddr);
 			return -ENOTSUP;
 		}
@@ -563,5 +606,9 @@ int opcodes_find(const char *elf_path, const struct elf_info *info, struct opcod
 	}
 	err = opcodes_find_in(img, info->major, info->minor, out, why, len);
 	elfimage__free(img);
+	/* a python executable that links libpython: say where to look */
+	if (err == -ENOENT && info->libpython[0])
+		snprintf(why, len, "no _PyEval_EvalFrameDefault here: the interpreter is in %s",
+			 info->libpython);
 	return err;
 }

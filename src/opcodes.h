@@ -68,7 +68,7 @@ struct opcodes_table {
 	unsigned inside;		/* handlers inside [eval_vaddr, +eval_size) */
 	unsigned distinct;		/* distinct handler addresses */
 	unsigned unknown_slots;		/* slots holding .unknown */
-	int64_t eval_frame_disp; /* interp->eval_frame offset decoded from
+	int64_t eval_frame_disp;	/* interp->eval_frame offset decoded from
 				  * _PyInterpreterState_GetEvalFrameFunc; -1 without it */
 	uint64_t handlers[OPCODES_NSLOTS];
 	struct opcodes_handler ops[OPCODES__NR];
@@ -123,17 +123,24 @@ struct opcodes_fingerprint {
 bool opcodes_fingerprint(const uint64_t handlers[OPCODES_NSLOTS], int minor,
 			 struct opcodes_fingerprint *fp);
 
-/* Decodes an accessor that begins with "mov DISP(%rdi),%rax" (after an
- * optional endbr64): the load of one field of its first argument. Returns
- * 0 with *disp set, or -EINVAL when code does not start that way. */
+/* Decodes the 64-bit loads an accessor starts with (after endbr64, pushes
+ * and "sub $imm8,%rsp", which leave the argument registers alone):
+ * "mov D0(%rdi),%r1; mov D1(%r1),%r2; ..." where %rdi is the
+ * first argument and each load's base is the register the previous one
+ * loaded. Stores up to max displacements and returns how many it found (0
+ * when the code starts some other way). GetEvalFrameFunc gives
+ * interp->eval_frame; 3.11's PyThreadState_GetFrame gives tstate->cframe,
+ * then cframe->current_frame. */
+size_t opcodes_decode_load_chain(const uint8_t *code, size_t len, int64_t *disps, size_t max);
+/* The first displacement of such a chain: 0, or -EINVAL. */
 int opcodes_decode_field_load(const uint8_t *code, size_t len, int64_t *disp);
 
-/* Decodes an accessor of a global that begins with "mov REL(%rip),%rax"
+/* Decodes an accessor of a global that starts with "mov REL(%rip),%reg"
  * (after an optional endbr64). Sets *slot to the vaddr it reads (code_vaddr
- * is where code starts). When an indirect "mov DISP(%rax),%rax" follows (a
- * GOT load, then the field), *indirect is true and *disp is DISP; otherwise
- * *indirect is false and *disp is 0. Returns 0 or -EINVAL. */
-int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr,
-			       uint64_t *slot, bool *indirect, int64_t *disp);
+ * is where code starts). When "mov DISP(%reg),..." follows (a GOT load,
+ * then the field), *indirect is true and *disp is DISP; otherwise *indirect
+ * is false and *disp 0. Returns 0 or -EINVAL. */
+int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot,
+			       bool *indirect, int64_t *disp);
 
 #endif /* FT_OPCODES_H */

@@ -6,7 +6,9 @@
 
 #include "cli.h"
 #include "pipeline.h"
+#include "report.h"
 #include "replay.h"
+#include "sink.h"
 #include "tracefile.h"
 
 int replay_file(struct pipeline *p, const char *path)
@@ -76,13 +78,73 @@ static int run_replay(const struct config *cfg)
 	return rc;
 }
 
+/* Loads a trace file into a whole forest and aggregates it. */
+static int load_report(const struct config *cfg, const char *path, struct pipeline *p,
+		       struct report **rep)
+{
+	int rc = pipeline__open(p, cfg, PIPE_BUILD);
+
+	if (rc)
+		return rc;
+	rc = replay_file(p, path);
+	if (rc)
+		return rc;
+	*rep = report__build(p->ct, p->names, &p->filter);
+	if (!*rep) {
+		fprintf(stderr, "flowtrace-bpf: out of memory while summarising '%s'\n", path);
+		return FT_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static int run_report(const struct config *cfg)
+{
+	bool diff = cfg->cmd == FT_CMD_DIFF;
+	struct pipeline p[2];
+	struct report *rep[2] = { NULL, NULL };
+	struct report_opts ro = {
+		.per_thread = cfg->per_thread,
+		.json = !strcmp(cfg->format, "json"),
+		.before_label = cfg->inputs[0],
+		.after_label = cfg->inputs[1],
+	};
+	struct sink sink;
+	int rc, err;
+
+	memset(p, 0, sizeof(p));
+	report_sort_parse(cfg->sort, &ro.sort); /* validated by the command line */
+	rc = sink__open(&sink, cfg->output);
+	if (rc) {
+		fprintf(stderr, "flowtrace-bpf: cannot write '%s': %s\n", cfg->output, strerror(-rc));
+		fprintf(stderr, "hint: choose a writable path for -o\n");
+		return FT_EXIT_OUTPUT;
+	}
+	rc = load_report(cfg, cfg->inputs[0], &p[0], &rep[0]);
+	if (!rc && diff)
+		rc = load_report(cfg, cfg->inputs[1], &p[1], &rep[1]);
+	if (!rc) {
+		err = diff ? report_diff_print(rep[0], rep[1], &ro, sink.fp) :
+			     report__print(rep[0], &ro, sink.fp);
+		if (err == -ENOMEM) {
+			fprintf(stderr, "flowtrace-bpf: out of memory\n");
+			rc = FT_EXIT_FAILURE;
+		}
+	}
+	if (rc) {
+		sink__abort(&sink);
+	} else if ((err = sink__commit(&sink))) {
+		fprintf(stderr, "flowtrace-bpf: cannot write '%s': %s\n",
+			cfg->output ? cfg->output : "standard output", strerror(-err));
+		rc = FT_EXIT_OUTPUT;
+	}
+	for (int i = 0; i < 2; i++) {
+		report__free(rep[i]);
+		pipeline__free(&p[i]);
+	}
+	return rc;
+}
+
 int replay_run(const struct config *cfg)
 {
-	switch (cfg->cmd) {
-	case FT_CMD_REPLAY:
-		return run_replay(cfg);
-	default:
-		fprintf(stderr, "flowtrace-bpf: this subcommand is not available yet\n");
-		return FT_EXIT_USAGE;
-	}
+	return cfg->cmd == FT_CMD_REPLAY ? run_replay(cfg) : run_report(cfg);
 }

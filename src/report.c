@@ -11,7 +11,6 @@
 
 #include "calltree.h"
 #include "filter.h"
-#include "flowtrace/event.h"
 #include "jsonw.h"
 #include "names.h"
 #include "render.h"
@@ -468,29 +467,22 @@ static void put_text(FILE *out, const char *str)
 	}
 }
 
-/* "func (file:line)", with "..." where BPF cut a string: at its buffer
- * size, so the string that long was cut; when neither is, the function. */
+/* "func (file:line)", with "..." after a string BPF cut */
 static void put_function(FILE *out, const struct report_entry *e)
 {
-	bool file_cut = false, func_cut = false;
-
 	/* only the placeholder of unbound ids carries the flag */
 	if (e->name_flags & FT_NAME_UNKNOWN) {
 		fputs("<unknown>", out);
 		return;
 	}
-	if (e->name_flags & FT_NAME_CUT) {
-		file_cut = strlen(e->file) >= FT_FILE_MAX - 1;
-		func_cut = strlen(e->func) >= FT_FUNC_MAX - 1 || !file_cut;
-	}
 	put_text(out, e->func);
-	if (func_cut)
+	if (e->name_flags & FT_NAME_FUNC_CUT)
 		fputs("...", out);
 	if (!*e->file)
 		return;
 	fputs(" (", out);
 	put_text(out, e->file);
-	if (file_cut)
+	if (e->name_flags & FT_NAME_FILE_CUT)
 		fputs("...", out);
 	fprintf(out, ":%" PRIu32 ")", e->line);
 }

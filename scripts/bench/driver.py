@@ -18,6 +18,7 @@ Standard library only; needs Python 3.9+ (run by /usr/bin/python3.11).
 
 import argparse
 import ctypes
+import hashlib
 import json
 import os
 import platform
@@ -577,8 +578,31 @@ def machine_info(args):
         "driver_python": sys.version.split()[0],
         "tracer_version": cmd_out([args.tracer, "--version"]).splitlines()[0:1],
         "bpftrace_version": cmd_out([args.bpftrace, "--version"]) if args.bpftrace else None,
+        "loadavg_start": read_text("/proc/loadavg").split()[:3],
         "git": git + (" (with uncommitted changes in src/, bpf/ or include/)" if dirty else ""),
     }
+
+
+def cpu_snapshot():
+    """(busy s, steal s) of the whole machine, and the CPU s of this driver
+    and every child it has reaped (the workloads and tracers)."""
+    f = read_text("/proc/stat").splitlines()[0].split()[1:]
+    hz = os.sysconf("SC_CLK_TCK")
+    v = [int(x) / hz for x in f]
+    busy = v[0] + v[1] + v[2] + v[5] + v[6]  # user nice system irq softirq
+    steal = v[7] if len(v) > 7 else 0.0
+    t = os.times()
+    return busy, steal, t.user + t.system + t.children_user + t.children_system
+
+
+def interference(before, after, wall):
+    """CPU the rest of the machine used while the benchmark ran: a noise
+    indicator for the report."""
+    busy = after[0] - before[0]
+    ours = after[2] - before[2]
+    return {"other_cpus": max(0.0, busy - ours) / wall, "steal_pct": 100.0 * (
+        after[1] - before[1]) / wall / (os.cpu_count() or 1), "wall_s": wall,
+        "loadavg_end": read_text("/proc/loadavg").split()[:3]}
 
 
 def proc_status_kib_file(path, field):
@@ -618,10 +642,20 @@ def main():
         workloads = [w for w in WORKLOADS if w[0] in keep]
 
     t_start = time.monotonic()
+    snap0 = cpu_snapshot()
+    load1 = float(read_text("/proc/loadavg").split()[0])
+    if load1 > 0.5:
+        log("load average %.2f: other work is running; figures will be noisier" % load1)
     workdir = tempfile.mkdtemp(prefix="flowtrace-bench.", dir="/var/tmp")
+    # one binary for the whole run, whatever a rebuild does to build/ meanwhile
+    copy = os.path.join(workdir, "flowtrace-bpf")
+    shutil.copy2(args.tracer, copy)
+    with open(copy, "rb") as f:
+        tracer_sha = hashlib.sha256(f.read()).hexdigest()[:12]
+    args.tracer = copy
     bench = Bench(args, workdir)
     pinning = bench.pin()
-    results = {"machine": machine_info(args), "pinning": pinning, "prog_stats": [], "quick": quick, "rounds": args.rounds,
+    results = {"machine": dict(machine_info(args), tracer_sha256=tracer_sha), "pinning": pinning, "prog_stats": [], "quick": quick, "rounds": args.rounds,
                "long_seconds": args.long_seconds,
                "workloads": [{"name": n, "size": s, "title": t} for n, s, t in workloads],
                "configs": cfgs, "runs": [], "launch": [], "long": None,
@@ -651,7 +685,7 @@ def main():
         else:
             try:
                 cfgs_by_id = {c["id"]: c for c in cfgs}
-                wname, size, _ = WORKLOADS[0]
+                wname, size, _ = workloads[0]
                 for rnd in range(2):
                     for cid in ("floor-usdt", "ft-jsonl-file", "peer-file"):
                         if cid not in cfgs_by_id:
@@ -668,6 +702,7 @@ def main():
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["bench_seconds"] = time.monotonic() - t_start
+    results["interference"] = interference(snap0, cpu_snapshot(), results["bench_seconds"])
 
     os.makedirs(os.path.dirname(args.results), exist_ok=True)
     with open(args.results, "w") as f:

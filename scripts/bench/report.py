@@ -154,6 +154,17 @@ class Analysis:
         return self.fig.get((wname, cid))
 
 
+def other_load(res):
+    i = res.get("interference")
+    m = res["machine"]
+    if not i:
+        return "?"
+    return ("load average %s at the start, %s at the end; while the benchmark ran, other "
+            "processes used %.2f CPUs on average and the hypervisor stole %.1f %% of the CPU "
+            "time" % (" ".join(m.get("loadavg_start", [])), " ".join(i["loadavg_end"]),
+                      i["other_cpus"], i["steal_pct"]))
+
+
 def machine_section(res):
     m = res["machine"]
     tv = m.get("tracer_version") or ["?"]
@@ -164,13 +175,15 @@ def machine_section(res):
          % res["rounds"]),
         ("Bench wall time", "%.0f s" % res.get("bench_seconds", 0)),
         ("CPU pinning", res.get("pinning", "?")),
+        ("Other load", other_load(res)),
         ("CPU", "%s, %s logical CPUs (nproc)" % (m["cpu"], m["nproc"])),
         ("Memory", "%s GiB" % m["mem_gib"]),
         ("Kernel", "%s (%s; virtualization: %s)" % (m["kernel"], m["os"], m["virt"])),
         ("Meltdown mitigation", m.get("meltdown") or "?"),
         ("Traced CPython", "%s (`%s`, built by scripts/build-python39.sh)" % (
             m["python_version"], m["python"])),
-        ("Tracer", "%s, git %s" % (tv[0] if tv else "?", m["git"])),
+        ("Tracer", "%s, git %s, binary sha256 %s…" % (tv[0] if tv else "?", m["git"],
+                                                     m.get("tracer_sha256", "?"))),
         ("Peer", m.get("bpftrace_version") or "not run (bpftrace missing)"),
         ("Driver", "Python %s" % m["driver_python"]),
     ]
@@ -408,6 +421,15 @@ def goals_section(an, res, lr, pr):
             detail += "; over the goal in %d of %d workload × configuration pairs: %s" % (
                 len(over), len(ws) * len(ft),
                 ", ".join("%s %s %.3f×" % (w, c, r) for w, c, r in over))
+            spreads = []
+            for w in ws:
+                fl = an.get(w, "floor-usdt")
+                if fl and len(fl["per_call_us"]) > 1:
+                    lo, hi = rng(fl["per_call_us"])
+                    spreads.append("%s %.0f %%" % (w, 100.0 * (hi - lo) / lo))
+            if spreads:
+                detail += ". For scale, the floor alone moved between rounds by: " + \
+                    ", ".join(spreads)
         rows.append(("Overhead per call ≤ %.2f × the floor (usdt)" % GOAL_RATIO,
                      "met" if worst[0] <= GOAL_RATIO else "not met", detail))
 
@@ -439,6 +461,29 @@ def goals_section(an, res, lr, pr):
     L = res.get("long")
     if worst:
         detail = "worst median: %.2f %% (%s, %s)" % (worst[0], worst[1], an.cfgs[worst[2]]["label"])
+        over = [(w, c, med(an.get(w, c)["core_pct"])) for w in ws for c in ft
+                if an.get(w, c) and an.get(w, c)["core_pct"]
+                and med(an.get(w, c)["core_pct"]) > GOAL_CORE_PCT]
+        if over:
+            detail += "; over the goal: " + ", ".join("%s %s %.1f %%" % o for o in over)
+            ok = [med(an.get(w, c)["core_pct"]) for w in ws for c in ft
+                  if an.get(w, c) and an.get(w, c)["core_pct"] and (w, c) not in
+                  [(o[0], o[1]) for o in over]]
+            if ok:
+                detail += "; every other pair ≤ %.2f %%" % max(ok)
+            # the usual reason: the tree format indents by depth
+            for w, c, _ in over:
+                t = an.get(w, c)
+                j = an.get(w, "ft-jsonl-file")
+                tf = an.get(w, "ft-tree-file")
+                if c.startswith("ft-tree") and tf and j and tf["bytes_per_call"] and \
+                        j["bytes_per_call"] and med(tf["bytes_per_call"]) > 10 * med(
+                            j["bytes_per_call"]):
+                    detail += ". Why: the tree format indents every line by its depth, so " \
+                        "%s writes %s bytes per call as a tree against %s as jsonl" % (
+                            w, fmt_int(med(tf["bytes_per_call"])),
+                            fmt_int(med(j["bytes_per_call"])))
+                    break
         if L and L.get("events"):
             detail += "; long jsonl run: %.2f %%" % (
                 (L["cpu_total_ns"] - L["cpu_at_ready_ns"]) / L["events"] / 100.0)

@@ -9,7 +9,8 @@
  *   gen-page big FILE N      about N calls in many small requests
  *   gen-page empty FILE      no calls at all
  *
- * Prints the number of calls written. Exit 0, or 1 with a message. */
+ * Prints the number of calls written, unfinished ones included. Exit 0, or
+ * 1 with a message. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -208,7 +209,8 @@ static void sample(struct gen *g)
 	g->end = 8 * MS;
 	calltree__finish(g->ct, g->end);
 	/* as a real trace attached to a running program shows it */
-	((struct ft_node *)calltree__thread_at(g->ct, 0)->first_root)->flags |= FT_NODE_BEFORE_ATTACH;
+	((struct ft_node *)calltree__thread_at(g->ct, 0)->first_root)->flags |=
+		FT_NODE_BEFORE_ATTACH;
 }
 
 static void hostile(struct gen *g)
@@ -309,7 +311,8 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc < 3 || (strcmp(mode, "big") && argc != 3)) {
-		fprintf(stderr, "usage: gen-page sample|hostile|empty FILE | gen-page big FILE N\n");
+		fprintf(stderr,
+			"usage: gen-page sample|hostile|empty FILE | gen-page big FILE N\n");
 		return 1;
 	}
 	g.ct = calltree__new(&o);
@@ -357,7 +360,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen-page: rendering failed: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("%" PRIu64 "\n", g.calls);
+	printf("%" PRIu64 "\n", st.calls);
 	calltree__free(g.ct);
 	names__free(g.names);
 	return 0;

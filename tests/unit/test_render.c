@@ -724,3 +724,30 @@ FT_TEST(render_jsonl_through_builder)
 	calltree__free(d.ct);
 	names__free(names);
 }
+
+FT_TEST(render_tree_paths_relative_to_base_dir)
+{
+	struct drive d;
+	char *buf = NULL;
+	size_t len = 0;
+
+	sample(&d);
+	struct render_ctx rc = {.names = d.names, .meta = &sample_meta, .base_dir = "/tmp"};
+	rc.out = open_memstream(&buf, &len);
+	FT_EQ_INT(render_tree.end(&rc, d.ct), 0);
+	fclose(rc.out);
+	FT_TRUE(strstr(buf, "main() {  # app.py:10\n"));
+	FT_TRUE(strstr(buf, "naïve_ünïcode();  # ü.py:7\n"));
+	FT_TRUE(!strstr(buf, "/tmp/"));
+	free(buf);
+
+	/* a directory that only shares a prefix with the path is not stripped */
+	buf = NULL;
+	rc.base_dir = "/tm";
+	rc.out = open_memstream(&buf, &len);
+	FT_EQ_INT(render_tree.end(&rc, d.ct), 0);
+	fclose(rc.out);
+	FT_TRUE(strstr(buf, "# /tmp/app.py:10\n"));
+	free(buf);
+	drive_free(&d);
+}

@@ -68,7 +68,7 @@ static struct calltree *built_forest(struct names **names)
 	FT_TRUE(ct && *names);
 	FT_EQ_INT(names__bind(*names, N_MAIN, "main", 4, "/app.py", 7, 10, 0), 0);
 	FT_EQ_INT(names__bind(*names, N_A, "a", 1, "/app.py", 7, 20, 0), 0);
-	FT_EQ_INT(names__bind(*names, N_B, "b", 1, "/lib.py", 7, 3, FT_NAME_CUT), 0);
+	FT_EQ_INT(names__bind(*names, N_B, "b", 1, "/lib.py", 7, 3, FT_NAME_FUNC_CUT), 0);
 	FT_EQ_INT(names__bind(*names, N_C, "c", 1, "/app.py", 7, 30, 0), 0);
 	FT_EQ_INT(names__bind(*names, N_D, "d", 1, "/w.py", 5, 1, 0), 0);
 	FT_EQ_INT(calltree__thread(ct, 10, "python3"), 0);
@@ -140,12 +140,12 @@ FT_TEST(render_html_data_exact)
 	 * marker: start, records, depth; names in order of first use */
 	FT_EQ_STR(data, "{\"meta\":null,\"filtered\":false,\"threads\":["
 			"{\"tid\":10,\"name\":\"python3\",\"calls\":[0,0,900,0,1,1,100,300,1,0,"
-			"2,150,100,2,0,3,600,300,1,1],\"lost\":[600,4,1]},"
+			"2,150,100,2,0,3,600,300,1,1],\"lost\":[400,4,1]},"
 			"{\"tid\":11,\"name\":\"\",\"calls\":[4,50,20,0,0,5,100,20,0,0],"
 			"\"lost\":[]}],"
 			"\"names\":[[\"main\",\"/app.py\",10,0],[\"a\",\"/app.py\",20,0],"
 			"[\"b\",\"/lib.py\",3,1],[\"c\",\"/app.py\",30,0],"
-			"[\"<unknown>\",\"\",0,2],[\"d\",\"/w.py\",1,0]]}");
+			"[\"\\u003cunknown>\",\"\",0,2],[\"d\",\"/w.py\",1,0]]}");
 	free(data);
 	free(page);
 	calltree__free(ct);
@@ -248,7 +248,7 @@ FT_TEST(render_html_filtered)
 	FT_TRUE(json_check(data, false));
 	FT_TRUE(strstr(data, "\"filtered\":true,"));
 	FT_TRUE(strstr(data, "\"calls\":[0,0,900,0,1,1,150,100,1,0,2,600,300,1,1],"
-			     "\"lost\":[600,4,1]}"));
+			     "\"lost\":[400,4,1]}"));
 	FT_TRUE(strstr(data, "\"names\":[[\"main\",\"/app.py\",10,0],[\"b\",\"/lib.py\",3,1],"
 			     "[\"c\",\"/app.py\",30,0],"));
 	free(data);

@@ -7,7 +7,6 @@
 
 #include "calltree.h"
 #include "filter.h"
-#include "flowtrace/event.h"
 #include "json_check.h"
 #include "names.h"
 #include "report.h"
@@ -511,7 +510,7 @@ FT_TEST(report_hostile_names)
 {
 	struct drive d;
 	struct report *r;
-	char func[FT_FUNC_MAX];
+	char func[300];
 	char *out;
 
 	drive_init(&d);

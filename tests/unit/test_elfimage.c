@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/* elfimage on synthetic files: sections, .dynsym, RELA and RELR
+ * relocations, pointer reads with and without relocations, file offsets,
+ * bounds, and files it must refuse. */
+#include <errno.h>
+#include <fcntl.h>
+
+#include "elfimage.h"
+#include "synth_elf.h"
+#include "test.h"
+
+#define TEXT  0x1000
+#define RELRO 0x4000
+#define RODAT 0x3000
+
+struct fixture {
+	uint8_t text[64];
+	uint8_t rodata[32];
+	uint8_t relro[1024];
+	uint64_t relr[3];
+	Elf64_Rela rela[3];
+	uint8_t note[16 + 8];
+};
+
+/* .text, .rodata with a string, .data.rel.ro whose slots are relocated by
+ * RELA (slot 0 RELATIVE, slot 1 GLOB_DAT against a symbol) and by RELR
+ * (slots 2, 3 and 70..72 through an address and a bitmap). */
+static int make_fixture(struct fixture *fx, int type, char *path, size_t len)
+{
+	memset(fx, 0, sizeof(*fx));
+	memset(fx->text, 0x90, sizeof(fx->text));
+	strcpy((char *)fx->rodata, "co_name");
+	fx->rela[0] = (Elf64_Rela){RELRO + 0, ELF64_R_INFO(0, R_X86_64_RELATIVE), TEXT + 8};
+	fx->rela[1] = (Elf64_Rela){RELRO + 8, ELF64_R_INFO(1, R_X86_64_GLOB_DAT), 0};
+	fx->rela[2] = (Elf64_Rela){RELRO + 48, ELF64_R_INFO(0, R_X86_64_RELATIVE), RODAT};
+	/* RELR keeps addends in place */
+	synth_put64(fx->relro, 16, TEXT + 16);
+	synth_put64(fx->relro, 24, TEXT + 24);
+	synth_put64(fx->relro, 560, TEXT + 32);
+	synth_put64(fx->relro, 568, TEXT + 40);
+	synth_put64(fx->relro, 576, RODAT + 1);
+	fx->relr[0] = RELRO + 16;
+	/* bit k (k >= 1) relocates where + 8 * (k - 1), where = RELRO + 24:
+	 * slot 3 (bit 1), then slots 70, 71, 72 (bits 68.. > 63: next bitmap) */
+	fx->relr[1] = 1 | 1ULL << 1;
+	fx->relr[2] = 1 | 1ULL << (70 - 3 - 63 + 1) | 1ULL << (71 - 3 - 63 + 1) |
+		      1ULL << (72 - 3 - 63 + 1);
+	/* a GNU build ID note: namesz 4, descsz 8, type 3, "GNU\0", 8 bytes */
+	synth_put32(fx->note, 0, 4);
+	synth_put32(fx->note, 4, 8);
+	synth_put32(fx->note, 8, 3);
+	memcpy(fx->note + 12, "GNU", 4);
+	memcpy(fx->note + 16, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+
+	const struct synth_sec secs[] = {
+		{".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, TEXT, fx->text, sizeof(fx->text),
+		 ELF_T_BYTE, 0, 0},
+		{".rodata", SHT_PROGBITS, SHF_ALLOC, RODAT, fx->rodata, sizeof(fx->rodata),
+		 ELF_T_BYTE, 0, 0},
+		{".data.rel.ro", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, RELRO, fx->relro,
+		 sizeof(fx->relro), ELF_T_BYTE, 0, 0},
+		{".rela.dyn", SHT_RELA, SHF_ALLOC, 0x200, fx->rela, sizeof(fx->rela), ELF_T_RELA,
+		 sizeof(Elf64_Rela), SYNTH_LINK_DYNSYM},
+		{".relr.dyn", 19 /* SHT_RELR */, SHF_ALLOC, 0x300, fx->relr, sizeof(fx->relr),
+		 ELF_T_BYTE, 8, 0},
+		{".note.gnu.build-id", SHT_NOTE, SHF_ALLOC, 0x100, fx->note, sizeof(fx->note),
+		 ELF_T_BYTE, 0, 0},
+		{".bss", SHT_NOBITS, SHF_ALLOC | SHF_WRITE, 0x8000, NULL, 64, ELF_T_BYTE, 0, 0},
+	};
+	const struct synth_sym syms[] = {
+		{"ext_object", 0x8000, 8, 6},
+		{"some_func", TEXT + 4, 12, 0},
+	};
+	return synth_write(type, secs, sizeof(secs) / sizeof(secs[0]), syms, 2, path, len);
+}
+
+FT_TEST(elfimage_dyn_relocations)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path));
+	struct elfimage *img = elfimage__open(path);
+	const struct elfimage_reloc *r;
+	uint64_t v;
+	size_t n;
+
+	FT_TRUE(img);
+	FT_EQ_INT(elfimage__type(img), ET_DYN);
+	r = elfimage__relocs(img, &n);
+	/* 3 RELA + 1 RELR address + 1 + 3 from the bitmaps */
+	FT_EQ_INT(n, 8);
+	for (size_t i = 1; i < n; i++)
+		FT_TRUE(r[i - 1].offset < r[i].offset);
+	FT_EQ_U64(r[0].offset, RELRO);
+	FT_EQ_U64(r[2].offset, RELRO + 16);
+	FT_EQ_U64(r[3].offset, RELRO + 24);
+	FT_EQ_U64(r[5].offset, RELRO + 560);
+	FT_EQ_U64(r[7].offset, RELRO + 576);
+
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO, &v), 0);
+	FT_EQ_U64(v, TEXT + 8);
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 8, &v), -ENOTSUP); /* symbolic */
+	r = elfimage__reloc_at(img, RELRO + 8);
+	FT_TRUE(r);
+	FT_EQ_STR(elfimage__symbol_name(img, r->sym), "ext_object");
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 24, &v), 0);
+	FT_EQ_U64(v, TEXT + 24);
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 576, &v), 0);
+	FT_EQ_U64(v, RODAT + 1);
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 48, &v), 0);
+	FT_EQ_STR(elfimage__string(img, v, 16), "co_name");
+	/* unrelocated slots read as stored; .bss and unmapped addresses do not */
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 32, &v), 0);
+	FT_EQ_U64(v, 0);
+	FT_EQ_INT(elfimage__read_ptr(img, 0x8000, &v), -EFAULT);
+	FT_EQ_INT(elfimage__read_ptr(img, 0x9000, &v), -EFAULT);
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 1020, &v), -EFAULT); /* crosses the end */
+	elfimage__free(img);
+	close(fd);
+}
+
+FT_TEST(elfimage_sections_symbols_offsets)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path));
+	struct elfimage *img = elfimage__open(path);
+	const struct elfimage_section *s;
+	uint64_t addr, size, off;
+	uint8_t id[20];
+
+	FT_TRUE(img);
+	s = elfimage__section_by_name(img, ".data.rel.ro");
+	FT_TRUE(s);
+	FT_EQ_U64(s->addr, RELRO);
+	FT_TRUE(elfimage__section_at(img, RELRO + 100) == s);
+	FT_TRUE(!elfimage__section_at(img, RELRO + 1024));
+	FT_TRUE(elfimage__is_code(img, TEXT));
+	FT_TRUE(elfimage__is_code(img, TEXT + 63));
+	FT_TRUE(!elfimage__is_code(img, TEXT + 64));
+	FT_TRUE(!elfimage__is_code(img, RODAT));
+
+	FT_EQ_INT(elfimage__symbol(img, "some_func", &addr, &size), 0);
+	FT_EQ_U64(addr, TEXT + 4);
+	FT_EQ_U64(size, 12);
+	FT_EQ_INT(elfimage__symbol(img, "missing", &addr, &size), -ENOENT);
+
+	/* the bytes of .text through its file offset */
+	FT_EQ_INT(elfimage__file_offset(img, TEXT + 4, &off), 0);
+	FT_EQ_U64(off, elfimage__section_by_name(img, ".text")->offset + 4);
+	FT_EQ_INT(elfimage__file_offset(img, 0x8000, &off), -ENOENT); /* NOBITS */
+	FT_TRUE(elfimage__bytes(img, TEXT, 64) != NULL);
+	FT_TRUE(elfimage__bytes(img, TEXT, 65) == NULL);
+	FT_TRUE(elfimage__bytes(img, 0x8000, 1) == NULL);
+	FT_EQ_STR(elfimage__string(img, RODAT + 3, 4), "name");
+	FT_TRUE(elfimage__string(img, RODAT, 3) == NULL); /* longer than max */
+
+	FT_EQ_INT(elfimage__build_id(img, id, sizeof(id)), 8);
+	FT_EQ_INT(id[0], 1);
+	FT_EQ_INT(id[7], 8);
+	elfimage__free(img);
+	close(fd);
+}
+
+FT_TEST(elfimage_exec_reads_stored_values)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_EXEC, path, sizeof(path));
+	struct elfimage *img = elfimage__open(path);
+	uint64_t v;
+
+	FT_TRUE(img);
+	FT_EQ_INT(elfimage__type(img), ET_EXEC);
+	/* RELR slots hold their values in place in either type */
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 16, &v), 0);
+	FT_EQ_U64(v, TEXT + 16);
+	elfimage__free(img);
+	close(fd);
+}
+
+FT_TEST(elfimage_refuses)
+{
+	char path[64];
+	int fd = memfd_create("not-elf", 0);
+
+	FT_TRUE(fd >= 0);
+	FT_EQ_INT(write(fd, "#!/bin/sh\n", 10), 10);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	errno = 0;
+	FT_TRUE(!elfimage__open(path));
+	FT_EQ_INT(errno, ENOEXEC);
+	close(fd);
+	errno = 0;
+	FT_TRUE(!elfimage__open("/nonexistent/libpython3.12.so"));
+	FT_EQ_INT(errno, ENOENT);
+}

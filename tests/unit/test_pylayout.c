@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: MIT
+/* pylayout: the per-minor table, PyMemberDef decoding and the member,
+ * _Py_DebugOffsets and accessor checks on synthetic data, and pylayout_for
+ * on the pyenv builds and Debian's python3.11 when they are installed
+ * (including refusals when a wrong version is claimed). */
+#include <errno.h>
+
+#include "elfinfo.h"
+#include "pylayout.h"
+#include "test.h"
+
+/* --- the table ---------------------------------------------------------------- */
+
+FT_TEST(pylayout_table_values)
+{
+	/* a few columns of the research note's §3.1 table per minor (read there
+	 * from the DWARF of the pyenv builds, and again for this module) */
+	static const struct {
+		int minor;
+		int32_t interpreters_head, threads_head, eval_frame, ts_frame, cframe, cframe_frame,
+			thread_id, native_tid, f_code, f_back, f_ip, f_entry, co_flags,
+			co_firstlineno, co_filename, co_name, co_qualname, ascii, compact;
+	} rows[] = {
+		{8, 32, 8, 568, 24, -1, -1, 176, -1, 32, 24, 104, -1, 36, 40, 104, 112, -1, 48, 72},
+		{9,  32,  8,  1400, 24, -1,  -1,  176, -1, 32,
+		 24, 104, -1, 36,   40, 104, 112, -1,  48, 72},
+		{10, 32, 8,  1368, 24, -1,  -1,	 176, -1, 32,
+		 24, 96, -1, 36,   40, 104, 112, -1,  48, 72},
+		{11, 40, 16, 1424, -1, 56,  8,	 152, 160, 32,
+		 48, 56, 68, 48,   72, 112, 120, 128, 48,  72},
+		{12, 40, 72, 1744, -1, 56,  0,	 136, 144, 0,
+		 8,  56, 70, 48,   68, 112, 120, 128, 40,  56},
+		{13, 632, 7344, 8472, 72, -1,  -1,  152, 160, 0,
+		 8,  56,  70,	48,   68, 112, 120, 128, 40,  56},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct pylayout l;
+
+		FT_EQ_INT(pylayout_table(3, rows[i].minor, &l), 0);
+		FT_EQ_INT(l.minor, rows[i].minor);
+		FT_EQ_INT(l.runtime.interpreters_head, rows[i].interpreters_head);
+		FT_EQ_INT(l.interp.threads_head, rows[i].threads_head);
+		FT_EQ_INT(l.interp.eval_frame, rows[i].eval_frame);
+		FT_EQ_INT(l.tstate.frame, rows[i].ts_frame);
+		FT_EQ_INT(l.tstate.cframe, rows[i].cframe);
+		FT_EQ_INT(l.tstate.cframe_frame, rows[i].cframe_frame);
+		FT_EQ_INT(l.tstate.thread_id, rows[i].thread_id);
+		FT_EQ_INT(l.tstate.native_thread_id, rows[i].native_tid);
+		FT_EQ_INT(l.tstate.next, 8);
+		FT_EQ_INT(l.tstate.interp, 16);
+		FT_EQ_INT(l.frame.code, rows[i].f_code);
+		FT_EQ_INT(l.frame.back, rows[i].f_back);
+		FT_EQ_INT(l.frame.ip, rows[i].f_ip);
+		FT_EQ_INT(l.frame.entry, rows[i].f_entry);
+		FT_EQ_INT(l.code.flags, rows[i].co_flags);
+		FT_EQ_INT(l.code.firstlineno, rows[i].co_firstlineno);
+		FT_EQ_INT(l.code.filename, rows[i].co_filename);
+		FT_EQ_INT(l.code.name, rows[i].co_name);
+		FT_EQ_INT(l.code.qualname, rows[i].co_qualname);
+		FT_EQ_INT(l.unicode.ascii_size, rows[i].ascii);
+		FT_EQ_INT(l.unicode.compact_size, rows[i].compact);
+		FT_EQ_INT(l.unicode.state, 32);
+		FT_EQ_INT(l.unicode.kind_shift, 2);
+		FT_EQ_INT(l.unicode.compact_bit, 5);
+		FT_EQ_INT(l.unicode.ascii_bit, 6);
+		FT_EQ_INT(l.unicode.ready_bit, rows[i].minor <= 11 ? 7 : PYLAYOUT_NONE);
+		FT_EQ_INT(l.code.g.source, PYLAYOUT_SRC_TABLE);
+		FT_EQ_INT(l.code.g.nchecked, 0);
+	}
+}
+
+FT_TEST(pylayout_table_kinds)
+{
+	static const struct {
+		int minor;
+		enum pylayout_ip_kind ip;
+		enum pylayout_entry_kind entry;
+		int32_t owner_cstack;
+	} kinds[] = {
+		{8, PYLAYOUT_IP_LASTI_BYTES, PYLAYOUT_ENTRY_NONE, PYLAYOUT_NONE},
+		{9, PYLAYOUT_IP_LASTI_BYTES, PYLAYOUT_ENTRY_NONE, PYLAYOUT_NONE},
+		{10, PYLAYOUT_IP_LASTI_UNITS, PYLAYOUT_ENTRY_NONE, PYLAYOUT_NONE},
+		{11, PYLAYOUT_IP_PREV_INSTR, PYLAYOUT_ENTRY_FLAG, PYLAYOUT_NONE},
+		{12, PYLAYOUT_IP_PREV_INSTR, PYLAYOUT_ENTRY_OWNER, 3},
+		{13, PYLAYOUT_IP_INSTR_PTR, PYLAYOUT_ENTRY_OWNER, 3},
+	};
+	struct pylayout l;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		FT_EQ_INT(pylayout_table(3, kinds[i].minor, &l), 0);
+		FT_EQ_INT(l.frame.ip_kind, kinds[i].ip);
+		FT_EQ_INT(l.frame.entry_kind, kinds[i].entry);
+		FT_EQ_INT(l.frame.owner_cstack, kinds[i].owner_cstack);
+	}
+	FT_EQ_INT(pylayout_table(3, 7, &l), -ENOTSUP);
+	FT_EQ_INT(pylayout_table(3, 14, &l), -ENOTSUP);
+	FT_EQ_INT(pylayout_table(2, 7, &l), -ENOTSUP);
+	FT_EQ_INT(pylayout_table(4, 0, &l), -ENOTSUP);
+}
+
+FT_TEST(pylayout_describe_sources)
+{
+	char buf[128];
+
+	pylayout_describe_source(PYLAYOUT_SRC_TABLE | PYLAYOUT_SRC_MEMBERS | PYLAYOUT_SRC_DEBUG,
+				 buf, sizeof(buf));
+	FT_EQ_STR(buf, "table, tp_members, debug offsets");
+	pylayout_describe_source(PYLAYOUT_SRC_BASICSIZE | PYLAYOUT_SRC_DECODED, buf, sizeof(buf));
+	FT_EQ_STR(buf, "tp_basicsize, decoded accessors");
+	pylayout_describe_source(0, buf, sizeof(buf));
+	FT_EQ_STR(buf, "");
+	/* a short buffer stays terminated */
+	pylayout_describe_source(PYLAYOUT_SRC_TABLE | PYLAYOUT_SRC_MEMBERS, buf, 9);
+	FT_TRUE(strlen(buf) < 9);
+}
+
+/* --- PyMemberDef ----------------------------------------------------------------- */
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = v >> (8 * i) & 0xff;
+}
+
+FT_TEST(pylayout_decode_memberdef)
+{
+	uint8_t raw[PYLAYOUT_MEMBERDEF_SIZE];
+	struct pylayout_member m;
+
+	/* {name, T_OBJECT, 120, READONLY, doc} with pointers that a shared
+	 * object leaves zero (they live in relocations) */
+	memset(raw, 0, sizeof(raw));
+	put_le(raw + 8, PYLAYOUT_T_OBJECT, 4);
+	put_le(raw + 16, 120, 8);
+	put_le(raw + 24, 1, 4);
+	memset(raw + 12, 0xee, 4); /* padding after the int: ignored */
+	pylayout_decode_member(raw, &m);
+	FT_EQ_INT(m.type, PYLAYOUT_T_OBJECT);
+	FT_EQ_INT(m.offset, 120);
+	FT_EQ_INT(m.flags, 1);
+	/* the offset is a Py_ssize_t: all 8 bytes count */
+	put_le(raw + 16, 0x100000048ULL, 8);
+	pylayout_decode_member(raw, &m);
+	FT_EQ_U64(m.offset, 0x100000048ULL);
+	put_le(raw + 16, (uint64_t)-8, 8);
+	pylayout_decode_member(raw, &m);
+	FT_EQ_INT(m.offset, -8);
+}
+
+#define MEM(n, t, o)       \
+	{                  \
+		n, t, o, 1 \
+	}
+
+/* PyCode_Type's members as 3.11.7 has them (read from its file) */
+static const struct pylayout_member code311[] = {
+	MEM("co_argcount", PYLAYOUT_T_INT, 56),
+	MEM("co_posonlyargcount", PYLAYOUT_T_INT, 60),
+	MEM("co_kwonlyargcount", PYLAYOUT_T_INT, 64),
+	MEM("co_stacksize", PYLAYOUT_T_INT, 68),
+	MEM("co_flags", PYLAYOUT_T_INT, 48),
+	MEM("co_nlocals", PYLAYOUT_T_INT, 80),
+	MEM("co_consts", PYLAYOUT_T_OBJECT, 24),
+	MEM("co_names", PYLAYOUT_T_OBJECT, 32),
+	MEM("co_filename", PYLAYOUT_T_OBJECT, 112),
+	MEM("co_name", PYLAYOUT_T_OBJECT, 120),
+	MEM("co_qualname", PYLAYOUT_T_OBJECT, 128),
+	MEM("co_firstlineno", PYLAYOUT_T_INT, 72),
+	MEM("co_linetable", PYLAYOUT_T_OBJECT, 136),
+	MEM("co_exceptiontable", PYLAYOUT_T_OBJECT, 40),
+};
+
+FT_TEST(pylayout_code_members_agree)
+{
+	struct pylayout l;
+	char why[128] = "";
+
+	FT_EQ_INT(pylayout_table(3, 11, &l), 0);
+	FT_EQ_INT(pylayout_check_code_members(&l, code311, 14, why, sizeof(why)), 0);
+	FT_EQ_INT(l.code.g.source, PYLAYOUT_SRC_TABLE | PYLAYOUT_SRC_MEMBERS);
+	FT_EQ_INT(l.code.g.nfields, 7);
+	FT_EQ_INT(l.code.g.nchecked, 6); /* all but co_code_adaptive */
+	/* T_OBJECT_EX is as good as T_OBJECT; an optional member may be absent */
+	{
+		struct pylayout_member m[14];
+
+		memcpy(m, code311, sizeof(m));
+		m[9].type = PYLAYOUT_T_OBJECT_EX;
+		m[12].name = "co_something_else";
+		FT_EQ_INT(pylayout_table(3, 11, &l), 0);
+		FT_EQ_INT(pylayout_check_code_members(&l, m, 14, why, sizeof(why)), 0);
+		FT_EQ_INT(l.code.g.nchecked, 5);
+	}
+}
+
+FT_TEST(pylayout_code_members_disagree)
+{
+	struct pylayout_member m[14];
+	struct pylayout l;
+	char why[128] = "";
+
+	/* 3.11's members against the 3.12 table: co_firstlineno moved */
+	FT_EQ_INT(pylayout_table(3, 12, &l), 0);
+	FT_EQ_INT(pylayout_check_code_members(&l, code311, 14, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_STR(why, "code.firstlineno: table says 68, PyCode_Type.tp_members says 72");
+
+	/* a required member missing */
+	memcpy(m, code311, sizeof(m));
+	m[9].name = "co_nom";
+	FT_EQ_INT(pylayout_table(3, 11, &l), 0);
+	FT_EQ_INT(pylayout_check_code_members(&l, m, 14, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_STR(why, "PyCode_Type.tp_members has no member co_name");
+
+	/* a member of the wrong type */
+	memcpy(m, code311, sizeof(m));
+	m[4].type = PYLAYOUT_T_OBJECT;
+	FT_EQ_INT(pylayout_check_code_members(&l, m, 14, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "co_flags has member type 6"));
+
+	/* a member the table says this version lacks: co_qualname in 3.10 */
+	FT_EQ_INT(pylayout_table(3, 10, &l), 0);
+	l.code.flags = 48;
+	l.code.firstlineno = 72;
+	l.code.filename = 112;
+	l.code.name = 120;
+	FT_EQ_INT(pylayout_check_code_members(&l, code311, 14, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "code.qualname: table says -1"));
+}
+
+FT_TEST(pylayout_frame_members)
+{
+	const struct pylayout_member f39[] = {
+		MEM("f_back", PYLAYOUT_T_OBJECT, 24),
+		MEM("f_code", PYLAYOUT_T_OBJECT, 32),
+		MEM("f_builtins", PYLAYOUT_T_OBJECT, 40),
+		MEM("f_lasti", PYLAYOUT_T_INT, 104),
+		MEM("f_trace_lines", 14, 88),
+	};
+	struct pylayout l;
+	char why[128] = "";
+
+	FT_EQ_INT(pylayout_table(3, 9, &l), 0);
+	FT_EQ_INT(pylayout_check_frame_members(&l, f39, 5, why, sizeof(why)), 0);
+	FT_EQ_INT(l.frame.g.nchecked, 3);
+	/* 3.10: f_lasti is no member (a getter), and its ip sits at 96 */
+	FT_EQ_INT(pylayout_table(3, 10, &l), 0);
+	FT_EQ_INT(pylayout_check_frame_members(&l, f39, 3, why, sizeof(why)), 0);
+	FT_EQ_INT(l.frame.g.nchecked, 2);
+	FT_EQ_INT(pylayout_check_frame_members(&l, f39, 5, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_STR(why, "frame.ip: table says 96, PyFrame_Type.tp_members says 104");
+	/* 3.9 needs f_lasti */
+	FT_EQ_INT(pylayout_table(3, 9, &l), 0);
+	FT_EQ_INT(pylayout_check_frame_members(&l, f39, 3, why, sizeof(why)), -ENOTSUP);
+	/* 3.11+ frame objects wrap interpreter frames: nothing to check */
+	FT_EQ_INT(pylayout_table(3, 12, &l), 0);
+	FT_EQ_INT(pylayout_check_frame_members(&l, f39, 5, why, sizeof(why)), 0);
+	FT_EQ_INT(l.frame.g.nchecked, 0);
+}
+
+/* --- _Py_DebugOffsets ------------------------------------------------------------- */
+
+static void put64(uint8_t *buf, size_t at, uint64_t v)
+{
+	put_le(buf + at, v, 8);
+}
+
+/* The 3.13.0 table as pyenv's libpython3.13 holds it (sizes and fields
+ * this module does not read included, to keep the byte positions honest). */
+static void debug313(uint8_t *b)
+{
+	static const uint64_t words[] = {
+		/* version, free_threaded */
+		0x30d00f0,
+		0,
+		/* runtime: size, finalizing, interpreters_head */
+		0x452b8,
+		0x260,
+		0x278,
+		/* interpreter: size id next threads_head gc imports sysdict builtins
+		 * ceval_gil gil_runtime_state enabled locked holder */
+		0x2f998,
+		0x1c68,
+		0x1c60,
+		0x1cb0,
+		0x1ce8,
+		0x1de8,
+		0x1dd8,
+		0x1de0,
+		0x10,
+		0x1e48,
+		0,
+		0x1e58,
+		0x1e50,
+		/* thread: size prev next interp current_frame thread_id native datastack status */
+		0x130,
+		0,
+		8,
+		0x10,
+		0x48,
+		0x98,
+		0xa0,
+		0xe8,
+		0x20,
+		/* frame: size previous executable instr_ptr localsplus owner */
+		0x50,
+		8,
+		0,
+		0x38,
+		0x48,
+		0x46,
+		/* code: size filename name qualname linetable firstlineno argcount
+		 * localsplusnames localspluskinds co_code_adaptive */
+		0xd0,
+		0x70,
+		0x78,
+		0x80,
+		0x88,
+		0x44,
+		0x34,
+		0x60,
+		0x68,
+		0xc8,
+		/* pyobject: size ob_type; type: size tp_name tp_repr tp_flags */
+		0x10,
+		8,
+		0x1a0,
+		0x18,
+		0x58,
+		0xa8,
+		/* tuple, list, dict, float, long, bytes */
+		0x20,
+		0x18,
+		0x10,
+		0x28,
+		0x18,
+		0x10,
+		0x30,
+		0x20,
+		0x28,
+		0x18,
+		0x10,
+		0x20,
+		0x10,
+		0x18,
+		0x28,
+		0x10,
+		0x20,
+		/* unicode: size state length asciiobject_size; gc: size collecting */
+		0x40,
+		0x20,
+		0x10,
+		0x28,
+		0xf0,
+		0xc8,
+	};
+
+	memset(b, 0, PYLAYOUT_DEBUG_SIZE_313);
+	memcpy(b, "xdebugpy", 8);
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		put64(b, 8 + 8 * i, words[i]);
+	FT_EQ_INT(8 + 8 * (sizeof(words) / sizeof(words[0])), PYLAYOUT_DEBUG_SIZE_313);
+}
+
+FT_TEST(pylayout_debug_offsets_agree)
+{
+	uint8_t b[PYLAYOUT_DEBUG_SIZE_313];
+	struct pylayout l;
+	char why[128] = "";
+
+	debug313(b);
+	FT_EQ_INT(pylayout_table(3, 13, &l), 0);
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b), why, sizeof(why)), 0);
+	FT_EQ_INT(l.runtime.g.nchecked, 1);
+	FT_EQ_INT(l.interp.g.nchecked, 2); /* all but eval_frame */
+	FT_EQ_INT(l.tstate.g.nchecked, 5);
+	FT_EQ_INT(l.tstate.g.nfields, 5);
+	FT_EQ_INT(l.frame.g.nchecked, 4);
+	FT_EQ_INT(l.code.g.nchecked, 6); /* all but co_flags */
+	FT_EQ_INT(l.unicode.g.nchecked, 3);
+	FT_TRUE(l.frame.g.source & PYLAYOUT_SRC_DEBUG);
+}
+
+FT_TEST(pylayout_debug_offsets_refusals)
+{
+	uint8_t b[PYLAYOUT_DEBUG_SIZE_313];
+	struct pylayout l;
+	char why[128] = "";
+
+	FT_EQ_INT(pylayout_table(3, 13, &l), 0);
+	debug313(b);
+	b[0] = 'X';
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b), why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "cookie"));
+
+	debug313(b);
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b) - 1, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, NULL, 0, why, sizeof(why)), -ENOTSUP);
+
+	debug313(b);
+	put64(b, 8, 0x30c01f0); /* 3.12.1 */
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b), why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "is not 3.13"));
+
+	debug313(b);
+	put64(b, 16, 1);
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b), why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "free-threaded"));
+
+	/* a patch release that moved current_frame */
+	debug313(b);
+	put64(b, 184, 0x50);
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b), why, sizeof(why)), -ENOTSUP);
+	FT_EQ_STR(why, "tstate.frame: table says 72, _Py_DebugOffsets says 80");
+
+	/* a 3.12 layout has no parser */
+	debug313(b);
+	FT_EQ_INT(pylayout_table(3, 12, &l), 0);
+	FT_EQ_INT(pylayout_check_debug_offsets(&l, b, sizeof(b), why, sizeof(why)), -ENOTSUP);
+}
+
+/* --- the real interpreters ------------------------------------------------------------ */
+
+struct real {
+	const char *path; /* under $(pyenv root)/versions unless absolute */
+	int minor;
+	unsigned code_src, tstate_src, frame_src; /* sources expected besides the table */
+	int tstate_checked, frame_checked;
+};
+
+#define MB  PYLAYOUT_SRC_MEMBERS
+#define BS  PYLAYOUT_SRC_BASICSIZE
+#define DBG PYLAYOUT_SRC_DEBUG
+#define DEC PYLAYOUT_SRC_DECODED
+
+static const struct real reals[] = {
+	{"3.8.18/lib/libpython3.8.so.1.0", 8, MB, DEC, MB, 1, 3},
+	{"3.9.18/lib/libpython3.9.so.1.0", 9, MB, DEC, MB | DEC, 3, 3},
+	{"3.10.13/lib/libpython3.10.so.1.0", 10, MB, DEC, MB | DEC, 3, 2},
+	{"3.11.7/lib/libpython3.11.so.1.0", 11, MB | BS, DEC, DEC, 4, 1},
+	{"3.12.1/lib/libpython3.12.so.1.0", 12, MB | BS, DEC, DEC, 4, 1},
+	{"3.13.0/lib/libpython3.13.so.1.0", 13, MB | BS | DBG, DBG | DEC, DBG | DEC, 5, 4},
+	{"/usr/bin/python3.11", 11, MB | BS, DEC, DEC, 4, 1},
+};
+
+static void real_path(const struct real *r, char *buf, size_t len)
+{
+	const char *root = getenv("PYENV_ROOT");
+
+	if (r->path[0] == '/')
+		snprintf(buf, len, "%s", r->path);
+	else
+		snprintf(buf, len, "%s/versions/%s", root && *root ? root : "/root/.pyenv",
+			 r->path);
+}
+
+FT_TEST(pylayout_real_interpreters)
+{
+	int tested = 0;
+
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		const struct real *r = &reals[i];
+		struct pylayout l, t;
+		struct elf_info info;
+		char path[512], why[256] = "";
+		int err;
+
+		real_path(r, path, sizeof(path));
+		if (access(path, R_OK)) {
+			printf("  note: %s not installed, skipped\n", path);
+			continue;
+		}
+		FT_EQ_INT(elf_inspect(path, &info), 0);
+		FT_EQ_INT(info.minor, r->minor);
+		err = pylayout_for(path, &info, &l, why, sizeof(why));
+		if (err)
+			FT_FAIL("%s: %d %s", path, err, why);
+		tested++;
+		/* the offsets are the table's; the sources say who confirmed them */
+		FT_EQ_INT(pylayout_table(3, r->minor, &t), 0);
+		t.runtime_vaddr = l.runtime_vaddr;
+		t.code_type_vaddr = l.code_type_vaddr;
+		t.runtime.g = l.runtime.g;
+		t.interp.g = l.interp.g;
+		t.tstate.g = l.tstate.g;
+		t.frame.g = l.frame.g;
+		t.code.g = l.code.g;
+		t.unicode.g = l.unicode.g;
+		FT_TRUE(!memcmp(&t, &l, sizeof(t)));
+		FT_TRUE(l.runtime_vaddr && l.code_type_vaddr);
+
+		FT_EQ_INT(l.code.g.source, PYLAYOUT_SRC_TABLE | r->code_src);
+		FT_EQ_INT(l.code.g.nchecked, l.code.g.nfields);
+		FT_EQ_INT(l.tstate.g.source, PYLAYOUT_SRC_TABLE | r->tstate_src);
+		FT_EQ_INT(l.tstate.g.nchecked, r->tstate_checked);
+		FT_EQ_INT(l.frame.g.source, PYLAYOUT_SRC_TABLE | r->frame_src);
+		FT_EQ_INT(l.frame.g.nchecked, r->frame_checked);
+		/* every version: the runtime head, the thread list and (3.9+) the
+		 * PEP 523 slot are decoded from accessors */
+		FT_EQ_INT(l.runtime.g.nchecked, 1);
+		FT_EQ_INT(l.interp.g.nchecked, r->minor == 8 ? 2 : 3);
+		FT_TRUE(l.unicode.g.source & PYLAYOUT_SRC_BASICSIZE);
+	}
+	if (!tested)
+		printf("  note: no CPython interpreter installed: nothing checked\n");
+}
+
+FT_TEST(pylayout_real_wrong_version_refused)
+{
+	/* the file contradicts the table of every other minor, except 3.8
+	 * claimed as 3.9: those layouts differ only in interp->eval_frame,
+	 * which 3.8 exports no accessor for */
+	for (size_t i = 0; i < sizeof(reals) / sizeof(reals[0]); i++) {
+		char path[512], why[256];
+		struct elf_info info;
+		struct pylayout l;
+
+		real_path(&reals[i], path, sizeof(path));
+		if (access(path, R_OK))
+			continue;
+		FT_EQ_INT(elf_inspect(path, &info), 0);
+		for (int m = 8; m <= 13; m++) {
+			int err;
+
+			if (m == reals[i].minor || (reals[i].minor == 8 && m == 9))
+				continue;
+			info.minor = m;
+			why[0] = '\0';
+			err = pylayout_for(path, &info, &l, why, sizeof(why));
+			if (err != -ENOTSUP || !why[0])
+				FT_FAIL("%s claimed as 3.%d: %d", path, m, err);
+			/* nothing half-filled is left behind */
+			FT_EQ_INT(l.minor, 0);
+		}
+	}
+}
+
+FT_TEST(pylayout_refusals)
+{
+	struct elf_info info;
+	struct pylayout l;
+	char why[256] = "";
+	char path[512];
+
+	/* not an interpreter */
+	FT_EQ_INT(elf_inspect("/proc/self/exe", &info), 0);
+	FT_EQ_INT(pylayout_for("/proc/self/exe", &info, &l, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_STR(why, "unknown CPython version");
+	info.major = 3;
+	info.minor = 12;
+	FT_EQ_INT(pylayout_for("/proc/self/exe", &info, &l, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "not in this file"));
+	info.minor = 14;
+	FT_EQ_INT(pylayout_for("/proc/self/exe", &info, &l, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "3.14 is not supported"));
+	FT_EQ_INT(pylayout_for("/nonexistent", &info, &l, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "No such file"));
+
+	/* a free-threaded or debug soname is refused before anything is read */
+	real_path(&reals[5], path, sizeof(path));
+	if (access(path, R_OK)) {
+		printf("  note: %s not installed, skipped\n", path);
+		return;
+	}
+	FT_EQ_INT(elf_inspect(path, &info), 0);
+	snprintf(info.soname, sizeof(info.soname), "libpython3.13t.so.1.0");
+	FT_EQ_INT(pylayout_for(path, &info, &l, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "free-threaded"));
+	snprintf(info.soname, sizeof(info.soname), "libpython3.13d.so.1.0");
+	FT_EQ_INT(pylayout_for(path, &info, &l, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "debug"));
+}

@@ -5,8 +5,9 @@
  * blocks. Each block is a 20-byte header {u32 magic "FTB1", u32 type,
  * u32 raw_len, u32 zlen, u32 crc32(raw)} followed by zlen bytes of zlib
  * data that inflate to raw_len bytes. Block types: META and END hold
- * "key=value\n" text; RECORDS holds {u32 size; size bytes} items, each one
- * ring-buffer record. Every length is checked against a limit before any
+ * "key=value\n" text; RECORDS holds items {u32 size; u32 zero; size bytes;
+ * zero padding to a multiple of 8}, each one ring-buffer record, so every
+ * record starts 8-byte aligned as it did in the ring. Every length is checked against a limit before any
  * allocation, and every block against its CRC, so a damaged file is
  * reported, never trusted. */
 #include <errno.h>
@@ -26,6 +27,7 @@ static const char MAGIC[8] = { '\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n' };
 #define BLOCK_RAW_TARGET (256 * 1024) /* records collected before a block is written */
 #define BLOCK_RAW_MAX (16 * 1024 * 1024)
 #define RECORD_MAX (64 * 1024)
+#define ITEM_HEAD 8 /* u32 size, u32 zero: keeps records 8-byte aligned */
 
 struct block_hdr {
 	uint32_t magic;
@@ -155,11 +157,19 @@ int tracefile_writer__flush(struct tracefile_writer *w)
 	return err;
 }
 
+/* bytes an item takes: its 8-byte head and the record padded to 8 */
+static size_t item_len(uint32_t size)
+{
+	return ITEM_HEAD + ((size + 7) & ~(size_t)7);
+}
+
 int tracefile_writer__add(struct tracefile_writer *w, const void *rec, uint32_t size)
 {
+	size_t len = item_len(size);
+
 	if (size > RECORD_MAX)
 		return -EINVAL;
-	if (w->used + sizeof(size) + size > w->cap) {
+	if (w->used + len > w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : BLOCK_RAW_TARGET + RECORD_MAX;
 		unsigned char *raw = realloc(w->raw, cap);
 
@@ -168,9 +178,11 @@ int tracefile_writer__add(struct tracefile_writer *w, const void *rec, uint32_t 
 		w->raw = raw;
 		w->cap = cap;
 	}
-	memcpy(w->raw + w->used, &size, sizeof(size));
-	memcpy(w->raw + w->used + sizeof(size), rec, size);
-	w->used += sizeof(size) + size;
+	uint32_t head[2] = { size, 0 };
+	memcpy(w->raw + w->used, head, ITEM_HEAD);
+	memcpy(w->raw + w->used + ITEM_HEAD, rec, size);
+	memset(w->raw + w->used + ITEM_HEAD + size, 0, len - ITEM_HEAD - size);
+	w->used += len;
 	if (w->used >= BLOCK_RAW_TARGET)
 		return tracefile_writer__flush(w);
 	return 0;
@@ -390,19 +402,20 @@ int tracefile_reader__next(struct tracefile_reader *r, const void **rec, uint32_
 			   char *err, size_t errlen)
 {
 	while (!r->done) {
-		if (r->pos + sizeof(uint32_t) <= r->raw_len) {
-			uint32_t n;
+		if (r->pos + ITEM_HEAD <= r->raw_len) {
+			uint32_t head[2];
 
-			memcpy(&n, r->raw + r->pos, sizeof(n));
-			if (n > RECORD_MAX || r->pos + sizeof(n) + n > r->raw_len) {
+			memcpy(head, r->raw + r->pos, ITEM_HEAD);
+			if (head[0] > RECORD_MAX || head[1] ||
+			    r->pos + item_len(head[0]) > r->raw_len) {
 				snprintf(err, errlen, "block %" PRIu64 " holds a damaged record",
 					 r->blocks);
 				r->done = true;
 				return -EBADMSG;
 			}
-			*rec = r->raw + r->pos + sizeof(n);
-			*size = n;
-			r->pos += sizeof(n) + n;
+			*rec = r->raw + r->pos + ITEM_HEAD;
+			*size = head[0];
+			r->pos += item_len(head[0]);
 			return 1;
 		}
 		if (r->pos != r->raw_len) {

@@ -28,6 +28,7 @@ done
 
 echo "fuzz: running the trace-file reader for ${secs}s"
 if "$build/fuzz_tracefile" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
+	-artifact_prefix="$build/" \
 	"$build/corpus" >"$build/fuzz.log" 2>&1; then
 	grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$build/fuzz.log" | tail -2 || true
 	echo "fuzz: 1 passed, 0 failed"

@@ -2,7 +2,8 @@
 # `make bench`: runs the benchmark suite and writes docs/performance.md.
 # The Makefile has already installed the dependencies (bpftrace included)
 # and built build/flowtrace-bpf. BENCH_QUICK=1: 2 rounds and a 10-s memory
-# run instead of 5 rounds and 60 s, for a quick check (figures indicative).
+# run instead of 7 rounds and 60 s, for a quick check (figures indicative),
+# written to build/bench/performance-quick.md, not docs/performance.md.
 # Raw measurements: build/bench/results.json; re-render the page with
 #   /usr/bin/python3.11 scripts/bench/report.py build/bench/results.json docs/performance.md
 set -euo pipefail

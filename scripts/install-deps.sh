@@ -10,7 +10,7 @@ pkgs=(
 )
 case "${1:-}" in
 --bench) pkgs+=(bpftrace) ;;              # the peer the benchmarks compare against
---test) pkgs+=(chromium libclang-rt-14-dev) ;; # browser test; libFuzzer for the fuzz test
+--test) pkgs+=(chromium libclang-rt-14-dev graphviz) ;; # browser test, libFuzzer, dot consumer
 --browser) pkgs+=(chromium) ;;            # headless browser for tests/browser/run.sh alone
 "") ;;
 *)

@@ -50,7 +50,6 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 		goto fail;
 	}
 	/* configure between open and load */
-	p->skel->rodata->calibrate = o->calibrate;
 	/* wake the reader when an eighth of the ring is queued, not per record;
 	 * a periodic consume picks up the rest */
 	p->skel->rodata->wakeup_bytes = o->ring_size / 8;
@@ -71,14 +70,16 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(e));
 		goto fail;
 	}
-	p->links[0] = attach_one(p->skel->progs.ft_usdt_entry, o->pid, o->binary,
-				 "function__entry", err, errlen);
+	struct bpf_program *entry = p->skel->progs.ft_usdt_entry;
+	struct bpf_program *ret = p->skel->progs.ft_usdt_return;
+	if (o->calibrate)
+		entry = ret = p->skel->progs.ft_usdt_nop;
+	p->links[0] = attach_one(entry, o->pid, o->binary, "function__entry", err, errlen);
 	if (!p->links[0]) {
 		e = errno;
 		goto fail;
 	}
-	p->links[1] = attach_one(p->skel->progs.ft_usdt_return, o->pid, o->binary,
-				 "function__return", err, errlen);
+	p->links[1] = attach_one(ret, o->pid, o->binary, "function__return", err, errlen);
 	if (!p->links[1]) {
 		e = errno;
 		goto fail;

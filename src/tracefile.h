@@ -16,7 +16,7 @@
 
 #include "flowtrace/event.h"
 
-#define TRACEFILE_VERSION 1
+#define TRACEFILE_VERSION 2 /* 2: records 8-byte aligned in their blocks */
 
 /* What a replay needs to know about the trace, written first. */
 struct tracefile_meta {

@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)
 import report  # noqa: E402
 
 WORKLOAD = os.path.join(HERE, "workload.py")
-PEER_TEMPLATE = os.path.join(HERE, "uflow.bt.in")
+PEER_TEMPLATE = "uflow.bt.in"
 
 # Sizes give about one second of traced hot loop each on the reference VM,
 # where one traced call costs ~12 us (the uprobe trap dominates).
@@ -80,6 +80,10 @@ def configs():
         out.append({"id": "peer-%s" % sink, "kind": "peer", "sink": sink,
                     "label": "bpftrace uflow-like script, %s" % (
                         "stdout to a drained pipe" if sink == "null" else "stdout to a file")})
+    # only in the cost split: how far --calibrate is from a program doing nothing
+    out.append({"id": "empty-bpftrace", "kind": "peer", "sink": "file", "split_only": True,
+                "template": "empty.bt.in",
+                "label": "truly empty programs (bpftrace, empty actions)"})
     return out
 
 
@@ -251,25 +255,46 @@ class Bench:
         self.tracer = args.tracer
         self.bpftrace = args.bpftrace
         self.workdir = workdir
-        self.peer_script = None
-        self.libpython = None
         self.target_cpu = None
+        self.other_cpus = None
+        self.all_cpus = None
 
     def pin(self):
-        """With 2+ CPUs: the workload gets the last CPU to itself, the driver
-        and the tracers (its children) the others, so no tracer takes CPU
+        """With 2+ CPUs: the workload gets the last CPU to itself; the driver,
+        and each tracer once it is ready, the others, so no tracer takes CPU
         from the traced thread. Returns a description for the report."""
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) < 2:
             return "not pinned (one CPU)"
+        self.all_cpus = set(cpus)
         self.target_cpu = cpus[-1]
-        os.sched_setaffinity(0, cpus[:-1])
-        return "workload on CPU %d; driver and tracers on CPU %s" % (
-            cpus[-1], ",".join(str(c) for c in cpus[:-1]))
+        self.other_cpus = set(cpus[:-1])
+        os.sched_setaffinity(0, self.other_cpus)
+        return ("workload on CPU %d; driver and tracers on CPU %s once the tracer is "
+                "ready (unpinned before: the ready time is measured as scheduled "
+                "normally)" % (cpus[-1], ",".join(str(c) for c in cpus[:-1])))
 
     def _pin_target(self):
         if self.target_cpu is not None:
             os.sched_setaffinity(0, {self.target_cpu})
+
+    def _unpin(self):
+        if self.all_cpus is not None:
+            os.sched_setaffinity(0, self.all_cpus)
+
+    def pin_tracer(self, pid):
+        """Every thread of the tracer to the CPUs the workload does not use."""
+        if self.other_cpus is None:
+            return
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            return
+        for tid in tids:
+            try:
+                os.sched_setaffinity(int(tid), self.other_cpus)
+            except OSError:
+                pass
 
     def start_workload(self, name, size):
         w = subprocess.Popen([self.py, WORKLOAD, name, str(size)], stdin=subprocess.PIPE,
@@ -291,21 +316,19 @@ class Bench:
                 return parts[5]
         return os.path.realpath(self.py)
 
-    def peer_script_for(self, pid):
+    def peer_script_for(self, pid, template=PEER_TEMPLATE):
         lib = self.libpython_of(pid)
-        if self.peer_script is None or lib != self.libpython:
-            with open(PEER_TEMPLATE) as f:
-                text = f.read().replace("@LIBPYTHON@", lib)
-            self.peer_script = os.path.join(self.workdir, "uflow.bt")
-            with open(self.peer_script, "w") as f:
-                f.write(text)
-            self.libpython = lib
-        return self.peer_script
+        path = os.path.join(self.workdir, template.replace(".in", ""))
+        with open(os.path.join(HERE, template)) as f:
+            text = f.read().replace("@LIBPYTHON@", lib)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
     def run(self, wname, size, cfg, prog_stats=False):
         """One workload under one configuration; returns the measurements.
         prog_stats: also read the run time of the tracer's BPF programs
-        (needs kernel.bpf_stats_enabled=1)."""
+        (counted only while enable_bpf_stats()'s fd is open)."""
         r = {"workload": wname, "config": cfg["id"]}
         w = self.start_workload(wname, size)
         tr = None
@@ -316,7 +339,8 @@ class Bench:
             if cfg["kind"] != "untraced":
                 out_path = os.path.join(self.workdir, "out-%s-%s" % (wname, cfg["id"]))
                 if cfg["kind"] == "peer":
-                    argv = [self.bpftrace, "-p", str(w.pid), self.peer_script_for(w.pid)]
+                    argv = [self.bpftrace, "-p", str(w.pid),
+                            self.peer_script_for(w.pid, cfg.get("template", PEER_TEMPLATE))]
                 else:
                     argv = [self.tracer, "-p", str(w.pid)]
                     if cfg["kind"] == "floor":
@@ -336,7 +360,8 @@ class Bench:
                     stdout = subprocess.DEVNULL
                 t_launch = time.monotonic()
                 tr = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout,
-                                      stderr=subprocess.PIPE, text=cfg["kind"] != "peer")
+                                      stderr=subprocess.PIPE, text=cfg["kind"] != "peer",
+                                      preexec_fn=self._unpin)
                 if cfg["kind"] == "peer":
                     errs = LineReader(tr.stderr)
                     if cfg["sink"] == "null":
@@ -351,6 +376,7 @@ class Bench:
                     raise RuntimeError("%s never became ready: %s" % (
                         argv[0], "\n".join(errs.lines[-5:]) if errs else ""))
                 r["ready_ms"] = (ready_at - t_launch) * 1e3
+                self.pin_tracer(tr.pid)
                 r["cpu_at_ready_ns"] = proc_cpu_ns(tr.pid)
                 if prog_stats:
                     st0 = prog_run_stats(tr.pid)
@@ -445,7 +471,7 @@ class Bench:
         t0 = time.monotonic()
         tr = subprocess.Popen([self.tracer, "-f", "jsonl", "-c", cmd], stdin=subprocess.PIPE,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              cwd=self.workdir)
+                              cwd=self.workdir, preexec_fn=self._unpin)
         errs = LineReader(tr.stderr, READY_RE)
         errs.ready.wait(TIMEOUT_READY)
         r = {"config": "launch"}
@@ -474,10 +500,11 @@ class Bench:
             t_launch = time.monotonic()
             tr = subprocess.Popen([self.tracer, "-p", str(w.pid), "-f", "jsonl", "-o", out_path],
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, text=True)
+                                  stderr=subprocess.PIPE, text=True, preexec_fn=self._unpin)
             errs = LineReader(tr.stderr, READY_RE)
             if not errs.ready.wait(TIMEOUT_READY) or not errs.ready_at:
                 raise RuntimeError("tracer never became ready: %s" % errs.lines[-5:])
+            self.pin_tracer(tr.pid)
             r = {"config": "long-jsonl-file", "ready_ms": (errs.ready_at - t_launch) * 1e3,
                  "cpu_at_ready_ns": proc_cpu_ns(tr.pid)}
             samples = []
@@ -621,10 +648,13 @@ def main():
     ap.add_argument("--python", required=True, help="the traced CPython (with markers)")
     ap.add_argument("--tracer", required=True, help="build/flowtrace-bpf")
     ap.add_argument("--bpftrace", default=shutil.which("bpftrace"))
-    ap.add_argument("--rounds", type=int, default=2 if quick else 5)
+    ap.add_argument("--rounds", type=int, default=2 if quick else 7)
     ap.add_argument("--long-seconds", type=float, default=10.0 if quick else 60.0)
-    ap.add_argument("--results", default=os.path.join(REPO, "build", "bench", "results.json"))
-    ap.add_argument("--out", default=os.path.join(REPO, "docs", "performance.md"))
+    ap.add_argument("--results", default=os.path.join(
+        REPO, "build", "bench", "results-quick.json" if quick else "results.json"))
+    # a quick check must not replace the published figures
+    ap.add_argument("--out", default=os.path.join(REPO, "build", "bench", "performance-quick.md")
+                    if quick else os.path.join(REPO, "docs", "performance.md"))
     ap.add_argument("--only", help="comma-separated workloads (testing the driver)")
     args = ap.parse_args()
     args.tracer = os.path.abspath(args.tracer)
@@ -633,6 +663,8 @@ def main():
         log("must run as root (BPF); hint: sudo make bench")
         return 3
     cfgs = configs()
+    split_cfgs = {c["id"]: c for c in cfgs}
+    cfgs = [c for c in cfgs if not c.get("split_only")]
     if not args.bpftrace:
         log("bpftrace not found: the peer is skipped (scripts/install-deps.sh --bench)")
         cfgs = [c for c in cfgs if c["kind"] != "peer"]
@@ -658,8 +690,9 @@ def main():
     results = {"machine": dict(machine_info(args), tracer_sha256=tracer_sha), "pinning": pinning, "prog_stats": [], "quick": quick, "rounds": args.rounds,
                "long_seconds": args.long_seconds,
                "workloads": [{"name": n, "size": s, "title": t} for n, s, t in workloads],
-               "configs": cfgs, "runs": [], "launch": [], "long": None,
-               "command": "sudo make bench" + (" BENCH_QUICK=1" if quick else "")}
+               "configs": cfgs + [c for c in split_cfgs.values() if c.get("split_only")],
+               "runs": [], "launch": [], "long": None,
+               "command": "sudo BENCH_QUICK=1 make bench" if quick else "sudo make bench"}
     try:
         for rnd in range(args.rounds):
             for wi, (wname, size, _) in enumerate(workloads):
@@ -684,13 +717,12 @@ def main():
             log("BPF_ENABLE_STATS unavailable: no per-program cost split")
         else:
             try:
-                cfgs_by_id = {c["id"]: c for c in cfgs}
                 wname, size, _ = workloads[0]
                 for rnd in range(2):
-                    for cid in ("floor-usdt", "ft-jsonl-file", "peer-file"):
-                        if cid not in cfgs_by_id:
+                    for cid in ("floor-usdt", "ft-jsonl-file", "peer-file", "empty-bpftrace"):
+                        if split_cfgs[cid]["kind"] == "peer" and not args.bpftrace:
                             continue
-                        r = bench.run(wname, size, cfgs_by_id[cid], prog_stats=True)
+                        r = bench.run(wname, size, split_cfgs[cid], prog_stats=True)
                         r["round"] = rnd
                         results["prog_stats"].append(r)
                         log("cost split %-13s %.0f ns per program run" % (
@@ -708,6 +740,7 @@ def main():
     with open(args.results, "w") as f:
         json.dump(results, f, indent=1)
     log("raw results in %s" % os.path.relpath(args.results, REPO))
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(report.render(results))
     log("wrote %s in %.0f s" % (os.path.relpath(args.out, REPO), results["bench_seconds"]))

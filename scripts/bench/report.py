@@ -31,12 +31,13 @@ benchmark again.
   does), then waits at a gate: one line on stdin. The driver attaches the tracer with
   `-p PID`, waits for its ready line, opens the gate, and reads back the workload's own
   `time.perf_counter()` measurement of its hot section. No tracer's start-up (bpftrace
-  compiles its script for about a second) is inside any measured time.
+  compiles its script first) is inside any measured time.
 - **Side by side.** Each round runs every configuration of every workload once, in a
   rotated order; the tables give the median and, in brackets, the range over the rounds.
-  With two or more CPUs the workload is pinned to the last CPU and the driver and the
-  tracers to the others, so a tracer never takes CPU from the traced thread (on a
-  two-CPU machine that otherwise decides much of the noise).
+  With two or more CPUs the workload is pinned to the last CPU, and the driver and each
+  tracer, once it is ready, to the others, so a tracer never takes CPU from the traced
+  thread (on a two-CPU machine that otherwise decides much of the noise). Tracers start
+  unpinned: ready times are measured as the scheduler places them.
 - **Overhead per call** = (traced time − median untraced time) / calls.
   **× floor** = overhead of the configuration / overhead of the floor, paired round by
   round, median (range) of those ratios.
@@ -286,38 +287,63 @@ def method_table(an, res):
     return out
 
 
-def split_section(an, res):
-    """Where an event's cost goes: the BPF programs' own run time (kernel
-    BPF stats) against the rest of the overhead (the uprobe trap)."""
+def split_stats(an, res):
+    """Per configuration of the cost split: BPF program ns per event and the
+    overhead per call, both from the split's own runs."""
     ps = res.get("prog_stats") or []
     if not ps:
-        return []
+        return None, {}
     wname = ps[0]["workload"]
-    out = ["## Where the cost of an event goes", "",
-           "The kernel's BPF run-time accounting (BPF_ENABLE_STATS, on only for these extra "
-           "runs of `%s`) gives the time spent inside each tool's BPF programs per probe hit. "
-           "The rest of the overhead is mostly the uprobe itself (the int3 trap, the kernel's "
-           "dispatch, the return to user space: the same for every tool) plus what a tool "
-           "causes outside its programs (reader wake-ups, cache misses). The "
-           "accounting adds two clock reads per program run, so program times here are a "
-           "little high." % wname, "",
-           "| configuration | BPF programs ns / event | BPF programs µs / call | rest of the "
-           "overhead µs / call | overhead µs / call (main rounds) |",
-           "|---|---|---|---|---|"]
+    base = med([r["elapsed_s"] for r in an.runs.get((wname, "untraced"), [])]) or 0.0
     by = {}
     for r in ps:
         if r.get("prog_run_cnt"):
-            by.setdefault(r["config"], []).append(r["prog_run_ns"] / r["prog_run_cnt"])
-    for cid in an.order:
+            d = by.setdefault(r["config"], {"prog": [], "ovh": []})
+            d["prog"].append(r["prog_run_ns"] / r["prog_run_cnt"])
+            d["ovh"].append((r["elapsed_s"] - base) / r["calls"] * 1e6)
+    return wname, by
+
+
+def calibrate_excess_ns(an, res):
+    """ns per probe hit that --calibrate's programs spend over truly empty ones."""
+    _, by = split_stats(an, res)
+    if "floor-usdt" in by and "empty-bpftrace" in by:
+        return med(by["floor-usdt"]["prog"]) - med(by["empty-bpftrace"]["prog"])
+    return None
+
+
+def split_section(an, res):
+    """Where an event's cost goes: the BPF programs' own run time (kernel
+    BPF stats) against the rest of the overhead (the uprobe trap)."""
+    wname, by = split_stats(an, res)
+    if not by:
+        return []
+    out = ["## Where the cost of an event goes", "",
+           "Extra runs of `%s` with the kernel's BPF run-time accounting on "
+           "(BPF_ENABLE_STATS, for these runs only) give the time spent inside each tool's BPF "
+           "programs per probe hit. The rest of the overhead is mostly the uprobe itself (the "
+           "int3 trap, the kernel's dispatch, the return to user space: the same for every "
+           "tool) plus what a tool causes outside its programs (reader wake-ups, cache "
+           "misses). The accounting itself adds two clock reads per program run, which is "
+           "most of what the truly empty programs show." % wname, "",
+           "| configuration | BPF programs ns / event | BPF programs µs / call | rest of the "
+           "overhead µs / call | overhead µs / call (these runs) |",
+           "|---|---|---|---|---|"]
+    for cid in [c["id"] for c in res["configs"]]:
         if cid not in by:
             continue
-        per_ev = med(by[cid])
-        f = an.get(wname, cid)
-        ovh = med(f["ovh_us"]) if f else None
+        per_ev = med(by[cid]["prog"])
+        ovh = med(by[cid]["ovh"])
         per_call = 2 * per_ev / 1e3
         out.append("| %s | %s | %s | %s | %s |" % (
-            an.cfgs[cid]["label"], fmt_mr(by[cid], 0), fmt_num(per_call, 2),
-            fmt_num(ovh - per_call if ovh is not None else None, 2), fmt_num(ovh, 2)))
+            an.cfgs[cid]["label"], fmt_mr(by[cid]["prog"], 0), fmt_num(per_call, 2),
+            fmt_num(ovh - per_call, 2), fmt_mr(by[cid]["ovh"], 2)))
+    ex = calibrate_excess_ns(an, res)
+    if ex is not None:
+        out += ["", "`--calibrate` returns only after reading the marker's three arguments "
+                "(BPF_USDT fetches them before the program's body runs): %.0f ns per probe hit "
+                "over truly empty programs, %.2f µs per call, which the floor therefore "
+                "includes." % (ex, 2 * ex / 1e3)]
     fl = an.get(wname, "floor-usdt")
     un = an.get(wname, "untraced")
     if fl and un:
@@ -430,6 +456,13 @@ def goals_section(an, res, lr, pr):
             if spreads:
                 detail += ". For scale, the floor alone moved between rounds by: " + \
                     ", ".join(spreads)
+        ex = calibrate_excess_ns(an, res)
+        wf = an.get(worst[1], "floor-usdt")
+        if ex is not None and wf:
+            true_floor = med(wf["ovh_us"]) - 2 * ex / 1e3
+            detail += ". Against truly empty programs (the floor minus the %.2f µs per call " \
+                "--calibrate spends reading arguments) the worst would be ≈ %.3f×" % (
+                    2 * ex / 1e3, med(an.get(worst[1], worst[2])["ovh_us"]) / true_floor)
         rows.append(("Overhead per call ≤ %.2f × the floor (usdt)" % GOAL_RATIO,
                      "met" if worst[0] <= GOAL_RATIO else "not met", detail))
 

@@ -38,6 +38,7 @@ CASE_MODULES = [
     "test_fixture",
     "test_teardown",
     "test_portability",
+    "test_record",
 ]
 
 

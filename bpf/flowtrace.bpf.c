@@ -14,7 +14,8 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space between open and load. */
-const volatile __u32 wakeup_bytes = 0; /* wake the reader once this much is queued; 0: every record */
+const volatile __u32 wakeup_bytes =
+	0; /* wake the reader once this much is queued; 0: every record */
 
 struct ft_thread {
 	__s32 depth;
@@ -73,12 +74,12 @@ static __always_inline __u64 wakeup_flag(void)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type,
-				     __u32 seq, __s32 depth, __u32 arg)
+static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type, __u32 seq,
+				     __s32 depth, __u32 arg)
 {
 	h->ts = bpf_ktime_get_ns();
 	h->tgid = pid_tgid >> 32;
@@ -122,7 +123,7 @@ static __always_inline bool is_cut(const char *last)
 static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const char *file,
 				     const char *func, __s32 line)
 {
-	struct name_key key = { .func = (__u64)func, .file = (__u64)file, .line = line };
+	struct name_key key = {.func = (__u64)func, .file = (__u64)file, .line = line};
 	struct ft_rec_name *r;
 	__u32 zero = 0, *idp, id;
 	long fl, nl;

@@ -13,11 +13,11 @@
 struct names;
 
 /* ft_node.flags */
-#define FT_NODE_UNFINISHED 0x01	   /* still running when tracing stopped */
+#define FT_NODE_UNFINISHED    0x01 /* still running when tracing stopped */
 #define FT_NODE_BEFORE_ATTACH 0x02 /* entered before tracing started: start is a lower bound */
-#define FT_NODE_LOST 0x04	   /* not a call: a marker for lost records (see .lost) */
-#define FT_NODE_START_LOST 0x08	   /* its entry record was lost: start is a lower bound */
-#define FT_NODE_END_LOST 0x10	   /* its return record was lost: end is an upper bound */
+#define FT_NODE_LOST	      0x04 /* not a call: a marker for lost records (see .lost) */
+#define FT_NODE_START_LOST    0x08 /* its entry record was lost: start is a lower bound */
+#define FT_NODE_END_LOST      0x10 /* its return record was lost: end is an upper bound */
 
 /* One call. Times are nanoseconds from the start of the trace. Children are
  * in call order. */
@@ -40,8 +40,8 @@ struct ft_thread {
 	uint64_t first_ns; /* first record of the thread, from trace start */
 	struct ft_node *first_root;
 	struct ft_node *last_root;
-	uint64_t calls;	    /* completed calls */
-	uint64_t lost;	    /* records lost on this thread (sequence gaps) */
+	uint64_t calls; /* completed calls */
+	uint64_t lost;	/* records lost on this thread (sequence gaps) */
 	/* builder state */
 	struct ft_node **stack;
 	size_t nstack, cap;
@@ -59,11 +59,11 @@ typedef void (*calltree_complete_fn)(void *ctx, const struct ft_thread *t,
 				     const struct ft_node *node, int depth);
 
 struct calltree_opts {
-	uint64_t t0;	   /* BPF timestamp of the trace start */
+	uint64_t t0; /* BPF timestamp of the trace start */
 	/* optional: after a loss, a return is matched to the open frame by its
 	 * function too, not by depth alone */
 	const struct names *names;
-	bool keep;	   /* keep the whole forest (tree, json); false: recycle nodes (jsonl) */
+	bool keep; /* keep the whole forest (tree, json); false: recycle nodes (jsonl) */
 	calltree_complete_fn on_complete;
 	void *ctx;
 };
@@ -97,12 +97,12 @@ size_t calltree__nthreads(const struct calltree *ct);
 const struct ft_thread *calltree__thread_at(const struct calltree *ct, size_t i);
 
 struct calltree_stats {
-	uint64_t records;  /* ENTRY + RETURN records consumed */
-	uint64_t calls;	   /* completed calls */
-	uint64_t lost;	   /* records lost, from sequence gaps */
-	uint64_t open;	   /* frames still running at finish */
-	uint64_t resyncs;  /* times the stack had to be repaired from depth */
-	uint64_t nodes;	   /* nodes alive now */
+	uint64_t records; /* ENTRY + RETURN records consumed */
+	uint64_t calls;	  /* completed calls */
+	uint64_t lost;	  /* records lost, from sequence gaps */
+	uint64_t open;	  /* frames still running at finish */
+	uint64_t resyncs; /* times the stack had to be repaired from depth */
+	uint64_t nodes;	  /* nodes alive now */
 };
 void calltree__stats(const struct calltree *ct, struct calltree_stats *st);
 

@@ -60,45 +60,45 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{ NULL, 0, NULL, 0, "Target:", 1 },
-	{ "pid", 'p', "PID", 0, "Attach to the running Python process PID", 1 },
-	{ "command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1 },
-	{ "duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1 },
+	{NULL, 0, NULL, 0, "Target:", 1},
+	{"pid", 'p', "PID", 0, "Attach to the running Python process PID", 1},
+	{"command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1},
+	{"duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1},
 
-	{ NULL, 0, NULL, 0, "Output:", 2 },
-	{ "format", 'f', "FORMAT", 0,
-	  "tree (default), json, jsonl, chrome, folded, plantuml, dot or html; report and diff: "
-	  "text (default) or json",
-	  2 },
-	{ "output", 'o', "FILE", 0,
-	  "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2 },
-	{ "fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2 },
+	{NULL, 0, NULL, 0, "Output:", 2},
+	{"format", 'f', "FORMAT", 0,
+	 "tree (default), json, jsonl, chrome, folded, plantuml, dot or html; report and diff: "
+	 "text (default) or json",
+	 2},
+	{"output", 'o', "FILE", 0,
+	 "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2},
+	{"fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2},
 
-	{ NULL, 0, NULL, 0, "Filters (on what is shown):", 3 },
-	{ "include", OPT_INCLUDE, "GLOB", 0,
-	  "Show only calls whose function name or file path matches GLOB (repeatable); the "
-	  "children of hidden calls attach to the nearest shown caller",
-	  3 },
-	{ "exclude", OPT_EXCLUDE, "GLOB", 0, "Hide calls matching GLOB (repeatable)", 3 },
-	{ "max-depth", OPT_MAX_DEPTH, "N", 0, "Show at most N levels of calls", 3 },
-	{ "min-duration", OPT_MIN_DURATION, "TIME", 0,
-	  "Hide calls shorter than TIME (e.g. 50us, 2ms, 1s; bare numbers are us) and "
-	  "everything under them",
-	  3 },
+	{NULL, 0, NULL, 0, "Filters (on what is shown):", 3},
+	{"include", OPT_INCLUDE, "GLOB", 0,
+	 "Show only calls whose function name or file path matches GLOB (repeatable); the "
+	 "children of hidden calls attach to the nearest shown caller",
+	 3},
+	{"exclude", OPT_EXCLUDE, "GLOB", 0, "Hide calls matching GLOB (repeatable)", 3},
+	{"max-depth", OPT_MAX_DEPTH, "N", 0, "Show at most N levels of calls", 3},
+	{"min-duration", OPT_MIN_DURATION, "TIME", 0,
+	 "Hide calls shorter than TIME (e.g. 50us, 2ms, 1s; bare numbers are us) and "
+	 "everything under them",
+	 3},
 
-	{ NULL, 0, NULL, 0, "Tuning:", 4 },
-	{ "ring-size", OPT_RING_SIZE, "SIZE", 0,
-	  "BPF ring buffer size, a power of two from 16K to 1G (default 8M)", 4 },
-	{ "method", OPT_METHOD, "METHOD", 0, "Probe method: auto (default) or usdt", 4 },
-	{ "calibrate", OPT_CALIBRATE, NULL, OPTION_HIDDEN,
-	  "Attach probes that do nothing: measures the cost floor (benchmarks)", 4 },
+	{NULL, 0, NULL, 0, "Tuning:", 4},
+	{"ring-size", OPT_RING_SIZE, "SIZE", 0,
+	 "BPF ring buffer size, a power of two from 16K to 1G (default 8M)", 4},
+	{"method", OPT_METHOD, "METHOD", 0, "Probe method: auto (default) or usdt", 4},
+	{"calibrate", OPT_CALIBRATE, NULL, OPTION_HIDDEN,
+	 "Attach probes that do nothing: measures the cost floor (benchmarks)", 4},
 
-	{ NULL, 0, NULL, 0, "report and diff:", 5 },
-	{ "sort", OPT_SORT, "KEY", 0, "Sort by total (default), self, calls, avg, max or name", 5 },
-	{ "threads", OPT_THREADS, NULL, 0, "One table per thread instead of all threads merged", 5 },
+	{NULL, 0, NULL, 0, "report and diff:", 5},
+	{"sort", OPT_SORT, "KEY", 0, "Sort by total (default), self, calls, avg, max or name", 5},
+	{"threads", OPT_THREADS, NULL, 0, "One table per thread instead of all threads merged", 5},
 
-	{ NULL, 0, NULL, 0, "Other:", 6 },
-	{ "verbose", 'v', NULL, 0, "Say more on stderr (repeat for more: -vv, -vvv)", 6 },
+	{NULL, 0, NULL, 0, "Other:", 6},
+	{"verbose", 'v', NULL, 0, "Say more on stderr (repeat for more: -vv, -vvv)", 6},
 	{},
 };
 
@@ -149,8 +149,8 @@ int parse_duration_ns(const char *s, uint64_t *out)
 	static const struct {
 		const char *name;
 		double ns;
-	} units[] = { { "", 1e3 }, { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 },
-		      { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+	} units[] = {{"", 1e3},	 {"ns", 1},   {"us", 1e3},  {"ms", 1e6},
+		     {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
 	const char *unit;
 	double v;
 
@@ -244,8 +244,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'd':
 		if (parse_seconds(arg, &cfg->duration_s))
-			return usage_error("invalid duration '%s': expected seconds > 0 (e.g. 10, 0.5, 2m)",
-					   arg);
+			return usage_error(
+				"invalid duration '%s': expected seconds > 0 (e.g. 10, 0.5, 2m)",
+				arg);
 		break;
 	case 'f':
 		cfg->format = arg;
@@ -260,8 +261,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_EXCLUDE:
 		if (!*arg)
 			return usage_error("empty glob%s", "");
-		if (key == OPT_INCLUDE ? push_glob(&cfg->include, &cfg->ninclude, arg) :
-					 push_glob(&cfg->exclude, &cfg->nexclude, arg))
+		if (key == OPT_INCLUDE ? push_glob(&cfg->include, &cfg->ninclude, arg)
+				       : push_glob(&cfg->exclude, &cfg->nexclude, arg))
 			return ENOMEM;
 		break;
 	case OPT_MAX_DEPTH:
@@ -271,8 +272,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MIN_DURATION:
 		if (parse_duration_ns(arg, &cfg->min_dur_ns))
-			return usage_error("invalid --min-duration '%s': expected e.g. 50us, 2ms, 1s",
-					   arg);
+			return usage_error(
+				"invalid --min-duration '%s': expected e.g. 50us, 2ms, 1s", arg);
 		break;
 	case OPT_RING_SIZE:
 		if (parse_size(arg, &cfg->ring_size) || cfg->ring_size < RING_MIN ||
@@ -295,9 +296,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_SORT:
 		if (strcmp(arg, "total") && strcmp(arg, "self") && strcmp(arg, "calls") &&
 		    strcmp(arg, "avg") && strcmp(arg, "max") && strcmp(arg, "name"))
-			return usage_error("unknown --sort key '%s': expected total, self, calls, avg, "
-					   "max or name",
-					   arg);
+			return usage_error(
+				"unknown --sort key '%s': expected total, self, calls, avg, "
+				"max or name",
+				arg);
 		cfg->sort = arg;
 		break;
 	case OPT_THREADS:
@@ -324,16 +326,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+static const struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
 
 static const struct {
 	const char *name;
 	enum ft_cmd cmd;
 } commands[] = {
-	{ "record", FT_CMD_RECORD },
-	{ "replay", FT_CMD_REPLAY },
-	{ "report", FT_CMD_REPORT },
-	{ "diff", FT_CMD_DIFF },
+	{"record", FT_CMD_RECORD},
+	{"replay", FT_CMD_REPLAY},
+	{"report", FT_CMD_REPORT},
+	{"diff", FT_CMD_DIFF},
 };
 
 /* Rules that depend on the subcommand, checked once everything is parsed. */
@@ -351,20 +353,22 @@ static int check_config(struct config *cfg)
 		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
 
 		if (targets || cfg->duration_s > 0)
-			return usage_error("%s reads trace files: -p, -c, -d and commands do not apply",
-					   commands[cfg->cmd - 1].name);
+			return usage_error(
+				"%s reads trace files: -p, -c, -d and commands do not apply",
+				commands[cfg->cmd - 1].name);
 		if (cfg->ninputs != want)
-			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER" :
-						       "%s needs one trace file",
+			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER"
+						     : "%s needs one trace file",
 					   commands[cfg->cmd - 1].name);
 	}
 	if (cfg->cmd == FT_CMD_RECORD) {
 		if (!cfg->output)
 			return usage_error("record needs -o FILE%s", "");
 		if (cfg->format_given)
-			return usage_error("record writes a trace file%s; render it with 'replay -f "
-					   "FORMAT FILE'",
-					   "");
+			return usage_error(
+				"record writes a trace file%s; render it with 'replay -f "
+				"FORMAT FILE'",
+				"");
 	}
 	if (cfg->cmd == FT_CMD_REPORT || cfg->cmd == FT_CMD_DIFF) {
 		if (cfg->format_given && strcmp(cfg->format, "text") && strcmp(cfg->format, "json"))

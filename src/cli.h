@@ -14,16 +14,16 @@
  * flowtrace-bpf exits with the command's own status instead. */
 enum ft_exit {
 	FT_EXIT_OK = 0,
-	FT_EXIT_FAILURE = 1,	 /* runtime failure: BPF load/attach, out of memory */
-	FT_EXIT_USAGE = 2,	 /* bad options */
-	FT_EXIT_PRIVILEGE = 3,	 /* not root, or BPF unavailable */
-	FT_EXIT_NO_PROCESS = 4,	 /* -p PID: no such process */
-	FT_EXIT_NOT_PYTHON = 5,	 /* the target is not a CPython interpreter */
-	FT_EXIT_NO_PROBES = 6,	 /* CPython without usable markers (none, or incomplete) */
-	FT_EXIT_OUTPUT = 7,	 /* the output cannot be written */
-	FT_EXIT_BAD_FILE = 8,	 /* a trace file cannot be read: missing, not a trace, unsupported */
+	FT_EXIT_FAILURE = 1,	/* runtime failure: BPF load/attach, out of memory */
+	FT_EXIT_USAGE = 2,	/* bad options */
+	FT_EXIT_PRIVILEGE = 3,	/* not root, or BPF unavailable */
+	FT_EXIT_NO_PROCESS = 4, /* -p PID: no such process */
+	FT_EXIT_NOT_PYTHON = 5, /* the target is not a CPython interpreter */
+	FT_EXIT_NO_PROBES = 6,	/* CPython without usable markers (none, or incomplete) */
+	FT_EXIT_OUTPUT = 7,	/* the output cannot be written */
+	FT_EXIT_BAD_FILE = 8,	/* a trace file cannot be read: missing, not a trace, unsupported */
 	FT_EXIT_CANNOT_RUN = 126, /* -c: the command cannot be executed */
-	FT_EXIT_NOT_FOUND = 127, /* -c: the command was not found */
+	FT_EXIT_NOT_FOUND = 127,  /* -c: the command was not found */
 };
 
 /* Subcommands: the first word of the command line, when it is one. */

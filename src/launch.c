@@ -73,8 +73,8 @@ static bool at_libs_loaded(pid_t pid)
 	return si.op == PTRACE_SYSCALL_INFO_ENTRY && si.entry.nr == SYS_set_tid_address;
 }
 
-int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen,
-		  char *hint, size_t hintlen)
+int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen, char *hint,
+		  size_t hintlen)
 {
 	const char *what = cfg->command ? cfg->command : cfg->argv[0];
 	int errpipe[2], st;
@@ -129,18 +129,19 @@ int launch__start(struct launch *l, const struct config *cfg, char *why, size_t 
 				close(errpipe[0]);
 				snprintf(why, whylen, "cannot run '%s': %s", what, strerror(e));
 				snprintf(hint, hintlen, "%s",
-					 e == ENOENT ? "check the command name and PATH" :
-						       "check the file's permissions");
+					 e == ENOENT ? "check the command name and PATH"
+						     : "check the file's permissions");
 				return e == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN;
 			}
 			close(errpipe[0]);
 			/* the shell of -c reports a missing command as 127, a
 			 * non-executable one as 126: keep a shell's statuses */
 			int code = launch_exit_code(st);
-			if (cfg->command && (code == FT_EXIT_NOT_FOUND || code == FT_EXIT_CANNOT_RUN)) {
+			if (cfg->command &&
+			    (code == FT_EXIT_NOT_FOUND || code == FT_EXIT_CANNOT_RUN)) {
 				snprintf(why, whylen, "cannot run '%s': %s", what,
-					 code == FT_EXIT_NOT_FOUND ? "command not found" :
-								     "not executable");
+					 code == FT_EXIT_NOT_FOUND ? "command not found"
+								   : "not executable");
 				snprintf(hint, hintlen, "check the command name and PATH");
 				return code;
 			}

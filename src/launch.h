@@ -24,8 +24,8 @@ struct launch {
  * filled (the child is gone then): 127/126 when the command cannot be run,
  * FT_EXIT_NOT_PYTHON when it ended without becoming a CPython, or the
  * command's own exit status in l->status. */
-int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen,
-		  char *hint, size_t hintlen);
+int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen, char *hint,
+		  size_t hintlen);
 /* Lets the stopped command run (ends ptrace). Returns 0 or -errno. */
 int launch__resume(struct launch *l);
 /* Kills a command that must not run (refused before any Python ran). */

@@ -180,7 +180,7 @@ int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len,
 	if (!n->bound[id])
 		n->nids++;
 	n->bound[id] = 1;
-	n->ids[id] = (struct ft_name){ .func = f, .file = p, .line = line, .flags = flags };
+	n->ids[id] = (struct ft_name){.func = f, .file = p, .line = line, .flags = flags};
 	return 0;
 }
 

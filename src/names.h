@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #define FT_NAME_FUNC_CUT 0x1 /* the function name was longer than BPF copies: shown with "..." */
-#define FT_NAME_UNKNOWN 0x2  /* the id was never bound: its NAME record was lost */
+#define FT_NAME_UNKNOWN	 0x2 /* the id was never bound: its NAME record was lost */
 #define FT_NAME_FILE_CUT 0x4 /* the file path was longer than BPF copies */
-#define FT_NAME_CUT (FT_NAME_FUNC_CUT | FT_NAME_FILE_CUT) /* either */
+#define FT_NAME_CUT	 (FT_NAME_FUNC_CUT | FT_NAME_FILE_CUT) /* either */
 
 /* One resolved name. func and file are interned: equal strings share one
  * pointer, so callers may compare them by address. */
@@ -33,8 +33,8 @@ const char *names__intern(struct names *n, const char *s, size_t len);
 
 /* Binds id to (func, file, line); a later bind of the same id replaces it.
  * Returns 0 or -ENOMEM. */
-int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len,
-		const char *file, size_t file_len, uint32_t line, uint32_t flags);
+int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len, const char *file,
+		size_t file_len, uint32_t line, uint32_t flags);
 
 /* Returns the name bound to id. An unbound id yields a shared placeholder
  * with FT_NAME_UNKNOWN set, never NULL. */

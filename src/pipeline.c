@@ -187,7 +187,8 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 	/* the ring's drops that no sequence gap revealed: lost at the very end */
 	struct calltree_stats cs;
 	calltree__stats(p->ct, &cs);
-	uint64_t unseen = e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
+	uint64_t unseen =
+		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e);
 	if (p->renderer && p->renderer->end && p->renderer->end(&p->rc, p->ct) < 0)
@@ -226,7 +227,7 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 void pipeline__abort(struct pipeline *p)
 {
 	if (p->rec) {
-		struct tracefile_end e = { 0 };
+		struct tracefile_end e = {0};
 
 		tracefile_writer__close(p->rec, &e);
 		p->rec = NULL;

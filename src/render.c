@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "calltree.h"
 #include "cli.h"
 #include "jsonw.h"
 #include "names.h"
@@ -13,8 +14,7 @@
 
 static const struct renderer *const renderers[] = {
 	&render_tree,	&render_json,	  &render_jsonl, &render_chrome,
-	&render_folded, &render_plantuml, &render_dot,
-	&render_html,
+	&render_folded, &render_plantuml, &render_dot,	 &render_html,
 };
 
 #define NRENDERERS (sizeof(renderers) / sizeof(renderers[0]))
@@ -114,6 +114,27 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	jsonw__key_uint(w, "unfinished", m->unfinished);
 	jsonw__key_int(w, "abi", FT_ABI_VERSION);
 	jsonw__key_string(w, "tool", "flowtrace-bpf " FT_VERSION);
+}
+
+void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft_name *nm)
+{
+	static const struct {
+		uint32_t flag;
+		const char *key;
+	} node_keys[] = {
+		{FT_NODE_UNFINISHED, "unfinished"},
+		{FT_NODE_BEFORE_ATTACH, "entered_before_attach"},
+		{FT_NODE_START_LOST, "entry_lost"},
+		{FT_NODE_END_LOST, "return_lost"},
+	};
+
+	for (size_t i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++)
+		if (n->flags & node_keys[i].flag)
+			jsonw__key_bool(w, node_keys[i].key, true);
+	if (nm->flags & FT_NAME_CUT)
+		jsonw__key_bool(w, "name_truncated", true);
+	if (nm->flags & FT_NAME_UNKNOWN)
+		jsonw__key_bool(w, "name_unknown", true);
 }
 
 void render_cut_marks(const struct ft_name *nm, bool *func_cut, bool *file_cut)

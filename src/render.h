@@ -20,14 +20,14 @@ struct filter;
 /* What the trace was: written into the output's metadata. */
 struct render_meta {
 	int pid;
-	const char *python;  /* "3.9.2", or "" when unknown */
-	const char *probe;   /* "usdt" */
-	const char *binary;  /* ELF whose probes were used, as the target sees it */
-	const char *command; /* launch mode: the command; else NULL */
-	struct timespec wall_start; /* CLOCK_REALTIME at trace start */
-	uint64_t duration_ns;	    /* trace start to stop */
-	uint64_t events;	    /* ENTRY + RETURN records received */
-	uint64_t lost;		    /* records lost: sequence gaps + drops not seen as gaps */
+	const char *python;	     /* "3.9.2", or "" when unknown */
+	const char *probe;	     /* "usdt" */
+	const char *binary;	     /* ELF whose probes were used, as the target sees it */
+	const char *command;	     /* launch mode: the command; else NULL */
+	struct timespec wall_start;  /* CLOCK_REALTIME at trace start */
+	uint64_t duration_ns;	     /* trace start to stop */
+	uint64_t events;	     /* ENTRY + RETURN records received */
+	uint64_t lost;		     /* records lost: sequence gaps + drops not seen as gaps */
 	uint64_t drops[FT_DROP_MAX]; /* BPF's counters */
 	uint64_t threads;
 	uint64_t calls;

@@ -110,18 +110,7 @@ static void chrome_enter(void *ctx, const struct ft_thread *t, const struct ft_n
 	jsonw__key_string(w, "func", nm->func);
 	jsonw__key_string(w, "file", nm->file);
 	jsonw__key_uint(w, "line", nm->line);
-	if (n->flags & FT_NODE_UNFINISHED)
-		jsonw__key_bool(w, "unfinished", true);
-	if (n->flags & FT_NODE_BEFORE_ATTACH)
-		jsonw__key_bool(w, "entered_before_attach", true);
-	if (n->flags & FT_NODE_START_LOST)
-		jsonw__key_bool(w, "entry_lost", true);
-	if (n->flags & FT_NODE_END_LOST)
-		jsonw__key_bool(w, "return_lost", true);
-	if (nm->flags & FT_NAME_CUT)
-		jsonw__key_bool(w, "name_truncated", true);
-	if (nm->flags & FT_NAME_UNKNOWN)
-		jsonw__key_bool(w, "name_unknown", true);
+	render_json_flags(w, n, nm);
 	jsonw__end_object(w);
 	jsonw__end_object(w);
 }

@@ -9,12 +9,18 @@
 #include <stdio.h>
 
 struct ft_name;
+struct ft_node;
 struct jsonw;
 struct render_meta;
 
 /* Writes the metadata members (pid, python, ..., tool) into the object
  * being written: json puts them under "meta", jsonl in its last line. */
 void render_meta_members(struct jsonw *w, const struct render_meta *m);
+
+/* Writes the call's flags that are true as JSON members (unfinished,
+ * entered_before_attach, entry_lost, return_lost, name_truncated,
+ * name_unknown): the same keys in json, jsonl and chrome. */
+void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft_name *nm);
 
 /* Which of the name's strings BPF cut (FT_NAME_FUNC_CUT, FT_NAME_FILE_CUT):
  * text formats show a cut string with "...". */

@@ -14,7 +14,7 @@
 int replay_file(struct pipeline *p, const char *path)
 {
 	struct tracefile_reader *r;
-	struct tracefile_end end = { 0 };
+	struct tracefile_end end = {0};
 	char err[256] = "";
 	uint64_t records = 0, last_ts = 0;
 	const void *rec;
@@ -101,7 +101,7 @@ static int run_report(const struct config *cfg)
 {
 	bool diff = cfg->cmd == FT_CMD_DIFF;
 	struct pipeline p[2];
-	struct report *rep[2] = { NULL, NULL };
+	struct report *rep[2] = {NULL, NULL};
 	struct report_opts ro = {
 		.per_thread = cfg->per_thread,
 		.json = !strcmp(cfg->format, "json"),
@@ -115,7 +115,8 @@ static int run_report(const struct config *cfg)
 	report_sort_parse(cfg->sort, &ro.sort); /* validated by the command line */
 	rc = sink__open(&sink, cfg->output);
 	if (rc) {
-		fprintf(stderr, "flowtrace-bpf: cannot write '%s': %s\n", cfg->output, strerror(-rc));
+		fprintf(stderr, "flowtrace-bpf: cannot write '%s': %s\n", cfg->output,
+			strerror(-rc));
 		fprintf(stderr, "hint: choose a writable path for -o\n");
 		return FT_EXIT_OUTPUT;
 	}
@@ -123,8 +124,8 @@ static int run_report(const struct config *cfg)
 	if (!rc && diff)
 		rc = load_report(cfg, cfg->inputs[1], &p[1], &rep[1]);
 	if (!rc) {
-		err = diff ? report_diff_print(rep[0], rep[1], &ro, sink.fp) :
-			     report__print(rep[0], &ro, sink.fp);
+		err = diff ? report_diff_print(rep[0], rep[1], &ro, sink.fp)
+			   : report__print(rep[0], &ro, sink.fp);
 		if (err == -ENOMEM) {
 			fprintf(stderr, "flowtrace-bpf: out of memory\n");
 			rc = FT_EXIT_FAILURE;

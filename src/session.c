@@ -167,7 +167,8 @@ static int attach(struct session *s)
 		return FT_EXIT_NO_PROCESS;
 	}
 	if (e == EPERM || e == EACCES) {
-		err_line(err, "BPF needs root (CAP_BPF, CAP_PERFMON); check kernel.unprivileged_bpf_disabled, "
+		err_line(err, "BPF needs root (CAP_BPF, CAP_PERFMON); check "
+			      "kernel.unprivileged_bpf_disabled, "
 			      "lockdown and the container's seccomp profile");
 		return FT_EXIT_PRIVILEGE;
 	}
@@ -177,7 +178,7 @@ static int attach(struct session *s)
 
 static int setup_loop(struct session *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	sigset_t set;
 
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -204,7 +205,7 @@ static int setup_loop(struct session *s)
 	}
 
 	if (s->cfg->duration_s > 0) {
-		struct itimerspec its = { 0 };
+		struct itimerspec its = {0};
 		double d = s->cfg->duration_s;
 
 		s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
@@ -327,7 +328,7 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 
 int session_run(const struct config *cfg)
 {
-	struct session s = { .cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1 };
+	struct session s = {.cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1};
 	struct tracefile_meta tm;
 	int rc, err;
 
@@ -345,7 +346,8 @@ int session_run(const struct config *cfg)
 		err = setup_loop(&s);
 		if (err) {
 			char why[128];
-			snprintf(why, sizeof(why), "cannot set up the event loop: %s", strerror(-err));
+			snprintf(why, sizeof(why), "cannot set up the event loop: %s",
+				 strerror(-err));
 			err_line(why, NULL);
 			rc = FT_EXIT_FAILURE;
 		}
@@ -362,7 +364,8 @@ int session_run(const struct config *cfg)
 		err = launch__resume(&s.launch);
 		if (err) {
 			char why[128];
-			snprintf(why, sizeof(why), "cannot let the command run: %s", strerror(-err));
+			snprintf(why, sizeof(why), "cannot let the command run: %s",
+				 strerror(-err));
 			err_line(why, NULL);
 			rc = FT_EXIT_FAILURE;
 		}
@@ -377,7 +380,7 @@ int session_run(const struct config *cfg)
 	}
 
 	/* teardown: probes out of the target first, then drain what is queued */
-	struct tracefile_end end = { .t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT };
+	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);
@@ -392,7 +395,8 @@ int session_run(const struct config *cfg)
 			if (!rc)
 				rc = launch_exit_code(s.launch.status);
 		} else {
-			fprintf(stderr, "flowtrace-bpf: PID %d is still running, untraced\n", s.pid);
+			fprintf(stderr, "flowtrace-bpf: PID %d is still running, untraced\n",
+				s.pid);
 			if (!rc)
 				rc = 128 + (s.stop_signal ? s.stop_signal : SIGTERM);
 		}

@@ -14,19 +14,20 @@
 
 /* Why a target cannot be traced with markers (target.verdict). */
 enum target_verdict {
-	TARGET_OK = 0,		/* markers present and complete */
-	TARGET_NO_PROCESS,	/* no such process, or it is gone */
-	TARGET_NOT_PYTHON,	/* no CPython interpreter mapped */
-	TARGET_NO_MARKERS,	/* CPython without function markers */
-	TARGET_INCOMPLETE,	/* markers present but they do not fire for every call (3.11) */
-	TARGET_NO_ACCESS,	/* /proc/PID cannot be read (privileges) */
+	TARGET_OK = 0,	   /* markers present and complete */
+	TARGET_NO_PROCESS, /* no such process, or it is gone */
+	TARGET_NOT_PYTHON, /* no CPython interpreter mapped */
+	TARGET_NO_MARKERS, /* CPython without function markers */
+	TARGET_INCOMPLETE, /* markers present but they do not fire for every call (3.11) */
+	TARGET_NO_ACCESS,  /* /proc/PID cannot be read (privileges) */
 };
 
 struct target {
 	int pid;
 	enum target_verdict verdict;
-	char exe[PATH_MAX];	  /* the executable, as the target sees it */
-	char binary[PATH_MAX];	  /* ELF with the markers (or the interpreter), as the target sees it */
+	char exe[PATH_MAX]; /* the executable, as the target sees it */
+	char binary
+		[PATH_MAX]; /* ELF with the markers (or the interpreter), as the target sees it */
 	char open_path[PATH_MAX]; /* the same file, openable from here (/proc/PID/root/...) */
 	bool in_library;	  /* the markers are in libpython, not in the executable */
 	struct elf_info elf;	  /* of binary */

@@ -19,15 +19,15 @@
 
 #include "tracefile.h"
 
-static const char MAGIC[8] = { '\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n' };
-#define BLOCK_MAGIC 0x31425446u /* "FTB1" */
-#define BLOCK_META 1
-#define BLOCK_RECORDS 2
-#define BLOCK_END 3
+static const char MAGIC[8] = {'\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n'};
+#define BLOCK_MAGIC	 0x31425446u /* "FTB1" */
+#define BLOCK_META	 1
+#define BLOCK_RECORDS	 2
+#define BLOCK_END	 3
 #define BLOCK_RAW_TARGET (256 * 1024) /* records collected before a block is written */
-#define BLOCK_RAW_MAX (16 * 1024 * 1024)
-#define RECORD_MAX (64 * 1024)
-#define ITEM_HEAD 8 /* u32 size, u32 zero: keeps records 8-byte aligned */
+#define BLOCK_RAW_MAX	 (16 * 1024 * 1024)
+#define RECORD_MAX	 (64 * 1024)
+#define ITEM_HEAD	 8 /* u32 size, u32 zero: keeps records 8-byte aligned */
 
 struct block_hdr {
 	uint32_t magic;
@@ -102,7 +102,7 @@ static void one_line(char *dst, const char *src, size_t len)
 struct tracefile_writer *tracefile_writer__create(const char *path)
 {
 	struct tracefile_writer *w = calloc(1, sizeof(*w));
-	uint32_t hdr[2] = { TRACEFILE_VERSION, 0 };
+	uint32_t hdr[2] = {TRACEFILE_VERSION, 0};
 	int err;
 
 	if (!w)
@@ -114,8 +114,8 @@ struct tracefile_writer *tracefile_writer__create(const char *path)
 		errno = err;
 		return NULL;
 	}
-	if (fwrite(MAGIC, sizeof(MAGIC), 1, w->fp) != 1 || fwrite(hdr, sizeof(hdr), 1, w->fp) != 1 ||
-	    fflush(w->fp)) {
+	if (fwrite(MAGIC, sizeof(MAGIC), 1, w->fp) != 1 ||
+	    fwrite(hdr, sizeof(hdr), 1, w->fp) != 1 || fflush(w->fp)) {
 		err = errno ? errno : EIO;
 		fclose(w->fp);
 		free(w);
@@ -178,7 +178,7 @@ int tracefile_writer__add(struct tracefile_writer *w, const void *rec, uint32_t 
 		w->raw = raw;
 		w->cap = cap;
 	}
-	uint32_t head[2] = { size, 0 };
+	uint32_t head[2] = {size, 0};
 	memcpy(w->raw + w->used, head, ITEM_HEAD);
 	memcpy(w->raw + w->used + ITEM_HEAD, rec, size);
 	memset(w->raw + w->used + ITEM_HEAD + size, 0, len - ITEM_HEAD - size);
@@ -239,7 +239,8 @@ static int read_block(struct tracefile_reader *r, uint32_t *type, char *err, siz
 	if (n == 0 && feof(r->fp))
 		return 0;
 	if (n != sizeof(h)) {
-		snprintf(err, errlen, "cut short inside the header of block %" PRIu64, r->blocks + 1);
+		snprintf(err, errlen, "cut short inside the header of block %" PRIu64,
+			 r->blocks + 1);
 		return -EBADMSG;
 	}
 	if (h.magic != BLOCK_MAGIC || h.raw_len > BLOCK_RAW_MAX ||
@@ -284,8 +285,8 @@ static int read_block(struct tracefile_reader *r, uint32_t *type, char *err, siz
 }
 
 /* Calls fn for each "key=value" line of the current block. */
-static void parse_kv(struct tracefile_reader *r, void (*fn)(struct tracefile_reader *, const char *,
-							   const char *))
+static void parse_kv(struct tracefile_reader *r,
+		     void (*fn)(struct tracefile_reader *, const char *, const char *))
 {
 	char *line = (char *)r->raw;
 
@@ -398,8 +399,8 @@ const struct tracefile_meta *tracefile_reader__meta(const struct tracefile_reade
 	return &r->meta;
 }
 
-int tracefile_reader__next(struct tracefile_reader *r, const void **rec, uint32_t *size,
-			   char *err, size_t errlen)
+int tracefile_reader__next(struct tracefile_reader *r, const void **rec, uint32_t *size, char *err,
+			   size_t errlen)
 {
 	while (!r->done) {
 		if (r->pos + ITEM_HEAD <= r->raw_len) {

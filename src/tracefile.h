@@ -63,8 +63,8 @@ const struct tracefile_meta *tracefile_reader__meta(const struct tracefile_reade
 /* Next record: returns 1 with *rec and *size set (valid until the next call),
  * 0 at the end of the trace, or -EBADMSG when the rest of the file is
  * damaged or cut short (err says where; the records before it were good). */
-int tracefile_reader__next(struct tracefile_reader *r, const void **rec, uint32_t *size,
-			   char *err, size_t errlen);
+int tracefile_reader__next(struct tracefile_reader *r, const void **rec, uint32_t *size, char *err,
+			   size_t errlen);
 /* The end block, or NULL when the file has none (cut short). */
 const struct tracefile_end *tracefile_reader__end(const struct tracefile_reader *r);
 void tracefile_reader__free(struct tracefile_reader *r);

@@ -19,9 +19,9 @@
 #define FT_FILE_MAX 2048
 
 /* Record types (ft_rec_hdr.type). */
-#define FT_REC_ENTRY 1	/* a frame starts or resumes */
+#define FT_REC_ENTRY  1 /* a frame starts or resumes */
 #define FT_REC_RETURN 2 /* a frame returns, yields or unwinds */
-#define FT_REC_NAME 3	/* binds a name id to (function, file, line) */
+#define FT_REC_NAME   3 /* binds a name id to (function, file, line) */
 #define FT_REC_THREAD 4 /* first record of a thread: its comm */
 
 /* Header of every record. seq counts every record BPF tried to emit for the
@@ -32,7 +32,7 @@
  * the depth of the frame leaving (0 or less for frames that were already
  * running at attach). */
 struct ft_rec_hdr {
-	__u64 ts;    /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 ts; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u32 tgid;
 	__u32 tid;
 	__u32 seq;
@@ -66,11 +66,11 @@ struct ft_rec_thread {
 
 /* Counters BPF keeps in .bss, one slot per reason; user space reads them
  * through the skeleton at exit and shows them in every output format. */
-#define FT_DROP_RINGBUF 0   /* a record found the ring full */
-#define FT_DROP_NAME 1	    /* a NAME record found the ring full */
+#define FT_DROP_RINGBUF	   0 /* a record found the ring full */
+#define FT_DROP_NAME	   1 /* a NAME record found the ring full */
 #define FT_DROP_NO_STORAGE 2 /* no per-thread state could be created */
-#define FT_DROP_READ 3	    /* a string could not be read from the target */
-#define FT_DROP_MAX 4
+#define FT_DROP_READ	   3 /* a string could not be read from the target */
+#define FT_DROP_MAX	   4
 
 _Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");
 _Static_assert(sizeof(struct ft_rec_name) == 40, "ft_rec_name ABI");

@@ -22,8 +22,10 @@ static void dump_node(char **p, size_t *left, const struct ft_node *n)
 	static const struct {
 		uint32_t flag;
 		char c;
-	} marks[] = { { FT_NODE_UNFINISHED, 'U' }, { FT_NODE_BEFORE_ATTACH, 'B' },
-		      { FT_NODE_START_LOST, 'S' }, { FT_NODE_END_LOST, 'E' } };
+	} marks[] = {{FT_NODE_UNFINISHED, 'U'},
+		     {FT_NODE_BEFORE_ATTACH, 'B'},
+		     {FT_NODE_START_LOST, 'S'},
+		     {FT_NODE_END_LOST, 'E'}};
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
 		if (n->flags & marks[i].flag) {
 			w = snprintf(*p, *left, "%c", marks[i].c);
@@ -69,7 +71,7 @@ static const char *dump(const struct calltree *ct)
 
 static struct calltree *new_tree(void)
 {
-	struct calltree_opts o = { .t0 = T0, .keep = true };
+	struct calltree_opts o = {.t0 = T0, .keep = true};
 	struct calltree *ct = calltree__new(&o);
 
 	FT_TRUE(ct);
@@ -100,8 +102,8 @@ FT_TEST(calltree_nesting)
 {
 	struct calltree *ct = new_tree();
 	const struct rec r[] = {
-		{ 'E', 1, 1 }, { 'E', 2, 2 }, { 'R', 2, 2 }, { 'E', 2, 3 },
-		{ 'E', 3, 4 }, { 'R', 3, 4 }, { 'R', 2, 3 }, { 'R', 1, 1 },
+		{'E', 1, 1}, {'E', 2, 2}, {'R', 2, 2}, {'E', 2, 3},
+		{'E', 3, 4}, {'R', 3, 4}, {'R', 2, 3}, {'R', 1, 1},
 	};
 	struct calltree_stats st;
 
@@ -139,8 +141,8 @@ FT_TEST(calltree_frames_entered_before_attach)
 	/* attached inside P (level 0) called from Q (level -1): A and B ran in
 	 * P, then P returned, Q called C and returned */
 	const struct rec r[] = {
-		{ 'E', 1, 1 }, { 'R', 1, 1 }, { 'E', 1, 2 }, { 'R', 1, 2 }, { 'R', 0, 9 },
-		{ 'E', 0, 3 }, { 'R', 0, 3 }, { 'R', -1, 8 },
+		{'E', 1, 1}, {'R', 1, 1}, {'E', 1, 2}, {'R', 1, 2},
+		{'R', 0, 9}, {'E', 0, 3}, {'R', 0, 3}, {'R', -1, 8},
 	};
 	struct calltree_stats st;
 
@@ -158,7 +160,7 @@ FT_TEST(calltree_frames_entered_before_attach)
 FT_TEST(calltree_first_record_is_a_return)
 {
 	struct calltree *ct = new_tree();
-	const struct rec r[] = { { 'R', 0, 5 }, { 'E', 0, 6 }, { 'R', 0, 6 }, { 'R', -1, 4 } };
+	const struct rec r[] = {{'R', 0, 5}, {'E', 0, 6}, {'R', 0, 6}, {'R', -1, 4}};
 
 	feed(ct, 3, r, sizeof(r) / sizeof(r[0]));
 	FT_EQ_STR(dump(ct), "3:4B{5B,6}");
@@ -169,8 +171,8 @@ FT_TEST(calltree_lost_records_inside_a_frame)
 {
 	struct calltree *ct = new_tree();
 	/* the entry and return of 3 are lost: the depth still fits */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 3, 3 },
-				 { 'X', 3, 3 }, { 'R', 2, 2 }, { 'R', 1, 1 } };
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 3, 3},
+				{'X', 3, 3}, {'R', 2, 2}, {'R', 1, 1}};
 	struct calltree_stats st;
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
@@ -186,8 +188,8 @@ FT_TEST(calltree_lost_return_closes_frame)
 {
 	struct calltree *ct = new_tree();
 	/* 2's return is lost; 3 is a sibling of 2, not its child */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 2, 2 },
-				 { 'E', 2, 3 }, { 'R', 2, 3 }, { 'R', 1, 1 } };
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 2, 2},
+				{'E', 2, 3}, {'R', 2, 3}, {'R', 1, 1}};
 	struct calltree_stats st;
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
@@ -201,7 +203,7 @@ FT_TEST(calltree_lost_entry_opens_placeholder)
 {
 	struct calltree *ct = new_tree();
 	/* the entry of 2 is lost; its return still closes a frame under 1 */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'X', 2, 2 }, { 'R', 2, 2 }, { 'R', 1, 1 } };
+	const struct rec r[] = {{'E', 1, 1}, {'X', 2, 2}, {'R', 2, 2}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
 	FT_EQ_STR(dump(ct), "7:1{LOST1,2S}");
@@ -212,8 +214,8 @@ FT_TEST(calltree_lost_entries_several_levels)
 {
 	struct calltree *ct = new_tree();
 	/* entries of 2 and 3 lost, then 4 enters at level 4 */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'X', 2, 2 }, { 'X', 3, 3 }, { 'E', 4, 4 },
-				 { 'R', 4, 4 }, { 'R', 3, 3 }, { 'R', 2, 2 }, { 'R', 1, 1 } };
+	const struct rec r[] = {{'E', 1, 1}, {'X', 2, 2}, {'X', 3, 3}, {'E', 4, 4},
+				{'R', 4, 4}, {'R', 3, 3}, {'R', 2, 2}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
 	/* the placeholders learn their names from their returns */
@@ -226,8 +228,8 @@ FT_TEST(calltree_lost_returns_below_roots)
 	struct calltree *ct = new_tree();
 	/* attach inside level 0; its return and the return of level -1 are
 	 * lost; then a new call at level -1 */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'R', 1, 1 }, { 'X', 0, 9 },
-				 { 'X', -1, 8 }, { 'E', -1, 5 }, { 'R', -1, 5 } };
+	const struct rec r[] = {{'E', 1, 1},  {'R', 1, 1},  {'X', 0, 9},
+				{'X', -1, 8}, {'E', -1, 5}, {'R', -1, 5}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
 	FT_EQ_STR(dump(ct), "7:0SE{0SE{1,LOST2}},5");
@@ -330,17 +332,18 @@ static void log_complete(void *ctx, const struct ft_thread *t, const struct ft_n
 {
 	struct order_log *l = ctx;
 
-	l->len += snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s%u@%d",
-			   l->len ? " " : "", n->flags & FT_NODE_LOST ? 0 : n->name, depth);
+	l->len += snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s%u@%d", l->len ? " " : "",
+			   n->flags & FT_NODE_LOST ? 0 : n->name, depth);
 }
 
 FT_TEST(calltree_streaming_order_and_depth)
 {
-	struct order_log log = { 0 };
-	struct calltree_opts o = { .t0 = T0, .keep = false, .on_complete = log_complete, .ctx = &log };
+	struct order_log log = {0};
+	struct calltree_opts o = {
+		.t0 = T0, .keep = false, .on_complete = log_complete, .ctx = &log};
 	struct calltree *ct = calltree__new(&o);
-	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'R', 2, 2 }, { 'E', 2, 3 },
-				 { 'R', 2, 3 }, { 'R', 1, 1 }, { 'R', 0, 4 } };
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'R', 2, 2}, {'E', 2, 3},
+				{'R', 2, 3}, {'R', 1, 1}, {'R', 0, 4}};
 
 	feed(ct, 1, r, sizeof(r) / sizeof(r[0]));
 	FT_EQ_STR(log.buf, "2@1 3@1 1@0 4@-1");
@@ -349,7 +352,7 @@ FT_TEST(calltree_streaming_order_and_depth)
 
 FT_TEST(calltree_streaming_memory_is_flat)
 {
-	struct calltree_opts o = { .t0 = T0, .keep = false };
+	struct calltree_opts o = {.t0 = T0, .keep = false};
 	struct calltree *ct = calltree__new(&o);
 	struct calltree_stats st;
 	uint32_t seq = 0;
@@ -375,7 +378,7 @@ static struct calltree *new_named_tree(struct names **names)
 	names__bind(*names, 2, "flood", 5, "/a.py", 5, 10, 0);
 	names__bind(*names, 3, "after", 5, "/a.py", 5, 20, 0);
 	names__bind(*names, 4, "flood", 5, "/a.py", 5, 12, 0); /* flood's return line */
-	struct calltree_opts o = { .t0 = T0, .keep = true, .names = *names };
+	struct calltree_opts o = {.t0 = T0, .keep = true, .names = *names};
 	return calltree__new(&o);
 }
 
@@ -385,8 +388,8 @@ FT_TEST(calltree_return_after_loss_matches_function)
 	struct calltree *ct = new_named_tree(&names);
 	/* flood's return and after's entry are lost; after's return arrives at
 	 * the level flood is open at: it must not close flood */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 2, 4 },
-				 { 'X', 2, 3 }, { 'R', 2, 3 }, { 'R', 1, 1 } };
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 2, 4},
+				{'X', 2, 3}, {'R', 2, 3}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
 	FT_EQ_STR(dump(ct), "7:1{2E{LOST2},3S}");
@@ -399,8 +402,8 @@ FT_TEST(calltree_return_after_loss_same_function_other_line)
 	struct names *names;
 	struct calltree *ct = new_named_tree(&names);
 	/* a loss elsewhere, then flood returns under its return-line id (4) */
-	const struct rec r[] = { { 'E', 1, 1 }, { 'E', 2, 2 }, { 'X', 3, 3 },
-				 { 'X', 3, 3 }, { 'R', 2, 4 }, { 'R', 1, 1 } };
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 3, 3},
+				{'X', 3, 3}, {'R', 2, 4}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
 	FT_EQ_STR(dump(ct), "7:1{2{LOST2}}");

@@ -87,8 +87,8 @@ FT_TEST(cli_targets_and_options)
 {
 	struct config cfg;
 
-	const char *a1[] = { "ft", "-p", "123", "-f", "json", "--include", "*/app/*",
-			     "--include", "main", "--max-depth", "3", NULL };
+	const char *a1[] = {"ft",      "-p",	    "123",  "-f",	   "json", "--include",
+			    "*/app/*", "--include", "main", "--max-depth", "3",	   NULL};
 	FT_EQ_INT(parse(&cfg, 11, a1), 0);
 	FT_EQ_INT(cfg.pid, 123);
 	FT_EQ_STR(cfg.format, "json");
@@ -97,7 +97,7 @@ FT_TEST(cli_targets_and_options)
 	FT_EQ_INT(cfg.max_depth, 3);
 	config_free(&cfg);
 
-	const char *a2[] = { "ft", "--", "python3", "-v", "app.py", NULL };
+	const char *a2[] = {"ft", "--", "python3", "-v", "app.py", NULL};
 	FT_EQ_INT(parse(&cfg, 5, a2), 0);
 	FT_EQ_INT(cfg.argc, 3);
 	FT_EQ_STR(cfg.argv[0], "python3");
@@ -105,22 +105,22 @@ FT_TEST(cli_targets_and_options)
 	config_free(&cfg);
 
 	/* the command's own options are not ours, even without -- */
-	const char *a3[] = { "ft", "-f", "jsonl", "python3", "-p", "x", NULL };
+	const char *a3[] = {"ft", "-f", "jsonl", "python3", "-p", "x", NULL};
 	FT_EQ_INT(parse(&cfg, 6, a3), 0);
 	FT_EQ_INT(cfg.pid, 0);
 	FT_EQ_STR(cfg.argv[1], "-p");
 	config_free(&cfg);
 
 	const char *bad[][6] = {
-		{ "ft", NULL },					  /* no target */
-		{ "ft", "-p", "1", "-c", "x", NULL },		  /* two targets */
-		{ "ft", "-p", "abc", NULL },			  /* bad pid */
-		{ "ft", "-p", "1", "-f", "nope", NULL },	  /* bad format */
-		{ "ft", "-p", "1", "--max-depth", "-3", NULL },	  /* bad depth */
-		{ "ft", "-p", "1", "--ring-size", "12345", NULL }, /* not a power of two */
-		{ "ft", "-p", "1", "--ring-size", "4K", NULL },	  /* too small */
-		{ "ft", "-p", "1", "--bogus", NULL },		  /* unknown option */
-		{ "ft", "-p", "1", "-d", "0", NULL },		  /* zero duration */
+		{"ft", NULL},					 /* no target */
+		{"ft", "-p", "1", "-c", "x", NULL},		 /* two targets */
+		{"ft", "-p", "abc", NULL},			 /* bad pid */
+		{"ft", "-p", "1", "-f", "nope", NULL},		 /* bad format */
+		{"ft", "-p", "1", "--max-depth", "-3", NULL},	 /* bad depth */
+		{"ft", "-p", "1", "--ring-size", "12345", NULL}, /* not a power of two */
+		{"ft", "-p", "1", "--ring-size", "4K", NULL},	 /* too small */
+		{"ft", "-p", "1", "--bogus", NULL},		 /* unknown option */
+		{"ft", "-p", "1", "-d", "0", NULL},		 /* zero duration */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int argc = 0;

@@ -13,8 +13,13 @@
 
 static struct ft_rec_hdr hdr(uint16_t type, uint32_t seq, int32_t depth, uint32_t arg)
 {
-	return (struct ft_rec_hdr){ .ts = 5000 + seq, .tgid = PID, .tid = PID + 1, .seq = seq,
-				    .depth = depth, .type = type, .arg = arg };
+	return (struct ft_rec_hdr){.ts = 5000 + seq,
+				   .tgid = PID,
+				   .tid = PID + 1,
+				   .seq = seq,
+				   .depth = depth,
+				   .type = type,
+				   .arg = arg};
 }
 
 static size_t name_rec(char *buf, uint32_t id, const char *func, const char *file, uint16_t flags)
@@ -34,12 +39,12 @@ static size_t name_rec(char *buf, uint32_t id, const char *func, const char *fil
 
 FT_TEST(record_entry_return_name_thread)
 {
-	struct calltree_opts o = { .keep = true };
+	struct calltree_opts o = {.keep = true};
 	struct calltree *ct = calltree__new(&o);
 	struct names *n = names__new();
-	struct record_stats st = { 0 };
+	struct record_stats st = {0};
 	char buf[256];
-	struct ft_rec_thread th = { .hdr = hdr(FT_REC_THREAD, 0, 0, 0) };
+	struct ft_rec_thread th = {.hdr = hdr(FT_REC_THREAD, 0, 0, 0)};
 	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1), r = hdr(FT_REC_RETURN, 1, 1, 1);
 
 	memcpy(th.comm, "worker-1", 9);
@@ -62,10 +67,10 @@ FT_TEST(record_entry_return_name_thread)
 
 FT_TEST(record_cut_and_unreadable_names)
 {
-	struct calltree_opts o = { .keep = true };
+	struct calltree_opts o = {.keep = true};
 	struct calltree *ct = calltree__new(&o);
 	struct names *n = names__new();
-	struct record_stats st = { 0 };
+	struct record_stats st = {0};
 	char buf[256];
 
 	record_apply(ct, n, PID, buf, name_rec(buf, 1, "abc", "/a.py", FT_NAME_F_FUNC_CUT), &st);
@@ -78,10 +83,10 @@ FT_TEST(record_cut_and_unreadable_names)
 
 FT_TEST(record_damaged_records_are_skipped)
 {
-	struct calltree_opts o = { .keep = true };
+	struct calltree_opts o = {.keep = true};
 	struct calltree *ct = calltree__new(&o);
 	struct names *n = names__new();
-	struct record_stats st = { 0 };
+	struct record_stats st = {0};
 	char buf[256];
 	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1);
 	struct ft_rec_hdr bad = hdr(99, 0, 1, 1);
@@ -99,7 +104,7 @@ FT_TEST(record_damaged_records_are_skipped)
 	/* NAME shorter than its fixed part */
 	FT_EQ_INT(record_apply(ct, n, PID, buf, sizeof(struct ft_rec_hdr) + 2, &st), 0);
 	/* THREAD cut short */
-	struct ft_rec_thread th = { .hdr = hdr(FT_REC_THREAD, 0, 0, 0) };
+	struct ft_rec_thread th = {.hdr = hdr(FT_REC_THREAD, 0, 0, 0)};
 	FT_EQ_INT(record_apply(ct, n, PID, &th, sizeof(th) - 4, &st), 0);
 	FT_EQ_U64(st.malformed, 6);
 	FT_EQ_U64(st.events, 0);
@@ -111,10 +116,10 @@ FT_TEST(record_damaged_records_are_skipped)
 
 FT_TEST(record_other_process_is_ignored)
 {
-	struct calltree_opts o = { .keep = true };
+	struct calltree_opts o = {.keep = true};
 	struct calltree *ct = calltree__new(&o);
 	struct names *n = names__new();
-	struct record_stats st = { 0 };
+	struct record_stats st = {0};
 	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1);
 
 	e.tgid = PID + 100;

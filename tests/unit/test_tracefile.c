@@ -17,7 +17,7 @@ static const char *tmp_path(void)
 
 static struct tracefile_meta meta(void)
 {
-	struct tracefile_meta m = { .pid = 42, .abi = FT_ABI_VERSION, .t0 = 777 };
+	struct tracefile_meta m = {.pid = 42, .abi = FT_ABI_VERSION, .t0 = 777};
 
 	m.wall_start.tv_sec = 1700000000;
 	m.wall_start.tv_nsec = 123456789;
@@ -45,7 +45,7 @@ static void write_file(const char *path, int n, bool flush_each, bool close)
 			FT_EQ_INT(tracefile_writer__flush(w), 0);
 	}
 	if (close) {
-		struct tracefile_end e = { .t_end = 99999, .drops = { 1, 2, 3, 4 } };
+		struct tracefile_end e = {.t_end = 99999, .drops = {1, 2, 3, 4}};
 		FT_EQ_INT(tracefile_writer__close(w, &e), 0);
 	} else {
 		/* a crash: what was flushed is on disk, the rest is not */
@@ -196,7 +196,7 @@ FT_TEST(tracefile_rejects_other_files)
 	fclose(fp);
 
 	/* a future version */
-	char hdr[16] = { '\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n', 9, 0, 0, 0, 0, 0, 0, 0 };
+	char hdr[16] = {'\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n', 9, 0, 0, 0, 0, 0, 0, 0};
 	fp = fmemopen(hdr, sizeof(hdr), "r");
 	FT_TRUE(!tracefile_reader__new(fp, err, sizeof(err)));
 	FT_TRUE(strstr(err, "version 9"));

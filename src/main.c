@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "cli.h"
+#include "log.h"
 #include "replay.h"
 #include "session.h"
 
@@ -43,9 +44,8 @@ int main(int argc, char **argv)
 	}
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "flowtrace-bpf: must run as root: BPF programs and uprobes need "
-				"CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE\n");
-		fprintf(stderr, "hint: run it with sudo\n");
+		log_error("run it with sudo", "must run as root: BPF programs and uprobes need "
+					      "CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
 		config_free(&cfg);
 		return FT_EXIT_PRIVILEGE;
 	}

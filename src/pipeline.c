@@ -7,19 +7,12 @@
 
 #include "calltree.h"
 #include "cli.h"
+#include "log.h"
 #include "names.h"
 #include "pipeline.h"
 
-static void report_error(const char *why, const char *hint)
-{
-	fprintf(stderr, "flowtrace-bpf: %s\n", why);
-	if (hint)
-		fprintf(stderr, "hint: %s\n", hint);
-}
-
 int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode)
 {
-	char why[512];
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -46,13 +39,13 @@ int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode 
 		err = 0;
 	}
 	if (err) {
-		snprintf(why, sizeof(why), "cannot write '%s': %s", cfg->output, strerror(-err));
-		report_error(why, "choose a writable path for -o");
+		log_error("choose a writable path for -o", "cannot write '%s': %s", cfg->output,
+			  strerror(-err));
 		return FT_EXIT_OUTPUT;
 	}
 	p->names = names__new();
 	if (!p->names) {
-		report_error("out of memory", NULL);
+		log_error(NULL, "out of memory");
 		pipeline__abort(p);
 		return FT_EXIT_FAILURE;
 	}
@@ -87,11 +80,11 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 	p->meta.wall_start = m->wall_start;
 	p->ct = calltree__new(&co);
 	if (!p->ct) {
-		report_error("out of memory", NULL);
+		log_error(NULL, "out of memory");
 		return FT_EXIT_FAILURE;
 	}
 	if (p->rec && tracefile_writer__begin(p->rec, m)) {
-		report_error("cannot write the trace file", "check the disk space");
+		log_error("check the disk space", "cannot write the trace file");
 		return FT_EXIT_OUTPUT;
 	}
 	if (p->renderer) {
@@ -104,7 +97,7 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 			.base_dir = p->cwd,
 		};
 		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
-			report_error("cannot start the output", NULL);
+			log_error(NULL, "cannot start the output");
 			return FT_EXIT_FAILURE;
 		}
 	}
@@ -137,7 +130,8 @@ void pipeline__flush(struct pipeline *p)
 	}
 }
 
-static void fill_meta(struct pipeline *p, const struct tracefile_end *e)
+/* unseen: ring drops that no sequence gap revealed */
+static void fill_meta(struct pipeline *p, const struct tracefile_end *e, uint64_t unseen)
 {
 	struct render_meta *m = &p->meta;
 	struct calltree_stats cs;
@@ -146,10 +140,7 @@ static void fill_meta(struct pipeline *p, const struct tracefile_end *e)
 	memcpy(m->drops, e->drops, sizeof(m->drops));
 	m->duration_ns = e->t_end > p->tmeta.t0 ? e->t_end - p->tmeta.t0 : 0;
 	m->events = p->rs.events;
-	/* lost call records show as sequence gaps; a thread whose records were
-	 * all lost shows only in the ring's drop counter, so take the larger */
-	m->lost = cs.lost > m->drops[FT_DROP_RINGBUF] ? cs.lost : m->drops[FT_DROP_RINGBUF];
-	m->lost += m->drops[FT_DROP_NO_STORAGE];
+	m->lost = cs.lost + unseen + m->drops[FT_DROP_NO_STORAGE];
 	m->threads = calltree__nthreads(p->ct);
 	m->calls = cs.calls - cs.open;
 	m->unfinished = cs.open;
@@ -181,23 +172,23 @@ static void summary(const struct pipeline *p)
 int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 {
 	const char *out = p->cfg->output ? p->cfg->output : "standard output";
-	char why[512];
 	int rc = 0, err;
 
-	/* the ring's drops that no sequence gap revealed: lost at the very end */
+	/* lost call records show as sequence gaps; the ring's drops that no
+	 * later record revealed (the ring full up to the end, or a thread
+	 * whose records were all lost) are counted and marked at the end */
 	struct calltree_stats cs;
 	calltree__stats(p->ct, &cs);
 	uint64_t unseen =
 		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
-	fill_meta(p, e);
+	fill_meta(p, e, unseen);
 	if (p->renderer && p->renderer->end && p->renderer->end(&p->rc, p->ct) < 0)
 		rc = FT_EXIT_OUTPUT;
 	if (p->renderer) {
 		err = sink__commit(&p->sink);
 		if (err) {
-			snprintf(why, sizeof(why), "cannot write '%s': %s", out, strerror(-err));
-			report_error(why, NULL);
+			log_error(NULL, "cannot write '%s': %s", out, strerror(-err));
 			rc = FT_EXIT_OUTPUT;
 		}
 	}
@@ -210,14 +201,13 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 	if (p->mode != PIPE_BUILD)
 		summary(p);
 	if (p->record_err == -ENOMEM) {
-		report_error("out of memory while building the call tree: the trace is incomplete",
-			     "use -f jsonl, filters or a shorter -d");
+		log_error("use -f jsonl, filters or a shorter -d",
+			  "out of memory while building the call tree: the trace is incomplete");
 		if (!rc)
 			rc = FT_EXIT_FAILURE;
 	} else if (p->record_err) {
-		snprintf(why, sizeof(why), "cannot write the trace file '%s': %s", out,
-			 strerror(-p->record_err));
-		report_error(why, "the file holds what was written before the error");
+		log_error("the file holds what was written before the error",
+			  "cannot write the trace file '%s': %s", out, strerror(-p->record_err));
 		if (!rc)
 			rc = FT_EXIT_OUTPUT;
 	}

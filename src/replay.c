@@ -5,11 +5,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 #include "pipeline.h"
 #include "report.h"
 #include "replay.h"
 #include "sink.h"
 #include "tracefile.h"
+
+#define TRACE_HINT "give a file written by 'flowtrace-bpf record -o FILE'"
 
 int replay_file(struct pipeline *p, const char *path)
 {
@@ -23,14 +26,12 @@ int replay_file(struct pipeline *p, const char *path)
 
 	FILE *fp = fopen(path, "re");
 	if (!fp) {
-		fprintf(stderr, "flowtrace-bpf: cannot open '%s': %s\n", path, strerror(errno));
-		fprintf(stderr, "hint: give a file written by 'flowtrace-bpf record -o FILE'\n");
+		log_error(TRACE_HINT, "cannot open '%s': %s", path, strerror(errno));
 		return FT_EXIT_BAD_FILE;
 	}
 	r = tracefile_reader__new(fp, err, sizeof(err));
 	if (!r) {
-		fprintf(stderr, "flowtrace-bpf: cannot read '%s': %s\n", path, err);
-		fprintf(stderr, "hint: give a file written by 'flowtrace-bpf record -o FILE'\n");
+		log_error(TRACE_HINT, "cannot read '%s': %s", path, err);
 		fclose(fp);
 		return FT_EXIT_BAD_FILE;
 	}
@@ -72,7 +73,8 @@ static int run_replay(const struct config *cfg)
 	if (rc)
 		return rc;
 	rc = replay_file(&p, cfg->inputs[0]);
-	if (rc == FT_EXIT_BAD_FILE)
+	/* an output already committed is left alone; one never finished goes */
+	if (rc)
 		pipeline__abort(&p);
 	pipeline__free(&p);
 	return rc;
@@ -91,7 +93,7 @@ static int load_report(const struct config *cfg, const char *path, struct pipeli
 		return rc;
 	*rep = report__build(p->ct, p->names, &p->filter);
 	if (!*rep) {
-		fprintf(stderr, "flowtrace-bpf: out of memory while summarising '%s'\n", path);
+		log_error(NULL, "out of memory while summarising '%s'", path);
 		return FT_EXIT_FAILURE;
 	}
 	return 0;
@@ -115,9 +117,8 @@ static int run_report(const struct config *cfg)
 	report_sort_parse(cfg->sort, &ro.sort); /* validated by the command line */
 	rc = sink__open(&sink, cfg->output);
 	if (rc) {
-		fprintf(stderr, "flowtrace-bpf: cannot write '%s': %s\n", cfg->output,
-			strerror(-rc));
-		fprintf(stderr, "hint: choose a writable path for -o\n");
+		log_error("choose a writable path for -o", "cannot write '%s': %s", cfg->output,
+			  strerror(-rc));
 		return FT_EXIT_OUTPUT;
 	}
 	rc = load_report(cfg, cfg->inputs[0], &p[0], &rep[0]);
@@ -127,15 +128,15 @@ static int run_report(const struct config *cfg)
 		err = diff ? report_diff_print(rep[0], rep[1], &ro, sink.fp)
 			   : report__print(rep[0], &ro, sink.fp);
 		if (err == -ENOMEM) {
-			fprintf(stderr, "flowtrace-bpf: out of memory\n");
+			log_error(NULL, "out of memory");
 			rc = FT_EXIT_FAILURE;
 		}
 	}
 	if (rc) {
 		sink__abort(&sink);
 	} else if ((err = sink__commit(&sink))) {
-		fprintf(stderr, "flowtrace-bpf: cannot write '%s': %s\n",
-			cfg->output ? cfg->output : "standard output", strerror(-err));
+		log_error(NULL, "cannot write '%s': %s",
+			  cfg->output ? cfg->output : "standard output", strerror(-err));
 		rc = FT_EXIT_OUTPUT;
 	}
 	for (int i = 0; i < 2; i++) {

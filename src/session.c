@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "log.h"
 #include "probe.h"
 #include "pipeline.h"
 #include "session.h"
@@ -50,13 +51,6 @@ struct session {
 	int sigfd, pidfd, timerfd, epfd;
 	int stop_signal;
 };
-
-static void err_line(const char *why, const char *hint)
-{
-	fprintf(stderr, "flowtrace-bpf: %s\n", why);
-	if (hint && *hint)
-		fprintf(stderr, "hint: %s\n", hint);
-}
 
 static uint64_t mono_ns(void)
 {
@@ -117,7 +111,7 @@ static int find_target(struct session *s)
 	} else {
 		rc = launch__start(&s->launch, cfg, why, sizeof(why), hint, sizeof(hint));
 		if (rc) {
-			err_line(why, hint);
+			log_error(hint, "%s", why);
 			return rc;
 		}
 		s->launched = true;
@@ -125,12 +119,11 @@ static int find_target(struct session *s)
 	}
 	rc = target_inspect(s->pid, &s->target);
 	if (rc < 0) {
-		snprintf(why, sizeof(why), "cannot inspect PID %d: %s", s->pid, strerror(-rc));
-		err_line(why, NULL);
+		log_error(NULL, "cannot inspect PID %d: %s", s->pid, strerror(-rc));
 		return FT_EXIT_FAILURE;
 	}
 	if (s->target.verdict != TARGET_OK) {
-		err_line(s->target.why, s->target.hint);
+		log_error(s->target.hint, "%s", s->target.why);
 		return exit_for_verdict(s->target.verdict);
 	}
 	if (cfg->verbose)
@@ -161,18 +154,17 @@ static int attach(struct session *s)
 		return 0;
 	int e = errno;
 	if (e == ESRCH) {
-		char why[128];
-		snprintf(why, sizeof(why), "PID %d exited before tracing started", s->pid);
-		err_line(why, NULL);
+		log_error(NULL, "PID %d exited before tracing started", s->pid);
 		return FT_EXIT_NO_PROCESS;
 	}
 	if (e == EPERM || e == EACCES) {
-		err_line(err, "BPF needs root (CAP_BPF, CAP_PERFMON); check "
-			      "kernel.unprivileged_bpf_disabled, "
-			      "lockdown and the container's seccomp profile");
+		log_error("BPF needs root (CAP_BPF, CAP_PERFMON); check "
+			  "kernel.unprivileged_bpf_disabled, lockdown and the container's seccomp "
+			  "profile",
+			  "%s", err);
 		return FT_EXIT_PRIVILEGE;
 	}
-	err_line(err, "run with -vvv to see libbpf's log");
+	log_error("run with -vvv to see libbpf's log", "%s", err);
 	return FT_EXIT_FAILURE;
 }
 
@@ -345,10 +337,7 @@ int session_run(const struct config *cfg)
 	if (!rc) {
 		err = setup_loop(&s);
 		if (err) {
-			char why[128];
-			snprintf(why, sizeof(why), "cannot set up the event loop: %s",
-				 strerror(-err));
-			err_line(why, NULL);
+			log_error(NULL, "cannot set up the event loop: %s", strerror(-err));
 			rc = FT_EXIT_FAILURE;
 		}
 	}
@@ -363,10 +352,7 @@ int session_run(const struct config *cfg)
 	if (s.launched) {
 		err = launch__resume(&s.launch);
 		if (err) {
-			char why[128];
-			snprintf(why, sizeof(why), "cannot let the command run: %s",
-				 strerror(-err));
-			err_line(why, NULL);
+			log_error(NULL, "cannot let the command run: %s", strerror(-err));
 			rc = FT_EXIT_FAILURE;
 		}
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the renderers (render_*.c); not for the rest of the
- * tool, which sees only render.h. */
+/* Helpers shared by the output formats (render_*.c) and the report (report.c):
+ * how names and metadata are written; not for the rest of the tool. */
 #ifndef FT_RENDER_PRIV_H
 #define FT_RENDER_PRIV_H
 

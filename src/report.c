@@ -14,8 +14,8 @@
 #include "jsonw.h"
 #include "names.h"
 #include "render.h"
+#include "render_priv.h"
 #include "report.h"
-#include "utf8.h"
 
 struct report {
 	struct report_table merged;
@@ -436,35 +436,11 @@ static size_t shown_rows(size_t n, const struct report_opts *opts)
 
 /* ---- text output ---- */
 
-/* Names come from the traced program's memory: anything that could drive
- * a terminal (C0 and C1 controls, ill-formed UTF-8) is shown as \xNN, as
- * the tree format does. */
+/* Names come from the traced program's memory: render_put_text() shows
+ * anything that could drive a terminal as \xNN, as the tree format does. */
 static void put_text(FILE *out, const char *str)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t len = strlen(str), i = 0;
-
-	while (i < len) {
-		size_t n = 1, bad = 1;
-		bool escape;
-
-		if (s[i] >= 0x20 && s[i] < 0x7f) {
-			escape = false;
-		} else if (s[i] < 0x80) {
-			escape = true;
-		} else if ((n = utf8_seq(s + i, len - i, &bad))) {
-			escape = s[i] == 0xc2 && s[i + 1] < 0xa0;
-		} else {
-			n = bad;
-			escape = true;
-		}
-		for (size_t j = 0; escape && j < n; j++)
-			fprintf(out, "\\x%c%c", hex[s[i + j] >> 4], hex[s[i + j] & 0xf]);
-		if (!escape)
-			fwrite(s + i, 1, n, out);
-		i += n;
-	}
+	render_put_text(out, str, strlen(str), NULL, NULL);
 }
 
 /* "func (file:line)", with "..." after a string BPF cut */

@@ -15,6 +15,14 @@
 /* glibc ignores the size when it allocates the buffer itself */
 static char stdout_buf[SINK_BUF];
 
+/* without a buffer of its own stdio keeps its default size */
+static void set_buffer(struct sink *s)
+{
+	s->buf = malloc(SINK_BUF);
+	if (s->buf)
+		setvbuf(s->fp, s->buf, _IOFBF, SINK_BUF);
+}
+
 int sink__open(struct sink *s, const char *path)
 {
 	struct stat st;
@@ -32,10 +40,7 @@ int sink__open(struct sink *s, const char *path)
 		if (!s->fp)
 			return -errno;
 		s->direct = true;
-		setvbuf(s->fp, NULL, _IOFBF, SINK_BUF);
-		s->buf = malloc(SINK_BUF);
-		if (s->buf)
-			setvbuf(s->fp, s->buf, _IOFBF, SINK_BUF);
+		set_buffer(s);
 		return 0;
 	}
 	char *copy = strdup(path);
@@ -78,9 +83,7 @@ int sink__open(struct sink *s, const char *path)
 		unlink(s->tmp);
 		return -e;
 	}
-	s->buf = malloc(SINK_BUF);
-	if (s->buf)
-		setvbuf(s->fp, s->buf, _IOFBF, SINK_BUF);
+	set_buffer(s);
 	return 0;
 }
 

@@ -44,6 +44,7 @@ struct field {
 /* clang-format on */
 static const struct field fields[] = {
 	F(runtime, G_RUNTIME, interpreters_head),
+	F(runtime, G_RUNTIME, tstate_current),
 	F(interp, G_INTERP, next),
 	F(interp, G_INTERP, threads_head),
 	F(interp, G_INTERP, eval_frame),
@@ -76,7 +77,7 @@ static const struct field fields[] = {
 /* One row per minor. Columns follow struct pylayout; N marks a field the
  * version does not have. */
 struct row {
-	int32_t interpreters_head;
+	int32_t interpreters_head, tstate_current;
 	int32_t interp_next, threads_head, eval_frame;
 	int32_t ts_next, ts_interp, ts_frame, ts_cframe, cframe_frame, thread_id, native_tid;
 	int32_t f_code, f_back, f_ip, f_entry;
@@ -87,18 +88,19 @@ struct row {
 	int32_t ascii_size, compact_size;
 };
 
-/* One row per minor version, in struct row order: runtime; interpreter; thread
+/* One row per minor version, in struct row order: runtime (interpreters head,
+ * the GIL holder's thread state or N where it is thread-local); interpreter; thread
  * state; frame; ip and entry kinds; code object; str header sizes. */
 /* clang-format off */
 static const struct row rows[OPCODES_MAX_MINOR + 1] = {
-	[8] = { 32,
+	[8] = { 32, 1368,
 		0, 8, 568,
 		8, 16, 24, N, N, 176, N,
 		32, 24, 104, N,
 		PYLAYOUT_IP_LASTI_BYTES, PYLAYOUT_ENTRY_NONE,
 		36, 40, 104, 112, N, 120, N,
 		48, 72 },
-	[9] = { 32,
+	[9] = { 32, 568,
 		0, 8, 1400,
 		8, 16, 24, N, N, 176, N,
 		32, 24, 104, N,
@@ -106,28 +108,28 @@ static const struct row rows[OPCODES_MAX_MINOR + 1] = {
 		36, 40, 104, 112, N, 120, N,
 		48, 72 },
 	/* 3.10 has tstate->cframe (48), but it holds no frame pointer yet */
-	[10] = { 32,
+	[10] = { 32, 568,
 		0, 8, 1368,
 		8, 16, 24, N, N, 176, N,
 		32, 24, 96, N,
 		PYLAYOUT_IP_LASTI_UNITS, PYLAYOUT_ENTRY_NONE,
 		36, 40, 104, 112, N, 120, N,
 		48, 72 },
-	[11] = { 40,
+	[11] = { 40, 576,
 		0, 16, 1424,
 		8, 16, N, 56, 8, 152, 160,
 		32, 48, 56, 68,
 		PYLAYOUT_IP_PREV_INSTR, PYLAYOUT_ENTRY_FLAG,
 		48, 72, 112, 120, 128, 136, 184,
 		48, 72 },
-	[12] = { 40,
+	[12] = { 40, N,
 		0, 72, 1744,
 		8, 16, N, 56, 0, 136, 144,
 		0, 8, 56, 70,
 		PYLAYOUT_IP_PREV_INSTR, PYLAYOUT_ENTRY_OWNER,
 		48, 68, 112, 120, 128, 136, 192,
 		40, 56 },
-	[13] = { 632,
+	[13] = { 632, N,
 		7264, 7344, 8472,
 		8, 16, 72, N, N, 152, 160,
 		0, 8, 56, 70,
@@ -179,6 +181,7 @@ int pylayout_table(int major, int minor, struct pylayout *out)
 	out->major = major;
 	out->minor = minor;
 	out->runtime.interpreters_head = r->interpreters_head;
+	out->runtime.tstate_current = r->tstate_current;
 	out->interp.next = r->interp_next;
 	out->interp.threads_head = r->threads_head;
 	out->interp.eval_frame = r->eval_frame;
@@ -654,7 +657,8 @@ static int check_chain(struct checks *c, const struct elfimage *img, const char 
 /* PyInterpreterState_Head() loads _PyRuntime.interpreters.head: straight
  * from _PyRuntime+DISP in a non-PIE executable, or through a GOT slot bound
  * to _PyRuntime and then DISP(%reg) in a shared object. */
-static int check_runtime_head(struct checks *c, const struct elfimage *img)
+static int check_runtime_field(struct checks *c, const struct elfimage *img, const char *fn,
+			       int32_t *field)
 {
 	const struct elfimage_reloc *r;
 	uint64_t vaddr, slot;
@@ -664,15 +668,16 @@ static int check_runtime_head(struct checks *c, const struct elfimage *img)
 	bool indirect;
 	size_t len;
 
-	code = function_code(img, "PyInterpreterState_Head", &vaddr, &len);
+	if (*field == N)
+		return 0;
+	code = function_code(img, fn, &vaddr, &len);
 	if (!code || opcodes_decode_global_load(code, len, vaddr, &slot, &indirect, &disp))
 		return 0;
 	if (!indirect) {
 		if (slot < c->l->runtime_vaddr || slot - c->l->runtime_vaddr > INT32_MAX)
 			return 0;
-		return confirm(c, &c->l->runtime.interpreters_head,
-			       (int64_t)(slot - c->l->runtime_vaddr), PYLAYOUT_SRC_DECODED,
-			       "PyInterpreterState_Head");
+		return confirm(c, field, (int64_t)(slot - c->l->runtime_vaddr),
+			       PYLAYOUT_SRC_DECODED, fn);
 	}
 	r = elfimage__reloc_at(img, slot);
 	if (!r)
@@ -686,8 +691,19 @@ static int check_runtime_head(struct checks *c, const struct elfimage *img)
 		    strcmp(sym, "_PyRuntime"))
 			return 0;
 	}
-	return confirm(c, &c->l->runtime.interpreters_head, disp, PYLAYOUT_SRC_DECODED,
-		       "PyInterpreterState_Head");
+	return confirm(c, field, disp, PYLAYOUT_SRC_DECODED, fn);
+}
+
+static int check_runtime_head(struct checks *c, const struct elfimage *img)
+{
+	int err = check_runtime_field(c, img, "PyInterpreterState_Head",
+				      &c->l->runtime.interpreters_head);
+
+	/* <= 3.11: the thread state holding the GIL lives in _PyRuntime */
+	if (!err)
+		err = check_runtime_field(c, img, "_PyThreadState_UncheckedGet",
+					  &c->l->runtime.tstate_current);
+	return err;
 }
 
 static int check_accessors(struct checks *c, const struct elfimage *img)

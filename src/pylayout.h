@@ -56,6 +56,7 @@ struct pylayout {
 
 	struct {
 		int32_t interpreters_head; /* _PyRuntime.interpreters.head */
+		int32_t tstate_current; /* <= 3.11: gilstate.tstate_current, the running thread */
 		struct pylayout_group g;
 	} runtime;
 	struct {

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Raw records of the interpreter probe source (bpf/interp.bpf.c), before
+ * user space turns them into the ENTRY/RETURN/NAME records of event.h.
+ *
+ * These never reach a trace file: probe_interp.c reconciles them (frames
+ * that an exception unwound, calls deeper than the kernel's uretprobe
+ * limit) into ordinary records first, so the rest of the pipeline does not
+ * know which probe source ran. */
+#ifndef FLOWTRACE_INTERP_H
+#define FLOWTRACE_INTERP_H
+
+#include "flowtrace/event.h"
+
+/* Raw record types (ft_rec_hdr.type); FT_REC_THREAD is shared. */
+#define FT_RAW_ENTER	16 /* a frame starts or resumes: frame, parent */
+#define FT_RAW_EXIT	17 /* a frame returns or yields: frame */
+#define FT_RAW_CATCH	18 /* frame handles an exception: frames above it are gone */
+#define FT_RAW_EVAL	19 /* the eval loop was entered for frame (frame mode): sp */
+#define FT_RAW_EVAL_RET 20 /* the eval loop returned: sp; FT_RAW_F_NULL on an exception */
+#define FT_RAW_NAME	21 /* struct ft_raw_name */
+
+/* ft_rec_hdr.flags of raw records */
+#define FT_RAW_F_HAS_SP	    0x01 /* ENTER: also an eval-loop call; sp is valid */
+#define FT_RAW_F_GEN_CREATE 0x02 /* ENTER: 3.11+ generator creation, not a call */
+#define FT_RAW_F_THROW	    0x04 /* ENTER: resumed by gen.throw() */
+#define FT_RAW_F_NULL	    0x08 /* EVAL_RET: returned NULL (exception) */
+#define FT_RAW_F_YIELD	    0x10 /* EXIT: suspends (yield), not a return */
+
+/* hdr.arg is the name id (0: unknown) for ENTER and EXIT. */
+struct ft_raw_call {
+	struct ft_rec_hdr hdr;
+	__u64 frame;  /* the frame's address in the target */
+	__u64 parent; /* ENTER: the caller's frame (0: none) */
+	__u64 sp;     /* HAS_SP/EVAL/EVAL_RET: the C stack pointer at the eval loop's entry;
+		       * at its return, the value it had at entry */
+};
+
+/* Python str objects are copied as stored: kind 1 (Latin-1, ASCII
+ * included), 2 (UCS-2) or 4 (UCS-4); user space makes UTF-8 of them. */
+#define FT_RAW_NAME_F_FUNC_CUT 0x1
+#define FT_RAW_NAME_F_FILE_CUT 0x2
+#define FT_RAW_NAME_F_READ_ERR 0x4
+#define FT_RAW_NAME_F_NOT_CODE 0x8 /* the frame's code pointer is not a code object */
+
+/* Bytes BPF copies per string (before UTF-8 conversion). */
+#define FT_RAW_FUNC_MAX 1024
+#define FT_RAW_FILE_MAX 2048
+
+struct ft_raw_name {
+	struct ft_rec_hdr hdr; /* arg: the id */
+	__u32 line;
+	__u16 func_len; /* bytes of data, no NUL */
+	__u16 file_len;
+	__u8 func_kind;
+	__u8 file_kind;
+	__u8 pad[6];
+	char data[]; /* func bytes, then file bytes */
+};
+
+_Static_assert(sizeof(struct ft_raw_call) == 56, "ft_raw_call ABI");
+_Static_assert(sizeof(struct ft_raw_name) == 48, "ft_raw_name ABI");
+
+#endif /* FLOWTRACE_INTERP_H */

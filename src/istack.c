@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/* Shadow stacks for the interpreter probe source; see istack.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "istack.h"
+
+struct iframe {
+	uint64_t frame;
+	int32_t depth;
+	uint32_t name;
+	bool lost; /* its start was lost (placeholder): nothing was emitted for it */
+};
+
+struct ieval {
+	uint64_t sp;
+	uint64_t frame; /* the frame the loop was entered with */
+};
+
+struct ithread {
+	uint32_t tid, tgid;
+	uint32_t out_seq;  /* seq of the next emitted record */
+	uint32_t next_raw; /* raw seq expected next */
+	bool seen;
+	bool lossy;    /* raw records went missing since the stack was last known whole */
+	int32_t floor; /* depth of the frame below the bottom of the stack */
+	struct iframe *f;
+	size_t nf, capf;
+	struct ieval *e;
+	size_t ne, cape;
+};
+
+struct istack {
+	struct istack_opts o;
+	struct ithread **tab; /* open addressing by tid */
+	size_t cap, n;
+	struct istack_stats st;
+};
+
+struct istack *istack__new(const struct istack_opts *o)
+{
+	struct istack *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->o = *o;
+	s->cap = 64;
+	s->tab = calloc(s->cap, sizeof(*s->tab));
+	if (!s->tab) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void istack__free(struct istack *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->cap; i++) {
+		if (!s->tab[i])
+			continue;
+		free(s->tab[i]->f);
+		free(s->tab[i]->e);
+		free(s->tab[i]);
+	}
+	free(s->tab);
+	free(s);
+}
+
+void istack__stats(const struct istack *s, struct istack_stats *st)
+{
+	*st = s->st;
+}
+
+static size_t slot_of(struct ithread **tab, size_t cap, uint32_t tid)
+{
+	size_t i = (tid * 2654435761u) & (cap - 1);
+
+	while (tab[i] && tab[i]->tid != tid)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static struct ithread *thread_get(struct istack *s, uint32_t tid)
+{
+	size_t i = slot_of(s->tab, s->cap, tid);
+	struct ithread *t;
+
+	if (s->tab[i])
+		return s->tab[i];
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t ncap = s->cap * 2;
+		struct ithread **nt = calloc(ncap, sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->tab[k])
+				nt[slot_of(nt, ncap, s->tab[k]->tid)] = s->tab[k];
+		free(s->tab);
+		s->tab = nt;
+		s->cap = ncap;
+		i = slot_of(s->tab, s->cap, tid);
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	s->tab[i] = t;
+	s->n++;
+	return t;
+}
+
+static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts, int32_t depth,
+		uint32_t name)
+{
+	struct ft_rec_hdr h = {
+		.ts = ts,
+		.tgid = t->tgid,
+		.tid = t->tid,
+		.seq = t->out_seq++,
+		.depth = depth,
+		.type = type,
+		.arg = name,
+	};
+
+	if (type == FT_REC_ENTRY)
+		s->st.entries++;
+	else
+		s->st.returns++;
+	return s->o.emit(s->o.ctx, &h);
+}
+
+static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool lost)
+{
+	if (t->nf == t->capf) {
+		size_t ncap = t->capf ? t->capf * 2 : 64;
+		struct iframe *nf = realloc(t->f, ncap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		t->f = nf;
+		t->capf = ncap;
+	}
+	t->f[t->nf++] = (struct iframe){.frame = frame, .depth = depth, .name = name, .lost = lost};
+	return 0;
+}
+
+static int32_t top_depth(const struct ithread *t)
+{
+	return t->nf ? t->f[t->nf - 1].depth : t->floor;
+}
+
+/* Pops the top frame, emitting its return. */
+static int pop_frame(struct istack *s, struct ithread *t, uint64_t ts, uint32_t name, bool revealed)
+{
+	struct iframe *f = &t->f[--t->nf];
+
+	/* an eval call entered with this frame must not end a later frame
+	 * that reuses the address */
+	for (size_t i = t->ne; i-- > 0;) {
+		if (t->e[i].frame == f->frame) {
+			t->e[i].frame = 0;
+			break;
+		}
+	}
+	if (!t->nf)
+		t->floor = f->depth - 1;
+	if (revealed)
+		s->st.revealed++;
+	return emit(s, t, FT_REC_RETURN, ts, f->depth, name ? name : f->name);
+}
+
+/* Every frame above index keep (exclusive) has left. */
+static int unwind_to(struct istack *s, struct ithread *t, size_t keep, uint64_t ts)
+{
+	int err = 0;
+
+	while (t->nf > keep && !err)
+		err = pop_frame(s, t, ts, 0, true);
+	return err;
+}
+
+static long find_frame(const struct ithread *t, uint64_t frame)
+{
+	for (size_t i = t->nf; i-- > 0;)
+		if (t->f[i].frame == frame)
+			return (long)i;
+	return -1;
+}
+
+/* A frame no record introduced, with every known frame above it: the known
+ * frames have left, and it sits below where the stack started. Returns the
+ * depth it gets. */
+static int32_t below_everything(struct istack *s, struct ithread *t, uint64_t ts, int *err)
+{
+	int32_t d = t->nf ? t->f[0].depth - 1 : t->floor;
+
+	*err = unwind_to(s, t, 0, ts);
+	t->floor = d - 1;
+	return d;
+}
+
+/* Eval-loop calls at stack pointer sp or below have returned (the stack
+ * there is in use again, or is being left): their frames too. returning
+ * is the call whose own return this is (0: none); the others ended
+ * unseen. */
+static int end_evals(struct istack *s, struct ithread *t, uint64_t sp, uint64_t returning,
+		     uint64_t ts)
+{
+	while (t->ne && t->e[t->ne - 1].sp <= sp) {
+		struct ieval *e = &t->e[--t->ne];
+		long i = e->frame ? find_frame(t, e->frame) : -1;
+
+		if (i >= 0) {
+			int err = unwind_to(s, t, (size_t)i + 1, ts);
+
+			if (!err)
+				/* its exit: a return, a yield or an exception */
+				err = pop_frame(s, t, ts, 0, e->sp != returning);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int push_eval(struct ithread *t, uint64_t sp, uint64_t frame)
+{
+	if (t->ne == t->cape) {
+		size_t ncap = t->cape ? t->cape * 2 : 64;
+		struct ieval *ne = realloc(t->e, ncap * sizeof(*ne));
+
+		if (!ne)
+			return -ENOMEM;
+		t->e = ne;
+		t->cape = ncap;
+	}
+	t->e[t->ne++] = (struct ieval){.sp = sp, .frame = frame};
+	return 0;
+}
+
+static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_call *r)
+{
+	uint64_t ts = r->hdr.ts;
+	int err = 0;
+	int32_t depth;
+	long i;
+
+	if (r->hdr.flags & (FT_RAW_F_HAS_SP | FT_RAW_F_GEN_CREATE)) {
+		err = end_evals(s, t, r->sp, 0, ts);
+		if (!err)
+			err = push_eval(t, r->sp,
+					r->hdr.flags & FT_RAW_F_GEN_CREATE ? 0 : r->frame);
+		if (err)
+			return err;
+	}
+	if (r->hdr.flags & FT_RAW_F_GEN_CREATE) {
+		s->st.hidden++;
+		return 0;
+	}
+	if (t->nf && t->f[t->nf - 1].frame == r->frame) {
+		/* RESUME seen twice (re-instrumented code), or the eval loop and
+		 * the RESUME handler both saw a throw() */
+		s->st.duplicates++;
+		return 0;
+	}
+	/* a frame that is on the stack but not on top cannot start again:
+	 * everything from it up has left (records were lost) */
+	i = find_frame(t, r->frame);
+	if (i >= 0) {
+		err = unwind_to(s, t, (size_t)i, ts);
+		if (err)
+			return err;
+	}
+	i = r->parent ? find_frame(t, r->parent) : -1;
+	if (i >= 0) {
+		err = unwind_to(s, t, (size_t)i + 1, ts);
+		depth = t->f[i].depth + 1;
+	} else if (!r->parent) {
+		/* the thread's outermost frame: nothing known runs below it */
+		depth = below_everything(s, t, ts, &err) + 1;
+		t->floor = depth - 1;
+	} else if (t->lossy && t->nf) {
+		/* the caller's start was lost: a placeholder keeps the levels */
+		depth = top_depth(t) + 2;
+		err = push_frame(t, r->parent, depth - 1, 0, true);
+	} else {
+		/* the caller was running before tracing started: below what is
+		 * known, and whatever is known has left */
+		depth = below_everything(s, t, ts, &err) + 1;
+		if (!err)
+			err = push_frame(t, r->parent, depth - 1, 0, false);
+	}
+	if (!err)
+		err = push_frame(t, r->frame, depth, r->hdr.arg, false);
+	if (!err)
+		err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.arg);
+	return err;
+}
+
+static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_call *r)
+{
+	uint64_t ts = r->hdr.ts;
+	long i = find_frame(t, r->frame);
+	int err;
+
+	if (i >= 0) {
+		err = unwind_to(s, t, (size_t)i + 1, ts);
+		if (!err)
+			err = pop_frame(s, t, ts, r->hdr.arg, false);
+		return err;
+	}
+	if (t->lossy && t->nf) {
+		/* its start was lost: a child of the frame on top */
+		return emit(s, t, FT_REC_RETURN, ts, top_depth(t) + 1, r->hdr.arg);
+	}
+	/* a frame from before attach, below everything known */
+	int32_t d = below_everything(s, t, ts, &err);
+	if (!err)
+		err = emit(s, t, FT_REC_RETURN, ts, d, r->hdr.arg);
+	return err;
+}
+
+static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_call *r)
+{
+	long i = find_frame(t, r->frame);
+	int err = 0;
+
+	if (i >= 0)
+		return unwind_to(s, t, (size_t)i + 1, r->hdr.ts);
+	if (t->lossy)
+		return 0;
+	int32_t d = below_everything(s, t, r->hdr.ts, &err);
+	if (!err)
+		err = push_frame(t, r->frame, d, 0, false);
+	return err;
+}
+
+int istack__event(struct istack *s, const struct ft_raw_call *r)
+{
+	struct ithread *t = thread_get(s, r->hdr.tid);
+
+	if (!t)
+		return -ENOMEM;
+	if (t->seen && r->hdr.seq != t->next_raw) {
+		uint32_t gap = r->hdr.seq - t->next_raw;
+
+		/* the builder sees the same gap in the records it gets */
+		t->out_seq += gap;
+		s->st.lost += gap;
+		t->lossy = true;
+	}
+	t->seen = true;
+	t->tgid = r->hdr.tgid;
+	t->next_raw = r->hdr.seq + 1;
+
+	switch (r->hdr.type) {
+	case FT_RAW_ENTER:
+		return on_start(s, t, r);
+	case FT_RAW_EXIT:
+		return on_leave(s, t, r);
+	case FT_RAW_CATCH:
+		return on_catch(s, t, r);
+	case FT_RAW_EVAL:
+		return end_evals(s, t, r->sp, 0, r->hdr.ts) ?: push_eval(t, r->sp, r->frame);
+	case FT_RAW_EVAL_RET:
+		return end_evals(s, t, r->sp, r->sp, r->hdr.ts);
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* Shadow stacks for the interpreter probe source: turns raw frame events
+ * (interp.h) into the ENTRY/RETURN records the call-tree builder takes.
+ *
+ * Interpreter probes see frames start and resume, and see most of them
+ * leave, but not all: a frame an exception unwinds fires no RETURN handler,
+ * and the kernel gives no uretprobe to calls nested more than 64 deep. What
+ * the probes do see is enough to place every exit exactly in the tree:
+ *  - a frame starting names its caller, so any frame above the caller on
+ *    the shadow stack has left;
+ *  - a frame catching an exception has every frame above it gone;
+ *  - C calls of the eval loop are ordered by stack pointer, so a call (or a
+ *    return) at stack pointer S ends every call recorded below S.
+ * Frames whose exit is only revealed this way get the time of the event
+ * that revealed it. Pure: no BPF, no /proc. */
+#ifndef FT_ISTACK_H
+#define FT_ISTACK_H
+
+#include <stdint.h>
+
+#include "flowtrace/interp.h"
+
+/* Receives each ENTRY/RETURN record (a bare ft_rec_hdr), in order. */
+typedef int (*istack_emit_fn)(void *ctx, const struct ft_rec_hdr *rec);
+
+struct istack_opts {
+	istack_emit_fn emit;
+	void *ctx;
+};
+
+struct istack_stats {
+	uint64_t entries, returns; /* records emitted */
+	uint64_t revealed;	   /* returns placed from a later event (unwound, or deep) */
+	uint64_t duplicates;	   /* a start of the frame already on top, dropped */
+	uint64_t hidden;	   /* generator-creation pseudo-calls dropped */
+	uint64_t lost;		   /* raw records missing (sequence gaps) */
+};
+
+struct istack;
+
+struct istack *istack__new(const struct istack_opts *o);
+void istack__free(struct istack *s);
+/* One raw call record (FT_RAW_ENTER, _EXIT, _CATCH, _EVAL, _EVAL_RET), in
+ * ring order. Returns 0, -ENOMEM, or the emit callback's error. */
+int istack__event(struct istack *s, const struct ft_raw_call *r);
+void istack__stats(const struct istack *s, struct istack_stats *st);
+
+#endif /* FT_ISTACK_H */

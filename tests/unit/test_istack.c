@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/* Shadow stacks of the interpreter probe source: raw frame events in,
+ * ENTRY/RETURN records out. Output is a compact string: E<depth>:<name>
+ * for an entry, R<depth>:<name> for a return, "#<seq>" when a record's seq
+ * is not the one after the thread's previous record's. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "istack.h"
+#include "test.h"
+
+struct out {
+	char buf[4096];
+	size_t len;
+	uint32_t next_seq[4];
+	bool any[4];
+};
+
+static int collect(void *ctx, const struct ft_rec_hdr *h)
+{
+	struct out *o = ctx;
+
+	if (o->any[h->tid] && h->seq != o->next_seq[h->tid])
+		o->len += snprintf(o->buf + o->len, sizeof(o->buf) - o->len, "#%u ", h->seq);
+	o->any[h->tid] = true;
+	o->next_seq[h->tid] = h->seq + 1;
+	o->len += snprintf(o->buf + o->len, sizeof(o->buf) - o->len, "%c%d:%u ",
+			   h->type == FT_REC_ENTRY ? 'E' : 'R', h->depth, h->arg);
+	return 0;
+}
+
+struct fixture {
+	struct out out;
+	struct istack *s;
+	uint32_t seq[4];
+	uint64_t ts;
+};
+
+static void setup(struct fixture *f)
+{
+	struct istack_opts o = {.emit = collect, .ctx = &f->out};
+
+	memset(f, 0, sizeof(*f));
+	f->s = istack__new(&o);
+}
+
+static const char *result(struct fixture *f)
+{
+	if (f->out.len && f->out.buf[f->out.len - 1] == ' ')
+		f->out.buf[--f->out.len] = 0;
+	return f->out.buf;
+}
+
+static void ev(struct fixture *f, int tid, uint16_t type, uint16_t flags, uint32_t name,
+	       uint64_t frame, uint64_t parent, uint64_t sp)
+{
+	struct ft_raw_call r = {
+		.hdr = {.ts = ++f->ts,
+			.tgid = 1,
+			.tid = tid,
+			.seq = f->seq[tid]++,
+			.type = type,
+			.flags = flags,
+			.arg = name},
+		.frame = frame,
+		.parent = parent,
+		.sp = sp,
+	};
+	FT_EQ_INT(istack__event(f->s, &r), 0);
+}
+
+/* eval method: the eval loop's call is the frame's call */
+#define CALL(f, name, frame, parent, sp) \
+	ev(f, 1, FT_RAW_ENTER, FT_RAW_F_HAS_SP, name, frame, parent, sp)
+#define RET(f, sp)   ev(f, 1, FT_RAW_EVAL_RET, 0, 0, 0, 0, sp)
+#define RAISE(f, sp) ev(f, 1, FT_RAW_EVAL_RET, FT_RAW_F_NULL, 0, 0, 0, sp)
+
+FT_TEST(istack_eval_nesting)
+{
+	struct fixture f;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	CALL(&f, 2, 0xb, 0xa, 900);
+	RET(&f, 900);
+	CALL(&f, 3, 0xc, 0xa, 900);
+	RET(&f, 900);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 E2:3 R2:3 R1:1");
+	istack__free(f.s);
+}
+
+FT_TEST(istack_eval_exception_unwinds_to_catcher)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	CALL(&f, 2, 0xb, 0xa, 900);
+	CALL(&f, 3, 0xc, 0xb, 800);
+	RAISE(&f, 800);
+	RAISE(&f, 900);
+	CALL(&f, 4, 0xd, 0xa, 900); /* a caught it and goes on */
+	RET(&f, 900);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 E3:3 R3:3 R2:2 E2:4 R2:4 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.revealed, 0);
+	istack__free(f.s);
+}
+
+/* calls past the uretprobe nesting limit return without a record: the next
+ * call at the same stack depth, or a shallower return, reveals them */
+FT_TEST(istack_eval_deep_calls_without_returns)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	CALL(&f, 2, 0xb, 0xa, 900); /* no uretprobe from here on */
+	CALL(&f, 3, 0xc, 0xb, 800);
+	CALL(&f, 4, 0xd, 0xa, 900); /* b and c are gone: d reuses b's stack */
+	CALL(&f, 5, 0xe, 0xd, 800);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 E3:3 R3:3 R2:2 E2:4 E3:5 R3:5 R2:4 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.revealed, 4);
+	istack__free(f.s);
+}
+
+FT_TEST(istack_eval_parent_reveals_exits)
+{
+	struct fixture f;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	CALL(&f, 2, 0xb, 0xa, 900);
+	CALL(&f, 3, 0xc, 0xb, 800);
+	/* a C function called from a runs e at a deeper stack pointer */
+	CALL(&f, 5, 0xe, 0xa, 700);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 E3:3 R3:3 R2:2 E2:5");
+	istack__free(f.s);
+}
+
+FT_TEST(istack_generator_creation_hidden)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	ev(&f, 1, FT_RAW_ENTER, FT_RAW_F_HAS_SP | FT_RAW_F_GEN_CREATE, 0, 0xb, 0xa, 900);
+	RET(&f, 900);
+	CALL(&f, 2, 0xc, 0xa, 900); /* the generator's first run */
+	RET(&f, 900);
+	CALL(&f, 2, 0xc, 0xa, 900); /* resumed */
+	RET(&f, 900);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 E2:2 R2:2 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.hidden, 1);
+	istack__free(f.s);
+}
+
+/* frame method: starts from RESUME, exits from RETURN handlers, catches
+ * from PUSH_EXC_INFO, and the eval loop only for exceptions leaving it */
+FT_TEST(istack_frame_catch_and_eval_null)
+{
+	struct fixture f;
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_EVAL, 0, 0, 0xa, 0, 1000);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0xa, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 3, 0xc, 0xb, 0);
+	ev(&f, 1, FT_RAW_CATCH, 0, 0, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 4, 0xb, 0xa, 0); /* a new frame at b's address */
+	ev(&f, 1, FT_RAW_EXIT, 0, 4, 0xb, 0, 0);
+	/* an exception leaves a through the eval loop */
+	ev(&f, 1, FT_RAW_EVAL_RET, FT_RAW_F_NULL, 0, 0, 0, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 E3:3 R3:3 R2:2 E2:4 R2:4 R1:1");
+	istack__free(f.s);
+}
+
+FT_TEST(istack_frame_duplicate_resume)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
+	FT_EQ_STR(result(&f), "E1:1 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.duplicates, 1);
+	istack__free(f.s);
+}
+
+/* an eval call whose frame already left (a yield) must not end a later
+ * frame that reuses the address */
+FT_TEST(istack_frame_address_reuse)
+{
+	struct fixture f;
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_EVAL, 0, 0, 0xa, 0, 1000);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_EVAL, 0, 0, 0xb, 0, 900); /* deep: no return record */
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0xa, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 3, 0xb, 0xa, 0); /* inline call, same address */
+	ev(&f, 1, FT_RAW_EVAL, 0, 0, 0xc, 0, 900);  /* ends the stale eval call */
+	ev(&f, 1, FT_RAW_ENTER, 0, 4, 0xc, 0xb, 0);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 E2:3 E3:4");
+	istack__free(f.s);
+}
+
+FT_TEST(istack_frames_from_before_attach)
+{
+	struct fixture f;
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_EXIT, 0, 7, 0x70, 0, 0);    /* running at attach */
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x60, 0); /* its caller calls b */
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 6, 0x60, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+	FT_EQ_STR(result(&f), "R0:7 E0:2 R0:2 R-1:6 R-2:5");
+	istack__free(f.s);
+}
+
+FT_TEST(istack_losses_keep_sequence_gaps)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	f.seq[1] += 3; /* three records lost: b's call among them */
+	CALL(&f, 3, 0xc, 0xb, 800);
+	RET(&f, 800);
+	FT_EQ_STR(result(&f), "E1:1 #4 E3:3 R3:3");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.lost, 3);
+	istack__free(f.s);
+}
+
+FT_TEST(istack_threads_apart)
+{
+	struct fixture f;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	ev(&f, 2, FT_RAW_ENTER, FT_RAW_F_HAS_SP, 2, 0xb, 0, 1000);
+	ev(&f, 2, FT_RAW_EVAL_RET, 0, 0, 0, 0, 1000);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E1:2 R1:2 R1:1");
+	istack__free(f.s);
+}

@@ -13,7 +13,8 @@
 #include "flowtrace.skel.h"
 #include "probe.h"
 
-struct probe {
+struct usdt_probe {
+	struct probe base;
 	struct flowtrace_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[2];
@@ -33,9 +34,11 @@ static struct bpf_link *attach_one(struct bpf_program *prog, int pid, const char
 	return link;
 }
 
+static const struct probe_ops usdt_ops;
+
 struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t errlen)
 {
-	struct probe *p = calloc(1, sizeof(*p));
+	struct usdt_probe *p = calloc(1, sizeof(*p));
 	int e;
 
 	if (!p) {
@@ -43,6 +46,7 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 		errno = ENOMEM;
 		return NULL;
 	}
+	p->base.ops = &usdt_ops;
 	p->skel = flowtrace_bpf__open();
 	if (!p->skel) {
 		e = errno;
@@ -84,48 +88,64 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 		e = errno;
 		goto fail;
 	}
-	return p;
+	return &p->base;
 fail:
-	probe__free(p);
+	probe__free(&p->base);
 	errno = e;
 	return NULL;
 }
 
-int probe__fd(const struct probe *p)
+static struct usdt_probe *usdt(const struct probe *p)
 {
-	return ring_buffer__epoll_fd(p->rb);
+	return (struct usdt_probe *)p;
 }
 
-int probe__consume(struct probe *p)
+static int usdt_fd(const struct probe *p)
 {
-	return ring_buffer__consume(p->rb);
+	return ring_buffer__epoll_fd(usdt(p)->rb);
 }
 
-void probe__detach(struct probe *p)
+static int usdt_consume(struct probe *p)
 {
+	return ring_buffer__consume(usdt(p)->rb);
+}
+
+static void usdt_detach(struct probe *pp)
+{
+	struct usdt_probe *p = usdt(pp);
+
 	for (size_t i = 0; i < sizeof(p->links) / sizeof(p->links[0]); i++) {
 		bpf_link__destroy(p->links[i]);
 		p->links[i] = NULL;
 	}
 }
 
-void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
+static void usdt_drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
 {
 	for (int i = 0; i < FT_DROP_MAX; i++)
-		drops[i] = p->skel->bss->drops[i];
+		drops[i] = usdt(p)->skel->bss->drops[i];
 }
 
-const char *probe__name(const struct probe *p)
+static const char *usdt_name(const struct probe *p)
 {
 	return "usdt";
 }
 
-void probe__free(struct probe *p)
+static void usdt_free(struct probe *pp)
 {
-	if (!p)
-		return;
-	probe__detach(p);
+	struct usdt_probe *p = usdt(pp);
+
+	usdt_detach(pp);
 	ring_buffer__free(p->rb);
 	flowtrace_bpf__destroy(p->skel);
 	free(p);
 }
+
+static const struct probe_ops usdt_ops = {
+	.fd = usdt_fd,
+	.consume = usdt_consume,
+	.detach = usdt_detach,
+	.drops = usdt_drops,
+	.name = usdt_name,
+	.free = usdt_free,
+};

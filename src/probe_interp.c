@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+/* Interpreter probe source: uprobes inside CPython's eval loop
+ * (bpf/interp.bpf.c), for Pythons without complete USDT markers.
+ *
+ * eval:  _PyEval_EvalFrameDefault's entry and return. Every Python call is
+ *        one C call of it on 3.8-3.10, and on 3.11+ once the eval hook
+ *        routes calls through it (pyruntime.c).
+ * frame: 3.11+ without writing to the target: the RESUME handlers start
+ *        frames, the RETURN/YIELD handlers (or, on Debian's 3.11, the
+ *        complete python:function__return marker) end them, PUSH_EXC_INFO
+ *        and the eval loop's entry and return place unwinding.
+ * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
+ * records as the USDT source. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "flowtrace/interp.h"
+#include "interp.skel.h"
+#include "istack.h"
+#include "opcodes.h"
+#include "probe.h"
+#include "pylayout.h"
+#include "pystr.h"
+
+#define MAX_LINKS 16
+
+struct interp_probe {
+	struct probe base;
+	struct probe_interp_opts o;
+	struct interp_bpf *skel;
+	struct ring_buffer *rb;
+	struct istack *stack;
+	struct bpf_link *links[MAX_LINKS];
+	size_t nlinks;
+	char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX];
+};
+
+static struct interp_probe *ip(const struct probe *p)
+{
+	return (struct interp_probe *)p;
+}
+
+static int emit_record(void *ctx, const struct ft_rec_hdr *rec)
+{
+	struct interp_probe *p = ctx;
+
+	return p->o.base.on_record(p->o.base.ctx, (void *)rec, sizeof(*rec));
+}
+
+/* A raw NAME (str data as stored) becomes an ordinary NAME record (UTF-8). */
+static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, size_t size)
+{
+	struct ft_rec_name *out = (struct ft_rec_name *)p->name_buf;
+	long fl = -1, nl = -1;
+	bool fcut = false, ncut = false;
+
+	if (size < sizeof(*r) || sizeof(*r) + r->func_len + r->file_len > size)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	if (!(r->hdr.flags & FT_RAW_NAME_F_READ_ERR)) {
+		fl = pystr_to_utf8(r->data, r->func_len, r->func_kind, out->data, FT_FUNC_MAX,
+				   &fcut);
+		if (fl >= 0)
+			nl = pystr_to_utf8(r->data + r->func_len, r->file_len, r->file_kind,
+					   out->data + fl + 1, FT_FILE_MAX, &ncut);
+	}
+	out->hdr = r->hdr;
+	out->hdr.type = FT_REC_NAME;
+	out->hdr.flags = 0;
+	if (fl < 0 || nl < 0) {
+		out->data[0] = 0;
+		out->data[1] = 0;
+		fl = nl = 0;
+		out->hdr.flags |= FT_NAME_F_READ_ERR;
+	}
+	if (fcut || (r->hdr.flags & FT_RAW_NAME_F_FUNC_CUT))
+		out->hdr.flags |= FT_NAME_F_FUNC_CUT;
+	if (ncut || (r->hdr.flags & FT_RAW_NAME_F_FILE_CUT))
+		out->hdr.flags |= FT_NAME_F_FILE_CUT;
+	out->line = r->line;
+	out->func_len = fl + 1;
+	out->file_len = nl + 1;
+	return p->o.base.on_record(p->o.base.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
+}
+
+static int on_raw(void *ctx, void *data, size_t size)
+{
+	struct interp_probe *p = ctx;
+	const struct ft_rec_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->type) {
+	case FT_REC_THREAD:
+		p->o.base.on_record(p->o.base.ctx, data, size);
+		return 0;
+	case FT_RAW_NAME:
+		forward_name(p, data, size);
+		return 0;
+	case FT_RAW_ENTER:
+	case FT_RAW_EXIT:
+	case FT_RAW_CATCH:
+	case FT_RAW_EVAL:
+	case FT_RAW_EVAL_RET:
+		if (size >= sizeof(struct ft_raw_call))
+			istack__event(p->stack, data);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int configure(struct interp_probe *p, char *err, size_t errlen)
+{
+	const struct probe_interp_opts *o = &p->o;
+	const struct pylayout *l = o->lay;
+	struct interp_bpf__rodata *ro = p->skel->rodata;
+	int minor = l->minor;
+
+	ro->wakeup_bytes = o->base.ring_size / 8;
+	ro->runtime_addr = o->runtime_addr;
+	ro->code_type_addr = o->code_type_addr;
+	ro->rt_tstate_current = l->runtime.tstate_current;
+	ro->rt_interp_head = l->runtime.interpreters_head;
+	ro->is_threads_head = l->interp.threads_head;
+	ro->ts_next = l->tstate.next;
+	ro->ts_native_tid = l->tstate.native_thread_id;
+	ro->ts_frame = l->tstate.frame;
+	ro->ts_cframe = l->tstate.cframe;
+	ro->cf_frame = l->tstate.cframe_frame;
+	ro->f_code = l->frame.code;
+	ro->f_back = l->frame.back;
+	ro->f_ip = l->frame.ip;
+	ro->f_owner = l->frame.entry_kind == PYLAYOUT_ENTRY_OWNER ? l->frame.entry : -1;
+	ro->owner_cstack = l->frame.owner_cstack;
+	ro->co_flags = l->code.flags;
+	ro->co_firstlineno = l->code.firstlineno;
+	ro->co_filename = l->code.filename;
+	ro->co_name = l->code.qualname != PYLAYOUT_NONE ? l->code.qualname : l->code.name;
+	ro->co_adaptive = l->code.code_adaptive;
+	ro->u_ascii_size = l->unicode.ascii_size;
+	ro->u_compact_size = l->unicode.compact_size;
+	/* 3.8: (frame, throwflag); 3.9+: (tstate, frame, throwflag) */
+	ro->eval_tstate_arg = minor >= 9 ? 0 : -1;
+	ro->eval_frame_arg = minor >= 9 ? 1 : 0;
+	ro->eval_throw_arg = minor >= 9 ? 2 : 1;
+	ro->eval_entries = o->method == PROBE_INTERP_EVAL;
+	ro->gen_check = minor >= 11 && o->method == PROBE_INTERP_EVAL;
+	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
+	if (bpf_map__set_max_entries(p->skel->maps.events, o->base.ring_size)) {
+		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes",
+			 (unsigned long long)o->base.ring_size);
+		return -errno;
+	}
+	return 0;
+}
+
+static int attach_at(struct interp_probe *p, struct bpf_program *prog, uint64_t offset,
+		     bool retprobe, const char *what, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe);
+	struct bpf_link *link;
+
+	if (p->o.base.calibrate)
+		prog = p->skel->progs.ft_nop;
+	if (p->nlinks == MAX_LINKS) {
+		snprintf(err, errlen, "too many probes");
+		return -E2BIG;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, p->o.base.pid, p->o.base.binary, offset, &uo);
+	if (!link) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot attach a uprobe to %s at offset %#llx of %s: %s",
+			 what, (unsigned long long)offset, p->o.base.binary, strerror(e));
+		return -e;
+	}
+	p->links[p->nlinks++] = link;
+	return 0;
+}
+
+static int attach_op(struct interp_probe *p, struct bpf_program *prog, enum opcodes_op op,
+		     char *err, size_t errlen)
+{
+	const struct opcodes_handler *h = &p->o.ops->ops[op];
+
+	if (h->opcode < 0)
+		return 0; /* this version has no such opcode */
+	return attach_at(p, prog, h->offset, false, opcodes_name(op), err, errlen);
+}
+
+static int attach_all(struct interp_probe *p, char *err, size_t errlen)
+{
+	struct interp_bpf *s = p->skel;
+	uint64_t eval = p->o.ops->eval_offset;
+	static const enum opcodes_op starts[] = {
+		OPCODES_RESUME,
+		OPCODES_RESUME_QUICK,
+		OPCODES_RESUME_CHECK,
+		OPCODES_INSTRUMENTED_RESUME,
+	};
+	static const enum opcodes_op ends[] = {
+		OPCODES_RETURN_VALUE,
+		OPCODES_RETURN_CONST,
+		OPCODES_YIELD_VALUE,
+		OPCODES_INSTRUMENTED_RETURN_VALUE,
+		OPCODES_INSTRUMENTED_RETURN_CONST,
+		OPCODES_INSTRUMENTED_YIELD_VALUE,
+	};
+	int rc;
+
+	rc = attach_at(p, s->progs.ft_eval_entry, eval, false, "_PyEval_EvalFrameDefault", err,
+		       errlen);
+	if (!rc)
+		rc = attach_at(p, s->progs.ft_eval_return, eval, true, "_PyEval_EvalFrameDefault",
+			       err, errlen);
+	if (rc || p->o.method == PROBE_INTERP_EVAL)
+		return rc;
+
+	for (size_t i = 0; !rc && i < sizeof(starts) / sizeof(starts[0]); i++)
+		rc = attach_op(p, s->progs.ft_op_enter, starts[i], err, errlen);
+	if (rc)
+		return rc;
+	if (p->o.usdt_exits) {
+		struct bpf_link *link = bpf_program__attach_usdt(
+			p->o.base.calibrate ? s->progs.ft_nop : s->progs.ft_usdt_exit,
+			p->o.base.pid, p->o.base.binary, "python", "function__return", NULL);
+
+		if (!link) {
+			int e = errno;
+
+			snprintf(err, errlen, "cannot attach to python:function__return in %s: %s",
+				 p->o.base.binary, strerror(e));
+			return -e;
+		}
+		p->links[p->nlinks++] = link;
+		return 0;
+	}
+	for (size_t i = 0; !rc && i < sizeof(ends) / sizeof(ends[0]); i++)
+		rc = attach_op(p, s->progs.ft_op_exit, ends[i], err, errlen);
+	if (!rc)
+		rc = attach_op(p, s->progs.ft_op_catch, OPCODES_PUSH_EXC_INFO, err, errlen);
+	return rc;
+}
+
+static const struct probe_ops interp_ops;
+
+struct probe *probe_interp__open(const struct probe_interp_opts *o, char *err, size_t errlen)
+{
+	struct interp_probe *p = calloc(1, sizeof(*p));
+	struct istack_opts so;
+	int e;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->base.ops = &interp_ops;
+	p->o = *o;
+	so = (struct istack_opts){.emit = emit_record, .ctx = p};
+	p->stack = istack__new(&so);
+	if (!p->stack) {
+		e = ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	p->skel = interp_bpf__open();
+	if (!p->skel) {
+		e = errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(e));
+		goto fail;
+	}
+	e = -configure(p, err, errlen);
+	if (e)
+		goto fail;
+	if (interp_bpf__load(p->skel)) {
+		e = errno;
+		snprintf(err, errlen, "cannot load the BPF programs: %s", strerror(e));
+		goto fail;
+	}
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_raw, p, NULL);
+	if (!p->rb) {
+		e = errno;
+		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(e));
+		goto fail;
+	}
+	e = -attach_all(p, err, errlen);
+	if (e)
+		goto fail;
+	return &p->base;
+fail:
+	probe__free(&p->base);
+	errno = e;
+	return NULL;
+}
+
+static int interp_fd(const struct probe *p)
+{
+	return ring_buffer__epoll_fd(ip(p)->rb);
+}
+
+static int interp_consume(struct probe *p)
+{
+	return ring_buffer__consume(ip(p)->rb);
+}
+
+static void interp_detach(struct probe *pp)
+{
+	struct interp_probe *p = ip(pp);
+
+	for (size_t i = 0; i < p->nlinks; i++)
+		bpf_link__destroy(p->links[i]);
+	p->nlinks = 0;
+}
+
+static void interp_drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
+{
+	for (int i = 0; i < FT_DROP_MAX; i++)
+		drops[i] = ip(p)->skel->bss->drops[i];
+}
+
+static const char *interp_name(const struct probe *pp)
+{
+	const struct interp_probe *p = ip(pp);
+
+	if (p->o.method == PROBE_INTERP_EVAL)
+		return "eval";
+	return p->o.usdt_exits ? "frame+usdt" : "frame";
+}
+
+static void interp_free(struct probe *pp)
+{
+	struct interp_probe *p = ip(pp);
+
+	interp_detach(pp);
+	ring_buffer__free(p->rb);
+	interp_bpf__destroy(p->skel);
+	istack__free(p->stack);
+	free(p);
+}
+
+static const struct probe_ops interp_ops = {
+	.fd = interp_fd,
+	.consume = interp_consume,
+	.detach = interp_detach,
+	.drops = interp_drops,
+	.name = interp_name,
+	.free = interp_free,
+};

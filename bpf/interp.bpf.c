@@ -315,8 +315,8 @@ static __always_inline __u32 code_name_id(__u64 pid_tgid, struct ft_thread *st, 
 	return id;
 }
 
-static __always_inline void emit(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
-				 __u32 name, __u64 frame, __u64 parent, __u64 sp)
+static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
+				  __u32 name, __u64 frame, __u64 parent, __u64 grand, __u64 sp)
 {
 	struct ft_raw_call *r;
 	__u32 seq = st->seq++; /* advances even when the ring is full */
@@ -330,22 +330,33 @@ static __always_inline void emit(__u64 pid_tgid, struct ft_thread *st, __u16 typ
 	r->hdr.flags = flags;
 	r->frame = frame;
 	r->parent = parent;
+	r->grand = grand;
 	r->sp = sp;
 	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
-static __always_inline __u64 arg_n(struct pt_regs *ctx, __s32 n)
+static __always_inline void emit(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
+				 __u32 name, __u64 frame, __u64 parent, __u64 sp)
 {
-	switch (n) {
-	case 0:
-		return PT_REGS_PARM1(ctx);
-	case 1:
-		return PT_REGS_PARM2(ctx);
-	case 2:
-		return PT_REGS_PARM3(ctx);
-	default:
-		return 0;
-	}
+	emit3(pid_tgid, st, type, flags, name, frame, parent, 0, sp);
+}
+
+/* The first three arguments, read before choosing: the verifier allows
+ * only fixed offsets into the context. */
+struct args {
+	__u64 a[3];
+};
+
+static __always_inline void read_args(struct pt_regs *ctx, struct args *a)
+{
+	a->a[0] = PT_REGS_PARM1(ctx);
+	a->a[1] = PT_REGS_PARM2(ctx);
+	a->a[2] = PT_REGS_PARM3(ctx);
+}
+
+static __always_inline __u64 arg_n(const struct args *a, __s32 n)
+{
+	return n >= 0 && n < 3 ? a->a[n & 3] : 0;
 }
 
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its
@@ -374,19 +385,21 @@ int ft_eval_entry(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ft_thread *st = thread_state(pid_tgid);
 	__u64 tstate, frame, parent, code, sp = PT_REGS_SP(ctx);
+	struct args a;
 	__u16 flags;
 	__u32 name = 0;
 
 	if (!st)
 		return 0;
+	read_args(ctx, &a);
 	if (eval_tstate_arg >= 0) {
-		tstate = arg_n(ctx, eval_tstate_arg);
+		tstate = arg_n(&a, eval_tstate_arg);
 		st->tstate = tstate;
 	} else {
 		tstate = current_tstate(st, (__u32)pid_tgid);
 	}
-	frame = arg_n(ctx, eval_frame_arg);
-	flags = arg_n(ctx, eval_throw_arg) ? FT_RAW_F_THROW : 0;
+	frame = arg_n(&a, eval_frame_arg);
+	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
 	if (!eval_entries) {
 		emit(pid_tgid, st, FT_RAW_EVAL, 0, 0, frame, 0, sp);
 		if (!flags)
@@ -402,7 +415,8 @@ int ft_eval_entry(struct pt_regs *ctx)
 	}
 	if (!(flags & FT_RAW_F_GEN_CREATE))
 		name = code_name_id(pid_tgid, st, code);
-	emit(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, sp);
+	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent,
+	      skip_shim(field_ptr(parent, f_back)), sp);
 	return 0;
 }
 
@@ -424,17 +438,19 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ft_thread *st = thread_state(pid_tgid);
-	__u64 frame, parent = 0;
+	__u64 frame, parent = 0, grand = 0;
 	__u32 name = 0;
 
 	if (!st)
 		return 0;
 	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
-	if (type == FT_RAW_ENTER)
+	if (type == FT_RAW_ENTER) {
 		parent = skip_shim(field_ptr(frame, f_back));
+		grand = skip_shim(field_ptr(parent, f_back));
+	}
 	if (type != FT_RAW_CATCH)
 		name = code_name_id(pid_tgid, st, field_ptr(frame, f_code));
-	emit(pid_tgid, st, type, 0, name, frame, parent, 0);
+	emit3(pid_tgid, st, type, 0, name, frame, parent, grand, 0);
 	return 0;
 }
 

@@ -53,6 +53,7 @@ enum {
 	OPT_MIN_DURATION,
 	OPT_RING_SIZE,
 	OPT_METHOD,
+	OPT_EVAL_HOOK,
 	OPT_CALIBRATE,
 	OPT_FOLD,
 	OPT_SORT,
@@ -89,7 +90,14 @@ static const struct argp_option options[] = {
 	{NULL, 0, NULL, 0, "Tuning:", 4},
 	{"ring-size", OPT_RING_SIZE, "SIZE", 0,
 	 "BPF ring buffer size, a power of two from 16K to 1G (default 8M)", 4},
-	{"method", OPT_METHOD, "METHOD", 0, "Probe method: auto (default) or usdt", 4},
+	{"method", OPT_METHOD, "METHOD", 0,
+	 "Probe method: auto (default), usdt (markers), eval (eval-loop uprobes) or frame "
+	 "(bytecode-handler uprobes, 3.11+)",
+	 4},
+	{"eval-hook", OPT_EVAL_HOOK, "WHEN", 0,
+	 "3.11+: route every call through the eval loop by writing the interpreter's PEP 523 "
+	 "slot, restored on exit: auto (default: with -c only), on, off",
+	 4},
 	{"calibrate", OPT_CALIBRATE, NULL, OPTION_HIDDEN,
 	 "Attach probes that do nothing: measures the cost floor (benchmarks)", 4},
 
@@ -283,9 +291,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					   arg);
 		break;
 	case OPT_METHOD:
-		if (strcmp(arg, "auto") && strcmp(arg, "usdt"))
-			return usage_error("unknown --method '%s': expected auto or usdt", arg);
+		if (strcmp(arg, "auto") && strcmp(arg, "usdt") && strcmp(arg, "eval") &&
+		    strcmp(arg, "frame"))
+			return usage_error(
+				"unknown --method '%s': expected auto, usdt, eval or frame", arg);
 		cfg->method = arg;
+		break;
+	case OPT_EVAL_HOOK:
+		if (strcmp(arg, "auto") && strcmp(arg, "on") && strcmp(arg, "off"))
+			return usage_error("unknown --eval-hook '%s': expected auto, on or off",
+					   arg);
+		cfg->eval_hook = arg;
 		break;
 	case OPT_CALIBRATE:
 		cfg->calibrate = true;
@@ -395,6 +411,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->format = "tree";
 	cfg->method = "auto";
+	cfg->eval_hook = "auto";
 	cfg->ring_size = 8 << 20;
 
 	if (argc > 1) {

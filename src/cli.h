@@ -62,9 +62,10 @@ struct config {
 	uint64_t min_dur_ns; /* 0 = no limit */
 
 	/* tuning */
-	uint64_t ring_size; /* bytes, power of two */
-	const char *method; /* auto, usdt */
-	bool calibrate;	    /* attach empty programs: the cost floor (benchmarks) */
+	uint64_t ring_size;    /* bytes, power of two */
+	const char *method;    /* auto, usdt, eval, frame */
+	const char *eval_hook; /* auto, on, off */
+	bool calibrate;	       /* attach empty programs: the cost floor (benchmarks) */
 
 	/* report, diff */
 	const char *sort; /* total, self, calls, avg, max, name */

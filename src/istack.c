@@ -288,6 +288,14 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* the caller's start was lost: a placeholder keeps the levels */
 		depth = top_depth(t) + 2;
 		err = push_frame(t, r->parent, depth - 1, 0, true);
+	} else if (r->grand && (i = find_frame(t, r->grand)) >= 0) {
+		/* the caller became current without starting: a generator that
+		 * throw() or close() passes through to the one it delegates to
+		 * (yield from, await). Like the interpreter's own profiler, the
+		 * new frame counts as the grandcaller's child. */
+		err = unwind_to(s, t, (size_t)i + 1, ts);
+		depth = t->f[i].depth + 1;
+		s->st.passed++;
 	} else {
 		/* the caller was running before tracing started: below what is
 		 * known, and whatever is known has left */

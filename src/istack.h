@@ -33,6 +33,7 @@ struct istack_stats {
 	uint64_t revealed;	   /* returns placed from a later event (unwound, or deep) */
 	uint64_t duplicates;	   /* a start of the frame already on top, dropped */
 	uint64_t hidden;	   /* generator-creation pseudo-calls dropped */
+	uint64_t passed;	   /* starts whose caller never started (delegating generators) */
 	uint64_t lost;		   /* raw records missing (sequence gaps) */
 };
 

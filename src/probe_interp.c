@@ -148,8 +148,8 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_tstate_arg = minor >= 9 ? 0 : -1;
 	ro->eval_frame_arg = minor >= 9 ? 1 : 0;
 	ro->eval_throw_arg = minor >= 9 ? 2 : 1;
-	ro->eval_entries = o->method == PROBE_INTERP_EVAL;
-	ro->gen_check = minor >= 11 && o->method == PROBE_INTERP_EVAL;
+	ro->eval_entries = o->method == PROBE_INTERP_EVAL || o->eval_entries;
+	ro->gen_check = minor >= 11 && ro->eval_entries;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
 	if (bpf_map__set_max_entries(p->skel->maps.events, o->base.ring_size)) {
 		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes",
@@ -221,7 +221,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (rc || p->o.method == PROBE_INTERP_EVAL)
 		return rc;
 
-	for (size_t i = 0; !rc && i < sizeof(starts) / sizeof(starts[0]); i++)
+	for (size_t i = 0; !p->o.eval_entries && !rc && i < sizeof(starts) / sizeof(starts[0]); i++)
 		rc = attach_op(p, s->progs.ft_op_enter, starts[i], err, errlen);
 	if (rc)
 		return rc;
@@ -242,7 +242,9 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	}
 	for (size_t i = 0; !rc && i < sizeof(ends) / sizeof(ends[0]); i++)
 		rc = attach_op(p, s->progs.ft_op_exit, ends[i], err, errlen);
-	if (!rc)
+	/* with every frame start at the eval loop, its NULL return places
+	 * exceptions; without, a catch ends the frames above the catcher */
+	if (!rc && !p->o.eval_entries)
 		rc = attach_op(p, s->progs.ft_op_catch, OPCODES_PUSH_EXC_INFO, err, errlen);
 	return rc;
 }

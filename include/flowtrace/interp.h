@@ -31,6 +31,7 @@ struct ft_raw_call {
 	struct ft_rec_hdr hdr;
 	__u64 frame;  /* the frame's address in the target */
 	__u64 parent; /* ENTER: the caller's frame (0: none) */
+	__u64 grand;  /* ENTER: the caller's caller (0: none) */
 	__u64 sp;     /* HAS_SP/EVAL/EVAL_RET: the C stack pointer at the eval loop's entry;
 		       * at its return, the value it had at entry */
 };
@@ -57,7 +58,7 @@ struct ft_raw_name {
 	char data[]; /* func bytes, then file bytes */
 };
 
-_Static_assert(sizeof(struct ft_raw_call) == 56, "ft_raw_call ABI");
+_Static_assert(sizeof(struct ft_raw_call) == 64, "ft_raw_call ABI");
 _Static_assert(sizeof(struct ft_raw_name) == 48, "ft_raw_name ABI");
 
 #endif /* FLOWTRACE_INTERP_H */

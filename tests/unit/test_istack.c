@@ -261,3 +261,29 @@ FT_TEST(istack_threads_apart)
 	FT_EQ_STR(result(&f), "E1:1 E1:2 R1:2 R1:1");
 	istack__free(f.s);
 }
+
+/* throw() into a generator that delegates (yield from) runs the inner one
+ * with the outer as its caller, though the outer never started */
+FT_TEST(istack_frame_delegated_throw)
+{
+	struct fixture f;
+	struct istack_stats st;
+	struct ft_raw_call r = {
+		.hdr = {.tgid = 1, .tid = 1, .type = FT_RAW_ENTER, .arg = 3},
+		.frame = 0xc,
+		.parent = 0xb, /* the delegating generator, suspended */
+		.grand = 0xa,
+	};
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	r.hdr.ts = ++f.ts;
+	r.hdr.seq = f.seq[1]++;
+	FT_EQ_INT(istack__event(f.s, &r), 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 3, 0xc, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
+	FT_EQ_STR(result(&f), "E1:1 E2:3 R2:3 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.passed, 1);
+	istack__free(f.s);
+}

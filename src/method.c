@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* Probe method selection; see method.h and docs/compatibility.md. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "elfinfo.h"
+#include "method.h"
+
+static void line(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static bool markers_complete(const struct elf_info *e)
+{
+	/* 3.11 fires function__entry on some paths only; 3.12-3.14 have none */
+	return e->has_entry && e->has_return && !(e->major == 3 && e->minor == 11);
+}
+
+static int refuse(struct method_choice *out, int code, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+	line(out->hint, sizeof(out->hint), "%s", hint);
+	return code;
+}
+
+const char *method_name(const struct method_choice *c)
+{
+	switch (c->method) {
+	case FT_METHOD_USDT:
+		return "usdt";
+	case FT_METHOD_EVAL:
+		return "eval";
+	default:
+		return c->usdt_exits ? "frame+usdt" : "frame";
+	}
+}
+
+int method_choose(const struct elf_info *e, const char *binary, const struct method_request *req,
+		  struct method_choice *out)
+{
+	bool want_auto = !strcmp(req->method, "auto");
+	bool want_usdt = !strcmp(req->method, "usdt");
+	bool want_eval = !strcmp(req->method, "eval");
+	bool hook_on = !strcmp(req->eval_hook, "on");
+	bool hook_off = !strcmp(req->eval_hook, "off");
+	char what[96];
+
+	memset(out, 0, sizeof(*out));
+	line(what, sizeof(what), "CPython %s", *e->version ? e->version : "(version unknown)");
+
+	if (markers_complete(e) && (want_auto || want_usdt)) {
+		out->method = FT_METHOD_USDT;
+		line(out->why, sizeof(out->why), "%s in %s has complete python:function markers",
+		     what, binary);
+		return 0;
+	}
+	if (want_usdt) {
+		if (e->has_entry && e->has_return)
+			return refuse(
+				out, FT_EXIT_NO_PROBES,
+				"use --method auto: uprobes in the interpreter give exact trees",
+				"%s in %s fires python:function__entry for only some calls", what,
+				binary);
+		return refuse(out, FT_EXIT_NO_PROBES,
+			      "use --method auto: uprobes in the interpreter need no markers",
+			      "%s in %s has no python:function markers", what, binary);
+	}
+	if (e->major != 3 || !e->minor)
+		return refuse(out, FT_EXIT_NO_PROBES,
+			      "interpreter uprobes support CPython 3.8 to 3.13; builds configured "
+			      "--with-dtrace have markers",
+			      "cannot tell which CPython %s is, and it has no usable markers",
+			      binary);
+	if (e->minor < METHOD_MIN_MINOR)
+		return refuse(out, FT_EXIT_NO_PROBES,
+			      "interpreter uprobes support CPython 3.8 to 3.13; a build configured "
+			      "--with-dtrace has markers",
+			      "%s in %s is too old for interpreter uprobes and has no markers",
+			      what, binary);
+	if (e->minor > METHOD_MAX_MINOR)
+		return refuse(out, FT_EXIT_NO_PROBES,
+			      "interpreter uprobes support CPython 3.8 to 3.13; 3.15+ builds "
+			      "configured --with-dtrace have markers again",
+			      "%s in %s is newer than the interpreter layouts flowtrace-bpf knows, "
+			      "and it has no usable markers",
+			      what, binary);
+
+	bool want_frame = !strcmp(req->method, "frame");
+	/* 3.11-3.13: Python-to-Python calls stay inside one eval loop unless
+	 * the eval hook routes each one through it */
+	bool routed = e->minor <= 10 || hook_on || (!hook_off && req->launch && e->minor >= 11);
+
+	if (want_eval && !routed)
+		return refuse(out, FT_EXIT_NO_PROBES,
+			      hook_off
+				      ? "drop --eval-hook=off, or use --method frame (read-only)"
+				      : "add --eval-hook=on to allow the write (restored on exit), "
+					"or use --method frame, which only reads",
+			      "--method eval on %s needs the eval hook, a write into the "
+			      "interpreter's PEP 523 slot",
+			      what);
+	out->hook = routed && e->minor >= 11;
+	out->eval_entries = routed;
+	/* launch mode sees every frame start: the eval loop's return gives every
+	 * exit. Attached, frames already running return through the bytecode
+	 * handlers only, so those are probed too (cost: see compatibility.md). */
+	if (want_eval || (want_auto && req->launch && routed)) {
+		out->method = FT_METHOD_EVAL;
+		line(out->why, sizeof(out->why),
+		     "%s in %s: every Python call enters _PyEval_EvalFrameDefault%s", what, binary,
+		     !out->hook ? " (no markers), which is probed read-only"
+		     : hook_on	? ", routed there by the eval hook (--eval-hook=on)"
+				: ", routed there by the eval hook (launch mode)");
+		return 0;
+	}
+	out->method = FT_METHOD_FRAME;
+	out->usdt_exits = e->has_return && e->minor == 11;
+	line(out->why, sizeof(out->why), "%s in %s: frames start at %s; they end at %s%s", what,
+	     binary,
+	     !routed	 ? "the RESUME bytecode handlers (read-only)"
+	     : out->hook ? "the eval loop, routed there by the eval hook"
+			 : "the eval loop",
+	     out->usdt_exits ? "the complete python:function__return marker"
+			     : "the return/yield bytecode handlers, so frames running at attach "
+			       "are seen leaving",
+	     want_frame || routed || hook_off ? ""
+					      : " (--eval-hook=on costs less per call but writes "
+						"to the target)");
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Which probe method traces a target: the USDT markers where they are
+ * complete, otherwise uprobes in the interpreter (eval or frame), and
+ * whether the eval hook may be written. Pure: decides from what the ELF
+ * says and what the user asked. */
+#ifndef FT_METHOD_H
+#define FT_METHOD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct elf_info;
+
+enum ft_method {
+	FT_METHOD_USDT,
+	FT_METHOD_EVAL,
+	FT_METHOD_FRAME,
+};
+
+struct method_request {
+	const char *method;    /* auto, usdt, eval, frame */
+	const char *eval_hook; /* auto, on, off */
+	bool launch;	       /* -c: the tool owns the process from its start */
+};
+
+struct method_choice {
+	enum ft_method method;
+	bool hook;	   /* write the eval hook (3.11+) */
+	bool eval_entries; /* frames start at the eval loop's entry (else: RESUME handlers) */
+	bool usdt_exits;   /* frame: exits from the complete function__return marker */
+	char why[320];	   /* the reason, for -v; or, on refusal, what is wrong */
+	char hint[256];	   /* on refusal: what to do */
+};
+
+/* Oldest and newest CPython whose interpreter layout is known (pylayout.c) */
+#define METHOD_MIN_MINOR 8
+#define METHOD_MAX_MINOR 13
+
+/* Fills out for the interpreter e (in binary, for messages). Returns 0, or
+ * FT_EXIT_NO_PROBES / FT_EXIT_USAGE with why and hint set. */
+int method_choose(const struct elf_info *e, const char *binary, const struct method_request *req,
+		  struct method_choice *out);
+
+const char *method_name(const struct method_choice *c);
+
+#endif /* FT_METHOD_H */

@@ -76,13 +76,13 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 			      "use --method auto: uprobes in the interpreter need no markers",
 			      "%s in %s has no python:function markers", what, binary);
 	}
-	if (e->major != 3 || !e->minor)
+	if (!e->major || (e->major == 3 && !e->minor) || e->major > 3)
 		return refuse(out, FT_EXIT_NO_PROBES,
 			      "interpreter uprobes support CPython 3.8 to 3.13; builds configured "
 			      "--with-dtrace have markers",
 			      "cannot tell which CPython %s is, and it has no usable markers",
 			      binary);
-	if (e->minor < METHOD_MIN_MINOR)
+	if (e->major < 3 || e->minor < METHOD_MIN_MINOR)
 		return refuse(out, FT_EXIT_NO_PROBES,
 			      "interpreter uprobes support CPython 3.8 to 3.13; a build configured "
 			      "--with-dtrace has markers",

@@ -1,7 +1,9 @@
 """Targets flowtrace-bpf must refuse, with the documented exit code and a
-one-line diagnosis (plus an optional hint line): CPythons without usable
-markers (Debian's 3.11, pyenv builds), a process that is not Python, a
-PID that does not exist, and bad options."""
+one-line diagnosis (plus an optional hint line): a method the CPython
+cannot give exact trees with (markers on Debian's 3.11 or pyenv builds,
+the eval hook in attach mode without consent), CPythons too old for
+interpreter uprobes, a process that is not Python, a PID that does not
+exist, and bad options."""
 
 import os
 import subprocess
@@ -40,19 +42,20 @@ def need(path):
         raise Skip("%s is not installed" % path)
 
 
-@case("refuse Debian python3.11 (-c): exit 6, diagnosis names 3.11")
+@case("refuse --method usdt on Debian python3.11 (-c): exit 6, diagnosis names 3.11")
 def debian311_launch():
     need(DEBIAN_311)
-    res = tool(["-c", command(DEBIAN_311, "-c", "pass")])
-    expect_diagnosis(res, 6, ["3.11"])
+    res = tool(["--method", "usdt", "-c", command(DEBIAN_311, "-c", "pass")])
+    expect_diagnosis(res, 6, ["3.11", "only some calls"])
 
 
-@case("refuse Debian python3.11 (-p): exit 6, diagnosis names 3.11, target untouched")
+@case("refuse --method eval -p on Debian python3.11 without --eval-hook=on: exit 6, "
+      "target untouched")
 def debian311_attach():
     need(DEBIAN_311)
     target = start_gated([DEBIAN_311, "-c", WAIT_AT_GATE])
-    res = tool(["-p", str(target.pid)])
-    expect_diagnosis(res, 6, ["3.11"])
+    res = tool(["--method", "eval", "-p", str(target.pid)])
+    expect_diagnosis(res, 6, ["3.11", "eval hook"])
     if not target.alive():
         raise Fail("the refused target died")
     target.send(b"go\n")
@@ -92,6 +95,7 @@ def has_markers(interp):
 
 
 def pyenv_pythons():
+    """(version, interpreter) of every CPython under pyenv, 2.7 included."""
     root = pyenv_root()
     if not root:
         return None, []
@@ -99,15 +103,20 @@ def pyenv_pythons():
     vdir = os.path.join(root, "versions")
     for v in sorted(os.listdir(vdir)) if os.path.isdir(vdir) else []:
         parts = v.split(".")
-        if len(parts) < 2 or parts[0] != "3" or not parts[1].isdigit():
-            continue  # not a CPython 3.x (2.7, pypy, conda, ...)
-        py = os.path.join(vdir, v, "bin", "python3.%s" % parts[1])
+        if len(parts) < 2 or parts[0] not in ("2", "3") or not parts[1].isdigit():
+            continue  # not a CPython (pypy, conda, ...)
+        py = os.path.join(vdir, v, "bin", "python%s.%s" % (parts[0], parts[1]))
         if os.access(py, os.X_OK):
             found.append((v, py))
     return root, found
 
 
-@case("refuse pyenv CPythons built without markers: exit 6")
+def minor_of(version):
+    parts = version.split(".")
+    return int(parts[0]), int(parts[1])
+
+
+@case("refuse pyenv CPythons without markers: --method usdt, and versions before 3.8: exit 6")
 def pyenv_no_markers():
     root, found = pyenv_pythons()
     if not root:
@@ -116,18 +125,19 @@ def pyenv_no_markers():
     for version, py in found:
         if has_markers(py):
             continue  # a dtrace build: it would be traced, not refused
-        tested.append(version)
-        res = tool(["-c", command(py, "-c", "pass")])
+        old = minor_of(version) < (3, 8)
+        tested.append(version + (" (auto)" if old else " (usdt)"))
+        args = ([] if old else ["--method", "usdt"]) + ["-c", command(py, "-c", "pass")]
+        res = tool(args)
         try:
             expect_diagnosis(res, 6, [".".join(version.split(".")[:2])])
         except Fail as e:
             failures.append("pyenv %s: %s" % (version, e))
     if not tested:
-        raise Skip("pyenv at %s has no CPython 3.x without markers" % root)
+        raise Skip("pyenv at %s has no CPython without markers" % root)
     if failures:
         raise Fail("\n".join(failures))
-    return "tested %s%s" % (", ".join(tested),
-                            "" if "3.12.1" in tested else "; 3.12.1 absent")
+    return "tested %s" % ", ".join(tested)
 
 
 @case("refuse a process that is not Python (-p of sleep): exit 5")

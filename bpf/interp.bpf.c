@@ -475,6 +475,15 @@ int ft_op_catch(struct pt_regs *ctx)
 	return frame_event(ctx, FT_RAW_CATCH);
 }
 
+/* python:function__entry on Debian's 3.11: fires where the RESUME handler
+ * is skipped (while sys.settrace is active, and on throw()); a start seen
+ * twice is dropped in user space */
+SEC("usdt")
+int ft_usdt_enter(struct pt_regs *ctx)
+{
+	return frame_event(ctx, FT_RAW_ENTER);
+}
+
 /* python:function__return where it is complete (Debian's 3.11): fires on
  * every return, yield and unwind with the frame still current */
 SEC("usdt")

@@ -193,6 +193,26 @@ static int attach_op(struct interp_probe *p, struct bpf_program *prog, enum opco
 	return attach_at(p, prog, h->offset, false, opcodes_name(op), err, errlen);
 }
 
+static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
+			 char *err, size_t errlen)
+{
+	struct bpf_link *link;
+
+	if (p->o.base.calibrate)
+		prog = p->skel->progs.ft_nop;
+	link = bpf_program__attach_usdt(prog, p->o.base.pid, p->o.base.binary, "python", name,
+					NULL);
+	if (!link) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot attach to python:%s in %s: %s", name,
+			 p->o.base.binary, strerror(e));
+		return -e;
+	}
+	p->links[p->nlinks++] = link;
+	return 0;
+}
+
 static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 {
 	struct interp_bpf *s = p->skel;
@@ -226,19 +246,13 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (rc)
 		return rc;
 	if (p->o.usdt_exits) {
-		struct bpf_link *link = bpf_program__attach_usdt(
-			p->o.base.calibrate ? s->progs.ft_nop : s->progs.ft_usdt_exit,
-			p->o.base.pid, p->o.base.binary, "python", "function__return", NULL);
-
-		if (!link) {
-			int e = errno;
-
-			snprintf(err, errlen, "cannot attach to python:function__return in %s: %s",
-				 p->o.base.binary, strerror(e));
-			return -e;
-		}
-		p->links[p->nlinks++] = link;
-		return 0;
+		if (!p->o.eval_entries)
+			rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err,
+					   errlen);
+		if (!rc)
+			rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err,
+					   errlen);
+		return rc;
 	}
 	for (size_t i = 0; !rc && i < sizeof(ends) / sizeof(ends[0]); i++)
 		rc = attach_op(p, s->progs.ft_op_exit, ends[i], err, errlen);

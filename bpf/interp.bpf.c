@@ -316,7 +316,8 @@ static __always_inline __u32 code_name_id(__u64 pid_tgid, struct ft_thread *st, 
 }
 
 static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
-				  __u32 name, __u64 frame, __u64 parent, __u64 grand, __u64 sp)
+				  __u32 name, __u64 frame, __u64 parent, __u64 grand, __u64 sp,
+				  __u32 pname)
 {
 	struct ft_raw_call *r;
 	__u32 seq = st->seq++; /* advances even when the ring is full */
@@ -328,6 +329,7 @@ static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 ty
 	}
 	fill_hdr(&r->hdr, pid_tgid, type, seq, name);
 	r->hdr.flags = flags;
+	r->hdr.depth = pname;
 	r->frame = frame;
 	r->parent = parent;
 	r->grand = grand;
@@ -338,7 +340,7 @@ static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 ty
 static __always_inline void emit(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
 				 __u32 name, __u64 frame, __u64 parent, __u64 sp)
 {
-	emit3(pid_tgid, st, type, flags, name, frame, parent, 0, sp);
+	emit3(pid_tgid, st, type, flags, name, frame, parent, 0, sp, 0);
 }
 
 /* The first three arguments, read before choosing: the verifier allows
@@ -357,6 +359,22 @@ static __always_inline void read_args(struct pt_regs *ctx, struct args *a)
 static __always_inline __u64 arg_n(const struct args *a, __s32 n)
 {
 	return n >= 0 && n < 3 ? a->a[n & 3] : 0;
+}
+
+/* The caller's name id, and whether it is a generator or coroutine. */
+static __always_inline __u32 parent_info(__u64 pid_tgid, struct ft_thread *st, __u64 parent,
+					 __u16 *flags)
+{
+	__u64 code;
+	__u32 cf = 0;
+
+	if (!parent)
+		return 0;
+	code = field_ptr(parent, f_code);
+	bpf_probe_read_user(&cf, sizeof(cf), (void *)(code + co_flags));
+	if (cf & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))
+		*flags |= FT_RAW_F_PARENT_GEN;
+	return code_name_id(pid_tgid, st, code);
 }
 
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its
@@ -387,7 +405,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 	__u64 tstate, frame, parent, code, sp = PT_REGS_SP(ctx);
 	struct args a;
 	__u16 flags;
-	__u32 name = 0;
+	__u32 name, pname;
 
 	if (!st)
 		return 0;
@@ -413,10 +431,14 @@ int ft_eval_entry(struct pt_regs *ctx)
 		if (creates_generator(frame, code))
 			flags |= FT_RAW_F_GEN_CREATE;
 	}
-	if (!(flags & FT_RAW_F_GEN_CREATE))
-		name = code_name_id(pid_tgid, st, code);
+	if (flags & FT_RAW_F_GEN_CREATE) {
+		emit(pid_tgid, st, FT_RAW_ENTER, flags, 0, frame, parent, sp);
+		return 0;
+	}
+	name = code_name_id(pid_tgid, st, code);
+	pname = parent_info(pid_tgid, st, parent, &flags);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent,
-	      skip_shim(field_ptr(parent, f_back)), sp);
+	      skip_shim(field_ptr(parent, f_back)), sp, pname);
 	return 0;
 }
 
@@ -439,18 +461,20 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ft_thread *st = thread_state(pid_tgid);
 	__u64 frame, parent = 0, grand = 0;
-	__u32 name = 0;
+	__u32 name = 0, pname = 0;
+	__u16 flags = 0;
 
 	if (!st)
 		return 0;
 	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
+	if (type != FT_RAW_CATCH)
+		name = code_name_id(pid_tgid, st, field_ptr(frame, f_code));
 	if (type == FT_RAW_ENTER) {
 		parent = skip_shim(field_ptr(frame, f_back));
 		grand = skip_shim(field_ptr(parent, f_back));
+		pname = parent_info(pid_tgid, st, parent, &flags);
 	}
-	if (type != FT_RAW_CATCH)
-		name = code_name_id(pid_tgid, st, field_ptr(frame, f_code));
-	emit3(pid_tgid, st, type, 0, name, frame, parent, grand, 0);
+	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
 	return 0;
 }
 

@@ -289,19 +289,38 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		depth = top_depth(t) + 2;
 		err = push_frame(t, r->parent, depth - 1, 0, true);
 	} else if (r->grand && (i = find_frame(t, r->grand)) >= 0) {
-		/* the caller became current without starting: a generator that
-		 * throw() or close() passes through to the one it delegates to
-		 * (yield from, await). Like the interpreter's own profiler, the
-		 * new frame counts as the grandcaller's child. */
+		/* the caller became current without a start of its own */
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		depth = t->f[i].depth + 1;
-		s->st.passed++;
+		if (r->hdr.flags & FT_RAW_F_PARENT_GEN) {
+			/* a generator that throw() or close() passes through to
+			 * the one it delegates to (yield from, await): like the
+			 * interpreter's own profiler, the new frame counts as the
+			 * grandcaller's child */
+			s->st.passed++;
+		} else if (!err) {
+			/* a call the trace function runs from inside the
+			 * caller's start, before it: the caller starts now */
+			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, false);
+			if (!err)
+				err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
+			depth++;
+		}
+	} else if (!t->nf) {
+		/* the caller (and its caller) were running before tracing
+		 * started */
+		depth = t->floor + 1;
+		if (r->grand)
+			err = push_frame(t, r->grand, depth - 2, 0, false);
+		if (!err)
+			err = push_frame(t, r->parent, depth - 1, (uint32_t)r->hdr.depth, false);
+		t->floor = depth - (r->grand ? 3 : 2);
 	} else {
-		/* the caller was running before tracing started: below what is
-		 * known, and whatever is known has left */
+		/* the caller was running before tracing started, and whatever
+		 * is known has left since */
 		depth = below_everything(s, t, ts, &err) + 1;
 		if (!err)
-			err = push_frame(t, r->parent, depth - 1, 0, false);
+			err = push_frame(t, r->parent, depth - 1, (uint32_t)r->hdr.depth, false);
 	}
 	if (!err)
 		err = push_frame(t, r->frame, depth, r->hdr.arg, false);

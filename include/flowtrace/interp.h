@@ -25,8 +25,10 @@
 #define FT_RAW_F_THROW	    0x04 /* ENTER: resumed by gen.throw() */
 #define FT_RAW_F_NULL	    0x08 /* EVAL_RET: returned NULL (exception) */
 #define FT_RAW_F_YIELD	    0x10 /* EXIT: suspends (yield), not a return */
+#define FT_RAW_F_PARENT_GEN 0x20 /* ENTER: the caller is a generator or coroutine */
 
-/* hdr.arg is the name id (0: unknown) for ENTER and EXIT. */
+/* hdr.arg is the name id (0: unknown) for ENTER and EXIT; an ENTER's
+ * hdr.depth holds its caller's name id, for callers no record introduced. */
 struct ft_raw_call {
 	struct ft_rec_hdr hdr;
 	__u64 frame;  /* the frame's address in the target */

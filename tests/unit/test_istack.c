@@ -269,7 +269,11 @@ FT_TEST(istack_frame_delegated_throw)
 	struct fixture f;
 	struct istack_stats st;
 	struct ft_raw_call r = {
-		.hdr = {.tgid = 1, .tid = 1, .type = FT_RAW_ENTER, .arg = 3},
+		.hdr = {.tgid = 1,
+			.tid = 1,
+			.type = FT_RAW_ENTER,
+			.flags = FT_RAW_F_PARENT_GEN,
+			.arg = 3},
 		.frame = 0xc,
 		.parent = 0xb, /* the delegating generator, suspended */
 		.grand = 0xa,
@@ -285,5 +289,30 @@ FT_TEST(istack_frame_delegated_throw)
 	FT_EQ_STR(result(&f), "E1:1 E2:3 R2:3 R1:1");
 	istack__stats(f.s, &st);
 	FT_EQ_U64(st.passed, 1);
+	istack__free(f.s);
+}
+
+/* a trace function runs from inside its frame's start, before the start
+ * is seen: the frame starts then, and its own start is a duplicate */
+FT_TEST(istack_frame_trace_function_first)
+{
+	struct fixture f;
+	struct ft_raw_call r = {
+		.hdr = {.tgid = 1, .tid = 1, .type = FT_RAW_ENTER, .arg = 9, .depth = 2},
+		.frame = 0xf,
+		.parent = 0xb,
+		.grand = 0xa,
+	};
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	r.hdr.ts = ++f.ts;
+	r.hdr.seq = f.seq[1]++;
+	FT_EQ_INT(istack__event(f.s, &r), 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0xf, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0xa, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 E3:9 R3:9 R2:2 R1:1");
 	istack__free(f.s);
 }

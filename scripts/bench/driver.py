@@ -11,13 +11,19 @@ with -p; once the tracer says it is ready the driver opens the gate; the
 workload times its own hot section and reports elapsed seconds and calls.
 Start-up of any tracer is therefore never inside a measured time.
 
+Then the per-method cost: every probe method (usdt, eval, frame) on every
+interpreter present (the dtrace 3.9, pyenv 3.8-3.13, Debian's python3.11),
+each against its own floor, and on 3.11+ the eval hook alone.
+
 usage: driver.py --python PY --tracer FT [--bpftrace BT] [--rounds N]
-                 [--long-seconds S] [--results FILE] [--out FILE] [--quick]
+                 [--long-seconds S] [--results FILE] [--out FILE]
+                 [--pyenv-root DIR] [--method-rounds N] [--parts main,methods]
 Standard library only; needs Python 3.9+ (run by /usr/bin/python3.11).
 """
 
 import argparse
 import ctypes
+import glob
 import hashlib
 import json
 import os
@@ -85,6 +91,123 @@ def configs():
                 "template": "empty.bt.in",
                 "label": "truly empty programs (bpftrace, empty actions)"})
     return out
+
+
+# ---------------------------------------------------------------- per-method cost
+#
+# Every probe method on every interpreter it applies to, with the same
+# protocol (attach with -p at the gate). Per interpreter: its untraced run,
+# and per method the floor (--calibrate: the method's own probes with
+# programs that return at once) and flowtrace-bpf -f jsonl to /dev/null. On
+# 3.11+ also "hook": the eval hook written and no probe at all, the
+# slowdown the hook alone causes (see Bench.run).
+
+METHOD_WORKLOADS = [
+    ("fib", 20, "fib(20), 21 891 calls: nothing but Python-to-Python calls"),
+    ("mix", 100, "mix, 100 rounds (~11 900 calls): re, classes, generators, exceptions, json"),
+]
+METHOD_MINORS = range(8, 14)  # interpreter uprobes: CPython 3.8 to 3.13
+DEBIAN_PY = "/usr/bin/python3.11"
+
+HOOK = ["--eval-hook=on"]
+
+
+def method_list(t):
+    """(id, name, tracer options) of the methods measured on target t."""
+    if t["kind"] == "dtrace":
+        return [("usdt", "usdt", ["--method", "usdt"])]
+    if t["minor"] <= 10:
+        return [("eval", "eval", ["--method", "eval"]),
+                ("frame", "frame", ["--method", "frame"])]
+    if t["kind"] == "debian":
+        return [("eval-hook", "eval, hook on", ["--method", "eval"] + HOOK),
+                ("frame-usdt", "frame+usdt, read-only",
+                 ["--method", "frame", "--eval-hook=off"])]
+    return [("eval-hook", "eval, hook on", ["--method", "eval"] + HOOK),
+            ("frame-hook", "frame+evalstarts, hook on", ["--method", "frame"] + HOOK),
+            ("frame-ro", "frame, read-only", ["--method", "frame", "--eval-hook=off"])]
+
+
+def method_configs(t):
+    out = [{"id": "untraced", "kind": "untraced", "label": "untraced"}]
+    if t["minor"] >= 11:
+        out.append({"id": "hook", "kind": "hook", "args": ["--method", "eval"] + HOOK,
+                    "sink": "null", "label": "eval hook written, no probes"})
+    for mid, label, args in method_list(t):
+        out.append({"id": "floor-" + mid, "kind": "floor", "method": mid, "args": args,
+                    "sink": "null", "label": "floor: %s, empty BPF programs" % label})
+        out.append({"id": "ft-" + mid, "kind": "flowtrace", "method": mid, "args": args,
+                    "name": label, "format": "jsonl", "sink": "null",
+                    "label": "%s, flowtrace-bpf -f jsonl to /dev/null" % label})
+    return out
+
+
+def py_version(py):
+    return cmd_out([py, "-c", "import sys; print(sys.version.split()[0])"])
+
+
+def method_targets(dtrace_py, pyenv_root):
+    """The interpreters of the per-method section, and those left out (why)."""
+    targets = [{"id": "dtrace-3.9", "kind": "dtrace", "minor": 9, "python": dtrace_py,
+                "label": "dtrace %s"}]
+    skipped = []
+    found = {}
+    pattern = os.path.join(pyenv_root, "versions", "3.*", "bin", "python3.*")
+    for path in glob.glob(pattern):
+        ver = path.split(os.sep)[-3]
+        m = re.fullmatch(r"3\.(\d+)\.(\d+)", ver)  # not 3.13.0t, 3.12-dev, ...
+        if not m or os.path.basename(path) != "python3.%s" % m.group(1):
+            continue
+        minor, patch = int(m.group(1)), int(m.group(2))
+        if minor not in METHOD_MINORS:
+            skipped.append("pyenv %s (%s): interpreter uprobes support 3.8-3.13" % (ver, path))
+            continue
+        if minor not in found or patch > found[minor][0]:
+            found[minor] = (patch, path, ver)
+    for minor in METHOD_MINORS:
+        if minor in found:
+            _, path, ver = found[minor]
+            targets.append({"id": "pyenv-3.%d" % minor, "kind": "pyenv", "minor": minor,
+                            "python": path, "label": "pyenv %s"})
+        else:
+            skipped.append("pyenv 3.%d: absent (nothing matches %s)" % (minor, os.path.join(
+                pyenv_root, "versions", "3.%d.*" % minor, "bin", "python3.%d" % minor)))
+    if os.access(DEBIAN_PY, os.X_OK):
+        targets.append({"id": "debian-3.11", "kind": "debian", "minor": 11, "python": DEBIAN_PY,
+                        "label": "Debian %s"})
+    else:
+        skipped.append("Debian %s: absent" % DEBIAN_PY)
+    for t in targets:
+        t["version"] = py_version(t["python"])
+        t["label"] = t["label"] % t["version"]
+        t["configs"] = method_configs(t)
+    return targets, sorted(skipped)
+
+
+def run_methods(bench, targets, rounds, results):
+    """Every configuration of every target on every method workload, once a
+    round; the configurations of one target in a rotated order."""
+    for rnd in range(rounds):
+        for wi, (wname, size, _) in enumerate(METHOD_WORKLOADS):
+            for ti, t in enumerate(targets):
+                cfgs = t["configs"]
+                k = (rnd + wi + ti) % len(cfgs)
+                for cfg in cfgs[k:] + cfgs[:k]:
+                    try:
+                        r = bench.run(wname, size, cfg, py=t["python"])
+                    except RuntimeError as e:
+                        # one method failing on one interpreter is a finding, not a crash
+                        r = {"workload": wname, "config": cfg["id"], "error": str(e)[-600:]}
+                        log("method run failed: %s %s %s: %s" % (t["id"], wname, cfg["id"],
+                                                               str(e).splitlines()[0:1]))
+                    r["round"] = rnd
+                    r["target"] = t["id"]
+                    results["runs"].append(r)
+                    if "error" not in r:
+                        log("methods %d/%d %-6s %-11s %-15s %7.3f s  %s" % (
+                            rnd + 1, rounds, wname, t["id"], cfg["id"], r["elapsed_s"],
+                            "lost %s, %s calls" % (r.get("lost"), r.get("tracer_calls"))
+                            if cfg["kind"] == "flowtrace" else ""))
 
 
 # ---------------------------------------------------------------- helpers
@@ -233,6 +356,14 @@ def prog_run_stats(pid):
     return t, n
 
 
+def method_line(lines):
+    """"METHOD: why" from flowtrace-bpf -v's "flowtrace-bpf: method METHOD: why"."""
+    for l in lines:
+        if l.startswith("flowtrace-bpf: method "):
+            return l[len("flowtrace-bpf: method "):]
+    return None
+
+
 def count_peer_file(path):
     events = lost = 0
     with open(path, "rb") as f:
@@ -296,8 +427,8 @@ class Bench:
             except OSError:
                 pass
 
-    def start_workload(self, name, size):
-        w = subprocess.Popen([self.py, WORKLOAD, name, str(size)], stdin=subprocess.PIPE,
+    def start_workload(self, name, size, py=None):
+        w = subprocess.Popen([py or self.py, WORKLOAD, name, str(size)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              cwd=self.workdir, preexec_fn=self._pin_target)
         t_end = time.monotonic() + TIMEOUT_READY
@@ -325,12 +456,17 @@ class Bench:
             f.write(text)
         return path
 
-    def run(self, wname, size, cfg, prog_stats=False):
+    def run(self, wname, size, cfg, prog_stats=False, py=None):
         """One workload under one configuration; returns the measurements.
         prog_stats: also read the run time of the tracer's BPF programs
-        (counted only while enable_bpf_stats()'s fd is open)."""
+        (counted only while enable_bpf_stats()'s fd is open). py: the
+        interpreter running the workload (default: --python).
+        cfg["args"]: extra tracer options (--method, --eval-hook); a "hook"
+        configuration attaches with --calibrate and is SIGKILLed once ready,
+        which leaves the eval hook written and removes every probe (see
+        method_configs)."""
         r = {"workload": wname, "config": cfg["id"]}
-        w = self.start_workload(wname, size)
+        w = self.start_workload(wname, size, py)
         tr = None
         out_path = None
         out_f = None
@@ -342,8 +478,10 @@ class Bench:
                     argv = [self.bpftrace, "-p", str(w.pid),
                             self.peer_script_for(w.pid, cfg.get("template", PEER_TEMPLATE))]
                 else:
-                    argv = [self.tracer, "-p", str(w.pid)]
-                    if cfg["kind"] == "floor":
+                    argv = [self.tracer, "-p", str(w.pid)] + cfg.get("args", [])
+                    if cfg.get("args"):
+                        argv.append("-v")  # its "method NAME: why" line goes in the results
+                    if cfg["kind"] in ("floor", "hook"):
                         argv.append("--calibrate")
                     else:
                         argv += ["-f", cfg["format"]]
@@ -380,6 +518,15 @@ class Bench:
                 r["cpu_at_ready_ns"] = proc_cpu_ns(tr.pid)
                 if prog_stats:
                     st0 = prog_run_stats(tr.pid)
+                if cfg["kind"] == "hook":
+                    # SIGKILL: no chance to restore the slot; its BPF links
+                    # (so its uprobes) go with its file descriptors, before
+                    # the driver can reap it
+                    tr.kill()
+                    r["exit"], _ = wait_child(tr, 10)
+                    errs.join(5)
+                    r["method_line"] = method_line(errs.lines)
+                    tr = None
 
             w.stdin.write("\n")
             w.stdin.flush()
@@ -428,6 +575,7 @@ class Bench:
                         raise RuntimeError("no summary line from %s: %s" % (
                             self.tracer, "\n".join(errs.lines[-5:])))
                     r["tracer_calls"] = int(m.group(1))
+                    r["method_line"] = method_line(errs.lines)
                     r["threads"] = int(m.group(2))
                     r["events"] = int(m.group(3))
                     r["lost"] = int(m.group(4))
@@ -656,7 +804,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(REPO, "build", "bench", "performance-quick.md")
                     if quick else os.path.join(REPO, "docs", "performance.md"))
     ap.add_argument("--only", help="comma-separated workloads (testing the driver)")
+    ap.add_argument("--pyenv-root", default=os.environ.get("PYENV_ROOT") or os.path.expanduser(
+        "~/.pyenv"), help="where pyenv's versions/3.X.Y are")
+    ap.add_argument("--method-rounds", type=int, default=2 if quick else 4)
+    ap.add_argument("--parts", default="main,methods",
+                    help="main (usdt, peer, memory, ready) and/or methods (testing the driver)")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     args.tracer = os.path.abspath(args.tracer)
 
     if os.geteuid() != 0:
@@ -687,12 +841,21 @@ def main():
     args.tracer = copy
     bench = Bench(args, workdir)
     pinning = bench.pin()
+    mtargets, mskipped = method_targets(args.python, args.pyenv_root)
     results = {"machine": dict(machine_info(args), tracer_sha256=tracer_sha), "pinning": pinning, "prog_stats": [], "quick": quick, "rounds": args.rounds,
                "long_seconds": args.long_seconds,
                "workloads": [{"name": n, "size": s, "title": t} for n, s, t in workloads],
                "configs": cfgs + [c for c in split_cfgs.values() if c.get("split_only")],
                "runs": [], "launch": [], "long": None,
+               "methods": {"rounds": args.method_rounds, "pyenv_root": args.pyenv_root,
+                           "workloads": [{"name": n, "size": s, "title": t}
+                                         for n, s, t in METHOD_WORKLOADS],
+                           "targets": mtargets, "skipped": mskipped, "runs": []}
+               if "methods" in parts else None,
                "command": "sudo BENCH_QUICK=1 make bench" if quick else "sudo make bench"}
+    if "main" not in parts:
+        args.rounds = 0
+        results["rounds"] = 0
     try:
         for rnd in range(args.rounds):
             for wi, (wname, size, _) in enumerate(workloads):
@@ -712,9 +875,10 @@ def main():
                 results["launch"].append(r)
             log("round %d/%d launch ready %s ms" % (rnd + 1, args.rounds, ", ".join(
                 "%.0f" % r["ready_ms"] for r in results["launch"][-3:])))
-        fd = enable_bpf_stats()
+        fd = enable_bpf_stats() if "main" in parts else None
         if fd is None:
-            log("BPF_ENABLE_STATS unavailable: no per-program cost split")
+            if "main" in parts:
+                log("BPF_ENABLE_STATS unavailable: no per-program cost split")
         else:
             try:
                 wname, size, _ = workloads[0]
@@ -729,8 +893,15 @@ def main():
                             cid, r["prog_run_ns"] / max(1, r["prog_run_cnt"])))
             finally:
                 os.close(fd)
-        log("memory run: jsonl to a file for %.0f s" % args.long_seconds)
-        results["long"] = bench.run_long(args.long_seconds)
+        if "main" in parts:
+            log("memory run: jsonl to a file for %.0f s" % args.long_seconds)
+            results["long"] = bench.run_long(args.long_seconds)
+        if "methods" in parts:
+            for m in mskipped:
+                log("per-method cost: left out: %s" % m)
+            t_m = time.monotonic()
+            run_methods(bench, mtargets, args.method_rounds, results["methods"])
+            results["methods"]["seconds"] = time.monotonic() - t_m
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["bench_seconds"] = time.monotonic() - t_start

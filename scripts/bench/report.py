@@ -43,9 +43,10 @@ benchmark again.
   round, median (range) of those ratios.
 - **Floor** = the same USDT probes attached with BPF programs that return at once
   (`flowtrace-bpf --calibrate`): the price of the kernel's uprobe trap, which no USDT
-  tracer can go under. Only the `usdt` method exists today; the planned `eval` (uprobes on
-  the frame evaluator) and `frame` methods are not implemented yet, so they have no floor
-  and no figures.
+  tracer can go under. The interpreter-uprobe methods (`eval`, `frame`) have floors of
+  their own, measured the same way with their own probes: see
+  [Per-method cost](#per-method-cost). Everything else on this page is the `usdt` method
+  on the `--with-dtrace` 3.9.
 - **The peer** is a bpftrace script (scripts/bench/uflow.bt.in) that does what bcc's
   `uflow` does for Python: a per-thread depth map, and a `printf` per entry and per return
   with time, thread, depth, function and file:line. bpftrace reports its losses only in
@@ -173,7 +174,8 @@ def machine_section(res):
         ("Date", m["date"]),
         ("Command", "`%s`" % res["command"]),
         ("Rounds", "%d (every configuration of every workload once per round, interleaved)"
-         % res["rounds"]),
+         % res["rounds"] + ("; per-method cost: %d" % res["methods"]["rounds"]
+                            if res.get("methods") else "")),
         ("Bench wall time", "%.0f s" % res.get("bench_seconds", 0)),
         ("CPU pinning", res.get("pinning", "?")),
         ("Other load", other_load(res)),
@@ -181,8 +183,11 @@ def machine_section(res):
         ("Memory", "%s GiB" % m["mem_gib"]),
         ("Kernel", "%s (%s; virtualization: %s)" % (m["kernel"], m["os"], m["virt"])),
         ("Meltdown mitigation", m.get("meltdown") or "?"),
-        ("Traced CPython", "%s (`%s`, built by scripts/build-python39.sh)" % (
+        ("Traced CPython", "%s (`%s`, built by scripts/build-python39.sh); for the per-method "
+         "cost, see below" % (
             m["python_version"], m["python"])),
+        ("Per-method interpreters", "; ".join(t["label"] for t in res["methods"]["targets"])
+         if res.get("methods") else "not run"),
         ("Tracer", "%s, git %s, binary sha256 %s…" % (tv[0] if tv else "?", m["git"],
                                                      m.get("tracer_sha256", "?"))),
         ("Peer", m.get("bpftrace_version") or "not run (bpftrace missing)"),
@@ -270,8 +275,8 @@ def method_table(an, res):
     for fmt in ("tree", "json", "jsonl"):
         row("usdt, flowtrace-bpf -f %s, /dev/null" % fmt, "ft-%s-null" % fmt)
         row("usdt, flowtrace-bpf -f %s, file" % fmt, "ft-%s-file" % fmt)
-    out.append("| eval method | " + " | ".join("not implemented" for _ in ws) + " |")
-    out.append("| frame method | " + " | ".join("not implemented" for _ in ws) + " |")
+    out.append("| eval and frame methods | " + " | ".join(
+        "see [Per-method cost](#per-method-cost)" for _ in ws) + " |")
     row("peer: bpftrace uflow-like, pipe", "peer-null")
     row("peer: bpftrace uflow-like, file", "peer-file")
     cells = []
@@ -355,6 +360,238 @@ def split_section(an, res):
                     wname, fmt_num(med(un["per_call_us"]), 3), fmt_num(med(fl["per_call_us"]), 2),
                     100.0 * (hi - lo) / lo, lo, hi)]
     out.append("")
+    return out
+
+
+class MethodAnalysis:
+    """Derived figures of the per-method runs, per (target, workload, config)."""
+
+    def __init__(self, m):
+        self.m = m
+        self.targets = m["targets"]
+        self.wnames = [w["name"] for w in m["workloads"]]
+        self.runs = {}
+        for r in m["runs"]:
+            self.runs.setdefault((r["target"], r["workload"], r["config"]), []).append(r)
+        self.fig = {}
+        for t in self.targets:
+            for w in self.wnames:
+                self._one(t, w)
+
+    def ok(self, tid, wname, cid):
+        return sorted((r for r in self.runs.get((tid, wname, cid), []) if "error" not in r),
+                      key=lambda r: r["round"])
+
+    def _one(self, t, wname):
+        tid = t["id"]
+        base = med([r["elapsed_s"] for r in self.ok(tid, wname, "untraced")])
+        for c in t["configs"]:
+            runs = self.ok(tid, wname, c["id"])
+            f = {"runs": runs, "errors": [r for r in self.runs.get((tid, wname, c["id"]), [])
+                                          if "error" in r]}
+            self.fig[(tid, wname, c["id"])] = f
+            if not runs or base is None:
+                continue
+            f["per_call_us"] = [r["elapsed_s"] / r["calls"] * 1e6 for r in runs]
+            f["ovh_us"] = [(r["elapsed_s"] - base) / r["calls"] * 1e6 for r in runs]
+            f["slowdown"] = [r["elapsed_s"] / base for r in runs]
+            floors = {r["round"]: r for r in self.ok(tid, wname, "floor-" + c.get("method", ""))}
+            ratios = []
+            for r, o in zip(runs, f["ovh_us"]):
+                fr = floors.get(r["round"])
+                if fr is not None and c["kind"] == "flowtrace":
+                    fo = (fr["elapsed_s"] - base) / fr["calls"] * 1e6
+                    if fo > 0:
+                        ratios.append(o / fo)
+            f["ratio"] = ratios
+            f["lost"] = [r.get("lost") for r in runs]
+            f["extra_calls"] = [r["tracer_calls"] - r["calls"] for r in runs
+                                if r.get("tracer_calls") is not None]
+            f["ready"] = [r.get("ready_ms") for r in runs]
+            f["method_line"] = next((r["method_line"] for r in runs if r.get("method_line")),
+                                    None)
+
+    def get(self, tid, wname, cid):
+        return self.fig.get((tid, wname, cid)) or {"runs": [], "errors": []}
+
+
+def fmt_signed_range(xs):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "–"
+    lo, hi = min(xs), max(xs)
+    return "%+d" % lo if lo == hi else "%+d to %+d" % (lo, hi)
+
+
+EXTRA_CALLS_OK = 30  # seen - made that the attach window explains (gate, exit: ~7-15)
+
+
+def method_findings(ma):
+    """Sentences computed from the table: counts that disagree, losses,
+    ratios over the usdt goal, cheapest and dearest method per workload."""
+    out = []
+    bad_counts, lossy, over = [], [], []
+    best = {}
+    for t in ma.targets:
+        for c in t["configs"]:
+            if c["kind"] != "flowtrace":
+                continue
+            for w in ma.wnames:
+                f = ma.get(t["id"], w, c["id"])
+                if not f["runs"]:
+                    continue
+                ex = f.get("extra_calls", [])
+                wrong = [x for x in ex if x < 0 or x > EXTRA_CALLS_OK]
+                if wrong:
+                    made = med([r["calls"] for r in f["runs"]])
+                    bad_counts.append("%s, %s, `%s`: %s calls reported for %s made (%s)" % (
+                        t["label"], c["name"], w, fmt_int(med([r["tracer_calls"] for r in
+                                                              f["runs"]])), fmt_int(made),
+                        "fewer: calls missed" if med(wrong) < 0 else "more: calls reported "
+                        "that the workload did not make"))
+                lost = sum(x or 0 for x in f.get("lost", []))
+                if lost:
+                    lossy.append("%s, %s, `%s`: %s events" % (t["label"], c["name"], w,
+                                                            fmt_int(lost)))
+                if f.get("ratio") and med(f["ratio"]) > GOAL_RATIO:
+                    over.append("%s, %s, `%s` %.2f×" % (t["label"], c["name"], w,
+                                                        med(f["ratio"])))
+                o = med(f.get("ovh_us", []))
+                if o is not None:
+                    lo, hi = best.get(w, (None, None))
+                    if lo is None or o < lo[0]:
+                        lo = (o, t["label"], c["name"])
+                    if hi is None or o > hi[0]:
+                        hi = (o, t["label"], c["name"])
+                    best[w] = (lo, hi)
+    for w in ma.wnames:
+        if w in best:
+            lo, hi = best[w]
+            out.append("- `%s`: cheapest %s on %s, %.2f µs per call; dearest %s on %s, %.2f µs "
+                       "per call (%.1f×)." % (w, lo[2], lo[1], lo[0], hi[2], hi[1], hi[0],
+                                              hi[0] / lo[0] if lo[0] > 0 else float("nan")))
+    out.append("- Calls reported against calls made: " + (
+        "outside 0 to +%d (more than the attach window explains) in: %s." % (
+            EXTRA_CALLS_OK, "; ".join(bad_counts)) if bad_counts else
+        "every method on every interpreter within 0 to +%d (the attach window)." %
+        EXTRA_CALLS_OK))
+    out.append("- Lost events: " + ("; ".join(lossy) + "." if lossy else "none in any run."))
+    out.append("- Over %.2f× the method's own floor (median): %s." % (
+        GOAL_RATIO, "; ".join(over) if over else "none"))
+    return out + [""]
+
+
+def method_section(res):
+    """Per-method cost: every method on every interpreter, against its own
+    floor, and the eval hook's own slowdown on 3.11+."""
+    m = res.get("methods")
+    out = ["## Per-method cost", ""]
+    if not m:
+        return out + ["Not run (`driver.py --parts` without `methods`).", ""]
+    ma = MethodAnalysis(m)
+    ws = ma.wnames
+    nruns = len(m["runs"])
+    out += [
+        "Every probe method on every interpreter it applies to, attached with `-p` at the "
+        "workload's gate like everything above, %d rounds of every configuration, in a rotated "
+        "order, %d runs in %.0f s. Per interpreter and workload: the untraced run, then per "
+        "method its **floor** (`--calibrate` with the same options: the method's own uprobes "
+        "with BPF programs that return at once) and **flowtrace-bpf -f jsonl** to /dev/null. "
+        "**µs / call** = (traced time − median untraced time of the same interpreter) / calls; "
+        "**× floor** = that over the same round's floor of the same method, median. Figures are "
+        "medians (range) over the rounds. **Lost** = the tracer's own count of lost events, "
+        "every run. **Seen − made** = calls flowtrace-bpf reported minus the workload's exact "
+        "count; the attach window also holds about ten calls of the gate and the exit, so a "
+        "method that sees every call shows a small positive number." % (
+            m["rounds"], nruns, m.get("seconds", 0)), "",
+        "Workloads: " + "; ".join("`%s`: %s" % (w["name"], w["title"]) for w in m["workloads"])
+        + ".", ""]
+    hdr = "| interpreter | method (options) |"
+    sep = "|---|---|"
+    for w in ws:
+        hdr += " %s µs / call | %s floor µs | %s × floor |" % (w, w, w)
+        sep += "---|---|---|"
+    hdr += " lost | seen − made (%s) |" % ", ".join(ws)
+    sep += "---|---|"
+    out += [hdr, sep]
+    fails = []
+    for t in ma.targets:
+        for c in t["configs"]:
+            if c["kind"] != "flowtrace":
+                continue
+            fl_id = "floor-" + c["method"]
+            cells = []
+            lost = []
+            extra = []
+            for w in ws:
+                f = ma.get(t["id"], w, c["id"])
+                fl = ma.get(t["id"], w, fl_id)
+                cells += [fmt_mr(f.get("ovh_us", []), 2), fmt_mr(fl.get("ovh_us", []), 2),
+                          fmt_mr(f.get("ratio", []), 2)]
+                lost += [x for x in f.get("lost", []) if x is not None]
+                extra.append(fmt_signed_range(f.get("extra_calls", [])))
+                for r in f["errors"] + fl["errors"]:
+                    fails.append((t, w, r))
+            out.append("| %s | %s (`%s`) | %s | %s | %s |" % (
+                t["label"], c["name"], " ".join(c["args"]), " | ".join(cells),
+                "%d in %d runs" % (sum(lost), len(lost)) if lost else "–", ", ".join(extra)))
+    out.append("")
+    out += method_findings(ma)
+
+    # the eval hook alone
+    hook_ts = [t for t in ma.targets if any(c["id"] == "hook" for c in t["configs"])]
+    if hook_ts:
+        out += ["### The eval hook alone (3.11+)", "",
+                "Written by `flowtrace-bpf -p PID --method eval --eval-hook=on --calibrate`, "
+                "which the driver SIGKILLs once it is ready and reaps before it opens the gate: "
+                "a killed flowtrace-bpf cannot restore the slot (src/pyruntime.h), and its "
+                "uprobes go with its file descriptors. The workload then runs with every call "
+                "routed through `_PyEval_EvalFrameDefault` (no call inlining) and no probe "
+                "attached. This is what a target pays, for as long as the hook stays written, "
+                "before any probe cost.", "",
+                "| interpreter | " + " | ".join(
+                    "%s untraced µs / call | %s hook only µs / call | %s slowdown" % (w, w, w)
+                    for w in ws) + " |",
+                "|---|" + "---|---|---|" * len(ws)]
+        for t in hook_ts:
+            cells = []
+            for w in ws:
+                u = ma.get(t["id"], w, "untraced")
+                h = ma.get(t["id"], w, "hook")
+                cells += [fmt_mr(u.get("per_call_us", []), 3), fmt_mr(h.get("per_call_us", []), 3),
+                          (fmt_mr(h.get("slowdown", []), 2) + "×") if h.get("slowdown") else "–"]
+                for r in h["errors"]:
+                    fails.append((t, w, r))
+            out.append("| %s | %s |" % (t["label"], " | ".join(cells)))
+        out.append("")
+
+    # untraced speed, for scale
+    out += ["Untraced, for scale (µs per call): " + "; ".join(
+        "%s: %s" % (t["label"], ", ".join(
+            "%s %s" % (w, fmt_num(med(ma.get(t["id"], w, "untraced").get("per_call_us", [])), 3))
+            for w in ws)) for t in ma.targets) + ".", ""]
+
+    out += ["What each method attached, in flowtrace-bpf's words (`-v`):", ""]
+    for t in ma.targets:
+        for c in t["configs"]:
+            if c["kind"] != "flowtrace":
+                continue
+            line = next((ma.get(t["id"], w, c["id"]).get("method_line") for w in ws
+                         if ma.get(t["id"], w, c["id"]).get("method_line")), None)
+            out.append("- %s, `%s`: %s" % (t["label"], " ".join(c["args"]),
+                                          line or "(no -v line)"))
+    out.append("")
+    out += ["Interpreters: " + "; ".join("%s `%s`" % (t["label"], t["python"])
+                                         for t in ma.targets) +
+            " (the dtrace build is made by scripts/build-python39.sh).", ""]
+    if m.get("skipped"):
+        out += ["Left out: " + "; ".join(m["skipped"]) + ".", ""]
+    if fails:
+        out += ["Runs that failed (not in the figures):", ""]
+        for t, w, r in fails:
+            out.append("- %s, %s, %s, round %d: %s" % (t["id"], w, r["config"], r["round"] + 1,
+                                                      r["error"].replace("\n", " / ")))
+        out.append("")
     return out
 
 
@@ -541,10 +778,15 @@ def goals_section(an, res, lr, pr):
 
     # 6. listed against the peer
     have_peer = all(an.get(w, "peer-file") for w in ws)
+    mres = res.get("methods")
+    have_methods = bool(mres and any("error" not in r for r in mres["runs"]))
     rows.append(("Every method's cost per call listed against the peer's",
-                 "met" if have_peer else "not met",
-                 "see the table above; usdt is the only method implemented (eval and frame "
-                 "are not yet)" if have_peer else "bpftrace was not run"))
+                 "met" if have_peer and have_methods else "not met",
+                 ("usdt against the peer in the table below; eval and frame, per interpreter, "
+                  "under [Per-method cost](#per-method-cost), next to usdt on the same run "
+                  "(the peer needs USDT markers, so it runs on the dtrace 3.9 only)"
+                  if have_methods else "usdt only: the per-method runs were not made")
+                 if have_peer else "bpftrace was not run"))
 
     out = ["## Goals", "", "| goal | status | as measured |", "|---|---|---|"]
     out += ["| %s | **%s** | %s |" % r for r in rows]
@@ -570,11 +812,15 @@ def render(res):
     out = [INTRO]
     out += machine_section(res)
     out.append("")
+    if not res["rounds"]:  # driver.py --parts methods: testing the driver
+        out += method_section(res)
+        return "\n".join(out).rstrip("\n") + "\n"
     launch, lr, pr = launch_section(an, res)
     out += goals_section(an, res, lr, pr)
     out += method_table(an, res)
     out += peer_notes(an, res)
     out += split_section(an, res)
+    out += method_section(res)
     out += ["## Per workload", ""]
     for w in res["workloads"]:
         out += workload_tables(an, w)

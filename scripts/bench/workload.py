@@ -1,4 +1,5 @@
-"""Benchmark workloads, run by the traced interpreter (CPython 3.9 here).
+"""Benchmark workloads, run by the traced interpreter (the dtrace CPython 3.9,
+and for the per-method cost every CPython 3.8 to 3.13 present).
 
 Protocol with scripts/bench/driver.py, the same for every configuration:
   1. set up and warm up (imports, caches), then count the Python calls the
@@ -24,7 +25,7 @@ usage: workload.py NAME [SIZE]      NAME: fib, mix, threads, deep, long, noop
   deep SIZE       SIZE descents to a depth of DEEP_DEPTH
   long SECONDS    mix rounds until SECONDS have passed (memory run)
   noop            nothing (launch-to-ready measurement)
-Standard library only; must run on CPython 3.9.
+Standard library only; runs on CPython 3.8 to 3.13.
 """
 
 import itertools

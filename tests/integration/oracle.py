@@ -4,6 +4,7 @@ program's true Python-level call tree as JSON in flowtrace-bpf's shape:
 
   {"python": "3.9.2", "threads": [{"tid": N, "calls": [CALL, ...]}]}
   CALL = {"func", "file", "line", "children": [CALL, ...]}
+  (3.11+ also "qualname": co_qualname, the name interpreter uprobes report)
 
 Only 'call' and 'return' events count (not c_call/c_return), which is
 exactly the set of frames CPython's function__entry/function__return
@@ -42,6 +43,9 @@ RESUMABLE = CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENER
 # (RETURN_GENERATOR, RESUME) before the first event, so there we remember
 # the resumable frames we have seen instead.
 LASTI_MARKS_FRESH = sys.version_info < (3, 11)
+# Code objects carry their qualified name from 3.11 on: the USDT markers
+# report co_name, the interpreter uprobes (eval, frame) co_qualname.
+HAS_QUALNAME = sys.version_info >= (3, 11)
 
 
 class Recorder:
@@ -77,6 +81,8 @@ class Recorder:
             code = frame.f_code
             node = {"func": code.co_name, "file": code.co_filename,
                     "line": self._line(frame), "children": []}
+            if HAS_QUALNAME:
+                node["qualname"] = code.co_qualname
             if stack:
                 stack[-1][1]["children"].append(node)
             else:

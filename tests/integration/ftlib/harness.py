@@ -353,9 +353,15 @@ def no_flags(threads, allowed=()):
 _oracle_cache = {}
 
 
-def oracle(path, gate=False, interp=None):
+def oracle(path, gate=False, interp=None, qualname=False):
     """The true call tree of running path on interp (default: the 3.9
-    build), as [trees.Thread]; cached per run."""
+    build), as [trees.Thread]; cached per run. qualname: calls named by
+    co_qualname on 3.11+ (what the interpreter uprobes report)."""
+    return trees.threads_from_oracle(oracle_doc(path, gate, interp), qualname)
+
+
+def oracle_doc(path, gate=False, interp=None):
+    """The oracle's JSON document for running path on interp; cached."""
     interp = interp or need_py39()
     key = (path, gate, interp)
     if key in _oracle_cache:
@@ -371,8 +377,7 @@ def oracle(path, gate=False, interp=None):
         raise Fail("the oracle failed on %s (status %s)\n%s" % (path, rc, p.stderr_tail()))
     with open(out, encoding="utf-8") as f:
         doc = json.load(f)
-    threads = trees.threads_from_oracle(doc)
-    _oracle_cache[key] = threads
-    return threads
+    _oracle_cache[key] = doc
+    return doc
 
 

@@ -112,13 +112,16 @@ def threads_from_tool(doc):
     return out
 
 
-def _node_from_oracle(obj):
-    return Node(obj["func"], obj["file"], obj["line"], (),
-                [_node_from_oracle(c) for c in obj["children"]])
+def _node_from_oracle(obj, qualname):
+    func = obj.get("qualname", obj["func"]) if qualname else obj["func"]
+    return Node(func, obj["file"], obj["line"], (),
+                [_node_from_oracle(c, qualname) for c in obj["children"]])
 
 
-def threads_from_oracle(doc):
-    return [Thread(t["tid"], None, [_node_from_oracle(c) for c in t["calls"]])
+def threads_from_oracle(doc, qualname=False):
+    """qualname: name calls by co_qualname where the oracle's interpreter
+    has one (3.11+), as the interpreter uprobes do."""
+    return [Thread(t["tid"], None, [_node_from_oracle(c, qualname) for c in t["calls"]])
             for t in doc["threads"]]
 
 

@@ -39,6 +39,7 @@ CASE_MODULES = [
     "test_teardown",
     "test_portability",
     "test_record",
+    "test_interp_matrix",
 ]
 
 

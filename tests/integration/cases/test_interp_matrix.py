@@ -1,0 +1,215 @@
+"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13,
+Debian's python3.11, the marker-complete 3.9) runs every workload under
+flowtrace-bpf, launched (-c) and attached at a start gate (-p), with the
+method auto picks and with each other method that must give complete
+trees there. -v must name the expected method, and the tree, restricted
+to the workload's frames, must equal the oracle's (sys.setprofile on the
+same interpreter; calls named by co_qualname on 3.11+ for the interpreter
+uprobes, which read it). CPythons before 3.8 must be refused (exit 6).
+
+Case names: "matrix INTERP MODE METHOD: WORKLOAD", e.g.
+"matrix pyenv-3.12.1 -p auto(frame): generators"; select with -k."""
+
+import functools
+import os
+
+from ftlib import interps, trees
+from ftlib.flows import attach_raw, command, start_gated
+from ftlib.harness import (INCLUDE, Fail, Skip, cfg, check_well_formed, expect_rc, expect_trees,
+                           oracle, parse_json, tool, tool_threads, workload)
+from ftlib.registry import add
+
+# Every workload runs on every interpreter (monitoring_active: 3.12+).
+WORKLOADS = [
+    "fib",  # recursion
+    "deep_recursion",  # 300 frames
+    "deep_levels",  # 200 and 1000 frames, exceptions caught 1..200 frames up, finally
+    "three_threads",
+    "generators",  # yield from, send, throw, close
+    "async_tasks",
+    "exceptions_flow",
+    "context_managers",
+    "classes",
+    "unicode_names",
+    "long_names",  # non-ASCII, and names over the 1023-byte cap
+    "settrace_active",
+    "monitoring_active",
+    "warm_attach",  # -p: call sites specialised before attach
+    "midrun_attach",  # -p: 100 frames and a started generator on the stack at attach
+]
+NEEDS = {"monitoring_active": (3, 12)}
+NAME_CAP = 1023  # bytes of a name that arrive whole; longer ones are cut and flagged
+
+DISCOVERY = interps.Discovery(cfg.py39)
+
+
+def only_workload_frames(threads):
+    return trees.filter_threads(threads, lambda calls: trees.apply_globs(calls, [INCLUDE]))
+
+
+def as_attached(threads, path):
+    """The oracle's gated run as a tracer attached at the gate sees it
+    (the gate may be deep in the main thread's stack)."""
+    main = threads[0]
+    calls = trees.attached_view(main.calls, lambda n: n.func == "gate" and n.file == path)
+    if calls is None:
+        raise Fail("the oracle's gated run of %s has no gate() call" % path)
+    return [trees.Thread(main.tid, main.name, calls)] + threads[1:]
+
+
+def long_names(expected, actual):
+    """Names over the cap: expected calls get the name_truncated flag, and
+    a flagged actual name that is a prefix of an expected long name, cut
+    within a few bytes of the cap, is compared as that name. Returns a
+    list of problems with the cut itself."""
+    longs = set()
+    for t in expected:
+        for n, _ in trees.walk(t.calls):
+            if n.lost is None and len(n.func.encode("utf-8")) > NAME_CAP:
+                n.flags = n.flags | {"name_truncated"}
+                longs.add(n.func)
+    problems = []
+    for t in actual:
+        for n, _ in trees.walk(t.calls):
+            if n.lost is not None or "name_truncated" not in n.flags:
+                continue
+            got = len(n.func.encode("utf-8"))
+            full = [s for s in longs if s.startswith(n.func)]
+            if not full:
+                problems.append("flagged name_truncated but not a prefix of a long name: %s"
+                                % n.label())
+            elif not NAME_CAP - 4 <= got <= NAME_CAP:
+                problems.append("%s cut to %d bytes, expected %d-%d (the cap, at a character "
+                                "boundary)" % (n.label(), got, NAME_CAP - 3, NAME_CAP))
+            else:
+                n.func = full[0]
+    return problems
+
+
+def method_line(stderr):
+    """The method -v names: "flowtrace-bpf: method NAME: why"."""
+    for line in stderr.splitlines():
+        if line.startswith("flowtrace-bpf: method "):
+            return line[len("flowtrace-bpf: method "):].split(":", 1)[0].strip(), line
+    return None, None
+
+
+def check_output(res, want_method, allowed_flags, pid=None):
+    got, line = method_line(res.stderr)
+    if got != want_method:
+        raise Fail("expected -v to say 'method %s', got %s\n  %s" % (
+            want_method, repr(line) if line else "no method line", res.context()))
+    doc = parse_json(res.stdout, res)
+    threads = tool_threads(doc)
+    meta = doc["meta"]
+    if pid is not None and meta.get("pid") != pid:
+        raise Fail("meta.pid: expected %d, got %r" % (pid, meta.get("pid")))
+    if meta.get("lost") != 0:
+        raise Fail("meta.lost: expected 0, got %r (drops %r)" % (meta.get("lost"),
+                                                                meta.get("drops")))
+    check_well_formed(threads)
+    for t in threads:
+        for n, _ in trees.walk(t.calls):
+            if n.lost is not None:
+                raise Fail("lost-records marker %s in thread %s" % (n.label(), t.tid))
+            extra = n.flags - set(allowed_flags)
+            if extra:
+                raise Fail("unexpected flags %s on %s in thread %s" % (
+                    sorted(extra), n.label(), t.tid))
+    return doc, threads, line
+
+
+def run_cell(interp, mode, method, extra, want, name):
+    if interp.minor < NEEDS.get(name, (0, 0)):
+        raise Skip("%s needs %d.%d+" % ((name,) + NEEDS[name]))
+    path = workload(name)
+    args = ["-v", "-f", "json", "--include", INCLUDE] + list(extra)
+    if method:
+        args += ["--method", method]
+    allowed = {"name_truncated"} if name == "long_names" else set()
+    if mode == "-c":
+        res = tool(args + ["-c", command(interp.path, path)], timeout=120)
+        expect_rc(res, 0)
+        doc, threads, line = check_output(res, want, allowed)
+        expected = only_workload_frames(oracle(path, interp=interp.path,
+                                               qualname=interp.uses_qualname(want)))
+    else:
+        allowed.add("entered_before_attach")
+        res, pid = attach_raw(args, [interp.path, path])
+        doc, threads, line = check_output(res, want, allowed, pid)
+        expected = as_attached(only_workload_frames(
+            oracle(path, gate=True, interp=interp.path, qualname=interp.uses_qualname(want))),
+            path)
+    n = sum(trees.count_calls(t.calls) for t in expected)
+    if n < 5:
+        raise Fail("test bug: the expected tree of %s has only %d calls" % (name, n))
+    actual = trees.filter_threads(threads, list)
+    problems = long_names(expected, actual)
+    if problems:
+        raise Fail("\n".join(problems))
+    expect_trees(expected, actual, "oracle on %s, %s" % (interp.name, line))
+    return "%s, %d calls" % (doc["meta"].get("probe"), n)
+
+
+def present():
+    missing_required = []
+    if not any(i.kind == "debian" for i in DISCOVERY.interps):
+        missing_required.append(interps.DEBIAN_311)
+    if not any(i.kind == "dtrace" for i in DISCOVERY.interps):
+        missing_required.append("the marker-complete 3.9 (%s)" % cfg.py39_missing)
+    if missing_required and cfg.ci:
+        raise Fail("%s\n  CI=true: %s required" % (DISCOVERY.summary(),
+                                                   " and ".join(missing_required)))
+    # absent pyenv builds are stated, not failed: the machine may lack them
+    return DISCOVERY.summary()
+
+
+add("matrix: interpreters present", present)
+
+
+def cell_label(mode, method, extra, want):
+    if method:
+        s = "--method " + method
+    else:
+        s = "auto(%s)" % want
+    return " ".join([s] + list(extra))
+
+
+for _interp in DISCOVERY.interps:
+    for _mode, _method, _extra, _want in _interp.cells():
+        for _name in WORKLOADS:
+            if _interp.minor < NEEDS.get(_name, (0, 0)):
+                continue
+            add("matrix %s %s %s: %s" % (_interp.name, _mode, cell_label(
+                _mode, _method, _extra, _want), _name),
+                functools.partial(run_cell, _interp, _mode, _method, _extra, _want, _name))
+
+
+# ---------------------------------------------------------------- refusals
+
+WAIT_AT_GATE = ("import sys; sys.stderr.write('FT_GATE_READY\\n'); sys.stderr.flush(); "
+                "sys.stdin.readline()")
+
+
+def refuse_old(version, path, mode):
+    from cases.test_errors import expect_diagnosis  # one definition of "one line + hints"
+    short = ".".join(version.split(".")[:2])
+    if mode == "-c":
+        res = tool(["-c", command(path, "-c", "pass")])
+        expect_diagnosis(res, 6, [short])
+        return
+    target = start_gated([path, "-c", WAIT_AT_GATE])
+    res = tool(["-p", str(target.pid)])
+    expect_diagnosis(res, 6, [short])
+    if not target.alive():
+        raise Fail("the refused target died")
+    target.send(b"go\n")
+    target.close_stdin()
+    if target.wait(10) != 0:
+        raise Fail("the refused target exited with %s" % target.rc)
+
+
+for _version, _path in DISCOVERY.old:
+    for _mode in ("-c", "-p"):
+        add("matrix pyenv-%s %s: refused, exit 6, one line" % (_version, _mode),
+            functools.partial(refuse_old, _version, _path, _mode))

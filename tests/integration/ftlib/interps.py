@@ -1,0 +1,131 @@
+"""The interpreters of the test matrix (issue 3): every pyenv CPython
+3.8-3.13 present, Debian's /usr/bin/python3.11 and the marker-complete
+3.9 build, each with the probe method flowtrace-bpf must pick for it in
+launch (-c) and attach (-p) mode, and the methods worth forcing. Also the
+pyenv builds too old for interpreter uprobes (2.7, 3.6, 3.7), which must
+be refused.
+
+Discovery only globs the file system (no interpreter is run), so it can
+happen when the case modules are imported."""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+DEBIAN_311 = "/usr/bin/python3.11"
+MATRIX_MINORS = (8, 9, 10, 11, 12, 13)  # the pyenv builds the matrix wants
+OLD_MINORS = ((2, 7), (3, 6), (3, 7))  # refused: no interpreter uprobes before 3.8
+
+
+class Interp:
+    """One interpreter of the matrix.
+
+    name: how case names show it ("pyenv-3.12.1", "debian-3.11", "dtrace-3.9")
+    path: absolute path of the python3.X executable
+    minor: (3, X)
+    kind: "pyenv", "debian" or "dtrace"
+    """
+
+    def __init__(self, name, path, minor, kind):
+        self.name = name
+        self.path = path
+        self.minor = minor
+        self.kind = kind
+
+    @property
+    def version(self):
+        return self.name.split("-", 1)[1]
+
+    def auto_method(self, mode, eval_hook=None):
+        """The method --method auto must pick: mode "-c" or "-p";
+        eval_hook None (default), "on" or "off"."""
+        if self.kind == "dtrace":
+            return "usdt"
+        if self.minor < (3, 11):
+            return "eval"
+        hook = eval_hook or ("on" if mode == "-c" else "off")
+        return "eval" if hook == "on" else "frame"
+
+    def cells(self):
+        """(mode, method option or None for auto, extra options, the method
+        -v must name): auto in both modes, then each other method that
+        gives complete trees on this interpreter."""
+        out = []
+        for mode in ("-c", "-p"):
+            auto = self.auto_method(mode)
+            out.append((mode, None, (), auto))
+            if self.kind == "dtrace":
+                out.append((mode, "eval", (), "eval"))  # read-only on 3.8-3.10
+            elif self.minor >= (3, 11):
+                if auto == "eval":
+                    out.append((mode, "frame", (), "frame"))
+                else:  # -p: the eval hook only with consent
+                    out.append((mode, "eval", ("--eval-hook=on",), "eval"))
+        return out
+
+    def uses_qualname(self, method):
+        """Interpreter uprobes read co_qualname where code objects have one
+        (3.11+); the USDT markers pass co_name."""
+        return method != "usdt" and self.minor >= (3, 11)
+
+
+def pyenv_root():
+    """`pyenv root` when pyenv is on PATH, else $PYENV_ROOT or /root/.pyenv."""
+    if shutil.which("pyenv"):
+        try:
+            out = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, universal_newlines=True, timeout=10)
+            if out.returncode == 0 and os.path.isdir(out.stdout.strip()):
+                return out.stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    for d in (os.environ.get("PYENV_ROOT"), "/root/.pyenv", os.path.expanduser("~/.pyenv")):
+        if d and os.path.isdir(d):
+            return d
+    return None
+
+
+def _pyenv_builds(root, major, minor):
+    """(version, path) of every pyenv build of major.minor, newest last."""
+    if not root:
+        return []
+    pat = os.path.join(root, "versions", "%d.%d.*" % (major, minor), "bin",
+                       "python%d.%d" % (major, minor))
+    found = []
+    for path in glob.glob(pat):
+        version = path.split(os.sep)[-3]
+        # plain CPython releases only: not 3.12.1t, 3.13-dev, pypy, ...
+        if re.match(r"^\d+\.\d+\.\d+$", version) and os.access(path, os.X_OK):
+            found.append((tuple(int(x) for x in version.split(".")), version, path))
+    return [(v, p) for _, v, p in sorted(found)]
+
+
+class Discovery:
+    def __init__(self, py39=None):
+        self.root = pyenv_root()
+        self.interps = []
+        self.absent = []  # what the matrix wants but this machine lacks
+        for minor in MATRIX_MINORS:
+            builds = _pyenv_builds(self.root, 3, minor)
+            if not builds:
+                self.absent.append("pyenv 3.%d" % minor)
+            for version, path in builds:
+                self.interps.append(Interp("pyenv-" + version, path, (3, minor), "pyenv"))
+        if os.access(DEBIAN_311, os.X_OK):
+            self.interps.append(Interp("debian-3.11", DEBIAN_311, (3, 11), "debian"))
+        else:
+            self.absent.append(DEBIAN_311)
+        if py39 and os.access(py39, os.X_OK):
+            self.interps.append(Interp("dtrace-3.9", py39, (3, 9), "dtrace"))
+        else:
+            self.absent.append("the marker-complete 3.9")
+        self.old = []  # (version, path) of builds that must be refused
+        for major, minor in OLD_MINORS:
+            self.old.extend(_pyenv_builds(self.root, major, minor))
+
+    def summary(self):
+        return "interp matrix: found %s; absent: %s" % (
+            " ".join(i.name for i in self.interps) or "none",
+            ", ".join(self.absent) or "none")

@@ -2,6 +2,7 @@
 /* Launch mode: fork, PTRACE_TRACEME, follow execs to the interpreter, stop
  * before Python runs. The tracee is never left traced: if flowtrace-bpf dies
  * during this short phase the kernel detaches it and it runs on untraced. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,12 +11,20 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "elfinfo.h"
 #include "launch.h"
+
+#define START_OPTIONS (PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)
+/* launch__run_to: also stop at new threads and processes, which would
+ * otherwise meet the int3 untraced */
+#define RUN_TO_OPTIONS                                                                    \
+	(START_OPTIONS | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+	 PTRACE_O_TRACEVFORKDONE)
 
 static void child_exec(const struct config *cfg, int errfd)
 {
@@ -99,8 +108,7 @@ int launch__start(struct launch *l, const struct config *cfg, char *why, size_t 
 	l->traced = true;
 
 	if (waitpid(l->pid, &st, 0) < 0 || !WIFSTOPPED(st) ||
-	    ptrace(PTRACE_SETOPTIONS, l->pid, NULL,
-		   (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)) < 0 ||
+	    ptrace(PTRACE_SETOPTIONS, l->pid, NULL, (void *)(long)START_OPTIONS) < 0 ||
 	    ptrace(PTRACE_CONT, l->pid, NULL, NULL) < 0) {
 		snprintf(why, whylen, "cannot start '%s' under ptrace: %s", what, strerror(errno));
 		snprintf(hint, hintlen, "a ptrace restriction (Yama, seccomp) may be in the way");
@@ -179,6 +187,159 @@ int launch__start(struct launch *l, const struct config *cfg, char *why, size_t 
 	}
 	close(errpipe[0]);
 	return 0;
+}
+
+/* Threads of pid (entries of /proc/PID/task), or -errno. */
+static int count_threads(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir)))
+		n += d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* Writes byte into the text of pid at addr; *old gets the byte it replaces. */
+static int poke_byte(pid_t pid, uint64_t addr, uint8_t byte, uint8_t *old)
+{
+	long word;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)(uintptr_t)addr, NULL);
+	if (errno)
+		return -errno;
+	if (old)
+		*old = (uint8_t)word;
+	word = (long)(((unsigned long)word & ~0xffUL) | byte);
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)(uintptr_t)addr, (void *)word) < 0)
+		return -errno;
+	return 0;
+}
+
+/* A thread or process the command started while the int3 is in (it was
+ * attached automatically): waits for its first stop, puts the original
+ * byte back in its memory (for a thread or a vfork child: the command's
+ * memory too) and lets it go untraced. */
+static void release_child(pid_t parent, uint64_t addr, uint8_t orig)
+{
+	unsigned long child;
+	int st;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent, NULL, &child) < 0 || !child)
+		return;
+	while (waitpid((pid_t)child, &st, __WALL) < 0 && errno == EINTR)
+		;
+	poke_byte((pid_t)child, addr, orig, NULL);
+	ptrace(PTRACE_DETACH, (pid_t)child, NULL, NULL);
+}
+
+int launch__run_to(struct launch *l, uint64_t addr)
+{
+	pid_t pid = l->pid;
+	uint8_t orig;
+	int st, sig = 0, err, n;
+
+	if (l->reaped)
+		return -ESRCH;
+	if (!l->traced || !addr)
+		return -EINVAL;
+	/* only this thread is traced: another one would die on the int3 */
+	n = count_threads(pid);
+	if (n < 0)
+		return n;
+	if (n > 1)
+		return -EBUSY;
+	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)RUN_TO_OPTIONS) < 0)
+		return -errno;
+	err = poke_byte(pid, addr, 0xcc, &orig);
+	if (err)
+		goto out;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) < 0) {
+			err = -errno;
+			break;
+		}
+		sig = 0;
+		if (waitpid(pid, &st, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			l->reaped = true;
+			l->traced = false;
+			l->status = st;
+			return -ESRCH;
+		}
+		int stop = WSTOPSIG(st), event = st >> 16;
+
+		if (stop == SIGTRAP && event == PTRACE_EVENT_EXEC) {
+			/* a new image: the int3 went with the old one */
+			err = -ENOEXEC;
+			goto out;
+		}
+		if (stop == SIGTRAP && event == PTRACE_EVENT_CLONE) {
+			/* a second thread: it shares the text, so the int3 goes */
+			release_child(pid, addr, orig);
+			err = -EBUSY;
+			goto out;
+		}
+		if (stop == SIGTRAP &&
+		    (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK)) {
+			/* a child process: it goes without the int3; a vfork
+			 * child shares our memory until it execs or exits */
+			release_child(pid, addr, orig);
+			continue;
+		}
+		if (stop == SIGTRAP && event == PTRACE_EVENT_VFORK_DONE) {
+			err = poke_byte(pid, addr, 0xcc, NULL);
+			if (err)
+				goto out;
+			continue;
+		}
+		if (event || stop == (SIGTRAP | 0x80))
+			continue; /* other ptrace stops: nothing to deliver */
+
+		siginfo_t si;
+		if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0) {
+			if (errno == EINVAL)
+				continue; /* a group-stop, not a signal to deliver */
+			err = -errno;
+			break;
+		}
+		if (stop == SIGTRAP && si.si_code == SI_KERNEL) {
+			struct user_regs_struct regs;
+
+			if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) < 0) {
+				err = -errno;
+				break;
+			}
+			if (regs.rip - 1 == addr) {
+				regs.rip = addr;
+				if (ptrace(PTRACE_SETREGS, pid, NULL, &regs) < 0) {
+					err = -errno;
+					break;
+				}
+				err = poke_byte(pid, addr, orig, NULL);
+				goto out;
+			}
+		}
+		sig = stop; /* the command's own signal: deliver it */
+	}
+	/* ptrace failed mid-way: take the int3 out if the command is still there */
+	poke_byte(pid, addr, orig, NULL);
+out:
+	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)START_OPTIONS);
+	return err;
 }
 
 int launch__resume(struct launch *l)

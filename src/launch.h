@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct config;
@@ -26,6 +27,19 @@ struct launch {
  * command's own exit status in l->status. */
 int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen, char *hint,
 		  size_t hintlen);
+/* The command is stopped under ptrace (after launch__start): runs it until
+ * it first executes the instruction at addr (a runtime address in its
+ * text), through a temporary int3 written with PTRACE_POKETEXT; then puts
+ * the original byte back, rewinds rip and leaves it stopped there, so that
+ * probes attached now also see that first execution. Signals that arrive
+ * meanwhile are passed on. Returns 0, or: -ESRCH when the command ended
+ * (reaped, status in l->status); -ENOEXEC when it exec'd another program
+ * first (stopped at that exec: addr means nothing there); -EBUSY when it
+ * has or starts a second thread first (an untraced thread would die on the
+ * int3: the int3 is removed, the new thread left untraced, the command
+ * stopped); -EINVAL when it is not stopped under ptrace; another -errno
+ * from ptrace. */
+int launch__run_to(struct launch *l, uint64_t addr);
 /* Lets the stopped command run (ends ptrace). Returns 0 or -errno. */
 int launch__resume(struct launch *l);
 /* Kills a command that must not run (refused before any Python ran). */

@@ -19,8 +19,12 @@
 #include "cli.h"
 #include "launch.h"
 #include "log.h"
-#include "probe.h"
+#include "method.h"
+#include "opcodes.h"
 #include "pipeline.h"
+#include "probe.h"
+#include "pylayout.h"
+#include "pyruntime.h"
 #include "session.h"
 #include "target.h"
 
@@ -47,7 +51,11 @@ struct session {
 	int pid;
 	struct pipeline pipe;
 	struct probe *probe;
-	uint64_t t0; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	struct method_choice method;
+	struct pylayout lay;	  /* interpreter methods */
+	struct opcodes_table ops; /* interpreter methods */
+	struct pyruntime rt;	  /* interpreter methods */
+	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int stop_signal;
 };
@@ -122,16 +130,103 @@ static int find_target(struct session *s)
 		log_error(NULL, "cannot inspect PID %d: %s", s->pid, strerror(-rc));
 		return FT_EXIT_FAILURE;
 	}
-	if (s->target.verdict != TARGET_OK) {
+	/* missing or incomplete markers are for the method to judge */
+	if (s->target.verdict != TARGET_OK && s->target.verdict != TARGET_NO_MARKERS &&
+	    s->target.verdict != TARGET_INCOMPLETE) {
 		log_error(s->target.hint, "%s", s->target.why);
 		return exit_for_verdict(s->target.verdict);
 	}
+	struct method_request req = {
+		.method = cfg->method,
+		.eval_hook = cfg->eval_hook,
+		.launch = s->launched,
+	};
+	rc = method_choose(&s->target.elf, s->target.binary, &req, &s->method);
+	if (rc) {
+		log_error(s->method.hint, "%s", s->method.why);
+		return rc;
+	}
 	if (cfg->verbose)
-		fprintf(stderr,
-			"flowtrace-bpf: PID %d runs %s; CPython %s; markers in %s%s; method usdt "
-			"(markers complete for this version)\n",
-			s->pid, s->target.exe, *s->target.elf.version ? s->target.elf.version : "?",
-			s->target.binary, s->target.in_library ? " (libpython)" : "");
+		fprintf(stderr, "flowtrace-bpf: PID %d runs %s\nflowtrace-bpf: method %s: %s\n",
+			s->pid, s->target.exe, method_name(&s->method), s->method.why);
+	return 0;
+}
+
+/* Interpreter methods: reads the layout and the handler table from the
+ * file, checks the layout against the live process, and writes the eval
+ * hook when the method needs it. In launch mode the command first runs to
+ * its first eval-loop call, where the interpreter exists but no Python
+ * code has run. Returns 0 or an exit code after reporting. */
+static int prepare_interp(struct session *s)
+{
+	const char *file = s->target.open_path;
+	char why[512];
+	int err;
+
+	if (pylayout_for(file, &s->target.elf, &s->lay, why, sizeof(why))) {
+		log_error("flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
+			  "cannot trust the interpreter layout of %s: %s", s->target.binary, why);
+		return FT_EXIT_NO_PROBES;
+	}
+	if (opcodes_find(file, &s->target.elf, &s->ops, why, sizeof(why))) {
+		log_error("flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
+			  "cannot locate the eval loop in %s: %s", s->target.binary, why);
+		return FT_EXIT_NO_PROBES;
+	}
+	err = pyruntime_open(&s->rt, s->pid, s->target.binary, file, &s->lay, &s->ops, why,
+			     sizeof(why));
+	if (err) {
+		log_error(NULL, "cannot find %s in PID %d: %s", s->target.binary, s->pid, why);
+		return err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE;
+	}
+	if (s->launched) {
+		err = launch__run_to(&s->launch, s->rt.eval_addr);
+		if (err == -ESRCH) {
+			log_error(NULL, "the command ended before running any Python code");
+			return FT_EXIT_NOT_PYTHON;
+		}
+		if (err) {
+			log_error(NULL, "cannot run the command to its first Python call: %s",
+				  strerror(-err));
+			return FT_EXIT_FAILURE;
+		}
+	}
+	err = pyruntime_validate(&s->rt, why, sizeof(why));
+	if (err == -EAGAIN && s->launched) {
+		/* it runs Python code, so its interpreter exists: the layout is wrong */
+		snprintf(why, sizeof(why), "no interpreter at _PyRuntime.interpreters.head");
+		err = -ENOTSUP;
+	}
+	if (err == -EAGAIN) {
+		log_error("try again in a moment", "PID %d has not created its interpreter yet",
+			  s->pid);
+		return FT_EXIT_NO_PROBES;
+	}
+	if (err) {
+		log_error("flowtrace-bpf reads only layouts it can verify; please report the build",
+			  "the memory of PID %d does not match CPython %s's layout: %s", s->pid,
+			  s->target.elf.version, why);
+		return FT_EXIT_NO_PROBES;
+	}
+	if (!s->method.hook)
+		return 0;
+	err = pyruntime_hook(&s->rt, why, sizeof(why));
+	if (err == -EBUSY && s->rt.perf_trampoline) {
+		/* -X perf's trampoline already sends every call through
+		 * _PyEval_EvalFrameDefault: nothing to write */
+		s->method.hook = false;
+		if (s->cfg->verbose)
+			fprintf(stderr,
+				"flowtrace-bpf: the perf trampoline already routes every call "
+				"through the eval loop; the eval hook is not written\n");
+		return 0;
+	}
+	if (err) {
+		log_error(err == -EBUSY ? "use --method frame, which does not need the slot" : NULL,
+			  "cannot write the eval hook in PID %d: %s", s->pid, why);
+		return err == -EBUSY ? FT_EXIT_NO_PROBES : FT_EXIT_FAILURE;
+	}
+	pyruntime_guard(&s->rt);
 	return 0;
 }
 
@@ -149,7 +244,22 @@ static int attach(struct session *s)
 
 	/* every record is stamped after this, so start_ns is never negative */
 	s->t0 = mono_ns();
-	s->probe = probe_usdt__open(&po, err, sizeof(err));
+	if (s->method.method == FT_METHOD_USDT) {
+		s->probe = probe_usdt__open(&po, err, sizeof(err));
+	} else {
+		struct probe_interp_opts io = {
+			.base = po,
+			.method = s->method.method == FT_METHOD_EVAL ? PROBE_INTERP_EVAL
+								     : PROBE_INTERP_FRAME,
+			.eval_entries = s->method.eval_entries,
+			.usdt_exits = s->method.usdt_exits,
+			.lay = &s->lay,
+			.ops = &s->ops,
+			.runtime_addr = s->rt.runtime_addr,
+			.code_type_addr = s->rt.code_type_addr,
+		};
+		s->probe = probe_interp__open(&io, err, sizeof(err));
+	}
 	if (s->probe)
 		return 0;
 	int e = errno;
@@ -291,6 +401,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 static void session_free(struct session *s)
 {
 	probe__free(s->probe);
+	pyruntime_unhook(&s->rt);
 	pipeline__free(&s->pipe);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
@@ -328,6 +439,8 @@ int session_run(const struct config *cfg)
 	if (rc)
 		return rc;
 	rc = find_target(&s);
+	if (!rc && s.method.method != FT_METHOD_USDT)
+		rc = prepare_interp(&s);
 	if (!rc)
 		rc = attach(&s);
 	if (!rc) {
@@ -343,6 +456,7 @@ int session_run(const struct config *cfg)
 	}
 	if (rc) {
 		/* nothing ran under the probes: drop the output, stop a launched command */
+		pyruntime_unhook(&s.rt);
 		if (s.launched)
 			launch__kill(&s.launch);
 		pipeline__abort(&s.pipe);
@@ -359,15 +473,16 @@ int session_run(const struct config *cfg)
 
 	enum stop_reason why = STOP_ERROR;
 	if (!rc) {
-		fprintf(stderr, "flowtrace-bpf: tracing PID %d (CPython %s, usdt in %s)%s\n", s.pid,
-			*s.target.elf.version ? s.target.elf.version : "?", s.target.binary,
-			cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
+		fprintf(stderr, "flowtrace-bpf: tracing PID %d (CPython %s, %s in %s)%s\n", s.pid,
+			*s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
+			s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
 		why = run_loop(&s);
 	}
 
 	/* teardown: probes out of the target first, then drain what is queued */
 	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
+	pyruntime_unhook(&s.rt);
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);
 	int prc = pipeline__finish(&s.pipe, &end);

@@ -24,8 +24,9 @@ struct ithread {
 	uint32_t out_seq;  /* seq of the next emitted record */
 	uint32_t next_raw; /* raw seq expected next */
 	bool seen;
-	bool lossy;    /* raw records went missing since the stack was last known whole */
-	int32_t floor; /* depth of the frame below the bottom of the stack */
+	bool lossy;	      /* raw records went missing since the stack was last known whole */
+	int32_t floor;	      /* depth of the frame below the bottom of the stack */
+	uint64_t last_popped; /* the frame that left last */
 	struct iframe *f;
 	size_t nf, capf;
 	struct ieval *e;
@@ -159,6 +160,7 @@ static int pop_frame(struct istack *s, struct ithread *t, uint64_t ts, uint32_t 
 {
 	struct iframe *f = &t->f[--t->nf];
 
+	t->last_popped = f->frame;
 	/* an eval call entered with this frame must not end a later frame
 	 * that reuses the address */
 	for (size_t i = t->ne; i-- > 0;) {
@@ -292,11 +294,13 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* the caller became current without a start of its own */
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		depth = t->f[i].depth + 1;
-		if (r->hdr.flags & FT_RAW_F_PARENT_GEN) {
+		if (r->hdr.flags & FT_RAW_F_PARENT_GEN || r->parent == t->last_popped) {
 			/* a generator that throw() or close() passes through to
 			 * the one it delegates to (yield from, await): like the
 			 * interpreter's own profiler, the new frame counts as the
-			 * grandcaller's child */
+			 * grandcaller's child. The same for a call from a frame
+			 * that has just returned: 3.12+ run the return event's
+			 * trace function after the return handler. */
 			s->st.passed++;
 		} else if (!err) {
 			/* a call the trace function runs from inside the

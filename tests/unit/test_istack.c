@@ -316,3 +316,28 @@ FT_TEST(istack_frame_trace_function_first)
 	FT_EQ_STR(result(&f), "E1:1 E2:2 E3:9 R3:9 R2:2 R1:1");
 	istack__free(f.s);
 }
+
+/* 3.12+: a return's trace function runs after the return handler, from a
+ * frame that has left: it must not bring that frame back */
+FT_TEST(istack_frame_trace_after_return)
+{
+	struct fixture f;
+	struct ft_raw_call r = {
+		.hdr = {.tgid = 1, .tid = 1, .type = FT_RAW_ENTER, .arg = 9, .depth = 2},
+		.frame = 0xf,
+		.parent = 0xb,
+		.grand = 0xa,
+	};
+
+	setup(&f);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0xa, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	r.hdr.ts = ++f.ts;
+	r.hdr.seq = f.seq[1]++;
+	FT_EQ_INT(istack__event(f.s, &r), 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0xf, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 E2:9 R2:9 R1:1");
+	istack__free(f.s);
+}

@@ -4,7 +4,8 @@ program's true Python-level call tree as JSON in flowtrace-bpf's shape:
 
   {"python": "3.9.2", "threads": [{"tid": N, "calls": [CALL, ...]}]}
   CALL = {"func", "file", "line", "children": [CALL, ...]}
-  (3.11+ also "qualname": co_qualname, the name interpreter uprobes report)
+  (3.11+ also "qualname": co_qualname, the name interpreter uprobes report;
+  a resume also has "first_line": co_firstlineno, the line they report)
 
 Only 'call' and 'return' events count (not c_call/c_return), which is
 exactly the set of frames CPython's function__entry/function__return
@@ -83,6 +84,8 @@ class Recorder:
                     "line": self._line(frame), "children": []}
             if HAS_QUALNAME:
                 node["qualname"] = code.co_qualname
+            if node["line"] != code.co_firstlineno:
+                node["first_line"] = code.co_firstlineno  # a resume
             if stack:
                 stack[-1][1]["children"].append(node)
             else:

@@ -353,11 +353,11 @@ def no_flags(threads, allowed=()):
 _oracle_cache = {}
 
 
-def oracle(path, gate=False, interp=None, qualname=False):
+def oracle(path, gate=False, interp=None, uprobes=False):
     """The true call tree of running path on interp (default: the 3.9
-    build), as [trees.Thread]; cached per run. qualname: calls named by
-    co_qualname on 3.11+ (what the interpreter uprobes report)."""
-    return trees.threads_from_oracle(oracle_doc(path, gate, interp), qualname)
+    build), as [trees.Thread]; cached per run. uprobes: named and lined as
+    the interpreter uprobes report calls (trees.threads_from_oracle)."""
+    return trees.threads_from_oracle(oracle_doc(path, gate, interp), uprobes)
 
 
 def oracle_doc(path, gate=False, interp=None):

@@ -4,6 +4,7 @@ side, normalisation (times and tids dropped) and a diff that names the
 first differing place in the tree. Pure: no processes, no files."""
 
 import fnmatch
+import re
 
 # Flags flowtrace-bpf sets (only when true) on a call.
 FLAGS = ("unfinished", "entered_before_attach", "entry_lost", "return_lost", "name_truncated")
@@ -112,16 +113,19 @@ def threads_from_tool(doc):
     return out
 
 
-def _node_from_oracle(obj, qualname):
-    func = obj.get("qualname", obj["func"]) if qualname else obj["func"]
-    return Node(func, obj["file"], obj["line"], (),
-                [_node_from_oracle(c, qualname) for c in obj["children"]])
+def _node_from_oracle(obj, interp):
+    func = obj.get("qualname", obj["func"]) if interp else obj["func"]
+    line = obj.get("first_line", obj["line"]) if interp else obj["line"]
+    return Node(func, obj["file"], line, (),
+                [_node_from_oracle(c, interp) for c in obj["children"]])
 
 
-def threads_from_oracle(doc, qualname=False):
-    """qualname: name calls by co_qualname where the oracle's interpreter
-    has one (3.11+), as the interpreter uprobes do."""
-    return [Thread(t["tid"], None, [_node_from_oracle(c, qualname) for c in t["calls"]])
+def threads_from_oracle(doc, interp=False):
+    """interp: as the interpreter uprobes (eval, frame) report calls: named
+    by co_qualname where the code object has one (3.11+), and with the
+    code's first line also for a resumed generator or coroutine (the
+    markers give the line it was suspended at)."""
+    return [Thread(t["tid"], None, [_node_from_oracle(c, interp) for c in t["calls"]])
             for t in doc["threads"]]
 
 
@@ -302,22 +306,43 @@ def _labels(nodes, focus, width=4):
     return "[%s] (%d)" % (s, len(nodes))
 
 
+def _short_path(path):
+    """A diff path with runs of identical steps (deep recursion) folded:
+    "[0] f:3[0] f:3[0] f:3" -> "([0] f:3) x3"."""
+    steps = re.findall(r"\[\d+\] ?.*?(?=\[\d+\]|$)", path)
+    if "".join(steps) != path:
+        return path
+    out = []
+    i = 0
+    while i < len(steps):
+        j = i
+        while j < len(steps) and steps[j].rstrip() == steps[i].rstrip():
+            j += 1
+        if j - i >= 3:
+            out.append("(%s) x%d " % (steps[i].rstrip(), j - i))
+        else:
+            out.extend(steps[i:j])
+        i = j
+    return "".join(out)
+
+
 def diff_forest(expected, actual, path="", compare_file=True):
     """None when equal (func, file, line, flags and children, recursively;
     times ignored), else a message naming the first differing place."""
     for i in range(max(len(expected), len(actual))):
         here = "%s[%d]" % (path, i)
+        shown = _short_path(here)
         if i >= len(actual):
             return ("%s: missing call %s\n  expected siblings: %s\n  got siblings:      %s"
-                    % (here or "/", expected[i].label(), _labels(expected, i),
+                    % (shown or "/", expected[i].label(), _labels(expected, i),
                        _labels(actual, i)))
         if i >= len(expected):
             return ("%s: unexpected call %s\n  expected siblings: %s\n  got siblings:      %s"
-                    % (here or "/", actual[i].label(), _labels(expected, i),
+                    % (shown or "/", actual[i].label(), _labels(expected, i),
                        _labels(actual, i)))
         e, a = expected[i], actual[i]
         if not _same(e, a):
-            msg = "%s: expected %s, got %s" % (here, e.label(), a.label())
+            msg = "%s: expected %s, got %s" % (shown, e.label(), a.label())
             if e.lost is None and a.lost is None and e.file != a.file:
                 msg += "\n  expected file %s\n  got file      %s" % (e.file, a.file)
             return msg + "\n  expected siblings: %s\n  got siblings:      %s" % (

@@ -4,8 +4,9 @@ flowtrace-bpf, launched (-c) and attached at a start gate (-p), with the
 method auto picks and with each other method that must give complete
 trees there. -v must name the expected method, and the tree, restricted
 to the workload's frames, must equal the oracle's (sys.setprofile on the
-same interpreter; calls named by co_qualname on 3.11+ for the interpreter
-uprobes, which read it). CPythons before 3.8 must be refused (exit 6).
+same interpreter; for the interpreter uprobes, calls named by co_qualname
+on 3.11+ and resumes lined at their code's first line, as they report
+them). CPythons before 3.8 must be refused (exit 6).
 
 Case names: "matrix INTERP MODE METHOD: WORKLOAD", e.g.
 "matrix pyenv-3.12.1 -p auto(frame): generators"; select with -k."""
@@ -119,26 +120,24 @@ def check_output(res, want_method, allowed_flags, pid=None):
     return doc, threads, line
 
 
-def run_cell(interp, mode, method, extra, want, name):
+def run_cell(interp, mode, opts, want, name):
     if interp.minor < NEEDS.get(name, (0, 0)):
         raise Skip("%s needs %d.%d+" % ((name,) + NEEDS[name]))
     path = workload(name)
-    args = ["-v", "-f", "json", "--include", INCLUDE] + list(extra)
-    if method:
-        args += ["--method", method]
+    args = ["-v", "-f", "json", "--include", INCLUDE] + list(opts)
     allowed = {"name_truncated"} if name == "long_names" else set()
     if mode == "-c":
         res = tool(args + ["-c", command(interp.path, path)], timeout=120)
         expect_rc(res, 0)
         doc, threads, line = check_output(res, want, allowed)
         expected = only_workload_frames(oracle(path, interp=interp.path,
-                                               qualname=interp.uses_qualname(want)))
+                                               uprobes=interp.uprobes(want)))
     else:
         allowed.add("entered_before_attach")
         res, pid = attach_raw(args, [interp.path, path])
         doc, threads, line = check_output(res, want, allowed, pid)
         expected = as_attached(only_workload_frames(
-            oracle(path, gate=True, interp=interp.path, qualname=interp.uses_qualname(want))),
+            oracle(path, gate=True, interp=interp.path, uprobes=interp.uprobes(want))),
             path)
     n = sum(trees.count_calls(t.calls) for t in expected)
     if n < 5:
@@ -147,7 +146,7 @@ def run_cell(interp, mode, method, extra, want, name):
     problems = long_names(expected, actual)
     if problems:
         raise Fail("\n".join(problems))
-    expect_trees(expected, actual, "oracle on %s, %s" % (interp.name, line))
+    expect_trees(expected, actual, "the oracle on %s; method %s" % (interp.name, want))
     return "%s, %d calls" % (doc["meta"].get("probe"), n)
 
 
@@ -167,22 +166,19 @@ def present():
 add("matrix: interpreters present", present)
 
 
-def cell_label(mode, method, extra, want):
-    if method:
-        s = "--method " + method
-    else:
-        s = "auto(%s)" % want
-    return " ".join([s] + list(extra))
+def cell_label(opts, want):
+    if "--method" in opts:
+        return " ".join(opts)
+    return " ".join(["auto(%s)" % want] + list(opts))
 
 
 for _interp in DISCOVERY.interps:
-    for _mode, _method, _extra, _want in _interp.cells():
+    for _mode, _opts, _want in _interp.cells():
         for _name in WORKLOADS:
             if _interp.minor < NEEDS.get(_name, (0, 0)):
                 continue
-            add("matrix %s %s %s: %s" % (_interp.name, _mode, cell_label(
-                _mode, _method, _extra, _want), _name),
-                functools.partial(run_cell, _interp, _mode, _method, _extra, _want, _name))
+            add("matrix %s %s %s: %s" % (_interp.name, _mode, cell_label(_opts, _want), _name),
+                functools.partial(run_cell, _interp, _mode, _opts, _want, _name))
 
 
 # ---------------------------------------------------------------- refusals

@@ -38,37 +38,46 @@ class Interp:
     def version(self):
         return self.name.split("-", 1)[1]
 
-    def auto_method(self, mode, eval_hook=None):
-        """The method --method auto must pick: mode "-c" or "-p";
-        eval_hook None (default), "on" or "off"."""
+    def frame_name(self):
+        """Debian's 3.11 ends frames at its complete function__return
+        marker: -v names that "frame+usdt"."""
+        return "frame+usdt" if self.kind == "debian" else "frame"
+
+    def auto_method(self, mode):
+        """The method --method auto must pick (docs/compatibility.md): the
+        markers where complete; else eval in launch mode (3.11+: with the
+        eval hook) and the read-only frame method in attach mode, which
+        also sees frames running at attach leave (3.11+ -p --eval-hook=on
+        too: frames then start at the eval loop)."""
         if self.kind == "dtrace":
             return "usdt"
-        if self.minor < (3, 11):
-            return "eval"
-        hook = eval_hook or ("on" if mode == "-c" else "off")
-        return "eval" if hook == "on" else "frame"
+        return "eval" if mode == "-c" else self.frame_name()
 
     def cells(self):
-        """(mode, method option or None for auto, extra options, the method
-        -v must name): auto in both modes, then each other method that
-        gives complete trees on this interpreter."""
+        """(mode, options, the method -v must name): auto in both modes,
+        then each other method that promises exact trees there, forced.
+        Not --method eval with -p: it sees frames running at attach only
+        when a later event reveals them (docs/compatibility.md), so the
+        tree above the attach point is not exact by design."""
         out = []
         for mode in ("-c", "-p"):
-            auto = self.auto_method(mode)
-            out.append((mode, None, (), auto))
+            out.append((mode, (), self.auto_method(mode)))
             if self.kind == "dtrace":
-                out.append((mode, "eval", (), "eval"))  # read-only on 3.8-3.10
+                if mode == "-c":
+                    out.append((mode, ("--method", "eval"), "eval"))
+                out.append((mode, ("--method", "frame"), "frame"))
+            elif mode == "-c":
+                out.append((mode, ("--method", "frame"), self.frame_name()))
             elif self.minor >= (3, 11):
-                if auto == "eval":
-                    out.append((mode, "frame", (), "frame"))
-                else:  # -p: the eval hook only with consent
-                    out.append((mode, "eval", ("--eval-hook=on",), "eval"))
+                out.append((mode, ("--eval-hook=on",), self.frame_name()))
         return out
 
-    def uses_qualname(self, method):
-        """Interpreter uprobes read co_qualname where code objects have one
-        (3.11+); the USDT markers pass co_name."""
-        return method != "usdt" and self.minor >= (3, 11)
+    @staticmethod
+    def uprobes(method):
+        """The interpreter uprobes (eval, frame) name calls by co_qualname
+        (3.11+) and give a resume its code's first line; the markers give
+        co_name and the line the resume continues at."""
+        return method != "usdt"
 
 
 def pyenv_root():

@@ -9,7 +9,8 @@ on 3.11+ and resumes lined at their code's first line, as they report
 them). CPythons before 3.8 must be refused (exit 6).
 
 Case names: "matrix INTERP MODE METHOD: WORKLOAD", e.g.
-"matrix pyenv-3.12.1 -p auto(frame): generators"; select with -k."""
+"matrix pyenv-3.12.1 -p auto(frame): generators"; select with -k.
+FT_MATRIX_DUMP=DIR writes both trees of each case compared to DIR."""
 
 import functools
 import os
@@ -95,7 +96,7 @@ def method_line(stderr):
     return None, None
 
 
-def check_output(res, want_method, allowed_flags, pid=None):
+def check_output(res, want_method, pid=None):
     got, line = method_line(res.stderr)
     if got != want_method:
         raise Fail("expected -v to say 'method %s', got %s\n  %s" % (
@@ -109,6 +110,10 @@ def check_output(res, want_method, allowed_flags, pid=None):
         raise Fail("meta.lost: expected 0, got %r (drops %r)" % (meta.get("lost"),
                                                                 meta.get("drops")))
     check_well_formed(threads)
+    return doc, threads, line
+
+
+def check_flags(threads, allowed_flags):
     for t in threads:
         for n, _ in trees.walk(t.calls):
             if n.lost is not None:
@@ -117,7 +122,6 @@ def check_output(res, want_method, allowed_flags, pid=None):
             if extra:
                 raise Fail("unexpected flags %s on %s in thread %s" % (
                     sorted(extra), n.label(), t.tid))
-    return doc, threads, line
 
 
 def run_cell(interp, mode, opts, want, name):
@@ -129,13 +133,13 @@ def run_cell(interp, mode, opts, want, name):
     if mode == "-c":
         res = tool(args + ["-c", command(interp.path, path)], timeout=120)
         expect_rc(res, 0)
-        doc, threads, line = check_output(res, want, allowed)
+        doc, threads, line = check_output(res, want)
         expected = only_workload_frames(oracle(path, interp=interp.path,
                                                uprobes=interp.uprobes(want)))
     else:
         allowed.add("entered_before_attach")
         res, pid = attach_raw(args, [interp.path, path])
-        doc, threads, line = check_output(res, want, allowed, pid)
+        doc, threads, line = check_output(res, want, pid)
         expected = as_attached(only_workload_frames(
             oracle(path, gate=True, interp=interp.path, uprobes=interp.uprobes(want))),
             path)
@@ -146,6 +150,15 @@ def run_cell(interp, mode, opts, want, name):
     problems = long_names(expected, actual)
     if problems:
         raise Fail("\n".join(problems))
+    dump = os.environ.get("FT_MATRIX_DUMP")
+    if dump:  # both trees as indented text, to diff by hand
+        os.makedirs(dump, exist_ok=True)
+        stem = os.path.join(dump, "%s%s%s-%s" % (interp.name, mode, "".join(opts), name))
+        for suffix, threads_ in ((".expected", expected), (".got", actual)):
+            with open(stem + suffix, "w", encoding="utf-8") as f:
+                for t in threads_:
+                    f.write("thread\n%s\n" % trees.render_text(t.calls, 1, 100000))
+    check_flags(actual, allowed)
     expect_trees(expected, actual, "the oracle on %s; method %s" % (interp.name, want))
     return "%s, %d calls" % (doc["meta"].get("probe"), n)
 

@@ -95,8 +95,9 @@ static const struct argp_option options[] = {
 	 "(bytecode-handler uprobes, 3.11+)",
 	 4},
 	{"eval-hook", OPT_EVAL_HOOK, "WHEN", 0,
-	 "3.11+: route every call through the eval loop by writing the interpreter's PEP 523 "
-	 "slot, restored on exit: auto (default: with -c only), on, off",
+	 "3.11+: route calls through the eval loop by writing the interpreter's PEP 523 slot "
+	 "(cheaper per call; restored on exit; see docs/compatibility.md for its limits): on, "
+	 "or off (default)",
 	 4},
 	{"calibrate", OPT_CALIBRATE, NULL, OPTION_HIDDEN,
 	 "Attach probes that do nothing: measures the cost floor (benchmarks)", 4},
@@ -299,8 +300,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_EVAL_HOOK:
 		if (strcmp(arg, "auto") && strcmp(arg, "on") && strcmp(arg, "off"))
-			return usage_error("unknown --eval-hook '%s': expected auto, on or off",
-					   arg);
+			return usage_error("unknown --eval-hook '%s': expected on or off", arg);
 		cfg->eval_hook = arg;
 		break;
 	case OPT_CALIBRATE:

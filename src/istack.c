@@ -264,9 +264,11 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		s->st.hidden++;
 		return 0;
 	}
-	if (t->nf && t->f[t->nf - 1].frame == r->frame) {
+	if (t->nf && t->f[t->nf - 1].frame == r->frame && !(r->hdr.flags & FT_RAW_F_HAS_SP) &&
+	    (t->f[t->nf - 1].name == r->hdr.arg || !r->hdr.arg)) {
 		/* RESUME seen twice (re-instrumented code), or the eval loop and
-		 * the RESUME handler both saw a throw() */
+		 * the RESUME handler both saw a throw(). Another function at the
+		 * same address is a new frame: the one on top has left. */
 		s->st.duplicates++;
 		return 0;
 	}

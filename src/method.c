@@ -96,10 +96,13 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 			      "and it has no usable markers",
 			      what, binary);
 
-	bool want_frame = !strcmp(req->method, "frame");
 	/* 3.11-3.13: Python-to-Python calls stay inside one eval loop unless
 	 * the eval hook routes each one through it */
-	bool routed = e->minor <= 10 || hook_on || (!hook_off && req->launch && e->minor >= 11);
+	/* the hook is never written unless asked: CPython 3.11-3.13 still
+	 * inline some specialised calls under it (3.11 subscripts, 3.13
+	 * __init__ of a class being called), and 3.12 counts every routed
+	 * call against its C recursion limit */
+	bool routed = e->minor <= 10 || hook_on;
 
 	if (want_eval && !routed)
 		return refuse(out, FT_EXIT_NO_PROBES,
@@ -119,23 +122,19 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		out->method = FT_METHOD_EVAL;
 		line(out->why, sizeof(out->why),
 		     "%s in %s: every Python call enters _PyEval_EvalFrameDefault%s", what, binary,
-		     !out->hook ? " (no markers), which is probed read-only"
-		     : hook_on	? ", routed there by the eval hook (--eval-hook=on)"
-				: ", routed there by the eval hook (launch mode)");
+		     out->hook ? ", routed there by the eval hook (--eval-hook=on)"
+			       : " (no markers), which is probed read-only");
 		return 0;
 	}
 	out->method = FT_METHOD_FRAME;
 	out->usdt_exits = e->has_return && e->minor == 11;
-	line(out->why, sizeof(out->why), "%s in %s: frames start at %s; they end at %s%s", what,
+	line(out->why, sizeof(out->why), "%s in %s: frames start at %s; they end at %s", what,
 	     binary,
 	     !routed	 ? "the RESUME bytecode handlers (read-only)"
 	     : out->hook ? "the eval loop, routed there by the eval hook"
 			 : "the eval loop",
 	     out->usdt_exits ? "the complete python:function__return marker"
 			     : "the return/yield bytecode handlers, so frames running at attach "
-			       "are seen leaving",
-	     want_frame || routed || hook_off ? ""
-					      : " (--eval-hook=on costs less per call but writes "
-						"to the target)");
+			       "are seen leaving");
 	return 0;
 }

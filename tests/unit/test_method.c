@@ -38,13 +38,14 @@ FT_TEST(method_auto_per_version_and_mode)
 	FT_EQ_STR(pick(py(9, true, false), "auto", "auto", false, &rc), "usdt");
 	FT_EQ_STR(pick(py(10, false, false), "auto", "auto", true, &rc), "eval");
 	FT_EQ_STR(pick(py(10, false, false), "auto", "auto", false, &rc), "frame+evalstarts");
-	FT_EQ_STR(pick(py(12, false, false), "auto", "auto", true, &rc), "eval+hook");
+	FT_EQ_STR(pick(py(12, false, false), "auto", "auto", true, &rc), "frame");
+	FT_EQ_STR(pick(py(12, false, false), "auto", "on", true, &rc), "eval+hook");
 	FT_EQ_STR(pick(py(12, false, false), "auto", "auto", false, &rc), "frame");
 	FT_EQ_STR(pick(py(12, false, false), "auto", "on", false, &rc), "frame+hook+evalstarts");
 	FT_EQ_STR(pick(py(13, false, false), "auto", "off", true, &rc), "frame");
 	/* Debian's 3.11: markers, but function__entry incomplete */
 	FT_EQ_STR(pick(py(11, true, false), "auto", "auto", false, &rc), "frame+usdt");
-	FT_EQ_STR(pick(py(11, true, false), "auto", "auto", true, &rc), "eval+hook");
+	FT_EQ_STR(pick(py(11, true, false), "auto", "auto", true, &rc), "frame+usdt");
 	FT_EQ_INT(rc, 0);
 }
 
@@ -56,6 +57,7 @@ FT_TEST(method_explicit_and_refusals)
 	FT_EQ_STR(pick(py(12, false, false), "eval", "auto", false, &rc), "refused");
 	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
 	FT_EQ_STR(pick(py(12, false, false), "eval", "off", true, &rc), "refused");
+	FT_EQ_STR(pick(py(13, false, false), "eval", "auto", true, &rc), "refused");
 	FT_EQ_STR(pick(py(11, true, false), "usdt", "auto", true, &rc), "refused");
 	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
 	FT_EQ_STR(pick(py(12, false, false), "usdt", "auto", true, &rc), "refused");

@@ -292,26 +292,26 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* the caller's start was lost: a placeholder keeps the levels */
 		depth = top_depth(t) + 2;
 		err = push_frame(t, r->parent, depth - 1, 0, true);
+	} else if (t->nf && (r->hdr.flags & FT_RAW_F_PARENT_GEN || r->parent == t->last_popped)) {
+		/* a generator that throw() or close() passes through to the
+		 * one it delegates to (yield from, await), without starting
+		 * it: like the interpreter's own profiler, the new frame
+		 * counts as a child of the frame running. The same for a call
+		 * from a frame that has just returned: 3.12+ run the return
+		 * event's trace function after the return handler. */
+		depth = top_depth(t) + 1;
+		s->st.passed++;
 	} else if (r->grand && (i = find_frame(t, r->grand)) >= 0) {
-		/* the caller became current without a start of its own */
+		/* the caller became current without a start of its own: a
+		 * call the trace function runs from inside the caller's
+		 * start, before it. The caller starts now. */
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		depth = t->f[i].depth + 1;
-		if (r->hdr.flags & FT_RAW_F_PARENT_GEN || r->parent == t->last_popped) {
-			/* a generator that throw() or close() passes through to
-			 * the one it delegates to (yield from, await): like the
-			 * interpreter's own profiler, the new frame counts as the
-			 * grandcaller's child. The same for a call from a frame
-			 * that has just returned: 3.12+ run the return event's
-			 * trace function after the return handler. */
-			s->st.passed++;
-		} else if (!err) {
-			/* a call the trace function runs from inside the
-			 * caller's start, before it: the caller starts now */
+		if (!err)
 			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, false);
-			if (!err)
-				err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
-			depth++;
-		}
+		if (!err)
+			err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
+		depth++;
 	} else if (!t->nf) {
 		/* the caller (and its caller) were running before tracing
 		 * started */

@@ -5,7 +5,7 @@
 # every CPython it finds: the dtrace 3.9 below, pyenv's 3.8-3.13 (under
 # $(pyenv root), else $PYENV_ROOT or ~/.pyenv) and /usr/bin/python3.11.
 # BENCH_QUICK=1: 2 rounds (per-method: 2) and a 10-s memory run instead of
-# 7 rounds (4) and 60 s, for a quick check (figures indicative), written
+# 7 rounds (3) and 60 s, for a quick check (figures indicative), written
 # to build/bench/performance-quick.md, not docs/performance.md.
 # Raw measurements: build/bench/results.json; re-render the page with
 #   /usr/bin/python3.11 scripts/bench/report.py build/bench/results.json docs/performance.md

@@ -384,8 +384,11 @@ class MethodAnalysis:
 
     def _one(self, t, wname):
         tid = t["id"]
-        base = med([r["elapsed_s"] for r in self.ok(tid, wname, "untraced")])
+        base_short = med([r["elapsed_s"] for r in self.ok(tid, wname, "untraced")])
+        base_long = med([r["elapsed_s"] for r in self.ok(tid, wname, "untraced-long")])
         for c in t["configs"]:
+            # the hook-only runs use larger sizes, and their own untraced runs
+            base = base_long if c.get("sizes") else base_short
             runs = self.ok(tid, wname, c["id"])
             f = {"runs": runs, "errors": [r for r in self.runs.get((tid, wname, c["id"]), [])
                                           if "error" in r]}
@@ -408,6 +411,7 @@ class MethodAnalysis:
             f["extra_calls"] = [r["tracer_calls"] - r["calls"] for r in runs
                                 if r.get("tracer_calls") is not None]
             f["ready"] = [r.get("ready_ms") for r in runs]
+            f["exit_ms"] = [r.get("exit_ms") for r in runs]
             f["method_line"] = next((r["method_line"] for r in runs if r.get("method_line")),
                                     None)
 
@@ -421,6 +425,14 @@ def fmt_signed_range(xs):
         return "–"
     lo, hi = min(xs), max(xs)
     return "%+d" % lo if lo == hi else "%+d to %+d" % (lo, hi)
+
+
+def hook_sizes(targets):
+    for t in targets:
+        for c in t["configs"]:
+            if c["id"] == "hook":
+                return c.get("sizes") or {}
+    return {}
 
 
 EXTRA_CALLS_OK = 30  # seen - made that the attach window explains (gate, exit: ~7-15)
@@ -502,7 +514,9 @@ def method_section(res):
         "medians (range) over the rounds. **Lost** = the tracer's own count of lost events, "
         "every run. **Seen − made** = calls flowtrace-bpf reported minus the workload's exact "
         "count; the attach window also holds about ten calls of the gate and the exit, so a "
-        "method that sees every call shows a small positive number." % (
+        "method that sees every call shows a small positive number. **Ready** = from the tracer's "
+        "start to its ready line; **exit** = from the workload's exit to the tracer's (its "
+        "probes detached, the rest drained); medians over the method's traced runs." % (
             m["rounds"], nruns, m.get("seconds", 0)), "",
         "Workloads: " + "; ".join("`%s`: %s" % (w["name"], w["title"]) for w in m["workloads"])
         + ".", ""]
@@ -511,8 +525,8 @@ def method_section(res):
     for w in ws:
         hdr += " %s µs / call | %s floor µs | %s × floor |" % (w, w, w)
         sep += "---|---|---|"
-    hdr += " lost | seen − made (%s) |" % ", ".join(ws)
-    sep += "---|---|"
+    hdr += " lost | seen − made (%s) | ready ms | exit ms |" % ", ".join(ws)
+    sep += "---|---|---|---|"
     out += [hdr, sep]
     fails = []
     for t in ma.targets:
@@ -523,6 +537,8 @@ def method_section(res):
             cells = []
             lost = []
             extra = []
+            ready = []
+            exits = []
             for w in ws:
                 f = ma.get(t["id"], w, c["id"])
                 fl = ma.get(t["id"], w, fl_id)
@@ -530,11 +546,14 @@ def method_section(res):
                           fmt_mr(f.get("ratio", []), 2)]
                 lost += [x for x in f.get("lost", []) if x is not None]
                 extra.append(fmt_signed_range(f.get("extra_calls", [])))
+                ready += f.get("ready", [])
+                exits += f.get("exit_ms", [])
                 for r in f["errors"] + fl["errors"]:
                     fails.append((t, w, r))
-            out.append("| %s | %s (`%s`) | %s | %s | %s |" % (
+            out.append("| %s | %s (`%s`) | %s | %s | %s | %s | %s |" % (
                 t["label"], c["name"], " ".join(c["args"]), " | ".join(cells),
-                "%d in %d runs" % (sum(lost), len(lost)) if lost else "–", ", ".join(extra)))
+                "%d in %d runs" % (sum(lost), len(lost)) if lost else "–", ", ".join(extra),
+                fmt_num(med(ready), 0), fmt_num(med(exits), 0)))
     out.append("")
     out += method_findings(ma)
 
@@ -548,7 +567,10 @@ def method_section(res):
                 "uprobes go with its file descriptors. The workload then runs with every call "
                 "routed through `_PyEval_EvalFrameDefault` (no call inlining) and no probe "
                 "attached. This is what a target pays, for as long as the hook stays written, "
-                "before any probe cost.", "",
+                "before any probe cost. The hook costs nanoseconds per call, so these runs, and "
+                "untraced runs to compare them with, use larger sizes: %s. Slowdown = hook-only "
+                "time / median untraced time." % ", ".join(
+                    "`%s` %s" % (w, s) for w, s in sorted(hook_sizes(hook_ts).items())), "",
                 "| interpreter | " + " | ".join(
                     "%s untraced µs / call | %s hook only µs / call | %s slowdown" % (w, w, w)
                     for w in ws) + " |",
@@ -556,7 +578,7 @@ def method_section(res):
         for t in hook_ts:
             cells = []
             for w in ws:
-                u = ma.get(t["id"], w, "untraced")
+                u = ma.get(t["id"], w, "untraced-long")
                 h = ma.get(t["id"], w, "hook")
                 cells += [fmt_mr(u.get("per_call_us", []), 3), fmt_mr(h.get("per_call_us", []), 3),
                           (fmt_mr(h.get("slowdown", []), 2) + "×") if h.get("slowdown") else "–"]

@@ -43,22 +43,25 @@ class Interp:
         marker: -v names that "frame+usdt"."""
         return "frame+usdt" if self.kind == "debian" else "frame"
 
-    def auto_method(self, mode):
-        """The method --method auto must pick (docs/compatibility.md): the
-        markers where complete; else eval in launch mode (3.11+: with the
-        eval hook) and the read-only frame method in attach mode, which
-        also sees frames running at attach leave (3.11+ -p --eval-hook=on
-        too: frames then start at the eval loop)."""
+    def auto_method(self, mode, eval_hook=False):
+        """The method --method auto must pick (src/method.c,
+        docs/compatibility.md): the markers where complete; else eval where
+        every call enters the eval loop (3.8-3.10, or 3.11+ with
+        --eval-hook=on) in launch mode, and frame otherwise (read-only
+        RESUME handlers on 3.11+; in attach mode, frame also sees the
+        frames running at attach leave)."""
         if self.kind == "dtrace":
             return "usdt"
-        return "eval" if mode == "-c" else self.frame_name()
+        routed = self.minor < (3, 11) or eval_hook
+        return "eval" if mode == "-c" and routed else self.frame_name()
 
     def cells(self):
         """(mode, options, the method -v must name): auto in both modes,
-        then each other method that promises exact trees there, forced.
-        Not --method eval with -p: it sees frames running at attach only
-        when a later event reveals them (docs/compatibility.md), so the
-        tree above the attach point is not exact by design."""
+        then the other methods that promise exact trees there, forced or
+        chosen through --eval-hook=on. Not --method eval with -p: it sees
+        frames running at attach only when a later event reveals them
+        (docs/compatibility.md), so the tree above the attach point is not
+        exact by design."""
         out = []
         for mode in ("-c", "-p"):
             out.append((mode, (), self.auto_method(mode)))
@@ -66,10 +69,11 @@ class Interp:
                 if mode == "-c":
                     out.append((mode, ("--method", "eval"), "eval"))
                 out.append((mode, ("--method", "frame"), "frame"))
-            elif mode == "-c":
-                out.append((mode, ("--method", "frame"), self.frame_name()))
-            elif self.minor >= (3, 11):
-                out.append((mode, ("--eval-hook=on",), self.frame_name()))
+            elif self.minor < (3, 11):
+                if mode == "-c":
+                    out.append((mode, ("--method", "frame"), "frame"))
+            else:
+                out.append((mode, ("--eval-hook=on",), self.auto_method(mode, True)))
         return out
 
     @staticmethod

@@ -11,7 +11,7 @@ struct iframe {
 	uint64_t frame;
 	int32_t depth;
 	uint32_t name;
-	bool lost; /* its start was lost (placeholder): nothing was emitted for it */
+	bool started; /* its ENTRY was emitted; if not, it is known only as a caller */
 };
 
 struct ieval {
@@ -135,7 +135,7 @@ static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
 	return s->o.emit(s->o.ctx, &h);
 }
 
-static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool lost)
+static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool started)
 {
 	if (t->nf == t->capf) {
 		size_t ncap = t->capf ? t->capf * 2 : 64;
@@ -146,7 +146,8 @@ static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t
 		t->f = nf;
 		t->capf = ncap;
 	}
-	t->f[t->nf++] = (struct iframe){.frame = frame, .depth = depth, .name = name, .lost = lost};
+	t->f[t->nf++] =
+		(struct iframe){.frame = frame, .depth = depth, .name = name, .started = started};
 	return 0;
 }
 
@@ -291,7 +292,7 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	} else if (t->lossy && t->nf) {
 		/* the caller's start was lost: a placeholder keeps the levels */
 		depth = top_depth(t) + 2;
-		err = push_frame(t, r->parent, depth - 1, 0, true);
+		err = push_frame(t, r->parent, depth - 1, 0, false);
 	} else if (t->nf && (r->hdr.flags & FT_RAW_F_PARENT_GEN || r->parent == t->last_popped)) {
 		/* a generator that throw() or close() passes through to the
 		 * one it delegates to (yield from, await), without starting
@@ -308,7 +309,7 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		depth = t->f[i].depth + 1;
 		if (!err)
-			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, false);
+			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, true);
 		if (!err)
 			err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
 		depth++;
@@ -329,7 +330,7 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 			err = push_frame(t, r->parent, depth - 1, (uint32_t)r->hdr.depth, false);
 	}
 	if (!err)
-		err = push_frame(t, r->frame, depth, r->hdr.arg, false);
+		err = push_frame(t, r->frame, depth, r->hdr.arg, true);
 	if (!err)
 		err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.arg);
 	return err;
@@ -351,6 +352,12 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* its start was lost: a child of the frame on top */
 		return emit(s, t, FT_REC_RETURN, ts, top_depth(t) + 1, r->hdr.arg);
 	}
+	if (t->nf && t->f[t->nf - 1].started) {
+		/* a frame from before attach cannot leave while one that started
+		 * since is running: this one started unseen; nothing to place */
+		s->st.unplaced++;
+		return 0;
+	}
 	/* a frame from before attach, below everything known */
 	int32_t d = below_everything(s, t, ts, &err);
 	if (!err)
@@ -365,8 +372,10 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 
 	if (i >= 0)
 		return unwind_to(s, t, (size_t)i + 1, r->hdr.ts);
-	if (t->lossy)
+	if (t->lossy || (t->nf && t->f[t->nf - 1].started)) {
+		s->st.unplaced++;
 		return 0;
+	}
 	int32_t d = below_everything(s, t, r->hdr.ts, &err);
 	if (!err)
 		err = push_frame(t, r->frame, d, 0, false);

@@ -35,6 +35,7 @@ struct istack_stats {
 	uint64_t hidden;	   /* generator-creation pseudo-calls dropped */
 	uint64_t passed;	   /* starts whose caller never started (delegating generators) */
 	uint64_t lost;		   /* raw records missing (sequence gaps) */
+	uint64_t unplaced;	   /* exits and catches of frames never seen starting, dropped */
 };
 
 struct istack;

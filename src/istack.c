@@ -255,15 +255,12 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 
 	if (r->hdr.flags & (FT_RAW_F_HAS_SP | FT_RAW_F_GEN_CREATE)) {
 		err = end_evals(s, t, r->sp, 0, ts);
-		if (!err)
-			err = push_eval(t, r->sp,
-					r->hdr.flags & FT_RAW_F_GEN_CREATE ? 0 : r->frame);
 		if (err)
 			return err;
 	}
 	if (r->hdr.flags & FT_RAW_F_GEN_CREATE) {
 		s->st.hidden++;
-		return 0;
+		return push_eval(t, r->sp, 0);
 	}
 	if (t->nf && t->f[t->nf - 1].frame == r->frame && !(r->hdr.flags & FT_RAW_F_HAS_SP) &&
 	    (t->f[t->nf - 1].name == r->hdr.arg || !r->hdr.arg)) {
@@ -278,6 +275,12 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	i = find_frame(t, r->frame);
 	if (i >= 0) {
 		err = unwind_to(s, t, (size_t)i, ts);
+		if (err)
+			return err;
+	}
+	/* only now: the unwinding above forgets eval calls of the old frame */
+	if (r->hdr.flags & FT_RAW_F_HAS_SP) {
+		err = push_eval(t, r->sp, r->frame);
 		if (err)
 			return err;
 	}

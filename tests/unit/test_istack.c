@@ -341,3 +341,18 @@ FT_TEST(istack_frame_trace_after_return)
 	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 E2:9 R2:9 R1:1");
 	istack__free(f.s);
 }
+
+/* a new frame at the address of one whose return went unseen: the old
+ * one leaves, and the new one's eval call still ends it */
+FT_TEST(istack_eval_reused_address)
+{
+	struct fixture f;
+
+	setup(&f);
+	CALL(&f, 1, 0x20, 0, 1000);
+	CALL(&f, 2, 0x30, 0x20, 900); /* neither return is seen */
+	CALL(&f, 3, 0x20, 0, 950);
+	RET(&f, 950);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 R1:1 E1:3 R1:3");
+	istack__free(f.s);
+}

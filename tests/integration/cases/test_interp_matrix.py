@@ -124,7 +124,73 @@ def check_flags(threads, allowed_flags):
                     sorted(extra), n.label(), t.tid))
 
 
+# ---------------------------------------------------------------- known gaps
+#
+# Gaps docs/compatibility.md states. Such a case still runs; when it
+# differs, only the documented difference may explain it: the case is then
+# reported SKIP with the evidence (not ok, not hidden), and any other
+# difference fails it.
+
+def _without(func):
+    """Expected-tree view without the calls of func (their children hoisted)."""
+    def view(threads):
+        return trees.filter_threads(threads, lambda calls: trees.apply_globs(
+            calls, [], [func]))
+    return view
+
+
+def _flatten_pre_attach(threads):
+    """Drops the frames entered before attach, keeping what they called."""
+    def flat(nodes):
+        out = []
+        for n in nodes:
+            kids = flat(n.children)
+            if "entered_before_attach" in n.flags:
+                out.extend(kids)
+            else:
+                out.append(n.copy(kids))
+        return out
+
+    return trees.filter_threads(threads, flat)
+
+
+def known_gap(interp, mode, opts, want, name):
+    """(why, view applied to both trees that must make them equal, or None
+    when the gap is the target failing) for a documented gap, else None."""
+    hook = "--eval-hook=on" in opts
+    doc = "docs/compatibility.md"
+    if name == "warm_attach" and hook and interp.kind == "debian":
+        return ("%s, the eval hook: 3.11.2 runs BINARY_SUBSCR_GETITEM (a Python "
+                "__getitem__) inline under PEP 523, unseen" % doc, _without("*__getitem__"))
+    if name == "warm_attach" and hook and interp.minor == (3, 13):
+        return ("%s, the eval hook: 3.13 runs CALL_ALLOC_AND_ENTER_INIT (__init__ of a "
+                "class being called) inline under PEP 523, unseen" % doc,
+                _without("*__init__"))
+    if name == "deep_levels" and hook and interp.minor == (3, 12):
+        return ("%s, the eval hook: 3.12 counts routed calls against its C recursion "
+                "limit, so descend(1000) raises RecursionError" % doc, None)
+    if name == "midrun_attach" and mode == "-p" and want in ("eval", "frame"):
+        return ("%s: frames running at attach that an exception unwinds are unseen and "
+                "the frames around them may sit at the wrong level" % doc,
+                _flatten_pre_attach)
+    return None
+
+
 def run_cell(interp, mode, opts, want, name):
+    gap = known_gap(interp, mode, opts, want, name)
+    try:
+        return exact_cell(interp, mode, opts, want, name, gap)
+    except Fail as e:
+        if not gap:
+            raise
+        why, view = gap
+        if view is not None or "RecursionError" not in str(e):
+            raise
+        evidence = [l.strip() for l in str(e).splitlines() if "RecursionError" in l]
+        raise Skip("known gap (%s); evidence: %s" % (why, evidence[-1]))
+
+
+def exact_cell(interp, mode, opts, want, name, gap):
     if interp.minor < NEEDS.get(name, (0, 0)):
         raise Skip("%s needs %d.%d+" % ((name,) + NEEDS[name]))
     path = workload(name)
@@ -159,8 +225,22 @@ def run_cell(interp, mode, opts, want, name):
                 for t in threads_:
                     f.write("thread\n%s\n" % trees.render_text(t.calls, 1, 100000))
     check_flags(actual, allowed)
-    expect_trees(expected, actual, "the oracle on %s; method %s" % (interp.name, want))
-    return "%s, %d calls" % (doc["meta"].get("probe"), n)
+    context = "the oracle on %s; method %s" % (interp.name, want)
+    msg = trees.diff_threads(expected, actual)
+    if msg and gap and gap[1] is not None:
+        why, view = gap
+        rest = trees.diff_threads(view(expected), view(actual))
+        if rest is None:
+            raise Skip("known gap (%s); the rest of the tree is exact; differs at: %s"
+                       % (why, msg.splitlines()[0].strip()))
+        raise Fail("call tree differs (%s) beyond the known gap (%s):\n  %s\n  "
+                   "the whole difference:\n  %s" % (context, why, rest.replace(
+                       "\n", "\n  "), msg.replace("\n", "\n  ")))
+    expect_trees(expected, actual, context)
+    note = "%s, %d calls" % (doc["meta"].get("probe"), n)
+    if gap:
+        note += " (the known gap did not show: %s)" % gap[0]
+    return note
 
 
 def present():

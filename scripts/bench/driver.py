@@ -107,8 +107,11 @@ METHOD_WORKLOADS = [
     ("mix", 100, "mix, 100 rounds (~11 900 calls): re, classes, generators, exceptions, json"),
 ]
 # the eval hook alone costs a few ns per call: its untraced and hook-only
-# runs (3.11+) use larger sizes, so the hot section is not a millisecond
+# runs (3.11+) use larger sizes, so the hot section is not a millisecond,
+# and run HOOK_REPEAT times a round, since a burst of other work on the
+# workload's CPU moves a 10-ms section by half
 HOOK_SIZES = {"fib": 25, "mix": 500}
+HOOK_REPEAT = 3
 METHOD_MINORS = range(8, 14)  # interpreter uprobes: CPython 3.8 to 3.13
 DEBIAN_PY = "/usr/bin/python3.11"
 
@@ -135,9 +138,9 @@ def method_configs(t):
     out = [{"id": "untraced", "kind": "untraced", "label": "untraced"}]
     if t["minor"] >= 11:
         out.append({"id": "untraced-long", "kind": "untraced", "sizes": HOOK_SIZES,
-                    "label": "untraced, larger size"})
+                    "repeat": HOOK_REPEAT, "label": "untraced, larger size"})
         out.append({"id": "hook", "kind": "hook", "args": ["--method", "eval"] + HOOK,
-                    "sink": "null", "sizes": HOOK_SIZES,
+                    "sink": "null", "sizes": HOOK_SIZES, "repeat": HOOK_REPEAT,
                     "label": "eval hook written, no probes, larger size"})
     for mid, label, args in method_list(t):
         out.append({"id": "floor-" + mid, "kind": "floor", "method": mid, "args": args,
@@ -198,7 +201,7 @@ def run_methods(bench, targets, rounds, results):
             for ti, t in enumerate(targets):
                 cfgs = t["configs"]
                 k = (rnd + wi + ti) % len(cfgs)
-                for cfg in cfgs[k:] + cfgs[:k]:
+                for cfg in [c for c in cfgs[k:] + cfgs[:k] for _ in range(c.get("repeat", 1))]:
                     try:
                         r = bench.run(wname, cfg.get("sizes", {}).get(wname, size), cfg,
                                       py=t["python"])

@@ -431,8 +431,8 @@ def hook_sizes(targets):
     for t in targets:
         for c in t["configs"]:
             if c["id"] == "hook":
-                return c.get("sizes") or {}
-    return {}
+                return c.get("sizes") or {}, c.get("repeat", 1)
+    return {}, 1
 
 
 EXTRA_CALLS_OK = 30  # seen - made that the attach window explains (gate, exit: ~7-15)
@@ -560,6 +560,7 @@ def method_section(res):
     # the eval hook alone
     hook_ts = [t for t in ma.targets if any(c["id"] == "hook" for c in t["configs"])]
     if hook_ts:
+        hsizes, hrepeat = hook_sizes(hook_ts)
         out += ["### The eval hook alone (3.11+)", "",
                 "Written by `flowtrace-bpf -p PID --method eval --eval-hook=on --calibrate`, "
                 "which the driver SIGKILLs once it is ready and reaps before it opens the gate: "
@@ -568,9 +569,10 @@ def method_section(res):
                 "routed through `_PyEval_EvalFrameDefault` (no call inlining) and no probe "
                 "attached. This is what a target pays, for as long as the hook stays written, "
                 "before any probe cost. The hook costs nanoseconds per call, so these runs, and "
-                "untraced runs to compare them with, use larger sizes: %s. Slowdown = hook-only "
-                "time / median untraced time." % ", ".join(
-                    "`%s` %s" % (w, s) for w, s in sorted(hook_sizes(hook_ts).items())), "",
+                "untraced runs to compare them with, use larger sizes: %s, and run %d times a "
+                "round (%d runs each). Slowdown = hook-only time / median untraced time." % (
+                    ", ".join("`%s` %s" % (w, n) for w, n in sorted(hsizes.items())),
+                    hrepeat, hrepeat * m["rounds"]), "",
                 "| interpreter | " + " | ".join(
                     "%s untraced µs / call | %s hook only µs / call | %s slowdown" % (w, w, w)
                     for w in ws) + " |",

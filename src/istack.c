@@ -27,6 +27,7 @@ struct ithread {
 	bool lossy;	      /* raw records went missing since the stack was last known whole */
 	int32_t floor;	      /* depth of the frame below the bottom of the stack */
 	uint64_t last_popped; /* the frame that left last */
+	uint32_t last_popped_name;
 	struct iframe *f;
 	size_t nf, capf;
 	struct ieval *e;
@@ -162,6 +163,7 @@ static int pop_frame(struct istack *s, struct ithread *t, uint64_t ts, uint32_t 
 	struct iframe *f = &t->f[--t->nf];
 
 	t->last_popped = f->frame;
+	t->last_popped_name = name ? name : f->name;
 	/* an eval call entered with this frame must not end a later frame
 	 * that reuses the address */
 	for (size_t i = t->ne; i-- > 0;) {
@@ -311,6 +313,17 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		 * start, before it. The caller starts now. */
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		depth = t->f[i].depth + 1;
+		if (!err)
+			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, true);
+		if (!err)
+			err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
+		depth++;
+	} else if (!t->nf && r->parent == t->last_popped) {
+		/* the caller sits where a frame just left, so it started since,
+		 * unseen so far (its trace function runs before its start) */
+		depth = t->floor + 1;
+		if (r->grand)
+			err = push_frame(t, r->grand, depth - 1, 0, false);
 		if (!err)
 			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, true);
 		if (!err)

@@ -104,6 +104,14 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	 * call against its C recursion limit */
 	bool routed = e->minor <= 10 || hook_on;
 
+	if (hook_on && e->minor == 13)
+		return refuse(
+			out, FT_EXIT_NO_PROBES,
+			"drop --eval-hook=on: the default method is exact on 3.13 and only reads",
+			"the eval hook is not exact on %s: it still runs the __init__ of a "
+			"class being called inline, unseen",
+			what);
+
 	if (want_eval && !routed)
 		return refuse(out, FT_EXIT_NO_PROBES,
 			      hook_off
@@ -123,7 +131,7 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		line(out->why, sizeof(out->why),
 		     "%s in %s: every Python call enters _PyEval_EvalFrameDefault%s", what, binary,
 		     out->hook ? ", routed there by the eval hook (--eval-hook=on)"
-			       : " (no markers), which is probed read-only");
+			       : ", which is probed read-only");
 		return 0;
 	}
 	out->method = FT_METHOD_FRAME;

@@ -58,6 +58,8 @@ FT_TEST(method_explicit_and_refusals)
 	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
 	FT_EQ_STR(pick(py(12, false, false), "eval", "off", true, &rc), "refused");
 	FT_EQ_STR(pick(py(13, false, false), "eval", "auto", true, &rc), "refused");
+	FT_EQ_STR(pick(py(13, false, false), "auto", "on", true, &rc), "refused");
+	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
 	FT_EQ_STR(pick(py(11, true, false), "usdt", "auto", true, &rc), "refused");
 	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
 	FT_EQ_STR(pick(py(12, false, false), "usdt", "auto", true, &rc), "refused");

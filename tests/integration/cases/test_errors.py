@@ -64,6 +64,15 @@ def debian311_attach():
         raise Fail("the refused target exited with %s" % target.rc)
 
 
+@case("refuse --eval-hook=on on CPython 3.13 (not exact there): exit 6")
+def hook_313():
+    py = os.path.join(pyenv_root() or "/nonexistent", "versions", "3.13.0", "bin", "python3.13")
+    if not os.access(py, os.X_OK):
+        raise Skip("pyenv 3.13.0 is not installed")
+    res = tool(["--eval-hook=on", "-c", command(py, "-c", "pass")])
+    expect_diagnosis(res, 6, ["3.13", "eval hook"])
+
+
 def pyenv_root():
     try:
         out = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,

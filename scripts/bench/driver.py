@@ -207,7 +207,8 @@ def run_methods(bench, targets, rounds, results):
                                       py=t["python"])
                     except RuntimeError as e:
                         # one method failing on one interpreter is a finding, not a crash
-                        r = {"workload": wname, "config": cfg["id"], "error": str(e)[-600:]}
+                        r = {"workload": wname, "config": cfg["id"], "error": str(e)[-600:],
+                             "refused": isinstance(e, Refused)}
                         log("method run failed: %s %s %s: %s" % (t["id"], wname, cfg["id"],
                                                                str(e).splitlines()[0:1]))
                     r["round"] = rnd
@@ -257,13 +258,30 @@ def proc_status_kib(pid, field):
     return None
 
 
+class Refused(RuntimeError):
+    """flowtrace-bpf exited before it was ready, saying why."""
+
+
+def signal_child(proc, sig):
+    """os.kill, not Popen.send_signal: that polls first, and a child it
+    reaps is lost to wait4 (and to its rusage)."""
+    try:
+        os.kill(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def wait_child(proc, timeout):
     """Reaps proc with wait4; returns (exit code, rusage). SIGINT, then
-    SIGKILL, if it outlives timeout."""
+    SIGKILL, if it outlives timeout. rusage is None when something else
+    reaped it already."""
     deadline = time.monotonic() + timeout
     sent = None
     while True:
-        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        try:
+            pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        except ChildProcessError:
+            return proc.returncode, None
         if pid == proc.pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
             return proc.returncode, ru
@@ -271,11 +289,11 @@ def wait_child(proc, timeout):
         if now > deadline:
             if sent is None:
                 log("PID %d did not exit in %.0f s: SIGINT" % (proc.pid, timeout))
-                proc.send_signal(signal.SIGINT)
+                signal_child(proc, signal.SIGINT)
                 sent = signal.SIGINT
                 deadline = now + 10
             else:
-                proc.kill()
+                signal_child(proc, signal.SIGKILL)
                 sent = signal.SIGKILL
                 deadline = now + 3600
         time.sleep(0.002)
@@ -521,6 +539,14 @@ class Bench:
                     errs = LineReader(tr.stderr, READY_RE)
                     ready_at = self._await(errs.ready, TIMEOUT_READY) and errs.ready_at
                 if not ready_at:
+                    if cfg["kind"] != "peer" and errs.lines:
+                        # its stderr ended before a ready line: it is exiting
+                        try:
+                            code = tr.wait(timeout=5)
+                        except subprocess.TimeoutExpired:
+                            code = None
+                        if code is not None:
+                            raise Refused("exit %d: %s" % (code, " / ".join(errs.lines)))
                     raise RuntimeError("%s never became ready: %s" % (
                         argv[0], "\n".join(errs.lines[-5:]) if errs else ""))
                 r["ready_ms"] = (ready_at - t_launch) * 1e3
@@ -532,7 +558,7 @@ class Bench:
                     # SIGKILL: no chance to restore the slot; its BPF links
                     # (so its uprobes) go with its file descriptors, before
                     # the driver can reap it
-                    tr.kill()
+                    signal_child(tr, signal.SIGKILL)
                     r["exit"], _ = wait_child(tr, 10)
                     errs.join(5)
                     r["method_line"] = method_line(errs.lines)
@@ -601,7 +627,7 @@ class Bench:
                 w.kill()
                 w.wait()
             if tr is not None and tr.returncode is None:
-                tr.kill()
+                signal_child(tr, signal.SIGKILL)
                 wait_child(tr, 10)
             if out_f:
                 out_f.close()
@@ -707,7 +733,7 @@ class Bench:
                 w.kill()
                 w.wait()
             if tr is not None and tr.returncode is None:
-                tr.kill()
+                signal_child(tr, signal.SIGKILL)
                 wait_child(tr, 10)
             if os.path.exists(out_path):
                 os.unlink(out_path)

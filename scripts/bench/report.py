@@ -427,6 +427,13 @@ def fmt_signed_range(xs):
     return "%+d" % lo if lo == hi else "%+d to %+d" % (lo, hi)
 
 
+def refused(f):
+    """The tracer's message when every run of a figure was refused."""
+    if f["runs"] or not f["errors"] or not all(r.get("refused") for r in f["errors"]):
+        return None
+    return f["errors"][0]["error"]
+
+
 def hook_sizes(targets):
     for t in targets:
         for c in t["configs"]:
@@ -542,8 +549,11 @@ def method_section(res):
             for w in ws:
                 f = ma.get(t["id"], w, c["id"])
                 fl = ma.get(t["id"], w, fl_id)
-                cells += [fmt_mr(f.get("ovh_us", []), 2), fmt_mr(fl.get("ovh_us", []), 2),
-                          fmt_mr(f.get("ratio", []), 2)]
+                if refused(f) and refused(fl):
+                    cells += ["refused"] * 3
+                else:
+                    cells += [fmt_mr(f.get("ovh_us", []), 2), fmt_mr(fl.get("ovh_us", []), 2),
+                              fmt_mr(f.get("ratio", []), 2)]
                 lost += [x for x in f.get("lost", []) if x is not None]
                 extra.append(fmt_signed_range(f.get("extra_calls", [])))
                 ready += f.get("ready", [])
@@ -582,7 +592,8 @@ def method_section(res):
             for w in ws:
                 u = ma.get(t["id"], w, "untraced-long")
                 h = ma.get(t["id"], w, "hook")
-                cells += [fmt_mr(u.get("per_call_us", []), 3), fmt_mr(h.get("per_call_us", []), 3),
+                cells += [fmt_mr(u.get("per_call_us", []), 3),
+                          "refused" if refused(h) else fmt_mr(h.get("per_call_us", []), 3),
                           (fmt_mr(h.get("slowdown", []), 2) + "×") if h.get("slowdown") else "–"]
                 for r in h["errors"]:
                     fails.append((t, w, r))
@@ -602,6 +613,9 @@ def method_section(res):
                 continue
             line = next((ma.get(t["id"], w, c["id"]).get("method_line") for w in ws
                          if ma.get(t["id"], w, c["id"]).get("method_line")), None)
+            why = refused(ma.get(t["id"], ws[0], c["id"]))
+            if not line and why:
+                line = "refused (%s)" % why
             out.append("- %s, `%s`: %s" % (t["label"], " ".join(c["args"]),
                                           line or "(no -v line)"))
     out.append("")
@@ -610,11 +624,28 @@ def method_section(res):
             " (the dtrace build is made by scripts/build-python39.sh).", ""]
     if m.get("skipped"):
         out += ["Left out: " + "; ".join(m["skipped"]) + ".", ""]
-    if fails:
+    ref = {}
+    other = {}
+    for t, w, r in fails:
+        msg = r["error"].replace("\n", " / ")
+        if r.get("refused"):
+            g = ref.setdefault((t["label"], msg), {"configs": [], "runs": 0})
+            if r["config"] not in g["configs"]:
+                g["configs"].append(r["config"])
+            g["runs"] += 1
+        else:
+            other.setdefault((t["label"], r["config"], msg), []).append(
+                "%s round %d" % (w, r["round"] + 1))
+    if ref:
+        out += ["Refused by flowtrace-bpf (it exited before attaching; no figures):", ""]
+        for (label, msg), g in ref.items():
+            out.append("- %s, %s (%d runs): %s" % (label, ", ".join(
+                "`%s`" % c for c in g["configs"]), g["runs"], msg))
+        out.append("")
+    if other:
         out += ["Runs that failed (not in the figures):", ""]
-        for t, w, r in fails:
-            out.append("- %s, %s, %s, round %d: %s" % (t["id"], w, r["config"], r["round"] + 1,
-                                                      r["error"].replace("\n", " / ")))
+        for (label, cid, msg), where in other.items():
+            out.append("- %s, `%s`, %s: %s" % (label, cid, ", ".join(sorted(set(where))), msg))
         out.append("")
     return out
 

@@ -27,7 +27,6 @@ struct ithread {
 	bool lossy;	      /* raw records went missing since the stack was last known whole */
 	int32_t floor;	      /* depth of the frame below the bottom of the stack */
 	uint64_t last_popped; /* the frame that left last */
-	uint32_t last_popped_name;
 	struct iframe *f;
 	size_t nf, capf;
 	struct ieval *e;
@@ -163,7 +162,6 @@ static int pop_frame(struct istack *s, struct ithread *t, uint64_t ts, uint32_t 
 	struct iframe *f = &t->f[--t->nf];
 
 	t->last_popped = f->frame;
-	t->last_popped_name = name ? name : f->name;
 	/* an eval call entered with this frame must not end a later frame
 	 * that reuses the address */
 	for (size_t i = t->ne; i-- > 0;) {

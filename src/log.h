@@ -4,8 +4,17 @@
 #ifndef FT_LOG_H
 #define FT_LOG_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 /* Prints "flowtrace-bpf: <fmt...>" and, unless hint is NULL or empty,
  * "hint: <hint>". */
 void log_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Formats into buf (len bytes) and turns control characters, which a file
+ * name can carry, into '?': the result is always one line. */
+void log_line(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_vline(char *buf, size_t len, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 #endif /* FT_LOG_H */

@@ -6,31 +6,19 @@
 
 #include "cli.h"
 #include "elfinfo.h"
+#include "log.h"
 #include "method.h"
+#include "target.h"
 
-static void line(char *buf, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int refuse(struct method_choice *out, int code,
+							const char *hint, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
+	log_vline(out->why, sizeof(out->why), fmt, ap);
 	va_end(ap);
-}
-
-static bool markers_complete(const struct elf_info *e)
-{
-	/* 3.11 fires function__entry on some paths only; 3.12-3.14 have none */
-	return e->has_entry && e->has_return && !(e->major == 3 && e->minor == 11);
-}
-
-static int refuse(struct method_choice *out, int code, const char *hint, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out->why, sizeof(out->why), fmt, ap);
-	va_end(ap);
-	line(out->hint, sizeof(out->hint), "%s", hint);
+	log_line(out->hint, sizeof(out->hint), "%s", hint);
 	return code;
 }
 
@@ -57,25 +45,22 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	char what[96];
 
 	memset(out, 0, sizeof(*out));
-	line(what, sizeof(what), "CPython %s", *e->version ? e->version : "(version unknown)");
+	log_line(what, sizeof(what), "CPython %s", *e->version ? e->version : "(version unknown)");
 
-	if (markers_complete(e) && (want_auto || want_usdt)) {
+	/* markers that fire for every call are the cheapest exact source;
+	 * 3.11 fires function__entry only on some paths, 3.12-3.14 have none */
+	char mwhy[sizeof(out->why)], mhint[sizeof(out->hint)];
+	enum target_verdict markers =
+		target_judge(e, binary, mwhy, sizeof(mwhy), mhint, sizeof(mhint));
+
+	if (markers == TARGET_OK && (want_auto || want_usdt)) {
 		out->method = FT_METHOD_USDT;
-		line(out->why, sizeof(out->why), "%s in %s has complete python:function markers",
-		     what, binary);
+		log_line(out->why, sizeof(out->why),
+			 "%s in %s has complete python:function markers", what, binary);
 		return 0;
 	}
-	if (want_usdt) {
-		if (e->has_entry && e->has_return)
-			return refuse(
-				out, FT_EXIT_NO_PROBES,
-				"use --method auto: uprobes in the interpreter give exact trees",
-				"%s in %s fires python:function__entry for only some calls", what,
-				binary);
-		return refuse(out, FT_EXIT_NO_PROBES,
-			      "use --method auto: uprobes in the interpreter need no markers",
-			      "%s in %s has no python:function markers", what, binary);
-	}
+	if (want_usdt)
+		return refuse(out, FT_EXIT_NO_PROBES, mhint, "%s", mwhy);
 	if (!e->major || (e->major == 3 && !e->minor) || e->major > 3)
 		return refuse(out, FT_EXIT_NO_PROBES,
 			      "interpreter uprobes support CPython 3.8 to 3.13; builds configured "
@@ -96,12 +81,11 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 			      "and it has no usable markers",
 			      what, binary);
 
-	/* 3.11-3.13: Python-to-Python calls stay inside one eval loop unless
-	 * the eval hook routes each one through it */
-	/* the hook is never written unless asked: CPython 3.11-3.13 still
-	 * inline some specialised calls under it (3.11 subscripts, 3.13
-	 * __init__ of a class being called), and 3.12 counts every routed
-	 * call against its C recursion limit */
+	/* 3.11-3.13 run Python-to-Python calls inside one eval loop unless
+	 * the eval hook routes each through it. The hook is never written
+	 * unless asked: CPython still inlines some specialised calls under it
+	 * (3.11 subscripts, 3.13 __init__ of a class being called), and 3.12
+	 * counts every routed call against its C recursion limit. */
 	bool routed = e->minor <= 10 || hook_on;
 
 	if (hook_on && e->minor == 13)
@@ -128,21 +112,23 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	 * handlers only, so those are probed too (cost: see compatibility.md). */
 	if (want_eval || (want_auto && req->launch && routed)) {
 		out->method = FT_METHOD_EVAL;
-		line(out->why, sizeof(out->why),
-		     "%s in %s: every Python call enters _PyEval_EvalFrameDefault%s", what, binary,
-		     out->hook ? ", routed there by the eval hook (--eval-hook=on)"
-			       : ", which is probed read-only");
+		log_line(out->why, sizeof(out->why),
+			 "%s in %s: every Python call enters _PyEval_EvalFrameDefault%s", what,
+			 binary,
+			 out->hook ? ", routed there by the eval hook (--eval-hook=on)"
+				   : ", which is probed read-only");
 		return 0;
 	}
 	out->method = FT_METHOD_FRAME;
 	out->usdt_exits = e->has_return && e->minor == 11;
-	line(out->why, sizeof(out->why), "%s in %s: frames start at %s; they end at %s", what,
-	     binary,
-	     !routed	 ? "the RESUME bytecode handlers (read-only)"
-	     : out->hook ? "the eval loop, routed there by the eval hook"
-			 : "the eval loop",
-	     out->usdt_exits ? "the complete python:function__return marker"
-			     : "the return/yield bytecode handlers, so frames running at attach "
-			       "are seen leaving");
+	log_line(out->why, sizeof(out->why), "%s in %s: frames start at %s; they end at %s", what,
+		 binary,
+		 !routed     ? "the RESUME bytecode handlers (read-only)"
+		 : out->hook ? "the eval loop, routed there by the eval hook"
+			     : "the eval loop",
+		 out->usdt_exits
+			 ? "the complete python:function__return marker"
+			 : "the return/yield bytecode handlers, so frames running at attach "
+			   "are seen leaving");
 	return 0;
 }

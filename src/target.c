@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "target.h"
 
 #define DELETED_SUFFIX " (deleted)"
@@ -114,22 +115,6 @@ bool path_is_libpython(const char *path)
 
 /* Formats a message that stays one line even for file names holding
  * control characters; an overlong path is cut, not an error. */
-__attribute__((format(printf, 3, 4))) static void set_line(char *buf, size_t len, const char *fmt,
-							   ...)
-{
-	va_list ap;
-
-	if (!len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	for (; *buf; buf++) {
-		if ((unsigned char)*buf < 0x20 || *buf == 0x7f)
-			*buf = '?';
-	}
-}
-
 enum target_verdict target_judge(const struct elf_info *e, const char *binary, char *why,
 				 size_t whylen, char *hint, size_t hintlen)
 {
@@ -147,25 +132,23 @@ enum target_verdict target_judge(const struct elf_info *e, const char *binary, c
 				      : !e->has_entry ? "python:function__entry marker"
 						      : "python:function__return marker";
 
-		set_line(why, whylen, "%s%s%s has no %s", what, in, *in ? binary : "", missing);
-		set_line(hint, hintlen,
+		log_line(why, whylen, "%s%s%s has no %s", what, in, *in ? binary : "", missing);
+		log_line(hint, hintlen,
 			 "the markers exist only in builds configured --with-dtrace "
-			 "(CPython 3.6–3.11, 3.15+)");
+			 "(CPython 3.6–3.11, 3.15+); --method auto needs none");
 		return TARGET_NO_MARKERS;
 	} else if (e->major == 3 && e->minor == 11) {
 		/* 3.11's eval loop runs Python-to-Python calls inline, without
 		 * a new C frame, and does not fire the entry marker on every
 		 * path: trees would silently miss frames. */
-		set_line(why, whylen, "%s%s%s fires python:function__entry for only some calls",
+		log_line(why, whylen, "%s%s%s fires python:function__entry for only some calls",
 			 what, in, *in ? binary : "");
-		set_line(
-			hint, hintlen,
-			"a marker-complete build (CPython 3.6–3.10 configured --with-dtrace) gives "
-			"exact trees; support for Pythons without complete markers is planned");
+		log_line(hint, hintlen,
+			 "--method auto traces it with uprobes in the interpreter instead");
 		return TARGET_INCOMPLETE;
 	}
-	set_line(why, whylen, "%s", "");
-	set_line(hint, hintlen, "%s", "");
+	log_line(why, whylen, "%s", "");
+	log_line(hint, hintlen, "%s", "");
 	return TARGET_OK;
 }
 
@@ -270,11 +253,11 @@ static bool is_access_error(int err)
 static void set_no_access(struct target *t, const char *what, int err)
 {
 	t->verdict = TARGET_NO_ACCESS;
-	set_line(t->why, sizeof(t->why), "cannot read %s: %s", what, strerror(-err));
+	log_line(t->why, sizeof(t->why), "cannot read %s: %s", what, strerror(-err));
 	if (geteuid())
-		set_line(t->hint, sizeof(t->hint), "run flowtrace-bpf as root");
+		log_line(t->hint, sizeof(t->hint), "run flowtrace-bpf as root");
 	else
-		set_line(
+		log_line(
 			t->hint, sizeof(t->hint),
 			"root cannot read it either: it may belong to another user namespace or be "
 			"protected by a security module");
@@ -283,8 +266,8 @@ static void set_no_access(struct target *t, const char *what, int err)
 static void set_no_process(struct target *t)
 {
 	t->verdict = TARGET_NO_PROCESS;
-	set_line(t->why, sizeof(t->why), "no process with PID %d", t->pid);
-	set_line(t->hint, sizeof(t->hint), "check the PID, e.g. with pgrep -a python");
+	log_line(t->why, sizeof(t->why), "no process with PID %d", t->pid);
+	log_line(t->hint, sizeof(t->hint), "check the PID, e.g. with pgrep -a python");
 }
 
 int target_inspect(int pid, struct target *t)
@@ -348,11 +331,11 @@ int target_inspect(int pid, struct target *t)
 		}
 		t->verdict = TARGET_NOT_PYTHON;
 		if (t->exe[0])
-			set_line(t->why, sizeof(t->why), "PID %d (%s) is not a Python process", pid,
+			log_line(t->why, sizeof(t->why), "PID %d (%s) is not a Python process", pid,
 				 t->exe);
 		else
-			set_line(t->why, sizeof(t->why), "PID %d is not a Python process", pid);
-		set_line(t->hint, sizeof(t->hint), "give the PID of a CPython interpreter");
+			log_line(t->why, sizeof(t->why), "PID %d is not a Python process", pid);
+		log_line(t->hint, sizeof(t->hint), "give the PID of a CPython interpreter");
 		goto out;
 	}
 	snprintf(t->binary, sizeof(t->binary), "%s", best->path);

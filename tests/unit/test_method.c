@@ -69,3 +69,19 @@ FT_TEST(method_explicit_and_refusals)
 	FT_EQ_STR(pick(py(15, true, false), "auto", "auto", true, &rc), "usdt");
 	FT_EQ_STR(pick(py(9, true, false), "frame", "auto", false, &rc), "frame+evalstarts");
 }
+
+FT_TEST(method_refusal_is_one_line)
+{
+	struct elf_info e = py(7, false, false);
+	struct method_request req = {.method = "auto", .eval_hook = "auto"};
+	struct method_choice c;
+
+	FT_EQ_INT(method_choose(&e, "/tmp/a\nb", &req, &c), FT_EXIT_NO_PROBES);
+	FT_TRUE(strstr(c.why, "/tmp/a?b") != NULL);
+	FT_TRUE(!strchr(c.why, '\n') && !strchr(c.hint, '\n'));
+	/* --method usdt gives the markers' own diagnosis */
+	e = py(11, true, false);
+	req.method = "usdt";
+	FT_EQ_INT(method_choose(&e, "/usr/bin/python3.11", &req, &c), FT_EXIT_NO_PROBES);
+	FT_TRUE(strstr(c.why, "only some calls") && strstr(c.hint, "--method auto"));
+}

@@ -25,19 +25,28 @@ struct probe_opts {
 	void *ctx;
 };
 
-/* What every probe source implements; struct probe is the first member of
- * each source's own state. */
+/* What differs between probe sources; struct probe is the first member of
+ * each source's own state and holds what they share. */
 struct probe;
 struct probe_ops {
-	int (*fd)(const struct probe *p);
-	int (*consume)(struct probe *p);
-	void (*detach)(struct probe *p);
-	void (*drops)(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
 	const char *(*name)(const struct probe *p);
-	void (*free)(struct probe *p);
+	/* frees the source's own state; links and ring are already gone */
+	void (*destroy)(struct probe *p);
 };
+
+#define PROBE_MAX_LINKS 16
+
+struct ring_buffer;
+struct bpf_link;
+struct bpf_map;
+struct bpf_program;
+
 struct probe {
 	const struct probe_ops *ops;
+	struct ring_buffer *rb;
+	const __u64 *drops; /* BPF's loss counters (FT_DROP_*) in its .bss */
+	struct bpf_link *links[PROBE_MAX_LINKS];
+	size_t nlinks;
 };
 
 /* Opens, configures, loads and attaches. Returns NULL with errno set; err
@@ -50,7 +59,7 @@ struct opcodes_table;
 /* How the interpreter probe source sees calls (probe_interp.c). */
 enum probe_interp_method {
 	PROBE_INTERP_EVAL,  /* _PyEval_EvalFrameDefault entry and return */
-	PROBE_INTERP_FRAME, /* bytecode handlers, read-only (3.11+) */
+	PROBE_INTERP_FRAME, /* bytecode handlers (or markers) for exits; see method.h */
 };
 
 struct probe_interp_opts {
@@ -78,5 +87,19 @@ void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
 /* "usdt", "eval", "frame", ...: the method, as shown to the user */
 const char *probe__name(const struct probe *p);
 void probe__free(struct probe *p);
+
+/* --- for the probe sources ------------------------------------------- */
+
+/* Sizes the ring map before load; fails with err set. */
+int probe__size_ring(struct bpf_map *events, uint64_t ring_size, char *err, size_t errlen);
+/* After load: the ring reader that hands records to fn. */
+int probe__open_ring(struct probe *p, struct bpf_map *events, probe_record_fn fn, void *ctx,
+		     char *err, size_t errlen);
+/* Keeps link (NULL: attaching failed, errno set), to be destroyed at
+ * detach. Returns 0 or -errno. */
+int probe__keep_link(struct probe *p, struct bpf_link *link);
+/* Attaches prog to the python:NAME marker of pid in binary. */
+int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,
+			 const char *name, char *err, size_t errlen);
 
 #endif /* FT_PROBE_H */

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* Interpreter probe source: uprobes inside CPython's eval loop
- * (bpf/interp.bpf.c), for Pythons without complete USDT markers.
+ * (bpf/interp.bpf.c), for Pythons without complete USDT markers; method.c
+ * says which of them a target gets.
  *
  * eval:  _PyEval_EvalFrameDefault's entry and return. Every Python call is
  *        one C call of it on 3.8-3.10, and on 3.11+ once the eval hook
  *        routes calls through it (pyruntime.c).
- * frame: 3.11+ without writing to the target: the RESUME handlers start
- *        frames, the RETURN/YIELD handlers (or, on Debian's 3.11, the
- *        complete python:function__return marker) end them, PUSH_EXC_INFO
- *        and the eval loop's entry and return place unwinding.
+ * frame: exits from the RETURN/YIELD handlers (or, on Debian's 3.11, the
+ *        complete python:function__return marker), so frames running at
+ *        attach are seen leaving; starts from the eval loop where every call
+ *        passes through it, else from the RESUME handlers, with
+ *        PUSH_EXC_INFO and the eval loop's return placing unwinding.
  * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
  * records as the USDT source. */
 #include <errno.h>
@@ -26,16 +28,11 @@
 #include "pylayout.h"
 #include "pystr.h"
 
-#define MAX_LINKS 16
-
 struct interp_probe {
 	struct probe base;
 	struct probe_interp_opts o;
 	struct interp_bpf *skel;
-	struct ring_buffer *rb;
 	struct istack *stack;
-	struct bpf_link *links[MAX_LINKS];
-	size_t nlinks;
 	char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX];
 };
 
@@ -151,36 +148,23 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_entries = o->method == PROBE_INTERP_EVAL || o->eval_entries;
 	ro->gen_check = minor >= 11 && ro->eval_entries;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
-	if (bpf_map__set_max_entries(p->skel->maps.events, o->base.ring_size)) {
-		snprintf(err, errlen, "cannot size the ring buffer to %llu bytes",
-			 (unsigned long long)o->base.ring_size);
-		return -errno;
-	}
-	return 0;
+	return probe__size_ring(p->skel->maps.events, o->base.ring_size, err, errlen);
 }
 
 static int attach_at(struct interp_probe *p, struct bpf_program *prog, uint64_t offset,
 		     bool retprobe, const char *what, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe);
-	struct bpf_link *link;
+	int e;
 
 	if (p->o.base.calibrate)
 		prog = p->skel->progs.ft_nop;
-	if (p->nlinks == MAX_LINKS) {
-		snprintf(err, errlen, "too many probes");
-		return -E2BIG;
-	}
-	link = bpf_program__attach_uprobe_opts(prog, p->o.base.pid, p->o.base.binary, offset, &uo);
-	if (!link) {
-		int e = errno;
-
+	e = probe__keep_link(&p->base, bpf_program__attach_uprobe_opts(
+					       prog, p->o.base.pid, p->o.base.binary, offset, &uo));
+	if (e)
 		snprintf(err, errlen, "cannot attach a uprobe to %s at offset %#llx of %s: %s",
-			 what, (unsigned long long)offset, p->o.base.binary, strerror(e));
-		return -e;
-	}
-	p->links[p->nlinks++] = link;
-	return 0;
+			 what, (unsigned long long)offset, p->o.base.binary, strerror(-e));
+	return e;
 }
 
 static int attach_op(struct interp_probe *p, struct bpf_program *prog, enum opcodes_op op,
@@ -196,21 +180,10 @@ static int attach_op(struct interp_probe *p, struct bpf_program *prog, enum opco
 static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
 			 char *err, size_t errlen)
 {
-	struct bpf_link *link;
-
 	if (p->o.base.calibrate)
 		prog = p->skel->progs.ft_nop;
-	link = bpf_program__attach_usdt(prog, p->o.base.pid, p->o.base.binary, "python", name,
-					NULL);
-	if (!link) {
-		int e = errno;
-
-		snprintf(err, errlen, "cannot attach to python:%s in %s: %s", name,
-			 p->o.base.binary, strerror(e));
-		return -e;
-	}
-	p->links[p->nlinks++] = link;
-	return 0;
+	return probe__attach_marker(&p->base, prog, p->o.base.pid, p->o.base.binary, name, err,
+				    errlen);
 }
 
 static int attach_all(struct interp_probe *p, char *err, size_t errlen)
@@ -299,12 +272,10 @@ struct probe *probe_interp__open(const struct probe_interp_opts *o, char *err, s
 		snprintf(err, errlen, "cannot load the BPF programs: %s", strerror(e));
 		goto fail;
 	}
-	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_raw, p, NULL);
-	if (!p->rb) {
-		e = errno;
-		snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(e));
+	p->base.drops = p->skel->bss->drops;
+	e = -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err, errlen);
+	if (e)
 		goto fail;
-	}
 	e = -attach_all(p, err, errlen);
 	if (e)
 		goto fail;
@@ -313,31 +284,6 @@ fail:
 	probe__free(&p->base);
 	errno = e;
 	return NULL;
-}
-
-static int interp_fd(const struct probe *p)
-{
-	return ring_buffer__epoll_fd(ip(p)->rb);
-}
-
-static int interp_consume(struct probe *p)
-{
-	return ring_buffer__consume(ip(p)->rb);
-}
-
-static void interp_detach(struct probe *pp)
-{
-	struct interp_probe *p = ip(pp);
-
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	p->nlinks = 0;
-}
-
-static void interp_drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
-{
-	for (int i = 0; i < FT_DROP_MAX; i++)
-		drops[i] = ip(p)->skel->bss->drops[i];
 }
 
 static const char *interp_name(const struct probe *pp)
@@ -349,22 +295,16 @@ static const char *interp_name(const struct probe *pp)
 	return p->o.usdt_exits ? "frame+usdt" : "frame";
 }
 
-static void interp_free(struct probe *pp)
+static void interp_destroy(struct probe *pp)
 {
 	struct interp_probe *p = ip(pp);
 
-	interp_detach(pp);
-	ring_buffer__free(p->rb);
 	interp_bpf__destroy(p->skel);
 	istack__free(p->stack);
 	free(p);
 }
 
 static const struct probe_ops interp_ops = {
-	.fd = interp_fd,
-	.consume = interp_consume,
-	.detach = interp_detach,
-	.drops = interp_drops,
 	.name = interp_name,
-	.free = interp_free,
+	.destroy = interp_destroy,
 };

@@ -87,7 +87,7 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard include/flowtrace/*.h) | $(BUILD)
+$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(wildcard include/flowtrace/*.h bpf/*.h) | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		-Iinclude -I$(BUILD) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@

@@ -10,12 +10,9 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "flowtrace/event.h"
+#include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Set by user space between open and load. */
-const volatile __u32 wakeup_bytes =
-	0; /* wake the reader once this much is queued; 0: every record */
 
 struct ft_thread {
 	__s32 depth;
@@ -30,29 +27,6 @@ struct {
 	__type(value, struct ft_thread);
 } threads SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by user space (--ring-size) */
-} events SEC(".maps");
-
-/* The marker's string pointers point into the code object's str objects,
- * which live as long as the code does. The key also holds the line so a
- * reused address with another first line gets a fresh id; LRU eviction
- * only means a name is sent again. */
-struct name_key {
-	__u64 func;
-	__u64 file;
-	__u32 line;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384); /* resized by user space */
-	__type(key, struct name_key);
-	__type(value, __u32);
-} names SEC(".maps");
-
 #define NAME_REC_MAX (sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX)
 
 struct {
@@ -61,22 +35,6 @@ struct {
 	__type(key, __u32);
 	__type(value, char[NAME_REC_MAX]);
 } scratch SEC(".maps");
-
-__u64 drops[FT_DROP_MAX] = {};
-__u32 next_name_id = 0;
-
-static __always_inline void count_drop(int why)
-{
-	__sync_fetch_and_add(&drops[why], 1);
-}
-
-static __always_inline __u64 wakeup_flag(void)
-{
-	if (!wakeup_bytes)
-		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
-}
 
 static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type, __u32 seq,
 				     __s32 depth, __u32 arg)

@@ -14,12 +14,12 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "flowtrace/event.h"
+#include "common.bpf.h"
 #include "flowtrace/interp.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space between open and load (-1: the version lacks it). */
-const volatile __u32 wakeup_bytes = 0;
 const volatile __u64 runtime_addr = 0;	 /* &_PyRuntime */
 const volatile __u64 code_type_addr = 0; /* &PyCode_Type */
 const volatile __s32 rt_tstate_current = -1;
@@ -68,27 +68,6 @@ struct {
 	__type(value, struct ft_thread);
 } threads SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by user space (--ring-size) */
-} events SEC(".maps");
-
-/* A code object's name, file and first line; the str objects live as long
- * as the code, and the line tells a reused address apart. */
-struct name_key {
-	__u64 func;
-	__u64 file;
-	__u32 line;
-	__u32 pad;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct name_key);
-	__type(value, __u32);
-} names SEC(".maps");
-
 #define NAME_REC_MAX (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
 
 struct {
@@ -97,22 +76,6 @@ struct {
 	__type(key, __u32);
 	__type(value, char[NAME_REC_MAX]);
 } scratch SEC(".maps");
-
-__u64 drops[FT_DROP_MAX] = {};
-__u32 next_name_id = 0;
-
-static __always_inline void count_drop(int why)
-{
-	__sync_fetch_and_add(&drops[why], 1);
-}
-
-static __always_inline __u64 wakeup_flag(void)
-{
-	if (!wakeup_bytes)
-		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
-}
 
 static __always_inline __u64 read_ptr(__u64 addr)
 {

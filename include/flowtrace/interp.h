@@ -24,7 +24,6 @@
 #define FT_RAW_F_GEN_CREATE 0x02 /* ENTER: 3.11+ generator creation, not a call */
 #define FT_RAW_F_THROW	    0x04 /* ENTER: resumed by gen.throw() */
 #define FT_RAW_F_NULL	    0x08 /* EVAL_RET: returned NULL (exception) */
-#define FT_RAW_F_YIELD	    0x10 /* EXIT: suspends (yield), not a return */
 #define FT_RAW_F_PARENT_GEN 0x20 /* ENTER: the caller is a generator or coroutine */
 
 /* hdr.arg is the name id (0: unknown) for ENTER and EXIT; an ENTER's
@@ -43,7 +42,6 @@ struct ft_raw_call {
 #define FT_RAW_NAME_F_FUNC_CUT 0x1
 #define FT_RAW_NAME_F_FILE_CUT 0x2
 #define FT_RAW_NAME_F_READ_ERR 0x4
-#define FT_RAW_NAME_F_NOT_CODE 0x8 /* the frame's code pointer is not a code object */
 
 /* Bytes BPF copies per string (before UTF-8 conversion). */
 #define FT_RAW_FUNC_MAX 1024

@@ -70,6 +70,27 @@ static void ev(struct fixture *f, int tid, uint16_t type, uint16_t flags, uint32
 	FT_EQ_INT(istack__event(f->s, &r), 0);
 }
 
+/* A start on thread 1 that names its caller's caller and the caller's name
+ * (pname), as the frame method reports one. */
+static void start(struct fixture *f, uint16_t flags, uint32_t name, uint32_t pname, uint64_t frame,
+		  uint64_t parent, uint64_t grand)
+{
+	struct ft_raw_call r = {
+		.hdr = {.ts = ++f->ts,
+			.tgid = 1,
+			.tid = 1,
+			.seq = f->seq[1]++,
+			.depth = (int32_t)pname,
+			.type = FT_RAW_ENTER,
+			.flags = flags,
+			.arg = name},
+		.frame = frame,
+		.parent = parent,
+		.grand = grand,
+	};
+	FT_EQ_INT(istack__event(f->s, &r), 0);
+}
+
 /* eval method: the eval loop's call is the frame's call */
 #define CALL(f, name, frame, parent, sp) \
 	ev(f, 1, FT_RAW_ENTER, FT_RAW_F_HAS_SP, name, frame, parent, sp)
@@ -268,22 +289,11 @@ FT_TEST(istack_frame_delegated_throw)
 {
 	struct fixture f;
 	struct istack_stats st;
-	struct ft_raw_call r = {
-		.hdr = {.tgid = 1,
-			.tid = 1,
-			.type = FT_RAW_ENTER,
-			.flags = FT_RAW_F_PARENT_GEN,
-			.arg = 3},
-		.frame = 0xc,
-		.parent = 0xb, /* the delegating generator, suspended */
-		.grand = 0xa,
-	};
 
 	setup(&f);
 	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
-	r.hdr.ts = ++f.ts;
-	r.hdr.seq = f.seq[1]++;
-	FT_EQ_INT(istack__event(f.s, &r), 0);
+	/* its caller 0xb is the delegating generator, suspended */
+	start(&f, FT_RAW_F_PARENT_GEN, 3, 0, 0xc, 0xb, 0xa);
 	ev(&f, 1, FT_RAW_EXIT, 0, 3, 0xc, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
 	FT_EQ_STR(result(&f), "E1:1 E2:3 R2:3 R1:1");
@@ -297,18 +307,10 @@ FT_TEST(istack_frame_delegated_throw)
 FT_TEST(istack_frame_trace_function_first)
 {
 	struct fixture f;
-	struct ft_raw_call r = {
-		.hdr = {.tgid = 1, .tid = 1, .type = FT_RAW_ENTER, .arg = 9, .depth = 2},
-		.frame = 0xf,
-		.parent = 0xb,
-		.grand = 0xa,
-	};
 
 	setup(&f);
 	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
-	r.hdr.ts = ++f.ts;
-	r.hdr.seq = f.seq[1]++;
-	FT_EQ_INT(istack__event(f.s, &r), 0);
+	start(&f, 0, 9, 2, 0xf, 0xb, 0xa);
 	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0xf, 0, 0);
 	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0xa, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
@@ -322,20 +324,12 @@ FT_TEST(istack_frame_trace_function_first)
 FT_TEST(istack_frame_trace_after_return)
 {
 	struct fixture f;
-	struct ft_raw_call r = {
-		.hdr = {.tgid = 1, .tid = 1, .type = FT_RAW_ENTER, .arg = 9, .depth = 2},
-		.frame = 0xf,
-		.parent = 0xb,
-		.grand = 0xa,
-	};
 
 	setup(&f);
 	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
 	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0xa, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
-	r.hdr.ts = ++f.ts;
-	r.hdr.seq = f.seq[1]++;
-	FT_EQ_INT(istack__event(f.s, &r), 0);
+	start(&f, 0, 9, 2, 0xf, 0xb, 0xa);
 	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0xf, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
 	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 E2:9 R2:9 R1:1");

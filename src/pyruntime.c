@@ -20,12 +20,12 @@
 #include "opcodes.h"
 #include "pylayout.h"
 #include "pyruntime.h"
+#include "target.h"
 
-#define DELETED_SUFFIX " (deleted)"
-#define MAX_MAPS       64 /* mappings of one file; a loaded DSO has a handful */
-#define MAX_LOADS      32
-#define CHECK_TRIES    3
-#define DEBUG_COOKIE   PYLAYOUT_DEBUG_COOKIE
+#define MAX_MAPS     64 /* mappings of one file; a loaded DSO has a handful */
+#define MAX_LOADS    32
+#define CHECK_TRIES  3
+#define DEBUG_COOKIE PYLAYOUT_DEBUG_COOKIE
 
 static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -50,23 +50,17 @@ bool pyruntime_pointer_ok(uint64_t v)
 int pyruntime_parse_maps_line(char *line, struct pyruntime_map *m, char **path)
 {
 	char perms[5];
-	int n = -1;
+	bool exec;
 
 	*path = NULL;
+	/* the numbers here; the layout and the file name as target.c reads them */
 	if (!line ||
-	    sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*x:%*x %*u%n", &m->start,
-		   &m->end, perms, &m->offset, &n) != 4 ||
-	    n < 0 || strlen(perms) != 4 || m->end <= m->start)
+	    sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64, &m->start, &m->end, perms,
+		   &m->offset) != 4 ||
+	    m->end <= m->start)
 		return -EINVAL;
 	m->reserved = !strcmp(perms, "---p");
-	char *p = line + n;
-	if (*p && *p != ' ' && *p != '\n')
-		return -EINVAL;
-	p += strspn(p, " ");
-	p[strcspn(p, "\n")] = 0;
-	if (*p)
-		*path = p;
-	return 0;
+	return maps_parse_line(line, path, &exec);
 }
 
 bool pyruntime_path_matches(const char *maps_path, const char *mapped_path)

@@ -16,7 +16,6 @@
 #include "log.h"
 #include "target.h"
 
-#define DELETED_SUFFIX " (deleted)"
 /* The executable plus every distinct libpython mapped; more than a few
  * libpythons in one process would be odd, the rest are ignored. */
 #define MAX_CANDIDATES 8

@@ -39,6 +39,9 @@ struct target {
  * or a negative errno for an internal failure. */
 int target_inspect(int pid, struct target *t);
 
+/* What /proc/PID/maps appends to the path of a file deleted since it was mapped. */
+#define DELETED_SUFFIX " (deleted)"
+
 /* Pure: parses one line of /proc/PID/maps. Sets *path to the mapped file
  * (NULL for anonymous mappings) and *exec when the mapping is executable.
  * Returns 0 or -EINVAL. The line is modified (the path is NUL-terminated). */

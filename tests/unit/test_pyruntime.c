@@ -39,7 +39,7 @@ FT_TEST(pyruntime_parse_maps_lines)
 	FT_EQ_INT(pyruntime_parse_maps_line(l3, &m, &path), 0);
 	FT_TRUE(path == NULL);
 	FT_EQ_INT(pyruntime_parse_maps_line(l4, &m, &path), 0);
-	FT_EQ_STR(path, "[stack]");
+	FT_TRUE(path == NULL); /* not a file */
 
 	static const char *bad[] = {
 		"",

@@ -24,7 +24,8 @@ struct ithread {
 	uint32_t out_seq;  /* seq of the next emitted record */
 	uint32_t next_raw; /* raw seq expected next */
 	bool seen;
-	bool lossy;	      /* raw records went missing since the stack was last known whole */
+	bool lossy;	      /* raw records went missing on this thread: an unknown caller
+		     * may be a lost start */
 	int32_t floor;	      /* depth of the frame below the bottom of the stack */
 	uint64_t last_popped; /* the frame that left last */
 	struct iframe *f;

@@ -131,8 +131,7 @@ struct pyruntime_load {
 
 /* Parses one /proc/PID/maps line. Sets *path to the mapped file (NULL when
  * not a file, as maps_parse_line() says; " (deleted)" kept) and fills m.
- * Returns 0 or -EINVAL. The line
- * is modified (the path is NUL-terminated). */
+ * Returns 0 or -EINVAL. The line is modified (the path is NUL-terminated). */
 int pyruntime_parse_maps_line(char *line, struct pyruntime_map *m, char **path);
 
 /* True when a maps path names mapped_path (also when it is the same path

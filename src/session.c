@@ -202,6 +202,16 @@ static int prepare_interp(struct session *s)
 			  s->pid);
 		return FT_EXIT_NO_PROBES;
 	}
+	if (err == -ESRCH) {
+		log_error(NULL, "PID %d exited before tracing started", s->pid);
+		return FT_EXIT_NO_PROCESS;
+	}
+	if (err == -EPERM || err == -EACCES) {
+		log_error("run flowtrace-bpf as root (reading another process needs "
+			  "CAP_SYS_PTRACE)",
+			  "cannot read the memory of PID %d: %s", s->pid, strerror(-err));
+		return FT_EXIT_PRIVILEGE;
+	}
 	if (err) {
 		log_error("flowtrace-bpf reads only layouts it can verify; please report the build",
 			  "the memory of PID %d does not match CPython %s's layout: %s", s->pid,

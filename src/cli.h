@@ -16,7 +16,7 @@ enum ft_exit {
 	FT_EXIT_OK = 0,
 	FT_EXIT_FAILURE = 1,	/* runtime failure: BPF load/attach, out of memory */
 	FT_EXIT_USAGE = 2,	/* bad options */
-	FT_EXIT_PRIVILEGE = 3,	/* not root, or BPF unavailable */
+	FT_EXIT_PRIVILEGE = 3,	/* not root, BPF unavailable, target memory unreadable */
 	FT_EXIT_NO_PROCESS = 4, /* -p PID: no such process */
 	FT_EXIT_NOT_PYTHON = 5, /* the target is not a CPython interpreter */
 	FT_EXIT_NO_PROBES = 6,	/* CPython without usable markers (none, or incomplete) */

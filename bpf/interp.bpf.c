@@ -58,7 +58,8 @@ const volatile __u32 ip_is_next = 0;   /* 3.13: ip points at the next instructio
 struct ft_thread {
 	__u64 tstate;
 	__u32 seq;
-	__u32 started;
+	__u16 started; /* its THREAD record is sent */
+	__u16 snapped; /* its STACK records are sent */
 };
 
 struct {
@@ -76,6 +77,14 @@ struct {
 	__type(key, __u32);
 	__type(value, char[NAME_REC_MAX]);
 } scratch SEC(".maps");
+
+/* a STACK chunk being filled; apart from scratch, which names use meanwhile */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ft_raw_stack);
+} stack_chunk SEC(".maps");
 
 static __always_inline __u64 read_ptr(__u64 addr)
 {
@@ -212,8 +221,8 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
 }
 
 /* The id of a code object's name, sending a NAME record when it is new;
- * 0 when the pointer is not a code object. */
-static __always_inline __u32 code_name_id(__u64 pid_tgid, struct ft_thread *st, __u64 code)
+ * 0 when the pointer is not a code object. seq: the thread's next. */
+static __always_inline __u32 code_name_id(__u64 pid_tgid, __u32 seq, __u64 code)
 {
 	struct name_key key = {};
 	struct ft_raw_name *r;
@@ -260,7 +269,7 @@ static __always_inline __u32 code_name_id(__u64 pid_tgid, struct ft_thread *st, 
 	}
 	if (flags & FT_RAW_NAME_F_READ_ERR)
 		count_drop(FT_DROP_READ);
-	fill_hdr(&r->hdr, pid_tgid, FT_RAW_NAME, st->seq, id);
+	fill_hdr(&r->hdr, pid_tgid, FT_RAW_NAME, seq, id);
 	r->hdr.flags = flags;
 	r->line = line;
 	r->func_len = fl;
@@ -306,6 +315,75 @@ static __always_inline void emit(__u64 pid_tgid, struct ft_thread *st, __u16 typ
 	emit3(pid_tgid, st, type, flags, name, frame, parent, 0, sp, 0);
 }
 
+/* The stack snapshot (interp.h): a walk of the frames already running on
+ * a thread, through bpf_loop so the verifier checks one step, not 8192. */
+struct walk {
+	__u64 pid_tgid;
+	__u64 frame; /* the next frame to record */
+	__u32 seq;   /* the thread's next seq */
+	__u32 n;     /* entries in the chunk being filled */
+	__s32 chunk; /* its index */
+};
+
+static __always_inline void send_chunk(struct walk *w, struct ft_raw_stack *c, __u16 flags)
+{
+	fill_hdr(&c->hdr, w->pid_tgid, FT_RAW_STACK, w->seq++, w->n);
+	c->hdr.depth = w->chunk++;
+	c->hdr.flags = flags;
+	if (bpf_ringbuf_output(&events, c, sizeof(*c), wakeup_flag()))
+		count_drop(FT_DROP_RINGBUF);
+	w->n = 0;
+}
+
+static long walk_frame(__u32 i, void *ctx)
+{
+	struct walk *w = ctx;
+	struct ft_raw_stack_frame *e;
+	struct ft_raw_stack *c;
+	__u32 zero = 0;
+	__u64 frame = skip_shim(w->frame);
+
+	c = bpf_map_lookup_elem(&stack_chunk, &zero);
+	if (!c || !frame)
+		return 1;
+	e = &c->f[w->n & (FT_RAW_STACK_CHUNK - 1)];
+	e->frame = frame;
+	e->name = code_name_id(w->pid_tgid, w->seq, field_ptr(frame, f_code));
+	e->pad = 0;
+	w->frame = field_ptr(frame, f_back);
+	if (++w->n == FT_RAW_STACK_CHUNK)
+		send_chunk(w, c, 0);
+	return 0;
+}
+
+/* Once per thread, before its first record of a frame: the frames already
+ * running, from frame (the innermost) out. */
+static __noinline void snapshot(__u64 pid_tgid, struct ft_thread *st, __u64 frame)
+{
+	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .seq = st->seq};
+	struct ft_raw_stack *c;
+	__u16 flags = FT_RAW_F_STACK_LAST;
+	__u32 zero = 0;
+
+	st->snapped = 1;
+	bpf_loop(FT_RAW_STACK_MAX, walk_frame, &w, 0);
+	c = bpf_map_lookup_elem(&stack_chunk, &zero);
+	if (!c)
+		return;
+	if (skip_shim(w.frame))
+		flags |= FT_RAW_F_STACK_CUT;
+	/* every byte of a record is written */
+	for (__u32 k = 0; k < FT_RAW_STACK_CHUNK; k++) {
+		if (k >= w.n) {
+			c->f[k].frame = 0;
+			c->f[k].name = 0;
+			c->f[k].pad = 0;
+		}
+	}
+	send_chunk(&w, c, flags);
+	st->seq = w.seq;
+}
+
 /* The first three arguments, read before choosing: the verifier allows
  * only fixed offsets into the context. */
 struct args {
@@ -337,7 +415,7 @@ static __always_inline __u32 parent_info(__u64 pid_tgid, struct ft_thread *st, _
 	bpf_probe_read_user(&cf, sizeof(cf), (void *)(code + co_flags));
 	if (cf & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))
 		*flags |= FT_RAW_F_PARENT_GEN;
-	return code_name_id(pid_tgid, st, code);
+	return code_name_id(pid_tgid, st->seq, code);
 }
 
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its
@@ -379,6 +457,9 @@ int ft_eval_entry(struct pt_regs *ctx)
 	} else {
 		tstate = current_tstate(st, (__u32)pid_tgid);
 	}
+	/* the frame is not linked yet: the thread's current one is its caller */
+	if (!st->snapped)
+		snapshot(pid_tgid, st, current_frame(tstate));
 	frame = arg_n(&a, eval_frame_arg);
 	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
 	if (!eval_entries) {
@@ -398,7 +479,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 		emit(pid_tgid, st, FT_RAW_ENTER, flags, 0, frame, parent, sp);
 		return 0;
 	}
-	name = code_name_id(pid_tgid, st, code);
+	name = code_name_id(pid_tgid, st->seq, code);
 	pname = parent_info(pid_tgid, st, parent, &flags);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent,
 	      skip_shim(field_ptr(parent, f_back)), sp, pname);
@@ -431,12 +512,15 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 		return 0;
 	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
 	if (type != FT_RAW_CATCH)
-		name = code_name_id(pid_tgid, st, field_ptr(frame, f_code));
+		name = code_name_id(pid_tgid, st->seq, field_ptr(frame, f_code));
 	if (type == FT_RAW_ENTER) {
 		parent = skip_shim(field_ptr(frame, f_back));
 		grand = skip_shim(field_ptr(parent, f_back));
 		pname = parent_info(pid_tgid, st, parent, &flags);
 	}
+	/* a frame starting is not running yet; one leaving still is */
+	if (!st->snapped)
+		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame);
 	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
 	return 0;
 }

@@ -26,12 +26,16 @@ struct ithread {
 	bool seen;
 	bool lossy;	      /* raw records went missing on this thread: an unknown caller
 		     * may be a lost start */
+	bool exact;	      /* the stack snapshot holds every frame that ran before it */
 	int32_t floor;	      /* depth of the frame below the bottom of the stack */
 	uint64_t last_popped; /* the frame that left last */
 	struct iframe *f;
 	size_t nf, capf;
 	struct ieval *e;
 	size_t ne, cape;
+	struct ft_raw_stack_frame *snap; /* snapshot chunks so far, innermost first */
+	size_t nsnap, capsnap;
+	int32_t snap_chunks; /* chunks received; -1 once one was missing */
 };
 
 struct istack {
@@ -66,6 +70,7 @@ void istack__free(struct istack *s)
 			continue;
 		free(s->tab[i]->f);
 		free(s->tab[i]->e);
+		free(s->tab[i]->snap);
 		free(s->tab[i]);
 	}
 	free(s->tab);
@@ -328,6 +333,11 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		if (!err)
 			err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
 		depth++;
+	} else if (t->exact) {
+		/* every frame that ran before tracing is known: the caller
+		 * started since, unseen, while the frame on top ran */
+		depth = top_depth(t) + 1;
+		s->st.passed++;
 	} else if (!t->nf) {
 		/* the caller (and its caller) were running before tracing
 		 * started */
@@ -367,9 +377,10 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* its start was lost: a child of the frame on top */
 		return emit(s, t, FT_REC_RETURN, ts, top_depth(t) + 1, r->hdr.arg);
 	}
-	if (t->nf && t->f[t->nf - 1].started) {
+	if (t->exact || (t->nf && t->f[t->nf - 1].started)) {
 		/* a frame from before attach cannot leave while one that started
-		 * since is running: this one started unseen; nothing to place */
+		 * since is running, nor be missing from an exact snapshot: this
+		 * one started unseen; nothing to place */
 		s->st.unplaced++;
 		return 0;
 	}
@@ -387,7 +398,7 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 
 	if (i >= 0)
 		return unwind_to(s, t, (size_t)i + 1, r->hdr.ts);
-	if (t->lossy || (t->nf && t->f[t->nf - 1].started)) {
+	if (t->lossy || t->exact || (t->nf && t->f[t->nf - 1].started)) {
 		s->st.unplaced++;
 		return 0;
 	}
@@ -397,14 +408,15 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	return err;
 }
 
-int istack__event(struct istack *s, const struct ft_raw_call *r)
+/* The thread of a raw record, with its sequence checked. */
+static struct ithread *account(struct istack *s, const struct ft_rec_hdr *h)
 {
-	struct ithread *t = thread_get(s, r->hdr.tid);
+	struct ithread *t = thread_get(s, h->tid);
 
 	if (!t)
-		return -ENOMEM;
-	if (t->seen && r->hdr.seq != t->next_raw) {
-		uint32_t gap = r->hdr.seq - t->next_raw;
+		return NULL;
+	if (t->seen && h->seq != t->next_raw) {
+		uint32_t gap = h->seq - t->next_raw;
 
 		/* the builder sees the same gap in the records it gets */
 		t->out_seq += gap;
@@ -412,8 +424,79 @@ int istack__event(struct istack *s, const struct ft_raw_call *r)
 		t->lossy = true;
 	}
 	t->seen = true;
-	t->tgid = r->hdr.tgid;
-	t->next_raw = r->hdr.seq + 1;
+	t->tgid = h->tgid;
+	t->next_raw = h->seq + 1;
+	return t;
+}
+
+/* The frames of a complete snapshot become the stack, outermost lowest:
+ * frames known only as running, which leave like any other. */
+static int install_snapshot(struct istack *s, struct ithread *t, uint64_t ts, bool cut)
+{
+	size_t n = t->nsnap;
+	int err;
+
+	/* a new thread under the tid of one that ended */
+	err = unwind_to(s, t, 0, ts);
+	t->floor -= (int32_t)n;
+	for (size_t i = n; !err && i-- > 0;)
+		err = push_frame(t, t->snap[i].frame, t->floor + (int32_t)(n - i), t->snap[i].name,
+				 false);
+	t->exact = !err && !cut;
+	s->st.snapshots++;
+	return err;
+}
+
+int istack__stack(struct istack *s, const struct ft_raw_stack *r)
+{
+	struct ithread *t = account(s, &r->hdr);
+	uint32_t n = r->hdr.arg < FT_RAW_STACK_CHUNK ? r->hdr.arg : FT_RAW_STACK_CHUNK;
+	int err = 0;
+
+	if (!t)
+		return -ENOMEM;
+	if (r->hdr.depth != t->snap_chunks)
+		t->snap_chunks = -1; /* a chunk went missing: the snapshot is unusable */
+	if (t->snap_chunks >= 0) {
+		if (t->nsnap + n > t->capsnap) {
+			size_t ncap = t->capsnap ? t->capsnap * 2 : 64;
+			struct ft_raw_stack_frame *ns;
+
+			while (ncap < t->nsnap + n)
+				ncap *= 2;
+			ns = realloc(t->snap, ncap * sizeof(*ns));
+			if (!ns)
+				return -ENOMEM;
+			t->snap = ns;
+			t->capsnap = ncap;
+		}
+		memcpy(t->snap + t->nsnap, r->f, n * sizeof(*r->f));
+		t->nsnap += n;
+		t->snap_chunks++;
+	}
+	if (r->hdr.flags & FT_RAW_F_STACK_LAST) {
+		if (t->snap_chunks >= 0)
+			err = install_snapshot(s, t, r->hdr.ts, r->hdr.flags & FT_RAW_F_STACK_CUT);
+		else
+			s->st.bad_snapshots++;
+		t->nsnap = 0;
+		t->snap_chunks = 0;
+	}
+	return err;
+}
+
+int istack__event(struct istack *s, const struct ft_raw_call *r)
+{
+	struct ithread *t = account(s, &r->hdr);
+
+	if (!t)
+		return -ENOMEM;
+	if (t->nsnap || t->snap_chunks) {
+		/* the snapshot's last chunk was lost */
+		s->st.bad_snapshots++;
+		t->nsnap = 0;
+		t->snap_chunks = 0;
+	}
 
 	switch (r->hdr.type) {
 	case FT_RAW_ENTER:

@@ -4,8 +4,11 @@
  *
  * Interpreter probes see frames start and resume, and see most of them
  * leave, but not all: a frame an exception unwinds fires no RETURN handler,
- * and the kernel gives no uretprobe to calls nested more than 64 deep. What
- * the probes do see is enough to place every exit exactly in the tree:
+ * and the kernel gives no uretprobe to calls nested more than 64 deep. A
+ * thread's stack starts from the snapshot BPF takes before its first event
+ * (the frames already running), so frames from before attach are placed
+ * like the others. What the probes see is enough to place every exit
+ * exactly in the tree:
  *  - a frame starting names its caller, so any frame above the caller on
  *    the shadow stack has left;
  *  - a frame catching an exception has every frame above it gone;
@@ -36,6 +39,8 @@ struct istack_stats {
 	uint64_t passed;	   /* starts whose caller never started (delegating generators) */
 	uint64_t lost;		   /* raw records missing (sequence gaps) */
 	uint64_t unplaced;	   /* exits and catches of frames never seen starting, dropped */
+	uint64_t snapshots;	   /* threads whose stack came from a snapshot */
+	uint64_t bad_snapshots;	   /* snapshots with a chunk lost, not used */
 };
 
 struct istack;
@@ -45,6 +50,9 @@ void istack__free(struct istack *s);
 /* One raw call record (FT_RAW_ENTER, _EXIT, _CATCH, _EVAL, _EVAL_RET), in
  * ring order. Returns 0, -ENOMEM, or the emit callback's error. */
 int istack__event(struct istack *s, const struct ft_raw_call *r);
+/* One chunk of a thread's stack snapshot (FT_RAW_STACK), in ring order:
+ * the last one makes it the thread's stack. Returns 0 or -ENOMEM. */
+int istack__stack(struct istack *s, const struct ft_raw_stack *r);
 void istack__stats(const struct istack *s, struct istack_stats *st);
 
 #endif /* FT_ISTACK_H */

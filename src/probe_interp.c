@@ -98,6 +98,10 @@ static int on_raw(void *ctx, void *data, size_t size)
 	case FT_RAW_NAME:
 		forward_name(p, data, size);
 		return 0;
+	case FT_RAW_STACK:
+		if (size >= sizeof(struct ft_raw_stack))
+			istack__stack(p->stack, data);
+		return 0;
 	case FT_RAW_ENTER:
 	case FT_RAW_EXIT:
 	case FT_RAW_CATCH:

@@ -18,6 +18,7 @@
 #define FT_RAW_EVAL	19 /* the eval loop was entered for frame (frame mode): sp */
 #define FT_RAW_EVAL_RET 20 /* the eval loop returned: sp; FT_RAW_F_NULL on an exception */
 #define FT_RAW_NAME	21 /* struct ft_raw_name */
+#define FT_RAW_STACK	22 /* struct ft_raw_stack: the frames running at a thread's first event */
 
 /* ft_rec_hdr.flags of raw records */
 #define FT_RAW_F_HAS_SP	    0x01 /* ENTER: also an eval-loop call; sp is valid */
@@ -25,6 +26,8 @@
 #define FT_RAW_F_THROW	    0x04 /* ENTER: resumed by gen.throw() */
 #define FT_RAW_F_NULL	    0x08 /* EVAL_RET: returned NULL (exception) */
 #define FT_RAW_F_PARENT_GEN 0x20 /* ENTER: the caller is a generator or coroutine */
+#define FT_RAW_F_STACK_LAST 0x01 /* STACK: the snapshot's last chunk */
+#define FT_RAW_F_STACK_CUT  0x02 /* STACK: deeper than FT_RAW_STACK_MAX; the rest is unknown */
 
 /* hdr.arg is the name id (0: unknown) for ENTER and EXIT; an ENTER's
  * hdr.depth holds its caller's name id, for callers no record introduced. */
@@ -58,7 +61,27 @@ struct ft_raw_name {
 	char data[]; /* func bytes, then file bytes */
 };
 
+/* Before a thread's first event, BPF walks the frames already running on it
+ * once, innermost first, and sends them in chunks: hdr.arg is the number
+ * of entries in this chunk, hdr.depth its index (0 first). User space then
+ * starts that thread's shadow stack from the real stack, so a frame that
+ * was running at attach is placed exactly however it leaves. */
+#define FT_RAW_STACK_CHUNK 32
+#define FT_RAW_STACK_MAX   8192 /* frames walked at most */
+
+struct ft_raw_stack_frame {
+	__u64 frame;
+	__u32 name; /* name id, 0: unknown */
+	__u32 pad;
+};
+
+struct ft_raw_stack {
+	struct ft_rec_hdr hdr;
+	struct ft_raw_stack_frame f[FT_RAW_STACK_CHUNK];
+};
+
 _Static_assert(sizeof(struct ft_raw_call) == 64, "ft_raw_call ABI");
+_Static_assert(sizeof(struct ft_raw_stack) == 32 + 16 * FT_RAW_STACK_CHUNK, "ft_raw_stack ABI");
 _Static_assert(sizeof(struct ft_raw_name) == 48, "ft_raw_name ABI");
 
 #endif /* FLOWTRACE_INTERP_H */

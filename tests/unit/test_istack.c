@@ -350,3 +350,176 @@ FT_TEST(istack_eval_reused_address)
 	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 R1:1 E1:3 R1:3");
 	istack__free(f.s);
 }
+
+/* The stack snapshot BPF sends before a thread's first event: frames[] and
+ * names[] innermost first, in chunks as BPF cuts them; skip drops chunk
+ * number skip (as a full ring would), -1 none. */
+static void snapshot(struct fixture *f, int tid, const uint64_t *frames, const uint32_t *names,
+		     size_t n, bool cut, int skip)
+{
+	size_t done = 0;
+	int32_t chunk = 0;
+
+	do {
+		struct ft_raw_stack r = {
+			.hdr = {.ts = ++f->ts,
+				.tgid = 1,
+				.tid = tid,
+				.seq = f->seq[tid]++,
+				.depth = chunk,
+				.type = FT_RAW_STACK},
+		};
+		size_t k = n - done < FT_RAW_STACK_CHUNK ? n - done : FT_RAW_STACK_CHUNK;
+
+		for (size_t i = 0; i < k; i++)
+			r.f[i] = (struct ft_raw_stack_frame){.frame = frames[done + i],
+							     .name = names[done + i]};
+		r.hdr.arg = k;
+		done += k;
+		if (done == n)
+			r.hdr.flags = FT_RAW_F_STACK_LAST | (cut ? FT_RAW_F_STACK_CUT : 0);
+		if (chunk++ != skip)
+			FT_EQ_INT(istack__stack(f->s, &r), 0);
+	} while (done < n);
+}
+
+/* frames running at attach that an exception unwinds: the catch in a
+ * frame from the snapshot ends exactly the frames above it */
+FT_TEST(istack_snapshot_places_unwound_frames)
+{
+	static const uint64_t frames[] = {0x70, 0x60, 0x50};
+	static const uint32_t names[] = {7, 6, 5};
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	snapshot(&f, 1, frames, names, 3, false, -1);
+	ev(&f, 1, FT_RAW_CATCH, 0, 0, 0x50, 0, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x50, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+	FT_EQ_STR(result(&f), "R0:7 R-1:6 E-1:2 R-1:2 R-2:5");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.snapshots, 1);
+	FT_EQ_U64(st.revealed, 2);
+	istack__free(f.s);
+}
+
+/* the first event after the snapshot is a start from its top frame; a
+ * return of the top frame's caller then ends the top frame too */
+FT_TEST(istack_snapshot_then_start)
+{
+	static const uint64_t frames[] = {0x60, 0x50};
+	static const uint32_t names[] = {6, 5};
+	struct fixture f;
+
+	setup(&f);
+	snapshot(&f, 1, frames, names, 2, false, -1);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x60, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+	FT_EQ_STR(result(&f), "E1:2 R1:2 R0:6 R-1:5");
+	istack__free(f.s);
+}
+
+/* deeper than one chunk: the order of the frames survives the chunking */
+FT_TEST(istack_snapshot_in_chunks)
+{
+	uint64_t frames[70];
+	uint32_t names[70];
+	struct fixture f;
+
+	for (int i = 0; i < 70; i++) {
+		frames[i] = 0x1000 + 0x10 * (uint64_t)i; /* innermost first */
+		names[i] = 100 + i;
+	}
+	setup(&f);
+	snapshot(&f, 1, frames, names, 70, false, -1);
+	/* the frame 40 from the top catches: 40 frames above it leave */
+	ev(&f, 1, FT_RAW_CATCH, 0, 0, frames[40], 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, names[40], frames[40], 0, 0);
+	FT_EQ_STR(result(&f), "R0:100 R-1:101 R-2:102 R-3:103 R-4:104 R-5:105 R-6:106 R-7:107 "
+			      "R-8:108 R-9:109 R-10:110 R-11:111 R-12:112 R-13:113 R-14:114 "
+			      "R-15:115 R-16:116 R-17:117 R-18:118 R-19:119 R-20:120 R-21:121 "
+			      "R-22:122 R-23:123 R-24:124 R-25:125 R-26:126 R-27:127 R-28:128 "
+			      "R-29:129 R-30:130 R-31:131 R-32:132 R-33:133 R-34:134 R-35:135 "
+			      "R-36:136 R-37:137 R-38:138 R-39:139 R-40:140");
+	istack__free(f.s);
+}
+
+/* with every frame from before attach known, an exit of a frame never
+ * seen starting is dropped and counted, not taken for an older frame */
+FT_TEST(istack_snapshot_exact_unknown_exit)
+{
+	static const uint64_t frames[] = {0x60, 0x50};
+	static const uint32_t names[] = {6, 5};
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	snapshot(&f, 1, frames, names, 2, false, -1);
+	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0x90, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 6, 0x60, 0, 0);
+	FT_EQ_STR(result(&f), "R0:6");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.unplaced, 1);
+	istack__free(f.s);
+}
+
+/* an empty snapshot (launch mode, a new thread) is exact too */
+FT_TEST(istack_snapshot_empty)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	snapshot(&f, 1, NULL, NULL, 0, false, -1);
+	ev(&f, 1, FT_RAW_ENTER, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 1, 0xa, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0x90, 0, 0); /* nothing ran before: unplaced */
+	FT_EQ_STR(result(&f), "E1:1 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.snapshots, 1);
+	FT_EQ_U64(st.unplaced, 1);
+	istack__free(f.s);
+}
+
+/* a chunk lost to a full ring: the snapshot is not used, and the frames
+ * it would have named are placed as without one (the ring's drop counter
+ * holds the loss: the thread's first records are gone, so no gap shows) */
+FT_TEST(istack_snapshot_chunk_lost)
+{
+	uint64_t frames[40];
+	uint32_t names[40];
+	struct fixture f;
+	struct istack_stats st;
+
+	for (int i = 0; i < 40; i++) {
+		frames[i] = 0x1000 + 0x10 * (uint64_t)i;
+		names[i] = 100 + i;
+	}
+	setup(&f);
+	snapshot(&f, 1, frames, names, 40, false, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 100, frames[0], 0, 0);
+	FT_EQ_STR(result(&f), "R0:100");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.snapshots, 0);
+	FT_EQ_U64(st.bad_snapshots, 1);
+	istack__free(f.s);
+}
+
+/* a snapshot cut at FT_RAW_STACK_MAX: frames below it can still leave */
+FT_TEST(istack_snapshot_cut)
+{
+	static const uint64_t frames[] = {0x60, 0x50};
+	static const uint32_t names[] = {6, 5};
+	struct fixture f;
+
+	setup(&f);
+	snapshot(&f, 1, frames, names, 2, true, -1);
+	ev(&f, 1, FT_RAW_EXIT, 0, 6, 0x60, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 4, 0x40, 0, 0); /* below the cut */
+	FT_EQ_STR(result(&f), "R0:6 R-1:5 R-2:4");
+	istack__free(f.s);
+}

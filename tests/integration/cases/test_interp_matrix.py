@@ -139,21 +139,6 @@ def _without(func):
     return view
 
 
-def _flatten_pre_attach(threads):
-    """Drops the frames entered before attach, keeping what they called."""
-    def flat(nodes):
-        out = []
-        for n in nodes:
-            kids = flat(n.children)
-            if "entered_before_attach" in n.flags:
-                out.extend(kids)
-            else:
-                out.append(n.copy(kids))
-        return out
-
-    return trees.filter_threads(threads, flat)
-
-
 def known_gap(interp, mode, opts, want, name):
     """(why, view applied to both trees that must make them equal, or None
     when the gap is the target failing) for a documented gap, else None."""
@@ -162,29 +147,13 @@ def known_gap(interp, mode, opts, want, name):
     if name == "warm_attach" and hook and interp.kind == "debian":
         return ("%s, the eval hook: 3.11.2 runs BINARY_SUBSCR_GETITEM (a Python "
                 "__getitem__) inline under PEP 523, unseen" % doc, _without("*__getitem__"))
-    if name == "settrace_active" and mode == "-p" and want != "usdt" and interp.minor >= (3, 11):
-        return ("%s: with sys.settrace set before attach, the trace function of the "
-                "attach frame's return runs around that return, so frames running at attach "
-                "may sit at the wrong level" % doc, _flatten_pre_attach)
     if name == "deep_levels" and hook and interp.minor == (3, 12):
         return ("%s, the eval hook: 3.12 counts routed calls against its C recursion "
                 "limit, so descend(1000) raises RecursionError" % doc, None)
-    if name == "midrun_attach" and mode == "-p" and want in ("eval", "frame"):
-        return ("%s: frames running at attach that an exception unwinds are unseen and "
-                "the frames around them may sit at the wrong level" % doc,
-                _flatten_pre_attach)
     return None
 
 
 def run_cell(interp, mode, opts, want, name):
-    if (name == "settrace_active" and mode == "-p" and interp.kind == "pyenv"
-            and interp.minor == (3, 11)
-            and want == "frame" and "--eval-hook=on" not in opts):
-        # documented in docs/compatibility.md ("Limits by method"): under
-        # sys.settrace, 3.11 starts frames on its tracing path, not at the
-        # RESUME handler, and pyenv's build has no entry marker to fall back on
-        raise Skip("known limit: pyenv 3.11 without markers misses frame starts while "
-                   "sys.settrace is active (docs/compatibility.md); --eval-hook=on covers it")
     gap = known_gap(interp, mode, opts, want, name)
     try:
         return exact_cell(interp, mode, opts, want, name, gap)

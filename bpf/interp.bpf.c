@@ -22,6 +22,9 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space between open and load (-1: the version lacks it). */
 const volatile __u64 runtime_addr = 0;	 /* &_PyRuntime */
 const volatile __u64 code_type_addr = 0; /* &PyCode_Type */
+/* 3.13: &_Py_InitCleanup, the code of the frame CPython runs below the
+ * __init__ of a class call it specialised: not a call of the program's */
+const volatile __u64 init_cleanup_addr = 0;
 const volatile __s32 rt_tstate_current = -1;
 const volatile __s32 rt_interp_head = -1;
 const volatile __s32 is_threads_head = -1;
@@ -175,7 +178,9 @@ static __always_inline __u64 current_frame(__u64 tstate)
 	return field_ptr(field_ptr(tstate, ts_cframe), cf_frame);
 }
 
-/* 3.12+: the C-stack shim below an entry frame is not a Python frame */
+/* Frames that are no Python call: 3.12+'s C-stack shim below an entry
+ * frame, and 3.13's __init__ shim (init_cleanup_addr) below an __init__.
+ * Neither sits right below the other. */
 static __always_inline __u64 skip_shim(__u64 frame)
 {
 	__u8 owner = 0;
@@ -184,6 +189,8 @@ static __always_inline __u64 skip_shim(__u64 frame)
 		return frame;
 	bpf_probe_read_user(&owner, 1, (void *)(frame + f_owner));
 	if (owner == owner_cstack)
+		return field_ptr(frame, f_back);
+	if (init_cleanup_addr && field_ptr(frame, f_code) == init_cleanup_addr)
 		return field_ptr(frame, f_back);
 	return frame;
 }
@@ -511,8 +518,14 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	if (!st)
 		return 0;
 	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
-	if (type != FT_RAW_CATCH)
-		name = code_name_id(pid_tgid, st->seq, field_ptr(frame, f_code));
+	if (type != FT_RAW_CATCH) {
+		__u64 code = field_ptr(frame, f_code);
+
+		/* the __init__ shim's own RETURN_VALUE */
+		if (init_cleanup_addr && code == init_cleanup_addr)
+			return 0;
+		name = code_name_id(pid_tgid, st->seq, code);
+	}
 	if (type == FT_RAW_ENTER) {
 		parent = skip_shim(field_ptr(frame, f_back));
 		grand = skip_shim(field_ptr(parent, f_back));

@@ -36,6 +36,7 @@ static const char *const op_names[OPCODES__NR] = {
 	[OPCODES_RETURN_GENERATOR] = "RETURN_GENERATOR",
 	[OPCODES_PUSH_EXC_INFO] = "PUSH_EXC_INFO",
 	[OPCODES_YIELD_FROM] = "YIELD_FROM",
+	[OPCODES_EXIT_INIT_CHECK] = "EXIT_INIT_CHECK",
 };
 
 struct minor_ops {
@@ -44,7 +45,7 @@ struct minor_ops {
 };
 
 #define OPS(resume, quick, check, iresume, retval, retconst, yield, iretval, iretconst, iyield,   \
-	    retgen, pushexc, yieldfrom)                                                           \
+	    retgen, pushexc, yieldfrom, exitinit)                                                 \
 	{                                                                                         \
 		[OPCODES_RESUME] = resume, [OPCODES_RESUME_QUICK] = quick,                        \
 		[OPCODES_RESUME_CHECK] = check, [OPCODES_INSTRUMENTED_RESUME] = iresume,          \
@@ -53,6 +54,7 @@ struct minor_ops {
 		[OPCODES_INSTRUMENTED_RETURN_CONST] = iretconst,                                  \
 		[OPCODES_INSTRUMENTED_YIELD_VALUE] = iyield, [OPCODES_RETURN_GENERATOR] = retgen, \
 		[OPCODES_PUSH_EXC_INFO] = pushexc, [OPCODES_YIELD_FROM] = yieldfrom,              \
+		[OPCODES_EXIT_INIT_CHECK] = exitinit,                                             \
 	}
 
 /* Generated from each interpreter's own tables, not written by hand:
@@ -67,27 +69,27 @@ static const struct minor_ops minor_ops[OPCODES_MAX_MINOR + 1] = {
 	/* 3.8.18: 120 opcodes with a handler of their own */
 	[8] = {.defined = {0xfbfc00003fdb9e7eULL, 0x741ffff7fffefbffULL, 0x0000000f7fffe7bcULL,
 			   0x0000000000000000ULL},
-	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)},
+	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72, -1)},
 	/* 3.9.18: 119 opcodes with a handler of their own */
 	[9] = {.defined = {0xfbdf00003fdb9e7eULL, 0x767ffff7fefcffffULL, 0x0000003f3c1fe7bcULL,
 			   0x0000000000000000ULL},
-	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)},
+	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72, -1)},
 	/* 3.10.13: 127 opcodes with a handler of their own */
 	[10] = {.defined = {0xfbde0007ffdb9e7eULL, 0x76fffffffefcffffULL, 0x0000003f3d1fe7beULL,
 			    0x0000000000000000ULL},
-		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72)},
+		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72, -1)},
 	/* 3.11.7: 182 opcodes with a handler of their own */
 	[11] = {.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x001fffffffffffffULL,
 			    0x8000000000000000ULL},
-		.number = OPS(151, 150, -1, -1, 83, -1, 86, -1, -1, -1, 75, 35, -1)},
+		.number = OPS(151, 150, -1, -1, 83, -1, 86, -1, -1, -1, 75, 35, -1, -1)},
 	/* 3.12.1: 193 opcodes with a handler of their own */
 	[12] = {.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x0001f9ffffffffffULL,
 			    0x7fffe00000000000ULL},
-		.number = OPS(151, -1, -1, 240, 83, 121, 150, 242, 247, 243, 75, 35, -1)},
+		.number = OPS(151, -1, -1, 240, 83, 121, 150, 242, 247, 243, 75, 35, -1, -1)},
 	/* 3.13.0: 212 opcodes with a handler of their own */
 	[13] = {.defined = {0xffffffffffffffffULL, 0x007fffffffffffffULL, 0xffffffffffe00000ULL,
 			    0x7ffff0007fffffffULL},
-		.number = OPS(149, -1, 207, 236, 36, 103, 118, 239, 240, 241, 35, 33, -1)},
+		.number = OPS(149, -1, 207, 236, 36, 103, 118, 239, 240, 241, 35, 33, -1, 13)},
 };
 
 const char *opcodes_name(enum opcodes_op op)

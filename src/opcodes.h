@@ -37,6 +37,7 @@ enum opcodes_op {
 	OPCODES_RETURN_GENERATOR,	   /* 3.11+ */
 	OPCODES_PUSH_EXC_INFO,		   /* 3.11+: first instruction of an except/finally block */
 	OPCODES_YIELD_FROM,		   /* 3.8-3.10 */
+	OPCODES_EXIT_INIT_CHECK,	   /* 3.13: first instruction of the __init__ shim frame */
 	OPCODES__NR,
 };
 

@@ -69,8 +69,9 @@ struct probe_interp_opts {
 	bool usdt_exits;   /* frame: exits from python:function__return (complete there) */
 	const struct pylayout *lay;
 	const struct opcodes_table *ops;
-	uint64_t runtime_addr;	 /* &_PyRuntime in the target */
-	uint64_t code_type_addr; /* &PyCode_Type in the target */
+	uint64_t runtime_addr;	    /* &_PyRuntime in the target */
+	uint64_t code_type_addr;    /* &PyCode_Type in the target */
+	uint64_t init_cleanup_addr; /* 3.13: the __init__ shim's code object, else 0 */
 };
 
 struct probe *probe_interp__open(const struct probe_interp_opts *opts, char *err, size_t errlen);

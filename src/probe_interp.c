@@ -125,6 +125,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->wakeup_bytes = o->base.ring_size / 8;
 	ro->runtime_addr = o->runtime_addr;
 	ro->code_type_addr = o->code_type_addr;
+	ro->init_cleanup_addr = o->init_cleanup_addr;
 	ro->rt_tstate_current = l->runtime.tstate_current;
 	ro->rt_interp_head = l->runtime.interpreters_head;
 	ro->is_threads_head = l->interp.threads_head;

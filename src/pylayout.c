@@ -745,6 +745,91 @@ static int check_accessors(struct checks *c, const struct elfimage *img)
 	return err;
 }
 
+/* --- the __init__ shim's code object (3.13) ----------------------------------- */
+
+/* Whether a static code object at obj starts with the shim's bytecode. */
+static bool is_init_cleanup(const struct elfimage *img, const struct pylayout *l, uint64_t obj)
+{
+	const uint8_t want[] = {
+		(uint8_t)opcodes_number(l->minor, OPCODES_EXIT_INIT_CHECK), 0,
+		(uint8_t)opcodes_number(l->minor, OPCODES_RETURN_VALUE),    0,
+		(uint8_t)opcodes_number(l->minor, OPCODES_RESUME),
+	};
+	const uint8_t *b =
+		elfimage__bytes(img, obj + (uint64_t)l->code.code_adaptive, sizeof(want));
+
+	return b && !memcmp(b, want, sizeof(want));
+}
+
+/* Whether the slot of a relocation holds &PyCode_Type. */
+static bool points_to_code_type(const struct elfimage *img, const struct elfimage_reloc *r,
+				uint64_t code_type)
+{
+	const char *sym;
+
+	if (r->type == R_X86_64_RELATIVE)
+		return (uint64_t)r->addend == code_type;
+	if (r->type != R_X86_64_64 || r->addend)
+		return false;
+	sym = elfimage__symbol_name(img, r->sym);
+	return sym && !strcmp(sym, "PyCode_Type");
+}
+
+/* 3.13 runs the __init__ of a class call it specialised
+ * (CALL_ALLOC_AND_ENTER_INIT) above a frame of _Py_InitCleanup: a static
+ * code object named "__init__" in a file "__init__", whose bytecode is
+ * EXIT_INIT_CHECK, RETURN_VALUE and an unreachable RESUME. That frame is no
+ * call of the program's. The object has no .dynsym entry; it is the one
+ * static code object (ob_type = &PyCode_Type in the file, through a
+ * relocation or, in a non-PIE executable, stored as is) with that bytecode. */
+int pylayout_find_init_cleanup(const struct elfimage *img, struct pylayout *l, char *why,
+			       size_t len)
+{
+	uint64_t type = l->code_type_vaddr, found = 0;
+	unsigned hits = 0;
+
+	if (elfimage__type(img) == ET_DYN) {
+		size_t n;
+		const struct elfimage_reloc *r = elfimage__relocs(img, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			/* ob_type follows the 8-byte ob_refcnt */
+			if (points_to_code_type(img, &r[i], type) &&
+			    is_init_cleanup(img, l, r[i].offset - 8)) {
+				found = r[i].offset - 8;
+				hits++;
+			}
+		}
+	} else {
+		size_t n;
+		const struct elfimage_section *sec = elfimage__sections(img, &n);
+
+		for (size_t i = 0; i < n; i++) {
+			if (sec[i].type != SHT_PROGBITS || !(sec[i].flags & SHF_ALLOC) ||
+			    (sec[i].flags & SHF_EXECINSTR) || !sec[i].data)
+				continue;
+			for (uint64_t off = 8; off + 8 <= sec[i].size; off += 8) {
+				uint64_t v;
+
+				memcpy(&v, sec[i].data + off, sizeof(v));
+				if (v == type && is_init_cleanup(img, l, sec[i].addr + off - 8)) {
+					found = sec[i].addr + off - 8;
+					hits++;
+				}
+			}
+		}
+	}
+	if (hits != 1) {
+		snprintf(why, len,
+			 "%u static code objects look like the __init__ shim (_Py_InitCleanup), "
+			 "expected one",
+			 hits);
+		return -ENOTSUP;
+	}
+	l->init_cleanup_vaddr = found;
+	return 0;
+}
+
 /* --- build flavour ------------------------------------------------------------ */
 
 /* ABI flags after "python3.N" in a file name: 't' free-threaded, 'd' debug. */
@@ -836,6 +921,8 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 	}
 	if (!err)
 		err = check_accessors(&c, img);
+	if (!err && opcodes_number(out->minor, OPCODES_EXIT_INIT_CHECK) >= 0)
+		err = pylayout_find_init_cleanup(img, out, why, len);
 	if (err)
 		return err;
 	count_checks(&c);

@@ -51,8 +51,9 @@ struct pylayout_group {
 /* Offsets in bytes; PYLAYOUT_NONE where a version lacks the field. */
 struct pylayout {
 	int major, minor;
-	uint64_t runtime_vaddr;	  /* _PyRuntime in the file (load bias not applied) */
-	uint64_t code_type_vaddr; /* PyCode_Type, for ob_type checks */
+	uint64_t runtime_vaddr;	     /* _PyRuntime in the file (load bias not applied) */
+	uint64_t code_type_vaddr;    /* PyCode_Type, for ob_type checks */
+	uint64_t init_cleanup_vaddr; /* 3.13: _Py_InitCleanup, the __init__ shim's code; else 0 */
 
 	struct {
 		int32_t interpreters_head; /* _PyRuntime.interpreters.head */
@@ -162,5 +163,13 @@ int pylayout_check_frame_members(struct pylayout *out, const struct pylayout_mem
  * the cookie, version or free-threaded flag is wrong or a field disagrees. */
 int pylayout_check_debug_offsets(struct pylayout *out, const uint8_t *buf, size_t len, char *why,
 				 size_t whylen);
+
+/* 3.13+: sets l->init_cleanup_vaddr to the static code object of the
+ * __init__ shim frame (_Py_InitCleanup), found through the relocation or
+ * stored pointer of its ob_type; l->minor, code_type_vaddr and
+ * code.code_adaptive must be set. Returns 0, or -ENOTSUP with why set when
+ * not exactly one object qualifies. */
+int pylayout_find_init_cleanup(const struct elfimage *img, struct pylayout *l, char *why,
+			       size_t len);
 
 #endif /* FT_PYLAYOUT_H */

@@ -327,6 +327,7 @@ int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path, const
 	}
 	rt->runtime_addr = rt->bias + lay->runtime_vaddr;
 	rt->code_type_addr = rt->bias + lay->code_type_vaddr;
+	rt->init_cleanup_addr = lay->init_cleanup_vaddr ? rt->bias + lay->init_cleanup_vaddr : 0;
 	rt->eval_addr = ops && ops->eval_vaddr ? rt->bias + ops->eval_vaddr : 0;
 	return 0;
 }

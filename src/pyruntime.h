@@ -31,15 +31,16 @@ struct opcodes_table;
 
 struct pyruntime {
 	int pid;
-	uint64_t bias;		  /* load bias of the interpreter ELF in the target */
-	uint64_t runtime_addr;	  /* &_PyRuntime in the target (bias + layout runtime_vaddr) */
-	uint64_t code_type_addr;  /* &PyCode_Type */
-	uint64_t eval_addr;	  /* &_PyEval_EvalFrameDefault (0 without an opcodes table) */
-	uint64_t map_lo, map_hi;  /* the address range the file's mappings cover */
-	uint64_t interp_addr;	  /* main interpreter, 0 until pyruntime_validate() found it */
-	uint64_t eval_frame_slot; /* &interp->eval_frame */
-	uint64_t eval_frame_seen; /* the slot's value when validate or hook last read it */
-	unsigned ninterps;	  /* interpreters and thread states the last validate saw */
+	uint64_t bias;		    /* load bias of the interpreter ELF in the target */
+	uint64_t runtime_addr;	    /* &_PyRuntime in the target (bias + layout runtime_vaddr) */
+	uint64_t code_type_addr;    /* &PyCode_Type */
+	uint64_t init_cleanup_addr; /* 3.13: &_Py_InitCleanup, the __init__ shim's code; else 0 */
+	uint64_t eval_addr;	    /* &_PyEval_EvalFrameDefault (0 without an opcodes table) */
+	uint64_t map_lo, map_hi;    /* the address range the file's mappings cover */
+	uint64_t interp_addr;	    /* main interpreter, 0 until pyruntime_validate() found it */
+	uint64_t eval_frame_slot;   /* &interp->eval_frame */
+	uint64_t eval_frame_seen;   /* the slot's value when validate or hook last read it */
+	unsigned ninterps;	    /* interpreters and thread states the last validate saw */
 	unsigned nthreads;
 	unsigned nframes_checked; /* frames whose code object's type was checked */
 	bool hooked;		  /* we wrote the slot and have not restored it */

@@ -267,6 +267,7 @@ static int attach(struct session *s)
 			.ops = &s->ops,
 			.runtime_addr = s->rt.runtime_addr,
 			.code_type_addr = s->rt.code_type_addr,
+			.init_cleanup_addr = s->rt.init_cleanup_addr,
 		};
 		s->probe = probe_interp__open(&io, err, sizeof(err));
 	}

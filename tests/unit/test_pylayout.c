@@ -4,9 +4,13 @@
  * on the pyenv builds and Debian's python3.11 when they are installed
  * (including refusals when a wrong version is claimed). */
 #include <errno.h>
+#include <unistd.h>
 
+#include "elfimage.h"
 #include "elfinfo.h"
+#include "opcodes.h"
 #include "pylayout.h"
+#include "synth_elf.h"
 #include "test.h"
 
 /* --- the table ---------------------------------------------------------------- */
@@ -480,6 +484,7 @@ FT_TEST(pylayout_real_interpreters)
 		FT_EQ_INT(pylayout_table(3, r->minor, &t), 0);
 		t.runtime_vaddr = l.runtime_vaddr;
 		t.code_type_vaddr = l.code_type_vaddr;
+		t.init_cleanup_vaddr = l.init_cleanup_vaddr;
 		t.runtime.g = l.runtime.g;
 		t.interp.g = l.interp.g;
 		t.tstate.g = l.tstate.g;
@@ -488,6 +493,8 @@ FT_TEST(pylayout_real_interpreters)
 		t.unicode.g = l.unicode.g;
 		FT_TRUE(!memcmp(&t, &l, sizeof(t)));
 		FT_TRUE(l.runtime_vaddr && l.code_type_vaddr);
+		/* only 3.13 has the __init__ shim */
+		FT_EQ_INT(l.init_cleanup_vaddr != 0, r->minor == 13);
 
 		FT_EQ_INT(l.code.g.source, PYLAYOUT_SRC_TABLE | r->code_src);
 		FT_EQ_INT(l.code.g.nchecked, l.code.g.nfields);
@@ -571,4 +578,111 @@ FT_TEST(pylayout_refusals)
 	snprintf(info.soname, sizeof(info.soname), "libpython3.13d.so.1.0");
 	FT_EQ_INT(pylayout_for(path, &info, &l, why, sizeof(why)), -ENOTSUP);
 	FT_TRUE(strstr(why, "debug"));
+}
+
+/* --- the __init__ shim's code object (3.13) -------------------------------------- */
+
+#define IC_DATA	     0x20000
+#define IC_CODE_TYPE 0x30000 /* PyCode_Type's vaddr */
+#define IC_OBJ_SIZE  0x100
+#define IC_ADAPTIVE  200 /* 3.13's co_code_adaptive */
+
+struct ic_synth {
+	uint8_t data[4 * IC_OBJ_SIZE];
+	uint8_t types[0x100];
+	Elf64_Rela rela[8];
+	size_t nrela;
+};
+
+/* Static code objects at IC_DATA + k * IC_OBJ_SIZE whose bytecode is
+ * code[k] (NULL: no object there); their ob_type points at PyCode_Type
+ * through an R_X86_64_64 against the symbol (sym), a RELATIVE relocation,
+ * or (ET_EXEC) stored as is. */
+static int ic_write(struct ic_synth *p, int type, bool sym, const uint8_t *const code[4],
+		    char *path, size_t len)
+{
+	memset(p, 0, sizeof(*p));
+	for (int k = 0; k < 4; k++) {
+		uint64_t obj = IC_DATA + (uint64_t)k * IC_OBJ_SIZE;
+
+		if (!code[k])
+			continue;
+		memcpy(p->data + k * IC_OBJ_SIZE + IC_ADAPTIVE, code[k], 6);
+		if (type == ET_EXEC)
+			synth_put64(p->data, k * IC_OBJ_SIZE + 8, IC_CODE_TYPE);
+		else if (sym)
+			p->rela[p->nrela++] =
+				(Elf64_Rela){obj + 8, ELF64_R_INFO(1, R_X86_64_64), 0};
+		else
+			p->rela[p->nrela++] = (Elf64_Rela){
+				obj + 8, ELF64_R_INFO(0, R_X86_64_RELATIVE), IC_CODE_TYPE};
+	}
+	const struct synth_sec secs[] = {
+		{".data.rel.ro", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, IC_DATA, p->data,
+		 sizeof(p->data), ELF_T_BYTE, 0, 0},
+		{".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, IC_CODE_TYPE, p->types,
+		 sizeof(p->types), ELF_T_BYTE, 0, 0},
+		{".rela.dyn", SHT_RELA, SHF_ALLOC, 0x1000, p->rela,
+		 (p->nrela ? p->nrela : 1) * sizeof(Elf64_Rela), ELF_T_RELA, sizeof(Elf64_Rela),
+		 SYNTH_LINK_DYNSYM},
+	};
+	const struct synth_sym syms[] = {{"PyCode_Type", IC_CODE_TYPE, 0x100, 1}};
+	return synth_write(type, secs, 3, syms, 1, path, len);
+}
+
+static int ic_find(int type, bool sym, const uint8_t *const code[4], uint64_t *found, char *why,
+		   size_t len)
+{
+	static struct ic_synth p;
+	struct pylayout l;
+	struct elfimage *img;
+	char path[64];
+	int fd = ic_write(&p, type, sym, code, path, sizeof(path)), err;
+
+	FT_EQ_INT(pylayout_table(3, 13, &l), 0);
+	FT_EQ_INT(l.code.code_adaptive, IC_ADAPTIVE);
+	l.code_type_vaddr = IC_CODE_TYPE;
+	img = elfimage__open(path);
+	FT_TRUE(img);
+	err = pylayout_find_init_cleanup(img, &l, why, len);
+	*found = l.init_cleanup_vaddr;
+	elfimage__free(img);
+	close(fd);
+	return err;
+}
+
+FT_TEST(pylayout_init_cleanup_found)
+{
+	const uint8_t shim[6] = {(uint8_t)opcodes_number(13, OPCODES_EXIT_INIT_CHECK), 0,
+				 (uint8_t)opcodes_number(13, OPCODES_RETURN_VALUE),    0,
+				 (uint8_t)opcodes_number(13, OPCODES_RESUME),	       0};
+	const uint8_t plain[6] = {(uint8_t)opcodes_number(13, OPCODES_RESUME), 0,
+				  (uint8_t)opcodes_number(13, OPCODES_RETURN_VALUE), 0};
+	const uint8_t *const code[4] = {plain, NULL, shim, plain};
+	const int types[] = {ET_DYN, ET_DYN, ET_EXEC};
+	char why[256];
+	uint64_t at;
+
+	FT_EQ_INT(shim[0], 13);
+	for (int i = 0; i < 3; i++) {
+		why[0] = '\0';
+		FT_EQ_INT(ic_find(types[i], i == 0, code, &at, why, sizeof(why)), 0);
+		FT_EQ_U64(at, IC_DATA + 2 * IC_OBJ_SIZE);
+	}
+}
+
+FT_TEST(pylayout_init_cleanup_refused)
+{
+	const uint8_t shim[6] = {13, 0, 36, 0, 149, 0};
+	const uint8_t plain[6] = {149, 0, 36, 0};
+	const uint8_t *const none[4] = {plain, NULL, plain, NULL};
+	const uint8_t *const two[4] = {shim, NULL, shim, NULL};
+	char why[256];
+	uint64_t at;
+
+	FT_EQ_INT(ic_find(ET_DYN, true, none, &at, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "0 static code objects"));
+	FT_EQ_U64(at, 0);
+	FT_EQ_INT(ic_find(ET_EXEC, false, two, &at, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "2 static code objects"));
 }

@@ -193,6 +193,16 @@ static int unwind_to(struct istack *s, struct ithread *t, size_t keep, uint64_t 
 	return err;
 }
 
+/* An exit or catch of a frame never seen starting: it cannot be placed.
+ * The builder sees it as one lost record at this point of the thread, so
+ * the tree shows that something happened here. */
+static int unplaced(struct istack *s, struct ithread *t)
+{
+	s->st.unplaced++;
+	t->out_seq++;
+	return 0;
+}
+
 static long find_frame(const struct ithread *t, uint64_t frame)
 {
 	for (size_t i = t->nf; i-- > 0;)
@@ -380,9 +390,8 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	if (t->exact || (t->nf && t->f[t->nf - 1].started)) {
 		/* a frame from before attach cannot leave while one that started
 		 * since is running, nor be missing from an exact snapshot: this
-		 * one started unseen; nothing to place */
-		s->st.unplaced++;
-		return 0;
+		 * one started unseen */
+		return unplaced(s, t);
 	}
 	/* a frame from before attach, below everything known */
 	int32_t d = below_everything(s, t, ts, &err);
@@ -398,10 +407,8 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 
 	if (i >= 0)
 		return unwind_to(s, t, (size_t)i + 1, r->hdr.ts);
-	if (t->lossy || t->exact || (t->nf && t->f[t->nf - 1].started)) {
-		s->st.unplaced++;
-		return 0;
-	}
+	if (t->lossy || t->exact || (t->nf && t->f[t->nf - 1].started))
+		return unplaced(s, t);
 	int32_t d = below_everything(s, t, r->hdr.ts, &err);
 	if (!err)
 		err = push_frame(t, r->frame, d, 0, false);

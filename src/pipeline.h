@@ -51,6 +51,9 @@ int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode 
 int pipeline__start(struct pipeline *p, const struct tracefile_meta *m);
 /* One ring-buffer record. Never fails: errors are kept for the end. */
 void pipeline__add(struct pipeline *p, const void *data, uint32_t size);
+/* A failure before the pipeline (a probe source out of memory): the trace
+ * is incomplete, which pipeline__finish reports. */
+void pipeline__fail(struct pipeline *p, int err);
 /* Pushes buffered output out (streaming formats, trace file blocks). */
 void pipeline__flush(struct pipeline *p);
 /* Ends the trace: closes open frames at end->t_end, renders, commits the

@@ -30,6 +30,13 @@ void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
 {
 	for (int i = 0; i < FT_DROP_MAX; i++)
 		drops[i] = p->drops ? p->drops[i] : 0;
+	if (p->ops->add_drops)
+		p->ops->add_drops(p, drops);
+}
+
+int probe__error(const struct probe *p)
+{
+	return p->error;
 }
 
 const char *probe__name(const struct probe *p)

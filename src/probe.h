@@ -32,6 +32,8 @@ struct probe_ops {
 	const char *(*name)(const struct probe *p);
 	/* frees the source's own state; links and ring are already gone */
 	void (*destroy)(struct probe *p);
+	/* optional: adds the counters the source keeps in user space */
+	void (*add_drops)(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
 };
 
 #define PROBE_MAX_LINKS 16
@@ -47,6 +49,7 @@ struct probe {
 	const __u64 *drops; /* BPF's loss counters (FT_DROP_*) in its .bss */
 	struct bpf_link *links[PROBE_MAX_LINKS];
 	size_t nlinks;
+	int error; /* the first failure handling a record (-ENOMEM), for the end */
 };
 
 /* Opens, configures, loads and attaches. Returns NULL with errno set; err
@@ -83,8 +86,10 @@ int probe__fd(const struct probe *p);
 int probe__consume(struct probe *p);
 /* Removes the probes from the target; the ring can still be drained. */
 void probe__detach(struct probe *p);
-/* BPF's loss counters (FT_DROP_*). */
+/* The loss counters (FT_DROP_*). */
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
+/* 0, or the first error that made the source drop records (-ENOMEM). */
+int probe__error(const struct probe *p);
 /* "usdt", "eval", "frame", ...: the method, as shown to the user */
 const char *probe__name(const struct probe *p);
 void probe__free(struct probe *p);

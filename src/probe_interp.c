@@ -84,6 +84,14 @@ static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, siz
 	return p->o.base.on_record(p->o.base.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
 }
 
+/* Records are never refused (that would stop the poll): a failure is kept
+ * for the end. */
+static void keep_error(struct interp_probe *p, int err)
+{
+	if (err && !p->base.error)
+		p->base.error = err;
+}
+
 static int on_raw(void *ctx, void *data, size_t size)
 {
 	struct interp_probe *p = ctx;
@@ -100,7 +108,7 @@ static int on_raw(void *ctx, void *data, size_t size)
 		return 0;
 	case FT_RAW_STACK:
 		if (size >= sizeof(struct ft_raw_stack))
-			istack__stack(p->stack, data);
+			keep_error(p, istack__stack(p->stack, data));
 		return 0;
 	case FT_RAW_ENTER:
 	case FT_RAW_EXIT:
@@ -108,7 +116,7 @@ static int on_raw(void *ctx, void *data, size_t size)
 	case FT_RAW_EVAL:
 	case FT_RAW_EVAL_RET:
 		if (size >= sizeof(struct ft_raw_call))
-			istack__event(p->stack, data);
+			keep_error(p, istack__event(p->stack, data));
 		return 0;
 	default:
 		return 0;
@@ -309,7 +317,16 @@ static void interp_destroy(struct probe *pp)
 	free(p);
 }
 
+static void interp_add_drops(const struct probe *pp, uint64_t drops[FT_DROP_MAX])
+{
+	struct istack_stats st;
+
+	istack__stats(ip(pp)->stack, &st);
+	drops[FT_DROP_UNPLACED] += st.unplaced;
+}
+
 static const struct probe_ops interp_ops = {
 	.name = interp_name,
 	.destroy = interp_destroy,
+	.add_drops = interp_add_drops,
 };

@@ -81,10 +81,9 @@ static void key_string_or_null(struct jsonw *w, const char *key, const char *s)
 void render_meta_members(struct jsonw *w, const struct render_meta *m)
 {
 	static const char *const drop_keys[FT_DROP_MAX] = {
-		[FT_DROP_RINGBUF] = "ringbuf",
-		[FT_DROP_NAME] = "name",
-		[FT_DROP_NO_STORAGE] = "no_storage",
-		[FT_DROP_READ] = "read",
+		[FT_DROP_RINGBUF] = "ringbuf",	     [FT_DROP_NAME] = "name",
+		[FT_DROP_NO_STORAGE] = "no_storage", [FT_DROP_READ] = "read",
+		[FT_DROP_UNPLACED] = "unplaced",
 	};
 	char wall[64];
 	struct tm tm;

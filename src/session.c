@@ -496,6 +496,7 @@ int session_run(const struct config *cfg)
 	pyruntime_unhook(&s.rt);
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);
+	pipeline__fail(&s.pipe, probe__error(s.probe));
 	int prc = pipeline__finish(&s.pipe, &end);
 	if (!rc)
 		rc = prc;

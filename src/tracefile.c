@@ -202,10 +202,11 @@ int tracefile_writer__close(struct tracefile_writer *w, const struct tracefile_e
 	if (!err)
 		err = kv_text(&text, &len,
 			      "t_end=%" PRIu64 "\ndrop_ringbuf=%" PRIu64 "\ndrop_name=%" PRIu64
-			      "\ndrop_no_storage=%" PRIu64 "\ndrop_read=%" PRIu64 "\nexited=%d\n",
+			      "\ndrop_no_storage=%" PRIu64 "\ndrop_read=%" PRIu64
+			      "\ndrop_unplaced=%" PRIu64 "\nexited=%d\n",
 			      e->t_end, e->drops[FT_DROP_RINGBUF], e->drops[FT_DROP_NAME],
 			      e->drops[FT_DROP_NO_STORAGE], e->drops[FT_DROP_READ],
-			      e->target_exited);
+			      e->drops[FT_DROP_UNPLACED], e->target_exited);
 	if (!err)
 		err = write_block(w, BLOCK_END, text, len);
 	free(text);
@@ -347,6 +348,8 @@ static void end_kv(struct tracefile_reader *r, const char *k, const char *v)
 		e->drops[FT_DROP_NO_STORAGE] = u64(v);
 	else if (!strcmp(k, "drop_read"))
 		e->drops[FT_DROP_READ] = u64(v);
+	else if (!strcmp(k, "drop_unplaced"))
+		e->drops[FT_DROP_UNPLACED] = u64(v);
 	else if (!strcmp(k, "exited"))
 		e->target_exited = u64(v) != 0;
 }

@@ -64,13 +64,16 @@ struct ft_rec_thread {
 	char comm[16];
 };
 
-/* Counters BPF keeps in .bss, one slot per reason; user space reads them
- * through the skeleton at exit and shows them in every output format. */
+/* Loss counters, one slot per reason, shown in every output format. BPF
+ * keeps them in .bss (user space reads them through the skeleton at exit),
+ * except FT_DROP_UNPLACED, which the interpreter probe source counts in
+ * user space and BPF leaves at 0. */
 #define FT_DROP_RINGBUF	   0 /* a record found the ring full */
 #define FT_DROP_NAME	   1 /* a NAME record found the ring full */
 #define FT_DROP_NO_STORAGE 2 /* no per-thread state could be created */
 #define FT_DROP_READ	   3 /* a string could not be read from the target */
-#define FT_DROP_MAX	   4
+#define FT_DROP_UNPLACED   4 /* an exit of a frame never seen starting: a gap of one record */
+#define FT_DROP_MAX	   5
 
 _Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");
 _Static_assert(sizeof(struct ft_rec_name) == 40, "ft_rec_name ABI");

@@ -45,7 +45,8 @@ static void write_file(const char *path, int n, bool flush_each, bool close)
 			FT_EQ_INT(tracefile_writer__flush(w), 0);
 	}
 	if (close) {
-		struct tracefile_end e = {.t_end = 99999, .drops = {1, 2, 3, 4}};
+		struct tracefile_end e = {
+			.t_end = 99999, .drops = {1, 2, 3, 4, 5}, .target_exited = true};
 		FT_EQ_INT(tracefile_writer__close(w, &e), 0);
 	} else {
 		/* a crash: what was flushed is on disk, the rest is not */
@@ -76,6 +77,14 @@ static int read_all(FILE *fp, int *status, bool *has_end)
 	}
 	*status = rc;
 	*has_end = tracefile_reader__end(r) != NULL;
+	if (*has_end) {
+		const struct tracefile_end *e = tracefile_reader__end(r);
+
+		FT_EQ_U64(e->t_end, 99999);
+		for (int i = 0; i < FT_DROP_MAX; i++)
+			FT_EQ_U64(e->drops[i], (uint64_t)i + 1);
+		FT_TRUE(e->target_exited);
+	}
 	tracefile_reader__free(r);
 	return n;
 }

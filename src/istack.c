@@ -21,9 +21,8 @@ struct ieval {
 
 struct ithread {
 	uint32_t tid, tgid;
-	uint32_t out_seq;  /* seq of the next emitted record */
-	uint32_t next_raw; /* raw seq expected next */
-	bool seen;
+	uint32_t out_seq;     /* seq of the next emitted record */
+	uint32_t next_raw;    /* raw seq expected next */
 	bool lossy;	      /* raw records went missing on this thread: an unknown caller
 		     * may be a lost start */
 	bool exact;	      /* the stack snapshot holds every frame that ran before it */
@@ -415,14 +414,15 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	return err;
 }
 
-/* The thread of a raw record, with its sequence checked. */
+/* The thread of a raw record, with its sequence checked: BPF numbers a
+ * thread's records from 0, so a first record above 0 follows a loss. */
 static struct ithread *account(struct istack *s, const struct ft_rec_hdr *h)
 {
 	struct ithread *t = thread_get(s, h->tid);
 
 	if (!t)
 		return NULL;
-	if (t->seen && h->seq != t->next_raw) {
+	if (h->seq != t->next_raw) {
 		uint32_t gap = h->seq - t->next_raw;
 
 		/* the builder sees the same gap in the records it gets */
@@ -430,7 +430,6 @@ static struct ithread *account(struct istack *s, const struct ft_rec_hdr *h)
 		s->st.lost += gap;
 		t->lossy = true;
 	}
-	t->seen = true;
 	t->tgid = h->tgid;
 	t->next_raw = h->seq + 1;
 	return t;

@@ -33,6 +33,10 @@ struct {
 
 __u64 drops[FT_DROP_MAX] = {};
 __u32 next_name_id = 0;
+/* Set by user space before it detaches: the links go one after the other
+ * (each takes an RCU wait), so without it the trace would end with the
+ * starts of some probes gone and the ends of others still coming. */
+volatile __u32 stopped = 0;
 
 static __always_inline void count_drop(int why)
 {

@@ -19,8 +19,15 @@ int probe__consume(struct probe *p)
 	return ring_buffer__consume(p->rb);
 }
 
+void probe__stop(struct probe *p)
+{
+	if (p->stopped)
+		*p->stopped = 1;
+}
+
 void probe__detach(struct probe *p)
 {
+	probe__stop(p);
 	for (size_t i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	p->nlinks = 0;

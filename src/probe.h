@@ -46,7 +46,8 @@ struct bpf_program;
 struct probe {
 	const struct probe_ops *ops;
 	struct ring_buffer *rb;
-	const __u64 *drops; /* BPF's loss counters (FT_DROP_*) in its .bss */
+	const __u64 *drops;	 /* BPF's loss counters (FT_DROP_*) in its .bss */
+	volatile __u32 *stopped; /* BPF's "emit nothing more" flag in its .bss */
 	struct bpf_link *links[PROBE_MAX_LINKS];
 	size_t nlinks;
 	int error; /* the first failure handling a record (-ENOMEM), for the end */
@@ -84,7 +85,11 @@ struct probe *probe_interp__open(const struct probe_interp_opts *opts, char *err
 int probe__fd(const struct probe *p);
 /* Hands every pending record to on_record. Returns the count or -errno. */
 int probe__consume(struct probe *p);
-/* Removes the probes from the target; the ring can still be drained. */
+/* From now on the programs emit nothing: the trace ends here, whole, while
+ * the probes are still being removed. */
+void probe__stop(struct probe *p);
+/* Removes the probes from the target (stopping first); the ring can still
+ * be drained. */
 void probe__detach(struct probe *p);
 /* The loss counters (FT_DROP_*). */
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX]);

@@ -490,7 +490,9 @@ int session_run(const struct config *cfg)
 		why = run_loop(&s);
 	}
 
-	/* teardown: probes out of the target first, then drain what is queued */
+	/* teardown: the trace ends here, then the probes leave the target and
+	 * what is queued is drained */
+	probe__stop(s.probe);
 	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
 	pyruntime_unhook(&s.rt);

@@ -540,25 +540,19 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	return 0;
 }
 
-/* RESUME-family handlers: the current frame starts or resumes */
+/* Bytecode handlers; the attach cookie says which event the handler is:
+ * FT_RAW_ENTER at the RESUME family (the current frame starts or resumes),
+ * FT_RAW_EXIT at RETURN_* and YIELD_VALUE (it leaves), FT_RAW_CATCH at
+ * PUSH_EXC_INFO (it handles an exception). One program for all of them:
+ * one load, one link. */
 SEC("uprobe")
-int ft_op_enter(struct pt_regs *ctx)
+int ft_op(struct pt_regs *ctx)
 {
-	return frame_event(ctx, FT_RAW_ENTER);
-}
+	__u64 type = bpf_get_attach_cookie(ctx);
 
-/* RETURN_*, YIELD_VALUE handlers: the current frame leaves */
-SEC("uprobe")
-int ft_op_exit(struct pt_regs *ctx)
-{
-	return frame_event(ctx, FT_RAW_EXIT);
-}
-
-/* PUSH_EXC_INFO: the current frame handles an exception */
-SEC("uprobe")
-int ft_op_catch(struct pt_regs *ctx)
-{
-	return frame_event(ctx, FT_RAW_CATCH);
+	if (type != FT_RAW_ENTER && type != FT_RAW_EXIT && type != FT_RAW_CATCH)
+		return 0;
+	return frame_event(ctx, type);
 }
 
 /* python:function__entry on Debian's 3.11: fires where the RESUME handler
@@ -581,6 +575,12 @@ int ft_usdt_exit(struct pt_regs *ctx)
 /* --calibrate: the same attach points, reading nothing */
 SEC("uprobe")
 int ft_nop(struct pt_regs *ctx)
+{
+	return 0;
+}
+
+SEC("usdt")
+int ft_usdt_nop(struct pt_regs *ctx)
 {
 	return 0;
 }

@@ -4,8 +4,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/bpf.h>
 
 #include "probe.h"
 
@@ -31,6 +35,9 @@ void probe__detach(struct probe *p)
 	for (size_t i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	p->nlinks = 0;
+	for (size_t i = 0; i < p->nmlinks; i++)
+		close(p->mlinks[i]);
+	p->nmlinks = 0;
 }
 
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
@@ -92,6 +99,110 @@ int probe__keep_link(struct probe *p, struct bpf_link *link)
 		return -E2BIG;
 	}
 	p->links[p->nlinks++] = link;
+	return 0;
+}
+
+/* --- uprobe_multi links ------------------------------------------------ */
+
+/* Linux 6.6 names that the 6.1 uapi headers and libbpf 1.1 predate */
+#define FT_BPF_TRACE_UPROBE_MULTI    48
+#define FT_BPF_F_UPROBE_MULTI_RETURN 1u
+
+/* union bpf_attr as BPF_LINK_CREATE reads it for a uprobe_multi link */
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+};
+
+static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets,
+			     const uint64_t *cookies, size_t n, bool retprobe, int pid)
+{
+	struct uprobe_multi_attr a;
+	long fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = prog_fd;
+	a.attach_type = FT_BPF_TRACE_UPROBE_MULTI;
+	a.path = (uintptr_t)path;
+	a.offsets = (uintptr_t)offsets;
+	a.cookies = (uintptr_t)cookies;
+	a.cnt = n;
+	a.multi_flags = retprobe ? FT_BPF_F_UPROBE_MULTI_RETURN : 0;
+	a.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* A program that returns at once, loaded for uprobe_multi, then linked to
+ * "/": a kernel with the links says EBADF (not a file to probe), one
+ * without refuses the load or the attach type. */
+static bool probe_uprobe_multi(void)
+{
+	const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = FT_BPF_TRACE_UPROBE_MULTI);
+	uint64_t offset = 0;
+	int prog, link;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &lo);
+	if (prog < 0)
+		return false;
+	link = uprobe_multi_link(prog, "/", &offset, NULL, 1, false, 0);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return link == -EBADF;
+}
+
+bool probe__has_uprobe_multi(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = probe_uprobe_multi();
+	return known;
+}
+
+void probe__prepare_multi(struct bpf_program *prog)
+{
+	bpf_program__set_expected_attach_type(prog, FT_BPF_TRACE_UPROBE_MULTI);
+}
+
+int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi, int pid,
+			  const char *binary, const uint64_t *offsets, const uint64_t *cookies,
+			  size_t n, bool retprobe)
+{
+	int fd, e = 0;
+
+	if (!n)
+		return 0;
+	if (!multi) {
+		for (size_t i = 0; i < n && !e; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe,
+				    .bpf_cookie = cookies[i]);
+
+			e = probe__keep_link(p, bpf_program__attach_uprobe_opts(prog, pid, binary,
+										offsets[i], &uo));
+		}
+		return e;
+	}
+	if (p->nmlinks == PROBE_MAX_LINKS)
+		return -E2BIG;
+	fd = uprobe_multi_link(bpf_program__fd(prog), binary, offsets, cookies, n, retprobe, pid);
+	if (fd < 0)
+		return fd;
+	p->mlinks[p->nmlinks++] = fd;
 	return 0;
 }
 

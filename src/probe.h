@@ -50,6 +50,8 @@ struct probe {
 	volatile __u32 *stopped; /* BPF's "emit nothing more" flag in its .bss */
 	struct bpf_link *links[PROBE_MAX_LINKS];
 	size_t nlinks;
+	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
+	size_t nmlinks;
 	int error; /* the first failure handling a record (-ENOMEM), for the end */
 };
 
@@ -112,5 +114,20 @@ int probe__keep_link(struct probe *p, struct bpf_link *link);
 /* Attaches prog to the python:NAME marker of pid in binary. */
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,
 			 const char *name, char *err, size_t errlen);
+
+/* Whether the kernel has uprobe_multi links (Linux 6.6+); probed once. A
+ * program must be loaded for them (probe__prepare_multi) and then attaches
+ * no other way, so a source decides before load. */
+bool probe__has_uprobe_multi(void);
+/* Between open and load: prog will attach through probe__attach_uprobes
+ * with multi set. */
+void probe__prepare_multi(struct bpf_program *prog);
+/* Attaches prog to the n file offsets of binary in pid, with cookies[i]
+ * (bpf_get_attach_cookie) at offsets[i]: as one uprobe_multi link when
+ * multi (one RCU wait to detach, not one per offset), else one perf-event
+ * link per offset. Returns 0 or -errno. */
+int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi, int pid,
+			  const char *binary, const uint64_t *offsets, const uint64_t *cookies,
+			  size_t n, bool retprobe);
 
 #endif /* FT_PROBE_H */

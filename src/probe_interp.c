@@ -33,6 +33,7 @@ struct interp_probe {
 	struct probe_interp_opts o;
 	struct interp_bpf *skel;
 	struct istack *stack;
+	bool multi; /* uprobes through uprobe_multi links */
 	char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX];
 };
 
@@ -123,6 +124,60 @@ static int on_raw(void *ctx, void *data, size_t size)
 	}
 }
 
+/* Which probes a method takes (see the file's head). */
+struct plan {
+	bool op_starts;	 /* RESUME-family handlers */
+	bool op_ends;	 /* return and yield handlers */
+	bool op_catch;	 /* PUSH_EXC_INFO */
+	bool usdt_enter; /* python:function__entry */
+	bool usdt_exit;	 /* python:function__return */
+};
+
+static struct plan plan_of(const struct probe_interp_opts *o)
+{
+	bool frame = o->method == PROBE_INTERP_FRAME;
+
+	return (struct plan){
+		.op_starts = frame && !o->eval_entries,
+		.op_ends = frame && !o->usdt_exits,
+		/* with every frame start at the eval loop, its NULL return
+		 * places exceptions; without, a catch ends the frames above
+		 * the catcher */
+		.op_catch = frame && !o->usdt_exits && !o->eval_entries,
+		.usdt_enter = frame && o->usdt_exits && !o->eval_entries,
+		.usdt_exit = frame && o->usdt_exits,
+	};
+}
+
+/* Before load: only the programs this method attaches are loaded (each
+ * costs a verifier pass before tracing can start), made for uprobe_multi
+ * links where the kernel has them. */
+static void choose_programs(struct interp_probe *p)
+{
+	struct interp_bpf *s = p->skel;
+	struct plan pl = plan_of(&p->o);
+	bool cal = p->o.base.calibrate;
+	struct {
+		struct bpf_program *prog;
+		bool used, uprobe;
+	} progs[] = {
+		{s->progs.ft_eval_entry, !cal, true},
+		{s->progs.ft_eval_return, !cal, true},
+		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
+		{s->progs.ft_nop, cal, true},
+		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
+		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
+		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
+	};
+
+	p->multi = probe__has_uprobe_multi();
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		bpf_program__set_autoload(progs[i].prog, progs[i].used);
+		if (p->multi && progs[i].uprobe)
+			probe__prepare_multi(progs[i].prog);
+	}
+}
+
 static int configure(struct interp_probe *p, char *err, size_t errlen)
 {
 	const struct probe_interp_opts *o = &p->o;
@@ -161,48 +216,57 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_entries = o->method == PROBE_INTERP_EVAL || o->eval_entries;
 	ro->gen_check = minor >= 11 && ro->eval_entries;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
+	choose_programs(p);
 	return probe__size_ring(p->skel->maps.events, o->base.ring_size, err, errlen);
 }
 
-static int attach_at(struct interp_probe *p, struct bpf_program *prog, uint64_t offset,
-		     bool retprobe, const char *what, char *err, size_t errlen)
+/* Attaches prog (ft_nop when calibrating) to n offsets of the binary. */
+static int attach_set(struct interp_probe *p, struct bpf_program *prog, const uint64_t *offsets,
+		      const uint64_t *cookies, size_t n, bool retprobe, const char *what, char *err,
+		      size_t errlen)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe);
 	int e;
 
 	if (p->o.base.calibrate)
 		prog = p->skel->progs.ft_nop;
-	e = probe__keep_link(&p->base, bpf_program__attach_uprobe_opts(
-					       prog, p->o.base.pid, p->o.base.binary, offset, &uo));
+	e = probe__attach_uprobes(&p->base, prog, p->multi, p->o.base.pid, p->o.base.binary,
+				  offsets, cookies, n, retprobe);
 	if (e)
-		snprintf(err, errlen, "cannot attach a uprobe to %s at offset %#llx of %s: %s",
-			 what, (unsigned long long)offset, p->o.base.binary, strerror(-e));
+		snprintf(err, errlen, "cannot attach uprobes to %s in %s: %s", what,
+			 p->o.base.binary, strerror(-e));
 	return e;
-}
-
-static int attach_op(struct interp_probe *p, struct bpf_program *prog, enum opcodes_op op,
-		     char *err, size_t errlen)
-{
-	const struct opcodes_handler *h = &p->o.ops->ops[op];
-
-	if (h->opcode < 0)
-		return 0; /* this version has no such opcode */
-	return attach_at(p, prog, h->offset, false, opcodes_name(op), err, errlen);
 }
 
 static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
 			 char *err, size_t errlen)
 {
 	if (p->o.base.calibrate)
-		prog = p->skel->progs.ft_nop;
+		prog = p->skel->progs.ft_usdt_nop;
 	return probe__attach_marker(&p->base, prog, p->o.base.pid, p->o.base.binary, name, err,
 				    errlen);
+}
+
+/* The handlers of ops[] this version has, with the event type as cookie. */
+static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, size_t nops,
+		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
+{
+	for (size_t i = 0; i < nops && n < OPCODES__NR; i++) {
+		const struct opcodes_handler *h = &p->o.ops->ops[ops[i]];
+
+		if (h->opcode < 0)
+			continue;
+		offsets[n] = h->offset;
+		cookies[n++] = type;
+	}
+	return n;
 }
 
 static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 {
 	struct interp_bpf *s = p->skel;
-	uint64_t eval = p->o.ops->eval_offset;
+	struct plan pl = plan_of(&p->o);
+	uint64_t eval = p->o.ops->eval_offset, zero = 0;
+	uint64_t offsets[OPCODES__NR], cookies[OPCODES__NR];
 	static const enum opcodes_op starts[] = {
 		OPCODES_RESUME,
 		OPCODES_RESUME_QUICK,
@@ -217,35 +281,30 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 		OPCODES_INSTRUMENTED_RETURN_CONST,
 		OPCODES_INSTRUMENTED_YIELD_VALUE,
 	};
+	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
+	size_t n = 0;
 	int rc;
 
-	rc = attach_at(p, s->progs.ft_eval_entry, eval, false, "_PyEval_EvalFrameDefault", err,
-		       errlen);
+	rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
+			"_PyEval_EvalFrameDefault", err, errlen);
 	if (!rc)
-		rc = attach_at(p, s->progs.ft_eval_return, eval, true, "_PyEval_EvalFrameDefault",
-			       err, errlen);
-	if (rc || p->o.method == PROBE_INTERP_EVAL)
-		return rc;
-
-	for (size_t i = 0; !p->o.eval_entries && !rc && i < sizeof(starts) / sizeof(starts[0]); i++)
-		rc = attach_op(p, s->progs.ft_op_enter, starts[i], err, errlen);
-	if (rc)
-		return rc;
-	if (p->o.usdt_exits) {
-		if (!p->o.eval_entries)
-			rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err,
-					   errlen);
-		if (!rc)
-			rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err,
-					   errlen);
-		return rc;
-	}
-	for (size_t i = 0; !rc && i < sizeof(ends) / sizeof(ends[0]); i++)
-		rc = attach_op(p, s->progs.ft_op_exit, ends[i], err, errlen);
-	/* with every frame start at the eval loop, its NULL return places
-	 * exceptions; without, a catch ends the frames above the catcher */
-	if (!rc && !p->o.eval_entries)
-		rc = attach_op(p, s->progs.ft_op_catch, OPCODES_PUSH_EXC_INFO, err, errlen);
+		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
+				"_PyEval_EvalFrameDefault's return", err, errlen);
+	if (pl.op_starts)
+		n = add_ops(p, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER, offsets,
+			    cookies, n);
+	if (pl.op_ends)
+		n = add_ops(p, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets, cookies,
+			    n);
+	if (pl.op_catch)
+		n = add_ops(p, catches, 1, FT_RAW_CATCH, offsets, cookies, n);
+	if (!rc && n)
+		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
+				"the bytecode handlers", err, errlen);
+	if (!rc && pl.usdt_enter)
+		rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err, errlen);
+	if (!rc && pl.usdt_exit)
+		rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err, errlen);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
  * counters; and dispatch to the source behind a struct probe. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -51,6 +52,18 @@ void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
 int probe__error(const struct probe *p)
 {
 	return p->error;
+}
+
+void probe__links(const struct probe *p, size_t *perf, size_t *multi)
+{
+	*perf = p->nlinks;
+	*multi = p->nmlinks;
+}
+
+const uint64_t *probe__uprobes(const struct probe *p, size_t *n)
+{
+	*n = p->nuprobes;
+	return p->uprobes;
 }
 
 const char *probe__name(const struct probe *p)
@@ -165,12 +178,15 @@ static bool probe_uprobe_multi(void)
 	return link == -EBADF;
 }
 
+/* FLOWTRACE_NO_UPROBE_MULTI=1 takes the perf-event links a kernel before
+ * 6.6 gets, so the tests cover them here too */
 bool probe__has_uprobe_multi(void)
 {
 	static int known = -1;
+	const char *no = getenv("FLOWTRACE_NO_UPROBE_MULTI");
 
 	if (known < 0)
-		known = probe_uprobe_multi();
+		known = !(no && *no && strcmp(no, "0")) && probe_uprobe_multi();
 	return known;
 }
 
@@ -187,6 +203,10 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 
 	if (!n)
 		return 0;
+	if (p->nuprobes + n > PROBE_MAX_UPROBES)
+		return -E2BIG;
+	memcpy(p->uprobes + p->nuprobes, offsets, n * sizeof(*offsets));
+	p->nuprobes += n;
 	if (!multi) {
 		for (size_t i = 0; i < n && !e; i++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe,

@@ -36,7 +36,8 @@ struct probe_ops {
 	void (*add_drops)(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
 };
 
-#define PROBE_MAX_LINKS 16
+#define PROBE_MAX_LINKS	  16
+#define PROBE_MAX_UPROBES 32
 
 struct ring_buffer;
 struct bpf_link;
@@ -52,6 +53,8 @@ struct probe {
 	size_t nlinks;
 	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
 	size_t nmlinks;
+	uint64_t uprobes[PROBE_MAX_UPROBES]; /* file offsets probe__attach_uprobes attached */
+	size_t nuprobes;
 	int error; /* the first failure handling a record (-ENOMEM), for the end */
 };
 
@@ -97,6 +100,11 @@ void probe__detach(struct probe *p);
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
 /* 0, or the first error that made the source drop records (-ENOMEM). */
 int probe__error(const struct probe *p);
+/* How many links hold the probes: perf-event ones (a USDT link counts once
+ * however many sites it covers) and uprobe_multi ones. */
+void probe__links(const struct probe *p, size_t *perf, size_t *multi);
+/* The file offsets of the uprobes placed by offset (not the markers'). */
+const uint64_t *probe__uprobes(const struct probe *p, size_t *n);
 /* "usdt", "eval", "frame", ...: the method, as shown to the user */
 const char *probe__name(const struct probe *p);
 void probe__free(struct probe *p);

@@ -5,6 +5,7 @@
  * the probes, drain the ring, close unfinished frames, render, report.
  * Every exit path goes through that teardown. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,8 +272,27 @@ static int attach(struct session *s)
 		};
 		s->probe = probe_interp__open(&io, err, sizeof(err));
 	}
-	if (s->probe)
+	if (s->probe) {
+		if (s->cfg->verbose) {
+			size_t perf, multi;
+
+			probe__links(s->probe, &perf, &multi);
+			fprintf(stderr,
+				"flowtrace-bpf: probes held by %zu uprobe_multi and %zu perf-event "
+				"links\n",
+				multi, perf);
+		}
+		if (s->cfg->verbose >= 2) {
+			size_t n;
+			const uint64_t *off = probe__uprobes(s->probe, &n);
+
+			fprintf(stderr, "flowtrace-bpf: uprobes at file offsets");
+			for (size_t i = 0; i < n; i++)
+				fprintf(stderr, " %#" PRIx64, off[i]);
+			fprintf(stderr, " of %s\n", s->target.open_path);
+		}
 		return 0;
+	}
 	int e = errno;
 	if (e == ESRCH) {
 		log_error(NULL, "PID %d exited before tracing started", s->pid);

@@ -14,11 +14,12 @@ FT_MATRIX_DUMP=DIR writes both trees of each case compared to DIR."""
 
 import functools
 import os
+import re
 
 from ftlib import interps, trees
 from ftlib.flows import attach_raw, command, start_gated
-from ftlib.harness import (INCLUDE, Fail, Skip, cfg, check_well_formed, expect_rc, expect_trees,
-                           oracle, parse_json, tool, tool_threads, workload)
+from ftlib.harness import (INCLUDE, Fail, Skip, cfg, check_well_formed, child_env, expect_rc,
+                           expect_trees, oracle, parse_json, tool, tool_threads, workload)
 from ftlib.registry import add
 
 # Every workload runs on every interpreter (monitoring_active: 3.12+).
@@ -102,6 +103,12 @@ def subtree_of(threads, func, path):
     raise Fail("no call of %s() in %s" % (func, path))
 
 
+def links_line(stderr):
+    """(uprobe_multi, perf-event) link counts from -v, or None."""
+    m = re.search(r"probes held by (\d+) uprobe_multi and (\d+) perf-event links", stderr)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def method_line(stderr):
     """The method -v names: "flowtrace-bpf: method NAME: why"."""
     for line in stderr.splitlines():
@@ -110,11 +117,17 @@ def method_line(stderr):
     return None, None
 
 
-def check_output(res, want_method, pid=None):
+def check_output(res, want_method, pid=None, perf_links=False):
     got, line = method_line(res.stderr)
     if got != want_method:
         raise Fail("expected -v to say 'method %s', got %s\n  %s" % (
             want_method, repr(line) if line else "no method line", res.context()))
+    links = links_line(res.stderr)
+    # this kernel has uprobe_multi links: the interpreter methods use them
+    # unless told not to; markers always take perf-event links
+    if links is None or (want_method != "usdt" and (links[0] == 0) != perf_links):
+        raise Fail("expected -v to report %s links, got %s\n  %s" % (
+            "only perf-event" if perf_links else "uprobe_multi", links, res.context()))
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
     meta = doc["meta"]
@@ -167,10 +180,10 @@ def known_gap(interp, mode, opts, want, name):
     return None
 
 
-def run_cell(interp, mode, opts, want, name):
+def run_cell(interp, mode, opts, want, name, env=None):
     gap = known_gap(interp, mode, opts, want, name)
     try:
-        return exact_cell(interp, mode, opts, want, name, gap)
+        return exact_cell(interp, mode, opts, want, name, gap, env)
     except Fail as e:
         if not gap:
             raise
@@ -181,7 +194,7 @@ def run_cell(interp, mode, opts, want, name):
         raise Skip("known gap (%s); evidence: %s" % (why, evidence[-1]))
 
 
-def exact_cell(interp, mode, opts, want, name, gap):
+def exact_cell(interp, mode, opts, want, name, gap, env=None):
     if interp.minor < NEEDS.get(name, (0, 0)):
         raise Skip("%s needs %d.%d+" % ((name,) + NEEDS[name]))
     path = workload(name)
@@ -190,14 +203,15 @@ def exact_cell(interp, mode, opts, want, name, gap):
     args = ["-v", "-f", "json"] + ([] if root else ["--include", INCLUDE]) + list(opts)
     allowed = {"name_truncated"} if name == "long_names" else set()
     if mode == "-c":
-        res = tool(args + ["-c", command(interp.path, path)], timeout=120)
+        res = tool(args + ["-c", command(interp.path, path)], timeout=120,
+                   env=child_env(env) if env else None)
         expect_rc(res, 0)
-        doc, threads, line = check_output(res, want)
+        doc, threads, line = check_output(res, want, perf_links=bool(env))
         expected = view(oracle(path, interp=interp.path, uprobes=interp.uprobes(want)))
     else:
         allowed.add("entered_before_attach")
-        res, pid = attach_raw(args, [interp.path, path])
-        doc, threads, line = check_output(res, want, pid)
+        res, pid = attach_raw(args, [interp.path, path], tool_env=env)
+        doc, threads, line = check_output(res, want, pid, perf_links=bool(env))
         expected = oracle(path, gate=True, interp=interp.path, uprobes=interp.uprobes(want))
         expected = view(expected) if root else as_attached(view(expected), path)
     if root:
@@ -265,6 +279,20 @@ for _interp in DISCOVERY.interps:
                 continue
             add("matrix %s %s %s: %s" % (_interp.name, _mode, cell_label(_opts, _want), _name),
                 functools.partial(run_cell, _interp, _mode, _opts, _want, _name))
+
+
+# Kernels before 6.6 have no uprobe_multi links: each uprobe gets a
+# perf-event link of its own. FLOWTRACE_NO_UPROBE_MULTI=1 takes that path
+# here, for each interpreter's auto method, on a workload with starts,
+# yields, returns and catches.
+PERF_LINKS = {"FLOWTRACE_NO_UPROBE_MULTI": "1"}
+for _interp in DISCOVERY.interps:
+    for _mode, _opts, _want in _interp.cells():
+        if "--method" in _opts or _opts or _want == "usdt":
+            continue
+        add("matrix %s %s %s, perf-event links: generators"
+            % (_interp.name, _mode, cell_label(_opts, _want)),
+            functools.partial(run_cell, _interp, _mode, _opts, _want, "generators", PERF_LINKS))
 
 
 # ---------------------------------------------------------------- refusals

@@ -1,16 +1,18 @@
 """Teardown: however the tracer ends (SIGINT, SIGTERM, SIGKILL, or its
 target exiting), the target keeps running as if it had never been traced:
 its marker semaphores are back to 0 and its probe sites hold their nop
-again. A second process running the same interpreter never gets probes."""
+again; with interpreter uprobes, every address the tracer says it probed
+holds the file's byte again. A second process running the same
+interpreter never gets probes."""
 
 import functools
 import re
 import signal
 import time
 
-from ftlib import probes, trees
-from ftlib.harness import (Fail, Proc, Result, cfg, check_meta, expect_rc, need_py39, parse_json,
-                           start_tool, tool_threads, wait_ready, workload)
+from ftlib import interps, probes, trees
+from ftlib.harness import (Fail, Proc, Result, Skip, cfg, check_meta, child_env, expect_rc,
+                           need_py39, parse_json, start_tool, tool_threads, wait_ready, workload)
 from ftlib.registry import add
 
 
@@ -70,13 +72,13 @@ def finish(proc, what):
         raise Fail("%s exited with %s after the tracer left\n%s" % (what, rc, proc.stderr_tail()))
 
 
-def check_output(tracer, pid, until_exit):
+def check_output(tracer, pid, until_exit, probe="usdt"):
     res = Result(tracer)
     expect_rc(res, 0, "flowtrace-bpf ended by %s" % ("its target's exit" if until_exit
                                                      else "a signal or -d"))
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
-    check_meta(doc, pid=pid)
+    check_meta(doc, pid=pid, probe=probe)
     main = [t for t in threads if t.tid == pid]
     calls = main[0].calls if main else []
     if until_exit:
@@ -178,3 +180,88 @@ def fixture_teardown():
 
 add("teardown fixture: SIGINT; semaphores 0 as the fixture itself sees them",
     fixture_teardown)
+
+
+# ------------------------------------------------ interpreter uprobes
+
+def uprobe_sites(tracer):
+    """(binary, file offsets) from the tracer's -vv line."""
+    m = re.search(r"uprobes at file offsets ((?:0x[0-9a-f]+ ?)+) of (\S+)", tracer.stderr)
+    if not m:
+        raise Fail("flowtrace-bpf -vv named no uprobe offsets\n%s" % tracer.stderr_tail())
+    # the path goes through the target's root; this mount namespace is the same
+    binary = re.sub(r"^/proc/\d+/root(?=/)", "", m.group(2))
+    return binary, sorted({int(x, 16) for x in m.group(1).split()})
+
+
+def uprobe_state(proc, binary, offsets, what):
+    try:
+        return probes.offset_bytes(proc.pid, binary, offsets)
+    except (probes.ProbeError, OSError) as e:
+        raise Fail("cannot read the probed addresses of %s (PID %d): %s" % (what, proc.pid, e))
+
+
+def expect_unprobed(proc, binary, offsets, what, settle=3.0):
+    deadline = time.monotonic() + settle
+    while True:
+        st = uprobe_state(proc, binary, offsets, what)
+        left = ["0x%x" % off for off, (mem, file) in zip(offsets, st) if mem != file]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise Fail("%s (PID %d) still differs from its file at %s %.0fs after the tracer "
+                       "ended" % (what, proc.pid, ", ".join(left), settle))
+        time.sleep(0.1)
+
+
+def interp_teardown(interp, how, env=None):
+    serve = workload("serve")
+    a = start_serve([interp.path, serve])
+    b = start_serve([interp.path, serve])
+    duration = ["-d", "1"] if how == "duration" else []
+    tracer = start_tool(["-vv", "-f", "json", "-p", str(a.pid)] + duration,
+                        env=child_env(env) if env else None)
+    wait_ready(tracer)
+    binary, offsets = uprobe_sites(tracer)
+    if len(offsets) < 2:
+        raise Fail("expected uprobes on the eval loop and its handlers, got %s" % offsets)
+    armed = uprobe_state(a, binary, offsets, "the traced target")
+    if any(mem != probes.INT3 for mem, _ in armed):
+        raise Fail("the traced target (PID %d) has no int3 at %s"
+                   % (a.pid, ["0x%x" % o for o, (m, _) in zip(offsets, armed) if m != probes.INT3]))
+    expect_unprobed(b, binary, offsets, "the untraced second process", settle=0)
+    time.sleep(0.2)  # let some tick() calls through
+
+    if how == "duration":
+        tracer.wait(30, "flowtrace-bpf -d 1")
+    else:
+        tracer.signal(getattr(signal, how))
+        rc = tracer.wait(30, "flowtrace-bpf after %s" % how)
+        if how == "SIGKILL" and rc != -signal.SIGKILL:
+            raise Fail("flowtrace-bpf: expected death by SIGKILL, got status %s" % rc)
+    if how != "SIGKILL":
+        check_output(tracer, a.pid, until_exit=False, probe="frame")
+    expect_unprobed(a, binary, offsets, "the target after flowtrace-bpf ended by %s" % how)
+    finish(a, "the target after flowtrace-bpf ended by %s" % how)
+    expect_unprobed(b, binary, offsets, "the untraced second process", settle=0)
+    finish(b, "the untraced second process")
+    return "%d uprobes" % len(offsets)
+
+
+def _teardown_interps():
+    """The newest pyenv CPython (frame: RESUME and return handlers) and the
+    oldest (3.8-3.10: the eval loop's entry and return too), by what the
+    matrix found."""
+    found = [i for i in interps.Discovery(cfg.py39).interps if i.kind == "pyenv"]
+    found.sort(key=lambda i: i.minor)
+    return [found[-1], found[0]] if len(found) > 1 else found
+
+
+for _interp in _teardown_interps():
+    for _how in ("SIGINT", "SIGKILL", "duration"):
+        add("teardown %s -p (interpreter uprobes): tracer ended by %s; every probed address "
+            "restored, second process never probed" % (_interp.name, ENDINGS[_how]),
+            functools.partial(interp_teardown, _interp, _how))
+    add("teardown %s -p (perf-event links): tracer ended by SIGKILL; every probed address "
+        "restored" % _interp.name,
+        functools.partial(interp_teardown, _interp, "SIGKILL", {"FLOWTRACE_NO_UPROBE_MULTI": "1"}))

@@ -60,14 +60,16 @@ def start_gated(argv, env_extra=None, ready="FT_GATE_READY"):
     return target
 
 
-def attach_raw(args, target_argv, target_rc=0, on_ready=None, on_target_exit=None):
+def attach_raw(args, target_argv, target_rc=0, on_ready=None, on_target_exit=None,
+               tool_env=None):
     """Gated target, flowtrace-bpf ARGS -p PID, wait for the ready line,
     open the gate, let the target finish; the tracer must then finish by
     itself with status 0. on_ready(tracer) runs just before the gate
-    opens, on_target_exit(tracer) once the target has exited. Returns
-    (Result, target pid)."""
+    opens, on_target_exit(tracer) once the target has exited. tool_env:
+    extra environment for the tracer. Returns (Result, target pid)."""
     target = start_gated(target_argv)
-    tracer = start_tool(list(args) + ["-p", str(target.pid)])
+    tracer = start_tool(list(args) + ["-p", str(target.pid)],
+                        env=child_env(tool_env) if tool_env else None)
     wait_ready(tracer)
     if on_ready:
         on_ready(tracer)

@@ -311,13 +311,13 @@ def tool_threads(doc):
         raise Fail("JSON does not have the documented shape: %s" % e)
 
 
-def check_meta(doc, pid=None, lost_ok=False):
+def check_meta(doc, pid=None, lost_ok=False, probe="usdt"):
     meta = doc["meta"]
     for key in ("pid", "python", "probe", "events", "lost", "drops"):
         if key not in meta:
             raise Fail("meta lacks %r: %s" % (key, meta))
-    if meta["probe"] != "usdt":
-        raise Fail("meta.probe: expected 'usdt', got %r" % meta["probe"])
+    if meta["probe"] != probe:
+        raise Fail("meta.probe: expected %r, got %r" % (probe, meta["probe"]))
     if pid is not None and meta["pid"] != pid:
         raise Fail("meta.pid: expected %d, got %r" % (pid, meta["pid"]))
     if not lost_ok and meta["lost"] != 0:

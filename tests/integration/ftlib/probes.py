@@ -147,3 +147,20 @@ def marker_binary(pid):
 def describe(st):
     return ", ".join("%s: site 0x%02x, semaphore %s" % (name, v[0], v[1])
                      for name, v in sorted(st.items()))
+
+
+def offset_bytes(pid, path, offsets):
+    """The first byte at each file offset of path as mapped in pid (0xcc
+    while a uprobe is there), and the byte the file holds there."""
+    out = []
+    maps = _mappings(pid, path)
+    with open(path, "rb") as f:
+        for off in offsets:
+            addr = next((start + off - moff for start, end, moff in maps
+                         if moff <= off < moff + (end - start)), None)
+            if addr is None:
+                raise ProbeError("PID %d has no mapping of %s covering file offset 0x%x"
+                                 % (pid, path, off))
+            f.seek(off)
+            out.append((read_mem(pid, addr, 1)[0], f.read(1)[0]))
+    return out

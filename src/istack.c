@@ -192,13 +192,13 @@ static int unwind_to(struct istack *s, struct ithread *t, size_t keep, uint64_t 
 	return err;
 }
 
-/* An exit or catch of a frame never seen starting: it cannot be placed.
- * The builder sees it as one lost record at this point of the thread, so
- * the tree shows that something happened here. */
-static int unplaced(struct istack *s, struct ithread *t)
+/* An exit or catch of a frame never seen starting: it cannot be placed,
+ * and is counted (the summary and meta.drops.unplaced show it). It is not
+ * made a sequence gap: the builder would take the frames from before
+ * attach that leave next for frames whose start was lost. */
+static int unplaced(struct istack *s)
 {
 	s->st.unplaced++;
-	t->out_seq++;
 	return 0;
 }
 
@@ -390,7 +390,7 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* a frame from before attach cannot leave while one that started
 		 * since is running, nor be missing from an exact snapshot: this
 		 * one started unseen */
-		return unplaced(s, t);
+		return unplaced(s);
 	}
 	/* a frame from before attach, below everything known */
 	int32_t d = below_everything(s, t, ts, &err);
@@ -407,7 +407,7 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	if (i >= 0)
 		return unwind_to(s, t, (size_t)i + 1, r->hdr.ts);
 	if (t->lossy || t->exact || (t->nf && t->f[t->nf - 1].started))
-		return unplaced(s, t);
+		return unplaced(s);
 	int32_t d = below_everything(s, t, r->hdr.ts, &err);
 	if (!err)
 		err = push_frame(t, r->frame, d, 0, false);

@@ -38,9 +38,9 @@ struct istack_stats {
 	uint64_t hidden;	   /* generator-creation pseudo-calls dropped */
 	uint64_t passed;	   /* starts whose caller never started (delegating generators) */
 	uint64_t lost;		   /* raw records missing (sequence gaps) */
-	uint64_t unplaced;	/* exits and catches of frames never seen starting: a gap of one */
-	uint64_t snapshots;	/* threads whose stack came from a snapshot */
-	uint64_t bad_snapshots; /* snapshots with a chunk lost, not used */
+	uint64_t unplaced;	   /* exits and catches of frames never seen starting, counted */
+	uint64_t snapshots;	   /* threads whose stack came from a snapshot */
+	uint64_t bad_snapshots;	   /* snapshots with a chunk lost, not used */
 };
 
 struct istack;

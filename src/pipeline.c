@@ -163,8 +163,7 @@ static void summary(const struct pipeline *p)
 		m->threads == 1 ? "" : "s", (unsigned long long)m->events,
 		(unsigned long long)m->lost, (unsigned long long)m->unfinished,
 		m->duration_ns / 1e9);
-	if (m->lost > m->drops[FT_DROP_UNPLACED] || m->drops[FT_DROP_NAME] ||
-	    m->drops[FT_DROP_READ])
+	if (m->lost || m->drops[FT_DROP_NAME] || m->drops[FT_DROP_READ])
 		fprintf(stderr,
 			"hint: records were lost (ring full: %llu, names: %llu, unreadable names: "
 			"%llu); a larger --ring-size or fewer traced calls help\n",
@@ -173,11 +172,11 @@ static void summary(const struct pipeline *p)
 			(unsigned long long)m->drops[FT_DROP_READ]);
 	if (m->drops[FT_DROP_UNPLACED])
 		fprintf(stderr,
-			"hint: %llu interpreter event%s could not be placed in the tree (a frame "
-			"left that no probe saw start); %s counted as lost\n",
+			"flowtrace-bpf: %llu frame%s left that no probe saw start: the tree lacks "
+			"%s\nhint: see \"Limits by method\" in docs/compatibility.md\n",
 			(unsigned long long)m->drops[FT_DROP_UNPLACED],
 			m->drops[FT_DROP_UNPLACED] == 1 ? "" : "s",
-			m->drops[FT_DROP_UNPLACED] == 1 ? "it is" : "they are");
+			m->drops[FT_DROP_UNPLACED] == 1 ? "that call" : "those calls");
 	if (p->rs.malformed)
 		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
 			(unsigned long long)p->rs.malformed);
@@ -188,16 +187,13 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 	const char *out = p->cfg->output ? p->cfg->output : "standard output";
 	int rc = 0, err;
 
-	/* lost call records show as sequence gaps, and so do unplaced events;
-	 * the ring's drops that no later record revealed (the ring full up to
-	 * the end, or a thread whose records were all lost) are counted and
-	 * marked at the end */
+	/* lost call records show as sequence gaps; the ring's drops that no
+	 * later record revealed (the ring full up to the end, or a thread
+	 * whose records were all lost) are counted and marked at the end */
 	struct calltree_stats cs;
 	calltree__stats(p->ct, &cs);
-	uint64_t ring_gaps =
-		cs.lost > e->drops[FT_DROP_UNPLACED] ? cs.lost - e->drops[FT_DROP_UNPLACED] : 0;
 	uint64_t unseen =
-		e->drops[FT_DROP_RINGBUF] > ring_gaps ? e->drops[FT_DROP_RINGBUF] - ring_gaps : 0;
+		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e, unseen);
 	if (p->renderer && p->renderer->end && p->renderer->end(&p->rc, p->ct) < 0)

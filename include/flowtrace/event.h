@@ -72,7 +72,7 @@ struct ft_rec_thread {
 #define FT_DROP_NAME	   1 /* a NAME record found the ring full */
 #define FT_DROP_NO_STORAGE 2 /* no per-thread state could be created */
 #define FT_DROP_READ	   3 /* a string could not be read from the target */
-#define FT_DROP_UNPLACED   4 /* an exit of a frame never seen starting: a gap of one record */
+#define FT_DROP_UNPLACED   4 /* an exit of a frame never seen starting, not in the tree */
 #define FT_DROP_MAX	   5
 
 _Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");

@@ -302,6 +302,32 @@ for _interp in DISCOVERY.interps:
             functools.partial(run_cell, _interp, _mode, _opts, _want, "generators", PERF_LINKS))
 
 
+def unplaced_said(interp):
+    """The eval hook's documented gap on Debian's 3.11 (a Python
+    __getitem__ run inline, unseen starting, seen leaving at the return
+    marker) is the one way to get frames no probe saw start: they are
+    counted in meta.drops.unplaced and said in the summary, not lost."""
+    path = workload("warm_attach")
+    res, pid = attach_raw(["-f", "json", "--eval-hook=on", "--include", INCLUDE],
+                          [interp.path, path])
+    doc = parse_json(res.stdout, res)
+    meta = doc["meta"]
+    n = meta["drops"].get("unplaced", 0)
+    if not n or meta["lost"] != 0:
+        raise Fail("expected unplaced > 0 and lost 0, got drops %r, lost %r"
+                   % (meta["drops"], meta["lost"]))
+    line = "%d frame%s left that no probe saw start" % (n, "" if n == 1 else "s")
+    if line not in res.stderr:
+        raise Fail("the summary does not say %r:\n%s" % (line, res.stderr))
+    return "%d unplaced" % n
+
+
+for _interp in DISCOVERY.interps:
+    if _interp.kind == "debian":
+        add("matrix %s -p --eval-hook=on: unplaced exits counted and said" % _interp.name,
+            functools.partial(unplaced_said, _interp))
+
+
 # ---------------------------------------------------------------- refusals
 
 WAIT_AT_GATE = ("import sys; sys.stderr.write('FT_GATE_READY\\n'); sys.stderr.flush(); "

@@ -249,12 +249,34 @@ static bool is_access_error(int err)
 	return err == -EACCES || err == -EPERM;
 }
 
+/* Whether this process has CAP_SYS_PTRACE (bit 19 of CapEff), which a
+ * target that made itself non-dumpable requires even of root. */
+static bool has_sys_ptrace(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long eff = ~0ULL;
+	char line[256];
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff >> 19 & 1;
+}
+
 static void set_no_access(struct target *t, const char *what, int err)
 {
 	t->verdict = TARGET_NO_ACCESS;
 	log_line(t->why, sizeof(t->why), "cannot read %s: %s", what, strerror(-err));
 	if (geteuid())
 		log_line(t->hint, sizeof(t->hint), "run flowtrace-bpf as root");
+	else if (!has_sys_ptrace())
+		log_line(t->hint, sizeof(t->hint),
+			 "flowtrace-bpf runs without CAP_SYS_PTRACE, which a target that is not "
+			 "dumpable (prctl PR_SET_DUMPABLE) requires: run it with full root "
+			 "capabilities");
 	else
 		log_line(
 			t->hint, sizeof(t->hint),
@@ -276,7 +298,7 @@ int target_inspect(int pid, struct target *t)
 	size_t n = 0;
 	struct stat st;
 	ssize_t len;
-	int err;
+	int err, exe_err = 0;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
@@ -301,6 +323,7 @@ int target_inspect(int pid, struct target *t)
 		n = 1;
 	} else {
 		t->exe[0] = '\0';
+		exe_err = -errno;
 	}
 
 	err = scan_maps(pid, c, &n);
@@ -327,6 +350,13 @@ int target_inspect(int pid, struct target *t)
 				set_no_access(t, c[i].path, c[i].err);
 				goto out;
 			}
+		}
+		/* a non-dumpable process hides its exe from a tracer without
+		 * CAP_SYS_PTRACE: that is no verdict on what it runs */
+		if (is_access_error(exe_err)) {
+			snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+			set_no_access(t, proc, exe_err);
+			goto out;
 		}
 		t->verdict = TARGET_NOT_PYTHON;
 		if (t->exe[0])

@@ -3,14 +3,16 @@ one-line diagnosis (plus an optional hint line): a method the CPython
 cannot give exact trees with (markers on Debian's 3.11 or pyenv builds,
 the eval hook in attach mode without consent), CPythons too old for
 interpreter uprobes, a process that is not Python, a PID that does not
-exist, and bad options."""
+exist, missing privileges (not root; no CAP_SYS_PTRACE for a non-dumpable
+target), and bad options."""
 
 import os
+import shutil
 import subprocess
 
 from ftlib import probes
 from ftlib.flows import command, start_gated
-from ftlib.harness import Fail, Proc, Skip, cfg, child_env, expect_rc, tool
+from ftlib.harness import Fail, Proc, Result, Skip, cfg, child_env, expect_rc, tool
 from ftlib.registry import case
 
 DEBIAN_311 = "/usr/bin/python3.11"
@@ -198,3 +200,65 @@ def bad_options():
             os.unlink(ran)
     if failures:
         raise Fail("\n".join(failures))
+
+
+def setpriv_or_fail():
+    path = shutil.which("setpriv")
+    if not path:
+        raise Fail("setpriv (util-linux) not found") if cfg.ci else Skip("no setpriv")
+    return path
+
+
+def tool_as(setpriv_args, args):
+    """flowtrace-bpf ARGS run through setpriv SETPRIV_ARGS."""
+    p = Proc([setpriv_or_fail()] + setpriv_args + [cfg.tool] + list(args), env=child_env())
+    p.wait(60, "setpriv %s flowtrace-bpf %s" % (" ".join(setpriv_args), " ".join(args)))
+    return Result(p)
+
+
+# a Python target that calls tick() until stdin closes; non-dumpable when asked
+TICKER = ("import ctypes, sys, select\n"
+          "if sys.argv[1:] == ['nodump']: ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\n"
+          "def tick(): return 1\n"
+          "sys.stderr.write('FT_GATE_READY\\n'); sys.stderr.flush()\n"
+          "while not select.select([sys.stdin], [], [], 0.005)[0]: tick()\n")
+
+
+def ticker(*args):
+    return start_gated([DEBIAN_311, "-c", TICKER] + list(args))
+
+
+def let_go(target):
+    if not target.alive():
+        raise Fail("the refused target died")
+    target.close_stdin()
+    if target.wait(10) != 0:
+        raise Fail("the refused target exited with %s" % target.rc)
+
+
+@case("refuse to trace without root (nobody, -p and -c): exit 3, the command never runs")
+def not_root():
+    need(DEBIAN_311)
+    nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+    target = ticker()
+    res = tool_as(nobody, ["-p", str(target.pid)])
+    expect_diagnosis(res, 3, ["root"])
+    let_go(target)
+    ran = os.path.join(cfg.tmp, "not-root-ran")
+    res = tool_as(nobody, ["-c", command("touch", ran)])
+    expect_diagnosis(res, 3, ["root"])
+    if os.path.exists(ran):
+        raise Fail("the command ran")
+
+
+@case("refuse a non-dumpable target when flowtrace-bpf lacks CAP_SYS_PTRACE: exit 3, "
+      "the hint names the capability")
+def no_ptrace_capability():
+    need(DEBIAN_311)
+    target = ticker("nodump")
+    res = tool_as(["--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace"],
+                  ["-p", str(target.pid)])
+    expect_diagnosis(res, 3, ["cannot read"])
+    if "CAP_SYS_PTRACE" not in res.stderr:
+        raise Fail("the hint should name CAP_SYS_PTRACE:\n%s" % res.stderr)
+    let_go(target)

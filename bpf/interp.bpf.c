@@ -52,17 +52,34 @@ const volatile __s32 eval_throw_arg = 1;
 const volatile __u32 eval_entries = 1; /* 1: every eval call is a frame entry (eval method) */
 const volatile __u32 gen_check = 0;    /* 3.11+: flag the generator-creation pseudo-call */
 const volatile __u32 ip_is_next = 0;   /* 3.13: ip points at the next instruction */
+/* The bytes of a frame (from frame_span_off) and of a code object (from
+ * its ob_type at +8) that hold every field read here: each is read with
+ * one bpf_probe_read_user, not one per field (each read costs about as
+ * much as the next on this path). Both spans lie inside the object. */
+const volatile __s32 frame_span_off = 0;
+const volatile __u32 frame_span_len = 8;
+const volatile __u32 code_span_len = 8;
 
 #define CO_GENERATOR	   0x0020
 #define CO_COROUTINE	   0x0080
 #define CO_ASYNC_GENERATOR 0x0200
 #define MAX_THREADS_WALK   64
 
+/* A frame seen starting, with what a start from it needs to know. */
+struct known_frame {
+	__u64 frame;
+	__u64 parent; /* its caller (shims skipped) */
+	__u32 name;
+	__u32 gen; /* a generator or coroutine */
+};
+
 struct ft_thread {
 	__u64 tstate;
 	__u32 seq;
 	__u16 started; /* its THREAD record is sent */
 	__u16 snapped; /* its STACK records are sent */
+	/* [0]: the frame that started last; [1]: its caller */
+	struct known_frame known[2];
 };
 
 struct {
@@ -72,7 +89,22 @@ struct {
 	__type(value, struct ft_thread);
 } threads SEC(".maps");
 
-#define NAME_REC_MAX (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#define NAME_REC_MAX   (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#define FRAME_SPAN_MAX 128
+#define CODE_SPAN_MAX  256
+#define CODE_SPAN_OFF  8 /* ob_type */
+
+struct spans {
+	__u8 frame[FRAME_SPAN_MAX];
+	__u8 code[CODE_SPAN_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct spans);
+} span_buf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -180,20 +212,88 @@ static __always_inline __u64 current_frame(__u64 tstate)
 	return field_ptr(field_ptr(tstate, ts_cframe), cf_frame);
 }
 
+/* What is read of a frame and of a code object, each in one read. */
+struct frame_info {
+	__u64 code;
+	__u64 back;
+	__u8 owner;
+};
+
+struct code_info {
+	__u64 type;
+	__u64 name; /* co_qualname where the version has it */
+	__u64 file;
+	__u32 flags;
+	__s32 line;
+};
+
+static __always_inline __u64 span_u64(const __u8 *buf, __s32 off, __u32 max)
+{
+	if (off < 0 || off > (__s32)max - 8)
+		return 0;
+	return *(const __u64 *)(buf + off);
+}
+
+static __always_inline __u32 span_u32(const __u8 *buf, __s32 off, __u32 max)
+{
+	if (off < 0 || off > (__s32)max - 4)
+		return 0;
+	return *(const __u32 *)(buf + off);
+}
+
+static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
+{
+	__u32 zero = 0, len = frame_span_len;
+	struct spans *b = bpf_map_lookup_elem(&span_buf, &zero);
+
+	if (!frame || !b || !len || len > FRAME_SPAN_MAX ||
+	    bpf_probe_read_user(b->frame, len, (void *)(frame + frame_span_off)))
+		return false;
+	fi->code = span_u64(b->frame, f_code - frame_span_off, FRAME_SPAN_MAX);
+	fi->back = span_u64(b->frame, f_back - frame_span_off, FRAME_SPAN_MAX);
+	fi->owner = 0;
+	if (f_owner >= frame_span_off && f_owner - frame_span_off < FRAME_SPAN_MAX)
+		fi->owner = b->frame[(f_owner - frame_span_off) & (FRAME_SPAN_MAX - 1)];
+	return true;
+}
+
+/* Fills ci; false when code is not a code object (or cannot be read). */
+static __always_inline bool read_code(__u64 code, struct code_info *ci)
+{
+	__u32 zero = 0, len = code_span_len;
+	struct spans *b = bpf_map_lookup_elem(&span_buf, &zero);
+
+	if (!code || !b || !len || len > CODE_SPAN_MAX ||
+	    bpf_probe_read_user(b->code, len, (void *)(code + CODE_SPAN_OFF)))
+		return false;
+	ci->type = span_u64(b->code, 0, CODE_SPAN_MAX);
+	ci->name = span_u64(b->code, co_name - CODE_SPAN_OFF, CODE_SPAN_MAX);
+	ci->file = span_u64(b->code, co_filename - CODE_SPAN_OFF, CODE_SPAN_MAX);
+	ci->flags = span_u32(b->code, co_flags - CODE_SPAN_OFF, CODE_SPAN_MAX);
+	ci->line = (__s32)span_u32(b->code, co_firstlineno - CODE_SPAN_OFF, CODE_SPAN_MAX);
+	return ci->type == code_type_addr;
+}
+
 /* Frames that are no Python call: 3.12+'s C-stack shim below an entry
  * frame, and 3.13's __init__ shim (init_cleanup_addr) below an __init__.
- * Neither sits right below the other. */
-static __always_inline __u64 skip_shim(__u64 frame)
+ * Neither sits right below the other. Returns the frame (0: none) with fi
+ * read for it. Before 3.12 there are none, and nothing is read. */
+static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi)
 {
-	__u8 owner = 0;
+	bool shims = f_owner >= 0;
 
-	if (!frame || f_owner < 0)
+	if (!frame || (!shims && !need_fi))
 		return frame;
-	bpf_probe_read_user(&owner, 1, (void *)(frame + f_owner));
-	if (owner == owner_cstack)
-		return field_ptr(frame, f_back);
-	if (init_cleanup_addr && field_ptr(frame, f_code) == init_cleanup_addr)
-		return field_ptr(frame, f_back);
+	if (!read_frame(frame, fi)) {
+		fi->code = fi->back = 0;
+		return frame; /* an unreadable frame is kept, known by its address */
+	}
+	if (shims &&
+	    (fi->owner == owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr))) {
+		frame = fi->back;
+		if (need_fi && frame && !read_frame(frame, fi))
+			fi->code = fi->back = 0;
+	}
 	return frame;
 }
 
@@ -229,28 +329,18 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
 	return n;
 }
 
-/* The id of a code object's name, sending a NAME record when it is new;
- * 0 when the pointer is not a code object. seq: the thread's next. */
-static __always_inline __u32 code_name_id(__u64 pid_tgid, __u32 seq, __u64 code)
+/* The id of a code object's name (read_code said ok), sending a NAME
+ * record when it is new. seq: the thread's next. */
+static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct code_info *ci)
 {
-	struct name_key key = {};
+	struct name_key key = {.func = ci->name, .file = ci->file, .line = ci->line};
 	struct ft_raw_name *r;
 	__u32 zero = 0, *idp, id;
-	__u64 type = 0;
-	__s32 line = 0;
+	__s32 line = ci->line;
 	long fl, nl;
 	bool cut;
 	__u16 flags = 0;
 
-	if (!code || bpf_probe_read_user(&type, sizeof(type), (void *)(code + 8)) ||
-	    type != code_type_addr) {
-		count_drop(FT_DROP_READ);
-		return 0;
-	}
-	key.func = field_ptr(code, co_name);
-	key.file = field_ptr(code, co_filename);
-	bpf_probe_read_user(&line, sizeof(line), (void *)(code + co_firstlineno));
-	key.line = line;
 	idp = bpf_map_lookup_elem(&names, &key);
 	if (idp)
 		return *idp;
@@ -294,6 +384,17 @@ static __always_inline __u32 code_name_id(__u64 pid_tgid, __u32 seq, __u64 code)
 	if (!(flags & FT_RAW_NAME_F_READ_ERR))
 		bpf_map_update_elem(&names, &key, &id, BPF_ANY);
 	return id;
+}
+
+/* The id of the name of a frame's code; 0 when it is not a code object. */
+static __always_inline __u32 code_name_id(__u64 pid_tgid, __u32 seq, __u64 code,
+					  struct code_info *ci)
+{
+	if (!read_code(code, ci)) {
+		count_drop(FT_DROP_READ);
+		return 0;
+	}
+	return name_id(pid_tgid, seq, ci);
 }
 
 static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
@@ -349,17 +450,19 @@ static long walk_frame(__u32 i, void *ctx)
 	struct walk *w = ctx;
 	struct ft_raw_stack_frame *e;
 	struct ft_raw_stack *c;
+	struct frame_info fi;
+	struct code_info ci;
 	__u32 zero = 0;
-	__u64 frame = skip_shim(w->frame);
+	__u64 frame = real_frame(w->frame, &fi, true);
 
 	c = bpf_map_lookup_elem(&stack_chunk, &zero);
 	if (!c || !frame)
 		return 1;
 	e = &c->f[w->n & (FT_RAW_STACK_CHUNK - 1)];
 	e->frame = frame;
-	e->name = code_name_id(w->pid_tgid, w->seq, field_ptr(frame, f_code));
+	e->name = code_name_id(w->pid_tgid, w->seq, fi.code, &ci);
 	e->pad = 0;
-	w->frame = field_ptr(frame, f_back);
+	w->frame = fi.back;
 	if (++w->n == FT_RAW_STACK_CHUNK)
 		send_chunk(w, c, 0);
 	return 0;
@@ -371,6 +474,7 @@ static __noinline void snapshot(__u64 pid_tgid, struct ft_thread *st, __u64 fram
 {
 	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .seq = st->seq};
 	struct ft_raw_stack *c;
+	struct frame_info fi;
 	__u16 flags = FT_RAW_F_STACK_LAST;
 	__u32 zero = 0;
 
@@ -379,7 +483,8 @@ static __noinline void snapshot(__u64 pid_tgid, struct ft_thread *st, __u64 fram
 	c = bpf_map_lookup_elem(&stack_chunk, &zero);
 	if (!c)
 		return;
-	if (skip_shim(w.frame))
+	/* stopped early (deeper than FT_RAW_STACK_MAX): the rest is unknown */
+	if (real_frame(w.frame, &fi, false))
 		flags |= FT_RAW_F_STACK_CUT;
 	/* every byte of a record is written */
 	for (__u32 k = 0; k < FT_RAW_STACK_CHUNK; k++) {
@@ -411,33 +516,83 @@ static __always_inline __u64 arg_n(const struct args *a, __s32 n)
 	return n >= 0 && n < 3 ? a->a[n & 3] : 0;
 }
 
-/* The caller's name id, and whether it is a generator or coroutine. */
-static __always_inline __u32 parent_info(__u64 pid_tgid, struct ft_thread *st, __u64 parent,
-					 __u16 *flags)
-{
-	__u64 code;
-	__u32 cf = 0;
+#define CO_GENERATOR_ANY (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
 
-	if (!parent)
+/* The caller's name id (from its code), and whether it is a generator or
+ * coroutine. */
+static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, __u16 *flags)
+{
+	struct code_info ci;
+
+	if (!code)
 		return 0;
-	code = field_ptr(parent, f_code);
-	bpf_probe_read_user(&cf, sizeof(cf), (void *)(code + co_flags));
-	if (cf & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR))
+	if (!read_code(code, &ci)) {
+		count_drop(FT_DROP_READ);
+		return 0;
+	}
+	if (ci.flags & CO_GENERATOR_ANY)
 		*flags |= FT_RAW_F_PARENT_GEN;
-	return code_name_id(pid_tgid, st->seq, code);
+	return name_id(pid_tgid, seq, &ci);
+}
+
+/* The caller of a frame starting, from back (its f_back, or the thread's
+ * current frame at an eval-loop entry): its address with shims skipped,
+ * its name id, whether it is a generator, and its own caller. A call from
+ * the frame that started last, or from that frame's caller (a sibling's
+ * caller), is answered from what those starts read: no read at all. The
+ * answer matters only when user space does not know the caller (records
+ * lost, a caller that started unseen); a frame that started unseen at the
+ * address of a remembered one is the one case it can be stale. */
+static __always_inline __u64 caller_of(__u64 pid_tgid, struct ft_thread *st, __u64 back,
+				       __u32 *pname, __u16 *flags, __u64 *grand)
+{
+	struct frame_info pfi, gfi;
+	struct known_frame *k = &st->known[1];
+	__u16 f = 0;
+
+	if (back && st->known[0].frame == back)
+		*k = st->known[0];
+	if (!back || k->frame != back) {
+		__u64 parent = real_frame(back, &pfi, true);
+
+		k->frame = back;
+		k->name = parent ? parent_info(pid_tgid, st->seq, pfi.code, &f) : 0;
+		k->gen = !!(f & FT_RAW_F_PARENT_GEN);
+		k->parent = parent ? real_frame(pfi.back, &gfi, false) : 0;
+		if (parent != back) { /* a shim was skipped: not remembered */
+			k->frame = 0;
+			*pname = k->name;
+			*grand = k->parent;
+			*flags |= f;
+			return parent;
+		}
+	}
+	*pname = k->name;
+	*grand = k->parent;
+	if (k->gen)
+		*flags |= FT_RAW_F_PARENT_GEN;
+	return back;
+}
+
+/* Remembers a frame that started, after caller_of for its caller. */
+static __always_inline void started(struct ft_thread *st, __u64 frame, __u64 parent, __u32 name,
+				    __u32 code_flags)
+{
+	st->known[0] = (struct known_frame){
+		.frame = frame,
+		.parent = parent,
+		.name = name,
+		.gen = !!(code_flags & CO_GENERATOR_ANY),
+	};
 }
 
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its
  * own, before the first instruction that counts; that is not a call. */
-static __always_inline bool creates_generator(__u64 frame, __u64 code)
+static __always_inline bool creates_generator(__u64 frame, __u64 code, const struct code_info *ci)
 {
-	__u32 flags = 0;
 	__u64 ip, start;
 
-	if (!gen_check)
-		return false;
-	bpf_probe_read_user(&flags, sizeof(flags), (void *)(code + co_flags));
-	if (!(flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)))
+	if (!gen_check || !(ci->flags & CO_GENERATOR_ANY))
 		return false;
 	ip = field_ptr(frame, f_ip);
 	start = code + co_adaptive;
@@ -452,7 +607,9 @@ int ft_eval_entry(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ft_thread *st = thread_state(pid_tgid);
-	__u64 tstate, frame, parent, code, sp = PT_REGS_SP(ctx);
+	__u64 tstate, frame, parent, grand, sp = PT_REGS_SP(ctx);
+	struct frame_info fi = {};
+	struct code_info ci = {};
 	struct args a;
 	__u16 flags;
 	__u32 name, pname;
@@ -467,8 +624,9 @@ int ft_eval_entry(struct pt_regs *ctx)
 		tstate = current_tstate(st, (__u32)pid_tgid);
 	}
 	/* the frame is not linked yet: the thread's current one is its caller */
+	parent = current_frame(tstate);
 	if (!st->snapped)
-		snapshot(pid_tgid, st, current_frame(tstate));
+		snapshot(pid_tgid, st, parent);
 	frame = arg_n(&a, eval_frame_arg);
 	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
 	if (!eval_entries) {
@@ -476,22 +634,24 @@ int ft_eval_entry(struct pt_regs *ctx)
 		if (!flags)
 			return 0;
 	}
-	/* the frame is not linked yet: its caller is the thread's current frame */
-	parent = current_frame(tstate);
-	code = field_ptr(frame, f_code);
-	if (eval_entries) {
+	if (eval_entries)
 		flags |= FT_RAW_F_HAS_SP;
-		if (creates_generator(frame, code))
+	if (!read_frame(frame, &fi))
+		fi.code = 0;
+	name = 0;
+	if (read_code(fi.code, &ci)) {
+		if (creates_generator(frame, fi.code, &ci)) {
 			flags |= FT_RAW_F_GEN_CREATE;
+			emit(pid_tgid, st, FT_RAW_ENTER, flags, 0, frame, parent, sp);
+			return 0;
+		}
+		name = name_id(pid_tgid, st->seq, &ci);
+	} else {
+		count_drop(FT_DROP_READ);
 	}
-	if (flags & FT_RAW_F_GEN_CREATE) {
-		emit(pid_tgid, st, FT_RAW_ENTER, flags, 0, frame, parent, sp);
-		return 0;
-	}
-	name = code_name_id(pid_tgid, st->seq, code);
-	pname = parent_info(pid_tgid, st, parent, &flags);
-	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent,
-	      skip_shim(field_ptr(parent, f_back)), sp, pname);
+	parent = caller_of(pid_tgid, st, parent, &pname, &flags, &grand);
+	started(st, frame, parent, name, name ? ci.flags : 0);
+	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, grand, sp, pname);
 	return 0;
 }
 
@@ -514,6 +674,8 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ft_thread *st = thread_state(pid_tgid);
 	__u64 frame, parent = 0, grand = 0;
+	struct frame_info fi = {};
+	struct code_info ci = {};
 	__u32 name = 0, pname = 0;
 	__u16 flags = 0;
 
@@ -521,17 +683,16 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 		return 0;
 	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
 	if (type != FT_RAW_CATCH) {
-		__u64 code = field_ptr(frame, f_code);
-
+		if (!read_frame(frame, &fi))
+			fi.code = fi.back = 0;
 		/* the __init__ shim's own RETURN_VALUE */
-		if (init_cleanup_addr && code == init_cleanup_addr)
+		if (init_cleanup_addr && fi.code == init_cleanup_addr)
 			return 0;
-		name = code_name_id(pid_tgid, st->seq, code);
+		name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
 	}
 	if (type == FT_RAW_ENTER) {
-		parent = skip_shim(field_ptr(frame, f_back));
-		grand = skip_shim(field_ptr(parent, f_back));
-		pname = parent_info(pid_tgid, st, parent, &flags);
+		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
+		started(st, frame, parent, name, name ? ci.flags : 0);
 	}
 	/* a frame starting is not running yet; one leaving still is */
 	if (!st->snapped)

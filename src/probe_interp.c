@@ -14,6 +14,7 @@
  * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
  * records as the USDT source. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,37 @@ static void choose_programs(struct interp_probe *p)
 	}
 }
 
+/* The span of a frame and of a code object that holds every field BPF
+ * reads of them (interp.bpf.c reads each span at once). */
+static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
+{
+	struct {
+		int32_t off, size;
+	} frame[] = {{l->frame.code, 8}, {l->frame.back, 8}, {ro->f_owner, 1}},
+	  code[] = {{8, 8}, /* ob_type */
+		    {l->code.flags, 4},
+		    {l->code.firstlineno, 4},
+		    {l->code.filename, 8},
+		    {ro->co_name, 8}};
+	int32_t lo = INT32_MAX, hi = 0;
+
+	for (size_t i = 0; i < sizeof(frame) / sizeof(frame[0]); i++) {
+		if (frame[i].off < 0)
+			continue;
+		if (frame[i].off < lo)
+			lo = frame[i].off;
+		if (frame[i].off + frame[i].size > hi)
+			hi = frame[i].off + frame[i].size;
+	}
+	ro->frame_span_off = lo;
+	ro->frame_span_len = hi - lo;
+	hi = 0;
+	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
+		if (code[i].off + code[i].size > hi)
+			hi = code[i].off + code[i].size;
+	ro->code_span_len = hi - 8;
+}
+
 static int configure(struct interp_probe *p, char *err, size_t errlen)
 {
 	const struct probe_interp_opts *o = &p->o;
@@ -216,6 +248,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_entries = o->method == PROBE_INTERP_EVAL || o->eval_entries;
 	ro->gen_check = minor >= 11 && ro->eval_entries;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
+	set_spans(ro, l);
 	choose_programs(p);
 	return probe__size_ring(p->skel->maps.events, o->base.ring_size, err, errlen);
 }

@@ -68,6 +68,8 @@ const volatile __u32 code_span_len = 8;
 /* A frame seen starting, with what a start from it needs to know. */
 struct known_frame {
 	__u64 frame;
+	__u64 code;   /* its code object and */
+	__u64 back;   /* f_back, as read: a frame here with other ones is another */
 	__u64 parent; /* its caller (shims skipped) */
 	__u32 name;
 	__u32 gen; /* a generator or coroutine */
@@ -537,49 +539,54 @@ static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, 
 
 /* The caller of a frame starting, from back (its f_back, or the thread's
  * current frame at an eval-loop entry): its address with shims skipped,
- * its name id, whether it is a generator, and its own caller. A call from
- * the frame that started last, or from that frame's caller (a sibling's
- * caller), is answered from what those starts read: no read at all. The
- * answer matters only when user space does not know the caller (records
- * lost, a caller that started unseen); a frame that started unseen at the
- * address of a remembered one is the one case it can be stale. */
+ * its name id, whether it is a generator, and its own caller. The frame
+ * that started last and its caller are remembered per thread: a caller
+ * found there (same address, code object and f_back) needs no read of its
+ * code object, nor of its caller. Frames reuse addresses, so a match on
+ * the address alone would name a frame that started unseen after its
+ * return (a trace function runs before the start it traces) by the frame
+ * that was there before. */
 static __always_inline __u64 caller_of(__u64 pid_tgid, struct ft_thread *st, __u64 back,
 				       __u32 *pname, __u16 *flags, __u64 *grand)
 {
 	struct frame_info pfi, gfi;
 	struct known_frame *k = &st->known[1];
-	__u16 f = 0;
+	__u64 parent = real_frame(back, &pfi, true);
 
-	if (back && st->known[0].frame == back)
+	*pname = 0;
+	*grand = 0;
+	if (!parent)
+		return 0;
+	if (st->known[0].frame == parent && st->known[0].code == pfi.code &&
+	    st->known[0].back == pfi.back) {
 		*k = st->known[0];
-	if (!back || k->frame != back) {
-		__u64 parent = real_frame(back, &pfi, true);
+	} else if (k->frame != parent || k->code != pfi.code || k->back != pfi.back) {
+		__u16 f = 0;
 
-		k->frame = back;
-		k->name = parent ? parent_info(pid_tgid, st->seq, pfi.code, &f) : 0;
-		k->gen = !!(f & FT_RAW_F_PARENT_GEN);
-		k->parent = parent ? real_frame(pfi.back, &gfi, false) : 0;
-		if (parent != back) { /* a shim was skipped: not remembered */
-			k->frame = 0;
-			*pname = k->name;
-			*grand = k->parent;
-			*flags |= f;
-			return parent;
-		}
+		*k = (struct known_frame){
+			.frame = parent,
+			.code = pfi.code,
+			.back = pfi.back,
+			.parent = real_frame(pfi.back, &gfi, false),
+			.name = parent_info(pid_tgid, st->seq, pfi.code, &f),
+			.gen = !!(f & FT_RAW_F_PARENT_GEN),
+		};
 	}
 	*pname = k->name;
 	*grand = k->parent;
 	if (k->gen)
 		*flags |= FT_RAW_F_PARENT_GEN;
-	return back;
+	return parent;
 }
 
 /* Remembers a frame that started, after caller_of for its caller. */
-static __always_inline void started(struct ft_thread *st, __u64 frame, __u64 parent, __u32 name,
-				    __u32 code_flags)
+static __always_inline void started(struct ft_thread *st, __u64 frame, const struct frame_info *fi,
+				    __u64 parent, __u32 name, __u32 code_flags)
 {
 	st->known[0] = (struct known_frame){
 		.frame = frame,
+		.code = fi->code,
+		.back = fi->back,
 		.parent = parent,
 		.name = name,
 		.gen = !!(code_flags & CO_GENERATOR_ANY),
@@ -650,7 +657,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 		count_drop(FT_DROP_READ);
 	}
 	parent = caller_of(pid_tgid, st, parent, &pname, &flags, &grand);
-	started(st, frame, parent, name, name ? ci.flags : 0);
+	started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, grand, sp, pname);
 	return 0;
 }
@@ -692,7 +699,7 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	}
 	if (type == FT_RAW_ENTER) {
 		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
-		started(st, frame, parent, name, name ? ci.flags : 0);
+		started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	}
 	/* a frame starting is not running yet; one leaving still is */
 	if (!st->snapped)

@@ -243,13 +243,24 @@ static __always_inline __u32 span_u32(const __u8 *buf, __s32 off, __u32 max)
 	return *(const __u32 *)(buf + off);
 }
 
-static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
+/* The per-CPU buffer after one read of len bytes at addr into its frame
+ * or code part; NULL when that cannot be read. */
+static __always_inline struct spans *read_span(bool code, __u64 addr, __u32 len)
 {
-	__u32 zero = 0, len = frame_span_len;
+	__u32 zero = 0;
 	struct spans *b = bpf_map_lookup_elem(&span_buf, &zero);
 
-	if (!frame || !b || !len || len > FRAME_SPAN_MAX ||
-	    bpf_probe_read_user(b->frame, len, (void *)(frame + frame_span_off)))
+	if (!b || !addr || !len || len > (code ? CODE_SPAN_MAX : FRAME_SPAN_MAX) ||
+	    bpf_probe_read_user(code ? b->code : b->frame, len, (void *)addr))
+		return NULL;
+	return b;
+}
+
+static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
+{
+	struct spans *b = frame ? read_span(false, frame + frame_span_off, frame_span_len) : NULL;
+
+	if (!b)
 		return false;
 	fi->code = span_u64(b->frame, f_code - frame_span_off, FRAME_SPAN_MAX);
 	fi->back = span_u64(b->frame, f_back - frame_span_off, FRAME_SPAN_MAX);
@@ -262,11 +273,9 @@ static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
 /* Fills ci; false when code is not a code object (or cannot be read). */
 static __always_inline bool read_code(__u64 code, struct code_info *ci)
 {
-	__u32 zero = 0, len = code_span_len;
-	struct spans *b = bpf_map_lookup_elem(&span_buf, &zero);
+	struct spans *b = code ? read_span(true, code + CODE_SPAN_OFF, code_span_len) : NULL;
 
-	if (!code || !b || !len || len > CODE_SPAN_MAX ||
-	    bpf_probe_read_user(b->code, len, (void *)(code + CODE_SPAN_OFF)))
+	if (!b)
 		return false;
 	ci->type = span_u64(b->code, 0, CODE_SPAN_MAX);
 	ci->name = span_u64(b->code, co_name - CODE_SPAN_OFF, CODE_SPAN_MAX);
@@ -525,16 +534,11 @@ static __always_inline __u64 arg_n(const struct args *a, __s32 n)
 static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, __u16 *flags)
 {
 	struct code_info ci;
+	__u32 id = code_name_id(pid_tgid, seq, code, &ci);
 
-	if (!code)
-		return 0;
-	if (!read_code(code, &ci)) {
-		count_drop(FT_DROP_READ);
-		return 0;
-	}
-	if (ci.flags & CO_GENERATOR_ANY)
+	if (id && (ci.flags & CO_GENERATOR_ANY))
 		*flags |= FT_RAW_F_PARENT_GEN;
-	return name_id(pid_tgid, seq, &ci);
+	return id;
 }
 
 /* The caller of a frame starting, from back (its f_back, or the thread's
@@ -631,9 +635,8 @@ int ft_eval_entry(struct pt_regs *ctx)
 		tstate = current_tstate(st, (__u32)pid_tgid);
 	}
 	/* the frame is not linked yet: the thread's current one is its caller */
-	parent = current_frame(tstate);
 	if (!st->snapped)
-		snapshot(pid_tgid, st, parent);
+		snapshot(pid_tgid, st, current_frame(tstate));
 	frame = arg_n(&a, eval_frame_arg);
 	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
 	if (!eval_entries) {
@@ -641,6 +644,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 		if (!flags)
 			return 0;
 	}
+	parent = current_frame(tstate);
 	if (eval_entries)
 		flags |= FT_RAW_F_HAS_SP;
 	if (!read_frame(frame, &fi))

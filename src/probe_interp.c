@@ -323,7 +323,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	rc = probe__attach_exec(&p->base, s->progs.ft_exec, err, errlen);
 	if (!rc)
 		rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
-			"_PyEval_EvalFrameDefault", err, errlen);
+				"_PyEval_EvalFrameDefault", err, errlen);
 	if (!rc)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);

@@ -61,8 +61,8 @@ struct session {
 	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int stop_signal;
-	struct stat exe;		     /* the executable traced (dev, inode) */
-	bool exec_seen;			     /* an FT_REC_EXEC arrived; not yet judged */
+	struct stat exe;		      /* the executable traced (dev, inode) */
+	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
 };
 
@@ -281,7 +281,8 @@ static bool follow_exec(struct session *s)
 	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);
 	if (stat(path, &st) == 0 && st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino) {
 		if (s->cfg->verbose)
-			fprintf(stderr, "flowtrace-bpf: %s, the same interpreter: tracing it afresh\n",
+			fprintf(stderr,
+				"flowtrace-bpf: %s, the same interpreter: tracing it afresh\n",
 				note);
 		return true;
 	}

@@ -76,7 +76,7 @@ struct ft_rec_thread {
  * the thread that called execve() as it was numbered before (the new
  * program's first thread has tid == tgid); seq, depth and arg are 0.
  * file is the path given to execve(), NUL-terminated and NUL-padded. */
-#define FT_EXEC_FILE_MAX  256
+#define FT_EXEC_FILE_MAX   256
 #define FT_EXEC_F_FILE_CUT 0x1 /* file was longer than FT_EXEC_FILE_MAX - 1 bytes */
 struct ft_rec_exec {
 	struct ft_rec_hdr hdr;

@@ -111,7 +111,7 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	jsonw__key_uint(w, "threads", m->threads);
 	jsonw__key_uint(w, "calls", m->calls);
 	jsonw__key_uint(w, "unfinished", m->unfinished);
-	jsonw__key_int(w, "abi", FT_ABI_VERSION);
+	jsonw__key_int(w, "abi", m->abi ? m->abi : FT_ABI_VERSION);
 	jsonw__key_string(w, "tool", "flowtrace-bpf " FT_VERSION);
 }
 

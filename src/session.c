@@ -63,6 +63,7 @@ struct session {
 	int stop_signal;
 	struct stat exe;		      /* the executable traced (dev, inode) */
 	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
+	uint32_t exec_tid;		      /* the thread that called exec, numbered before it */
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
 };
 
@@ -84,6 +85,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	 * program's frames at the exec */
 	if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC && x->hdr.tgid == (__u32)s->pid) {
 		s->exec_seen = true;
+		s->exec_tid = x->hdr.tid;
 		memcpy(s->exec_file, x->file, sizeof(x->file));
 		s->exec_file[sizeof(x->file)] = 0;
 	}
@@ -276,6 +278,16 @@ static bool follow_exec(struct session *s)
 			  "%s: its trace ends there (the %s method cannot follow a new program: "
 			  "its probes hold the old program's addresses)",
 			  note, probe__name(s->probe));
+		return false;
+	}
+	if (s->exec_tid != (uint32_t)s->pid) {
+		/* the markers' perf-event links were opened for the main thread,
+		 * which the kernel replaced by the exec'ing one: they never fire
+		 * again in this process */
+		log_error(NULL,
+			  "%s from thread %u: its trace ends there (the probes were bound to the "
+			  "main thread, which the exec replaced)",
+			  note, s->exec_tid);
 		return false;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);

@@ -235,6 +235,11 @@ FT_TEST(render_json_exec)
 	/* the old program's thread carries no image key */
 	FT_TRUE(strstr(out, "\"threads\":[{\"tid\":4242,\"name\":\"python3\",\"calls\":["));
 	free(out);
+	/* a replay of an older file says which ABI its records use */
+	struct render_meta meta = {.pid = PID, .python = "", .probe = "usdt", .abi = 1};
+	out = rd_render(&render_json, &d, NULL, &meta);
+	FT_TRUE(strstr(out, "\"abi\":1,"));
+	free(out);
 	rdrive_free(&d);
 }
 

@@ -10,8 +10,13 @@ name read there would be wrong), another Python, a program that is not
 Python. Under -c the tracer still waits for the command and passes its
 exit status on.
 
-Case names: "exec INTERP MODE METHOD: into same|other-python|not-python", MODE
-being -c, -p or record (record -c, then replay)."""
+A thread other than the main one calling exec ("same-from-thread") ends the
+trace too: the markers' links were opened for the main thread, which the
+exec replaced.
+
+Case names: "exec INTERP MODE METHOD: into WHAT", MODE being -c, -p or
+record (record -c, then replay), WHAT same, same-from-thread, other-python
+or not-python."""
 
 import functools
 import os
@@ -26,7 +31,8 @@ from ftlib.registry import add
 
 EXEC_STATUS = 3  # what the other programs exit with: proof that -c waited for them
 NOTE = re.compile(r"^flowtrace-bpf: PID (\d+) exec'd (.*?)(: its trace ends there|, not the "
-                  r"traced interpreter: its trace ends there)", re.M)
+                  r"traced interpreter: its trace ends there| from thread \d+: its trace ends "
+                  r"there)", re.M)
 
 
 def def_line(path, func):
@@ -37,10 +43,11 @@ def def_line(path, func):
     raise Fail("no def %s in %s" % (func, path))
 
 
-def old_program(mode):
-    """The old program's tree, stated from the workload's source: go()
+def old_program(mode, pid, thread=False):
+    """The old program's threads, stated from the workload's source: go()
     calls before(), which calls f() twice, then exec's; go() and <module>
-    end at the exec. Attached at the gate (-p), gate() was running before
+    end at the exec. With --thread, go() runs in a second thread while the
+    main one waits in in_thread(): both end at the exec. Attached at the gate (-p), gate() was running before
     attach, and so was <module>, which never returns: like any frame from
     before attach still running when its trace ends, it is not shown (no
     probe names it). The lines of <module> (the first statement's on 3.9)
@@ -55,9 +62,15 @@ def old_program(mode):
         return node
 
     go = n("go", {"ended_by_exec"}, [n("before", (), [n("f"), n("f")])])
+    caller = n("in_thread", {"ended_by_exec"}) if thread else go
     if mode == "-c":
-        return [n("<module>", {"ended_by_exec"}, [go])]
-    return [n("gate", {"entered_before_attach"}), go]
+        main = [n("<module>", {"ended_by_exec"}, [caller])]
+    else:
+        main = [n("gate", {"entered_before_attach"}), caller]
+    out = [trees.Thread(pid, None, main)]
+    if thread:
+        out.append(trees.Thread(None, None, [go]))
+    return out
 
 
 def other_python(interp):
@@ -70,7 +83,7 @@ def other_python(interp):
 
 def run_exec(interp, mode, opts, method, into, env=None):
     py = interp.path
-    if into == "same":
+    if into in ("same", "same-from-thread"):
         new_argv = [py, workload("fib")]
         status = 0
     elif into == "other-python":
@@ -80,7 +93,8 @@ def run_exec(interp, mode, opts, method, into, env=None):
         new_argv = ["/bin/sh", "-c", "exit %d" % EXEC_STATUS]
         status = EXEC_STATUS
     args = ["-f", "json", "--include", INCLUDE] + list(opts)
-    argv = [py, workload("exec_into")] + new_argv
+    thread = into == "same-from-thread"
+    argv = [py, workload("exec_into")] + (["--thread"] if thread else []) + new_argv
     pid = None
     if mode == "-c":
         res = tool(args + ["-c", command(*argv)], env=child_env(env) if env else None)
@@ -112,8 +126,8 @@ def run_exec(interp, mode, opts, method, into, env=None):
             raise Fail("thread %s: image %r; expected 0, or 1 for the new program's main "
                        "thread (tid %d)" % (t.tid, image, pid))
         (new if image else old).append(t)
-    want_old = old_program("-c" if mode == "record" else mode)
-    expect_trees([trees.Thread(pid, None, want_old)], old, "the old program, ended at the exec")
+    want_old = old_program("-c" if mode == "record" else mode, pid, thread)
+    expect_trees(want_old, old, "the old program, ended at the exec")
 
     follows = into == "same" and method == "usdt"
     note = NOTE.search(res.stderr)
@@ -144,6 +158,8 @@ for _interp in interps.Discovery(cfg.py39).interps:
             for _into in ("same", "other-python", "not-python"):
                 CELLS.append((_interp, _mode, (), "usdt", _into))
             CELLS.append((_interp, _mode, ("--method", "frame"), "frame", "same"))
+        CELLS.append((_interp, "-c", (), "usdt", "same-from-thread"))
+        CELLS.append((_interp, "-p", (), "usdt", "same-from-thread"))
         CELLS.append((_interp, "record", (), "usdt", "same"))
         CELLS.append((_interp, "record", ("--method", "frame"), "frame", "same"))
         CELLS.append((_interp, "-c", ("--method", "eval"), "eval", "same"))
@@ -152,6 +168,7 @@ for _interp in interps.Discovery(cfg.py39).interps:
             CELLS.append((_interp, _mode, (), "frame", "same"))
         CELLS.append((_interp, "-c", (), "frame", "other-python"))
         CELLS.append((_interp, "-c", (), "frame", "not-python"))
+        CELLS.append((_interp, "-c", (), "frame", "same-from-thread"))
         CELLS.append((_interp, "-c", (), "frame", "same", PERF_LINKS))
     elif _interp.kind == "debian":
         CELLS.append((_interp, "-c", (), "frame+usdt", "same"))

@@ -291,7 +291,13 @@ static bool follow_exec(struct session *s)
 		return false;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);
-	if (stat(path, &st) == 0 && st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino) {
+	/* read late (the new program may have run to its exit meanwhile): then
+	 * the path it was given, when absolute, as this tracer sees it */
+	if (stat(path, &st) && (s->exec_file[0] != '/' || stat(s->exec_file, &st))) {
+		log_error(NULL, "%s, which could not be identified: its trace ends there", note);
+		return false;
+	}
+	if (st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino) {
 		if (s->cfg->verbose)
 			fprintf(stderr,
 				"flowtrace-bpf: %s, the same interpreter: tracing it afresh\n",

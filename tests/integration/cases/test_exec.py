@@ -21,6 +21,7 @@ or not-python."""
 import functools
 import os
 import re
+import signal
 
 from ftlib import interps, trees
 from ftlib.flows import attach_raw, command
@@ -30,9 +31,11 @@ from ftlib.harness import (INCLUDE, Fail, cfg, check_meta, check_well_formed, ch
 from ftlib.registry import add
 
 EXEC_STATUS = 3  # what the other programs exit with: proof that -c waited for them
-NOTE = re.compile(r"^flowtrace-bpf: PID (\d+) exec'd (.*?)(: its trace ends there|, not the "
-                  r"traced interpreter: its trace ends there| from thread \d+: its trace ends "
-                  r"there)", re.M)
+NOTE = re.compile(r"^flowtrace-bpf: PID (\d+) exec'd (.*?)"
+                  r"(: its trace ends there"
+                  r"|, not the traced interpreter: its trace ends there"
+                  r"|, which could not be identified: its trace ends there"
+                  r"| from thread \d+: its trace ends there)", re.M)
 
 
 def def_line(path, func):
@@ -81,7 +84,19 @@ def other_python(interp):
     raise Fail("no second CPython to exec into")
 
 
-def run_exec(interp, mode, opts, method, into, env=None):
+def pause(tracer):
+    os.kill(tracer.p.pid, signal.SIGSTOP)
+
+
+def resume(tracer):
+    os.kill(tracer.p.pid, signal.SIGCONT)
+
+
+def run_exec(interp, mode, opts, method, into, env=None, paused=False):
+    """paused (-p): the tracer is stopped from the gate until the target
+    has exited, so every record, the new program's too, is in the ring
+    before it reads the exec: only BPF can have kept the new program's
+    calls out."""
     py = interp.path
     if into in ("same", "same-from-thread"):
         new_argv = [py, workload("fib")]
@@ -109,7 +124,8 @@ def run_exec(interp, mode, opts, method, into, env=None):
         expect_rc(res, 0, "flowtrace-bpf replay")
         res.stderr = rec.stderr + res.stderr
     else:
-        res, pid = attach_raw(args, argv, target_rc=status, tool_env=env)
+        hooks = {"on_ready": pause, "on_target_exit": resume} if paused else {}
+        res, pid = attach_raw(args, argv, target_rc=status, tool_env=env, **hooks)
     doc = parse_json(res.stdout, res)
     check_meta(doc, pid=pid, probe=method)
     pid = doc["meta"]["pid"]
@@ -163,9 +179,12 @@ for _interp in interps.Discovery(cfg.py39).interps:
         CELLS.append((_interp, "record", (), "usdt", "same"))
         CELLS.append((_interp, "record", ("--method", "frame"), "frame", "same"))
         CELLS.append((_interp, "-c", ("--method", "eval"), "eval", "same"))
+        CELLS.append((_interp, "-p", ("--method", "frame"), "frame", "same", None, True))
+        CELLS.append((_interp, "-p", (), "usdt", "same", None, True))
     elif _interp.kind == "pyenv" and _interp.minor == (3, 12):
         for _mode in ("-c", "-p"):
             CELLS.append((_interp, _mode, (), "frame", "same"))
+        CELLS.append((_interp, "-p", (), "frame", "same", None, True))
         CELLS.append((_interp, "-c", (), "frame", "other-python"))
         CELLS.append((_interp, "-c", (), "frame", "not-python"))
         CELLS.append((_interp, "-c", (), "frame", "same-from-thread"))
@@ -174,6 +193,8 @@ for _interp in interps.Discovery(cfg.py39).interps:
         CELLS.append((_interp, "-c", (), "frame+usdt", "same"))
 
 for _cell in CELLS:
-    add("exec %s %s %s: into %s%s" % (_cell[0].name, _cell[1], _cell[3], _cell[4],
-                                      ", perf-event links" if len(_cell) > 5 else ""),
+    add("exec %s %s %s: into %s%s%s" % (
+        _cell[0].name, _cell[1], _cell[3], _cell[4],
+        ", perf-event links" if len(_cell) > 5 and _cell[5] else "",
+        ", tracer paused until the target exits" if len(_cell) > 6 else ""),
         functools.partial(run_exec, *_cell))

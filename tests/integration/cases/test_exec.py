@@ -185,6 +185,9 @@ for _interp in interps.Discovery(cfg.py39).interps:
         for _mode in ("-c", "-p"):
             CELLS.append((_interp, _mode, (), "frame", "same"))
         CELLS.append((_interp, "-p", (), "frame", "same", None, True))
+        # the hook lived in the old program's memory: nothing is restored in the new one
+        CELLS.append((_interp, "-c", ("--eval-hook=on",), _interp.auto_method("-c", True),
+                      "same"))
         CELLS.append((_interp, "-c", (), "frame", "other-python"))
         CELLS.append((_interp, "-c", (), "frame", "not-python"))
         CELLS.append((_interp, "-c", (), "frame", "same-from-thread"))

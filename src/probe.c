@@ -230,15 +230,15 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 
 int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen)
 {
-	int e = 0;
+	int e;
 
 	p->exec_link = bpf_program__attach_trace(prog);
-	if (!p->exec_link)
-		e = -errno;
-	if (e)
-		snprintf(err, errlen, "cannot attach to the sched_process_exec tracepoint: %s",
-			 strerror(-e));
-	return e;
+	if (p->exec_link)
+		return 0;
+	e = errno;
+	snprintf(err, errlen, "cannot attach to the sched_process_exec tracepoint: %s",
+		 strerror(e));
+	return -e;
 }
 
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,

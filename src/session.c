@@ -310,7 +310,7 @@ static bool follow_exec(struct session *s)
 
 static int attach(struct session *s)
 {
-	char err[512];
+	char err[512], exe[64];
 	struct probe_opts po = {
 		.pid = s->pid,
 		.binary = s->target.open_path,
@@ -321,7 +321,6 @@ static int attach(struct session *s)
 	};
 
 	/* what an exec is compared with; a target that is gone fails below */
-	char exe[64];
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", s->pid);
 	if (stat(exe, &s->exe))
 		memset(&s->exe, 0, sizeof(s->exe));

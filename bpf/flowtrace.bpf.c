@@ -81,7 +81,8 @@ static __always_inline bool is_cut(const char *last)
 static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const char *file,
 				     const char *func, __s32 line)
 {
-	struct name_key key = {.func = (__u64)func, .file = (__u64)file, .line = line};
+	struct name_key key = {
+		.func = (__u64)func, .file = (__u64)file, .line = line, .gen = image_gen};
 	struct ft_rec_name *r;
 	__u32 zero = 0, *idp, id;
 	long fl, nl;
@@ -190,6 +191,18 @@ SEC("usdt")
 int BPF_USDT(ft_usdt_return, const char *file, const char *func, int line)
 {
 	return emit_call(FT_REC_RETURN, file, func, line);
+}
+
+/* The target exec'd: its threads' depth and seq belong to the old program
+ * (the only thread left starts afresh, with a THREAD record), and the name
+ * keys (string addresses) change generation. The markers keep firing where
+ * the new program maps the same file: uprobes are bound to the file. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (emit_exec(p, old_pid, bprm))
+		bpf_task_storage_delete(&threads, p);
+	return 0;
 }
 
 /* --calibrate: attached to the same markers instead of the two above, to

@@ -756,3 +756,15 @@ int ft_usdt_nop(struct pt_regs *ctx)
 {
 	return 0;
 }
+
+/* The target exec'd: every address in rodata (_PyRuntime, PyCode_Type, the
+ * handlers' layout) belongs to the old program, and reading them in the new
+ * one would give wrong names. Nothing more is read; user space ends the
+ * trace of the process there. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (emit_exec(p, old_pid, bprm))
+		stopped = 1;
+	return 0;
+}

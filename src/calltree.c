@@ -15,6 +15,10 @@
  * arrives with a level below base. The builder then wraps everything at the
  * root level into a new node for that frame (BEFORE_ATTACH, starting at 0)
  * and lowers base, so the tree nests as the program really ran.
+ * An exec ends the program: every open frame closes at the exec
+ * (FT_NODE_EXEC) and each tid seen so far is retired, so the new program's
+ * records start new threads (ft_thread.image) instead of nesting under the
+ * old program's frames.
  * Ownership: the builder owns every node. With opts.keep false a node is
  * recycled right after on_complete, so memory follows threads x depth, not
  * the number of calls. */
@@ -42,6 +46,7 @@ struct calltree {
 	struct node_chunk *chunks;
 	size_t chunk_used;
 	struct ft_node *free_nodes;
+	uint32_t image; /* exec()s seen so far */
 	struct calltree_stats st;
 };
 
@@ -165,6 +170,7 @@ static struct ft_thread *thread_get(struct calltree *ct, uint32_t tid)
 	if (!t)
 		return NULL;
 	t->tid = tid;
+	t->image = ct->image;
 	ct->threads[ct->nthreads++] = t;
 	hash_insert(ct->htid, ct->hidx, ct->hcap, tid, ct->nthreads);
 	return t;
@@ -487,6 +493,31 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 	close_top(ct, t, now, 0);
 	if (!repaired)
 		ct->st.resyncs++;
+	return 0;
+}
+
+int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
+{
+	uint64_t now = rel(ct, ts);
+
+	(void)tid; /* every thread of the old program is gone, not only the exec'ing one */
+	for (size_t i = 0; i < ct->nthreads; i++) {
+		struct ft_thread *t = ct->threads[i];
+
+		if (t->image != ct->image)
+			continue;
+		/* the exec'ing thread's frames end at the exec; the other threads
+		 * were killed on the way there, so the exec bounds their end */
+		if (t->nstack && now > t->last_ns)
+			t->last_ns = now;
+		while (t->nstack)
+			close_top(ct, t, now, FT_NODE_EXEC);
+	}
+	ct->image++;
+	ct->st.execs++;
+	/* retire every tid: the next record of any tid opens a new thread */
+	if (ct->hcap)
+		memset(ct->hidx, 0, ct->hcap * sizeof(*ct->hidx));
 	return 0;
 }
 

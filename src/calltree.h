@@ -18,6 +18,7 @@ struct names;
 #define FT_NODE_LOST	      0x04 /* not a call: a marker for lost records (see .lost) */
 #define FT_NODE_START_LOST    0x08 /* its entry record was lost: start is a lower bound */
 #define FT_NODE_END_LOST      0x10 /* its return record was lost: end is an upper bound */
+#define FT_NODE_EXEC	      0x20 /* ended by the process's exec(): end is the exec */
 
 /* One call. Times are nanoseconds from the start of the trace. Children are
  * in call order. */
@@ -36,6 +37,7 @@ struct ft_node {
 
 struct ft_thread {
 	uint32_t tid;
+	uint32_t image; /* the program it ran: 0 traced first, N after the Nth exec */
 	char comm[16];
 	uint64_t first_ns; /* first record of the thread, from trace start */
 	struct ft_node *first_root;
@@ -83,6 +85,11 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
 		  uint32_t name);
 
+/* The process exec'd at ts: every open frame of every thread ends there
+ * (FT_NODE_EXEC), and records after it start new threads (image + 1),
+ * also when they reuse a tid. tid is the thread that called exec. */
+int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts);
+
 /* Closes every open frame as unfinished at end_ts (raw BPF time). */
 void calltree__finish(struct calltree *ct, uint64_t end_ts);
 /* The same, when unseen_lost records were lost that no later record
@@ -103,6 +110,7 @@ struct calltree_stats {
 	uint64_t open;	  /* frames still running at finish */
 	uint64_t resyncs; /* times the stack had to be repaired from depth */
 	uint64_t nodes;	  /* nodes alive now */
+	uint64_t execs;	  /* exec()s of the process */
 };
 void calltree__stats(const struct calltree *ct, struct calltree_stats *st);
 

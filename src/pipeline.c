@@ -78,6 +78,7 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 	p->meta.binary = p->tmeta.binary;
 	p->meta.command = *p->tmeta.command ? p->tmeta.command : NULL;
 	p->meta.wall_start = m->wall_start;
+	p->meta.abi = m->abi;
 	p->ct = calltree__new(&co);
 	if (!p->ct) {
 		log_error(NULL, "out of memory");

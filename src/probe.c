@@ -39,6 +39,8 @@ void probe__detach(struct probe *p)
 	for (size_t i = 0; i < p->nmlinks; i++)
 		close(p->mlinks[i]);
 	p->nmlinks = 0;
+	bpf_link__destroy(p->exec_link);
+	p->exec_link = NULL;
 }
 
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
@@ -224,6 +226,19 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 		return fd;
 	p->mlinks[p->nmlinks++] = fd;
 	return 0;
+}
+
+int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen)
+{
+	int e;
+
+	p->exec_link = bpf_program__attach_trace(prog);
+	if (p->exec_link)
+		return 0;
+	e = errno;
+	snprintf(err, errlen, "cannot attach to the sched_process_exec tracepoint: %s",
+		 strerror(e));
+	return -e;
 }
 
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,

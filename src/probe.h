@@ -53,6 +53,7 @@ struct probe {
 	size_t nlinks;
 	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
 	size_t nmlinks;
+	struct bpf_link *exec_link;	     /* probe__attach_exec's; not a probe */
 	uint64_t uprobes[PROBE_MAX_UPROBES]; /* file offsets probe__attach_uprobes attached */
 	size_t nuprobes;
 	int error; /* the first failure handling a record (-ENOMEM), for the end */
@@ -119,6 +120,10 @@ int probe__open_ring(struct probe *p, struct bpf_map *events, probe_record_fn fn
 /* Keeps link (NULL: attaching failed, errno set), to be destroyed at
  * detach. Returns 0 or -errno. */
 int probe__keep_link(struct probe *p, struct bpf_link *link);
+/* Attaches prog, a tp_btf/sched_process_exec program, so an exec of the
+ * target is seen in ring order (FT_REC_EXEC). Attached before the probes:
+ * no exec can fall between them. */
+int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen);
 /* Attaches prog to the python:NAME marker of pid in binary. */
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,
 			 const char *name, char *err, size_t errlen);

@@ -103,6 +103,7 @@ static int on_raw(void *ctx, void *data, size_t size)
 		return 0;
 	switch (h->type) {
 	case FT_REC_THREAD:
+	case FT_REC_EXEC:
 		p->o.base.on_record(p->o.base.ctx, data, size);
 		return 0;
 	case FT_RAW_NAME:
@@ -218,6 +219,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	int minor = l->minor;
 
 	ro->wakeup_bytes = o->base.ring_size / 8;
+	ro->target_tgid = o->base.pid;
 	ro->runtime_addr = o->runtime_addr;
 	ro->code_type_addr = o->code_type_addr;
 	ro->init_cleanup_addr = o->init_cleanup_addr;
@@ -318,8 +320,10 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	size_t n = 0;
 	int rc;
 
-	rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
-			"_PyEval_EvalFrameDefault", err, errlen);
+	rc = probe__attach_exec(&p->base, s->progs.ft_exec, err, errlen);
+	if (!rc)
+		rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
+				"_PyEval_EvalFrameDefault", err, errlen);
 	if (!rc)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);

@@ -42,6 +42,7 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 	/* wake the reader when an eighth of the ring is queued, not per record;
 	 * a periodic consume picks up the rest */
 	p->skel->rodata->wakeup_bytes = o->ring_size / 8;
+	p->skel->rodata->target_tgid = o->pid;
 	e = -probe__size_ring(p->skel->maps.events, o->ring_size, err, errlen);
 	if (e)
 		goto fail;
@@ -59,8 +60,10 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 	ret = p->skel->progs.ft_usdt_return;
 	if (o->calibrate)
 		entry = ret = p->skel->progs.ft_usdt_nop;
-	e = -probe__attach_marker(&p->base, entry, o->pid, o->binary, "function__entry", err,
-				  errlen);
+	e = -probe__attach_exec(&p->base, p->skel->progs.ft_exec, err, errlen);
+	if (!e)
+		e = -probe__attach_marker(&p->base, entry, o->pid, o->binary, "function__entry",
+					  err, errlen);
 	if (!e)
 		e = -probe__attach_marker(&p->base, ret, o->pid, o->binary, "function__return", err,
 					  errlen);

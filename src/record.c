@@ -78,6 +78,13 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		st->threads++;
 		return calltree__thread(ct, h->tid, comm);
 	}
+	case FT_REC_EXEC:
+		if (size < sizeof(struct ft_rec_exec)) {
+			st->malformed++;
+			return 0;
+		}
+		st->execs++;
+		return calltree__exec(ct, h->tid, h->ts);
 	default:
 		st->malformed++;
 		return 0;

@@ -111,7 +111,7 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	jsonw__key_uint(w, "threads", m->threads);
 	jsonw__key_uint(w, "calls", m->calls);
 	jsonw__key_uint(w, "unfinished", m->unfinished);
-	jsonw__key_int(w, "abi", FT_ABI_VERSION);
+	jsonw__key_int(w, "abi", m->abi ? m->abi : FT_ABI_VERSION);
 	jsonw__key_string(w, "tool", "flowtrace-bpf " FT_VERSION);
 }
 
@@ -125,6 +125,7 @@ void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft
 		{FT_NODE_BEFORE_ATTACH, "entered_before_attach"},
 		{FT_NODE_START_LOST, "entry_lost"},
 		{FT_NODE_END_LOST, "return_lost"},
+		{FT_NODE_EXEC, "ended_by_exec"},
 	};
 
 	for (size_t i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++)

@@ -32,6 +32,7 @@ struct render_meta {
 	uint64_t threads;
 	uint64_t calls;
 	uint64_t unfinished;
+	uint32_t abi; /* record ABI of the trace (a replay's may be older); 0: this build's */
 };
 
 struct render_ctx {

@@ -123,6 +123,8 @@ static void put_frame_text(struct folded *fo, const struct ft_name *nm, const st
 					frame_esc, NULL);
 			fputc(')', fo->texts);
 		}
+		if (t->image)
+			fprintf(fo->texts, " after exec %u", t->image);
 	} else if (nm->flags & FT_NAME_UNKNOWN) {
 		fputs("<unknown>", fo->texts);
 	} else {

@@ -80,6 +80,8 @@ static int json_end(struct render_ctx *rc, const struct calltree *ct)
 		jsonw__key_uint(js.w, "tid", t->tid);
 		jsonw__key(js.w, "name");
 		jsonw__string_len(js.w, t->comm, strnlen(t->comm, sizeof(t->comm)));
+		if (t->image)
+			jsonw__key_uint(js.w, "image", t->image);
 		jsonw__key(js.w, "calls");
 		jsonw__begin_array(js.w);
 		filter__walk(rc->filter, rc->names, t, &visit, &js);

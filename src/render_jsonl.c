@@ -83,6 +83,8 @@ static void jsonl_call(struct render_ctx *rc, const struct ft_thread *t, const s
 		nm = names__get(rc->names, n->name);
 		jsonw__key_string(w, "type", "call");
 		jsonw__key_uint(w, "tid", t->tid);
+		if (t->image)
+			jsonw__key_uint(w, "image", t->image);
 		jsonw__key_int(w, "depth", depth);
 		jsonw__key_string(w, "func", nm->func);
 		jsonw__key_string(w, "file", nm->file);

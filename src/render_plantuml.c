@@ -143,6 +143,8 @@ static void put_divider(struct puml *pu, const struct ft_thread *t)
 		put(pu, comm);
 		fputc(')', pu->out);
 	}
+	if (t->image)
+		fprintf(pu->out, " after exec %u", t->image);
 	fputs(" ==\n", pu->out);
 }
 
@@ -212,6 +214,8 @@ static void puml_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 		fprintf(pu->out, "[<-- p%zu -- : %s", pu->part_at[depth] + 1, dur);
 	if (n->flags & FT_NODE_UNFINISHED)
 		fputs(" [unfinished]", pu->out);
+	if (n->flags & FT_NODE_EXEC)
+		fputs(" [ended by exec]", pu->out);
 	if (n->flags & FT_NODE_END_LOST)
 		fputs(" [return lost]", pu->out);
 	fputc('\n', pu->out);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -41,6 +42,7 @@ enum stop_reason {
 	STOP_SIGNAL,
 	STOP_DURATION,
 	STOP_TARGET_EXIT,
+	STOP_EXEC, /* the target exec'd a program the probes cannot follow */
 	STOP_ERROR,
 };
 
@@ -59,6 +61,10 @@ struct session {
 	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int stop_signal;
+	struct stat exe;		      /* the executable traced (dev, inode) */
+	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
+	uint32_t exec_tid;		      /* the thread that called exec, numbered before it */
+	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
 };
 
 static uint64_t mono_ns(void)
@@ -72,8 +78,17 @@ static uint64_t mono_ns(void)
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
+	const struct ft_rec_exec *x = data;
 
 	pipeline__add(&s->pipe, data, size);
+	/* judged once the batch is in: the builder already closed the old
+	 * program's frames at the exec */
+	if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC && x->hdr.tgid == (__u32)s->pid) {
+		s->exec_seen = true;
+		s->exec_tid = x->hdr.tid;
+		memcpy(s->exec_file, x->file, sizeof(x->file));
+		s->exec_file[sizeof(x->file)] = 0;
+	}
 	return 0;
 }
 
@@ -241,9 +256,61 @@ static int prepare_interp(struct session *s)
 	return 0;
 }
 
+/* The target exec'd (see FT_REC_EXEC). Returns whether tracing goes on:
+ * the markers are bound to the file, so the USDT source keeps tracing a new
+ * run of the same executable (BPF has reset its per-thread state). The
+ * interpreter methods' BPF has stopped itself: their probes hold addresses
+ * of the old program, which would name calls wrongly in the new one. */
+static bool follow_exec(struct session *s)
+{
+	char path[64], note[600];
+	struct stat st;
+
+	s->exec_seen = false;
+	/* the hook lived in the old program's memory */
+	s->rt.hooked = false;
+	log_line(note, sizeof(note), "PID %d exec'd %s", s->pid,
+		 *s->exec_file ? s->exec_file : "a new program");
+	if (s->method.method != FT_METHOD_USDT) {
+		log_error(s->target.verdict == TARGET_OK ? "--method usdt follows an exec of the "
+							   "same interpreter"
+							 : NULL,
+			  "%s: its trace ends there (the %s method cannot follow a new program: "
+			  "its probes hold the old program's addresses)",
+			  note, probe__name(s->probe));
+		return false;
+	}
+	if (s->exec_tid != (uint32_t)s->pid) {
+		/* the markers' perf-event links were opened for the main thread,
+		 * which the kernel replaced by the exec'ing one: they never fire
+		 * again in this process */
+		log_error(NULL,
+			  "%s from thread %u: its trace ends there (the probes were bound to the "
+			  "main thread, which the exec replaced)",
+			  note, s->exec_tid);
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);
+	/* read late (the new program may have run to its exit meanwhile): then
+	 * the path it was given, when absolute, as this tracer sees it */
+	if (stat(path, &st) && (s->exec_file[0] != '/' || stat(s->exec_file, &st))) {
+		log_error(NULL, "%s, which could not be identified: its trace ends there", note);
+		return false;
+	}
+	if (st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino) {
+		if (s->cfg->verbose)
+			fprintf(stderr,
+				"flowtrace-bpf: %s, the same interpreter: tracing it afresh\n",
+				note);
+		return true;
+	}
+	log_error(NULL, "%s, not the traced interpreter: its trace ends there", note);
+	return false;
+}
+
 static int attach(struct session *s)
 {
-	char err[512];
+	char err[512], exe[64];
 	struct probe_opts po = {
 		.pid = s->pid,
 		.binary = s->target.open_path,
@@ -253,6 +320,10 @@ static int attach(struct session *s)
 		.ctx = s,
 	};
 
+	/* what an exec is compared with; a target that is gone fails below */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", s->pid);
+	if (stat(exe, &s->exe))
+		memset(&s->exe, 0, sizeof(s->exe));
 	/* every record is stamped after this, so start_ns is never negative */
 	s->t0 = mono_ns();
 	if (s->method.method == FT_METHOD_USDT) {
@@ -387,6 +458,8 @@ static enum stop_reason run_loop(struct session *s)
 		}
 		probe__consume(s->probe);
 		pipeline__flush(&s->pipe);
+		if (s->exec_seen && !follow_exec(s))
+			return STOP_EXEC;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 

@@ -385,9 +385,10 @@ struct tracefile_reader *tracefile_reader__new(FILE *fp, char *err, size_t errle
 		goto fail;
 	}
 	parse_kv(r, meta_kv);
-	if (r->meta.abi != FT_ABI_VERSION) {
-		snprintf(err, errlen, "trace file records use ABI %u; this build reads ABI %u",
-			 r->meta.abi, FT_ABI_VERSION);
+	/* a later ABI only adds record types: every earlier one reads as it was */
+	if (r->meta.abi < FT_ABI_OLDEST || r->meta.abi > FT_ABI_VERSION) {
+		snprintf(err, errlen, "trace file records use ABI %u; this build reads ABI %u-%u",
+			 r->meta.abi, FT_ABI_OLDEST, FT_ABI_VERSION);
 		goto fail;
 	}
 	r->raw_len = r->pos = 0;

@@ -10,7 +10,10 @@
 #include <linux/types.h>
 #endif
 
-#define FT_ABI_VERSION 1
+/* 2: adds FT_REC_EXEC. A build reads every version from FT_ABI_OLDEST on,
+ * since a later version only adds record types. */
+#define FT_ABI_VERSION 2
+#define FT_ABI_OLDEST  1
 
 /* Longest string BPF copies for one name or path, NUL included. Longer
  * strings arrive cut, with FT_NAME_F_*_CUT set, and are shown cut with a
@@ -23,6 +26,7 @@
 #define FT_REC_RETURN 2 /* a frame returns, yields or unwinds */
 #define FT_REC_NAME   3 /* binds a name id to (function, file, line) */
 #define FT_REC_THREAD 4 /* first record of a thread: its comm */
+#define FT_REC_EXEC   5 /* the process exec'd a new program (ABI 2) */
 
 /* Header of every record. seq counts every record BPF tried to emit for the
  * thread, whether or not the ring had room, so a gap in seq is a loss that
@@ -64,6 +68,21 @@ struct ft_rec_thread {
 	char comm[16];
 };
 
+/* FT_REC_EXEC: the traced process called execve() and the kernel has
+ * replaced its program (the sched_process_exec tracepoint). Every thread of
+ * the old program is gone by then, so each of their records precedes this
+ * one in the ring, and every record after it comes from the new program,
+ * whose threads start afresh (seq 0, depth 0, a THREAD record). hdr.tid is
+ * the thread that called execve() as it was numbered before (the new
+ * program's first thread has tid == tgid); seq, depth and arg are 0.
+ * file is the path given to execve(), NUL-terminated and NUL-padded. */
+#define FT_EXEC_FILE_MAX   256
+#define FT_EXEC_F_FILE_CUT 0x1 /* file was longer than FT_EXEC_FILE_MAX - 1 bytes */
+struct ft_rec_exec {
+	struct ft_rec_hdr hdr;
+	char file[FT_EXEC_FILE_MAX];
+};
+
 /* Loss counters, one slot per reason, shown in every output format. BPF
  * keeps them in .bss (user space reads them through the skeleton at exit),
  * except FT_DROP_UNPLACED, which the interpreter probe source counts in
@@ -78,5 +97,6 @@ struct ft_rec_thread {
 _Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");
 _Static_assert(sizeof(struct ft_rec_name) == 40, "ft_rec_name ABI");
 _Static_assert(sizeof(struct ft_rec_thread) == 48, "ft_rec_thread ABI");
+_Static_assert(sizeof(struct ft_rec_exec) == 32 + FT_EXEC_FILE_MAX, "ft_rec_exec ABI");
 
 #endif /* FLOWTRACE_EVENT_H */

@@ -40,6 +40,7 @@ CASE_MODULES = [
     "test_portability",
     "test_record",
     "test_interp_matrix",
+    "test_exec",
 ]
 
 

@@ -150,6 +150,8 @@ static int find_target(struct session *s)
 	if (cfg->verbose)
 		fprintf(stderr, "flowtrace-bpf: PID %d runs %s\nflowtrace-bpf: method %s: %s\n",
 			s->pid, s->target.exe, method_name(&s->method), s->method.why);
+	if (*s->method.warning)
+		fprintf(stderr, "flowtrace-bpf: warning: %s\n", s->method.warning);
 	return 0;
 }
 
@@ -263,7 +265,6 @@ static int attach(struct session *s)
 			.method = s->method.method == FT_METHOD_EVAL ? PROBE_INTERP_EVAL
 								     : PROBE_INTERP_FRAME,
 			.eval_entries = s->method.eval_entries,
-			.usdt_exits = s->method.usdt_exits,
 			.lay = &s->lay,
 			.ops = &s->ops,
 			.runtime_addr = s->rt.runtime_addr,

@@ -92,20 +92,20 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	enum target_verdict markers =
 		target_judge(e, binary, mwhy, sizeof(mwhy), mhint, sizeof(mhint));
 
-	/* Switching CPython's markers on makes the interpreter itself run
-	 * its marker helper on every call, which encodes the code object's
-	 * file and function names as UTF-8 and leaves the exception set when
-	 * one cannot be (a path holding a lone surrogate from a non-UTF-8
-	 * directory name): the target raises SystemError where it would run
-	 * fine untraced. So auto never switches them on in a CPython; a
-	 * program that only carries python markers (no marker helper of
-	 * CPython's) has nothing else to trace. */
-	if (markers == TARGET_OK && (want_usdt || (want_auto && !e->is_cpython))) {
+	/* Switching CPython's markers on makes its eval loop run its marker
+	 * helpers on every call, which encode the code object's file and
+	 * function names as UTF-8 and leave the exception set when one cannot
+	 * be (a path holding a lone surrogate from a non-UTF-8 directory
+	 * name): the target raises SystemError where it would run fine
+	 * untraced. So auto never switches on markers next to CPython's eval
+	 * loop; a program that only carries python markers (the sdt fixture)
+	 * runs no such helper and has nothing else to trace. */
+	if (markers == TARGET_OK && (want_usdt || (want_auto && !e->has_eval_loop))) {
 		out->method = FT_METHOD_USDT;
 		log_line(out->why, sizeof(out->why),
 			 "%s in %s has complete python:function markers%s", what, binary,
 			 want_usdt ? ", switched on by --method usdt" : "");
-		if (e->is_cpython)
+		if (e->has_eval_loop)
 			log_line(
 				out->warning, sizeof(out->warning),
 				"--method usdt: CPython encodes every traced function's file and "
@@ -154,7 +154,7 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		return refuse(
 			out, FT_EXIT_NO_PROBES,
 			"drop --eval-hook=on: the default method is exact there and only reads",
-			"--eval-hook=on is refused on %s: %s", what, no_hook);
+			"the eval hook (--eval-hook=on) is refused on %s: %s", what, no_hook);
 	if (want_eval && no_hook)
 		return refuse(
 			out, FT_EXIT_NO_PROBES,

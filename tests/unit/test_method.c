@@ -9,7 +9,7 @@
 
 static struct elf_info py(int minor, bool markers, bool return_only)
 {
-	struct elf_info e = {.major = 3, .minor = minor, .is_cpython = true};
+	struct elf_info e = {.major = 3, .minor = minor, .is_cpython = true, .has_eval_loop = true};
 
 	snprintf(e.version, sizeof(e.version), "3.%d.1", minor);
 	e.has_entry = markers && !return_only;
@@ -61,7 +61,13 @@ FT_TEST(method_auto_per_version_and_mode)
 
 FT_TEST(method_markers_only_when_asked_in_a_cpython)
 {
-	struct elf_info fixture = {.has_entry = true, .has_return = true};
+	/* like the sdt fixture: markers, Py_Initialize and Py_Version, no eval loop */
+	struct elf_info fixture = {.has_entry = true,
+				   .has_return = true,
+				   .is_cpython = true,
+				   .major = 3,
+				   .minor = 10,
+				   .version = "3.10.0"};
 	int rc;
 
 	FT_EQ_STR(pick(py(9, true, false), "usdt", "auto", true, &rc), "usdt+warning");

@@ -523,6 +523,14 @@ int session_run(const struct config *cfg)
 	int prc = pipeline__finish(&s.pipe, &end);
 	if (!rc)
 		rc = prc;
+	uint64_t nulls = probe__null_names(s.probe);
+	if (nulls)
+		log_error("--method auto reads the names itself and leaves the markers off",
+			  "warning: %llu marker event%s came without a file or function name: "
+			  "CPython could not encode %s as UTF-8 and left an exception set in the "
+			  "target",
+			  (unsigned long long)nulls, nulls == 1 ? "" : "s",
+			  nulls == 1 ? "it" : "them");
 	if (why == STOP_ERROR && !rc)
 		rc = FT_EXIT_FAILURE;
 

@@ -161,15 +161,15 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 			"use --method frame (the default there), which is exact and only reads",
 			"--method eval on %s would need the eval hook, which is refused there: %s",
 			what, no_hook);
-	out->eval_entries = true;
-	/* launch mode sees every frame start: the eval loop's return gives every
-	 * exit. Attached, frames already running return through the bytecode
-	 * handlers only, so those are probed too (cost: see compatibility.md). */
 	const char *unused =
 		markers == TARGET_OK ? "; its markers stay off (see --method usdt)" : "";
 
+	/* launch mode sees every frame start: the eval loop's return gives every
+	 * exit. Attached, frames already running return through the bytecode
+	 * handlers only, so those are probed too (cost: see compatibility.md). */
 	if (want_eval || (want_auto && req->launch && !no_hook)) {
 		out->method = FT_METHOD_EVAL;
+		out->eval_entries = true;
 		log_line(out->why, sizeof(out->why),
 			 "%s in %s: every Python call enters _PyEval_EvalFrameDefault, which is "
 			 "probed read-only%s",

@@ -138,6 +138,11 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const
 	return id;
 }
 
+/* Marker events whose file or function name is NULL: CPython's marker
+ * helper passes NULL when it cannot encode a name as UTF-8, and has then
+ * left an exception set in the target (user space warns about it). */
+__u64 null_names = 0;
+
 static __always_inline int emit_call(__u16 type, const char *file, const char *func, __s32 line)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
@@ -158,6 +163,8 @@ static __always_inline int emit_call(__u16 type, const char *file, const char *f
 		st->started = 1;
 		emit_thread(pid_tgid, st);
 	}
+	if (!file || !func)
+		__sync_fetch_and_add(&null_names, 1);
 	id = name_id(pid_tgid, st, file, func, line);
 
 	/* depth and seq advance even when the ring is full: that is what lets

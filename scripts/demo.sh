@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: traces scripts/demo_app.py under a CPython whose USDT markers
-# are complete (built once and cached by scripts/build-python39.sh).
+# `make demo`: traces scripts/demo_app.py under the CPython 3.9 built with its
+# USDT markers (built once and cached by scripts/build-python39.sh); auto
+# traces it through the eval loop's entry and return and leaves the markers
+# off, as it does on every CPython.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

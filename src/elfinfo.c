@@ -468,6 +468,7 @@ int elf_inspect(const char *path, struct elf_info *info)
 		}
 	}
 	info->is_cpython = ss.eval_frame || ss.initialize;
+	info->has_eval_loop = ss.eval_frame;
 	resolve_version(elf, &ehdr, path, rodata, &ss, info);
 cleanup:
 	if (elf)

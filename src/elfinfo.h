@@ -13,6 +13,7 @@ struct elf_info {
 	bool has_entry;	 /* stapsdt note python:function__entry */
 	bool has_return; /* stapsdt note python:function__return */
 	bool is_cpython; /* exports CPython's interpreter (_PyEval_EvalFrameDefault or Py_Initialize) */
+	bool has_eval_loop; /* defines _PyEval_EvalFrameDefault (and so CPython's marker helpers) */
 	bool needs_libpython; /* DT_NEEDED names a libpython */
 	char soname[128];     /* DT_SONAME, or "" */
 	char libpython[128];  /* the DT_NEEDED libpython name, or "" */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Which probe method traces a target: the USDT markers where they are
- * complete, otherwise uprobes in the interpreter (eval or frame), and
- * whether the eval hook may be written. Pure: decides from what the ELF
- * says and what the user asked. */
+/* Which probe method traces a target: read-only uprobes in a CPython's
+ * interpreter (eval or frame); its USDT markers only when asked, since
+ * switching them on can change what the target does; the markers of a
+ * program that is not CPython. Pure: decides from what the ELF says and
+ * what the user asked. */
 #ifndef FT_METHOD_H
 #define FT_METHOD_H
 
@@ -25,11 +26,11 @@ struct method_request {
 
 struct method_choice {
 	enum ft_method method;
-	bool hook;	   /* write the eval hook (3.11+) */
+	bool hook;	   /* write the eval hook: never, since it is refused on 3.11+ */
 	bool eval_entries; /* frames start at the eval loop's entry (else: RESUME handlers) */
-	bool usdt_exits;   /* frame: exits from the complete function__return marker */
 	char why[320];	   /* the reason, for -v; or, on refusal, what is wrong */
 	char hint[256];	   /* on refusal: what to do */
+	char warning[320]; /* when chosen: a hazard to say on stderr, or "" */
 };
 
 /* Oldest and newest CPython whose interpreter layout is known (pylayout.c) */

@@ -51,6 +51,11 @@ void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
 		p->ops->add_drops(p, drops);
 }
 
+uint64_t probe__null_names(const struct probe *p)
+{
+	return p->ops->null_names ? p->ops->null_names(p) : 0;
+}
+
 int probe__error(const struct probe *p)
 {
 	return p->error;

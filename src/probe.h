@@ -34,6 +34,8 @@ struct probe_ops {
 	void (*destroy)(struct probe *p);
 	/* optional: adds the counters the source keeps in user space */
 	void (*add_drops)(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
+	/* optional: marker events that came with a NULL file or function name */
+	uint64_t (*null_names)(const struct probe *p);
 };
 
 #define PROBE_MAX_LINKS	  16
@@ -99,6 +101,10 @@ void probe__stop(struct probe *p);
 void probe__detach(struct probe *p);
 /* The loss counters (FT_DROP_*). */
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
+/* Marker events whose file or function name was NULL: the sign that
+ * CPython could not encode a name for its markers, and raised in the
+ * target. 0 for sources without markers. */
+uint64_t probe__null_names(const struct probe *p);
 /* 0, or the first error that made the source drop records (-ENOMEM). */
 int probe__error(const struct probe *p);
 /* How many links hold the probes: perf-event ones (a USDT link counts once

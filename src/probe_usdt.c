@@ -81,6 +81,13 @@ static const char *usdt_name(const struct probe *p)
 	return "usdt";
 }
 
+static uint64_t usdt_null_names(const struct probe *pp)
+{
+	const struct usdt_probe *p = (const struct usdt_probe *)pp;
+
+	return p->skel->bss->null_names;
+}
+
 static void usdt_destroy(struct probe *pp)
 {
 	struct usdt_probe *p = (struct usdt_probe *)pp;
@@ -92,4 +99,5 @@ static void usdt_destroy(struct probe *pp)
 static const struct probe_ops usdt_ops = {
 	.name = usdt_name,
 	.destroy = usdt_destroy,
+	.null_names = usdt_null_names,
 };

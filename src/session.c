@@ -165,6 +165,8 @@ static int find_target(struct session *s)
 	if (cfg->verbose)
 		fprintf(stderr, "flowtrace-bpf: PID %d runs %s\nflowtrace-bpf: method %s: %s\n",
 			s->pid, s->target.exe, method_name(&s->method), s->method.why);
+	if (*s->method.warning)
+		fprintf(stderr, "flowtrace-bpf: warning: %s\n", s->method.warning);
 	return 0;
 }
 
@@ -334,7 +336,6 @@ static int attach(struct session *s)
 			.method = s->method.method == FT_METHOD_EVAL ? PROBE_INTERP_EVAL
 								     : PROBE_INTERP_FRAME,
 			.eval_entries = s->method.eval_entries,
-			.usdt_exits = s->method.usdt_exits,
 			.lay = &s->lay,
 			.ops = &s->ops,
 			.runtime_addr = s->rt.runtime_addr,
@@ -595,6 +596,14 @@ int session_run(const struct config *cfg)
 	int prc = pipeline__finish(&s.pipe, &end);
 	if (!rc)
 		rc = prc;
+	uint64_t nulls = probe__null_names(s.probe);
+	if (nulls)
+		log_error("--method auto reads the names itself and leaves the markers off",
+			  "warning: %llu marker event%s came without a file or function name: "
+			  "CPython could not encode %s as UTF-8 and left an exception set in the "
+			  "target",
+			  (unsigned long long)nulls, nulls == 1 ? "" : "s",
+			  nulls == 1 ? "it" : "them");
 	if (why == STOP_ERROR && !rc)
 		rc = FT_EXIT_FAILURE;
 

@@ -35,6 +35,7 @@ CASE_MODULES = [
     "test_filters",
     "test_output",
     "test_errors",
+    "test_unchanged",
     "test_fixture",
     "test_teardown",
     "test_portability",

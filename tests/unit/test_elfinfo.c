@@ -456,6 +456,8 @@ FT_TEST(elf_inspect_fake_dyn_relro)
 	FT_TRUE(info.has_return);
 	FT_EQ_INT(info.nnotes, 3);
 	FT_TRUE(info.is_cpython);
+	/* markers and Py_Initialize but no eval loop: no marker helper of CPython's */
+	FT_TRUE(!info.has_eval_loop);
 	FT_TRUE(!info.needs_libpython);
 	FT_EQ_STR(info.soname, "libpython3.13.so.1.0");
 	FT_EQ_STR(info.libpython, "");
@@ -483,7 +485,7 @@ FT_TEST(elf_inspect_fake_exec_rodata_4byte)
 	inspect_fake(&f, &info);
 	FT_TRUE(!info.has_entry && !info.has_return);
 	FT_EQ_INT(info.nnotes, 0);
-	FT_TRUE(info.is_cpython);
+	FT_TRUE(info.is_cpython && info.has_eval_loop);
 	FT_EQ_STR(info.version, "3.11.2");
 	FT_EQ_INT(info.major, 3);
 	FT_EQ_INT(info.minor, 11);

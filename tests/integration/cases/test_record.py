@@ -88,15 +88,17 @@ def no_warning(res):
         raise Fail("unexpected warning: %s\n  %s" % (w[0], res.context()))
 
 
-def replay_trace(path, args=(), warn=False, pid=None):
-    """replay -f json: exit 0, the documented shape, consistent times.
-    Returns (doc, threads, Result)."""
+def replay_trace(path, args=(), warn=False, pid=None, probe=None):
+    """replay -f json: exit 0, the documented shape, consistent times,
+    meta.probe naming the method recorded: probe, or by default the one
+    auto picks on the 3.9 build, eval for a -c recording and frame for a
+    -p one (pid given). Returns (doc, threads, Result)."""
     res = replay(path, "json", args)
     if not warn:
         no_warning(res)
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
-    check_meta(doc, pid=pid)
+    check_meta(doc, pid=pid, probe=probe or ("eval" if pid is None else "frame"))
     check_well_formed(threads)
     return doc, threads, res
 
@@ -648,7 +650,8 @@ def record_sigkill():
     out = os.path.join(rec_dir("sigkill"), "killed.ftrace")
     target = start_gated([py, path, "150"])
     binary = probes.marker_binary(target.pid)
-    tracer = start_tool(["record", "-o", out, "-p", str(target.pid)])
+    # the markers: their semaphores must be back to 0 after the SIGKILL too
+    tracer = start_tool(["record", "--method", "usdt", "-o", out, "-p", str(target.pid)])
     wait_ready(tracer)
     target.send(b"go\n")
     target.close_stdin()
@@ -668,7 +671,8 @@ def record_sigkill():
     if target.wait(30, "the target after record was killed") != 0:
         raise Fail("the target failed after record was killed\n%s" % target.stderr_tail())
     check_recorded(out)
-    _, threads, res = replay_trace(out, ["--include", INCLUDE], warn=True, pid=target.pid)
+    _, threads, res = replay_trace(out, ["--include", INCLUDE], warn=True, pid=target.pid,
+                                   probe="usdt")
     expect_damage_warning(res, out, CUT_WORDS)
     main = [t for t in threads if t.tid == target.pid]
     if len(main) != 1:

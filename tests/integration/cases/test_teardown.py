@@ -1,8 +1,9 @@
 """Teardown: however the tracer ends (SIGINT, SIGTERM, SIGKILL, or its
 target exiting), the target keeps running as if it had never been traced:
-its marker semaphores are back to 0 and its probe sites hold their nop
-again; with interpreter uprobes, every address the tracer says it probed
-holds the file's byte again. A second process running the same
+with --method usdt its marker semaphores are back to 0 and its probe
+sites hold their nop again; with interpreter uprobes, every address the
+tracer says it probed holds the file's byte again, and a CPython's
+markers are never switched on at all. A second process running the same
 interpreter never gets probes."""
 
 import functools
@@ -109,7 +110,7 @@ def py39_teardown(how):
 
     duration = ["-d", "1"] if how == "duration" else []
     t0 = time.monotonic()
-    tracer = start_tool(["-f", "json", "-p", str(a.pid)] + duration)
+    tracer = start_tool(["-f", "json", "--method", "usdt", "-p", str(a.pid)] + duration)
     wait_ready(tracer)
     expect_probed(a, binary, "the traced target")
     expect_clean(b, binary, "the untraced second process", settle=0)
@@ -145,8 +146,8 @@ def py39_teardown(how):
 ENDINGS = {"SIGINT": "SIGINT", "SIGTERM": "SIGTERM", "SIGKILL": "SIGKILL",
            "exit": "target exit", "duration": "-d 1"}
 for _how, _shown in ENDINGS.items():
-    add("teardown py3.9: tracer ended by %s; target unharmed, probes gone, second process "
-        "never probed" % _shown, functools.partial(py39_teardown, _how))
+    add("teardown py3.9 --method usdt: tracer ended by %s; target unharmed, probes gone, "
+        "second process never probed" % _shown, functools.partial(py39_teardown, _how))
 
 
 def fixture_teardown():
@@ -218,6 +219,7 @@ def interp_teardown(interp, how, env=None):
     serve = workload("serve")
     a = start_serve([interp.path, serve])
     b = start_serve([interp.path, serve])
+    markers = probes.marker_binary(a.pid) if interp.kind != "pyenv" else None
     duration = ["-d", "1"] if how == "duration" else []
     tracer = start_tool(["-vv", "-f", "json", "-p", str(a.pid)] + duration,
                         env=child_env(env) if env else None)
@@ -231,6 +233,11 @@ def interp_teardown(interp, how, env=None):
                    % (a.pid, ["0x%x" % o for o, (m, _) in zip(offsets, armed) if m != probes.INT3]))
     expect_unprobed(b, binary, offsets, "the untraced second process", settle=0)
     time.sleep(0.2)  # let some tick() calls through
+    if markers:
+        # switching a CPython's markers on can make it raise SystemError:
+        # auto must leave their sites and semaphores alone while tracing
+        expect_clean(a, markers, "the target traced with interpreter uprobes: its markers",
+                     settle=0)
 
     if how == "duration":
         tracer.wait(30, "flowtrace-bpf -d 1")
@@ -256,6 +263,16 @@ def _teardown_interps():
     found.sort(key=lambda i: i.minor)
     return [found[-1], found[0]] if len(found) > 1 else found
 
+
+def _marker_interps():
+    """The CPythons with markers, which auto traces with interpreter uprobes."""
+    return [i for i in interps.Discovery(cfg.py39).interps if i.kind != "pyenv"]
+
+
+for _interp in _marker_interps():
+    add("teardown %s -p auto (interpreter uprobes): its markers never switched on; tracer "
+        "ended by SIGINT; every probed address restored" % _interp.name,
+        functools.partial(interp_teardown, _interp, "SIGINT"))
 
 for _interp in _teardown_interps():
     for _how in ("SIGINT", "SIGKILL", "duration"):

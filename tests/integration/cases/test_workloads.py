@@ -1,7 +1,11 @@
-"""Every workload on the marker-complete CPython 3.9, traced from launch
-(-c) and by attaching at its start gate (-p); the trees must equal the
-oracle's (sys.setprofile on the same interpreter), both restricted to the
-workload's own frames with --include. fib is also compared unfiltered."""
+"""Every workload on the marker-complete CPython 3.9 with the method auto
+picks there (eval when launched, frame when attached: its markers stay
+off), traced from launch (-c) and by attaching at its start gate (-p);
+the trees must equal the oracle's (sys.setprofile on the same
+interpreter, a resume lined at its code's first line as the interpreter
+uprobes report it), both restricted to the workload's own frames with
+--include. fib is also compared unfiltered. The markers themselves run
+every workload in the interpreter matrix (--method usdt)."""
 
 import functools
 
@@ -49,7 +53,7 @@ def traced_launch(name):
     path = workload(name)
     tr = launch(["--include", INCLUDE], command(py, path))
     no_flags(tr.threads)
-    expected = nontrivial(only_workload_frames(oracle(path)), name)
+    expected = nontrivial(only_workload_frames(oracle(path, uprobes=True)), name)
     expect_trees(expected, trees.filter_threads(tr.threads, list))
 
 
@@ -58,7 +62,8 @@ def traced_attach(name):
     path = workload(name)
     tr = attach(["--include", INCLUDE], [py, path])
     no_flags(tr.threads, allowed={"entered_before_attach"})
-    expected = nontrivial(as_attached(only_workload_frames(oracle(path, gate=True)), path), name)
+    expected = nontrivial(as_attached(only_workload_frames(oracle(path, gate=True, uprobes=True)),
+                                      path), name)
     expect_trees(expected, trees.filter_threads(tr.threads, list))
 
 
@@ -83,7 +88,8 @@ def fib_launch_unfiltered():
         raise Fail("the main thread's first call is %s (file %s), expected <module> of "
                    "<frozen importlib._bootstrap>: tracing started late?"
                    % (first.label() if first else None, first.file if first else None))
-    expect_trees(oracle(path)[:1], [trees.Thread(main.tid, None, module_subtree(tr, path))],
+    expect_trees(oracle(path, uprobes=True)[:1],
+                 [trees.Thread(main.tid, None, module_subtree(tr, path))],
                  "oracle, whole <module> subtree, unfiltered")
 
 
@@ -93,7 +99,7 @@ def fib_attach_unfiltered():
     path = workload("fib")
     tr = attach([], [py, path])
     no_flags(tr.threads, allowed={"entered_before_attach"})
-    expected = as_attached(oracle(path, gate=True)[:1], path)
+    expected = as_attached(oracle(path, gate=True, uprobes=True)[:1], path)
     main = tr.main_thread()
     expect_trees(expected, [trees.Thread(main.tid, None, module_subtree(tr, path))],
                  "oracle, whole <module> subtree, unfiltered")

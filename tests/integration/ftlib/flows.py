@@ -6,7 +6,7 @@ import shlex
 
 from . import trees
 from .harness import (Fail, Proc, Result, cfg, check_meta, check_well_formed, child_env, expect_rc,
-                      parse_json, start_tool, tool, tool_threads, wait_ready)
+                      expected_probe, parse_json, start_tool, tool, tool_threads, wait_ready)
 
 
 def command(*argv):
@@ -35,13 +35,14 @@ class Trace:
 
 def launch(args, cmd, lost_ok=False, env=None, want_rc=0):
     """flowtrace-bpf -f json ARGS -c CMD (or -- CMD... when cmd is a list);
-    checks the exit status, the JSON shape, meta and the time nesting."""
+    checks the exit status, the JSON shape, meta (with the method the
+    options and the target call for) and the time nesting."""
     target = ["--"] + list(cmd) if isinstance(cmd, list) else ["-c", cmd]
     res = tool(["-f", "json"] + list(args) + target, env=env)
     expect_rc(res, want_rc)
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
-    check_meta(doc, lost_ok=lost_ok)
+    check_meta(doc, lost_ok=lost_ok, probe=expected_probe(args, cmd, "-c"))
     check_well_formed(threads)
     return Trace(doc, threads, res, doc["meta"]["pid"])
 
@@ -88,12 +89,12 @@ def attach_raw(args, target_argv, target_rc=0, on_ready=None, on_target_exit=Non
 
 
 def attach(args, target_argv, lost_ok=False, **kw):
-    """attach_raw() with -f json; checks the JSON shape, meta and the time
-    nesting."""
+    """attach_raw() with -f json; checks the JSON shape, meta (with the
+    method the options and the target call for) and the time nesting."""
     res, pid = attach_raw(["-f", "json"] + list(args), target_argv, **kw)
     doc = parse_json(res.stdout, res)
     threads = tool_threads(doc)
-    check_meta(doc, pid=pid, lost_ok=lost_ok)
+    check_meta(doc, pid=pid, lost_ok=lost_ok, probe=expected_probe(args, target_argv, "-p"))
     check_well_formed(threads)
     return Trace(doc, threads, res, pid)
 

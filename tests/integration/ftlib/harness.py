@@ -311,6 +311,23 @@ def tool_threads(doc):
         raise Fail("JSON does not have the documented shape: %s" % e)
 
 
+def expected_probe(args, target, mode):
+    """The method meta.probe must name for a trace made with args of
+    target (a -c command line or an argv) in mode ("-c" or "-p"): the one
+    --method names, else the one auto picks for the targets the cases
+    trace: the markers of the C fixture, which is no CPython; for the
+    marker-complete 3.9, whose markers auto never switches on (they can
+    change what a CPython does), eval when launched and frame when
+    attached."""
+    args = list(args)
+    if "--method" in args:
+        return args[args.index("--method") + 1]
+    text = target if isinstance(target, str) else " ".join(str(a) for a in target)
+    if cfg.fixture and cfg.fixture in text:
+        return "usdt"
+    return "eval" if mode == "-c" else "frame"
+
+
 def check_meta(doc, pid=None, lost_ok=False, probe="usdt"):
     meta = doc["meta"]
     for key in ("pid", "python", "probe", "events", "lost", "drops"):

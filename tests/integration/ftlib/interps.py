@@ -38,43 +38,29 @@ class Interp:
     def version(self):
         return self.name.split("-", 1)[1]
 
-    def frame_name(self):
-        """Debian's 3.11 ends frames at its complete function__return
-        marker: -v names that "frame+usdt"."""
-        return "frame+usdt" if self.kind == "debian" else "frame"
-
-    def auto_method(self, mode, eval_hook=False):
+    def auto_method(self, mode):
         """The method --method auto must pick (src/method.c,
-        docs/compatibility.md): the markers where complete; else eval where
-        every call enters the eval loop (3.8-3.10, or 3.11+ with
-        --eval-hook=on) in launch mode, and frame otherwise (read-only
-        RESUME handlers on 3.11+; in attach mode, frame also sees the
-        frames running at attach leave)."""
-        if self.kind == "dtrace":
-            return "usdt"
-        routed = self.minor < (3, 11) or eval_hook
-        return "eval" if mode == "-c" and routed else self.frame_name()
+        docs/compatibility.md): never a CPython's markers (switching them
+        on can make the target raise SystemError); eval where every call
+        enters the eval loop (3.8-3.10) in launch mode, and frame otherwise
+        (read-only RESUME handlers on 3.11+; in attach mode, frame also
+        sees the frames running at attach leave)."""
+        return "eval" if mode == "-c" and self.minor < (3, 11) else "frame"
 
     def cells(self):
         """(mode, options, the method -v must name): auto in both modes,
-        then the other methods that promise exact trees there, forced or
-        chosen through --eval-hook=on. Not --method eval with -p: it sees
-        frames running at attach only when a later event reveals them
-        (docs/compatibility.md), so the tree above the attach point is not
-        exact by design."""
+        then the other methods that promise exact trees there, forced.
+        Not --method eval with -p: it sees frames running at attach only
+        when a later event reveals them (docs/compatibility.md), so the
+        tree above the attach point is not exact by design. The eval hook
+        is refused on 3.11+ (test_errors)."""
         out = []
         for mode in ("-c", "-p"):
             out.append((mode, (), self.auto_method(mode)))
             if self.kind == "dtrace":
-                if mode == "-c":
-                    out.append((mode, ("--method", "eval"), "eval"))
+                out.append((mode, ("--method", "usdt"), "usdt"))
+            if self.minor < (3, 11) and mode == "-c":
                 out.append((mode, ("--method", "frame"), "frame"))
-            elif self.minor < (3, 11):
-                if mode == "-c":
-                    out.append((mode, ("--method", "frame"), "frame"))
-            elif self.minor != (3, 13):
-                # 3.13 refuses the hook (test_errors): it inlines __init__ calls under it
-                out.append((mode, ("--eval-hook=on",), self.auto_method(mode, True)))
         return out
 
     @staticmethod

@@ -167,33 +167,32 @@ def run_exec(interp, mode, opts, method, into, env=None, paused=False):
 # Kernels before 6.6 have no uprobe_multi links; the interpreter methods'
 # BPF must stop at the exec with perf-event links too.
 PERF_LINKS = {"FLOWTRACE_NO_UPROBE_MULTI": "1"}
+# the markers are used only when asked for (auto never switches them on)
+USDT = ("--method", "usdt")
 CELLS = []
 for _interp in interps.Discovery(cfg.py39).interps:
     if _interp.kind == "dtrace":
         for _mode in ("-c", "-p"):
             for _into in ("same", "other-python", "not-python"):
-                CELLS.append((_interp, _mode, (), "usdt", _into))
+                CELLS.append((_interp, _mode, USDT, "usdt", _into))
             CELLS.append((_interp, _mode, ("--method", "frame"), "frame", "same"))
-        CELLS.append((_interp, "-c", (), "usdt", "same-from-thread"))
-        CELLS.append((_interp, "-p", (), "usdt", "same-from-thread"))
-        CELLS.append((_interp, "record", (), "usdt", "same"))
+        CELLS.append((_interp, "-c", USDT, "usdt", "same-from-thread"))
+        CELLS.append((_interp, "-p", USDT, "usdt", "same-from-thread"))
+        CELLS.append((_interp, "record", USDT, "usdt", "same"))
         CELLS.append((_interp, "record", ("--method", "frame"), "frame", "same"))
-        CELLS.append((_interp, "-c", ("--method", "eval"), "eval", "same"))
+        CELLS.append((_interp, "-c", (), "eval", "same"))
         CELLS.append((_interp, "-p", ("--method", "frame"), "frame", "same", None, True))
-        CELLS.append((_interp, "-p", (), "usdt", "same", None, True))
+        CELLS.append((_interp, "-p", USDT, "usdt", "same", None, True))
     elif _interp.kind == "pyenv" and _interp.minor == (3, 12):
         for _mode in ("-c", "-p"):
             CELLS.append((_interp, _mode, (), "frame", "same"))
         CELLS.append((_interp, "-p", (), "frame", "same", None, True))
-        # the hook lived in the old program's memory: nothing is restored in the new one
-        CELLS.append((_interp, "-c", ("--eval-hook=on",), _interp.auto_method("-c", True),
-                      "same"))
         CELLS.append((_interp, "-c", (), "frame", "other-python"))
         CELLS.append((_interp, "-c", (), "frame", "not-python"))
         CELLS.append((_interp, "-c", (), "frame", "same-from-thread"))
         CELLS.append((_interp, "-c", (), "frame", "same", PERF_LINKS))
     elif _interp.kind == "debian":
-        CELLS.append((_interp, "-c", (), "frame+usdt", "same"))
+        CELLS.append((_interp, "-c", (), "frame", "same"))
 
 for _cell in CELLS:
     add("exec %s %s %s: into %s%s%s" % (

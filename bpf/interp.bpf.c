@@ -287,25 +287,40 @@ static __always_inline bool read_code(__u64 code, struct code_info *ci)
 
 /* Frames that are no Python call: 3.12+'s C-stack shim below an entry
  * frame, and 3.13's __init__ shim (init_cleanup_addr) below an __init__.
- * Neither sits right below the other. Returns the frame (0: none) with fi
- * read for it. Before 3.12 there are none, and nothing is read. */
+ * Shims can sit right below each other: Python code run while a frame is
+ * being cleared after it returned (a __del__ or a weakref callback of one
+ * of its locals; a generator resumed from C that returned) is entered
+ * with the current frame still the returning eval call's entry shim (or,
+ * below an __init__, the __init__ shim), so its own entry shim's previous
+ * is another shim (CPython 3.12 RETURN_VALUE: frame = dying->previous
+ * before _PyEvalFrameClearAndPop(dying)). Finalisers nested that way make
+ * longer runs; up to MAX_SHIMS are skipped. Returns the frame (0: none)
+ * with fi read for it. Before 3.12 there are none, and nothing is read. */
+#define MAX_SHIMS 16
+
+static __always_inline bool is_shim(const struct frame_info *fi)
+{
+	return fi->owner == owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr);
+}
+
 static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi)
 {
-	bool shims = f_owner >= 0;
-
-	if (!frame || (!shims && !need_fi))
+	if (!frame || (f_owner < 0 && !need_fi))
 		return frame;
-	if (!read_frame(frame, fi)) {
-		fi->code = fi->back = 0;
-		return frame; /* an unreadable frame is kept, known by its address */
-	}
-	if (shims &&
-	    (fi->owner == owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr))) {
-		frame = fi->back;
-		if (need_fi && frame && !read_frame(frame, fi))
+	for (int i = 0; i < MAX_SHIMS; i++) {
+		if (!read_frame(frame, fi)) {
 			fi->code = fi->back = 0;
+			return frame; /* an unreadable frame is kept, known by its address */
+		}
+		if (f_owner < 0 || !is_shim(fi))
+			return frame;
+		frame = fi->back;
+		if (!frame)
+			return 0;
 	}
-	return frame;
+	/* deeper than MAX_SHIMS: the caller is not known */
+	fi->code = fi->back = 0;
+	return 0;
 }
 
 /* Copies one str object (at most max bytes of its data) to dst; returns

@@ -176,8 +176,7 @@ static void summary(const struct pipeline *p)
 	if (m->drops[FT_DROP_READ])
 		fprintf(stderr,
 			"flowtrace-bpf: a name could not be read from the target %llu time%s: "
-			"those "
-			"calls show as <unreadable> or <unknown>\n",
+			"those calls show as <unreadable> or <unknown>\n",
 			(unsigned long long)m->drops[FT_DROP_READ],
 			m->drops[FT_DROP_READ] == 1 ? "" : "s");
 	if (m->drops[FT_DROP_UNPLACED])

@@ -30,6 +30,10 @@ const volatile __s32 rt_interp_head = -1;
 const volatile __s32 is_threads_head = -1;
 const volatile __s32 ts_next = -1;
 const volatile __s32 ts_native_tid = -1;
+/* The target's PID namespace (/proc/PID/ns/pid; 0: not known): the ids
+ * native_thread_id holds are the ones the target sees there */
+const volatile __u64 pidns_dev = 0;
+const volatile __u64 pidns_ino = 0;
 const volatile __s32 ts_frame = -1;  /* the current frame, when the thread state holds it */
 const volatile __s32 ts_cframe = -1; /* 3.11/3.12: through the _PyCFrame */
 const volatile __s32 cf_frame = -1;
@@ -179,9 +183,21 @@ static __always_inline struct ft_thread *thread_state(__u64 pid_tgid)
 	return st;
 }
 
+/* The running thread's id as the target sees it: in a container, its id
+ * in the target's PID namespace, not the host's one records carry. */
+static __always_inline __u32 own_tid(__u32 tid)
+{
+	struct bpf_pidns_info ns = {};
+
+	if (!pidns_ino || bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+		return tid;
+	return ns.pid;
+}
+
 /* The running thread's PyThreadState. Up to 3.11 the GIL holder is in
  * _PyRuntime; 3.12+ keep it thread-local, so it is remembered from the eval
- * loop's argument, or found once in the interpreter's thread list. */
+ * loop's argument, or found once in the interpreter's thread list by
+ * native_thread_id (the id in the target's own PID namespace). */
 static __always_inline __u64 current_tstate(struct ft_thread *st, __u32 tid)
 {
 	__u64 ts, interp;
@@ -192,6 +208,7 @@ static __always_inline __u64 current_tstate(struct ft_thread *st, __u32 tid)
 		return st->tstate;
 	if (rt_interp_head < 0 || is_threads_head < 0 || ts_next < 0 || ts_native_tid < 0)
 		return 0;
+	tid = own_tid(tid);
 	interp = read_ptr(runtime_addr + rt_interp_head);
 	ts = field_ptr(interp, is_threads_head);
 	for (int i = 0; i < MAX_THREADS_WALK && ts; i++) {
@@ -287,25 +304,40 @@ static __always_inline bool read_code(__u64 code, struct code_info *ci)
 
 /* Frames that are no Python call: 3.12+'s C-stack shim below an entry
  * frame, and 3.13's __init__ shim (init_cleanup_addr) below an __init__.
- * Neither sits right below the other. Returns the frame (0: none) with fi
- * read for it. Before 3.12 there are none, and nothing is read. */
+ * Shims can sit right below each other: Python code run while a frame is
+ * being cleared after it returned (a __del__ or a weakref callback of one
+ * of its locals; a generator resumed from C that returned) is entered
+ * with the current frame still the returning eval call's entry shim (or,
+ * below an __init__, the __init__ shim), so its own entry shim's previous
+ * is another shim (CPython 3.12 RETURN_VALUE: frame = dying->previous
+ * before _PyEvalFrameClearAndPop(dying)). Finalisers nested that way make
+ * longer runs; up to MAX_SHIMS are skipped. Returns the frame (0: none)
+ * with fi read for it. Before 3.12 there are none, and nothing is read. */
+#define MAX_SHIMS 16
+
+static __always_inline bool is_shim(const struct frame_info *fi)
+{
+	return fi->owner == owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr);
+}
+
 static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi)
 {
-	bool shims = f_owner >= 0;
-
-	if (!frame || (!shims && !need_fi))
+	if (!frame || (f_owner < 0 && !need_fi))
 		return frame;
-	if (!read_frame(frame, fi)) {
-		fi->code = fi->back = 0;
-		return frame; /* an unreadable frame is kept, known by its address */
-	}
-	if (shims &&
-	    (fi->owner == owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr))) {
-		frame = fi->back;
-		if (need_fi && frame && !read_frame(frame, fi))
+	for (int i = 0; i < MAX_SHIMS; i++) {
+		if (!read_frame(frame, fi)) {
 			fi->code = fi->back = 0;
+			return frame; /* an unreadable frame is kept, known by its address */
+		}
+		if (f_owner < 0 || !is_shim(fi))
+			return frame;
+		frame = fi->back;
+		if (!frame)
+			return 0;
 	}
-	return frame;
+	/* deeper than MAX_SHIMS: the caller is not known */
+	fi->code = fi->back = 0;
+	return 0;
 }
 
 /* Copies one str object (at most max bytes of its data) to dst; returns

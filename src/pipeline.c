@@ -164,13 +164,21 @@ static void summary(const struct pipeline *p)
 		m->threads == 1 ? "" : "s", (unsigned long long)m->events,
 		(unsigned long long)m->lost, (unsigned long long)m->unfinished,
 		m->duration_ns / 1e9);
-	if (m->lost || m->drops[FT_DROP_NAME] || m->drops[FT_DROP_READ])
+	/* each hint states only what its own count says: a name that could
+	 * not be read is no lost record, and "0 lost" must not meet a hint
+	 * that records were lost */
+	if (m->lost || m->drops[FT_DROP_NAME])
 		fprintf(stderr,
-			"hint: records were lost (ring full: %llu, names: %llu, unreadable names: "
-			"%llu); a larger --ring-size or fewer traced calls help\n",
-			(unsigned long long)m->drops[FT_DROP_RINGBUF],
-			(unsigned long long)m->drops[FT_DROP_NAME],
-			(unsigned long long)m->drops[FT_DROP_READ]);
+			"hint: records were lost (calls: %llu, names: %llu, ring full: %llu); a "
+			"larger --ring-size or fewer traced calls help\n",
+			(unsigned long long)m->lost, (unsigned long long)m->drops[FT_DROP_NAME],
+			(unsigned long long)m->drops[FT_DROP_RINGBUF]);
+	if (m->drops[FT_DROP_READ])
+		fprintf(stderr,
+			"flowtrace-bpf: a name could not be read from the target %llu time%s: "
+			"those calls show as <unreadable> or <unknown>\n",
+			(unsigned long long)m->drops[FT_DROP_READ],
+			m->drops[FT_DROP_READ] == 1 ? "" : "s");
 	if (m->drops[FT_DROP_UNPLACED])
 		fprintf(stderr,
 			"flowtrace-bpf: %llu frame%s left that no probe saw start: the tree lacks "

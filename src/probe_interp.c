@@ -24,6 +24,7 @@
 #include "flowtrace/interp.h"
 #include "interp.skel.h"
 #include "istack.h"
+#include "nspid.h"
 #include "opcodes.h"
 #include "probe.h"
 #include "pylayout.h"
@@ -216,7 +217,8 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	const struct probe_interp_opts *o = &p->o;
 	const struct pylayout *l = o->lay;
 	struct interp_bpf__rodata *ro = p->skel->rodata;
-	int minor = l->minor;
+	int minor = l->minor, e;
+	uint64_t dev, ino;
 
 	ro->wakeup_bytes = o->base.ring_size / 8;
 	ro->target_tgid = o->base.pid;
@@ -228,6 +230,16 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->is_threads_head = l->interp.threads_head;
 	ro->ts_next = l->tstate.next;
 	ro->ts_native_tid = l->tstate.native_thread_id;
+	/* 3.12+ find a thread's state by native_thread_id, an id of the
+	 * target's PID namespace */
+	e = nspid_ns_of(o->base.pid, &dev, &ino);
+	if (e) {
+		snprintf(err, errlen, "cannot read the PID namespace of PID %d: %s", o->base.pid,
+			 strerror(-e));
+		return e;
+	}
+	ro->pidns_dev = dev;
+	ro->pidns_ino = ino;
 	ro->ts_frame = l->tstate.frame;
 	ro->ts_cframe = l->tstate.cframe;
 	ro->cf_frame = l->tstate.cframe_frame;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nspid.h"
 #include "opcodes.h"
 #include "pylayout.h"
 #include "pyruntime.h"
@@ -363,14 +364,17 @@ static int read_failed(int err, char *why, size_t len, const char *what, uint64_
 	return -ENOTSUP;
 }
 
-static bool is_task(int pid, uint64_t tid)
+/* Whether tid is a thread of the target as its own PID namespace numbers
+ * them (CPython's native_thread_id is gettid() in the target, so in a
+ * container it is not the id /proc/PID/task shows here). */
+static bool is_task(const struct nspid_task *tasks, size_t n, uint64_t tid)
 {
-	char path[64];
-
 	if (!tid || tid > INT32_MAX)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/task/%" PRIu64, pid, tid);
-	return access(path, F_OK) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (tasks[i].own == tid)
+			return true;
+	return false;
 }
 
 /* The innermost frame that runs Python code in tstate: 0 when it runs none. */
@@ -459,8 +463,10 @@ static int check_frames(struct pyruntime *rt, uint64_t tstate, char *why, size_t
 	return err;
 }
 
-/* One pass of the checks of pyruntime_validate(). */
-static int check_once(struct pyruntime *rt, char *why, size_t len)
+/* One pass of the checks of pyruntime_validate(); tasks: the target's
+ * threads, listed before it. */
+static int check_once(struct pyruntime *rt, const struct nspid_task *tasks, size_t ntasks,
+		      char *why, size_t len)
 {
 	const struct pylayout *lay = rt->lay;
 	uint64_t head, interp = 0, next, ts, v;
@@ -547,7 +553,7 @@ static int check_once(struct pyruntime *rt, char *why, size_t len)
 			err = peek_u64(rt->pid, ts + lay->tstate.native_thread_id, &v);
 			if (err)
 				return read_failed(err, why, len, "tstate->native_thread_id", ts);
-			tid_seen = is_task(rt->pid, v);
+			tid_seen = is_task(tasks, ntasks, v);
 		}
 		err = check_frames(rt, ts, why, len);
 		if (err)
@@ -561,7 +567,7 @@ static int check_once(struct pyruntime *rt, char *why, size_t len)
 	if (lay->tstate.native_thread_id != PYLAYOUT_NONE && !tid_seen) {
 		say(why, len,
 		    "layout check failed: no thread state's native_thread_id (+%d) is a thread of "
-		    "PID %d",
+		    "PID %d (by the ids of its PID namespace)",
 		    lay->tstate.native_thread_id, rt->pid);
 		return -ENOTSUP;
 	}
@@ -591,7 +597,19 @@ int pyruntime_validate(struct pyruntime *rt, char *why, size_t len)
 
 			nanosleep(&ts, NULL);
 		}
-		err = check_once(rt, why, len);
+		struct nspid_task *tasks = NULL;
+		size_t ntasks = 0;
+
+		if (rt->lay->tstate.native_thread_id != PYLAYOUT_NONE) {
+			err = nspid_tasks(rt->pid, &tasks, &ntasks);
+			if (err) {
+				say(why, len, "cannot list the threads of PID %d: %s", rt->pid,
+				    strerror(-err));
+				break;
+			}
+		}
+		err = check_once(rt, tasks, ntasks, why, len);
+		free(tasks);
 		if (err != -ENOTSUP)
 			break;
 	}

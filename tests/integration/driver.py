@@ -42,6 +42,7 @@ CASE_MODULES = [
     "test_record",
     "test_interp_matrix",
     "test_exec",
+    "test_namespaces",
 ]
 
 

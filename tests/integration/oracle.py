@@ -26,6 +26,7 @@ usage: oracle.py -o OUT.json WORKLOAD.py [ARGS...]
 """
 
 import _thread
+import dis
 import json
 import os
 import sys
@@ -41,9 +42,14 @@ RESUMABLE = CO_GENERATOR | CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENER
 
 # Up to 3.10, f_lasti is -1 until a frame has run an instruction, which tells
 # a fresh generator frame from a resumed one. 3.11+ run instructions
-# (RETURN_GENERATOR, RESUME) before the first event, so there we remember
-# the resumable frames we have seen instead.
+# (RETURN_GENERATOR, RESUME) before the first event; there the 'call' event
+# of a fresh frame is at its RESUME with oparg 0 (the function's start; a
+# resume is at a RESUME after a yield or await, or at the YIELD_VALUE that
+# throw() or close() resumes). Nothing may hold a frame to remember it:
+# a frame object kept alive keeps its locals alive, so their finalisers
+# would not run when the program's do.
 LASTI_MARKS_FRESH = sys.version_info < (3, 11)
+RESUME = dis.opmap.get("RESUME")
 # Code objects carry their qualified name from 3.11 on: the USDT markers
 # report co_name, the interpreter uprobes (eval, frame) co_qualname.
 HAS_QUALNAME = sys.version_info >= (3, 11)
@@ -55,21 +61,18 @@ class Recorder:
         # ident: CPython reuses the ident of a finished thread.
         self.local = _thread._local()
         self.states = []  # in order of each thread's first event
-        self.seen = {}  # 3.11+: id(frame) -> frame, resumable frames already run
 
     def _line(self, frame):
         code = frame.f_code
         if not code.co_flags & RESUMABLE:
             return code.co_firstlineno
+        i = frame.f_lasti
         if LASTI_MARKS_FRESH:
-            return code.co_firstlineno if frame.f_lasti < 0 else frame.f_lineno
-        key = id(frame)
-        if self.seen.get(key) is frame:
-            return frame.f_lineno
-        # Holding the frame keeps its id unique; it does not keep the
-        # generator alive, so finalisation timing is unchanged.
-        self.seen[key] = frame
-        return code.co_firstlineno
+            return code.co_firstlineno if i < 0 else frame.f_lineno
+        raw = code.co_code
+        if 0 <= i < len(raw) - 1 and raw[i] == RESUME and raw[i + 1] & 3 == 0:
+            return code.co_firstlineno
+        return frame.f_lineno
 
     def profile(self, frame, event, arg):
         if event == "call":

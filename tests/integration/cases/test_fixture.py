@@ -132,6 +132,29 @@ def names_tree():
             trees.shorten(l, 120) for l in lines[:30]))
 
 
+@case("fixture unreadable: a name that cannot be read is said, with no hint of lost records")
+def unreadable_hint():
+    """A name BPF cannot read is counted in drops.read; the summary says
+    "0 lost" then, so no line may say that records were lost."""
+    tr = launch([], command(cfg.fixture, "unreadable"))
+    drops = tr.meta["drops"]
+    if tr.meta["lost"] != 0 or not drops.get("read") or drops.get("name") \
+            or drops.get("ringbuf"):
+        raise Fail("expected lost 0, drops.read > 0 and nothing else, got lost %r, drops %r"
+                   % (tr.meta["lost"], drops))
+    err = tr.res.stderr
+    if ", 0 lost," not in err:
+        raise Fail("the summary does not say 0 lost:\n%s" % err)
+    if "lost" in err.replace(", 0 lost,", ""):
+        raise Fail("a line beside '0 lost' speaks of lost records:\n%s" % err)
+    said = "a name could not be read from the target %d time" % drops["read"]
+    if said not in err:
+        raise Fail("stderr does not say %r:\n%s" % (said, err))
+    got = [n.func for t in tr.threads for n, _ in trees.walk(t.calls)]
+    if got != ["<unreadable>", "ok"]:
+        raise Fail("expected the calls <unreadable>, ok; got %s" % got)
+
+
 @case("fixture threads 4 x 2000: per-thread trees and names")
 def threads():
     k, n = 4, 2000

@@ -109,14 +109,10 @@ def ns_cell(interp, opts, want, ns, name):
 
 
 def cells():
-    """3.11+ store native_thread_id: pyenv 3.11-3.13 with their auto
-    method, Debian's 3.11 with --method frame (its read-only uprobes)."""
+    """3.11+ store native_thread_id: pyenv 3.11-3.13 and Debian's 3.11,
+    each with its auto method (read-only uprobes)."""
     for interp in DISCOVERY.interps:
-        if interp.minor < (3, 11):
-            continue
-        if interp.kind == "debian":
-            yield interp, ("--method", "frame"), interp.frame_name()
-        elif interp.kind == "pyenv":
+        if interp.minor >= (3, 11) and interp.kind in ("debian", "pyenv"):
             yield interp, (), interp.auto_method("-p")
 
 

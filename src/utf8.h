@@ -65,4 +65,14 @@ static inline int utf8_is_invisible_control(const unsigned char *s, size_t n)
 	return 0;
 }
 
+/* The code point of the well-formed sequence of n (1..3) bytes at s. */
+static inline unsigned int utf8_code_point(const unsigned char *s, size_t n)
+{
+	if (n == 1)
+		return s[0];
+	if (n == 2)
+		return (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
+	return (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+}
+
 #endif /* FT_UTF8_H */

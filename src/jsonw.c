@@ -152,9 +152,10 @@ void jsonw__end_array(struct jsonw *w)
 static void put_u_escape(struct jsonw *w, unsigned int cp)
 {
 	static const char hex[] = "0123456789abcdef";
-	char buf[6] = {'\\', 'u', hex[cp >> 12 & 0xf], hex[cp >> 8 & 0xf], hex[cp >> 4 & 0xf],
-		       hex[cp & 0xf]};
+	char buf[6] = {'\\', 'u'};
 
+	for (int i = 0; i < 4; i++)
+		buf[2 + i] = hex[cp >> (12 - 4 * i) & 0xf];
 	put_raw(w, buf, sizeof(buf));
 }
 

@@ -153,12 +153,13 @@ void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 	if (p->renderer && !p->renderer->streaming && !p->warned_big &&
 	    p->rs.events >= 2ULL * BIG_TRACE_CALLS) {
 		p->warned_big = true;
-		log_error("flowtrace-bpf record -o FILE, or -f jsonl, write calls as they come, "
-			  "in flat memory",
-			  "-f %s holds every call in memory until the trace ends: %llu calls so far "
-			  "(about %llu MB), and growing",
-			  p->renderer->name, (unsigned long long)BIG_TRACE_CALLS,
-			  (unsigned long long)BIG_TRACE_CALLS * 60 / 1000000);
+		log_error(
+			"flowtrace-bpf record -o FILE, or -f jsonl, write calls as they come, "
+			"in flat memory",
+			"-f %s holds every call in memory until the trace ends: %llu calls so far "
+			"(about %llu MB), and growing",
+			p->renderer->name, (unsigned long long)BIG_TRACE_CALLS,
+			(unsigned long long)BIG_TRACE_CALLS * 60 / 1000000);
 	}
 }
 
@@ -331,8 +332,8 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 		/* half a document must not look like a whole one */
 		sink__abort(&p->sink);
 		log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
-			  "out of memory while writing the output: %s", p->cfg->output ?
-			  "nothing was written" : "the output is cut short");
+			  "out of memory while writing the output: %s",
+			  p->cfg->output ? "nothing was written" : "the output is cut short");
 		rc = FT_EXIT_FAILURE;
 	} else if (p->renderer) {
 		int cerr = sink__commit(&p->sink);

@@ -110,8 +110,8 @@ pid_t sink_temp_owner(const char *name, enum sink_kind *kind)
 	if (!digits || *p != '.' || pid <= 0)
 		return 0;
 	tag = p - 3;
-	if (tag - (sizeof(mark) - 1) <= name + 1 || strncmp(tag - (sizeof(mark) - 1), mark,
-							     sizeof(mark) - 1))
+	if (tag - (sizeof(mark) - 1) <= name + 1 ||
+	    strncmp(tag - (sizeof(mark) - 1), mark, sizeof(mark) - 1))
 		return 0;
 	for (int k = SINK_OUTPUT; k <= SINK_RECORDING; k++) {
 		if (!strncmp(tag, kind_tag[k], 3)) {
@@ -182,8 +182,8 @@ static int open_in_place(struct sink *s, const char *path, bool follow)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) ||
-				S_ISSOCK(st.st_mode))) {
+	if (fstat(fd, &st) ||
+	    !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
 		close(fd);
 		return follow ? -ELOOP : -EINVAL;
 	}
@@ -211,8 +211,8 @@ static int open_temp(struct sink *s, const char *path, enum sink_kind kind)
 	}
 	const char *dir = dirname(copy);
 	clean_stale(dir);
-	if (asprintf(&s->tmp, "%s/.%.*s.flowtrace-%s.%d.XXXXXX", dir, BASE_MAX,
-		     basename(base_copy), kind_tag[kind], (int)getpid()) < 0)
+	if (asprintf(&s->tmp, "%s/.%.*s.flowtrace-%s.%d.XXXXXX", dir, BASE_MAX, basename(base_copy),
+		     kind_tag[kind], (int)getpid()) < 0)
 		s->tmp = NULL;
 	free(copy);
 	free(base_copy);

@@ -175,9 +175,9 @@ FT_TEST(sink_stale_temporaries)
 	FT_TRUE(strstr(s.tmp, ".t.json.flowtrace-out.") != NULL);
 	FT_EQ_INT(sink_temp_owner(strrchr(s.tmp, '/') + 1, NULL), getpid());
 	FT_EQ_INT(sink__commit(&s), 0);
-	FT_TRUE(lstat(stale, &st) < 0); /* a dead writer's output: removed */
-	FT_EQ_INT(lstat(live, &st), 0); /* a live writer's: kept */
-	FT_EQ_INT(lstat(rec, &st), 0);	/* a recording cut short: kept */
+	FT_TRUE(lstat(stale, &st) < 0);	 /* a dead writer's output: removed */
+	FT_EQ_INT(lstat(live, &st), 0);	 /* a live writer's: kept */
+	FT_EQ_INT(lstat(rec, &st), 0);	 /* a recording cut short: kept */
 	FT_EQ_INT(lstat(other, &st), 0); /* not provably ours: kept */
 	for (int i = 1; i < 4; i++)
 		unlink(all[i]);

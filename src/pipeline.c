@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* The record pipeline: decoder, builder, renderer, sink, summary. */
 #include <errno.h>
-#include <stdio.h>
-#include <string.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "calltree.h"
@@ -219,8 +219,10 @@ static void fill_meta(struct pipeline *p, const struct tracefile_end *e, uint64_
 	m->threads = calltree__nthreads(p->ct);
 	m->calls = cs.calls - cs.open;
 	m->unfinished = cs.open;
-	if (p->record_err == -ENOMEM) {
-		m->incomplete = "out of memory";
+	/* a recording's errors are the trace file's; here they are the tree's */
+	if (p->record_err && p->mode != PIPE_RECORD) {
+		m->incomplete =
+			p->record_err == -ENOMEM ? "out of memory" : strerror(-p->record_err);
 		m->unapplied = p->unapplied;
 	}
 }
@@ -351,17 +353,20 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 		finish_record(p, e);
 	if (p->mode != PIPE_BUILD)
 		summary(p);
-	if (p->record_err == -ENOMEM) {
-		if (!p->rec && p->mode != PIPE_RECORD)
+	if (p->mode == PIPE_RECORD) {
+		/* finish_record() said what went wrong */
+		if (p->record_err && !rc)
+			rc = p->record_err == -ENOMEM ? FT_EXIT_FAILURE : FT_EXIT_OUTPUT;
+	} else if (p->record_err) {
+		if (p->record_err == -ENOMEM)
 			log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
 				  "out of memory while building the call tree: the trace is "
 				  "incomplete (%llu records not applied)",
 				  (unsigned long long)p->unapplied);
+		else
+			log_error(NULL, "the trace is incomplete: %s", strerror(-p->record_err));
 		if (!rc)
 			rc = FT_EXIT_FAILURE;
-	} else if (p->record_err) {
-		if (!rc)
-			rc = FT_EXIT_OUTPUT;
 	}
 	return rc;
 }

@@ -61,16 +61,28 @@ static long env_id(const char *name)
 }
 
 /* Under sudo a root tracer's output belongs to the user who asked for it,
- * who could not otherwise read a 0600 file. */
-static void give_to_invoker(int fd)
+ * who could not otherwise read a 0600 file; but only in a directory where
+ * that user could have made the file (their own, or a sticky shared one
+ * such as /tmp): elsewhere (-o /etc/...) handing a file to them would give
+ * more than a trace. dir_ok: the directory passed that test. */
+static void give_to_invoker(int fd, bool dir_ok)
 {
 	long uid = env_id("SUDO_UID"), gid = env_id("SUDO_GID");
 
-	if (geteuid() != 0 || uid <= 0)
+	if (geteuid() != 0 || uid <= 0 || !dir_ok)
 		return;
 	/* best effort: a file system without owners (vfat) keeps root's */
 	if (fchown(fd, (uid_t)uid, gid < 0 ? (gid_t)-1 : (gid_t)gid))
 		return;
+}
+
+/* The invoking user could create files in the directory st describes. */
+static bool invoker_may_create(const struct stat *st)
+{
+	long uid = env_id("SUDO_UID");
+	mode_t shared = S_ISVTX | S_IWOTH;
+
+	return uid > 0 && (st->st_uid == (uid_t)uid || (st->st_mode & shared) == shared);
 }
 
 /* The user a symbolic link may belong to for -o to follow it. */
@@ -210,6 +222,9 @@ static int open_temp(struct sink *s, const char *path, enum sink_kind kind)
 		return -ENOMEM;
 	}
 	const char *dir = dirname(copy);
+	struct stat dst;
+	bool dir_ok = !stat(dir, &dst) && invoker_may_create(&dst);
+
 	clean_stale(dir);
 	if (asprintf(&s->tmp, "%s/.%.*s.flowtrace-%s.%d.XXXXXX", dir, BASE_MAX, basename(base_copy),
 		     kind_tag[kind], (int)getpid()) < 0)
@@ -230,7 +245,7 @@ static int open_temp(struct sink *s, const char *path, enum sink_kind kind)
 	/* held until the process ends, however it ends: a later run sees the
 	 * file unlocked only once its writer is gone */
 	flock(fd, LOCK_EX | LOCK_NB);
-	give_to_invoker(fd);
+	give_to_invoker(fd, dir_ok);
 	s->fp = fdopen(fd, "w");
 	if (!s->fp) {
 		e = errno;

@@ -4,7 +4,8 @@
  * or FIFO given to -o is written in place.
  *
  * Guarantees (docs/formats.md, "Output files"): a file is created 0600 and,
- * under sudo, owned by the invoking user (SUDO_UID/SUDO_GID); an existing
+ * under sudo, owned by the invoking user (SUDO_UID/SUDO_GID) when made in a
+ * directory of theirs or a sticky world-writable one; an existing
  * file is replaced only by a complete one; a symbolic link named by -o is
  * never written through (refused, -ELOOP), except a root- or user-owned
  * link to a character device, FIFO or socket such as /dev/stdout; nothing

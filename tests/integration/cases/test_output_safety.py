@@ -125,10 +125,12 @@ def record_failure_keeps_file():
 
 
 @case("output safety: outputs and recordings are 0600 whatever the umask, owned by SUDO_UID "
-      "under sudo; -o /dev/null keeps its owner and mode")
+      "under sudo in that user's directory (root's elsewhere); -o /dev/null keeps its owner "
+      "and mode")
 def output_permissions():
     d = fresh_dir("perms")
     os.chmod(d, 0o755)
+    os.chown(d, 65534, 65534)  # the sudo user's own directory
     env = child_env({"SUDO_UID": "65534", "SUDO_GID": "65533", "SUDO_USER": "nobody"})
     problems = []
     for args, name in ((["-f", "json"], "t.json"), (["record"], "t.ftrace"),
@@ -147,6 +149,16 @@ def output_permissions():
         if (st.st_uid, st.st_gid) != (65534, 65533):
             problems.append("%s: owned by %d:%d, expected SUDO_UID:SUDO_GID 65534:65533"
                             % (name, st.st_uid, st.st_gid))
+    # a directory the sudo user could not write: the file stays root's
+    rootdir = fresh_dir("perms-root")
+    os.chmod(rootdir, 0o755)
+    path = os.path.join(rootdir, "t.json")
+    res = tool(["-f", "json", "-o", path, "-c", command(cfg.fixture, "recurse", "3")], env=env)
+    expect_rc(res, 0, "-o in root's directory")
+    st = os.stat(path)
+    if (st.st_mode & 0o7777, st.st_uid) != (0o600, 0):
+        problems.append("in a root-only directory: mode %o owner %d, expected 600 root"
+                        % (st.st_mode & 0o7777, st.st_uid))
     before = os.stat("/dev/null")
     res = tool(["-f", "json", "-o", "/dev/null", "-c", command(cfg.fixture, "recurse", "3")],
                env=env)

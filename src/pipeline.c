@@ -2,6 +2,7 @@
 /* The record pipeline: decoder, builder, renderer, sink, summary. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,10 +262,12 @@ static void summary(const struct pipeline *p)
  * normal end, told in one quiet line. */
 static void output_failed(const char *out, int err)
 {
-	if (err == -EPIPE)
-		fprintf(stderr, "flowtrace-bpf: the reader of %s went away: tracing stopped\n",
-			out);
-	else
+	if (err == -EPIPE) {
+		char line[PATH_MAX + 64];
+
+		log_line(line, sizeof(line), "the reader of %s went away: tracing stopped", out);
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+	} else
 		log_error(NULL, "cannot write '%s': %s", out, strerror(-err));
 }
 

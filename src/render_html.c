@@ -16,6 +16,7 @@
 #include "names.h"
 #include "render.h"
 #include "render_priv.h"
+#include "utf8.h"
 
 /* Names on the page: every distinct resolved name once, indexed in order
  * of first use. Keyed by the struct ft_name pointer names__get() returns,
@@ -206,6 +207,16 @@ static ssize_t script_safe_write(void *cookie, const char *buf, size_t size)
 static void put_html_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
+		size_t n, bad;
+
+		/* bidirectional and C1 controls shown as the page shows them in names */
+		if ((unsigned char)*s >= 0x80 &&
+		    (n = utf8_seq((const unsigned char *)s, strlen(s), &bad)) &&
+		    utf8_is_invisible_control((const unsigned char *)s, n)) {
+			fprintf(out, "\\u%04x", utf8_code_point((const unsigned char *)s, n));
+			s += n - 1;
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", out);

@@ -389,7 +389,9 @@ def hostile_names():
     with open(script, "w", encoding="utf-8") as f:
         f.write(HOSTILE)
     rec = os.path.join(d, "h.ftrace")
-    res = tool(["record", "-o", rec, "--", py, "-I", script])
+    # the argument (ignored by the script) puts the same bytes into meta.command,
+    # which the html page has in its <title>
+    res = tool(["record", "-o", rec, "--", py, "-I", script, EVIL_FUNC])
     expect_rc(res, 0, "record")
     problems = []
     outs = {}

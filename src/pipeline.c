@@ -265,7 +265,7 @@ static void output_failed(const char *out, int err)
 	if (err == -EPIPE) {
 		char line[PATH_MAX + 64];
 
-		log_line(line, sizeof(line), "the reader of %s went away: tracing stopped", out);
+		log_line(line, sizeof(line), "the reader of %s went away: stopping", out);
 		fprintf(stderr, "flowtrace-bpf: %s\n", line);
 	} else
 		log_error(NULL, "cannot write '%s': %s", out, strerror(-err));

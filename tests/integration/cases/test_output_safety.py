@@ -275,6 +275,36 @@ def pipe_closed_tree():
     pipe_closed("tree", 0)
 
 
+@case("output: replay -f jsonl into a pipe whose reader closes stops reading the file, "
+      "exit 7 with a quiet line")
+def pipe_closed_replay():
+    d = fresh_dir("pipe-replay")
+    rec = os.path.join(d, "flood.ftrace")
+    res = tool(["record", "-o", rec, "--", cfg.fixture, "flood", "300000"])
+    expect_rc(res, 0, "record flood")
+    fifo = os.path.join(d, "out")
+    os.mkfifo(fifo)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        p = Proc([cfg.tool, "replay", "-f", "jsonl", rec], stdout_file=fifo)
+        got = b""
+        deadline = time.monotonic() + 60
+        while len(got) < 1000 and time.monotonic() < deadline:
+            try:
+                got += os.read(rfd, 1000 - len(got))
+            except BlockingIOError:
+                time.sleep(0.02)
+    finally:
+        os.close(rfd)
+    rc = p.wait(60, "replay after its reader closed")
+    err = p.stderr
+    if rc != 7 or "went away" not in err or "Broken pipe" in err:
+        raise Fail("expected exit status 7 and one quiet line, got %s:\n%s" % (rc, err))
+    m = re.search(r"(\d+) calls in", err)
+    if not m or int(m.group(1)) >= 300000:
+        raise Fail("replay went on through the whole file after its reader left:\n%s" % err)
+
+
 # ---------------------------------------------------------------- memory
 
 @case("output: a json trace that runs out of memory says meta.incomplete and exits 1; "

@@ -145,6 +145,10 @@ static bool temp_is_stale(int dfd, const char *name, pid_t pid)
 
 	if (kill(pid, 0) == 0 || errno != ESRCH)
 		return false;
+	/* only a regular file is opened: a FIFO or device under our name in a
+	 * shared directory is none of ours */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		return false;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return false;

@@ -331,7 +331,8 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e, unseen);
-	if (p->renderer && p->renderer->end && !p->out_err)
+	/* even into a dead output: end() frees what begin() made */
+	if (p->renderer && p->renderer->end)
 		err = p->renderer->end(&p->rc, p->ct);
 	if (p->renderer && err == -ENOMEM) {
 		/* half a document must not look like a whole one */

@@ -451,10 +451,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 			return -EAGAIN; /* left running */
 		if (n > 0 && ev.data.fd == s->sigfd && read_signal(s))
 			return -EAGAIN;
-		if (n > 0 && ev.data.fd == s->outfd) {
-			epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->outfd, NULL);
-			s->outfd = -1;
-		} else if (n > 0 && ev.data.fd != s->pidfd && ev.data.fd != s->sigfd) {
+		if (n > 0 && ev.data.fd != s->pidfd && ev.data.fd != s->sigfd) {
 			/* the ring or the timer: nothing to do any more */
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, ev.data.fd, NULL);
 		}

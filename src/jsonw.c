@@ -149,6 +149,16 @@ void jsonw__end_array(struct jsonw *w)
 	close_container(w, ']');
 }
 
+static void put_u_escape(struct jsonw *w, unsigned int cp)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[6] = {'\\', 'u'};
+
+	for (int i = 0; i < 4; i++)
+		buf[2 + i] = hex[cp >> (12 - 4 * i) & 0xf];
+	put_raw(w, buf, sizeof(buf));
+}
+
 static void put_escape(struct jsonw *w, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -205,8 +215,18 @@ static void put_string(struct jsonw *w, const unsigned char *s, size_t len)
 		}
 		if (c >= 0x80) {
 			n = utf8_seq(s + i, len - i, &bad);
-			if (n) {
+			if (n && !utf8_is_invisible_control(s + i, n)) {
 				i += n;
+				continue;
+			}
+			if (n) {
+				/* C1 and bidirectional controls as \uXXXX: the same
+				 * string, but a terminal or editor showing the
+				 * JSON cannot be steered by it */
+				put_raw(w, (const char *)s + start, i - start);
+				put_u_escape(w, utf8_code_point(s + i, n));
+				i += n;
+				start = i;
 				continue;
 			}
 			put_raw(w, (const char *)s + start, i - start);

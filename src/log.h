@@ -8,11 +8,12 @@
 #include <stddef.h>
 
 /* Prints "flowtrace-bpf: <fmt...>" and, unless hint is NULL or empty,
- * "hint: <hint>". */
+ * "hint: <hint>", each escaped as log_line() does. */
 void log_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Formats into buf (len bytes) and turns control characters, which a file
- * name can carry, into '?': the result is always one line. */
+/* Formats into buf (len bytes) and turns control characters (C0, DEL, C1)
+ * and Unicode bidirectional controls, which a file name can carry, into
+ * '?', one per byte: the result is one line that cannot drive a terminal. */
 void log_line(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_vline(char *buf, size_t len, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));

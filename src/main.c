@@ -34,6 +34,9 @@ int main(int argc, char **argv)
 		return rc < 0 ? FT_EXIT_OK : rc;
 	verbosity = cfg.verbose;
 	libbpf_set_print(libbpf_log);
+	/* a closed output (| head) must not kill the tracer with its probes
+	 * in: writes fail with EPIPE instead, which ends the trace through
+	 * the normal teardown (session.c) */
 	signal(SIGPIPE, SIG_IGN);
 
 	/* trace files need no privileges */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* The record pipeline: decoder, builder, renderer, sink, summary. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +13,25 @@
 #include "log.h"
 #include "names.h"
 #include "pipeline.h"
+
+/* a non-streaming format keeps every call until the end, about 60 MB per
+ * million calls for json: past this many the user hears, once, that the
+ * memory grows with the trace and what streams instead */
+#define BIG_TRACE_CALLS 1000000
+
+static void report_open_error(const char *path, int err)
+{
+	if (err == -ELOOP)
+		log_error("name the file the link points to, or remove the link",
+			  "'%s' is a symbolic link: flowtrace-bpf does not write through one",
+			  path);
+	else if (err == -EINVAL)
+		log_error("choose a file, a character device or a FIFO for -o",
+			  "cannot write '%s': not a regular file, character device or FIFO", path);
+	else
+		log_error("choose a writable path for -o", "cannot write '%s': %s", path,
+			  strerror(-err));
+}
 
 int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode)
 {
@@ -30,17 +52,25 @@ int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode 
 		.min_dur_ns = cfg->min_dur_ns,
 	};
 	/* the output first: an unwritable file is refused before any target is touched */
+	p->sink.poll_fd = -1;
 	if (mode == PIPE_RECORD) {
-		p->rec = tracefile_writer__create(cfg->output);
-		err = p->rec ? 0 : -errno;
+		/* a temporary file renamed over -o only when the recording is
+		 * complete: a failed or killed record leaves an existing file be */
+		err = sink__open_as(&p->sink, cfg->output, SINK_RECORDING);
+		if (!err) {
+			p->rec = tracefile_writer__new(p->sink.fp);
+			if (!p->rec) {
+				err = -errno;
+				sink__abort(&p->sink);
+			}
+		}
 	} else if (mode == PIPE_RENDER) {
 		err = sink__open(&p->sink, cfg->output);
 	} else {
 		err = 0;
 	}
 	if (err) {
-		log_error("choose a writable path for -o", "cannot write '%s': %s", cfg->output,
-			  strerror(-err));
+		report_open_error(cfg->output ? cfg->output : "standard output", err);
 		return FT_EXIT_OUTPUT;
 	}
 	p->names = names__new();
@@ -110,14 +140,51 @@ void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
 
 	/* out of memory: keep going so the ring does not stall the target's
-	 * probes; the failure is reported at the end */
-	if (err && !p->record_err)
-		p->record_err = err;
+	 * probes; the session stops tracing at its next turn and the output
+	 * says it is incomplete */
+	if (err) {
+		p->unapplied++;
+		if (!p->record_err)
+			p->record_err = err;
+	}
 	if (p->rec && !p->record_err) {
 		err = tracefile_writer__add(p->rec, data, size);
 		if (err)
 			p->record_err = err;
 	}
+	if (p->renderer && !p->renderer->streaming && !p->warned_big &&
+	    p->rs.events >= 2ULL * BIG_TRACE_CALLS) {
+		p->warned_big = true;
+		log_error(
+			"flowtrace-bpf record -o FILE, or -f jsonl, write calls as they come, "
+			"in flat memory",
+			"-f %s holds every call in memory until the trace ends: %llu calls so far "
+			"(about %llu MB), and growing",
+			p->renderer->name, (unsigned long long)BIG_TRACE_CALLS,
+			(unsigned long long)BIG_TRACE_CALLS * 60 / 1000000);
+	}
+}
+
+static void note_output_error(struct pipeline *p)
+{
+	if (!p->out_err && ferror(p->rc.out))
+		p->out_err = errno ? -errno : -EIO;
+}
+
+int pipeline__error(const struct pipeline *p)
+{
+	return p->out_err ? p->out_err : p->record_err;
+}
+
+int pipeline__poll_fd(const struct pipeline *p)
+{
+	return p->sink.fp ? p->sink.poll_fd : -1;
+}
+
+void pipeline__output_gone(struct pipeline *p)
+{
+	if (!p->out_err)
+		p->out_err = -EPIPE;
 }
 
 void pipeline__fail(struct pipeline *p, int err)
@@ -128,8 +195,11 @@ void pipeline__fail(struct pipeline *p, int err)
 
 void pipeline__flush(struct pipeline *p)
 {
-	if (p->renderer && p->renderer->streaming)
+	if (p->renderer && p->renderer->streaming && p->rc.out) {
+		errno = 0;
 		fflush(p->rc.out);
+		note_output_error(p);
+	}
 	if (p->rec && !p->record_err) {
 		int err = tracefile_writer__flush(p->rec);
 		if (err)
@@ -151,6 +221,12 @@ static void fill_meta(struct pipeline *p, const struct tracefile_end *e, uint64_
 	m->threads = calltree__nthreads(p->ct);
 	m->calls = cs.calls - cs.open;
 	m->unfinished = cs.open;
+	/* a recording's errors are the trace file's; here they are the tree's */
+	if (p->record_err && p->mode != PIPE_RECORD) {
+		m->incomplete =
+			p->record_err == -ENOMEM ? "out of memory" : strerror(-p->record_err);
+		m->unapplied = p->unapplied;
+	}
 }
 
 static void summary(const struct pipeline *p)
@@ -191,10 +267,69 @@ static void summary(const struct pipeline *p)
 			(unsigned long long)p->rs.malformed);
 }
 
+/* The output could not be written. A reader that went away (| head) is a
+ * normal end, told in one quiet line. */
+static void output_failed(const char *out, int err)
+{
+	if (err == -EPIPE) {
+		char line[PATH_MAX + 64];
+
+		log_line(line, sizeof(line), "the reader of %s went away: stopping", out);
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+	} else
+		log_error(NULL, "cannot write '%s': %s", out, strerror(-err));
+}
+
+/* An incomplete recording never replaces a file: it is renamed into place
+ * only where nothing was, and otherwise kept under its temporary name. It
+ * has no end block, so a replay says it was cut short. */
+static void finish_record(struct pipeline *p, const struct tracefile_end *e)
+{
+	const char *out = p->cfg->output ? p->cfg->output : "standard output";
+	int err;
+
+	if (!p->record_err) {
+		err = tracefile_writer__close(p->rec, e);
+		p->rec = NULL;
+		if (!err)
+			err = sink__commit(&p->sink);
+		if (!err)
+			return;
+		p->record_err = err;
+		if (!p->sink.fp) {
+			/* the commit itself failed: its temporary file is gone */
+			log_error(NULL, "cannot write the trace file '%s': %s", out,
+				  strerror(-err));
+			return;
+		}
+	} else {
+		tracefile_writer__close(p->rec, NULL);
+		p->rec = NULL;
+	}
+	if (p->record_err == -ENOMEM)
+		log_error(NULL, "out of memory: the recording is incomplete");
+	else
+		log_error(NULL, "cannot write the trace file '%s': %s", out,
+			  strerror(-p->record_err));
+	if (p->sink.direct || !p->sink.path) {
+		sink__abort(&p->sink); /* written in place: nothing to keep or drop */
+		return;
+	}
+	/* RENAME_NOREPLACE: moved into place only if nothing is there, in one
+	 * step, so a file that appeared meanwhile is not replaced either */
+	char *kept = sink__keep(&p->sink);
+	if (kept && !renameat2(AT_FDCWD, kept, AT_FDCWD, p->cfg->output, RENAME_NOREPLACE))
+		log_error(NULL, "'%s' holds the recording up to the error; replay reads it", out);
+	else if (kept)
+		log_error("replay reads it up to the error",
+			  "'%s' is left as it was; what was recorded is in '%s'", out, kept);
+	free(kept);
+}
+
 int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 {
 	const char *out = p->cfg->output ? p->cfg->output : "standard output";
-	int rc = 0, err;
+	int rc = 0, err = 0;
 
 	/* lost call records show as sequence gaps; the ring's drops that no
 	 * later record revealed (the ring full up to the end, or a thread
@@ -205,33 +340,46 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e, unseen);
-	if (p->renderer && p->renderer->end && p->renderer->end(&p->rc, p->ct) < 0)
-		rc = FT_EXIT_OUTPUT;
-	if (p->renderer) {
-		err = sink__commit(&p->sink);
-		if (err) {
-			log_error(NULL, "cannot write '%s': %s", out, strerror(-err));
+	/* even into a dead output: end() frees what begin() made */
+	if (p->renderer && p->renderer->end)
+		err = p->renderer->end(&p->rc, p->ct);
+	if (p->renderer && err == -ENOMEM) {
+		/* half a document must not look like a whole one */
+		sink__abort(&p->sink);
+		log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
+			  "out of memory while writing the output: %s",
+			  p->cfg->output ? "nothing was written" : "the output is cut short");
+		rc = FT_EXIT_FAILURE;
+	} else if (p->renderer) {
+		int cerr = sink__commit(&p->sink);
+
+		if (p->out_err)
+			cerr = p->out_err;
+		else if (!cerr && err < 0)
+			cerr = err;
+		if (cerr) {
+			output_failed(out, cerr);
 			rc = FT_EXIT_OUTPUT;
 		}
 	}
-	if (p->rec) {
-		err = tracefile_writer__close(p->rec, e);
-		p->rec = NULL;
-		if (err && !p->record_err)
-			p->record_err = err;
-	}
+	if (p->rec)
+		finish_record(p, e);
 	if (p->mode != PIPE_BUILD)
 		summary(p);
-	if (p->record_err == -ENOMEM) {
-		log_error("use -f jsonl, filters or a shorter -d",
-			  "out of memory while building the call tree: the trace is incomplete");
+	if (p->mode == PIPE_RECORD) {
+		/* finish_record() said what went wrong */
+		if (p->record_err && !rc)
+			rc = p->record_err == -ENOMEM ? FT_EXIT_FAILURE : FT_EXIT_OUTPUT;
+	} else if (p->record_err) {
+		if (p->record_err == -ENOMEM)
+			log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
+				  "out of memory while building the call tree: the trace is "
+				  "incomplete (%llu records not applied)",
+				  (unsigned long long)p->unapplied);
+		else
+			log_error(NULL, "the trace is incomplete: %s", strerror(-p->record_err));
 		if (!rc)
 			rc = FT_EXIT_FAILURE;
-	} else if (p->record_err) {
-		log_error("the file holds what was written before the error",
-			  "cannot write the trace file '%s': %s", out, strerror(-p->record_err));
-		if (!rc)
-			rc = FT_EXIT_OUTPUT;
 	}
 	return rc;
 }
@@ -239,15 +387,11 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 void pipeline__abort(struct pipeline *p)
 {
 	if (p->rec) {
-		struct tracefile_end e = {0};
-
-		tracefile_writer__close(p->rec, &e);
+		/* nothing was traced: an existing file stays as it was */
+		tracefile_writer__close(p->rec, NULL);
 		p->rec = NULL;
-		if (p->cfg->output)
-			unlink(p->cfg->output);
 	}
-	if (p->renderer)
-		sink__abort(&p->sink);
+	sink__abort(&p->sink);
 }
 
 void pipeline__free(struct pipeline *p)

@@ -40,6 +40,9 @@ struct pipeline {
 	struct tracefile_writer *rec; /* record mode */
 	struct record_stats rs;
 	int record_err;
+	int out_err;	    /* the first error writing a streaming output (-EPIPE...) */
+	uint64_t unapplied; /* records that memory ran out for */
+	bool warned_big;    /* the "held in memory" warning was given */
 	char cwd[PATH_MAX]; /* the tree shows files under it relative to it */
 };
 
@@ -56,6 +59,15 @@ void pipeline__add(struct pipeline *p, const void *data, uint32_t size);
 void pipeline__fail(struct pipeline *p, int err);
 /* Pushes buffered output out (streaming formats, trace file blocks). */
 void pipeline__flush(struct pipeline *p);
+/* Non-zero (-errno) once tracing on is pointless: the output cannot be
+ * written (its reader went away: -EPIPE; the disk is full) or memory ran
+ * out. The session then stops tracing; pipeline__finish reports it. */
+int pipeline__error(const struct pipeline *p);
+/* The output's file descriptor when it is a pipe, FIFO or socket, whose
+ * reader can go away (EPOLLERR on it), else -1. */
+int pipeline__poll_fd(const struct pipeline *p);
+/* The output's reader went away (EPOLLERR on pipeline__poll_fd()). */
+void pipeline__output_gone(struct pipeline *p);
 /* Ends the trace: closes open frames at end->t_end, renders, commits the
  * output, prints the summary. Returns 0 or an FT_EXIT_* code. */
 int pipeline__finish(struct pipeline *p, const struct tracefile_end *end);

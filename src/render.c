@@ -111,6 +111,14 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	jsonw__key_uint(w, "threads", m->threads);
 	jsonw__key_uint(w, "calls", m->calls);
 	jsonw__key_uint(w, "unfinished", m->unfinished);
+	if (m->incomplete) {
+		/* present only when the trace is not whole */
+		jsonw__key(w, "incomplete");
+		jsonw__begin_object(w);
+		jsonw__key_string(w, "reason", m->incomplete);
+		jsonw__key_uint(w, "records_not_applied", m->unapplied);
+		jsonw__end_object(w);
+	}
 	jsonw__key_int(w, "abi", m->abi ? m->abi : FT_ABI_VERSION);
 	jsonw__key_string(w, "tool", "flowtrace-bpf " FT_VERSION);
 }
@@ -180,8 +188,8 @@ void render_put_text(FILE *out, const char *str, size_t len, const char *(*esc)(
 			put_hex(out, hex, s + i, 1);
 			i++;
 		} else if ((n = utf8_seq(s + i, len - i, &bad))) {
-			/* U+0080..U+009F are C1 controls: some terminals obey them */
-			if (c == 0xc2 && s[i + 1] < 0xa0)
+			/* C1 and bidirectional controls: escaped like C0 ones */
+			if (utf8_is_invisible_control(s + i, n))
 				put_hex(out, hex, s + i, n);
 			else
 				fwrite(s + i, 1, n, out);

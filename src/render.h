@@ -33,6 +33,10 @@ struct render_meta {
 	uint64_t calls;
 	uint64_t unfinished;
 	uint32_t abi; /* record ABI of the trace (a replay's may be older); 0: this build's */
+	/* NULL when the trace is whole; else why it is not ("out of memory"):
+	 * every format that can carry a note says so */
+	const char *incomplete;
+	uint64_t unapplied; /* records that could not be applied */
 };
 
 struct render_ctx {

@@ -304,6 +304,10 @@ static void put_graph_label(FILE *out, const struct render_meta *m)
 	fprintf(out, ", traced %s", duration(b, m->duration_ns));
 	if (m->lost)
 		fprintf(out, ", %" PRIu64 " records lost", m->lost);
+	if (m->incomplete) {
+		fputs(", INCOMPLETE: ", out);
+		put(out, m->incomplete);
+	}
 	fputs("\";\n", out);
 }
 

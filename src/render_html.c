@@ -16,6 +16,7 @@
 #include "names.h"
 #include "render.h"
 #include "render_priv.h"
+#include "utf8.h"
 
 /* Names on the page: every distinct resolved name once, indexed in order
  * of first use. Keyed by the struct ft_name pointer names__get() returns,
@@ -206,6 +207,16 @@ static ssize_t script_safe_write(void *cookie, const char *buf, size_t size)
 static void put_html_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
+		size_t n, bad;
+
+		/* bidirectional and C1 controls shown as the page shows them in names */
+		if ((unsigned char)*s >= 0x80 &&
+		    (n = utf8_seq((const unsigned char *)s, strlen(s), &bad)) &&
+		    utf8_is_invisible_control((const unsigned char *)s, n)) {
+			fprintf(out, "\\u%04x", utf8_code_point((const unsigned char *)s, n));
+			s += n - 1;
+			continue;
+		}
 		switch (*s) {
 		case '&':
 			fputs("&amp;", out);
@@ -445,6 +456,19 @@ static const char page_script[] =
 	"var DIM = '#ececf0', DIM_INK = '#a8a8b3', INK = '#1b1b20';\n"
 	"var EDGE = { unfinished: '#e8590c', before: '#7048e8', lost: '#e03131' };\n"
 	"var names = D.names, meta = D.meta;\n"
+	"/* names come from the traced program: controls and bidirectional marks are shown\n"
+	"   escaped, as the text formats show them, so no name can reorder what is drawn */\n"
+	"function visible(s) {\n"
+	"  return String(s).replace(/[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f"
+	"\\u202a-\\u202e\\u2066-\\u2069]/g, function (c) {\n"
+	"    var h = c.charCodeAt(0).toString(16);\n"
+	"    return h.length <= 2 ? '\\\\x' + ('0' + h).slice(-2) : '\\\\u' + ('000' + "
+	"h).slice(-4);\n"
+	"  });\n"
+	"}\n"
+	"names.forEach(function (n) { n[0] = visible(n[0]); n[1] = visible(n[1]); });\n"
+	"D.threads.forEach(function (t) { if (t.name) t.name = visible(t.name); });\n"
+	"if (meta && meta.command) meta.command = visible(meta.command);\n"
 	"var hashArgs = parseHash();\n"
 	"var noAnim = 'selftest' in hashArgs ||\n"
 	"  (window.matchMedia && window.matchMedia('(prefers-reduced-motion: reduce)').matches);\n"
@@ -1386,6 +1410,7 @@ static const char page_script[] =
 	"threads'));\n"
 	"  add(fmtInt(calls) + (calls === 1 ? ' call shown' : ' calls shown'));\n"
 	"  if (lost) add(fmtInt(lost) + ' records lost', 'bad');\n"
+	"  if (meta && meta.incomplete) add('INCOMPLETE: ' + meta.incomplete.reason, 'bad');\n"
 	"  if (D.filtered) add('filtered', 'chip');\n"
 	"})();\n"
 	"\n"

@@ -259,6 +259,9 @@ static int plantuml_end(struct render_ctx *rc, const struct calltree *ct)
 	}
 	pu.out = rc->out;
 	fputs("@startuml\n", pu.out);
+	if (rc->meta && rc->meta->incomplete)
+		fprintf(pu.out, "title INCOMPLETE trace: %s, %" PRIu64 " records not applied\n",
+			rc->meta->incomplete, rc->meta->unapplied);
 	/* a diagram needs one participant to be a sequence diagram at all */
 	if (!pu.nparts)
 		fputs("participant \"no calls traced or shown\" as p0\n", pu.out);

@@ -202,6 +202,17 @@ static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 	fputc('\n', tr->out);
 }
 
+/* A tree that is not whole says so where a reader looks: its first and
+ * last lines. */
+static void put_incomplete(struct render_ctx *rc)
+{
+	const struct render_meta *m = rc->meta;
+
+	if (m && m->incomplete)
+		fprintf(rc->out, "# INCOMPLETE: %s, %" PRIu64 " records not applied\n",
+			m->incomplete, m->unapplied);
+}
+
 static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 {
 	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
@@ -214,6 +225,7 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 	size_t nthreads = ct ? calltree__nthreads(ct) : 0;
 	bool any_calls = false;
 
+	put_incomplete(rc);
 	fputs("# DURATION     TID      FUNCTION\n", rc->out);
 	for (size_t i = 0; i < nthreads; i++) {
 		const struct ft_thread *t = calltree__thread_at(ct, i);
@@ -231,6 +243,7 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 		fputs("# no calls traced\n", rc->out);
 	else if (!tr.shown)
 		fputs("# no calls match the filters\n", rc->out);
+	put_incomplete(rc);
 	return ferror(rc->out) ? -EIO : 0;
 }
 

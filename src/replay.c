@@ -48,6 +48,12 @@ int replay_file(struct pipeline *p, const char *path)
 			last_ts = h->ts;
 		pipeline__add(p, rec, size);
 		records++;
+		/* a reader gone (| head) or memory out: the rest cannot help */
+		if (!(records % 4096)) {
+			pipeline__flush(p);
+			if (pipeline__error(p))
+				break;
+		}
 	}
 	if (tracefile_reader__end(r)) {
 		end = *tracefile_reader__end(r);

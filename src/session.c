@@ -6,6 +6,7 @@
  * Every exit path goes through that teardown. */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ enum stop_reason {
 	STOP_DURATION,
 	STOP_TARGET_EXIT,
 	STOP_EXEC, /* the target exec'd a program the probes cannot follow */
+	STOP_OUTPUT, /* the output cannot take more (its reader went away) */
 	STOP_ERROR,
 };
 
@@ -60,6 +62,7 @@ struct session {
 	struct pyruntime rt;	  /* interpreter methods */
 	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
+	int outfd; /* the output pipe, watched for its reader going away */
 	int stop_signal;
 	struct stat exe;		      /* the executable traced (dev, inode) */
 	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
@@ -162,9 +165,14 @@ static int find_target(struct session *s)
 		log_error(s->method.hint, "%s", s->method.why);
 		return rc;
 	}
-	if (cfg->verbose)
-		fprintf(stderr, "flowtrace-bpf: PID %d runs %s\nflowtrace-bpf: method %s: %s\n",
-			s->pid, s->target.exe, method_name(&s->method), s->method.why);
+	if (cfg->verbose) {
+		char line[PATH_MAX + 64];
+
+		/* the path is the target's to choose: escaped like every message */
+		log_line(line, sizeof(line), "PID %d runs %s", s->pid, s->target.exe);
+		fprintf(stderr, "flowtrace-bpf: %s\nflowtrace-bpf: method %s: %s\n", line,
+			method_name(&s->method), s->method.why);
+	}
 	if (*s->method.warning)
 		fprintf(stderr, "flowtrace-bpf: warning: %s\n", s->method.warning);
 	return 0;
@@ -361,7 +369,9 @@ static int attach(struct session *s)
 			fprintf(stderr, "flowtrace-bpf: uprobes at file offsets");
 			for (size_t i = 0; i < n; i++)
 				fprintf(stderr, " %#" PRIx64, off[i]);
-			fprintf(stderr, " of %s\n", s->target.open_path);
+			char line[PATH_MAX + 8];
+			log_line(line, sizeof(line), "%s", s->target.open_path);
+			fprintf(stderr, " of %s\n", line);
 		}
 		return 0;
 	}
@@ -431,6 +441,16 @@ static int setup_loop(struct session *s)
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
 			return -errno;
 	}
+	/* no event asked for: EPOLLERR, which a pipe reports once its reader
+	 * is gone (| head), comes anyway, even for formats that write only
+	 * at the end */
+	s->outfd = pipeline__poll_fd(&s->pipe);
+	if (s->outfd >= 0) {
+		struct epoll_event oev = {.events = 0, .data.fd = s->outfd};
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->outfd, &oev))
+			s->outfd = -1;
+	}
 	return 0;
 }
 
@@ -461,8 +481,17 @@ static enum stop_reason run_loop(struct session *s)
 		pipeline__flush(&s->pipe);
 		if (s->exec_seen && !follow_exec(s))
 			return STOP_EXEC;
+		/* nothing more can be written, or memory ran out: tracing on
+		 * would only keep the probes in the target */
+		if (pipeline__error(&s->pipe))
+			return STOP_OUTPUT;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
+
+			if (fd == s->outfd) {
+				pipeline__output_gone(&s->pipe);
+				return STOP_OUTPUT;
+			}
 
 			if (fd == s->sigfd) {
 				s->stop_signal = read_signal(s);
@@ -481,7 +510,8 @@ static enum stop_reason run_loop(struct session *s)
  * insists (another signal) or, after a signal, it outlives the grace time. */
 static int wait_command(struct session *s, enum stop_reason why)
 {
-	int timeout = why == STOP_SIGNAL ? CHILD_GRACE_MS : -1;
+	/* after a signal or a lost output the command is not waited for long */
+	int timeout = why == STOP_SIGNAL || why == STOP_OUTPUT ? CHILD_GRACE_MS : -1;
 
 	if (!s->launched)
 		return 0;
@@ -536,7 +566,8 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 
 int session_run(const struct config *cfg)
 {
-	struct session s = {.cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1};
+	struct session s = {
+		.cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1, .outfd = -1};
 	struct tracefile_meta tm;
 	int rc, err;
 
@@ -578,9 +609,12 @@ int session_run(const struct config *cfg)
 
 	enum stop_reason why = STOP_ERROR;
 	if (!rc) {
-		fprintf(stderr, "flowtrace-bpf: tracing PID %d (CPython %s, %s in %s)%s\n", s.pid,
-			*s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
-			s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
+		char line[PATH_MAX + 256];
+
+		log_line(line, sizeof(line), "tracing PID %d (CPython %s, %s in %s)%s", s.pid,
+			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
+			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
 		why = run_loop(&s);
 	}
 

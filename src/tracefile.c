@@ -44,6 +44,7 @@ struct tracefile_writer {
 	unsigned char *z;
 	size_t zcap;
 	uint64_t bytes;
+	bool owns_fp; /* made by tracefile_writer__create: closed with the writer */
 };
 
 static int write_block(struct tracefile_writer *w, uint32_t type, const void *raw, size_t len)
@@ -67,6 +68,7 @@ static int write_block(struct tracefile_writer *w, uint32_t type, const void *ra
 		.zlen = zlen,
 		.crc = crc32(0, raw, len),
 	};
+	errno = 0;
 	if (fwrite(&h, sizeof(h), 1, w->fp) != 1 || fwrite(w->z, zlen, 1, w->fp) != 1 ||
 	    fflush(w->fp))
 		return errno ? -errno : -EIO;
@@ -99,30 +101,43 @@ static void one_line(char *dst, const char *src, size_t len)
 			*p = ' ';
 }
 
-struct tracefile_writer *tracefile_writer__create(const char *path)
+struct tracefile_writer *tracefile_writer__new(FILE *fp)
 {
 	struct tracefile_writer *w = calloc(1, sizeof(*w));
 	uint32_t hdr[2] = {TRACEFILE_VERSION, 0};
-	int err;
 
 	if (!w)
 		return NULL;
-	w->fp = fopen(path, "we");
-	if (!w->fp) {
-		err = errno;
-		free(w);
-		errno = err;
-		return NULL;
-	}
+	w->fp = fp;
+	errno = 0;
 	if (fwrite(MAGIC, sizeof(MAGIC), 1, w->fp) != 1 ||
 	    fwrite(hdr, sizeof(hdr), 1, w->fp) != 1 || fflush(w->fp)) {
-		err = errno ? errno : EIO;
-		fclose(w->fp);
+		int err = errno ? errno : EIO;
+
 		free(w);
 		errno = err;
 		return NULL;
 	}
 	w->bytes = sizeof(MAGIC) + sizeof(hdr);
+	return w;
+}
+
+struct tracefile_writer *tracefile_writer__create(const char *path)
+{
+	FILE *fp = fopen(path, "we");
+	struct tracefile_writer *w;
+	int err;
+
+	if (!fp)
+		return NULL;
+	w = tracefile_writer__new(fp);
+	if (!w) {
+		err = errno;
+		fclose(fp);
+		errno = err;
+		return NULL;
+	}
+	w->owns_fp = true;
 	return w;
 }
 
@@ -199,7 +214,12 @@ int tracefile_writer__close(struct tracefile_writer *w, const struct tracefile_e
 	size_t len;
 	int err = tracefile_writer__flush(w);
 
-	if (!err)
+	if (!e)
+		err = 0; /* whatever could be flushed is kept; the error was reported */
+
+	/* without an end the file reads as cut short: an incomplete recording
+	 * must not look whole */
+	if (!err && e)
 		err = kv_text(&text, &len,
 			      "t_end=%" PRIu64 "\ndrop_ringbuf=%" PRIu64 "\ndrop_name=%" PRIu64
 			      "\ndrop_no_storage=%" PRIu64 "\ndrop_read=%" PRIu64
@@ -207,10 +227,10 @@ int tracefile_writer__close(struct tracefile_writer *w, const struct tracefile_e
 			      e->t_end, e->drops[FT_DROP_RINGBUF], e->drops[FT_DROP_NAME],
 			      e->drops[FT_DROP_NO_STORAGE], e->drops[FT_DROP_READ],
 			      e->drops[FT_DROP_UNPLACED], e->target_exited);
-	if (!err)
+	if (!err && e)
 		err = write_block(w, BLOCK_END, text, len);
 	free(text);
-	if (fclose(w->fp) && !err)
+	if (w->owns_fp && fclose(w->fp) && !err)
 		err = -errno;
 	free(w->raw);
 	free(w->z);

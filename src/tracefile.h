@@ -39,8 +39,12 @@ struct tracefile_end {
 
 struct tracefile_writer;
 
-/* Creates (truncates) path and writes the file header, so an unwritable
- * path fails before tracing starts. Returns NULL with errno set. */
+/* Writes the file header to fp, which stays the caller's (the tracer
+ * passes a sink: a temporary file renamed when complete, see sink.h).
+ * Returns NULL with errno set. */
+struct tracefile_writer *tracefile_writer__new(FILE *fp);
+/* For tests and tools: creates (truncates, through links) path and writes
+ * the header; the writer closes the file. The tracer never uses it. */
 struct tracefile_writer *tracefile_writer__create(const char *path);
 /* Writes the meta block; once, before any record. Returns 0 or -errno. */
 int tracefile_writer__begin(struct tracefile_writer *w, const struct tracefile_meta *meta);
@@ -49,7 +53,8 @@ int tracefile_writer__add(struct tracefile_writer *w, const void *rec, uint32_t 
 /* Writes the pending records as a block, so a crash loses at most what
  * came after. Returns 0 or -errno. */
 int tracefile_writer__flush(struct tracefile_writer *w);
-/* Writes the end block and closes; frees w. Returns 0 or -errno. */
+/* Writes the end block (none when end is NULL: the file then reads as cut
+ * short), closes a file the writer opened, frees w. Returns 0 or -errno. */
 int tracefile_writer__close(struct tracefile_writer *w, const struct tracefile_end *end);
 /* Total bytes written so far (for the summary). */
 uint64_t tracefile_writer__bytes(const struct tracefile_writer *w);

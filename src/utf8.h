@@ -48,4 +48,31 @@ static inline size_t utf8_seq(const unsigned char *s, size_t len, size_t *bad)
 	return need + 1;
 }
 
+/* True when the well-formed sequence of n bytes at s is a character that
+ * changes how a terminal or a text view shows what follows, though it
+ * shows nothing itself: a C1 control (U+0080..U+009F, some terminals obey
+ * them) or a bidirectional control (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069), which can make a name read as another (CVE-2021-42574,
+ * "Trojan Source"). Text outputs escape them like C0 controls. */
+static inline int utf8_is_invisible_control(const unsigned char *s, size_t n)
+{
+	if (n == 2)
+		return (s[0] == 0xc2 && s[1] < 0xa0) || (s[0] == 0xd8 && s[1] == 0x9c);
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x80)
+		return s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae);
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x81)
+		return s[2] >= 0xa6 && s[2] <= 0xa9;
+	return 0;
+}
+
+/* The code point of the well-formed sequence of n (1..3) bytes at s. */
+static inline unsigned int utf8_code_point(const unsigned char *s, size_t n)
+{
+	if (n == 1)
+		return s[0];
+	if (n == 2)
+		return (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu);
+	return (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu);
+}
+
 #endif /* FT_UTF8_H */

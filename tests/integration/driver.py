@@ -34,6 +34,7 @@ CASE_MODULES = [
     "test_formats",
     "test_filters",
     "test_output",
+    "test_output_safety",
     "test_errors",
     "test_unchanged",
     "test_fixture",

@@ -427,7 +427,7 @@ FT_TEST(render_json_sample)
 		 "]}]}," J_T77_HEAD
 		 "{\"func\":\"函数\",\"file\":\"/tmp/中.py\",\"line\":5,\"start_ns\":100,"
 		 "\"dur_ns\":1900,\"children\":["
-		 "{\"func\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd(\\u001b[2J\xc2\x9b\","
+		 "{\"func\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd(\\u001b[2J\\u009b\","
 		 "\"file\":\"/tmp/x\\ty.py\",\"line\":2,\"start_ns\":200,\"dur_ns\":100,"
 		 "\"entry_lost\":true,\"children\":[]},"
 		 "{\"func\":\"%s\",\"file\":\"/tmp/l.py\",\"line\":1,\"start_ns\":400,"
@@ -569,7 +569,7 @@ FT_TEST(render_jsonl_lines)
 		"\"file\":\"/tmp/c.py\",\"line\":4,\"start_ns\":10,\"dur_ns\":20,"
 		"\"entry_lost\":true,\"return_lost\":true,\"name_truncated\":true}\n"
 		"{\"type\":\"call\",\"tid\":4242,\"depth\":0,"
-		"\"func\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd(\\u001b[2J\xc2\x9b\","
+		"\"func\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd(\\u001b[2J\\u009b\","
 		"\"file\":\"/tmp/x\\ty.py\",\"line\":2,\"start_ns\":40,\"dur_ns\":1}\n"
 		"{\"type\":\"lost\",\"tid\":4242,\"depth\":0,\"start_ns\":50,\"count\":7}\n"
 		"{\"type\":\"call\",\"tid\":4242,\"depth\":0,\"func\":\"<unknown>\",\"file\":\"\","

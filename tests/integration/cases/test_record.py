@@ -11,6 +11,7 @@ import base64
 import collections
 import decimal
 import functools
+import glob
 import html
 import json
 import os
@@ -670,7 +671,18 @@ def record_sigkill():
     wait_clean(target.pid, binary)
     if target.wait(30, "the target after record was killed") != 0:
         raise Fail("the target failed after record was killed\n%s" % target.stderr_tail())
-    check_recorded(out)
+    # a recording is renamed into place only when complete (docs/formats.md):
+    # what was recorded is in the temporary file that names the tracer's PID
+    if os.path.exists(out):
+        raise Fail("%s exists: a killed recording was renamed into place" % out)
+    temps = glob.glob(os.path.join(os.path.dirname(out), ".killed.ftrace.flowtrace-rec.%d.*"
+                                   % tracer.pid))
+    if len(temps) != 1:
+        raise Fail("expected one .killed.ftrace.flowtrace-rec.%d.XXXXXX next to %s, found %s"
+                   % (tracer.pid, out, os.listdir(os.path.dirname(out))))
+    out = temps[0]
+    if os.path.getsize(out) < 16:
+        raise Fail("the killed recording %s holds no header" % out)
     _, threads, res = replay_trace(out, ["--include", INCLUDE], warn=True, pid=target.pid,
                                    probe="usdt")
     expect_damage_warning(res, out, CUT_WORDS)

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "launch_gate.h"
 #include "log.h"
 #include "method.h"
 #include "opcodes.h"
@@ -26,6 +27,7 @@
 #include "probe.h"
 #include "pylayout.h"
 #include "pyruntime.h"
+#include "runas.h"
 #include "session.h"
 #include "target.h"
 
@@ -48,6 +50,7 @@ struct session {
 	const struct config *cfg;
 	struct target target;
 	struct launch launch;
+	struct runas runas; /* launch mode: the user the command runs as */
 	bool launched;
 	int pid;
 	struct pipeline pipe;
@@ -59,6 +62,7 @@ struct session {
 	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int stop_signal;
+	bool forwarded; /* launch mode: the stop signal was passed on to the command */
 };
 
 static uint64_t mono_ns(void)
@@ -118,7 +122,15 @@ static int find_target(struct session *s)
 	if (cfg->pid) {
 		s->pid = cfg->pid;
 	} else {
-		rc = launch__start(&s->launch, cfg, why, sizeof(why), hint, sizeof(hint));
+		if (runas_resolve(&s->runas, cfg->user, why, sizeof(why), hint, sizeof(hint))) {
+			log_error(hint, "%s", why);
+			return FT_EXIT_USAGE;
+		}
+		if (cfg->verbose && s->runas.set)
+			fprintf(stderr, "flowtrace-bpf: the command runs as user %s (uid %u, %s)\n",
+				s->runas.name, (unsigned)s->runas.uid, s->runas.why);
+		rc = launch__start(&s->launch, cfg, &s->runas, why, sizeof(why), hint,
+				   sizeof(hint));
 		if (rc) {
 			log_error(hint, "%s", why);
 			return rc;
@@ -153,6 +165,57 @@ static int find_target(struct session *s)
 	return 0;
 }
 
+static bool gate_fired(void *ctx)
+{
+	return launch_gate__fired(ctx);
+}
+
+static int attach(struct session *s);
+
+/* Launch mode, interpreter methods: the probes go in while the command is
+ * stopped before its interpreter exists, then it runs to its first
+ * eval-loop call, where the live layout can be checked and the eval hook
+ * written before any Python code has run. The probes see that first call.
+ * The stop is the gate's signal (launch_gate.h), not a breakpoint written
+ * into the command. Returns 0 or an exit code after reporting. */
+static int run_to_first_call(struct session *s)
+{
+	struct launch_gate *gate;
+	char err[256];
+	int rc, sig;
+
+	rc = attach(s);
+	if (rc)
+		return rc;
+	sig = launch__gate_signal(&s->launch);
+	if (sig < 0) {
+		log_error("a command that blocks SIGURG and SIGWINCH before Python starts can be "
+			  "traced with -p PID",
+			  "cannot stop the command at its first Python call: %s",
+			  sig == -EBUSY ? "it blocks both signals the stop could use"
+					: strerror(-sig));
+		return FT_EXIT_FAILURE;
+	}
+	gate = launch_gate__open(s->pid, s->target.open_path, s->ops.eval_offset, sig, err,
+				 sizeof(err));
+	if (!gate) {
+		log_error("run with -vvv to see libbpf's log", "%s", err);
+		return errno == EPERM || errno == EACCES ? FT_EXIT_PRIVILEGE : FT_EXIT_FAILURE;
+	}
+	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
+	launch_gate__free_async(gate);
+	if (rc == -ESRCH) {
+		log_error(NULL, "the command ended before running any Python code");
+		return FT_EXIT_NOT_PYTHON;
+	}
+	if (rc) {
+		log_error(NULL, "cannot run the command to its first Python call: %s",
+			  strerror(-rc));
+		return FT_EXIT_FAILURE;
+	}
+	return 0;
+}
+
 /* Interpreter methods: reads the layout and the handler table from the
  * file, checks the layout against the live process, and writes the eval
  * hook when the method needs it. In launch mode the command first runs to
@@ -181,16 +244,10 @@ static int prepare_interp(struct session *s)
 		return err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE;
 	}
 	if (s->launched) {
-		err = launch__run_to(&s->launch, s->rt.eval_addr);
-		if (err == -ESRCH) {
-			log_error(NULL, "the command ended before running any Python code");
-			return FT_EXIT_NOT_PYTHON;
-		}
-		if (err) {
-			log_error(NULL, "cannot run the command to its first Python call: %s",
-				  strerror(-err));
-			return FT_EXIT_FAILURE;
-		}
+		int rc = run_to_first_call(s);
+
+		if (rc)
+			return rc;
 	}
 	err = pyruntime_validate(&s->rt, why, sizeof(why));
 	if (err == -EAGAIN && s->launched) {
@@ -362,13 +419,33 @@ static int setup_loop(struct session *s)
 	return 0;
 }
 
-static int read_signal(struct session *s)
+/* Launch mode: passes a signal the tracer got on to the command, unless
+ * the kernel sent it (a terminal's Ctrl-C, Ctrl-\\ or hang-up goes to the
+ * whole foreground process group, the command included: once is enough)
+ * or the command sent it itself. Returns whether it was passed on. */
+static bool forward_signal(struct session *s, const struct signalfd_siginfo *si)
+{
+	if (!s->launched || s->launch.reaped || s->launch.traced)
+		return false;
+	if (si->ssi_code == SI_KERNEL || (pid_t)si->ssi_pid == s->pid)
+		return false;
+	/* not reaped yet, so the PID is still the command's */
+	return kill(s->pid, (int)si->ssi_signo) == 0;
+}
+
+/* Reads one signal (0 if none) and passes it on in launch mode. */
+static int read_signal(struct session *s, bool *forwarded)
 {
 	struct signalfd_siginfo si;
 
+	*forwarded = false;
 	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
 		return 0;
-	return si.ssi_signo;
+	*forwarded = forward_signal(s, &si);
+	if (*forwarded && s->cfg->verbose)
+		fprintf(stderr, "flowtrace-bpf: passed signal %u on to PID %d\n", si.ssi_signo,
+			s->pid);
+	return (int)si.ssi_signo;
 }
 
 static enum stop_reason run_loop(struct session *s)
@@ -391,7 +468,7 @@ static enum stop_reason run_loop(struct session *s)
 			int fd = evs[i].data.fd;
 
 			if (fd == s->sigfd) {
-				s->stop_signal = read_signal(s);
+				s->stop_signal = read_signal(s, &s->forwarded);
 				if (s->stop_signal)
 					return STOP_SIGNAL;
 			} else if (fd == s->pidfd) {
@@ -404,22 +481,25 @@ static enum stop_reason run_loop(struct session *s)
 }
 
 /* Launch mode, after tracing stopped: wait for the command unless the user
- * insists (another signal) or, after a signal, it outlives the grace time. */
+ * insists (another signal, which is passed on too) or, after a signal the
+ * command got from the terminal as well, it outlives the grace time. A
+ * signal passed on is waited out: the command was asked to end. */
 static int wait_command(struct session *s, enum stop_reason why)
 {
-	int timeout = why == STOP_SIGNAL ? CHILD_GRACE_MS : -1;
+	int timeout = why == STOP_SIGNAL && !s->forwarded ? CHILD_GRACE_MS : -1;
 
 	if (!s->launched)
 		return 0;
 	while (launch__wait(&s->launch, true) == -EAGAIN) {
 		struct epoll_event ev;
 		int n = epoll_wait(s->epfd, &ev, 1, timeout);
+		bool fwd;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
 			return -EAGAIN; /* left running */
-		if (n > 0 && ev.data.fd == s->sigfd && read_signal(s))
+		if (n > 0 && ev.data.fd == s->sigfd && read_signal(s, &fwd))
 			return -EAGAIN;
 		if (n > 0 && ev.data.fd != s->pidfd && ev.data.fd != s->sigfd) {
 			/* the ring or the timer: nothing to do any more */
@@ -442,6 +522,8 @@ static void session_free(struct session *s)
 		close(s->timerfd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	runas_free(&s->runas);
+	launch_gate__join();
 }
 
 static void trace_meta(struct session *s, struct tracefile_meta *m)
@@ -472,7 +554,8 @@ int session_run(const struct config *cfg)
 	rc = find_target(&s);
 	if (!rc && s.method.method != FT_METHOD_USDT)
 		rc = prepare_interp(&s);
-	if (!rc)
+	/* launch mode with interpreter methods attached already */
+	if (!rc && !s.probe)
 		rc = attach(&s);
 	if (!rc) {
 		trace_meta(&s, &tm);
@@ -495,6 +578,7 @@ int session_run(const struct config *cfg)
 		return rc;
 	}
 	if (s.launched) {
+		launch_test_pause("ready", s.pid);
 		err = launch__resume(&s.launch);
 		if (err) {
 			log_error(NULL, "cannot let the command run: %s", strerror(-err));

@@ -251,3 +251,297 @@ for _kind, _minor, _ in KILL_CASES:
     add("launch faults: tracer SIGKILLed at random start-up moments (%s%s): the command runs "
         "on unharmed" % (_kind, " 3.%d" % _minor[1] if _minor else ""),
         lambda k=_kind, m=_minor: kill_randomly(k, m))
+
+
+# ---------------------------------------------------------------- signals
+
+# Records every SIGTERM/SIGHUP/SIGINT it gets; after the first it waits a
+# moment longer (a second delivery would show), writes them to argv[1] and
+# exits 42.
+SIGNAL_CODE = """import signal, sys, time
+got = []
+def on(sig, frame):
+    got.append(sig)
+for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    signal.signal(s, on)
+def tick():
+    time.sleep(0.01)
+for _ in range(3):
+    tick()
+sys.stderr.write("FT_CMD_READY\\n")
+sys.stderr.flush()
+while not got:
+    tick()
+time.sleep(1.0)
+with open(sys.argv[1], "w") as f:
+    f.write(",".join(str(int(s)) for s in got))
+sys.exit(42)
+"""
+
+
+def read_got(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return None
+    return [int(x) for x in text.split(",") if x]
+
+
+def signal_passed_on(signame):
+    """kill(2) of the tracer alone: the command must get the signal once,
+    the tracer must render what it traced and exit with the command's
+    status, and nothing may be left running (the harness fails a case
+    that leaves a process of ours behind)."""
+    py = interp("dtrace").path
+    sig = getattr(signal, signame)
+    got = os.path.join(cfg.tmp, "got-%s" % signame)
+    out = os.path.join(cfg.tmp, "signal-%s.json" % signame)
+    for p in (got, out):
+        if os.path.exists(p):
+            os.unlink(p)
+    tracer = start_tool(["-f", "json", "-o", out, "--", py, "-c", SIGNAL_CODE, got])
+    wait_ready(tracer)
+    if not tracer.wait_stderr("FT_CMD_READY", 60):
+        tracer.kill()
+        raise Fail("the command never said it was ready\n%s" % tracer.stderr_tail())
+    cmd_pid = None
+    m = re.search(r"tracing PID (\d+)", tracer.stderr)
+    if m:
+        cmd_pid = int(m.group(1))
+    os.kill(tracer.pid, sig)  # the tracer only, as kill(1) or a supervisor would
+    rc = tracer.wait(60, "flowtrace-bpf after %s" % signame)
+    signals = read_got(got)
+    if signals != [int(sig)]:
+        raise Fail("the command should have received %s once; it recorded %s (rc %s)\n%s"
+                   % (signame, signals, rc, tracer.stderr_tail()))
+    if rc != 42:
+        raise Fail("flowtrace-bpf: expected the command's exit status 42, got %s\n%s"
+                   % (rc, tracer.stderr_tail()))
+    if cmd_pid and proc_state(cmd_pid) is not None:
+        raise Fail("the command (PID %d) is still there (state %s)"
+                   % (cmd_pid, proc_state(cmd_pid)))
+    with open(out, "rb") as f:
+        doc = parse_json(f.read())
+    names = set()
+    stack = [c for t in tool_threads(doc) for c in t.calls]
+    while stack:
+        n = stack.pop()
+        names.add(n.func)
+        stack.extend(n.children)
+    if "tick" not in names:
+        raise Fail("the trace lacks the command's tick() calls; it has %s" % sorted(names)[:20])
+    return "command got %s once, exit 42, trace rendered" % signame
+
+
+for _sig in ("SIGTERM", "SIGHUP", "SIGINT"):
+    add("launch faults: %s sent to the tracer alone is passed on to the command, the trace "
+        "is rendered, the command's status returned" % _sig,
+        lambda s=_sig: signal_passed_on(s))
+
+
+def ctrl_c_once():
+    """A terminal's Ctrl-C goes to the whole foreground process group, the
+    command included: the tracer must not pass it on a second time. The
+    tracer runs as the session leader of a pseudo-terminal; ^C written to
+    the master is the terminal's SIGINT. (A guard for the forwarding of
+    the case above, which must tell the two apart.)"""
+    import fcntl
+    import subprocess
+    import termios
+    py = interp("dtrace").path
+    got = os.path.join(cfg.tmp, "got-ctrl-c")
+    out = os.path.join(cfg.tmp, "ctrl-c.json")
+    err = os.path.join(cfg.tmp, "ctrl-c.stderr")
+    for p in (got, out):
+        if os.path.exists(p):
+            os.unlink(p)
+    master, slave = os.openpty()
+
+    def controlling_tty():
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+
+    with open(err, "wb") as errf:
+        p = subprocess.Popen([cfg.tool, "-f", "json", "-o", out, "--", py, "-c", SIGNAL_CODE,
+                              got], stdin=slave, stdout=subprocess.DEVNULL, stderr=errf,
+                             env=child_env(), preexec_fn=controlling_tty, close_fds=True)
+    os.close(slave)
+    try:
+        deadline = time.monotonic() + 60
+        text = ""
+        while time.monotonic() < deadline:
+            with open(err, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            if "FT_CMD_READY" in text and "tracing PID" in text:
+                break
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+        else:
+            raise Fail("no ready line and command start within 60s:\n%s" % text[-2000:])
+        os.write(master, b"\x03")
+        rc = p.wait(60)
+        signals = read_got(got)
+        if signals != [int(signal.SIGINT)]:
+            with open(err, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            raise Fail("the command should have received SIGINT once (from the terminal); it "
+                       "recorded %s (rc %s)\n%s" % (signals, rc, text[-2000:]))
+        if rc != 42:
+            raise Fail("flowtrace-bpf: expected the command's exit status 42, got %s" % rc)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(10)
+        os.close(master)
+    return "SIGINT once"
+
+
+add("launch faults: a terminal's Ctrl-C reaches the command once, not passed on again",
+    ctrl_c_once)
+
+
+# ---------------------------------------------------------------- the user
+
+TEST_USER = "ftitest"  # created once if absent, with a supplementary group
+TEST_GROUP = "ftitestgrp"
+ID_CODE = """import json, os
+print(json.dumps({"uid": os.getuid(), "euid": os.geteuid(), "gid": os.getgid(),
+                  "egid": os.getegid(), "groups": sorted(set(os.getgroups())),
+                  "HOME": os.environ.get("HOME"), "USER": os.environ.get("USER"),
+                  "LOGNAME": os.environ.get("LOGNAME")}))
+"""
+
+
+def test_user():
+    """The unprivileged user of these cases: TEST_USER (made with useradd
+    when absent, in its own group and TEST_GROUP), else nobody."""
+    import pwd
+    import subprocess
+    try:
+        return pwd.getpwnam(TEST_USER)
+    except KeyError:
+        pass
+    try:
+        subprocess.run(["groupadd", "-f", TEST_GROUP], check=True, timeout=30,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        subprocess.run(["useradd", "-M", "-d", "/nonexistent/" + TEST_USER, "-s",
+                        "/usr/sbin/nologin", "-U", "-G", TEST_GROUP, TEST_USER], check=True,
+                       timeout=30, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return pwd.getpwnam(TEST_USER)
+    except (OSError, subprocess.SubprocessError, KeyError):
+        return pwd.getpwnam("nobody")
+
+
+def sudo_env(pw):
+    return {"SUDO_UID": str(pw.pw_uid), "SUDO_GID": str(pw.pw_gid), "SUDO_USER": pw.pw_name,
+            "SUDO_COMMAND": "/bin/true"}
+
+
+def expect_identity(res, pw):
+    expect_rc(res, 0)
+    try:
+        ids = json.loads(res.stdout.decode())
+    except ValueError:
+        raise Fail("the command printed no JSON: %r\n  %s" % (res.stdout[:300], res.context()))
+    want = {"uid": pw.pw_uid, "euid": pw.pw_uid, "gid": pw.pw_gid, "egid": pw.pw_gid,
+            "groups": sorted(set(os.getgrouplist(pw.pw_name, pw.pw_gid))),
+            "HOME": pw.pw_dir, "USER": pw.pw_name, "LOGNAME": pw.pw_name}
+    if ids != want:
+        raise Fail("the command ran as %s\n  expected %s" % (ids, want))
+
+
+def run_as(kind, args, env_extra, who):
+    py = interp(kind).path
+    out = os.path.join(cfg.tmp, "user-%s.json" % kind)
+    res = tool_run(["-f", "json", "-o", out] + args + ["--", py, "-c", ID_CODE],
+                   env=child_env(env_extra))
+    expect_identity(res, who)
+    with open(out, "rb") as f:
+        doc = parse_json(f.read())
+    if not any(t.calls for t in tool_threads(doc)):
+        raise Fail("the trace of the command is empty")
+    return res
+
+
+def tool_run(args, env=None):
+    from ftlib.harness import tool
+    return tool(args, env=env)
+
+
+def user_sudo(kind):
+    pw = test_user()
+    run_as(kind, [], sudo_env(pw), pw)
+    return "ran as %s (uid %d) with its groups and HOME" % (pw.pw_name, pw.pw_uid)
+
+
+def user_option(kind, numeric):
+    pw = test_user()
+    spec = str(pw.pw_uid) if numeric else pw.pw_name
+    env = {"SUDO_UID": "", "SUDO_GID": "", "SUDO_USER": ""}
+    run_as(kind, ["--user", spec], env, pw)
+    return "--user %s" % spec
+
+
+def user_root_asked():
+    import pwd
+    pw = test_user()
+    run_as("dtrace", ["--user", "root"], sudo_env(pw), pwd.getpwnam("root"))
+    return "root only when asked"
+
+
+def user_exact(kind):
+    """The trace is still exact when the command runs as another user: fib
+    under a sudo environment against the oracle (run as root: the same
+    tree), as the interpreter matrix compares it."""
+    from cases.test_interp_matrix import check_output, only_workload_frames
+    from ftlib import trees
+    from ftlib.flows import command
+    from ftlib.harness import INCLUDE, expect_trees, oracle, workload
+    it = interp(kind)
+    want = it.auto_method("-c")
+    path = workload("fib")
+    res = tool_run(["-v", "-f", "json", "--include", INCLUDE, "-c", command(it.path, path)],
+                   env=child_env(sudo_env(test_user())))
+    expect_rc(res, 0)
+    if "the command runs as user %s" % test_user().pw_name not in res.stderr:
+        raise Fail("-v does not say the command ran as %s\n  %s"
+                   % (test_user().pw_name, res.context()))
+    doc, threads, _ = check_output(res, want)
+    expected = only_workload_frames(oracle(path, interp=it.path, uprobes=it.uprobes(want)))
+    actual = trees.filter_threads(threads, list)
+    expect_trees(expected, actual, "the oracle on %s; method %s" % (it.name, want))
+    return "%s, %d calls" % (want, sum(trees.count_calls(t.calls) for t in expected))
+
+
+def user_bad():
+    py = interp("dtrace").path
+    notes = []
+    for args, what in ((["--user", "ftitest-no-such-user"], "an unknown user name"),
+                       (["--user", "4000000000"], "a uid out of range"),
+                       (["--user", "-p", "1"], "--user with -p")):
+        target = [] if "-p" in args else ["--", py, "-c", "pass"]
+        res = tool_run(args + target)
+        expect_rc(res, 2, "flowtrace-bpf %s (%s)" % (" ".join(args), what))
+        lines = res.stderr.splitlines()
+        if not lines or not lines[0].startswith("flowtrace-bpf: ") or len(lines) != 2 \
+                or not lines[1].startswith("hint: "):
+            raise Fail("%s: expected one error line and a hint, got %r" % (what, lines))
+        notes.append(what)
+    env = child_env({"SUDO_UID": "3999999", "SUDO_GID": "3999999"})
+    res = tool_run(["--", py, "-c", "pass"], env=env)
+    expect_rc(res, 2, "flowtrace-bpf under sudo from a uid with no passwd entry")
+    return "exit 2 for: %s, a SUDO_UID naming no user" % ", ".join(notes)
+
+
+for _kind in ("dtrace", "debian"):
+    add("launch user: under sudo the command runs as the invoking user: uid, gid, groups, "
+        "HOME/USER/LOGNAME (%s)" % _kind, lambda k=_kind: user_sudo(k))
+    add("launch user: --user NAME (%s)" % _kind, lambda k=_kind: user_option(k, False))
+    add("launch user: under sudo the trace is exact (%s, fib, oracle)" % _kind,
+        lambda k=_kind: user_exact(k))
+add("launch user: --user UID (dtrace)", lambda: user_option("dtrace", True))
+add("launch user: under sudo, --user root runs the command as root", user_root_asked)
+add("launch user: a bad --user, --user with -p, an unknown SUDO_UID: exit 2, one line and "
+    "a hint", user_bad)

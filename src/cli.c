@@ -377,16 +377,17 @@ static int check_config(struct config *cfg)
 		if (targets > 1)
 			return usage_error("give only one of -p PID, -c CMD and -- CMD%s", "");
 		if (cfg->user && cfg->pid)
-			return usage_error("--user%s chooses who runs a command (-c, --); -p attaches "
-					   "to a process as it is",
-					   "");
+			return usage_error(
+				"--user%s chooses who runs a command (-c, --); -p attaches "
+				"to a process as it is",
+				"");
 	} else {
 		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
 
 		if (targets || cfg->duration_s > 0 || cfg->user)
-			return usage_error(
-				"%s reads trace files: -p, -c, -d, --user and commands do not apply",
-				commands[cfg->cmd - 1].name);
+			return usage_error("%s reads trace files: -p, -c, -d, --user and commands "
+					   "do not apply",
+					   commands[cfg->cmd - 1].name);
 		if (cfg->ninputs != want)
 			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER"
 						     : "%s needs one trace file",

@@ -147,8 +147,9 @@ static int start_failed(struct launch *l, const struct config *cfg, const struct
 		if (ce.step == CHILD_USER) {
 			snprintf(why, whylen, "cannot run '%s' as user %s (uid %u): %s", what,
 				 as->name, (unsigned)as->uid, strerror(ce.err));
-			snprintf(hint, hintlen, "--user chooses the user (default under sudo: the "
-						"invoking user)");
+			snprintf(hint, hintlen,
+				 "--user chooses the user (default under sudo: the "
+				 "invoking user)");
 			return FT_EXIT_CANNOT_RUN;
 		}
 		snprintf(why, whylen, "cannot run '%s': %s", what, strerror(ce.err));
@@ -378,7 +379,8 @@ int launch__run_to_gate(struct launch *l, int sig_gate, bool (*fired)(void *ctx)
 	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)GATE_OPTIONS) < 0)
 		return -errno;
 	for (;;) {
-		if (ptrace(listen ? PTRACE_LISTEN : PTRACE_CONT, pid, NULL, (void *)(long)sig) < 0) {
+		if (ptrace(listen ? PTRACE_LISTEN : PTRACE_CONT, pid, NULL, (void *)(long)sig) <
+		    0) {
 			err = -errno;
 			break;
 		}

@@ -31,7 +31,8 @@ int runas_pick(const char *spec, const char *sudo_uid, uid_t *uid, const char **
 	if (spec) {
 		if (!*spec)
 			return -EINVAL;
-		if (spec[0] >= '0' && spec[0] <= '9')
+		/* all digits: a uid (names may start with a digit) */
+		if (spec[strspn(spec, "0123456789")] == 0)
 			return parse_uid(spec, uid) ? -EINVAL : 1;
 		*name = spec;
 		return 1;
@@ -62,8 +63,9 @@ int runas_resolve(struct runas *as, const char *spec, char *why, size_t whylen, 
 				 spec);
 		else
 			snprintf(why, whylen, "SUDO_UID '%s' is not a uid", sudo_uid);
-		snprintf(hint, hintlen, "give --user USER (a name or uid), or --user root to run "
-					"the command as root");
+		snprintf(hint, hintlen,
+			 "give --user USER (a name or uid), or --user root to run "
+			 "the command as root");
 		return -EINVAL;
 	}
 	if (rc == 0)
@@ -79,8 +81,9 @@ int runas_resolve(struct runas *as, const char *spec, char *why, size_t whylen, 
 		else
 			snprintf(why, whylen, "no user with uid %u (%s)%s%s", (unsigned)uid,
 				 as->why, e == ENOENT ? "" : ": ", e == ENOENT ? "" : strerror(e));
-		snprintf(hint, hintlen, "the command runs as the user --user names (default under "
-					"sudo: the invoking user); --user root keeps root");
+		snprintf(hint, hintlen,
+			 "the command runs as the user --user names (default under "
+			 "sudo: the invoking user); --user root keeps root");
 		return -ENOENT;
 	}
 	as->uid = pw->pw_uid;

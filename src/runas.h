@@ -17,14 +17,14 @@ struct runas {
 	gid_t gid;
 	gid_t *groups; /* supplementary groups, as initgroups(3) would set them */
 	int ngroups;
-	char *name; /* for USER and LOGNAME */
-	char *home; /* for HOME */
+	char *name;	 /* for USER and LOGNAME */
+	char *home;	 /* for HOME */
 	const char *why; /* "--user" or "SUDO_UID": what chose the user */
 };
 
 /* Where the user comes from: "--user SPEC" when spec is given, else the
  * invoking user when sudo_uid (SUDO_UID) names one other than root, else
- * nobody to switch to. A numeric spec or SUDO_UID is a uid. Pure: exposed
+ * nobody to switch to. A spec of digits only, and SUDO_UID, is a uid. Pure: exposed
  * for the unit tests. Returns 1 with *uid set, or with *name set (spec is
  * not a number); 0 when there is no user to switch to; -EINVAL when spec
  * is empty or sudo_uid is not a uid. */

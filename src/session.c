@@ -480,28 +480,41 @@ static enum stop_reason run_loop(struct session *s)
 	}
 }
 
-/* Launch mode, after tracing stopped: wait for the command unless the user
- * insists (another signal, which is passed on too) or, after a signal the
- * command got from the terminal as well, it outlives the grace time. A
- * signal passed on is waited out: the command was asked to end. */
+/* Launch mode, after tracing stopped: waits for the command. A signal
+ * passed on to it asked it to end, so it is waited for; after a signal it
+ * got from the terminal as well it has CHILD_GRACE_MS, then is left
+ * running; a second signal (passed on too, if it is for passing on) means
+ * the user insists: it is left running at once. */
 static int wait_command(struct session *s, enum stop_reason why)
 {
-	int timeout = why == STOP_SIGNAL && !s->forwarded ? CHILD_GRACE_MS : -1;
+	bool signalled = why == STOP_SIGNAL;
+	int timeout = signalled && !s->forwarded ? CHILD_GRACE_MS : -1;
 
 	if (!s->launched)
 		return 0;
 	while (launch__wait(&s->launch, true) == -EAGAIN) {
 		struct epoll_event ev;
 		int n = epoll_wait(s->epfd, &ev, 1, timeout);
-		bool fwd;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n == 0)
 			return -EAGAIN; /* left running */
-		if (n > 0 && ev.data.fd == s->sigfd && read_signal(s, &fwd))
-			return -EAGAIN;
-		if (n > 0 && ev.data.fd != s->pidfd && ev.data.fd != s->sigfd) {
+		if (n > 0 && ev.data.fd == s->sigfd) {
+			bool fwd;
+			int sig = read_signal(s, &fwd);
+
+			if (!sig)
+				continue;
+			if (signalled)
+				return -EAGAIN;
+			/* the first signal, while waiting after -d ended the trace */
+			signalled = true;
+			s->stop_signal = sig;
+			timeout = fwd ? -1 : CHILD_GRACE_MS;
+			continue;
+		}
+		if (n > 0 && ev.data.fd != s->pidfd) {
 			/* the ring or the timer: nothing to do any more */
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, ev.data.fd, NULL);
 		}

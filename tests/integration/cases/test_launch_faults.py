@@ -288,11 +288,13 @@ def read_got(path):
     return [int(x) for x in text.split(",") if x]
 
 
-def signal_passed_on(signame):
+def signal_passed_on(signame, after_duration=False):
     """kill(2) of the tracer alone: the command must get the signal once,
     the tracer must render what it traced and exit with the command's
     status, and nothing may be left running (the harness fails a case
-    that leaves a process of ours behind)."""
+    that leaves a process of ours behind). after_duration: the signal
+    comes once -d has ended the trace and the tracer waits for the
+    command."""
     py = interp("dtrace").path
     sig = getattr(signal, signame)
     got = os.path.join(cfg.tmp, "got-%s" % signame)
@@ -300,11 +302,17 @@ def signal_passed_on(signame):
     for p in (got, out):
         if os.path.exists(p):
             os.unlink(p)
-    tracer = start_tool(["-f", "json", "-o", out, "--", py, "-c", SIGNAL_CODE, got])
+    duration = ["-d", "0.5"] if after_duration else []
+    tracer = start_tool(["-f", "json", "-o", out] + duration + ["--", py, "-c", SIGNAL_CODE,
+                                                                got])
     wait_ready(tracer)
     if not tracer.wait_stderr("FT_CMD_READY", 60):
         tracer.kill()
         raise Fail("the command never said it was ready\n%s" % tracer.stderr_tail())
+    # after -d: the summary line says the trace has ended
+    if after_duration and not tracer.wait_stderr(" calls in ", 60):
+        tracer.kill()
+        raise Fail("no summary line after -d 0.5\n%s" % tracer.stderr_tail())
     cmd_pid = None
     m = re.search(r"tracing PID (\d+)", tracer.stderr)
     if m:
@@ -338,6 +346,8 @@ for _sig in ("SIGTERM", "SIGHUP", "SIGINT"):
     add("launch faults: %s sent to the tracer alone is passed on to the command, the trace "
         "is rendered, the command's status returned" % _sig,
         lambda s=_sig: signal_passed_on(s))
+add("launch faults: SIGTERM after -d ended the trace is passed on; the tracer waits for the "
+    "command's status", lambda: signal_passed_on("SIGTERM", True))
 
 
 def ctrl_c_once():

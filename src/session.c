@@ -199,8 +199,10 @@ static int run_to_first_call(struct session *s)
 	gate = launch_gate__open(s->pid, s->target.open_path, s->ops.eval_offset, sig, err,
 				 sizeof(err));
 	if (!gate) {
+		int e = errno;
+
 		log_error("run with -vvv to see libbpf's log", "%s", err);
-		return errno == EPERM || errno == EACCES ? FT_EXIT_PRIVILEGE : FT_EXIT_FAILURE;
+		return e == EPERM || e == EACCES ? FT_EXIT_PRIVILEGE : FT_EXIT_FAILURE;
 	}
 	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
 	launch_gate__free_async(gate);
@@ -420,7 +422,7 @@ static int setup_loop(struct session *s)
 }
 
 /* Launch mode: passes a signal the tracer got on to the command, unless
- * the kernel sent it (a terminal's Ctrl-C, Ctrl-\\ or hang-up goes to the
+ * the kernel sent it (a terminal's Ctrl-C or hang-up goes to the
  * whole foreground process group, the command included: once is enough)
  * or the command sent it itself. Returns whether it was passed on. */
 static bool forward_signal(struct session *s, const struct signalfd_siginfo *si)

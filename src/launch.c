@@ -27,7 +27,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -351,7 +350,6 @@ int launch__gate_signal(const struct launch *l)
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
 			int sig = candidates[i];
-
 			unsigned long long bit = 1ULL << (sig - 1);
 
 			if (!(blk & bit) && (pass || !(cgt & bit)))

@@ -158,28 +158,59 @@ def launch_argv(py, shell):
 PAUSE_RE = re.compile(r"test pause at (\S+), command PID (\d+)")
 
 
-def kill_at_steps(kind, minor, steps):
+# The command of the as_user cases: writes its uid to argv[1], exits EXIT
+UID_CODE = ("import os, sys\n"
+            "with open(sys.argv[1], 'w') as f:\n"
+            "    f.write(str(os.getuid()))\n"
+            "sys.exit(%d)\n" % EXIT)
+
+
+def kill_at_steps(kind, minor, steps, as_user=False):
+    """as_user: under a sudo environment; the command, orphaned at any
+    step, must still run as the invoking user, never as root."""
+    import shutil
+    import tempfile
     py = interp(kind, minor).path
     harmed = []
-    with Subreaper():
-        for step in steps:
-            out = os.path.join(cfg.tmp, "killstep-%s.json" % step)
-            tracer = start_tool(["-f", "json", "-o", out] + launch_argv(py, False),
-                                env=child_env({"FLOWTRACE_TEST_PAUSE": step}))
-            if not tracer.wait_stderr("test pause at %s," % step, 60):
-                rc = tracer.p.poll()
-                tracer.kill()
-                harmed.append("%s: the tracer never paused there (exit status %s)\n%s"
-                              % (step, rc, tracer.stderr_tail(4)))
-                continue
-            m = [PAUSE_RE.search(l) for l in tracer.stderr_lines()]
-            pid = int([x for x in m if x][0].group(2))
-            tracer.signal(signal.SIGKILL)
-            tracer.p.wait(30)  # once it is dead, the command is ours
-            why = wait_orphan(pid)
-            tracer.wait(30)
-            if why:
-                harmed.append("%s: %s" % (step, why))
+    env = {}
+    shared = None
+    if as_user:
+        pw = test_user()
+        env = sudo_env(pw)
+        shared = tempfile.mkdtemp(prefix="ftitest-uid.")  # the user must write there
+        os.chmod(shared, 0o1777)
+    try:
+        with Subreaper():
+            for step in steps:
+                out = os.path.join(cfg.tmp, "killstep-%s.json" % step)
+                uid_file = os.path.join(shared, step) if shared else None
+                argv = (["--", py, "-c", UID_CODE, uid_file] if as_user
+                        else launch_argv(py, False))
+                env["FLOWTRACE_TEST_PAUSE"] = step
+                tracer = start_tool(["-f", "json", "-o", out] + argv, env=child_env(env))
+                if not tracer.wait_stderr("test pause at %s," % step, 60):
+                    rc = tracer.p.poll()
+                    tracer.kill()
+                    harmed.append("%s: the tracer never paused there (exit status %s)\n%s"
+                                  % (step, rc, tracer.stderr_tail(4)))
+                    continue
+                m = [PAUSE_RE.search(l) for l in tracer.stderr_lines()]
+                pid = int([x for x in m if x][0].group(2))
+                tracer.signal(signal.SIGKILL)
+                tracer.p.wait(30)  # once it is dead, the command is ours
+                why = wait_orphan(pid)
+                tracer.wait(30)
+                if why:
+                    harmed.append("%s: %s" % (step, why))
+                elif as_user:
+                    with open(uid_file) as f:
+                        uid = f.read()
+                    if uid != str(pw.pw_uid):
+                        harmed.append("%s: the command ran as uid %s, not %d"
+                                      % (step, uid, pw.pw_uid))
+    finally:
+        if shared:
+            shutil.rmtree(shared, ignore_errors=True)
     if harmed:
         raise Fail("tracer SIGKILLed during start-up harmed the command:\n  %s"
                    % "\n  ".join(harmed))
@@ -201,6 +232,9 @@ for _kind, _minor, _steps in KILL_CASES:
     add("launch faults: tracer SIGKILLed at each start-up step (%s%s): the command runs on "
         "unharmed" % (_kind, " 3.%d" % _minor[1] if _minor else ""),
         lambda k=_kind, m=_minor, s=_steps: kill_at_steps(k, m, s))
+add("launch faults: tracer SIGKILLed at each start-up step under sudo (debian): the command "
+    "still runs as the invoking user",
+    lambda: kill_at_steps("debian", None, KILL_CASES[3][2], as_user=True))
 
 
 def kill_randomly(kind, minor, runs=12, seed=1414):

@@ -174,6 +174,56 @@ static int start_failed(struct launch *l, const struct config *cfg, const struct
 	return FT_EXIT_NOT_PYTHON;
 }
 
+bool launch_should_forward(int code, pid_t sender, pid_t command)
+{
+	/* the kernel's (a terminal's Ctrl-C or hang-up) went to the whole
+	 * foreground process group, the command included; the command's own
+	 * would only come back to it */
+	return code != SI_KERNEL && sender != command;
+}
+
+/* waitpid(l->pid, st, __WALL) that passes on, meanwhile, the signals that
+ * end a trace (blocked in this process: main.c), as the event loop does
+ * later; the first one is kept in l->signal. A command still starting can
+ * take long (a wrapper that sleeps), and a supervisor's SIGTERM must not
+ * wait for it. Returns 0 or -errno. */
+static int wait_command(struct launch *l, int *st)
+{
+	sigset_t set, old;
+	int rc = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* ptrace stops and exits are announced by SIGCHLD: blocked, it waits
+	 * pending for sigwaitinfo (ignored, it would be dropped) */
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (;;) {
+		siginfo_t si;
+		pid_t r = waitpid(l->pid, st, __WALL | WNOHANG);
+
+		if (r == l->pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (r < 0)
+			continue;
+		if (sigwaitinfo(&set, &si) < 0 || si.si_signo == SIGCHLD)
+			continue;
+		bool passed = launch_should_forward(si.si_code, si.si_pid, l->pid) &&
+			      kill(l->pid, si.si_signo) == 0;
+
+		if (!l->signal)
+			l->signal = passed ? si.si_signo : -si.si_signo;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
 int launch__start(struct launch *l, const struct config *cfg, const struct runas *as, char *why,
 		  size_t whylen, char *hint, size_t hintlen)
 {
@@ -228,10 +278,9 @@ int launch__start(struct launch *l, const struct config *cfg, const struct runas
 
 	bool syscalls = false, listen = false;
 	for (;;) {
-		if (waitpid(l->pid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(why, whylen, "lost track of '%s': %s", what, strerror(errno));
+		rc = wait_command(l, &st);
+		if (rc) {
+			snprintf(why, whylen, "lost track of '%s': %s", what, strerror(-rc));
 			close(errpipe[0]);
 			launch__kill(l);
 			return FT_EXIT_FAILURE;
@@ -387,12 +436,9 @@ int launch__run_to_gate(struct launch *l, int sig_gate, bool (*fired)(void *ctx)
 		first = false;
 		sig = 0;
 		listen = false;
-		while (waitpid(pid, &st, __WALL) < 0) {
-			if (errno != EINTR) {
-				err = -errno;
-				goto out;
-			}
-		}
+		err = wait_command(l, &st);
+		if (err)
+			goto out;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			l->reaped = true;
 			l->traced = false;

@@ -22,13 +22,20 @@ struct launch {
 	bool traced; /* still under ptrace (stopped) */
 	bool reaped;
 	int status; /* wait status once reaped */
+	/* the first SIGTERM/SIGINT/SIGHUP we got while the command was
+	 * starting: > 0 passed on to it, < 0 not (the terminal sent it to the
+	 * command too); 0 none */
+	int signal;
 };
 
 /* Starts the command (as the user in as, when as->set) and returns 0 with
  * l->pid stopped at the point where probes can go in. On failure returns an
  * FT_EXIT_* code with why/hint filled (the child is gone then): 127/126
  * when the command cannot be run, FT_EXIT_NOT_PYTHON when it ended without
- * becoming a CPython, or the command's own exit status in l->status. */
+ * becoming a CPython, or the command's own exit status in l->status.
+ * Meanwhile, and in launch__run_to_gate, the SIGTERM, SIGINT and SIGHUP
+ * this process gets are passed on to the command (launch_should_forward)
+ * and the first is kept in l->signal. */
 int launch__start(struct launch *l, const struct config *cfg, const struct runas *as, char *why,
 		  size_t whylen, char *hint, size_t hintlen);
 /* The signal the gate may send the stopped command: one whose default
@@ -53,6 +60,12 @@ void launch__kill(struct launch *l);
 /* Waits for the command if it has not been reaped. Returns 0, or -errno;
  * with nohang, -EAGAIN when it is still running. */
 int launch__wait(struct launch *l, bool nohang);
+
+/* Whether a signal we got (si_code, sender) is passed on to the command:
+ * not when the kernel sent it (a terminal's Ctrl-C or hang-up goes to the
+ * whole foreground process group, the command included) nor when the
+ * command sent it. Pure. */
+bool launch_should_forward(int code, pid_t sender, pid_t command);
 
 /* For the integration tests only: with FLOWTRACE_TEST_PAUSE=step in the
  * environment, says "test pause at STEP, command PID N" on stderr and

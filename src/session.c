@@ -37,6 +37,9 @@
 /* launch mode: after a signal stops tracing, how long the command gets to
  * finish (it usually received the same Ctrl-C) before it is left running */
 #define CHILD_GRACE_MS 2000
+/* the set-up's result when the command, passed a signal while it started,
+ * ended before tracing began: nothing to report, its status is ours */
+#define RC_COMMAND_ENDED (-1)
 
 enum stop_reason {
 	STOP_NONE,
@@ -131,6 +134,9 @@ static int find_target(struct session *s)
 				s->runas.name, (unsigned)s->runas.uid, s->runas.why);
 		rc = launch__start(&s->launch, cfg, &s->runas, why, sizeof(why), hint,
 				   sizeof(hint));
+		/* asked to stop while it started, and it did: its status */
+		if (rc == FT_EXIT_NOT_PYTHON && s->launch.signal && s->launch.reaped)
+			return RC_COMMAND_ENDED;
 		if (rc) {
 			log_error(hint, "%s", why);
 			return rc;
@@ -206,6 +212,8 @@ static int run_to_first_call(struct session *s)
 	}
 	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
 	launch_gate__free_async(gate);
+	if (rc == -ESRCH && s->launch.signal)
+		return RC_COMMAND_ENDED; /* asked to stop, and it did */
 	if (rc == -ESRCH) {
 		log_error(NULL, "the command ended before running any Python code");
 		return FT_EXIT_NOT_PYTHON;
@@ -429,7 +437,7 @@ static bool forward_signal(struct session *s, const struct signalfd_siginfo *si)
 {
 	if (!s->launched || s->launch.reaped || s->launch.traced)
 		return false;
-	if (si->ssi_code == SI_KERNEL || (pid_t)si->ssi_pid == s->pid)
+	if (!launch_should_forward(si->ssi_code, (pid_t)si->ssi_pid, s->pid))
 		return false;
 	/* not reaped yet, so the PID is still the command's */
 	return kill(s->pid, (int)si->ssi_signo) == 0;
@@ -455,6 +463,12 @@ static enum stop_reason run_loop(struct session *s)
 	/* a target that is already gone ends the trace at once */
 	if (s->pidfd < 0)
 		return STOP_TARGET_EXIT;
+	/* a signal that came while the command started (already passed on) */
+	if (s->launched && s->launch.signal) {
+		s->stop_signal = abs(s->launch.signal);
+		s->forwarded = s->launch.signal > 0;
+		return STOP_SIGNAL;
+	}
 	for (;;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(s->epfd, evs, 4, DRAIN_MS);
@@ -590,7 +604,7 @@ int session_run(const struct config *cfg)
 			launch__kill(&s.launch);
 		pipeline__abort(&s.pipe);
 		session_free(&s);
-		return rc;
+		return rc == RC_COMMAND_ENDED ? launch_exit_code(s.launch.status) : rc;
 	}
 	if (s.launched) {
 		launch_test_pause("ready", s.pid);

@@ -589,3 +589,37 @@ add("launch user: --user UID (dtrace)", lambda: user_option("dtrace", True))
 add("launch user: under sudo, --user root runs the command as root", user_root_asked)
 add("launch user: a bad --user, --user with -p, an unknown SUDO_UID: exit 2, one line and "
     "a hint", user_bad)
+
+
+def signal_while_starting():
+    """SIGTERM while the command is still starting (a wrapper that has not
+    exec'd Python yet): passed on at once, and the tracer exits with the
+    command's status, instead of waiting for the wrapper to get to Python."""
+    got = os.path.join(cfg.tmp, "got-starting")
+    if os.path.exists(got):
+        os.unlink(got)
+    script = ('trap \'kill $! 2>/dev/null; echo TERM > "$0"; exit 42\' TERM; '
+              'echo FT_CMD_READY >&2; sleep 20 & wait')
+    tracer = start_tool(["-f", "json", "-o", os.path.join(cfg.tmp, "starting.json"), "--",
+                         "/bin/sh", "-c", script, got])
+    if not tracer.wait_stderr("FT_CMD_READY", 60):
+        tracer.kill()
+        raise Fail("the wrapper never started\n%s" % tracer.stderr_tail())
+    os.kill(tracer.pid, signal.SIGTERM)
+    rc = tracer.wait(60, "flowtrace-bpf after SIGTERM while the command started")
+    try:
+        with open(got) as f:
+            text = f.read().strip()
+    except OSError:
+        text = None
+    if text != "TERM":
+        raise Fail("the command did not get SIGTERM (recorded %r; rc %s)\n%s"
+                   % (text, rc, tracer.stderr_tail()))
+    if rc != 42:
+        raise Fail("flowtrace-bpf: expected the command's exit status 42, got %s\n%s"
+                   % (rc, tracer.stderr_tail()))
+    return "passed on while starting, exit 42"
+
+
+add("launch faults: SIGTERM while the command is still starting is passed on; its status is "
+    "the tracer's", signal_while_starting)

@@ -31,6 +31,7 @@ static const char doc[] =
 	"  flowtrace-bpf -p 4242 -d 10 -f json     10 seconds, one JSON document\n"
 	"  flowtrace-bpf -c 'python3.9 app.py'     run a command, trace it all\n"
 	"  flowtrace-bpf -- ./app.py --port 80     the same, without quoting\n"
+	"  sudo flowtrace-bpf --user www -c 'python3 app.py'   run it as user www\n"
 	"  flowtrace-bpf -p 4242 -f jsonl -o c.jsonl   stream completed calls\n"
 	"  flowtrace-bpf -p 4242 --include '*/myapp/*' --min-duration 1ms\n"
 	"  flowtrace-bpf record -o app.ftrace -p 4242  record now, analyse later\n"
@@ -58,6 +59,7 @@ enum {
 	OPT_FOLD,
 	OPT_SORT,
 	OPT_THREADS,
+	OPT_USER,
 };
 
 static const struct argp_option options[] = {
@@ -65,6 +67,10 @@ static const struct argp_option options[] = {
 	{"pid", 'p', "PID", 0, "Attach to the running Python process PID", 1},
 	{"command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1},
 	{"duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1},
+	{"user", OPT_USER, "USER", 0,
+	 "-c/--: run the command as USER (a name or uid); under sudo the default is the user who "
+	 "ran sudo (SUDO_UID); --user root runs it as root",
+	 1},
 
 	{NULL, 0, NULL, 0, "Output:", 2},
 	{"format", 'f', "FORMAT", 0,
@@ -303,6 +309,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return usage_error("unknown --eval-hook '%s': expected on or off", arg);
 		cfg->eval_hook = arg;
 		break;
+	case OPT_USER:
+		if (!*arg)
+			return usage_error("empty --user%s: expected a user name or uid", "");
+		cfg->user = arg;
+		break;
 	case OPT_CALIBRATE:
 		cfg->calibrate = true;
 		break;
@@ -365,13 +376,18 @@ static int check_config(struct config *cfg)
 			return usage_error("nothing to trace%s: give -p PID, -c CMD or -- CMD", "");
 		if (targets > 1)
 			return usage_error("give only one of -p PID, -c CMD and -- CMD%s", "");
+		if (cfg->user && cfg->pid)
+			return usage_error(
+				"--user%s chooses who runs a command (-c, --); -p attaches "
+				"to a process as it is",
+				"");
 	} else {
 		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
 
-		if (targets || cfg->duration_s > 0)
-			return usage_error(
-				"%s reads trace files: -p, -c, -d and commands do not apply",
-				commands[cfg->cmd - 1].name);
+		if (targets || cfg->duration_s > 0 || cfg->user)
+			return usage_error("%s reads trace files: -p, -c, -d, --user and commands "
+					   "do not apply",
+					   commands[cfg->cmd - 1].name);
 		if (cfg->ninputs != want)
 			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER"
 						     : "%s needs one trace file",

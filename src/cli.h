@@ -46,6 +46,7 @@ struct config {
 	char **argv;	     /* -- CMD ARGS... */
 	int argc;
 	double duration_s; /* -d; 0 = until the target exits or a signal */
+	const char *user;  /* --user: who runs the command; NULL = SUDO_UID, else as we are */
 
 	/* output */
 	const char *format; /* a renderer's name; report/diff: text or json */

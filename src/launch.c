@@ -1,7 +1,23 @@
 // SPDX-License-Identifier: MIT
-/* Launch mode: fork, PTRACE_TRACEME, follow execs to the interpreter, stop
- * before Python runs. The tracee is never left traced: if flowtrace-bpf dies
- * during this short phase the kernel detaches it and it runs on untraced. */
+/* Launch mode: fork, PTRACE_SEIZE, follow execs to the interpreter, stop
+ * before Python runs. Every state the command can be in while traced is
+ * one the kernel's detach on the tracer's death leaves harmless, so a
+ * flowtrace-bpf killed at any point of this phase (SIGKILL included) leaves
+ * a command that runs on untraced, as if never traced:
+ * - before the seize the child waits on a pipe; its end closing without
+ *   a byte (the tracer died) lets it exec untraced;
+ * - no SIGSTOP is ever queued (PTRACE_SEIZE, not PTRACE_TRACEME + raise),
+ *   so no stop is left behind for nobody to continue;
+ * - the options are set by the seize, before the exec, so execs are ptrace
+ *   events (never the legacy SIGTRAP) and syscall-stops carry
+ *   SIGTRAP|0x80, not a signal number (TRACESYSGOOD): a detach there
+ *   delivers nothing;
+ * - the stop at the first eval-loop call is a BPF uprobe that sends a
+ *   signal whose delivery does nothing (launch_gate.c), not an int3
+ *   written into the text: the kernel removes its uprobe with the tracer's
+ *   file descriptors;
+ * - the command's own signals are passed on, so one pending at the
+ *   tracer's death is delivered as it would have been untraced. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,32 +27,64 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "elfinfo.h"
 #include "launch.h"
+#include "runas.h"
 
 #define START_OPTIONS (PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)
-/* launch__run_to: also stop at new threads and processes, which would
- * otherwise meet the int3 untraced */
-#define RUN_TO_OPTIONS                                                                    \
-	(START_OPTIONS | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
-	 PTRACE_O_TRACEVFORKDONE)
+/* launch__run_to_gate: also stop at new threads, which the gate cannot stop */
+#define GATE_OPTIONS (START_OPTIONS | PTRACE_O_TRACECLONE)
 
-static void child_exec(const struct config *cfg, int errfd)
+/* what the child reports through the exec-error pipe */
+enum child_step {
+	CHILD_EXEC,
+	CHILD_USER,
+};
+
+struct child_error {
+	int step; /* enum child_step */
+	int err;  /* errno */
+};
+
+void launch_test_pause(const char *step, pid_t pid)
 {
+	const char *want = getenv("FLOWTRACE_TEST_PAUSE");
+
+	/* only the integration tests set it: they SIGKILL the tracer here */
+	if (!want || strcmp(want, step))
+		return;
+	fprintf(stderr, "flowtrace-bpf: test pause at %s, command PID %d\n", step, (int)pid);
+	for (;;)
+		pause();
+}
+
+static void child_exec(const struct config *cfg, const struct runas *as, int errfd, int syncfd)
+{
+	struct child_error ce = {.step = CHILD_EXEC};
 	sigset_t none;
+	char go;
+	int e;
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+	/* the parent seizes us, then writes a byte; end of file without it
+	 * means it died first: run untraced, as if it had never been there */
+	while (read(syncfd, &go, 1) < 0 && errno == EINTR)
+		;
+	close(syncfd);
+	/* after the seize: a traced process keeps its tracer across the uid
+	 * change, and ptrace by root needs no dumpable target */
+	e = runas_apply(as);
+	if (e) {
+		ce.step = CHILD_USER;
+		errno = -e;
 		goto fail;
-	/* the parent sets ptrace options while we are stopped here */
-	raise(SIGSTOP);
+	}
 	if (cfg->command) {
 		char *cmd;
 
@@ -47,12 +95,12 @@ static void child_exec(const struct config *cfg, int errfd)
 	} else {
 		execvp(cfg->argv[0], cfg->argv);
 	}
-fail:;
-	int e = errno;
-	if (write(errfd, &e, sizeof(e)) < 0) {
+fail:
+	ce.err = errno;
+	if (write(errfd, &ce, sizeof(ce)) < 0) {
 		/* nothing left to tell anyone */
 	}
-	_exit(e == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN);
+	_exit(ce.step == CHILD_EXEC && ce.err == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN);
 }
 
 /* What the exec'd image is: 2 = ready now (the executable carries the
@@ -82,15 +130,116 @@ static bool at_libs_loaded(pid_t pid)
 	return si.op == PTRACE_SYSCALL_INFO_ENTRY && si.entry.nr == SYS_set_tid_address;
 }
 
-int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen, char *hint,
-		  size_t hintlen)
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* The reason a start failed, from the child's report or its status. */
+static int start_failed(struct launch *l, const struct config *cfg, const struct runas *as,
+			int errfd, char *why, size_t whylen, char *hint, size_t hintlen)
 {
 	const char *what = cfg->command ? cfg->command : cfg->argv[0];
-	int errpipe[2], st;
+	struct child_error ce;
+
+	if (read(errfd, &ce, sizeof(ce)) == sizeof(ce)) {
+		if (ce.step == CHILD_USER) {
+			snprintf(why, whylen, "cannot run '%s' as user %s (uid %u): %s", what,
+				 as->name, (unsigned)as->uid, strerror(ce.err));
+			snprintf(hint, hintlen,
+				 "--user chooses the user (default under sudo: the "
+				 "invoking user)");
+			return FT_EXIT_CANNOT_RUN;
+		}
+		snprintf(why, whylen, "cannot run '%s': %s", what, strerror(ce.err));
+		snprintf(hint, hintlen, "%s",
+			 ce.err == ENOENT ? "check the command name and PATH"
+					  : "check the file's permissions");
+		return ce.err == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN;
+	}
+	/* the shell of -c reports a missing command as 127, a non-executable
+	 * one as 126: keep a shell's statuses */
+	int code = launch_exit_code(l->status);
+	if (cfg->command && (code == FT_EXIT_NOT_FOUND || code == FT_EXIT_CANNOT_RUN)) {
+		snprintf(why, whylen, "cannot run '%s': %s", what,
+			 code == FT_EXIT_NOT_FOUND ? "command not found" : "not executable");
+		snprintf(hint, hintlen, "check the command name and PATH");
+		return code;
+	}
+	snprintf(why, whylen, "'%s' ended (status %d) without starting a CPython interpreter", what,
+		 code);
+	snprintf(hint, hintlen,
+		 "the command must exec a Python interpreter (a wrapper that forks one can be "
+		 "traced with -p PID)");
+	return FT_EXIT_NOT_PYTHON;
+}
+
+bool launch_should_forward(int code, pid_t sender, pid_t command)
+{
+	/* the kernel's (a terminal's Ctrl-C or hang-up) went to the whole
+	 * foreground process group, the command included; the command's own
+	 * would only come back to it */
+	return code != SI_KERNEL && sender != command;
+}
+
+/* waitpid(l->pid, st, __WALL) that passes on, meanwhile, the signals that
+ * end a trace (blocked in this process: main.c), as the event loop does
+ * later; the first one is kept in l->signal. A command still starting can
+ * take long (a wrapper that sleeps), and a supervisor's SIGTERM must not
+ * wait for it. Returns 0 or -errno. */
+static int wait_command(struct launch *l, int *st)
+{
+	sigset_t set, old;
+	int rc = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* ptrace stops and exits are announced by SIGCHLD: blocked, it waits
+	 * pending for sigwaitinfo (ignored, it would be dropped) */
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (;;) {
+		siginfo_t si;
+		pid_t r = waitpid(l->pid, st, __WALL | WNOHANG);
+
+		if (r == l->pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+		if (r < 0)
+			continue;
+		if (sigwaitinfo(&set, &si) < 0 || si.si_signo == SIGCHLD)
+			continue;
+		bool passed = launch_should_forward(si.si_code, si.si_pid, l->pid) &&
+			      kill(l->pid, si.si_signo) == 0;
+
+		if (!l->signal)
+			l->signal = passed ? si.si_signo : -si.si_signo;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+int launch__start(struct launch *l, const struct config *cfg, const struct runas *as, char *why,
+		  size_t whylen, char *hint, size_t hintlen)
+{
+	const char *what = cfg->command ? cfg->command : cfg->argv[0];
+	int errpipe[2], syncpipe[2], st, rc;
+	bool first_exec = true;
 
 	memset(l, 0, sizeof(*l));
 	if (pipe2(errpipe, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "cannot start '%s': %s", what, strerror(errno));
+		return FT_EXIT_FAILURE;
+	}
+	if (pipe2(syncpipe, O_CLOEXEC) < 0) {
+		snprintf(why, whylen, "cannot start '%s': %s", what, strerror(errno));
+		close(errpipe[0]);
+		close(errpipe[1]);
 		return FT_EXIT_FAILURE;
 	}
 	l->pid = fork();
@@ -98,73 +247,60 @@ int launch__start(struct launch *l, const struct config *cfg, char *why, size_t 
 		snprintf(why, whylen, "cannot start '%s': %s", what, strerror(errno));
 		close(errpipe[0]);
 		close(errpipe[1]);
+		close(syncpipe[0]);
+		close(syncpipe[1]);
 		return FT_EXIT_FAILURE;
 	}
 	if (l->pid == 0) {
 		close(errpipe[0]);
-		child_exec(cfg, errpipe[1]);
+		close(syncpipe[1]);
+		child_exec(cfg, as, errpipe[1], syncpipe[0]);
 	}
 	close(errpipe[1]);
-	l->traced = true;
+	close(syncpipe[0]);
+	launch_test_pause("fork", l->pid);
 
-	if (waitpid(l->pid, &st, 0) < 0 || !WIFSTOPPED(st) ||
-	    ptrace(PTRACE_SETOPTIONS, l->pid, NULL, (void *)(long)START_OPTIONS) < 0 ||
-	    ptrace(PTRACE_CONT, l->pid, NULL, NULL) < 0) {
+	/* the options go in with the seize, before the child can exec */
+	if (ptrace(PTRACE_SEIZE, l->pid, NULL, (void *)(long)START_OPTIONS) < 0) {
 		snprintf(why, whylen, "cannot start '%s' under ptrace: %s", what, strerror(errno));
 		snprintf(hint, hintlen, "a ptrace restriction (Yama, seccomp) may be in the way");
+		close(syncpipe[1]);
 		launch__kill(l);
 		close(errpipe[0]);
 		return FT_EXIT_FAILURE;
 	}
+	l->traced = true;
+	launch_test_pause("seized", l->pid);
+	if (write(syncpipe[1], "g", 1) != 1) {
+		/* cannot happen with the read end open; the close below lets it go */
+	}
+	close(syncpipe[1]);
 
-	bool syscalls = false;
+	bool syscalls = false, listen = false;
 	for (;;) {
-		if (waitpid(l->pid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(why, whylen, "lost track of '%s': %s", what, strerror(errno));
+		rc = wait_command(l, &st);
+		if (rc) {
+			snprintf(why, whylen, "lost track of '%s': %s", what, strerror(-rc));
 			close(errpipe[0]);
 			launch__kill(l);
 			return FT_EXIT_FAILURE;
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			int e = 0;
-
 			l->reaped = true;
 			l->traced = false;
 			l->status = st;
-			if (read(errpipe[0], &e, sizeof(e)) == sizeof(e)) {
-				close(errpipe[0]);
-				snprintf(why, whylen, "cannot run '%s': %s", what, strerror(e));
-				snprintf(hint, hintlen, "%s",
-					 e == ENOENT ? "check the command name and PATH"
-						     : "check the file's permissions");
-				return e == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN;
-			}
+			rc = start_failed(l, cfg, as, errpipe[0], why, whylen, hint, hintlen);
 			close(errpipe[0]);
-			/* the shell of -c reports a missing command as 127, a
-			 * non-executable one as 126: keep a shell's statuses */
-			int code = launch_exit_code(st);
-			if (cfg->command &&
-			    (code == FT_EXIT_NOT_FOUND || code == FT_EXIT_CANNOT_RUN)) {
-				snprintf(why, whylen, "cannot run '%s': %s", what,
-					 code == FT_EXIT_NOT_FOUND ? "command not found"
-								   : "not executable");
-				snprintf(hint, hintlen, "check the command name and PATH");
-				return code;
-			}
-			snprintf(why, whylen,
-				 "'%s' ended (status %d) without starting a CPython interpreter",
-				 what, code);
-			snprintf(hint, hintlen,
-				 "the command must exec a Python interpreter (a wrapper that forks "
-				 "one can be traced with -p PID)");
-			return FT_EXIT_NOT_PYTHON;
+			return rc;
 		}
-		int sig = WSTOPSIG(st);
+		int sig = WSTOPSIG(st), event = st >> 16;
 		int req = syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
 
-		if (sig == SIGTRAP && (st >> 16) == PTRACE_EVENT_EXEC) {
+		listen = false;
+		if (sig == SIGTRAP && event == PTRACE_EVENT_EXEC) {
+			if (first_exec)
+				launch_test_pause("exec", l->pid);
+			first_exec = false;
 			int kind = classify_exec(l->pid);
 
 			if (kind == 2)
@@ -173,12 +309,22 @@ int launch__start(struct launch *l, const struct config *cfg, char *why, size_t 
 			req = syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
 			sig = 0;
 		} else if (sig == (SIGTRAP | 0x80)) {
-			if (at_libs_loaded(l->pid))
+			if (at_libs_loaded(l->pid)) {
+				launch_test_pause("libs", l->pid);
 				break;
+			}
+			sig = 0;
+		} else if (event == PTRACE_EVENT_STOP) {
+			/* a group-stop (someone stopped the command): keep it
+			 * stopped until SIGCONT, as untraced */
+			listen = is_stop_signal(sig);
+			sig = 0;
+		} else if (event) {
 			sig = 0;
 		}
-		/* a signal for the command: deliver it */
-		if (ptrace(req, l->pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH) {
+		/* otherwise a signal for the command: deliver it */
+		if (ptrace(listen ? PTRACE_LISTEN : req, l->pid, NULL, (void *)(long)sig) < 0 &&
+		    errno != ESRCH) {
 			snprintf(why, whylen, "cannot follow '%s': %s", what, strerror(errno));
 			close(errpipe[0]);
 			launch__kill(l);
@@ -207,28 +353,9 @@ static int count_threads(pid_t pid)
 	return n;
 }
 
-/* Writes byte into the text of pid at addr; *old gets the byte it replaces. */
-static int poke_byte(pid_t pid, uint64_t addr, uint8_t byte, uint8_t *old)
-{
-	long word;
-
-	errno = 0;
-	word = ptrace(PTRACE_PEEKTEXT, pid, (void *)(uintptr_t)addr, NULL);
-	if (errno)
-		return -errno;
-	if (old)
-		*old = (uint8_t)word;
-	word = (long)(((unsigned long)word & ~0xffUL) | byte);
-	if (ptrace(PTRACE_POKETEXT, pid, (void *)(uintptr_t)addr, (void *)word) < 0)
-		return -errno;
-	return 0;
-}
-
-/* A thread or process the command started while the int3 is in (it was
- * attached automatically): waits for its first stop, puts the original
- * byte back in its memory (for a thread or a vfork child: the command's
- * memory too) and lets it go untraced. */
-static void release_child(pid_t parent, uint64_t addr, uint8_t orig)
+/* A thread the command started before the gate (attached automatically):
+ * waits for its first stop and lets it go untraced. */
+static void release_thread(pid_t parent)
 {
 	unsigned long child;
 	int st;
@@ -237,43 +364,81 @@ static void release_child(pid_t parent, uint64_t addr, uint8_t orig)
 		return;
 	while (waitpid((pid_t)child, &st, __WALL) < 0 && errno == EINTR)
 		;
-	poke_byte((pid_t)child, addr, orig, NULL);
 	ptrace(PTRACE_DETACH, (pid_t)child, NULL, NULL);
 }
 
-int launch__run_to(struct launch *l, uint64_t addr)
+int launch__gate_signal(const struct launch *l)
+{
+	/* default action: ignore; no job-control side effects (SIGCONT
+	 * would drop a pending stop signal) */
+	static const int candidates[] = {SIGURG, SIGWINCH};
+	unsigned long long blk = 0, cgt = 0;
+	char path[64], line[256];
+	int seen = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", l->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		/* hexadecimal masks, bit N-1 for signal N */
+		if (!strncmp(line, "SigBlk:", 7)) {
+			blk = strtoull(line + 7, NULL, 16);
+			seen |= 1;
+		} else if (!strncmp(line, "SigCgt:", 7)) {
+			cgt = strtoull(line + 7, NULL, 16);
+			seen |= 2;
+		}
+	}
+	fclose(f);
+	if (seen != 3)
+		return -EIO;
+	/* a blocked signal would never stop it; a caught one would run the
+	 * command's handler should the tracer die before suppressing it */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+			int sig = candidates[i];
+			unsigned long long bit = 1ULL << (sig - 1);
+
+			if (!(blk & bit) && (pass || !(cgt & bit)))
+				return sig;
+		}
+	return -EBUSY;
+}
+
+int launch__run_to_gate(struct launch *l, int sig_gate, bool (*fired)(void *ctx), void *ctx)
 {
 	pid_t pid = l->pid;
-	uint8_t orig;
 	int st, sig = 0, err, n;
+	bool listen = false, first = true;
 
 	if (l->reaped)
 		return -ESRCH;
-	if (!l->traced || !addr)
+	if (!l->traced)
 		return -EINVAL;
-	/* only this thread is traced: another one would die on the int3 */
+	/* only this thread is traced: another one could reach the gate first */
 	n = count_threads(pid);
 	if (n < 0)
 		return n;
 	if (n > 1)
 		return -EBUSY;
-	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)RUN_TO_OPTIONS) < 0)
+	if (ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)GATE_OPTIONS) < 0)
 		return -errno;
-	err = poke_byte(pid, addr, 0xcc, &orig);
-	if (err)
-		goto out;
 	for (;;) {
-		if (ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig) < 0) {
+		if (ptrace(listen ? PTRACE_LISTEN : PTRACE_CONT, pid, NULL, (void *)(long)sig) <
+		    0) {
 			err = -errno;
 			break;
 		}
+		if (first)
+			launch_test_pause("running", pid);
+		first = false;
 		sig = 0;
-		if (waitpid(pid, &st, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
+		listen = false;
+		err = wait_command(l, &st);
+		if (err)
+			goto out;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			l->reaped = true;
 			l->traced = false;
@@ -283,60 +448,30 @@ int launch__run_to(struct launch *l, uint64_t addr)
 		int stop = WSTOPSIG(st), event = st >> 16;
 
 		if (stop == SIGTRAP && event == PTRACE_EVENT_EXEC) {
-			/* a new image: the int3 went with the old one */
+			/* a new image: the gate's address means nothing there */
 			err = -ENOEXEC;
 			goto out;
 		}
 		if (stop == SIGTRAP && event == PTRACE_EVENT_CLONE) {
-			/* a second thread: it shares the text, so the int3 goes */
-			release_child(pid, addr, orig);
+			release_thread(pid);
 			err = -EBUSY;
 			goto out;
 		}
-		if (stop == SIGTRAP &&
-		    (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK)) {
-			/* a child process: it goes without the int3; a vfork
-			 * child shares our memory until it execs or exits */
-			release_child(pid, addr, orig);
-			continue;
-		}
-		if (stop == SIGTRAP && event == PTRACE_EVENT_VFORK_DONE) {
-			err = poke_byte(pid, addr, 0xcc, NULL);
-			if (err)
-				goto out;
+		if (event == PTRACE_EVENT_STOP) {
+			listen = is_stop_signal(stop);
 			continue;
 		}
 		if (event || stop == (SIGTRAP | 0x80))
 			continue; /* other ptrace stops: nothing to deliver */
-
-		siginfo_t si;
-		if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0) {
-			if (errno == EINVAL)
-				continue; /* a group-stop, not a signal to deliver */
-			err = -errno;
-			break;
-		}
-		if (stop == SIGTRAP && si.si_code == SI_KERNEL) {
-			struct user_regs_struct regs;
-
-			if (ptrace(PTRACE_GETREGS, pid, NULL, &regs) < 0) {
-				err = -errno;
-				break;
-			}
-			if (regs.rip - 1 == addr) {
-				regs.rip = addr;
-				if (ptrace(PTRACE_SETREGS, pid, NULL, &regs) < 0) {
-					err = -errno;
-					break;
-				}
-				err = poke_byte(pid, addr, orig, NULL);
-				goto out;
-			}
+		if (stop == sig_gate && fired(ctx)) {
+			/* stopped in the gate signal's delivery: PTRACE_DETACH
+			 * with no signal (launch__resume) suppresses it */
+			launch_test_pause("gate", pid);
+			err = 0;
+			goto out;
 		}
 		sig = stop; /* the command's own signal: deliver it */
 	}
-	/* ptrace failed mid-way: take the int3 out if the command is still there */
-	poke_byte(pid, addr, orig, NULL);
 out:
 	ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)START_OPTIONS);
 	return err;

@@ -2,7 +2,10 @@
 /* Launch mode: starts the command under ptrace only long enough to follow
  * its execs to the CPython interpreter, stops it before any Python code runs
  * (markers in the executable: at the exec; markers in libpython: once the
- * dynamic loader has mapped it), and lets it go once the probes are in. */
+ * dynamic loader has mapped it; interpreter uprobes: at its first eval-loop
+ * call, through launch_gate.h), and lets it go once the probes are in. If
+ * flowtrace-bpf dies at any point of this, the command runs on untraced and
+ * unharmed (see launch.c for why each state is safe). */
 #ifndef FT_LAUNCH_H
 #define FT_LAUNCH_H
 
@@ -12,34 +15,44 @@
 #include <sys/types.h>
 
 struct config;
+struct runas;
 
 struct launch {
 	pid_t pid;
 	bool traced; /* still under ptrace (stopped) */
 	bool reaped;
 	int status; /* wait status once reaped */
+	/* the first SIGTERM/SIGINT/SIGHUP we got while the command was
+	 * starting: > 0 passed on to it, < 0 not (the terminal sent it to the
+	 * command too); 0 none */
+	int signal;
 };
 
-/* Starts the command and returns 0 with l->pid stopped at the point where
- * probes can go in. On failure returns an FT_EXIT_* code with why/hint
- * filled (the child is gone then): 127/126 when the command cannot be run,
- * FT_EXIT_NOT_PYTHON when it ended without becoming a CPython, or the
- * command's own exit status in l->status. */
-int launch__start(struct launch *l, const struct config *cfg, char *why, size_t whylen, char *hint,
-		  size_t hintlen);
-/* The command is stopped under ptrace (after launch__start): runs it until
- * it first executes the instruction at addr (a runtime address in its
- * text), through a temporary int3 written with PTRACE_POKETEXT; then puts
- * the original byte back, rewinds rip and leaves it stopped there, so that
- * probes attached now also see that first execution. Signals that arrive
- * meanwhile are passed on. Returns 0, or: -ESRCH when the command ended
- * (reaped, status in l->status); -ENOEXEC when it exec'd another program
- * first (stopped at that exec: addr means nothing there); -EBUSY when it
- * has or starts a second thread first (an untraced thread would die on the
- * int3: the int3 is removed, the new thread left untraced, the command
- * stopped); -EINVAL when it is not stopped under ptrace; another -errno
- * from ptrace. */
-int launch__run_to(struct launch *l, uint64_t addr);
+/* Starts the command (as the user in as, when as->set) and returns 0 with
+ * l->pid stopped at the point where probes can go in. On failure returns an
+ * FT_EXIT_* code with why/hint filled (the child is gone then): 127/126
+ * when the command cannot be run, FT_EXIT_NOT_PYTHON when it ended without
+ * becoming a CPython, or the command's own exit status in l->status.
+ * Meanwhile, and in launch__run_to_gate, the SIGTERM, SIGINT and SIGHUP
+ * this process gets are passed on to the command (launch_should_forward)
+ * and the first is kept in l->signal. */
+int launch__start(struct launch *l, const struct config *cfg, const struct runas *as, char *why,
+		  size_t whylen, char *hint, size_t hintlen);
+/* The signal the gate may send the stopped command: one whose default
+ * action is to ignore it, that the command does not block (it would never
+ * stop) and preferably does not catch. Returns it, -EBUSY when none fits,
+ * or -errno. */
+int launch__gate_signal(const struct launch *l);
+/* The command is stopped under ptrace (after launch__start) and a gate is
+ * armed that sends its thread sig (fired(ctx) says it did): runs it until
+ * it stops in that signal's delivery, and leaves it stopped there (the
+ * signal is suppressed when it is let go). The command's own signals are
+ * passed on. Returns 0, or: -ESRCH when the command ended (reaped, status
+ * in l->status); -ENOEXEC when it exec'd another program first (stopped at
+ * that exec); -EBUSY when it has or starts a second thread first (the new
+ * thread is let go untraced, the command stopped); -EINVAL when it is not
+ * stopped under ptrace; another -errno from ptrace. */
+int launch__run_to_gate(struct launch *l, int sig, bool (*fired)(void *ctx), void *ctx);
 /* Lets the stopped command run (ends ptrace). Returns 0 or -errno. */
 int launch__resume(struct launch *l);
 /* Kills a command that must not run (refused before any Python ran). */
@@ -47,6 +60,18 @@ void launch__kill(struct launch *l);
 /* Waits for the command if it has not been reaped. Returns 0, or -errno;
  * with nohang, -EAGAIN when it is still running. */
 int launch__wait(struct launch *l, bool nohang);
+
+/* Whether a signal we got (si_code, sender) is passed on to the command:
+ * not when the kernel sent it (a terminal's Ctrl-C or hang-up goes to the
+ * whole foreground process group, the command included) nor when the
+ * command sent it. Pure. */
+bool launch_should_forward(int code, pid_t sender, pid_t command);
+
+/* For the integration tests only: with FLOWTRACE_TEST_PAUSE=step in the
+ * environment, says "test pause at STEP, command PID N" on stderr and
+ * blocks (SIGKILL ends it) at that start-up step: fork, seized, exec, libs,
+ * running, gate, ready. Does nothing otherwise. */
+void launch_test_pause(const char *step, pid_t pid);
 
 /* The status a shell would report: the exit code, or 128 + signal. */
 int launch_exit_code(int status);

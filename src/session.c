@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "launch.h"
+#include "launch_gate.h"
 #include "log.h"
 #include "method.h"
 #include "opcodes.h"
@@ -28,6 +29,7 @@
 #include "probe.h"
 #include "pylayout.h"
 #include "pyruntime.h"
+#include "runas.h"
 #include "session.h"
 #include "target.h"
 
@@ -37,6 +39,9 @@
 /* launch mode: after a signal stops tracing, how long the command gets to
  * finish (it usually received the same Ctrl-C) before it is left running */
 #define CHILD_GRACE_MS 2000
+/* the set-up's result when the command, passed a signal while it started,
+ * ended before tracing began: nothing to report, its status is ours */
+#define RC_COMMAND_ENDED (-1)
 
 enum stop_reason {
 	STOP_NONE,
@@ -52,6 +57,7 @@ struct session {
 	const struct config *cfg;
 	struct target target;
 	struct launch launch;
+	struct runas runas; /* launch mode: the user the command runs as */
 	bool launched;
 	int pid;
 	struct pipeline pipe;
@@ -68,6 +74,7 @@ struct session {
 	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
 	uint32_t exec_tid;		      /* the thread that called exec, numbered before it */
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
+	bool forwarded; /* launch mode: the stop signal was passed on to the command */
 };
 
 static uint64_t mono_ns(void)
@@ -136,7 +143,18 @@ static int find_target(struct session *s)
 	if (cfg->pid) {
 		s->pid = cfg->pid;
 	} else {
-		rc = launch__start(&s->launch, cfg, why, sizeof(why), hint, sizeof(hint));
+		if (runas_resolve(&s->runas, cfg->user, why, sizeof(why), hint, sizeof(hint))) {
+			log_error(hint, "%s", why);
+			return FT_EXIT_USAGE;
+		}
+		if (cfg->verbose && s->runas.set)
+			fprintf(stderr, "flowtrace-bpf: the command runs as user %s (uid %u, %s)\n",
+				s->runas.name, (unsigned)s->runas.uid, s->runas.why);
+		rc = launch__start(&s->launch, cfg, &s->runas, why, sizeof(why), hint,
+				   sizeof(hint));
+		/* asked to stop while it started, and it did: its status */
+		if (rc == FT_EXIT_NOT_PYTHON && s->launch.signal && s->launch.reaped)
+			return RC_COMMAND_ENDED;
 		if (rc) {
 			log_error(hint, "%s", why);
 			return rc;
@@ -178,6 +196,61 @@ static int find_target(struct session *s)
 	return 0;
 }
 
+static bool gate_fired(void *ctx)
+{
+	return launch_gate__fired(ctx);
+}
+
+static int attach(struct session *s);
+
+/* Launch mode, interpreter methods: the probes go in while the command is
+ * stopped before its interpreter exists, then it runs to its first
+ * eval-loop call, where the live layout can be checked and the eval hook
+ * written before any Python code has run. The probes see that first call.
+ * The stop is the gate's signal (launch_gate.h), not a breakpoint written
+ * into the command. Returns 0 or an exit code after reporting. */
+static int run_to_first_call(struct session *s)
+{
+	struct launch_gate *gate;
+	char err[256];
+	int rc, sig;
+
+	rc = attach(s);
+	if (rc)
+		return rc;
+	sig = launch__gate_signal(&s->launch);
+	if (sig < 0) {
+		log_error("a command that blocks SIGURG and SIGWINCH before Python starts can be "
+			  "traced with -p PID",
+			  "cannot stop the command at its first Python call: %s",
+			  sig == -EBUSY ? "it blocks both signals the stop could use"
+					: strerror(-sig));
+		return FT_EXIT_FAILURE;
+	}
+	gate = launch_gate__open(s->pid, s->target.open_path, s->ops.eval_offset, sig, err,
+				 sizeof(err));
+	if (!gate) {
+		int e = errno;
+
+		log_error("run with -vvv to see libbpf's log", "%s", err);
+		return e == EPERM || e == EACCES ? FT_EXIT_PRIVILEGE : FT_EXIT_FAILURE;
+	}
+	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
+	launch_gate__free_async(gate);
+	if (rc == -ESRCH && s->launch.signal)
+		return RC_COMMAND_ENDED; /* asked to stop, and it did */
+	if (rc == -ESRCH) {
+		log_error(NULL, "the command ended before running any Python code");
+		return FT_EXIT_NOT_PYTHON;
+	}
+	if (rc) {
+		log_error(NULL, "cannot run the command to its first Python call: %s",
+			  strerror(-rc));
+		return FT_EXIT_FAILURE;
+	}
+	return 0;
+}
+
 /* Interpreter methods: reads the layout and the handler table from the
  * file, checks the layout against the live process, and writes the eval
  * hook when the method needs it. In launch mode the command first runs to
@@ -206,16 +279,10 @@ static int prepare_interp(struct session *s)
 		return err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE;
 	}
 	if (s->launched) {
-		err = launch__run_to(&s->launch, s->rt.eval_addr);
-		if (err == -ESRCH) {
-			log_error(NULL, "the command ended before running any Python code");
-			return FT_EXIT_NOT_PYTHON;
-		}
-		if (err) {
-			log_error(NULL, "cannot run the command to its first Python call: %s",
-				  strerror(-err));
-			return FT_EXIT_FAILURE;
-		}
+		int rc = run_to_first_call(s);
+
+		if (rc)
+			return rc;
 	}
 	err = pyruntime_validate(&s->rt, why, sizeof(why));
 	if (err == -EAGAIN && s->launched) {
@@ -454,13 +521,33 @@ static int setup_loop(struct session *s)
 	return 0;
 }
 
-static int read_signal(struct session *s)
+/* Launch mode: passes a signal the tracer got on to the command, unless
+ * the kernel sent it (a terminal's Ctrl-C or hang-up goes to the
+ * whole foreground process group, the command included: once is enough)
+ * or the command sent it itself. Returns whether it was passed on. */
+static bool forward_signal(struct session *s, const struct signalfd_siginfo *si)
+{
+	if (!s->launched || s->launch.reaped || s->launch.traced)
+		return false;
+	if (!launch_should_forward(si->ssi_code, (pid_t)si->ssi_pid, s->pid))
+		return false;
+	/* not reaped yet, so the PID is still the command's */
+	return kill(s->pid, (int)si->ssi_signo) == 0;
+}
+
+/* Reads one signal (0 if none) and passes it on in launch mode. */
+static int read_signal(struct session *s, bool *forwarded)
 {
 	struct signalfd_siginfo si;
 
+	*forwarded = false;
 	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
 		return 0;
-	return si.ssi_signo;
+	*forwarded = forward_signal(s, &si);
+	if (*forwarded && s->cfg->verbose)
+		fprintf(stderr, "flowtrace-bpf: passed signal %u on to PID %d\n", si.ssi_signo,
+			s->pid);
+	return (int)si.ssi_signo;
 }
 
 static enum stop_reason run_loop(struct session *s)
@@ -468,6 +555,12 @@ static enum stop_reason run_loop(struct session *s)
 	/* a target that is already gone ends the trace at once */
 	if (s->pidfd < 0)
 		return STOP_TARGET_EXIT;
+	/* a signal that came while the command started (already passed on) */
+	if (s->launched && s->launch.signal) {
+		s->stop_signal = abs(s->launch.signal);
+		s->forwarded = s->launch.signal > 0;
+		return STOP_SIGNAL;
+	}
 	for (;;) {
 		struct epoll_event evs[4];
 		int n = epoll_wait(s->epfd, evs, 4, DRAIN_MS);
@@ -494,7 +587,7 @@ static enum stop_reason run_loop(struct session *s)
 			}
 
 			if (fd == s->sigfd) {
-				s->stop_signal = read_signal(s);
+				s->stop_signal = read_signal(s, &s->forwarded);
 				if (s->stop_signal)
 					return STOP_SIGNAL;
 			} else if (fd == s->pidfd) {
@@ -506,12 +599,15 @@ static enum stop_reason run_loop(struct session *s)
 	}
 }
 
-/* Launch mode, after tracing stopped: wait for the command unless the user
- * insists (another signal) or, after a signal, it outlives the grace time. */
+/* Launch mode, after tracing stopped: waits for the command. A signal
+ * passed on to it asked it to end, so it is waited for; after a signal it
+ * got from the terminal as well it has CHILD_GRACE_MS, then is left
+ * running; a second signal (passed on too, if it is for passing on) means
+ * the user insists: it is left running at once. */
 static int wait_command(struct session *s, enum stop_reason why)
 {
-	/* after a signal or a lost output the command is not waited for long */
-	int timeout = why == STOP_SIGNAL || why == STOP_OUTPUT ? CHILD_GRACE_MS : -1;
+	bool signalled = why == STOP_SIGNAL;
+	int timeout = (signalled && !s->forwarded) || why == STOP_OUTPUT ? CHILD_GRACE_MS : -1;
 
 	if (!s->launched)
 		return 0;
@@ -523,9 +619,21 @@ static int wait_command(struct session *s, enum stop_reason why)
 			continue;
 		if (n == 0)
 			return -EAGAIN; /* left running */
-		if (n > 0 && ev.data.fd == s->sigfd && read_signal(s))
-			return -EAGAIN;
-		if (n > 0 && ev.data.fd != s->pidfd && ev.data.fd != s->sigfd) {
+		if (n > 0 && ev.data.fd == s->sigfd) {
+			bool fwd;
+			int sig = read_signal(s, &fwd);
+
+			if (!sig)
+				continue;
+			if (signalled)
+				return -EAGAIN;
+			/* the first signal, while waiting after -d ended the trace */
+			signalled = true;
+			s->stop_signal = sig;
+			timeout = fwd ? -1 : CHILD_GRACE_MS;
+			continue;
+		}
+		if (n > 0 && ev.data.fd != s->pidfd) {
 			/* the ring or the timer: nothing to do any more */
 			epoll_ctl(s->epfd, EPOLL_CTL_DEL, ev.data.fd, NULL);
 		}
@@ -546,6 +654,8 @@ static void session_free(struct session *s)
 		close(s->timerfd);
 	if (s->epfd >= 0)
 		close(s->epfd);
+	runas_free(&s->runas);
+	launch_gate__join();
 }
 
 static void trace_meta(struct session *s, struct tracefile_meta *m)
@@ -577,7 +687,8 @@ int session_run(const struct config *cfg)
 	rc = find_target(&s);
 	if (!rc && s.method.method != FT_METHOD_USDT)
 		rc = prepare_interp(&s);
-	if (!rc)
+	/* launch mode with interpreter methods attached already */
+	if (!rc && !s.probe)
 		rc = attach(&s);
 	if (!rc) {
 		trace_meta(&s, &tm);
@@ -597,9 +708,10 @@ int session_run(const struct config *cfg)
 			launch__kill(&s.launch);
 		pipeline__abort(&s.pipe);
 		session_free(&s);
-		return rc;
+		return rc == RC_COMMAND_ENDED ? launch_exit_code(s.launch.status) : rc;
 	}
 	if (s.launched) {
+		launch_test_pause("ready", s.pid);
 		err = launch__resume(&s.launch);
 		if (err) {
 			log_error(NULL, "cannot let the command run: %s", strerror(-err));

@@ -31,6 +31,7 @@ CASE_MODULES = [
     "test_harness",
     "test_workloads",
     "test_launch",
+    "test_launch_faults",
     "test_formats",
     "test_filters",
     "test_output",

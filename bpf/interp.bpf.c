@@ -157,7 +157,7 @@ static __always_inline struct ft_thread *thread_state(__u64 pid_tgid)
 	struct ft_thread *st;
 	struct ft_rec_thread *r;
 
-	if (stopped)
+	if (!armed)
 		return NULL;
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);

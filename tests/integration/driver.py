@@ -36,6 +36,7 @@ CASE_MODULES = [
     "test_output",
     "test_errors",
     "test_fixture",
+    "test_attach",
     "test_teardown",
     "test_portability",
     "test_record",

@@ -14,6 +14,8 @@ uprobe, attached one by one). The USDT method takes perf-event links
 either way (libbpf's USDT attach), so it runs once."""
 
 import os
+import signal
+import subprocess
 
 from ftlib import interps
 from ftlib.harness import (Fail, Proc, Skip, cfg, child_env, need_py39, parse_json, tool,
@@ -184,3 +186,90 @@ def _register():
 
 
 _register()
+
+
+# ------------------------------------------------ the target's files (defect 10)
+
+def fifo_target(py, what):
+    """An unprivileged py (nobody, in a user and mount namespace of its
+    own) with a FIFO bind-mounted over its libpython or executable."""
+    argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
+            "unshare", "--user", "--map-root-user", "--mount", "--",
+            py, "-B", workload("fifo_over_file"), what]
+    p = Proc(argv, stdin="pipe")
+    if not p.wait_stderr("FT_SERVE_READY", 30):
+        p.kill()
+        raise Fail("the FIFO target did not start: %s\n%s" % (p.describe(), p.stderr_tail()))
+    return p
+
+
+def fifo_refused(py, what, method):
+    target = fifo_target(py, what)
+    # the tracer as a test user would run it: from a shell, signals unblocked
+    tracer = Proc([cfg.tool, "--method", method, "-d", "2", "-p", str(target.pid)])
+    try:
+        tracer.p.wait(60)  # liveness only: it must end by itself
+    except subprocess.TimeoutExpired:
+        tracer.signal(signal.SIGTERM)
+        try:
+            rc = tracer.p.wait(10)
+        except subprocess.TimeoutExpired:
+            tracer.kill()
+            raise Fail("flowtrace-bpf hung on the FIFO for 60s and ignored SIGTERM\n%s"
+                       % tracer.stderr_tail())
+        raise Fail("flowtrace-bpf hung on the FIFO for 60s; SIGTERM ended it (status %s)\n%s"
+                   % (rc, tracer.stderr_tail()))
+    rc = tracer.wait(10)
+    err = tracer.stderr
+    if rc != 3 or "not a regular file" not in err or "hint:" not in err:
+        raise Fail("expected exit status 3 and a one-line 'not a regular file' error with a "
+                   "hint, got %s\n%s" % (rc, tracer.stderr_tail()))
+    if not target.alive():
+        raise Fail("the target died (status %s)\n%s" % (target.p.poll(), target.stderr_tail()))
+    target.send(b"stop\n")
+    target.close_stdin()
+    target.wait(15, "the FIFO target")
+    return err.splitlines()[0]
+
+
+add("target files: a FIFO over the mapped libpython (unprivileged namespace) is refused",
+    lambda: fifo_refused(need_py39(), "lib", "usdt"))
+add("target files: a FIFO over the executable (unprivileged namespace) is refused",
+    lambda: fifo_refused(debian(), "exe", "frame"))
+
+
+# ------------------------------------------------ the target exits during attach
+
+EXIT_STEPS = 24
+
+
+def exits_during_attach(py, method):
+    """Targets that exit at staggered moments of the tracer's set-up: each
+    attach either traces (status 0, the ready line) or says the process
+    exited (status 4), never another error. The targets stay zombies until
+    reaped, as a busy parent leaves them."""
+    seen = {}
+    for i in range(EXIT_STEPS):
+        delay = "%.3f" % (i * 0.02)
+        target = Proc([py, "-c", "import sys, time\nsys.stderr.write('FT_SERVE_READY\\n')\n"
+                       "sys.stderr.flush()\ntime.sleep(%s)" % delay])
+        if not target.wait_stderr("FT_SERVE_READY", 30):
+            target.kill()
+            raise Fail("the short-lived target did not start\n%s" % target.stderr_tail())
+        res = tool(["--method", method, "-f", "json", "-d", "10", "-p", str(target.pid)])
+        target.wait(30, "the short-lived target")
+        first = (res.stderr.splitlines() or ["(no stderr)"])[0]
+        if res.rc == 0 and "tracing PID" in res.stderr:
+            seen["traced"] = seen.get("traced", 0) + 1
+        elif res.rc == 4 and ("exited during attach" in first or "no process" in first):
+            seen["exited"] = seen.get("exited", 0) + 1
+        else:
+            raise Fail("target sleeping %ss: expected status 0 (traced) or 4 (exited during "
+                       "attach), got %s: %s\n  %s" % (delay, res.rc, first, res.context()))
+    return ", ".join("%s %d" % kv for kv in sorted(seen.items()))
+
+
+add("attach race: dtrace-3.9 usdt targets exiting during attach give status 0 or 4",
+    lambda: exits_during_attach(need_py39(), "usdt"))
+add("attach race: debian-3.11 frame targets exiting during attach give status 0 or 4",
+    lambda: exits_during_attach(debian(), "frame"))

@@ -30,11 +30,12 @@ struct sym_scan {
 int elf_parse_stapsdt(const void *desc, size_t len, int addr_size, const char **provider,
 		      const char **name)
 {
-	const char *p = desc, *end = p + len;
+	const char *p = desc, *end;
 	const char *strs[3];
 
 	if (!desc || (addr_size != 4 && addr_size != 8))
 		return -EINVAL;
+	end = p + len;
 	/* pc, base and semaphore addresses come first */
 	if (len < 3 * (size_t)addr_size)
 		return -EINVAL;

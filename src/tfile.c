@@ -14,7 +14,7 @@ int tfile_open(const char *path)
 {
 	char self[64];
 	struct stat st;
-	int pfd, fd, err = 0;
+	int pfd, fd, err;
 
 	/* O_PATH opens no device and waits for no FIFO writer */
 	pfd = open(path, O_PATH | O_CLOEXEC);

@@ -179,8 +179,12 @@ __attribute__((format(printf, 4, 5))) static int step_failed(const struct sessio
 {
 	char msg[1024];
 	va_list ap;
-	int gone = exited_during_attach(s);
+	int gone;
 
+	/* a step cut short by a stop signal failed because of it */
+	if (setup_signal)
+		return setup_interrupted();
+	gone = exited_during_attach(s);
 	if (gone)
 		return gone;
 	va_start(ap, fmt);
@@ -380,6 +384,8 @@ static int attach(struct session *s)
 		return 0;
 	}
 	int e = errno;
+	if (setup_signal)
+		return setup_interrupted();
 	if (e == ESRCH || (!s->launched && target_gone(s->pid))) {
 		log_error(NULL, "process %d exited during attach", s->pid);
 		return FT_EXIT_NO_PROCESS;

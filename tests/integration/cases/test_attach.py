@@ -273,3 +273,10 @@ add("attach race: dtrace-3.9 usdt targets exiting during attach give status 0 or
     lambda: exits_during_attach(need_py39(), "usdt"))
 add("attach race: debian-3.11 frame targets exiting during attach give status 0 or 4",
     lambda: exits_during_attach(debian(), "frame"))
+
+
+
+# --method eval attached: frames running at attach are placed when a later
+# event reveals them (docs/compatibility.md); the loop's shape is exact
+add("attach arming: dtrace-3.9 eval, pair loop, uprobe_multi",
+    lambda: attach_many(need_py39(), "eval", "pair", probe=("eval",)))

@@ -25,7 +25,18 @@ def mapped(what):
     sys.exit("no libpython mapped")
 
 
+def own_user_namespace():
+    """True when this process is in a user namespace of its own (the
+    initial one maps every uid): the mount then hides the file only from
+    this process's own mount namespace, never from the host."""
+    with open("/proc/self/uid_map") as f:
+        return f.read().split() != ["0", "0", "4294967295"]
+
+
 def main():
+    if sys.argv[1:] not in (["lib"], ["exe"]) or not own_user_namespace():
+        sys.exit("usage: unshare --user --map-root-user --mount python fifo_over_file.py "
+                 "lib|exe")
     target = mapped(sys.argv[1])
     fifo = os.path.join(tempfile.mkdtemp(), "fifo")
     os.mkfifo(fifo)

@@ -33,10 +33,15 @@ struct {
 
 __u64 drops[FT_DROP_MAX] = {};
 __u32 next_name_id = 0;
-/* Set by user space before it detaches: the links go one after the other
- * (each takes an RCU wait), so without it the trace would end with the
- * starts of some probes gone and the ends of others still coming. */
-volatile __u32 stopped = 0;
+/* Emission is armed by user space once the last probe is in, and disarmed
+ * before the first one goes. Probes go in (and out) one link after the
+ * other, and a USDT link raises its marker's semaphore as it goes in:
+ * without the flag a trace would start with the entries of one probe and
+ * none of the returns of another (a flat loop then nests thousands deep),
+ * and end the same way. Until a thread's first armed event BPF keeps no
+ * state for it, so every per-thread record (depth, seq, the interpreter
+ * source's stack snapshot) starts at one instant with every probe in. */
+volatile __u32 armed = 0;
 
 /* Set by user space between open and load: the traced process. */
 const volatile __u32 target_tgid = 0;
@@ -63,7 +68,7 @@ static __always_inline bool emit_exec(struct task_struct *p, pid_t old_pid,
 	char c = 0;
 	long n;
 
-	if (p->tgid != target_tgid || stopped)
+	if (p->tgid != target_tgid || !armed)
 		return false;
 	__sync_fetch_and_add(&image_gen, 1);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);

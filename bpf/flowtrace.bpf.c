@@ -151,7 +151,7 @@ static __always_inline int emit_call(__u16 type, const char *file, const char *f
 	__u32 id, seq;
 	__s32 depth;
 
-	if (stopped)
+	if (!armed)
 		return 0;
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);

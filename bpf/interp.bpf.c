@@ -161,7 +161,7 @@ static __always_inline struct ft_thread *thread_state(__u64 pid_tgid)
 	struct ft_thread *st;
 	struct ft_rec_thread *r;
 
-	if (stopped)
+	if (!armed)
 		return NULL;
 	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -797,6 +797,6 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	if (emit_exec(p, old_pid, bprm))
-		stopped = 1;
+		armed = 0;
 	return 0;
 }

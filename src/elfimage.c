@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "elfimage.h"
+#include "tfile.h"
 
 #ifndef SHT_RELR
 #define SHT_RELR 19
@@ -231,9 +232,9 @@ struct elfimage *elfimage__open(const char *path)
 	img = calloc(1, sizeof(*img));
 	if (!img)
 		return NULL;
-	img->fd = open(path, O_RDONLY | O_CLOEXEC);
+	img->fd = tfile_open(path);
 	if (img->fd < 0) {
-		err = -errno;
+		err = img->fd;
 		goto fail;
 	}
 	img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "elfinfo.h"
+#include "tfile.h"
 
 #define STAPSDT_OWNER "stapsdt"
 #define NT_STAPSDT    3
@@ -29,11 +30,12 @@ struct sym_scan {
 int elf_parse_stapsdt(const void *desc, size_t len, int addr_size, const char **provider,
 		      const char **name)
 {
-	const char *p = desc, *end = p + len;
+	const char *p = desc, *end;
 	const char *strs[3];
 
 	if (!desc || (addr_size != 4 && addr_size != 8))
 		return -EINVAL;
+	end = p + len;
 	/* pc, base and semaphore addresses come first */
 	if (len < 3 * (size_t)addr_size)
 		return -EINVAL;
@@ -59,7 +61,7 @@ static const char *parse_digits(const char *s, int *val)
 {
 	int n = 0, v = 0;
 
-	while (isdigit((unsigned char)s[n]) && n < VERSION_MAX_DIGITS)
+	while (n < VERSION_MAX_DIGITS && isdigit((unsigned char)s[n]))
 		v = v * 10 + (s[n++] - '0');
 	if (!n || isdigit((unsigned char)s[n]))
 		return NULL;
@@ -409,20 +411,30 @@ static void resolve_version(Elf *elf, const GElf_Ehdr *ehdr, const char *path, E
 
 int elf_inspect(const char *path, struct elf_info *info)
 {
+	int fd, err;
+
+	memset(info, 0, sizeof(*info));
+	fd = tfile_open(path);
+	if (fd < 0)
+		return fd;
+	err = elf_inspect_fd(fd, path, info);
+	close(fd);
+	return err;
+}
+
+int elf_inspect_fd(int fd, const char *path, struct elf_info *info)
+{
 	struct sym_scan ss = {0};
 	Elf_Scn *scn = NULL, *rodata = NULL;
 	size_t shstrndx;
 	bool have_shstr;
 	GElf_Ehdr ehdr;
 	Elf *elf = NULL;
-	int fd, err = 0, addr_size;
+	int err = 0, addr_size;
 
 	memset(info, 0, sizeof(*info));
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOTSUP;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr)) {
 		err = -ENOEXEC;
@@ -473,6 +485,5 @@ int elf_inspect(const char *path, struct elf_info *info)
 cleanup:
 	if (elf)
 		elf_end(elf);
-	close(fd);
 	return err;
 }

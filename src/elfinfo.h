@@ -22,9 +22,14 @@ struct elf_info {
 	unsigned nnotes;      /* python provider notes of any name */
 };
 
-/* Fills info from the ELF at path. Returns 0, -ENOENT/-EACCES/... when the
- * file cannot be opened, or -ENOEXEC when it is not an ELF file. */
+/* Fills info from the ELF at path (opened with tfile_open: a target's file
+ * is never waited on). Returns 0, -ENOENT/-EACCES/... when the file cannot
+ * be opened, -TFILE_NOT_REGULAR when it is no regular file, or -ENOEXEC
+ * when it is not an ELF file. */
 int elf_inspect(const char *path, struct elf_info *info);
+/* The same for a file already open; path names it (its base name may tell
+ * the version). fd stays open. */
+int elf_inspect_fd(int fd, const char *path, struct elf_info *info);
 
 /* Pure helpers, exposed for the unit tests. */
 

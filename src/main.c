@@ -26,7 +26,6 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	sigset_t set;
 	int rc;
 
 	rc = cli_parse(argc, argv, &cfg);
@@ -53,14 +52,9 @@ int main(int argc, char **argv)
 		return FT_EXIT_PRIVILEGE;
 	}
 
-	/* signals arrive through a signalfd in the event loop, so teardown
-	 * always runs; a closed stdout shows up as a write error instead */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-
+	/* SIGINT/SIGTERM/SIGHUP: session.c catches them while it sets up
+	 * (each step can be interrupted) and reads them from a signalfd once
+	 * the probes are in, so teardown always runs */
 	rc = session_run(&cfg);
 	config_free(&cfg);
 	return rc;

@@ -24,10 +24,19 @@ int probe__consume(struct probe *p)
 	return ring_buffer__consume(p->rb);
 }
 
+/* The flag lives in the BPF object's mmap()ed .bss: a store is seen by the
+ * programs on every CPU, and per thread once (a thread's later probe hits
+ * come after it), so each thread switches at one point of its own events. */
+void probe__arm(struct probe *p)
+{
+	if (p && p->armed)
+		__atomic_store_n(p->armed, 1, __ATOMIC_RELEASE);
+}
+
 void probe__stop(struct probe *p)
 {
-	if (p->stopped)
-		*p->stopped = 1;
+	if (p && p->armed)
+		__atomic_store_n(p->armed, 0, __ATOMIC_RELEASE);
 }
 
 void probe__detach(struct probe *p)

@@ -49,8 +49,8 @@ struct bpf_program;
 struct probe {
 	const struct probe_ops *ops;
 	struct ring_buffer *rb;
-	const __u64 *drops;	 /* BPF's loss counters (FT_DROP_*) in its .bss */
-	volatile __u32 *stopped; /* BPF's "emit nothing more" flag in its .bss */
+	const __u64 *drops;    /* BPF's loss counters (FT_DROP_*) in its .bss */
+	volatile __u32 *armed; /* BPF's "emit records" flag in its .bss */
 	struct bpf_link *links[PROBE_MAX_LINKS];
 	size_t nlinks;
 	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
@@ -61,8 +61,9 @@ struct probe {
 	int error; /* the first failure handling a record (-ENOMEM), for the end */
 };
 
-/* Opens, configures, loads and attaches. Returns NULL with errno set; err
- * then holds one line saying what failed. */
+/* Opens, configures, loads and attaches, disarmed (probe__arm starts the
+ * trace). Returns NULL with errno set; err then holds one line saying what
+ * failed. */
 struct probe *probe_usdt__open(const struct probe_opts *opts, char *err, size_t errlen);
 
 struct pylayout;
@@ -93,6 +94,10 @@ struct probe *probe_interp__open(const struct probe_interp_opts *opts, char *err
 int probe__fd(const struct probe *p);
 /* Hands every pending record to on_record. Returns the count or -errno. */
 int probe__consume(struct probe *p);
+/* Once every probe is in (the open functions attach them all, disarmed):
+ * from now on the programs emit records. The trace starts here, with
+ * every probe in at once; frames running now are "entered before attach". */
+void probe__arm(struct probe *p);
 /* From now on the programs emit nothing: the trace ends here, whole, while
  * the probes are still being removed. */
 void probe__stop(struct probe *p);

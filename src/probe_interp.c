@@ -394,7 +394,7 @@ struct probe *probe_interp__open(const struct probe_interp_opts *o, char *err, s
 		goto fail;
 	}
 	p->base.drops = p->skel->bss->drops;
-	p->base.stopped = &p->skel->bss->stopped;
+	p->base.armed = &p->skel->bss->armed;
 	e = -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err, errlen);
 	if (e)
 		goto fail;

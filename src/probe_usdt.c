@@ -52,7 +52,7 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 		goto fail;
 	}
 	p->base.drops = p->skel->bss->drops;
-	p->base.stopped = &p->skel->bss->stopped;
+	p->base.armed = &p->skel->bss->armed;
 	e = -probe__open_ring(&p->base, p->skel->maps.events, o->on_record, o->ctx, err, errlen);
 	if (e)
 		goto fail;

@@ -22,6 +22,7 @@
 #include "pylayout.h"
 #include "pyruntime.h"
 #include "target.h"
+#include "tfile.h"
 
 #define MAX_MAPS     64 /* mappings of one file; a loaded DSO has a handful */
 #define MAX_LOADS    32
@@ -209,11 +210,11 @@ done:
 static int read_loads(const char *path, struct pyruntime_load *loads, size_t max, size_t *n)
 {
 	Elf64_Ehdr eh;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = 0;
+	int fd = tfile_open(path), err = 0;
 
 	*n = 0;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum) {
@@ -296,9 +297,9 @@ int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path, const
 	}
 	err = read_loads(open_path, loads, MAX_LOADS, &nloads);
 	if (err) {
-		say(why, len, "cannot read the program headers of %s: %s", open_path,
+		say(why, len, "cannot read the program headers of %s: %s", mapped_path,
 		    err == -ENOEXEC ? "not a 64-bit ELF file with PT_LOAD segments"
-				    : strerror(-err));
+				    : tfile_strerror(err));
 		return err;
 	}
 	err = read_maps(pid, mapped_path, maps, MAX_MAPS, &nmaps);
@@ -640,7 +641,7 @@ static char **read_vector(int pid, const char *name, char **buf)
 
 	*buf = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = tfile_open(path);
 	if (fd < 0)
 		return NULL;
 	for (;;) {

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,58 @@ struct session {
 	bool forwarded; /* launch mode: the stop signal was passed on to the command */
 };
 
+/* The signals that end a trace (read from the signalfd once the probes are
+ * in). Before that, during the set-up, they only set setup_signal: the
+ * handler has no SA_RESTART, so a system call waiting on something of the
+ * target's returns EINTR, each step is checked, and the error path undoes
+ * what was done (the eval hook, a launched command, the output). */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static volatile sig_atomic_t setup_signal;
+
+static void on_setup_signal(int sig)
+{
+	if (!setup_signal)
+		setup_signal = sig;
+}
+
+/* Catches the stop signals for the set-up, unblocked whatever mask we
+ * inherited; one ignored by whoever started us (nohup) stays ignored. */
+static void catch_setup_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		struct sigaction sa, old;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_setup_signal;
+		sigemptyset(&sa.sa_mask);
+		if (!sigaction(stop_signals[i], NULL, &old) && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(stop_signals[i], &sa, NULL);
+		sigaddset(&set, stop_signals[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+/* 0, or the exit code after reporting a stop signal that came during the
+ * set-up, before anything was traced. */
+static int setup_interrupted(void)
+{
+	int sig = setup_signal;
+
+	if (!sig)
+		return 0;
+	log_error(NULL, "stopped by %s before tracing started", signal_name(sig));
+	return 128 + sig;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -132,6 +185,40 @@ static const char *command_text(const struct config *cfg, char *buf, size_t len)
 	return buf;
 }
 
+/* After a step of attaching failed: when the process has exited meanwhile,
+ * that is the reason to report (exit 4), whatever the step saw (a /proc
+ * file gone, an attach refused). Returns that exit code after reporting,
+ * else 0. A launched command that ends is launch.c's to report. */
+static int exited_during_attach(const struct session *s)
+{
+	if (s->launched || s->pid <= 0 || !target_gone(s->pid))
+		return 0;
+	log_error(NULL, "process %d exited during attach", s->pid);
+	return FT_EXIT_NO_PROCESS;
+}
+
+/* Reports a step that failed, as exited_during_attach() or else as said,
+ * and returns the exit code. */
+__attribute__((format(printf, 4, 5))) static int step_failed(const struct session *s, int rc,
+							     const char *hint, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int gone;
+
+	/* a step cut short by a stop signal failed because of it */
+	if (setup_signal)
+		return setup_interrupted();
+	gone = exited_during_attach(s);
+	if (gone)
+		return gone;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error(hint, "%s", msg);
+	return rc;
+}
+
 /* Finds (or starts) the target and checks that its markers can be used.
  * Returns 0 or an exit code after reporting. */
 static int find_target(struct session *s)
@@ -164,12 +251,20 @@ static int find_target(struct session *s)
 	}
 	rc = target_inspect(s->pid, &s->target);
 	if (rc < 0) {
+		int gone = exited_during_attach(s);
+
+		if (gone)
+			return gone;
 		log_error(NULL, "cannot inspect PID %d: %s", s->pid, strerror(-rc));
 		return FT_EXIT_FAILURE;
 	}
 	/* missing or incomplete markers are for the method to judge */
 	if (s->target.verdict != TARGET_OK && s->target.verdict != TARGET_NO_MARKERS &&
 	    s->target.verdict != TARGET_INCOMPLETE) {
+		/* "no such process" is the PID check itself */
+		rc = s->target.verdict == TARGET_NO_PROCESS ? 0 : exited_during_attach(s);
+		if (rc)
+			return rc;
 		log_error(s->target.hint, "%s", s->target.why);
 		return exit_for_verdict(s->target.verdict);
 	}
@@ -180,6 +275,10 @@ static int find_target(struct session *s)
 	};
 	rc = method_choose(&s->target.elf, s->target.binary, &req, &s->method);
 	if (rc) {
+		int gone = exited_during_attach(s);
+
+		if (gone)
+			return gone;
 		log_error(s->method.hint, "%s", s->method.why);
 		return rc;
 	}
@@ -218,6 +317,11 @@ static int run_to_first_call(struct session *s)
 	rc = attach(s);
 	if (rc)
 		return rc;
+	/* The command is held by ptrace and has run no Python yet, so arming
+	 * now races nothing; and it must be armed, since the gate's hit is the
+	 * first eval-loop entry, which the eval method's probe sees too. */
+	s->t0 = mono_ns();
+	probe__arm(s->probe);
 	sig = launch__gate_signal(&s->launch);
 	if (sig < 0) {
 		log_error("a command that blocks SIGURG and SIGWINCH before Python starts can be "
@@ -262,22 +366,21 @@ static int prepare_interp(struct session *s)
 	char why[512];
 	int err;
 
-	if (pylayout_for(file, &s->target.elf, &s->lay, why, sizeof(why))) {
-		log_error("flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
-			  "cannot trust the interpreter layout of %s: %s", s->target.binary, why);
-		return FT_EXIT_NO_PROBES;
-	}
-	if (opcodes_find(file, &s->target.elf, &s->ops, why, sizeof(why))) {
-		log_error("flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
-			  "cannot locate the eval loop in %s: %s", s->target.binary, why);
-		return FT_EXIT_NO_PROBES;
-	}
+	if (pylayout_for(file, &s->target.elf, &s->lay, why, sizeof(why)))
+		return step_failed(
+			s, FT_EXIT_NO_PROBES,
+			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
+			"cannot trust the interpreter layout of %s: %s", s->target.binary, why);
+	if (opcodes_find(file, &s->target.elf, &s->ops, why, sizeof(why)))
+		return step_failed(
+			s, FT_EXIT_NO_PROBES,
+			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
+			"cannot locate the eval loop in %s: %s", s->target.binary, why);
 	err = pyruntime_open(&s->rt, s->pid, s->target.binary, file, &s->lay, &s->ops, why,
 			     sizeof(why));
-	if (err) {
-		log_error(NULL, "cannot find %s in PID %d: %s", s->target.binary, s->pid, why);
-		return err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE;
-	}
+	if (err)
+		return step_failed(s, err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE, NULL,
+				   "cannot find %s in PID %d: %s", s->target.binary, s->pid, why);
 	if (s->launched) {
 		int rc = run_to_first_call(s);
 
@@ -290,27 +393,23 @@ static int prepare_interp(struct session *s)
 		snprintf(why, sizeof(why), "no interpreter at _PyRuntime.interpreters.head");
 		err = -ENOTSUP;
 	}
-	if (err == -EAGAIN) {
-		log_error("try again in a moment", "PID %d has not created its interpreter yet",
-			  s->pid);
-		return FT_EXIT_NO_PROBES;
-	}
-	if (err == -ESRCH) {
-		log_error(NULL, "PID %d exited before tracing started", s->pid);
-		return FT_EXIT_NO_PROCESS;
-	}
-	if (err == -EPERM || err == -EACCES) {
-		log_error("run flowtrace-bpf as root (reading another process needs "
-			  "CAP_SYS_PTRACE)",
-			  "cannot read the memory of PID %d: %s", s->pid, strerror(-err));
-		return FT_EXIT_PRIVILEGE;
-	}
-	if (err) {
-		log_error("flowtrace-bpf reads only layouts it can verify; please report the build",
-			  "the memory of PID %d does not match CPython %s's layout: %s", s->pid,
-			  s->target.elf.version, why);
-		return FT_EXIT_NO_PROBES;
-	}
+	if (err == -EAGAIN)
+		return step_failed(s, FT_EXIT_NO_PROBES, "try again in a moment",
+				   "PID %d has not created its interpreter yet", s->pid);
+	if (err == -ESRCH)
+		return step_failed(s, FT_EXIT_NO_PROCESS, NULL, "process %d exited during attach",
+				   s->pid);
+	if (err == -EPERM || err == -EACCES)
+		return step_failed(s, FT_EXIT_PRIVILEGE,
+				   "run flowtrace-bpf as root (reading another process needs "
+				   "CAP_SYS_PTRACE)",
+				   "cannot read the memory of PID %d: %s", s->pid, strerror(-err));
+	if (err)
+		return step_failed(
+			s, FT_EXIT_NO_PROBES,
+			"flowtrace-bpf reads only layouts it can verify; please report the build",
+			"the memory of PID %d does not match CPython %s's layout: %s", s->pid,
+			s->target.elf.version, why);
 	if (!s->method.hook)
 		return 0;
 	err = pyruntime_hook(&s->rt, why, sizeof(why));
@@ -324,11 +423,11 @@ static int prepare_interp(struct session *s)
 				"through the eval loop; the eval hook is not written\n");
 		return 0;
 	}
-	if (err) {
-		log_error(err == -EBUSY ? "use --method frame, which does not need the slot" : NULL,
-			  "cannot write the eval hook in PID %d: %s", s->pid, why);
-		return err == -EBUSY ? FT_EXIT_NO_PROBES : FT_EXIT_FAILURE;
-	}
+	if (err)
+		return step_failed(
+			s, err == -EBUSY ? FT_EXIT_NO_PROBES : FT_EXIT_FAILURE,
+			err == -EBUSY ? "use --method frame, which does not need the slot" : NULL,
+			"cannot write the eval hook in PID %d: %s", s->pid, why);
 	pyruntime_guard(&s->rt);
 	return 0;
 }
@@ -390,7 +489,7 @@ static int attach(struct session *s)
 	char err[512], exe[64];
 	struct probe_opts po = {
 		.pid = s->pid,
-		.binary = s->target.open_path,
+		.binary = s->target.attach_path,
 		.ring_size = s->cfg->ring_size,
 		.calibrate = s->cfg->calibrate,
 		.on_record = on_record,
@@ -401,8 +500,6 @@ static int attach(struct session *s)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", s->pid);
 	if (stat(exe, &s->exe))
 		memset(&s->exe, 0, sizeof(s->exe));
-	/* every record is stamped after this, so start_ns is never negative */
-	s->t0 = mono_ns();
 	if (s->method.method == FT_METHOD_USDT) {
 		s->probe = probe_usdt__open(&po, err, sizeof(err));
 	} else {
@@ -437,14 +534,16 @@ static int attach(struct session *s)
 			for (size_t i = 0; i < n; i++)
 				fprintf(stderr, " %#" PRIx64, off[i]);
 			char line[PATH_MAX + 8];
-			log_line(line, sizeof(line), "%s", s->target.open_path);
+			log_line(line, sizeof(line), "%s", s->target.binary);
 			fprintf(stderr, " of %s\n", line);
 		}
 		return 0;
 	}
 	int e = errno;
-	if (e == ESRCH) {
-		log_error(NULL, "PID %d exited before tracing started", s->pid);
+	if (setup_signal)
+		return setup_interrupted();
+	if (e == ESRCH || (!s->launched && target_gone(s->pid))) {
+		log_error(NULL, "process %d exited during attach", s->pid);
 		return FT_EXIT_NO_PROCESS;
 	}
 	if (e == EPERM || e == EACCES) {
@@ -458,18 +557,21 @@ static int attach(struct session *s)
 	return FT_EXIT_FAILURE;
 }
 
+/* From here on the stop signals wait in the signalfd, so the teardown
+ * always runs; one caught during the set-up is checked after this. */
 static int setup_loop(struct session *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	sigset_t set;
 
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&set, stop_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0)
 		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
 	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s->sigfd < 0)
 		return -errno;
@@ -644,6 +746,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 static void session_free(struct session *s)
 {
 	probe__free(s->probe);
+	target_close(&s->target);
 	pyruntime_unhook(&s->rt);
 	pipeline__free(&s->pipe);
 	if (s->sigfd >= 0)
@@ -676,30 +779,46 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 
 int session_run(const struct config *cfg)
 {
-	struct session s = {
-		.cfg = cfg, .sigfd = -1, .pidfd = -1, .timerfd = -1, .epfd = -1, .outfd = -1};
+	struct session s = {.cfg = cfg,
+			    .target = {.fd = -1},
+			    .sigfd = -1,
+			    .pidfd = -1,
+			    .timerfd = -1,
+			    .epfd = -1,
+			    .outfd = -1};
 	struct tracefile_meta tm;
 	int rc, err;
 
+	catch_setup_signals();
 	rc = pipeline__open(&s.pipe, cfg, cfg->cmd == FT_CMD_RECORD ? PIPE_RECORD : PIPE_RENDER);
 	if (rc)
 		return rc;
 	rc = find_target(&s);
+	if (!rc)
+		rc = setup_interrupted();
 	if (!rc && s.method.method != FT_METHOD_USDT)
 		rc = prepare_interp(&s);
-	/* launch mode with interpreter methods attached already */
+	if (!rc)
+		rc = setup_interrupted();
+	/* every probe goes in disarmed: nothing is emitted yet (launch mode
+	 * with the interpreter methods attached and armed them already) */
 	if (!rc && !s.probe)
 		rc = attach(&s);
-	if (!rc) {
-		trace_meta(&s, &tm);
-		rc = pipeline__start(&s.pipe, &tm);
-	}
 	if (!rc) {
 		err = setup_loop(&s);
 		if (err) {
 			log_error(NULL, "cannot set up the event loop: %s", strerror(-err));
 			rc = FT_EXIT_FAILURE;
 		}
+	}
+	if (!rc)
+		rc = setup_interrupted();
+	if (!rc) {
+		/* every record is stamped after this, so start_ns is never negative */
+		if (!s.t0)
+			s.t0 = mono_ns();
+		trace_meta(&s, &tm);
+		rc = pipeline__start(&s.pipe, &tm);
 	}
 	if (rc) {
 		/* nothing ran under the probes: drop the output, stop a launched command */
@@ -710,6 +829,11 @@ int session_run(const struct config *cfg)
 		session_free(&s);
 		return rc == RC_COMMAND_ENDED ? launch_exit_code(s.launch.status) : rc;
 	}
+	/* Every probe is in: the trace starts now, at one instant for all of
+	 * them, and the ready line says so. A frame running now that returns
+	 * later is "entered before attach"; the interpreter source's stack
+	 * snapshot is taken at each thread's first event from here on. */
+	probe__arm(s.probe);
 	if (s.launched) {
 		launch_test_pause("ready", s.pid);
 		err = launch__resume(&s.launch);

@@ -6,6 +6,7 @@
  * /proc/PID/map_files. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "log.h"
 #include "target.h"
+#include "tfile.h"
 
 /* The executable plus every distinct libpython mapped; more than a few
  * libpythons in one process would be odd, the rest are ignored. */
@@ -27,7 +29,8 @@ struct candidate {
 	bool have_range, range_exec;
 	unsigned long start, end; /* a mapping of it, for map_files */
 	struct elf_info elf;
-	int err; /* of elf_inspect */
+	int err; /* of opening it or of elf_inspect_fd */
+	int fd;	 /* open while inspected (-1: not open) */
 	char open_path[PATH_MAX];
 };
 
@@ -284,6 +287,17 @@ static void set_no_access(struct target *t, const char *what, int err)
 			"protected by a security module");
 }
 
+static void set_not_regular(struct target *t, const struct candidate *c)
+{
+	t->verdict = TARGET_NO_ACCESS;
+	log_line(t->why, sizeof(t->why),
+		 "PID %d maps %s, but that path is not a regular file as the process sees it",
+		 t->pid, c->path);
+	log_line(t->hint, sizeof(t->hint),
+		 "a process in a mount namespace of its own can put a FIFO or a device there; "
+		 "flowtrace-bpf reads only regular files of a target");
+}
+
 static void set_no_process(struct target *t)
 {
 	t->verdict = TARGET_NO_PROCESS;
@@ -301,6 +315,7 @@ int target_inspect(int pid, struct target *t)
 	int err, exe_err = 0;
 
 	memset(t, 0, sizeof(*t));
+	t->fd = -1;
 	t->pid = pid;
 	snprintf(proc, sizeof(proc), "/proc/%d", pid);
 	if (pid <= 0 || (stat(proc, &st) && (errno == ENOENT || errno == ESRCH))) {
@@ -310,6 +325,8 @@ int target_inspect(int pid, struct target *t)
 	c = calloc(MAX_CANDIDATES, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	for (size_t i = 0; i < MAX_CANDIDATES; i++)
+		c[i].fd = -1;
 
 	/* kernel threads and zombies have no exe; unreadable exe shows up again
 	 * on maps, which says why */
@@ -341,10 +358,20 @@ int target_inspect(int pid, struct target *t)
 
 	for (size_t i = 0; i < n; i++) {
 		candidate_open_path(pid, &c[i]);
-		c[i].err = elf_inspect(c[i].open_path, &c[i].elf);
+		c[i].fd = tfile_open(c[i].open_path);
+		if (c[i].fd < 0)
+			c[i].err = c[i].fd;
+		else
+			c[i].err = elf_inspect_fd(c[i].fd, c[i].open_path, &c[i].elf);
 	}
 	best = choose(c, n);
 	if (!best) {
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].err == -TFILE_NOT_REGULAR) {
+				set_not_regular(t, &c[i]);
+				goto out;
+			}
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (is_access_error(c[i].err)) {
 				set_no_access(t, c[i].path, c[i].err);
@@ -369,11 +396,47 @@ int target_inspect(int pid, struct target *t)
 	}
 	snprintf(t->binary, sizeof(t->binary), "%s", best->path);
 	snprintf(t->open_path, sizeof(t->open_path), "%s", best->open_path);
+	/* the file inspected stays open: the probes go into it, not into
+	 * whatever the target puts at its path by then */
+	t->fd = best->fd;
+	best->fd = -1;
+	snprintf(t->attach_path, sizeof(t->attach_path), "/proc/self/fd/%d", t->fd);
 	t->in_library = !best->is_exe;
 	t->elf = best->elf;
 	t->verdict =
 		target_judge(&t->elf, t->binary, t->why, sizeof(t->why), t->hint, sizeof(t->hint));
 out:
+	for (size_t i = 0; i < MAX_CANDIDATES; i++)
+		if (c[i].fd >= 0)
+			close(c[i].fd);
 	free(c);
 	return 0;
+}
+
+void target_close(struct target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+bool target_gone(int pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH;
+	buf[n] = 0;
+	/* "pid (comm) S ...": the comm may hold anything, the state follows
+	 * its last ')' */
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }

@@ -29,6 +29,8 @@ struct target {
 	char binary
 		[PATH_MAX]; /* ELF with the markers (or the interpreter), as the target sees it */
 	char open_path[PATH_MAX]; /* the same file, openable from here (/proc/PID/root/...) */
+	int fd;			  /* that file, open since it was inspected (-1: none) */
+	char attach_path[64];	  /* /proc/self/fd/<fd>: what the probes attach to */
 	bool in_library;	  /* the markers are in libpython, not in the executable */
 	struct elf_info elf;	  /* of binary */
 	char why[256];		  /* verdict != OK: one line saying why */
@@ -36,8 +38,15 @@ struct target {
 };
 
 /* Inspects a running process. Returns 0 after filling t (check t->verdict),
- * or a negative errno for an internal failure. */
+ * or a negative errno for an internal failure. With TARGET_OK (and the
+ * verdicts a probe method may accept), t->fd holds the file inspected:
+ * target_close() closes it. */
 int target_inspect(int pid, struct target *t);
+void target_close(struct target *t);
+
+/* Whether process pid has exited (gone, or a zombie): after a step of
+ * attaching failed, that says why. */
+bool target_gone(int pid);
 
 /* What /proc/PID/maps appends to the path of a file deleted since it was mapped. */
 #define DELETED_SUFFIX " (deleted)"

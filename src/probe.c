@@ -39,15 +39,24 @@ void probe__stop(struct probe *p)
 		__atomic_store_n(p->armed, 0, __ATOMIC_RELEASE);
 }
 
+/* Links go in the reverse of their attach order, so a source's uretprobes
+ * (attached after the entry uprobes they pair with) go first. Closing a
+ * uprobe link waits for every return instance the kernel holds on a lease
+ * (an SRCU read section) to be released; a frame of the target that never
+ * returns (the script's <module>) holds one until the kernel's return-
+ * instance timer expires it, and that timer is pushed back each time the
+ * target enters a uretprobed function. While any uretprobe consumer stays,
+ * a target calling more often than the timer's period keeps the close (and
+ * every other uprobe registration on the machine) waiting in an
+ * uninterruptible sleep for as long as that frame runs. With the uretprobes
+ * gone first, no new return instance is made and the lease expires. */
 void probe__detach(struct probe *p)
 {
 	probe__stop(p);
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	p->nlinks = 0;
-	for (size_t i = 0; i < p->nmlinks; i++)
-		close(p->mlinks[i]);
-	p->nmlinks = 0;
+	while (p->nlinks)
+		bpf_link__destroy(p->links[--p->nlinks]);
+	while (p->nmlinks)
+		close(p->mlinks[--p->nmlinks]);
 	bpf_link__destroy(p->exec_link);
 	p->exec_link = NULL;
 }

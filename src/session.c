@@ -76,6 +76,7 @@ struct session {
 	uint32_t exec_tid;		      /* the thread that called exec, numbered before it */
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
 	bool forwarded; /* launch mode: the stop signal was passed on to the command */
+	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
 };
 
 /* The signals that end a trace (read from the signalfd once the probes are
@@ -314,14 +315,6 @@ static int run_to_first_call(struct session *s)
 	char err[256];
 	int rc, sig;
 
-	rc = attach(s);
-	if (rc)
-		return rc;
-	/* The command is held by ptrace and has run no Python yet, so arming
-	 * now races nothing; and it must be armed, since the gate's hit is the
-	 * first eval-loop entry, which the eval method's probe sees too. */
-	s->t0 = mono_ns();
-	probe__arm(s->probe);
 	sig = launch__gate_signal(&s->launch);
 	if (sig < 0) {
 		log_error("a command that blocks SIGURG and SIGWINCH before Python starts can be "
@@ -331,6 +324,10 @@ static int run_to_first_call(struct session *s)
 					: strerror(-sig));
 		return FT_EXIT_FAILURE;
 	}
+	/* the gate goes in before the probes: if the tracer is killed, the
+	 * kernel closes the newest descriptors first, and a uprobe closed while
+	 * the eval method's uretprobe is still in waits on the command (see
+	 * below), so the gate must not be among the first to go */
 	gate = launch_gate__open(s->pid, s->target.open_path, s->ops.eval_offset, sig, err,
 				 sizeof(err));
 	if (!gate) {
@@ -339,8 +336,29 @@ static int run_to_first_call(struct session *s)
 		log_error("run with -vvv to see libbpf's log", "%s", err);
 		return e == EPERM || e == EACCES ? FT_EXIT_PRIVILEGE : FT_EXIT_FAILURE;
 	}
+	rc = attach(s);
+	if (rc) {
+		launch_gate__free(gate);
+		return rc;
+	}
+	/* The command is held by ptrace and has run no Python yet, so arming
+	 * now races nothing; and it must be armed, since the gate's hit is the
+	 * first eval-loop entry, which the eval method's probe sees too. */
+	s->t0 = mono_ns();
+	probe__arm(s->probe);
 	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
-	launch_gate__free_async(gate);
+	/* Removing a uprobe waits until the kernel's return instances are
+	 * released, and with the eval method's uretprobe in, a busy command
+	 * re-leases them at every call until that uretprobe goes: freed now,
+	 * the gate would wait the whole trace, holding the kernel's perf
+	 * event_mutex (every other uprobe attach on the machine, ours at
+	 * detach included, would wait on it). So with a uretprobe the gate,
+	 * one-shot and sharing the eval probe's address, goes after the probes
+	 * (session_run); otherwise it goes now, in the background. */
+	if (s->method.method == FT_METHOD_EVAL)
+		s->gate = gate;
+	else
+		launch_gate__free_async(gate);
 	if (rc == -ESRCH && s->launch.signal)
 		return RC_COMMAND_ENDED; /* asked to stop, and it did */
 	if (rc == -ESRCH) {
@@ -746,6 +764,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 static void session_free(struct session *s)
 {
 	probe__free(s->probe);
+	launch_gate__free(s->gate);
 	target_close(&s->target);
 	pyruntime_unhook(&s->rt);
 	pipeline__free(&s->pipe);
@@ -859,6 +878,8 @@ int session_run(const struct config *cfg)
 	probe__stop(s.probe);
 	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
+	launch_gate__free(s.gate);
+	s.gate = NULL;
 	pyruntime_unhook(&s.rt);
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);

@@ -7,6 +7,7 @@ markers are never switched on at all. A second process running the same
 interpreter never gets probes."""
 
 import functools
+import os
 import re
 import signal
 import time
@@ -282,3 +283,86 @@ for _interp in _teardown_interps():
     add("teardown %s -p (perf-event links): tracer ended by SIGKILL; every probed address "
         "restored" % _interp.name,
         functools.partial(interp_teardown, _interp, "SIGKILL", {"FLOWTRACE_NO_UPROBE_MULTI": "1"}))
+
+
+def task_state(pid):
+    """State and kernel wait channel of a process, for a failure message."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/wchan" % pid) as f:
+            return "state %s in %s" % (state, f.read().strip() or "-")
+    except OSError as e:
+        return "unknown (%s)" % e
+
+
+def eval_detach_busy(interp, env=None):
+    """-c with the eval method (a uretprobe on the eval loop) ended by -d
+    while the command keeps calling: main() and <module> never return, so
+    the kernel holds their return instances, and closing a uprobe link
+    waits for those to be released. Before the fix the tracer sat in an
+    uninterruptible sleep (no summary, SIGKILL ignored) for as long as the
+    command ran, and so did every other uprobe attach on the machine."""
+    ticks = 1000000  # ~3 hours of 10 ms ticks: it only ends when killed
+    tracer = start_tool(["-f", "json", "-d", "0.5", "--", interp.path, workload("ticker"),
+                         str(ticks)], env=child_env(env) if env else None)
+    try:
+        wait_ready(tracer)
+        # liveness, not speed: the summary comes once the probes are out
+        if not tracer.wait_stderr(" calls in ", 60):
+            raise Fail("no summary line 60 s after -d 0.5 ended the trace (the tracer is "
+                       "stuck detaching: %s)\n%s" % (task_state(tracer.pid),
+                                                     tracer.stderr_tail()))
+        m = re.search(r"tracing PID (\d+)", tracer.stderr)
+        if not m:
+            raise Fail("no ready line naming the command\n%s" % tracer.stderr_tail())
+        cmd = int(m.group(1))
+        if "eval in " not in tracer.stderr:
+            raise Fail("expected the eval method (the uretprobe case)\n%s"
+                       % tracer.stderr_tail())
+    finally:
+        # the tracer waits for the command, which ticks on: end both (one
+        # process group), as a user would
+        tracer.kill()
+    return "summary after -d, command %d still ticking until killed" % cmd
+
+
+def eval_kill_busy(interp):
+    """The same command, the tracer killed by SIGKILL mid-trace: the kernel
+    closes its links, and must not wait in that close (an unkillable
+    zombie holding every uprobe attach on the machine) for the command's
+    outermost frames to return; the command ticks on, untraced."""
+    tracer = start_tool(["-f", "json", "--", interp.path, workload("ticker"), "1000000"])
+    try:
+        wait_ready(tracer)
+        m = re.search(r"tracing PID (\d+)", tracer.stderr)
+        if not m:
+            raise Fail("no ready line naming the command\n%s" % tracer.stderr_tail())
+        cmd = int(m.group(1))
+        time.sleep(0.5)  # let the command call through the probes
+        os.kill(tracer.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while tracer.p.poll() is None:
+            if time.monotonic() > deadline:
+                raise Fail("flowtrace-bpf, killed by SIGKILL, is still there 60 s later (%s)"
+                           % task_state(tracer.pid))
+            time.sleep(0.05)
+        before = tracer.stderr.count("FT_TICK")
+        tracer.wait_stderr("FT_TICK %d" % (before + 5), 30)
+        if task_state(cmd).startswith("unknown"):
+            raise Fail("the command (PID %d) did not survive the tracer's SIGKILL" % cmd)
+    finally:
+        tracer.kill()
+    return "tracer reaped; command ticking on"
+
+
+for _interp in [i for i in interps.Discovery(cfg.py39).interps
+                if i.auto_method("-c") == "eval"][:2]:
+    add("teardown %s -c auto(eval), tracer killed by SIGKILL while the command keeps calling: "
+        "the tracer is gone, the command runs on" % _interp.name,
+        functools.partial(eval_kill_busy, _interp))
+    add("teardown %s -c auto(eval) -d 0.5 on a command that keeps calling: the tracer "
+        "detaches and ends" % _interp.name, functools.partial(eval_detach_busy, _interp))
+    add("teardown %s -c auto(eval) -d 0.5 on a command that keeps calling, perf-event links: "
+        "the tracer detaches and ends" % _interp.name,
+        functools.partial(eval_detach_busy, _interp, {"FLOWTRACE_NO_UPROBE_MULTI": "1"}))

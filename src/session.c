@@ -49,7 +49,7 @@ enum stop_reason {
 	STOP_SIGNAL,
 	STOP_DURATION,
 	STOP_TARGET_EXIT,
-	STOP_EXEC, /* the target exec'd a program the probes cannot follow */
+	STOP_EXEC,   /* the target exec'd a program the probes cannot follow */
 	STOP_OUTPUT, /* the output cannot take more (its reader went away) */
 	STOP_ERROR,
 };
@@ -75,7 +75,7 @@ struct session {
 	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
 	uint32_t exec_tid;		      /* the thread that called exec, numbered before it */
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
-	bool forwarded; /* launch mode: the stop signal was passed on to the command */
+	bool forwarded;		  /* launch mode: the stop signal was passed on to the command */
 	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
 };
 

@@ -39,12 +39,13 @@ WORKLOADS = [
     "monitoring_active",
     "warm_attach",  # -p: call sites specialised before attach
     "midrun_attach",  # -p: 100 frames and a started generator on the stack at attach
+    "reused_code",  # code objects freed and their memory reused: every name its own
 ]
 NEEDS = {"monitoring_active": (3, 12)}
 # Traced without --include, comparing the subtree of this function of the
 # workload, which calls only the workload's own functions: frames that are
 # no Python call would hide behind the filter otherwise.
-UNFILTERED = {"classes": "main"}
+UNFILTERED = {"classes": "main", "reused_code": "main"}
 NAME_CAP = 1023  # bytes of a name that arrive whole; longer ones are cut and flagged
 
 DISCOVERY = interps.Discovery(cfg.py39)

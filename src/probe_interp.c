@@ -169,6 +169,9 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
 		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
 		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
+		/* one uprobe: a perf-event link, never a multi one */
+		{s->progs.ft_code_dealloc,
+		 !cal && p->o.base.code_death && p->o.base.code_death->dealloc_offset, false},
 	};
 
 	p->multi = probe__has_uprobe_multi();
@@ -316,8 +319,16 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	};
 	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
 	size_t n = 0;
+	bool cached;
 	int rc;
 
+	/* code objects' deaths are watched before anything names: see
+	 * common.bpf.h */
+	rc = probe__attach_code_death(&p->base, s->progs.ft_code_dealloc, &p->o.base, &cached, err,
+				      errlen);
+	if (rc)
+		return rc;
+	s->bss->names_cached = cached;
 	rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
 			"_PyEval_EvalFrameDefault", err, errlen);
 	if (!rc)

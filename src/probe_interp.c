@@ -14,6 +14,7 @@
  * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
  * records as the USDT source. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,14 @@ struct interp_probe {
 	struct interp_bpf *skel;
 	struct istack *stack;
 	bool multi; /* uprobes through uprobe_multi links */
-	char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX];
+	/* the NAME record forward_name builds: aligned as the record (its
+	 * header holds a __u64), not as the chars it is made of */
+	_Alignas(struct ft_rec_name) char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX +
+						   FT_FILE_MAX];
 };
+
+_Static_assert(offsetof(struct interp_probe, name_buf) % _Alignof(struct ft_rec_name) == 0,
+	       "name_buf holds a struct ft_rec_name");
 
 static struct interp_probe *ip(const struct probe *p)
 {

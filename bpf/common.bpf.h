@@ -35,7 +35,7 @@ struct name_key {
 	__u64 file; /* the file name's address */
 };
 
-#define NAME_LINES 8
+#define NAME_LINES 16
 
 /* (id << 32) | line per slot, 0 for a free one: a slot is read and written
  * as one 8-byte word, so a reader never pairs a line with another's id.

@@ -125,13 +125,13 @@ int probe__open_ring(struct probe *p, struct bpf_map *events, probe_record_fn fn
 /* Keeps link (NULL: attaching failed, errno set), to be destroyed at
  * detach. Returns 0 or -errno. */
 int probe__keep_link(struct probe *p, struct bpf_link *link);
-/* Attaches prog to the python:NAME marker of pid in binary. */
 /* Attaches prog to the code objects' tp_dealloc (one perf-event link), the
  * first probe in: a name cached after it is forgotten when its code object
  * dies. Returns 0 (true in *on), 0 with *on false when there is nothing to
  * attach (calibrating, or no offset), or -errno with err set. */
 int probe__attach_code_death(struct probe *p, struct bpf_program *prog, const struct probe_opts *o,
 			     bool *on, char *err, size_t errlen);
+/* Attaches prog to the python:NAME marker of pid in binary. */
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,
 			 const char *name, char *err, size_t errlen);
 

@@ -44,7 +44,7 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 	/* wake the reader when an eighth of the ring is queued, not per record;
 	 * a periodic consume picks up the rest */
 	p->skel->rodata->wakeup_bytes = o->ring_size / 8;
-	if (o->code_death) {
+	if (o->code_death && o->code_death->dealloc_offset) {
 		p->skel->rodata->co_filename = o->code_death->filename;
 		p->skel->rodata->co_name = o->code_death->name;
 		p->skel->rodata->u_ascii_size = o->code_death->ascii_size;

@@ -14,22 +14,108 @@ struct {
 	__uint(max_entries, 8 << 20); /* resized by user space (--ring-size) */
 } events SEC(".maps");
 
-/* Name ids: a name crosses the ring once per key. The strings live as long
- * as their code object; the first line tells a reused address apart, and
- * LRU eviction only means a name is sent again. */
+/* Name ids: a name crosses the ring once per (function, file, line) while
+ * its code object lives. The key is the address of the two strings (the
+ * str objects, or the UTF-8 buffers the markers pass, which live as long
+ * as their str), so it is only valid while a code object holding them
+ * lives: the interpreter reuses the memory of a freed code object and its
+ * strings for new ones (exec, compile, generated classes, notebook cells).
+ * Every code object's death is therefore watched (ft_code_dealloc, a
+ * uprobe on PyCode_Type's tp_dealloc, attached before anything that names)
+ * and drops the entry of its (function, file). An entry then only exists
+ * while some code object holding both strings lives, so the addresses
+ * still hold the same strings. Up to NAME_LINES lines share one entry (a
+ * marker's line is the line of the return or the resume, not only the
+ * first line); LRU eviction, a line pushed out or a dropped entry only
+ * mean that a name is sent again, under a new id. Without the death
+ * watch (names_cached == 0) nothing is cached: every event sends its
+ * name. */
 struct name_key {
 	__u64 func; /* the function name's address */
 	__u64 file; /* the file name's address */
-	__u32 line;
-	__u32 gen; /* image_gen: addresses of one program say nothing in the next */
+	__u64 gen; /* image_gen: addresses of one program say nothing in the next */
+};
+
+#define NAME_LINES 16
+
+/* (id << 32) | line per slot, 0 for a free one: a slot is read and written
+ * as one 8-byte word, so a reader never pairs a line with another's id.
+ * Slots fill from the front. */
+struct name_lines {
+	__u64 slot[NAME_LINES];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct name_key);
-	__type(value, __u32);
+	__type(value, struct name_lines);
 } names SEC(".maps");
+
+/* Set by user space once ft_code_dealloc is attached, before any program
+ * that names is. */
+volatile __u32 names_cached = 0;
+/* Code objects seen dying: a per-thread remembered frame (interp.bpf.c)
+ * holds a code object's name only while this has not moved. */
+__u64 code_deaths = 0;
+
+/* All slots free: what a new entry starts from (a global, not a stack
+ * copy: the snapshot walk inlines this under a deep stack already). */
+__u64 no_lines[NAME_LINES] = {};
+
+/* The id cached for key and line, or 0. */
+static __always_inline __u32 name_cached(const struct name_key *key, __u32 line)
+{
+	struct name_lines *v;
+
+	if (!names_cached)
+		return 0;
+	v = bpf_map_lookup_elem(&names, key);
+	if (!v)
+		return 0;
+	for (int i = 0; i < NAME_LINES; i++) {
+		__u64 s = *(volatile __u64 *)&v->slot[i];
+
+		if (!s)
+			return 0;
+		if ((__u32)s == line)
+			return s >> 32;
+	}
+	return 0;
+}
+
+/* Caches id for key and line, once its NAME record is in the ring (so no
+ * other thread can emit the id ahead of its name). */
+static __always_inline void name_remember(const struct name_key *key, __u32 line, __u32 id)
+{
+	struct name_lines *v;
+	__u64 s = ((__u64)id << 32) | line;
+
+	if (!names_cached || !id)
+		return;
+	v = bpf_map_lookup_elem(&names, key);
+	if (!v) {
+		bpf_map_update_elem(&names, key, &no_lines, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&names, key);
+		if (!v)
+			return;
+	}
+	for (int i = 0; i < NAME_LINES; i++) {
+		if (!*(volatile __u64 *)&v->slot[i]) {
+			*(volatile __u64 *)&v->slot[i] = s;
+			return;
+		}
+	}
+	/* full: this line takes the place of one, which is sent again when used */
+	*(volatile __u64 *)&v->slot[line & (NAME_LINES - 1)] = s;
+}
+
+/* A code object holding both strings of key dies. */
+static __always_inline void name_forget(const struct name_key *key)
+{
+	bpf_map_delete_elem(&names, key);
+	__sync_fetch_and_add(&code_deaths, 1);
+}
 
 __u64 drops[FT_DROP_MAX] = {};
 __u32 next_name_id = 0;

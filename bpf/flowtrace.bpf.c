@@ -3,8 +3,9 @@
  * python:function__return markers into compact ring-buffer records.
  *
  * Kept thin on purpose: per-thread depth and sequence numbers, a name id per
- * (function, file, line) so strings cross the ring once, and nothing else.
- * All reconstruction happens in user space, where it is tested. */
+ * (function, file, line) so strings cross the ring once (forgotten when a
+ * code object dies, see common.bpf.h), and nothing else. All
+ * reconstruction happens in user space, where it is tested. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -13,6 +14,15 @@
 #include "common.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Set by user space between open and load, for ft_code_dealloc: where a
+ * code object holds its file and function names (co_filename, co_name:
+ * what the markers pass), and where a str object keeps its UTF-8 (inline
+ * after the header for compact ASCII, else behind the utf8 pointer). */
+const volatile __s32 co_filename = -1;
+const volatile __s32 co_name = -1;
+const volatile __s32 u_ascii_size = 48;
+const volatile __s32 u_utf8 = 56;
 
 struct ft_thread {
 	__s32 depth;
@@ -81,16 +91,15 @@ static __always_inline bool is_cut(const char *last)
 static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const char *file,
 				     const char *func, __s32 line)
 {
-	struct name_key key = {
-		.func = (__u64)func, .file = (__u64)file, .line = line, .gen = image_gen};
+	struct name_key key = {.func = (__u64)func, .file = (__u64)file, .gen = image_gen};
 	struct ft_rec_name *r;
-	__u32 zero = 0, *idp, id;
+	__u32 zero = 0, id;
 	long fl, nl;
 	__u16 flags = 0;
 
-	idp = bpf_map_lookup_elem(&names, &key);
-	if (idp)
-		return *idp;
+	id = name_cached(&key, line);
+	if (id)
+		return id;
 
 	id = __sync_fetch_and_add(&next_name_id, 1) + 1;
 	r = bpf_map_lookup_elem(&scratch, &zero);
@@ -134,7 +143,7 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const
 	}
 	/* a failed read is not remembered either, so it is tried again */
 	if (!(flags & FT_NAME_F_READ_ERR))
-		bpf_map_update_elem(&names, &key, &id, BPF_ANY);
+		name_remember(&key, line, id);
 	return id;
 }
 
@@ -209,6 +218,45 @@ int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 {
 	if (emit_exec(p, old_pid, bprm))
 		bpf_task_storage_delete(&threads, p);
+	return 0;
+}
+
+static __always_inline __u64 read_ptr(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (!addr || bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+/* The UTF-8 buffer PyUnicode_AsUTF8 gives for a str object (0 when it has
+ * none yet: then no marker passed it). State bits: compact 5, ascii 6. */
+static __always_inline __u64 utf8_of(__u64 str)
+{
+	__u32 state = 0;
+
+	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + 32)))
+		return 0;
+	if ((state & (1 << 5)) && (state & (1 << 6)))
+		return str + u_ascii_size;
+	return read_ptr(str + u_utf8);
+}
+
+/* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
+ * names. Its (function, file) entry goes, with every line cached in it. */
+SEC("uprobe")
+int ft_code_dealloc(struct pt_regs *ctx)
+{
+	__u64 code = PT_REGS_PARM1(ctx);
+	struct name_key key;
+
+	if (co_filename < 0 || co_name < 0)
+		return 0;
+	key.func = utf8_of(read_ptr(code + co_name));
+	key.file = utf8_of(read_ptr(code + co_filename));
+	key.gen = image_gen;
+	name_forget(&key);
 	return 0;
 }
 

@@ -4,7 +4,8 @@
  *
  * Each program reads the few words that identify a frame (its address, its
  * caller's, its code object) and emits one raw record (interp.h). Names are
- * read from the code object once per (name, file, line) and cached. Which
+ * read from the code object once per (name, file, line) and cached while
+ * the code object lives (common.bpf.h, ft_code_dealloc). Which
  * programs are attached where, and the struct offsets they use, are set by
  * probe_interp.c per interpreter; turning raw records into calls (frames an
  * exception unwound, calls past the uretprobe nesting limit) is done in user
@@ -81,6 +82,7 @@ struct known_frame {
 
 struct ft_thread {
 	__u64 tstate;
+	__u64 deaths; /* code_deaths when known[] was last checked */
 	__u32 seq;
 	__u16 started; /* its THREAD record is sent */
 	__u16 snapped; /* its STACK records are sent */
@@ -376,17 +378,17 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
  * record when it is new. seq: the thread's next. */
 static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct code_info *ci)
 {
-	struct name_key key = {.func = ci->name, .file = ci->file, .line = ci->line};
+	struct name_key key = {.func = ci->name, .file = ci->file, .gen = image_gen};
 	struct ft_raw_name *r;
-	__u32 zero = 0, *idp, id;
+	__u32 zero = 0, id;
 	__s32 line = ci->line;
 	long fl, nl;
 	bool cut;
 	__u16 flags = 0;
 
-	idp = bpf_map_lookup_elem(&names, &key);
-	if (idp)
-		return *idp;
+	id = name_cached(&key, line);
+	if (id)
+		return id;
 
 	id = __sync_fetch_and_add(&next_name_id, 1) + 1;
 	r = bpf_map_lookup_elem(&scratch, &zero);
@@ -425,7 +427,7 @@ static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct cod
 		return id;
 	}
 	if (!(flags & FT_RAW_NAME_F_READ_ERR))
-		bpf_map_update_elem(&names, &key, &id, BPF_ANY);
+		name_remember(&key, line, id);
 	return id;
 }
 
@@ -581,18 +583,26 @@ static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, 
  * code object, nor of its caller. Frames reuse addresses, so a match on
  * the address alone would name a frame that started unseen after its
  * return (a trace function runs before the start it traces) by the frame
- * that was there before. */
+ * that was there before. A code object's address is only its own while it
+ * lives: once any code object has died, the remembered ones are read
+ * again. */
 static __always_inline __u64 caller_of(__u64 pid_tgid, struct ft_thread *st, __u64 back,
 				       __u32 *pname, __u16 *flags, __u64 *grand)
 {
 	struct frame_info pfi, gfi;
 	struct known_frame *k = &st->known[1];
 	__u64 parent = real_frame(back, &pfi, true);
+	__u64 deaths = code_deaths;
 
 	*pname = 0;
 	*grand = 0;
 	if (!parent)
 		return 0;
+	if (st->deaths != deaths) {
+		st->deaths = deaths;
+		st->known[0].frame = 0;
+		st->known[1].frame = 0;
+	}
 	if (st->known[0].frame == parent && st->known[0].code == pfi.code &&
 	    st->known[0].back == pfi.back) {
 		*k = st->known[0];
@@ -774,6 +784,23 @@ SEC("usdt")
 int ft_usdt_exit(struct pt_regs *ctx)
 {
 	return frame_event(ctx, FT_RAW_EXIT);
+}
+
+/* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
+ * names. Its (name, file) entry goes from the name cache. */
+SEC("uprobe")
+int ft_code_dealloc(struct pt_regs *ctx)
+{
+	struct code_info ci;
+	struct name_key key;
+
+	if (!read_code(PT_REGS_PARM1(ctx), &ci))
+		return 0;
+	key.func = ci.name;
+	key.file = ci.file;
+	key.gen = image_gen;
+	name_forget(&key);
+	return 0;
 }
 
 /* --calibrate: the same attach points, reading nothing */

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* Name table: string interning (open-addressing hash set of arena strings)
- * and the dense id -> (function, file, line) array BPF's ids index. */
+ * and the dense id -> (function, file, line) array BPF's ids index.
+ *
+ * Ids are bound once: calls keep their id and are named when rendered, so
+ * an id bound again to another name would rename every call made before.
+ * BPF never does that (every NAME record has a fresh id), but a damaged or
+ * crafted trace file can; such a rebinding gets an id of its own (an
+ * alias, above every id bound so far) and the wire id is remapped to it
+ * for the records that follow. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +29,21 @@ struct names {
 	struct arena_chunk *chunks;
 	/* ids: BPF hands them out densely from 1 */
 	struct ft_name *ids;
-	uint8_t *bound;
+	uint8_t *bound; /* BOUND_* per id */
 	size_t nids_cap, nids;
+	uint32_t top; /* the largest id bound, wire id or alias */
+	/* wire id -> alias, open addressing; alias 0 marks a free slot */
+	struct remap {
+		uint32_t wire, alias;
+	} * remap;
+	size_t nremap, capremap;
 };
+
+#define BOUND_WIRE  1 /* bound by a NAME record of that id */
+#define BOUND_ALIAS 2 /* an alias: a wire id of this value was never bound */
+/* The alias of wire ids rebound once every id is taken: never bound, so
+ * named <unknown> (reachable only by a crafted file). */
+#define ALIAS_NONE UINT32_MAX
 
 static const struct ft_name unknown_name = {
 	.func = "<unknown>",
@@ -59,6 +78,7 @@ void names__free(struct names *n)
 	free(n->slots);
 	free(n->ids);
 	free(n->bound);
+	free(n->remap);
 	free(n);
 }
 
@@ -154,34 +174,128 @@ const char *names__intern(struct names *n, const char *s, size_t len)
 	}
 }
 
+static int ensure_ids(struct names *n, uint32_t id)
+{
+	size_t cap = n->nids_cap ? n->nids_cap : 1024;
+
+	if (id < n->nids_cap)
+		return 0;
+	while (cap <= id)
+		cap *= 2;
+	struct ft_name *ids = realloc(n->ids, cap * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	n->ids = ids;
+	uint8_t *bound = realloc(n->bound, cap);
+	if (!bound)
+		return -ENOMEM;
+	memset(bound + n->nids_cap, 0, cap - n->nids_cap);
+	n->bound = bound;
+	n->nids_cap = cap;
+	return 0;
+}
+
+static uint32_t remap_hash(uint32_t wire, size_t cap)
+{
+	return (uint32_t)((wire * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+}
+
+static uint32_t remap_get(const struct names *n, uint32_t wire)
+{
+	if (!n->nremap)
+		return 0;
+	for (size_t i = remap_hash(wire, n->capremap);; i = (i + 1) & (n->capremap - 1)) {
+		if (!n->remap[i].alias)
+			return 0;
+		if (n->remap[i].wire == wire)
+			return n->remap[i].alias;
+	}
+}
+
+static int remap_put(struct names *n, uint32_t wire, uint32_t alias)
+{
+	if ((n->nremap + 1) * 2 > n->capremap) {
+		size_t cap = n->capremap ? n->capremap * 2 : 16;
+		struct remap *t = calloc(cap, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		for (size_t i = 0; i < n->capremap; i++) {
+			if (!n->remap[i].alias)
+				continue;
+			size_t j = remap_hash(n->remap[i].wire, cap);
+			while (t[j].alias)
+				j = (j + 1) & (cap - 1);
+			t[j] = n->remap[i];
+		}
+		free(n->remap);
+		n->remap = t;
+		n->capremap = cap;
+	}
+	size_t i = remap_hash(wire, n->capremap);
+	while (n->remap[i].alias && n->remap[i].wire != wire)
+		i = (i + 1) & (n->capremap - 1);
+	if (!n->remap[i].alias)
+		n->nremap++;
+	n->remap[i] = (struct remap){.wire = wire, .alias = alias};
+	return 0;
+}
+
+static int set_id(struct names *n, uint32_t id, uint8_t how, const struct ft_name *nm)
+{
+	int err = ensure_ids(n, id);
+
+	if (err)
+		return err;
+	n->bound[id] = how;
+	n->ids[id] = *nm;
+	n->nids++;
+	if (id > n->top)
+		n->top = id;
+	return 0;
+}
+
 int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len, const char *file,
 		size_t file_len, uint32_t line, uint32_t flags)
 {
-	if (id >= n->nids_cap) {
-		size_t cap = n->nids_cap ? n->nids_cap : 1024;
-
-		while (cap <= id)
-			cap *= 2;
-		struct ft_name *ids = realloc(n->ids, cap * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		n->ids = ids;
-		uint8_t *bound = realloc(n->bound, cap);
-		if (!bound)
-			return -ENOMEM;
-		memset(bound + n->nids_cap, 0, cap - n->nids_cap);
-		n->bound = bound;
-		n->nids_cap = cap;
-	}
 	const char *f = names__intern(n, func, func_len);
 	const char *p = names__intern(n, file, file_len);
+	uint32_t cur = remap_get(n, id), alias;
+
 	if (!f || !p)
 		return -ENOMEM;
-	if (!n->bound[id])
-		n->nids++;
-	n->bound[id] = 1;
-	n->ids[id] = (struct ft_name){.func = f, .file = p, .line = line, .flags = flags};
-	return 0;
+	struct ft_name nm = {.func = f, .file = p, .line = line, .flags = flags};
+	if (!cur && (id >= n->nids_cap || !n->bound[id]))
+		return set_id(n, id, BOUND_WIRE, &nm);
+	if (!cur && n->bound[id] == BOUND_WIRE)
+		cur = id;
+	/* the same name again changes nothing (strings are interned) */
+	if (cur && cur != ALIAS_NONE && !memcmp(&n->ids[cur], &nm, sizeof(nm)))
+		return 0;
+	/* another name, or an id an alias holds: an alias of its own */
+	alias = n->top < ALIAS_NONE - 1 ? n->top + 1 : ALIAS_NONE;
+	if (alias != ALIAS_NONE) {
+		int err = set_id(n, alias, BOUND_ALIAS, &nm);
+
+		if (err)
+			return err;
+	}
+	return remap_put(n, id, alias);
+}
+
+uint32_t names__id(const struct names *n, uint32_t id)
+{
+	uint32_t alias;
+
+	if (!n->nremap)
+		return id;
+	alias = remap_get(n, id);
+	if (alias)
+		return alias;
+	/* an id of the wire that was never bound, where an alias lives: unknown */
+	if (id < n->nids_cap && n->bound[id] == BOUND_ALIAS)
+		return 0;
+	return id;
 }
 
 const struct ft_name *names__get(const struct names *n, uint32_t id)

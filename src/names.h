@@ -31,10 +31,17 @@ void names__free(struct names *n);
  * errno set on allocation failure. */
 const char *names__intern(struct names *n, const char *s, size_t len);
 
-/* Binds id to (func, file, line); a later bind of the same id replaces it.
- * Returns 0 or -ENOMEM. */
+/* Binds id (as BPF or a trace file sends it) to (func, file, line). An id
+ * is never renamed: binding it again to the same name changes nothing; to
+ * another name, the new name gets an id of its own that names__id() gives
+ * for id from then on, so the calls made before keep theirs. Returns 0 or
+ * -ENOMEM. */
 int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len, const char *file,
 		size_t file_len, uint32_t line, uint32_t flags);
+
+/* The id a record's name id stands for now (itself unless rebound); 0 for
+ * an id never bound where another name's alias lives. */
+uint32_t names__id(const struct names *n, uint32_t id);
 
 /* Returns the name bound to id. An unbound id yields a shared placeholder
  * with FT_NAME_UNKNOWN set, never NULL. */

@@ -13,6 +13,7 @@
 #include <linux/bpf.h>
 
 #include "probe.h"
+#include "pylayout.h"
 
 int probe__fd(const struct probe *p)
 {
@@ -262,6 +263,26 @@ int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, siz
 	snprintf(err, errlen, "cannot attach to the sched_process_exec tracepoint: %s",
 		 strerror(e));
 	return -e;
+}
+
+int probe__attach_code_death(struct probe *p, struct bpf_program *prog, const struct probe_opts *o,
+			     bool *on, char *err, size_t errlen)
+{
+	uint64_t off = o->code_death ? o->code_death->dealloc_offset : 0, cookie = 0;
+	int e;
+
+	*on = false;
+	if (o->calibrate || !off)
+		return 0;
+	e = probe__attach_uprobes(p, prog, false, o->pid, o->binary, &off, &cookie, 1, false);
+	if (e) {
+		snprintf(err, errlen,
+			 "cannot attach a uprobe to PyCode_Type's tp_dealloc in %s: %s", o->binary,
+			 strerror(-e));
+		return e;
+	}
+	*on = true;
+	return 0;
 }
 
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,

@@ -16,11 +16,17 @@
  * stops the whole poll, so skipped records must still return 0). */
 typedef int (*probe_record_fn)(void *ctx, void *data, size_t size);
 
+struct pylayout_code_death;
+
 struct probe_opts {
 	int pid;
 	const char *binary; /* ELF carrying the probes, openable from here */
 	uint64_t ring_size;
 	bool calibrate; /* programs that return at once */
+	/* where code objects die in binary, so BPF may cache names (the
+	 * interpreter source reads only dealloc_offset); NULL or an offset of
+	 * 0: names are not cached, every event sends its name */
+	const struct pylayout_code_death *code_death;
 	probe_record_fn on_record;
 	void *ctx;
 };
@@ -135,6 +141,12 @@ int probe__keep_link(struct probe *p, struct bpf_link *link);
  * target is seen in ring order (FT_REC_EXEC). Attached before the probes:
  * no exec can fall between them. */
 int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen);
+/* Attaches prog to the code objects' tp_dealloc (one perf-event link), the
+ * first probe in: a name cached after it is forgotten when its code object
+ * dies. Returns 0 (true in *on), 0 with *on false when there is nothing to
+ * attach (calibrating, or no offset), or -errno with err set. */
+int probe__attach_code_death(struct probe *p, struct bpf_program *prog, const struct probe_opts *o,
+			     bool *on, char *err, size_t errlen);
 /* Attaches prog to the python:NAME marker of pid in binary. */
 int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,
 			 const char *name, char *err, size_t errlen);

@@ -14,6 +14,7 @@
  * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
  * records as the USDT source. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,14 @@ struct interp_probe {
 	struct interp_bpf *skel;
 	struct istack *stack;
 	bool multi; /* uprobes through uprobe_multi links */
-	char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX];
+	/* the NAME record forward_name builds: aligned as the record (its
+	 * header holds a __u64), not as the chars it is made of */
+	_Alignas(struct ft_rec_name) char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX +
+						   FT_FILE_MAX];
 };
+
+_Static_assert(offsetof(struct interp_probe, name_buf) % _Alignof(struct ft_rec_name) == 0,
+	       "name_buf holds a struct ft_rec_name");
 
 static struct interp_probe *ip(const struct probe *p)
 {
@@ -171,6 +178,9 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
 		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
 		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
+		/* one uprobe: a perf-event link, never a multi one */
+		{s->progs.ft_code_dealloc,
+		 !cal && p->o.base.code_death && p->o.base.code_death->dealloc_offset, false},
 	};
 
 	p->multi = probe__has_uprobe_multi();
@@ -330,12 +340,21 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	};
 	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
 	size_t n = 0;
+	bool cached;
 	int rc;
 
 	rc = probe__attach_exec(&p->base, s->progs.ft_exec, err, errlen);
-	if (!rc)
-		rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
-				"_PyEval_EvalFrameDefault", err, errlen);
+	if (rc)
+		return rc;
+	/* code objects' deaths are watched before anything names: see
+	 * common.bpf.h */
+	rc = probe__attach_code_death(&p->base, s->progs.ft_code_dealloc, &p->o.base, &cached, err,
+				      errlen);
+	if (rc)
+		return rc;
+	s->bss->names_cached = cached;
+	rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
+			"_PyEval_EvalFrameDefault", err, errlen);
 	if (!rc)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);

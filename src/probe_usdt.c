@@ -12,6 +12,7 @@
 
 #include "flowtrace.skel.h"
 #include "probe.h"
+#include "pylayout.h"
 
 struct usdt_probe {
 	struct probe base;
@@ -24,6 +25,7 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 {
 	struct usdt_probe *p = calloc(1, sizeof(*p));
 	struct bpf_program *entry, *ret;
+	bool cached;
 	int e;
 
 	if (!p) {
@@ -43,6 +45,12 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 	 * a periodic consume picks up the rest */
 	p->skel->rodata->wakeup_bytes = o->ring_size / 8;
 	p->skel->rodata->target_tgid = o->pid;
+	if (o->code_death && o->code_death->dealloc_offset) {
+		p->skel->rodata->co_filename = o->code_death->filename;
+		p->skel->rodata->co_name = o->code_death->name;
+		p->skel->rodata->u_ascii_size = o->code_death->ascii_size;
+		p->skel->rodata->u_utf8 = o->code_death->utf8;
+	}
 	e = -probe__size_ring(p->skel->maps.events, o->ring_size, err, errlen);
 	if (e)
 		goto fail;
@@ -56,6 +64,13 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 	e = -probe__open_ring(&p->base, p->skel->maps.events, o->on_record, o->ctx, err, errlen);
 	if (e)
 		goto fail;
+	/* code objects' deaths are watched before anything names: see
+	 * common.bpf.h */
+	e = -probe__attach_code_death(&p->base, p->skel->progs.ft_code_dealloc, o, &cached, err,
+				      errlen);
+	if (e)
+		goto fail;
+	p->skel->bss->names_cached = cached;
 	entry = p->skel->progs.ft_usdt_entry;
 	ret = p->skel->progs.ft_usdt_return;
 	if (o->calibrate)

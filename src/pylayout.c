@@ -25,6 +25,7 @@
 #define N PYLAYOUT_NONE
 
 #define TP_BASICSIZE	      32  /* PyTypeObject offsets: 3.8-3.13, x86-64, no Py_TRACE_REFS */
+#define TP_DEALLOC	      48  /* (the same in 3.6 and 3.7) */
 #define TP_MEMBERS	      240 /* (24-byte PyVarObject head, then 27 pointer-sized slots) */
 #define MAX_MEMBERS	      64
 #define MAX_NAME	      64
@@ -500,6 +501,20 @@ static int check_basicsizes(struct checks *c, const struct elfimage *img)
 	return 0;
 }
 
+/* The file offset of PyCode_Type's tp_dealloc: every code object dies
+ * through it (the type allows no subclasses). */
+static int find_code_dealloc(const struct elfimage *img, uint64_t code_type, uint64_t *off)
+{
+	uint64_t fn;
+	int err = elfimage__read_ptr(img, code_type + TP_DEALLOC, &fn);
+
+	if (err)
+		return err;
+	if (!fn || !elfimage__is_code(img, fn))
+		return -ENOTSUP;
+	return elfimage__file_offset(img, fn, off);
+}
+
 /* --- 3.13 _Py_DebugOffsets ----------------------------------------------- */
 
 /* Byte offsets of the fields used here inside the 3.13 _Py_DebugOffsets
@@ -925,8 +940,67 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 		err = pylayout_find_init_cleanup(img, out, why, len);
 	if (err)
 		return err;
+	/* not a check: without it the names are only not cached */
+	if (find_code_dealloc(img, out->code_type_vaddr, &out->code_dealloc_offset))
+		out->code_dealloc_offset = 0;
 	count_checks(&c);
 	return 0;
+}
+
+int pylayout_code_death(const char *elf_path, int minor, struct pylayout_code_death *out, char *why,
+			size_t len)
+{
+	struct pylayout_member m[MAX_MEMBERS];
+	const struct pylayout_member *fm, *nm;
+	struct elfimage *img;
+	uint64_t code_type, str_type;
+	const uint8_t *p;
+	int n, err = -ENOTSUP;
+
+	memset(out, 0, sizeof(*out));
+	if (minor < 6 || minor > OPCODES_MAX_MINOR) {
+		snprintf(why, len, "CPython 3.%d's str layout is not known", minor);
+		return -ENOTSUP;
+	}
+	/* PyASCIIObject lost wstr in 3.12; PyCompactUnicodeObject is
+	 * utf8_length, utf8 (and wstr_length up to 3.11) after it, and
+	 * PyUnicodeObject one data pointer more */
+	out->ascii_size = minor <= 11 ? 48 : 40;
+	out->utf8 = out->ascii_size + 8;
+	img = elfimage__open(elf_path);
+	if (!img) {
+		snprintf(why, len, "%s: %s", elf_path, strerror(errno));
+		return -ENOTSUP;
+	}
+	if (elfimage__symbol(img, "PyCode_Type", &code_type, NULL) ||
+	    elfimage__symbol(img, "PyUnicode_Type", &str_type, NULL)) {
+		snprintf(why, len, "no PyCode_Type or PyUnicode_Type in .dynsym");
+		goto out;
+	}
+	p = elfimage__bytes(img, str_type + TP_BASICSIZE, 8);
+	if (!p || le(p, 8) != out->utf8 + (minor <= 11 ? 24 : 16)) {
+		snprintf(why, len, "PyUnicode_Type.tp_basicsize is not CPython 3.%d's", minor);
+		goto out;
+	}
+	n = read_members(img, code_type, m, MAX_MEMBERS);
+	fm = n > 0 ? find_member(m, (size_t)n, "co_filename") : NULL;
+	nm = n > 0 ? find_member(m, (size_t)n, "co_name") : NULL;
+	if (!fm || !nm || (fm->type != PYLAYOUT_T_OBJECT && fm->type != PYLAYOUT_T_OBJECT_EX) ||
+	    (nm->type != PYLAYOUT_T_OBJECT && nm->type != PYLAYOUT_T_OBJECT_EX)) {
+		snprintf(why, len, "PyCode_Type.tp_members has no co_filename and co_name objects");
+		goto out;
+	}
+	out->filename = (int32_t)fm->offset;
+	out->name = (int32_t)nm->offset;
+	if (find_code_dealloc(img, code_type, &out->dealloc_offset) || !out->dealloc_offset) {
+		snprintf(why, len, "cannot find PyCode_Type.tp_dealloc in the file");
+		out->dealloc_offset = 0;
+		goto out;
+	}
+	err = 0;
+out:
+	elfimage__free(img);
+	return err;
 }
 
 int pylayout_for_image(const struct elfimage *img, const struct elf_info *info,

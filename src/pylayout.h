@@ -51,9 +51,10 @@ struct pylayout_group {
 /* Offsets in bytes; PYLAYOUT_NONE where a version lacks the field. */
 struct pylayout {
 	int major, minor;
-	uint64_t runtime_vaddr;	     /* _PyRuntime in the file (load bias not applied) */
-	uint64_t code_type_vaddr;    /* PyCode_Type, for ob_type checks */
-	uint64_t init_cleanup_vaddr; /* 3.13: _Py_InitCleanup, the __init__ shim's code; else 0 */
+	uint64_t runtime_vaddr;	      /* _PyRuntime in the file (load bias not applied) */
+	uint64_t code_type_vaddr;     /* PyCode_Type, for ob_type checks */
+	uint64_t init_cleanup_vaddr;  /* 3.13: _Py_InitCleanup, the __init__ shim's code; else 0 */
+	uint64_t code_dealloc_offset; /* file offset of PyCode_Type's tp_dealloc; 0: unknown */
 
 	struct {
 		int32_t interpreters_head; /* _PyRuntime.interpreters.head */
@@ -115,6 +116,24 @@ int pylayout_for(const char *elf_path, const struct elf_info *info, struct pylay
 /* The same on an image that is already open. */
 int pylayout_for_image(const struct elfimage *img, const struct elf_info *info,
 		       struct pylayout *out, char *why, size_t len);
+
+/* What a name cache needs to see code objects die (docs/design.md, "Name
+ * ids"), for a probe source that has no struct pylayout (the markers'):
+ * PyCode_Type's tp_dealloc, and what BPF reads there of the dying code
+ * object to find the key of the names the markers passed for it. */
+struct pylayout_code_death {
+	uint64_t dealloc_offset; /* file offset of tp_dealloc (uprobes attach by offset) */
+	int32_t filename, name;	 /* co_filename, co_name */
+	int32_t ascii_size;	 /* str: compact ASCII data starts here */
+	int32_t utf8;		 /* str: PyCompactUnicodeObject.utf8 */
+};
+
+/* Fills out for the CPython 3.minor (6-13) in elf_path, which exports
+ * PyCode_Type: tp_dealloc and the members from the file, the str header
+ * from the version, confirmed by PyUnicode_Type's tp_basicsize. Returns 0,
+ * or -ENOTSUP with a one-line reason in why. */
+int pylayout_code_death(const char *elf_path, int minor, struct pylayout_code_death *out, char *why,
+			size_t len);
 
 /* "table, tp_members, debug offsets": the names of the bits in source. */
 void pylayout_describe_source(unsigned source, char *buf, size_t len);

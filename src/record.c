@@ -49,10 +49,11 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 	switch (h->type) {
 	case FT_REC_ENTRY:
 		st->events++;
-		return calltree__push(ct, h->tid, h->ts, h->seq, h->depth, h->arg);
+		return calltree__push(ct, h->tid, h->ts, h->seq, h->depth,
+				      names__id(names, h->arg));
 	case FT_REC_RETURN:
 		st->events++;
-		return calltree__pop(ct, h->tid, h->ts, h->seq, h->depth, h->arg);
+		return calltree__pop(ct, h->tid, h->ts, h->seq, h->depth, names__id(names, h->arg));
 	case FT_REC_NAME:
 		if (size < sizeof(struct ft_rec_name)) {
 			st->malformed++;

@@ -502,9 +502,37 @@ static bool follow_exec(struct session *s)
 	return false;
 }
 
+/* Where code objects die, so BPF may cache names (docs/design.md, "Name
+ * ids"). Without it every event sends its name: exact, only dearer. */
+static void find_code_death(struct session *s, struct pylayout_code_death *cd)
+{
+	char why[256];
+
+	memset(cd, 0, sizeof(*cd));
+	if (s->cfg->calibrate)
+		return;
+	if (s->method.method != FT_METHOD_USDT) {
+		cd->dealloc_offset = s->lay.code_dealloc_offset;
+		snprintf(why, sizeof(why), "PyCode_Type.tp_dealloc not found");
+	} else if (pylayout_code_death(s->target.open_path, s->target.elf.minor, cd, why,
+				       sizeof(why))) {
+		cd->dealloc_offset = 0;
+	}
+	if (!cd->dealloc_offset) {
+		char line[512];
+
+		log_line(line, sizeof(line),
+			 "warning: names are not cached (%s): every call sends its name, which "
+			 "costs more",
+			 why);
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+	}
+}
+
 static int attach(struct session *s)
 {
 	char err[512], exe[64];
+	struct pylayout_code_death cd;
 	struct probe_opts po = {
 		.pid = s->pid,
 		.binary = s->target.attach_path,
@@ -512,12 +540,14 @@ static int attach(struct session *s)
 		.calibrate = s->cfg->calibrate,
 		.on_record = on_record,
 		.ctx = s,
+		.code_death = &cd,
 	};
 
 	/* what an exec is compared with; a target that is gone fails below */
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", s->pid);
 	if (stat(exe, &s->exe))
 		memset(&s->exe, 0, sizeof(s->exe));
+	find_code_death(s, &cd);
 	if (s->method.method == FT_METHOD_USDT) {
 		s->probe = probe_usdt__open(&po, err, sizeof(err));
 	} else {

@@ -49,10 +49,52 @@ FT_TEST(names_bind_and_get)
 	FT_EQ_INT(b->flags, FT_NAME_CUT);
 	FT_TRUE(a->file == b->file); /* interned */
 	FT_EQ_INT(names__ids(n), 2);
-	/* rebinding replaces, without counting twice */
-	FT_EQ_INT(names__bind(n, 3, "main2", 5, "/app.py", 7, 11, 0), 0);
-	FT_EQ_STR(names__get(n, 3)->func, "main2");
+	/* the same name again changes nothing */
+	FT_EQ_INT(names__bind(n, 3, "main", 4, "/app.py", 7, 10, 0), 0);
 	FT_EQ_INT(names__ids(n), 2);
+	FT_EQ_INT(names__id(n, 3), 3);
+	names__free(n);
+}
+
+/* An id bound again to another name (a damaged or crafted file; BPF never
+ * reuses an id) must not rename what was named before: the new name gets
+ * an id of its own, which the wire id stands for from then on. */
+FT_TEST(names_rebinding_never_renames)
+{
+	struct names *n = names__new();
+
+	FT_EQ_INT(names__bind(n, 1, "work", 4, "/m0.py", 6, 1, 0), 0);
+	FT_EQ_INT(names__bind(n, 2, "outer", 5, "/m0.py", 6, 5, 0), 0);
+	FT_EQ_INT(names__id(n, 1), 1);
+	FT_EQ_INT(names__bind(n, 1, "work", 4, "/m1.py", 6, 1, 0), 0);
+	uint32_t a = names__id(n, 1);
+	FT_TRUE(a != 1 && a != 2 && a != 0);
+	FT_EQ_STR(names__get(n, 1)->file, "/m0.py"); /* the calls before keep it */
+	FT_EQ_STR(names__get(n, a)->file, "/m1.py");
+	FT_EQ_INT(names__ids(n), 3);
+	/* again with the alias's name: nothing new */
+	FT_EQ_INT(names__bind(n, 1, "work", 4, "/m1.py", 6, 1, 0), 0);
+	FT_EQ_INT(names__id(n, 1), a);
+	FT_EQ_INT(names__ids(n), 3);
+	/* a wire id equal to the alias: its own id again, and an unbound one
+	 * there is unknown, never the alias's name */
+	FT_EQ_INT(names__id(n, a), 0);
+	FT_EQ_INT(names__bind(n, a, "late", 4, "/m2.py", 6, 7, 0), 0);
+	uint32_t b = names__id(n, a);
+	FT_TRUE(b != a && b != 0);
+	FT_EQ_STR(names__get(n, b)->func, "late");
+	FT_EQ_STR(names__get(n, a)->file, "/m1.py");
+	FT_EQ_INT(names__id(n, 2), 2);
+	/* many rebinds: the remap table grows */
+	for (uint32_t i = 0; i < 100; i++) {
+		char f[16];
+		int len = snprintf(f, sizeof(f), "f%u", i);
+
+		FT_EQ_INT(names__bind(n, 2, f, len, "/x.py", 5, i, 0), 0);
+		FT_EQ_STR(names__get(n, names__id(n, 2))->func, f);
+	}
+	FT_EQ_STR(names__get(n, 2)->func, "outer");
+	FT_EQ_STR(names__get(n, names__id(n, 1))->file, "/m1.py");
 	names__free(n);
 }
 

@@ -485,6 +485,7 @@ FT_TEST(pylayout_real_interpreters)
 		t.runtime_vaddr = l.runtime_vaddr;
 		t.code_type_vaddr = l.code_type_vaddr;
 		t.init_cleanup_vaddr = l.init_cleanup_vaddr;
+		t.code_dealloc_offset = l.code_dealloc_offset;
 		t.runtime.g = l.runtime.g;
 		t.interp.g = l.interp.g;
 		t.tstate.g = l.tstate.g;
@@ -493,6 +494,17 @@ FT_TEST(pylayout_real_interpreters)
 		t.unicode.g = l.unicode.g;
 		FT_TRUE(!memcmp(&t, &l, sizeof(t)));
 		FT_TRUE(l.runtime_vaddr && l.code_type_vaddr);
+		/* every code object dies through it: the name caches need it */
+		FT_TRUE(l.code_dealloc_offset != 0);
+		/* the markers' source finds the same function, and co_name (not
+		 * co_qualname) with co_filename */
+		struct pylayout_code_death cd;
+		FT_EQ_INT(pylayout_code_death(path, r->minor, &cd, why, sizeof(why)), 0);
+		FT_EQ_INT(cd.dealloc_offset, l.code_dealloc_offset);
+		FT_EQ_INT(cd.filename, l.code.filename);
+		FT_EQ_INT(cd.name, l.code.name);
+		FT_EQ_INT(cd.ascii_size, l.unicode.ascii_size);
+		FT_EQ_INT(cd.utf8, l.unicode.ascii_size + 8);
 		/* only 3.13 has the __init__ shim */
 		FT_EQ_INT(l.init_cleanup_vaddr != 0, r->minor == 13);
 
@@ -512,6 +524,44 @@ FT_TEST(pylayout_real_interpreters)
 	}
 	if (!tested)
 		printf("  note: no CPython interpreter installed: nothing checked\n");
+}
+
+/* The markers' CPythons, which may have no interpreter layout here (3.6,
+ * 3.7): where their code objects die and what is read of them there. */
+FT_TEST(pylayout_code_death_markers)
+{
+	static const struct {
+		const char *path;
+		int minor, filename, name;
+	} cases[] = {
+		{"/var/cache/flowtrace-bpf/python3.9-dtrace/lib/libpython3.9.so.1.0", 9, 104, 112},
+		{"3.6.15/lib/libpython3.6m.so.1.0", 6, 96, 104},
+		{"3.7.16/lib/libpython3.7m.so.1.0", 7, 96, 104},
+	};
+	struct pylayout_code_death cd;
+	char path[512], why[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct real r = {.path = cases[i].path};
+
+		real_path(&r, path, sizeof(path));
+		if (access(path, R_OK)) {
+			printf("  note: %s not installed, skipped\n", path);
+			continue;
+		}
+		FT_EQ_INT(pylayout_code_death(path, cases[i].minor, &cd, why, sizeof(why)), 0);
+		FT_TRUE(cd.dealloc_offset != 0);
+		FT_EQ_INT(cd.filename, cases[i].filename);
+		FT_EQ_INT(cd.name, cases[i].name);
+		FT_EQ_INT(cd.ascii_size, 48);
+		FT_EQ_INT(cd.utf8, 56);
+		/* a str header that is not this version's is refused */
+		FT_EQ_INT(pylayout_code_death(path, 12, &cd, why, sizeof(why)), -ENOTSUP);
+		FT_TRUE(strstr(why, "tp_basicsize"));
+		FT_EQ_INT(cd.dealloc_offset, 0);
+	}
+	FT_EQ_INT(pylayout_code_death("/nonexistent", 9, &cd, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_INT(pylayout_code_death("/bin/sh", 4, &cd, why, sizeof(why)), -ENOTSUP);
 }
 
 FT_TEST(pylayout_real_wrong_version_refused)

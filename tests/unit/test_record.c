@@ -114,6 +114,33 @@ FT_TEST(record_damaged_records_are_skipped)
 	names__free(n);
 }
 
+/* A NAME record that binds an id again to another name (never sent by
+ * BPF, possible in a damaged file) names the calls after it, not those
+ * before. */
+FT_TEST(record_rebound_id_keeps_earlier_calls_named)
+{
+	struct calltree_opts o = {.keep = true};
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = {0};
+	char buf[256];
+	struct ft_rec_hdr e0 = hdr(FT_REC_ENTRY, 0, 1, 1), r0 = hdr(FT_REC_RETURN, 1, 1, 1);
+	struct ft_rec_hdr e1 = hdr(FT_REC_ENTRY, 2, 1, 1), r1 = hdr(FT_REC_RETURN, 3, 1, 1);
+
+	record_apply(ct, n, PID, buf, name_rec(buf, 1, "work", "/m0.py", 0), &st);
+	FT_EQ_INT(record_apply(ct, n, PID, &e0, sizeof(e0), &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &r0, sizeof(r0), &st), 0);
+	record_apply(ct, n, PID, buf, name_rec(buf, 1, "work", "/m1.py", 0), &st);
+	FT_EQ_INT(record_apply(ct, n, PID, &e1, sizeof(e1), &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &r1, sizeof(r1), &st), 0);
+	const struct ft_thread *t = calltree__thread_at(ct, 0);
+	FT_TRUE(t->first_root && t->first_root->next);
+	FT_EQ_STR(names__get(n, t->first_root->name)->file, "/m0.py");
+	FT_EQ_STR(names__get(n, t->first_root->next->name)->file, "/m1.py");
+	calltree__free(ct);
+	names__free(n);
+}
+
 FT_TEST(record_other_process_is_ignored)
 {
 	struct calltree_opts o = {.keep = true};

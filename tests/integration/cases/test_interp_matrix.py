@@ -41,12 +41,13 @@ WORKLOADS = [
     "getitem",  # a Python __getitem__ specialised (3.11+: BINARY_SUBSCR_GETITEM), with callees
     "midrun_attach",  # -p: 100 frames and a started generator on the stack at attach
     "finalizers",  # __del__ while a frame is cleared: next(), for, list(), close(), tasks
+    "reused_code",  # code objects freed and their memory reused: every name its own
 ]
 NEEDS = {"monitoring_active": (3, 12)}
 # Traced without --include, comparing the subtree of this function of the
 # workload, which calls only the workload's own functions: frames that are
 # no Python call would hide behind the filter otherwise.
-UNFILTERED = {"classes": "main"}
+UNFILTERED = {"classes": "main", "reused_code": "main"}
 # Names of frames that are no call of the program (3.12's entry frames run
 # <interpreter trampoline>, 3.13's have no code object: <unknown>) or could
 # not be read: the filter must not hide them, so every tree shows them if

@@ -1,8 +1,9 @@
 """Teardown: however the tracer ends (SIGINT, SIGTERM, SIGKILL, or its
 target exiting), the target keeps running as if it had never been traced:
 with --method usdt its marker semaphores are back to 0 and its probe
-sites hold their nop again; with interpreter uprobes, every address the
-tracer says it probed holds the file's byte again, and a CPython's
+sites hold their nop again; every address the tracer says it probed by
+offset (the interpreter uprobes, and with markers the code objects'
+tp_dealloc) holds the file's byte again, and under auto a CPython's
 markers are never switched on at all. A second process running the same
 interpreter never gets probes."""
 
@@ -111,10 +112,16 @@ def py39_teardown(how):
 
     duration = ["-d", "1"] if how == "duration" else []
     t0 = time.monotonic()
-    tracer = start_tool(["-f", "json", "--method", "usdt", "-p", str(a.pid)] + duration)
+    tracer = start_tool(["-vv", "-f", "json", "--method", "usdt", "-p", str(a.pid)] + duration)
     wait_ready(tracer)
     expect_probed(a, binary, "the traced target")
     expect_clean(b, binary, "the untraced second process", settle=0)
+    # the one uprobe beside the markers: code objects' tp_dealloc (name cache)
+    ubinary, offsets = uprobe_sites(tracer)
+    armed = uprobe_state(a, ubinary, offsets, "the traced target")
+    if any(mem != probes.INT3 for mem, _ in armed):
+        raise Fail("the traced target (PID %d) has no int3 at %s" % (a.pid, offsets))
+    expect_unprobed(b, ubinary, offsets, "the untraced second process", settle=0)
     time.sleep(0.2)  # let some tick() calls through
 
     if how == "duration":
@@ -124,6 +131,7 @@ def py39_teardown(how):
             raise Fail("flowtrace-bpf -d 1 ended after %.2fs" % took)
         check_output(tracer, a.pid, until_exit=False)
         expect_clean(a, binary, "the target after flowtrace-bpf -d 1 ended")
+        expect_unprobed(a, ubinary, offsets, "the target after flowtrace-bpf -d 1 ended")
         finish(a, "the target after flowtrace-bpf -d 1 ended")
     elif how == "exit":
         finish(a, "the traced target")
@@ -139,8 +147,10 @@ def py39_teardown(how):
         else:
             check_output(tracer, a.pid, until_exit=False)
         expect_clean(a, binary, "the target after flowtrace-bpf ended by %s" % how)
+        expect_unprobed(a, ubinary, offsets, "the target after flowtrace-bpf ended by %s" % how)
         finish(a, "the target after flowtrace-bpf ended by %s" % how)
     expect_clean(b, binary, "the untraced second process", settle=0)
+    expect_unprobed(b, ubinary, offsets, "the untraced second process", settle=0)
     finish(b, "the untraced second process")
 
 

@@ -54,10 +54,13 @@ void probe__stop(struct probe *p)
 void probe__detach(struct probe *p)
 {
 	probe__stop(p);
-	while (p->nlinks)
-		bpf_link__destroy(p->links[--p->nlinks]);
+	/* uprobe_multi links first: where the kernel has them, the uretprobes
+	 * are among them, and the few perf-event links beside (a marker, the
+	 * code objects' tp_dealloc) are plain uprobes */
 	while (p->nmlinks)
 		close(p->mlinks[--p->nmlinks]);
+	while (p->nlinks)
+		bpf_link__destroy(p->links[--p->nlinks]);
 	bpf_link__destroy(p->exec_link);
 	p->exec_link = NULL;
 }

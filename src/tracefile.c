@@ -376,7 +376,7 @@ struct tracefile_reader *tracefile_reader__new(FILE *fp, char *err, size_t errle
 	}
 	if (hdr[0] != TRACEFILE_VERSION) {
 		snprintf(err, errlen, "trace file version %u is not supported (this is version %u)",
-			 hdr[0], TRACEFILE_VERSION);
+			 hdr[0], (unsigned int)TRACEFILE_VERSION);
 		goto fail;
 	}
 	if (read_block(r, &type, err, errlen) != 1 || type != BLOCK_META) {
@@ -387,7 +387,7 @@ struct tracefile_reader *tracefile_reader__new(FILE *fp, char *err, size_t errle
 	parse_kv(r, meta_kv);
 	if (r->meta.abi != FT_ABI_VERSION) {
 		snprintf(err, errlen, "trace file records use ABI %u; this build reads ABI %u",
-			 r->meta.abi, FT_ABI_VERSION);
+			 r->meta.abi, (unsigned int)FT_ABI_VERSION);
 		goto fail;
 	}
 	r->raw_len = r->pos = 0;

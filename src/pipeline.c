@@ -104,10 +104,14 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 	return 0;
 }
 
-void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
+int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 {
 	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
 
+	/* refused by the builder (counted there): not recorded either, so a
+	 * replay of the recording sees the same gap the live trace showed */
+	if (err == -ERANGE)
+		return err;
 	/* out of memory: keep going so the ring does not stall the target's
 	 * probes; the failure is reported at the end */
 	if (err && !p->record_err)
@@ -117,6 +121,7 @@ void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 		if (err)
 			p->record_err = err;
 	}
+	return 0;
 }
 
 void pipeline__fail(struct pipeline *p, int err)
@@ -180,6 +185,13 @@ static void summary(const struct pipeline *p)
 	if (p->rs.malformed)
 		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
 			(unsigned long long)p->rs.malformed);
+	struct calltree_stats cs;
+	calltree__stats(p->ct, &cs);
+	if (cs.rejected)
+		fprintf(stderr,
+			"flowtrace-bpf: %llu record%s ignored: a depth that no lost record "
+			"explains\n",
+			(unsigned long long)cs.rejected, cs.rejected == 1 ? "" : "s");
 }
 
 int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Name table: string interning (open-addressing hash set of arena strings)
- * and the dense id -> (function, file, line) array BPF's ids index. */
+ * and the dense id -> (function, file, line) array BPF's ids index. An id
+ * far beyond the ids bound so far (a damaged trace file, or ids spent on
+ * names the ring had no room for) goes to a small hash instead, so memory
+ * follows the names bound, never the largest id claimed. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,14 @@ struct names {
 	struct ft_name *ids;
 	uint8_t *bound;
 	size_t nids_cap, nids;
+	/* sparse ids: open addressing, key 0 is free (id 0 is never bound) */
+	uint32_t *skeys;
+	struct ft_name *svals;
+	size_t scap, sn;
 };
+
+/* The dense array covers ids below 4 per id bound plus this. */
+#define DENSE_SLACK (64 * 1024)
 
 static const struct ft_name unknown_name = {
 	.func = "<unknown>",
@@ -59,6 +69,8 @@ void names__free(struct names *n)
 	free(n->slots);
 	free(n->ids);
 	free(n->bound);
+	free(n->skeys);
+	free(n->svals);
 	free(n);
 }
 
@@ -154,9 +166,79 @@ const char *names__intern(struct names *n, const char *s, size_t len)
 	}
 }
 
+static size_t sparse_slot(const struct names *n, uint32_t id)
+{
+	size_t i = (id * 2654435761u) & (n->scap - 1);
+
+	while (n->skeys[i] && n->skeys[i] != id)
+		i = (i + 1) & (n->scap - 1);
+	return i;
+}
+
+static struct ft_name *sparse_get(const struct names *n, uint32_t id)
+{
+	if (!n->scap || !id)
+		return NULL;
+	size_t i = sparse_slot(n, id);
+	return n->skeys[i] ? &n->svals[i] : NULL;
+}
+
+/* The entry for id in the sparse hash, added if new; NULL when out of memory. */
+static struct ft_name *sparse_add(struct names *n, uint32_t id)
+{
+	if ((n->sn + 1) * 2 > n->scap) {
+		size_t cap = n->scap ? n->scap * 2 : 64;
+		uint32_t *keys = calloc(cap, sizeof(*keys));
+		struct ft_name *vals = calloc(cap, sizeof(*vals));
+
+		if (!keys || !vals) {
+			free(keys);
+			free(vals);
+			return NULL;
+		}
+		struct names old = {.skeys = n->skeys, .svals = n->svals, .scap = n->scap};
+		n->skeys = keys;
+		n->svals = vals;
+		n->scap = cap;
+		for (size_t i = 0; i < old.scap; i++) {
+			if (!old.skeys[i])
+				continue;
+			size_t j = sparse_slot(n, old.skeys[i]);
+			n->skeys[j] = old.skeys[i];
+			n->svals[j] = old.svals[i];
+		}
+		free(old.skeys);
+		free(old.svals);
+	}
+	size_t i = sparse_slot(n, id);
+	if (!n->skeys[i]) {
+		n->skeys[i] = id;
+		n->sn++;
+		n->nids++;
+	}
+	return &n->svals[i];
+}
+
 int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len, const char *file,
 		size_t file_len, uint32_t line, uint32_t flags)
 {
+	struct ft_name *slot = sparse_get(n, id);
+
+	/* the dense array reaches only as far as the ids bound justify */
+	if (!slot && id >= n->nids_cap && id >= 4 * n->nids + DENSE_SLACK) {
+		slot = sparse_add(n, id);
+		if (!slot)
+			return -ENOMEM;
+	}
+	if (slot) {
+		const char *f = names__intern(n, func, func_len);
+		const char *p = names__intern(n, file, file_len);
+
+		if (!f || !p)
+			return -ENOMEM;
+		*slot = (struct ft_name){.func = f, .file = p, .line = line, .flags = flags};
+		return 0;
+	}
 	if (id >= n->nids_cap) {
 		size_t cap = n->nids_cap ? n->nids_cap : 1024;
 
@@ -188,7 +270,8 @@ const struct ft_name *names__get(const struct names *n, uint32_t id)
 {
 	if (id < n->nids_cap && n->bound[id])
 		return &n->ids[id];
-	return &unknown_name;
+	const struct ft_name *s = sparse_get(n, id);
+	return s ? s : &unknown_name;
 }
 
 size_t names__strings(const struct names *n)

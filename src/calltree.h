@@ -27,9 +27,13 @@ struct names;
 #define CALLTREE_DEPTH_MAX (1 << 24)
 /* Frames the builder may open without a record of their own (placeholders
  * for lost entries, frames whose returns were lost below the roots) beyond
- * one per record consumed: what a burst of losses in a deep recursion needs
- * before the returns that justify them arrive. */
-#define CALLTREE_UNSEEN_SLACK (1 << 20)
+ * one per record consumed: what a burst of losses in a recursion 65536 deep
+ * needs before the returns that justify them arrive. Larger bursts are
+ * refused until records back them. (The fuzz target builds with less, so
+ * an input stays cheap to run.) */
+#ifndef CALLTREE_UNSEEN_SLACK
+#define CALLTREE_UNSEEN_SLACK (1 << 16)
+#endif
 
 /* One call. Times are nanoseconds from the start of the trace. Children are
  * in call order. */

@@ -29,7 +29,10 @@ for cut in 8 16 40 $((size / 2)) $((size - 1)); do
 done
 
 echo "fuzz: running the trace-file reader for ${secs}s"
-if "$build/fuzz_tracefile" -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 \
+# -timeout: an input that runs away (a depth that opens millions of frames)
+# is a failure, not a stall
+if "$build/fuzz_tracefile" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+	-print_final_stats=1 \
 	-artifact_prefix="$build/" \
 	"$build/corpus" >"$build/fuzz.log" 2>&1; then
 	grep -E '^(stat::number_of_executed_units|#[0-9]+ +DONE)' "$build/fuzz.log" | tail -2 || true

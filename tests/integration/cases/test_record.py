@@ -570,7 +570,7 @@ def edit_record(data, rec_type, edit):
 
 def asan_tool():
     with open(cfg.tool, "rb") as f:
-        return b"AddressSanitizer" in f.read()
+        return b"__asan_init" in f.read()
 
 
 def tool_limited(args):

@@ -58,7 +58,7 @@ FIXTURE  := $(BUILD)/sdt-fixture
 .DELETE_ON_ERROR:
 # keep the BPF objects between the skeleton steps
 .SECONDARY:
-.PHONY: all deps demo test test-unit test-integration test-fuzz test-browser bench check format clean install help
+.PHONY: all deps demo test test-unit test-integration test-asan test-fuzz test-browser bench check format clean install help
 
 all: $(TOOL) $(FIXTURE)
 
@@ -69,6 +69,7 @@ help:
 	@echo '  test              install dependencies, run unit and integration tests (root)'
 	@echo '  test-unit         unit tests of the pure logic (no root needed)'
 	@echo '  test-integration  attach real BPF to real Python processes (root)'
+	@echo '  test-asan         unit tests and integration fault cases with an ASan/UBSan build (root)'
 	@echo '  test-fuzz         fuzz the trace-file reader for FUZZ_SECONDS (default 30)'
 	@echo '  test-browser      render the html format in headless Chromium'
 	@echo '  bench             benchmarks; writes docs/performance.md (root)'
@@ -129,6 +130,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT)
 	$(Q)$(MAKE) --no-print-directory test-unit
 	$(Q)$(MAKE) --no-print-directory test-integration
+	$(Q)$(MAKE) --no-print-directory test-asan
 	$(Q)$(MAKE) --no-print-directory test-fuzz
 	$(Q)$(MAKE) --no-print-directory test-browser
 
@@ -137,6 +139,13 @@ test-unit: $(UNIT)
 
 test-integration: $(TOOL) $(FIXTURE)
 	$(Q)tests/integration/run.sh
+
+# ASan/UBSan build in its own directory; the unit tests and the integration
+# suite's fault cases run with it, and any sanitizer report fails the run
+ASAN_BUILD ?= build-asan
+test-asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) ASAN=1 all $(ASAN_BUILD)/unit-tests
+	$(Q)tests/integration/asan.sh $(ASAN_BUILD)
 
 # the trace-file reader under libFuzzer for FUZZ_SECONDS (default 30)
 test-fuzz: $(SKELS)
@@ -163,6 +172,6 @@ install: $(TOOL)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/flowtrace-bpf
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/unit/*.d)

@@ -11,6 +11,15 @@
  *    the place it was seen, and the stack is repaired from the next record's
  *    depth (frames whose return was lost close as END_LOST at the last time
  *    seen; frames whose entry was lost open as START_LOST placeholders).
+ * A node spans a loss (FT_NODE_SPANS_LOSS) when a LOST marker or a call
+ * whose entry or return was lost lies below it: every completion passes
+ * the mark to the parent, which completes later, so it reaches the root.
+ * Depth is data, not an instruction: a record may move the thread's depth
+ * by at most the records lost just before it (BPF moves it by one per
+ * record), and frames opened without a record of their own are bounded
+ * by the records consumed plus a slack; other records are refused
+ * (-ERANGE) before they change anything, so memory follows what the
+ * records justify, whatever a damaged file or a buggy source claims.
  * Frames that were running when tracing started have no ENTRY: their RETURN
  * arrives with a level below base. The builder then wraps everything at the
  * root level into a new node for that frame (BEFORE_ATTACH, starting at 0)
@@ -48,7 +57,11 @@ struct calltree {
 	struct ft_node *free_nodes;
 	uint32_t image; /* exec()s seen so far */
 	struct calltree_stats st;
+	uint64_t offered; /* ENTRY/RETURN records offered, refused ones included */
+	struct calltree_reject reject;
 };
+
+#define LOSS_FLAGS (FT_NODE_LOST | FT_NODE_START_LOST | FT_NODE_END_LOST | FT_NODE_SPANS_LOSS)
 
 struct calltree *calltree__new(const struct calltree_opts *opts)
 {
@@ -254,6 +267,14 @@ static void complete(struct calltree *ct, struct ft_thread *t, struct ft_node *n
 {
 	n->dur_ns = end > n->start_ns ? end - n->start_ns : 0;
 	n->flags |= flags;
+	/* the parent is still open (children complete first): it ran across
+	 * whatever loss lies below n */
+	if (n->flags & LOSS_FLAGS) {
+		if (n->parent)
+			n->parent->flags |= FT_NODE_SPANS_LOSS;
+		else
+			t->root_loss = true;
+	}
 	if (!(n->flags & FT_NODE_LOST)) {
 		t->calls++;
 		ct->st.calls++;
@@ -330,6 +351,8 @@ static struct ft_node *wrap_roots(struct calltree *ct, struct ft_thread *t, uint
 		p->flags = FT_NODE_BEFORE_ATTACH;
 		p->start_ns = 0;
 	}
+	if (t->root_loss)
+		p->flags |= FT_NODE_SPANS_LOSS;
 	if (ct->opts.keep) {
 		p->first_child = t->first_root;
 		p->last_child = t->last_root;
@@ -382,20 +405,64 @@ static int repair(struct calltree *ct, struct ft_thread *t, int32_t level)
 		if (!t->first_root) {
 			t->base = level;
 		} else {
-			while (t->base > level)
+			while (t->base > level) {
 				if (!wrap_roots(ct, t, 0, true))
 					return -ENOMEM;
+				ct->st.unseen++;
+			}
 			repaired = true;
 		}
 	}
 	while (cur_level(t) < level - 1) {
 		if (!open_node(ct, t, t->last_ns, 0, FT_NODE_START_LOST))
 			return -ENOMEM;
+		ct->st.unseen++;
 		repaired = true;
 	}
 	if (repaired)
 		ct->st.resyncs++;
 	return 0;
+}
+
+/* Whether a record at depth may follow what the thread has seen (see
+ * calltree__push() in calltree.h). Checked before anything changes, so a
+ * refused record leaves no trace but its missing seq. Returns 0 or -ERANGE. */
+static int admit(struct calltree *ct, struct ft_thread *t, uint32_t seq, int32_t depth, bool entry)
+{
+	struct calltree_reject r = {
+		.record = ++ct->offered, .tid = t->tid, .depth = depth, .entry = entry};
+	int64_t need;
+
+	if (depth < -CALLTREE_DEPTH_MAX || depth > CALLTREE_DEPTH_MAX) {
+		r.why = CALLTREE_REJECT_RANGE;
+		r.first = !t->seen;
+		goto refuse;
+	}
+	if (!t->seen) /* a thread's first record sets its levels: it opens nothing */
+		return 0;
+	r.gap = seq - t->next_seq;
+	r.expected = (int64_t)cur_level(t) + entry;
+	need = depth > r.expected ? depth - r.expected : r.expected - depth;
+	/* a seq below the next one is a new thread under a reused tid, whose
+	 * depth starts afresh: only the budget bounds it */
+	if ((int32_t)r.gap < 0) {
+		r.gap = 0;
+	} else if (need > r.gap) {
+		r.why = CALLTREE_REJECT_GAP;
+		goto refuse;
+	}
+	if (ct->st.unseen + (uint64_t)need <= ct->st.records + CALLTREE_UNSEEN_SLACK)
+		return 0;
+	r.why = CALLTREE_REJECT_BUDGET;
+refuse:
+	if (!ct->st.rejected++)
+		ct->reject = r;
+	return -ERANGE;
+}
+
+const struct calltree_reject *calltree__rejected(const struct calltree *ct)
+{
+	return ct->st.rejected ? &ct->reject : NULL;
 }
 
 int calltree__thread(struct calltree *ct, uint32_t tid, const char *comm)
@@ -417,6 +484,8 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 
 	if (!t)
 		return -ENOMEM;
+	if (admit(ct, t, seq, depth, true))
+		return -ERANGE;
 	ct->st.records++;
 	check_seq(ct, t, seq, now, depth);
 	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
@@ -433,6 +502,8 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 
 	if (!t)
 		return -ENOMEM;
+	if (admit(ct, t, seq, depth, false))
+		return -ERANGE;
 	ct->st.records++;
 	/* a thread whose first record is a return starts with roots just
 	 * above it, so the frame is wrapped like any frame from before attach */
@@ -472,6 +543,7 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 		while (t->base - 1 > depth) {
 			if (!wrap_roots(ct, t, 0, true))
 				return -ENOMEM;
+			ct->st.unseen++;
 			repaired = true;
 		}
 		t->last_ns = now;
@@ -526,6 +598,12 @@ void calltree__finish(struct calltree *ct, uint64_t end_ts)
 	calltree__finish_lost(ct, end_ts, 0, false);
 }
 
+/* a marker's count is 32 bits; the totals in the stats keep the rest */
+static uint32_t lost_count(uint64_t n)
+{
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
 void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen_lost,
 			   bool target_exited)
 {
@@ -540,7 +618,7 @@ void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen
 		if (!latest || t->last_ns > latest->last_ns)
 			latest = t;
 		if (unseen_lost && t->nstack) {
-			add_lost(ct, t, unseen_lost);
+			add_lost(ct, t, lost_count(unseen_lost));
 			marked = true;
 			/* a process that exited returned from its frames: the
 			 * returns are among the lost records */
@@ -555,7 +633,7 @@ void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen
 	}
 	/* no thread was left inside a call: the loss still gets a place */
 	if (unseen_lost && !marked && latest)
-		add_lost(ct, latest, unseen_lost);
+		add_lost(ct, latest, lost_count(unseen_lost));
 }
 
 size_t calltree__nthreads(const struct calltree *ct)

@@ -18,7 +18,23 @@ struct names;
 #define FT_NODE_LOST	      0x04 /* not a call: a marker for lost records (see .lost) */
 #define FT_NODE_START_LOST    0x08 /* its entry record was lost: start is a lower bound */
 #define FT_NODE_END_LOST      0x10 /* its return record was lost: end is an upper bound */
-#define FT_NODE_EXEC	      0x20 /* ended by the process's exec(): end is the exec */
+#define FT_NODE_EXEC	      0x40 /* ended by the process's exec(): end is the exec */
+#define FT_NODE_SPANS_LOSS \
+	0x20 /* records were lost while it ran: its subtree holds a LOST
+				    * marker or a call whose entry or return was lost */
+
+/* Depths a record may carry: far beyond any real stack, far from int32
+ * overflow. Records beyond are refused (see calltree__push()). */
+#define CALLTREE_DEPTH_MAX (1 << 24)
+/* Frames the builder may open without a record of their own (placeholders
+ * for lost entries, frames whose returns were lost below the roots) beyond
+ * one per record consumed: what a burst of losses in a recursion 65536 deep
+ * needs before the returns that justify them arrive. Larger bursts are
+ * refused until records back them. (The fuzz target builds with less, so
+ * an input stays cheap to run.) */
+#ifndef CALLTREE_UNSEEN_SLACK
+#define CALLTREE_UNSEEN_SLACK (1 << 16)
+#endif
 
 /* One call. Times are nanoseconds from the start of the trace. Children are
  * in call order. */
@@ -50,6 +66,7 @@ struct ft_thread {
 	int32_t base; /* level of the roots */
 	uint32_t next_seq;
 	bool seen;
+	bool root_loss; /* a root holds a loss: a frame wrapped around the roots spans it */
 	uint64_t last_ns;
 };
 
@@ -78,7 +95,14 @@ void calltree__free(struct calltree *ct);
 void calltree__set_t0(struct calltree *ct, uint64_t t0);
 
 /* Records, in ring order. ts is the raw BPF timestamp; seq and depth as BPF
- * stamped them. Return 0 or -ENOMEM. */
+ * stamped them. Return 0, -ENOMEM, or -ERANGE for a record whose depth the
+ * thread's history cannot justify: BPF moves a thread's depth by one per
+ * record, so a depth more than (records lost just before it) away from
+ * where the thread stands, beyond +-CALLTREE_DEPTH_MAX, or one that would
+ * open more unseen frames than CALLTREE_UNSEEN_SLACK plus one per record
+ * consumed, is damage, not data. Such a record changes nothing (its seq is
+ * not consumed, so the next record shows it as lost) and is counted in
+ * calltree_stats.rejected; calltree__rejected() describes the first one. */
 int calltree__thread(struct calltree *ct, uint32_t tid, const char *comm);
 int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
 		   uint32_t name);
@@ -104,14 +128,35 @@ size_t calltree__nthreads(const struct calltree *ct);
 const struct ft_thread *calltree__thread_at(const struct calltree *ct, size_t i);
 
 struct calltree_stats {
-	uint64_t records; /* ENTRY + RETURN records consumed */
-	uint64_t calls;	  /* completed calls */
-	uint64_t lost;	  /* records lost, from sequence gaps */
-	uint64_t open;	  /* frames still running at finish */
-	uint64_t resyncs; /* times the stack had to be repaired from depth */
-	uint64_t nodes;	  /* nodes alive now */
-	uint64_t execs;	  /* exec()s of the process */
+	uint64_t records;  /* ENTRY + RETURN records consumed */
+	uint64_t calls;	   /* completed calls */
+	uint64_t lost;	   /* records lost, from sequence gaps */
+	uint64_t open;	   /* frames still running at finish */
+	uint64_t resyncs;  /* times the stack had to be repaired from depth */
+	uint64_t nodes;	   /* nodes alive now */
+	uint64_t unseen;   /* frames opened without a record of their own */
+	uint64_t rejected; /* records refused with -ERANGE */
+	uint64_t execs;	   /* exec()s of the process */
 };
 void calltree__stats(const struct calltree *ct, struct calltree_stats *st);
+
+/* The first record refused with -ERANGE, and why. */
+enum calltree_reject_why {
+	CALLTREE_REJECT_RANGE,	/* |depth| > CALLTREE_DEPTH_MAX */
+	CALLTREE_REJECT_GAP,	/* the depth moved more than the records lost allow */
+	CALLTREE_REJECT_BUDGET, /* more unseen frames than the records consumed back */
+};
+struct calltree_reject {
+	enum calltree_reject_why why;
+	uint64_t record; /* its index among the ENTRY/RETURN records offered, from 1 */
+	uint32_t tid;
+	uint32_t gap;	  /* records lost just before it */
+	int32_t depth;	  /* the depth it claims */
+	int64_t expected; /* the depth the thread's history gives */
+	bool first;	  /* the thread's first record: no history to compare with */
+	bool entry;	  /* ENTRY (else RETURN) */
+};
+/* NULL when no record was refused. */
+const struct calltree_reject *calltree__rejected(const struct calltree *ct);
 
 #endif /* FT_CALLTREE_H */

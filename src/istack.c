@@ -476,7 +476,8 @@ int istack__stack(struct istack *s, const struct ft_raw_stack *r)
 			t->snap = ns;
 			t->capsnap = ncap;
 		}
-		memcpy(t->snap + t->nsnap, r->f, n * sizeof(*r->f));
+		if (n) /* an empty chunk has no buffer to copy to yet (UBSan) */
+			memcpy(t->snap + t->nsnap, r->f, n * sizeof(*r->f));
 		t->nsnap += n;
 		t->snap_chunks++;
 	}

@@ -7,10 +7,16 @@
  * BPF never does that (every NAME record has a fresh id), but a damaged or
  * crafted trace file can; such a rebinding gets an id of its own (an
  * alias, above every id bound so far) and the wire id is remapped to it
- * for the records that follow. */
+ * for the records that follow.
+ *
+ * An id far beyond the ids bound so far (a damaged trace file, or ids spent
+ * on names the ring had no room for) goes to a small hash instead of the
+ * dense array, so memory follows the names bound, never the largest id
+ * claimed. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "names.h"
 
@@ -37,7 +43,15 @@ struct names {
 		uint32_t wire, alias;
 	} * remap;
 	size_t nremap, capremap;
+	/* sparse ids: open addressing, key 0 is free (id 0 is never bound) */
+	uint32_t *skeys;
+	struct ft_name *svals;
+	uint8_t *sbound;
+	size_t scap, sn;
 };
+
+/* The dense array covers ids below 4 per id bound plus this. */
+#define DENSE_SLACK (64 * 1024)
 
 #define BOUND_WIRE  1 /* bound by a NAME record of that id */
 #define BOUND_ALIAS 2 /* an alias: a wire id of this value was never bound */
@@ -79,6 +93,9 @@ void names__free(struct names *n)
 	free(n->ids);
 	free(n->bound);
 	free(n->remap);
+	free(n->skeys);
+	free(n->svals);
+	free(n->sbound);
 	free(n);
 }
 
@@ -241,14 +258,104 @@ static int remap_put(struct names *n, uint32_t wire, uint32_t alias)
 	return 0;
 }
 
+static size_t sparse_slot(const struct names *n, uint32_t id)
+{
+	size_t i = (id * 2654435761u) & (n->scap - 1);
+
+	while (n->skeys[i] && n->skeys[i] != id)
+		i = (i + 1) & (n->scap - 1);
+	return i;
+}
+
+/* The sparse slot of id, or -1. */
+static ssize_t sparse_find(const struct names *n, uint32_t id)
+{
+	if (!n->scap || !id)
+		return -1;
+	size_t i = sparse_slot(n, id);
+	return n->skeys[i] ? (ssize_t)i : -1;
+}
+
+/* The sparse slot for id, added if new; -ENOMEM. */
+static ssize_t sparse_add(struct names *n, uint32_t id)
+{
+	if ((n->sn + 1) * 2 > n->scap) {
+		size_t cap = n->scap ? n->scap * 2 : 64;
+		uint32_t *keys = calloc(cap, sizeof(*keys));
+		struct ft_name *vals = calloc(cap, sizeof(*vals));
+		uint8_t *bound = calloc(cap, 1);
+
+		if (!keys || !vals || !bound) {
+			free(keys);
+			free(vals);
+			free(bound);
+			return -ENOMEM;
+		}
+		struct names old = {
+			.skeys = n->skeys, .svals = n->svals, .sbound = n->sbound, .scap = n->scap};
+		n->skeys = keys;
+		n->svals = vals;
+		n->sbound = bound;
+		n->scap = cap;
+		for (size_t i = 0; i < old.scap; i++) {
+			if (!old.skeys[i])
+				continue;
+			size_t j = sparse_slot(n, old.skeys[i]);
+			n->skeys[j] = old.skeys[i];
+			n->svals[j] = old.svals[i];
+			n->sbound[j] = old.sbound[i];
+		}
+		free(old.skeys);
+		free(old.svals);
+		free(old.sbound);
+	}
+	size_t i = sparse_slot(n, id);
+	if (!n->skeys[i]) {
+		n->skeys[i] = id;
+		n->sn++;
+	}
+	return (ssize_t)i;
+}
+
+/* BOUND_* of id, 0 when unbound. */
+static uint8_t bound_of(const struct names *n, uint32_t id)
+{
+	ssize_t i;
+
+	if (id < n->nids_cap)
+		return n->bound[id];
+	i = sparse_find(n, id);
+	return i < 0 ? 0 : n->sbound[i];
+}
+
+static const struct ft_name *name_of(const struct names *n, uint32_t id)
+{
+	ssize_t i;
+
+	if (id < n->nids_cap)
+		return n->bound[id] ? &n->ids[id] : NULL;
+	i = sparse_find(n, id);
+	return i < 0 || !n->sbound[i] ? NULL : &n->svals[i];
+}
+
 static int set_id(struct names *n, uint32_t id, uint8_t how, const struct ft_name *nm)
 {
-	int err = ensure_ids(n, id);
+	/* the dense array reaches only as far as the ids bound justify */
+	if (id >= n->nids_cap && id >= 4 * n->nids + DENSE_SLACK) {
+		ssize_t i = sparse_add(n, id);
 
-	if (err)
-		return err;
-	n->bound[id] = how;
-	n->ids[id] = *nm;
+		if (i < 0)
+			return (int)i;
+		n->sbound[i] = how;
+		n->svals[i] = *nm;
+	} else {
+		int err = ensure_ids(n, id);
+
+		if (err)
+			return err;
+		n->bound[id] = how;
+		n->ids[id] = *nm;
+	}
 	n->nids++;
 	if (id > n->top)
 		n->top = id;
@@ -265,12 +372,13 @@ int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len,
 	if (!f || !p)
 		return -ENOMEM;
 	struct ft_name nm = {.func = f, .file = p, .line = line, .flags = flags};
-	if (!cur && (id >= n->nids_cap || !n->bound[id]))
+	uint8_t how = bound_of(n, id);
+	if (!cur && !how)
 		return set_id(n, id, BOUND_WIRE, &nm);
-	if (!cur && n->bound[id] == BOUND_WIRE)
+	if (!cur && how == BOUND_WIRE)
 		cur = id;
 	/* the same name again changes nothing (strings are interned) */
-	if (cur && cur != ALIAS_NONE && !memcmp(&n->ids[cur], &nm, sizeof(nm)))
+	if (cur && cur != ALIAS_NONE && !memcmp(name_of(n, cur), &nm, sizeof(nm)))
 		return 0;
 	/* another name, or an id an alias holds: an alias of its own */
 	alias = n->top < ALIAS_NONE - 1 ? n->top + 1 : ALIAS_NONE;
@@ -293,16 +401,16 @@ uint32_t names__id(const struct names *n, uint32_t id)
 	if (alias)
 		return alias;
 	/* an id of the wire that was never bound, where an alias lives: unknown */
-	if (id < n->nids_cap && n->bound[id] == BOUND_ALIAS)
+	if (bound_of(n, id) == BOUND_ALIAS)
 		return 0;
 	return id;
 }
 
 const struct ft_name *names__get(const struct names *n, uint32_t id)
 {
-	if (id < n->nids_cap && n->bound[id])
-		return &n->ids[id];
-	return &unknown_name;
+	const struct ft_name *nm = name_of(n, id);
+
+	return nm ? nm : &unknown_name;
 }
 
 size_t names__strings(const struct names *n)

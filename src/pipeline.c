@@ -135,10 +135,14 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 	return 0;
 }
 
-void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
+int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 {
 	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
 
+	/* refused by the builder (counted there): not recorded either, so a
+	 * replay of the recording sees the same gap the live trace showed */
+	if (err == -ERANGE)
+		return err;
 	/* out of memory: keep going so the ring does not stall the target's
 	 * probes; the session stops tracing at its next turn and the output
 	 * says it is incomplete */
@@ -163,6 +167,7 @@ void pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 			p->renderer->name, (unsigned long long)BIG_TRACE_CALLS,
 			(unsigned long long)BIG_TRACE_CALLS * 60 / 1000000);
 	}
+	return 0;
 }
 
 static void note_output_error(struct pipeline *p)
@@ -265,6 +270,13 @@ static void summary(const struct pipeline *p)
 	if (p->rs.malformed)
 		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
 			(unsigned long long)p->rs.malformed);
+	struct calltree_stats cs;
+	calltree__stats(p->ct, &cs);
+	if (cs.rejected)
+		fprintf(stderr,
+			"flowtrace-bpf: %llu record%s ignored: a depth that no lost record "
+			"explains\n",
+			(unsigned long long)cs.rejected, cs.rejected == 1 ? "" : "s");
 }
 
 /* The output could not be written. A reader that went away (| head) is a

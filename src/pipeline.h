@@ -52,8 +52,10 @@ struct pipeline {
 int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode);
 /* The trace begins: pid, clock origin and what is known about the target. */
 int pipeline__start(struct pipeline *p, const struct tracefile_meta *m);
-/* One ring-buffer record. Never fails: errors are kept for the end. */
-void pipeline__add(struct pipeline *p, const void *data, uint32_t size);
+/* One ring-buffer record. Errors are kept for the end; returns -ERANGE
+ * (and keeps nothing) for a record whose depth the builder refused, which
+ * a replay takes for damage, else 0. */
+int pipeline__add(struct pipeline *p, const void *data, uint32_t size);
 /* A failure before the pipeline (a probe source out of memory): the trace
  * is incomplete, which pipeline__finish reports. */
 void pipeline__fail(struct pipeline *p, int err);

@@ -20,7 +20,8 @@ struct record_stats {
 };
 
 /* Applies one record of process tgid. Returns 0 (also for records it
- * ignores, which it counts) or -ENOMEM. */
+ * ignores, which it counts), -ENOMEM, or -ERANGE when the builder refused
+ * the record's depth (see calltree__push()). */
 int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const void *data,
 		 size_t size, struct record_stats *st);
 

@@ -134,6 +134,7 @@ void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft
 		{FT_NODE_START_LOST, "entry_lost"},
 		{FT_NODE_END_LOST, "return_lost"},
 		{FT_NODE_EXEC, "ended_by_exec"},
+		{FT_NODE_SPANS_LOSS, "spans_loss"},
 	};
 
 	for (size_t i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++)

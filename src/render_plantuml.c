@@ -218,6 +218,8 @@ static void puml_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 		fputs(" [ended by exec]", pu->out);
 	if (n->flags & FT_NODE_END_LOST)
 		fputs(" [return lost]", pu->out);
+	if (n->flags & FT_NODE_SPANS_LOSS)
+		fputs(" [spans loss]", pu->out);
 	fputc('\n', pu->out);
 }
 

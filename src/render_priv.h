@@ -18,7 +18,7 @@ struct render_meta;
 void render_meta_members(struct jsonw *w, const struct render_meta *m);
 
 /* Writes the call's flags that are true as JSON members (unfinished,
- * entered_before_attach, entry_lost, return_lost, name_truncated,
+ * entered_before_attach, entry_lost, return_lost, spans_loss, name_truncated,
  * name_unknown): the same keys in json, jsonl and chrome. */
 void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft_name *nm);
 

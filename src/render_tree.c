@@ -77,6 +77,8 @@ static void put_flags(struct tree *tr, uint32_t flags)
 		fputs(" [return lost]", tr->out);
 	if (flags & FT_NODE_EXEC)
 		fputs(" [ended by exec]", tr->out);
+	if (flags & FT_NODE_SPANS_LOSS)
+		fputs(" [spans loss]", tr->out);
 }
 
 /* " DURATION [    TID] | " and the indent; dur_ns NULL leaves it blank */
@@ -198,7 +200,8 @@ static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 	fputs("} /* ", tr->out);
 	put_func(tr, names__get(tr->names, n->name));
 	fputs(" */", tr->out);
-	put_flags(tr, n->flags & (FT_NODE_UNFINISHED | FT_NODE_END_LOST | FT_NODE_EXEC));
+	put_flags(tr, n->flags & (FT_NODE_UNFINISHED | FT_NODE_END_LOST | FT_NODE_EXEC |
+				  FT_NODE_SPANS_LOSS));
 	fputc('\n', tr->out);
 }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* replay, report and diff: trace files through the live pipeline. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "calltree.h"
 #include "cli.h"
 #include "log.h"
 #include "pipeline.h"
@@ -13,6 +15,35 @@
 #include "tracefile.h"
 
 #define TRACE_HINT "give a file written by 'flowtrace-bpf record -o FILE'"
+
+/* Why a record's depth was refused, for the damage warning. */
+static void describe_reject(char *err, size_t len, const struct calltree_reject *rj,
+			    uint64_t record)
+{
+	int w = snprintf(err, len, "record %" PRIu64 " (%s of thread %u) claims depth %d", record,
+			 rj->entry ? "an entry" : "a return", rj->tid, rj->depth);
+
+	if (w < 0 || (size_t)w >= len)
+		return;
+	switch (rj->why) {
+	case CALLTREE_REJECT_RANGE:
+		snprintf(err + w, len - w, ", beyond the %d levels any stack reaches",
+			 CALLTREE_DEPTH_MAX);
+		break;
+	case CALLTREE_REJECT_GAP:
+		snprintf(err + w, len - w,
+			 " where depth %" PRId64 " was due and %u record%s lost before it: the "
+			 "file is damaged",
+			 rj->expected, rj->gap, rj->gap == 1 ? " was" : "s were");
+		break;
+	case CALLTREE_REJECT_BUDGET:
+		snprintf(err + w, len - w,
+			 " where depth %" PRId64 " was due: more frames than the file's records "
+			 "justify",
+			 rj->expected);
+		break;
+	}
+}
 
 int replay_file(struct pipeline *p, const char *path)
 {
@@ -44,9 +75,15 @@ int replay_file(struct pipeline *p, const char *path)
 	while ((n = tracefile_reader__next(r, &rec, &size, err, sizeof(err))) == 1) {
 		const struct ft_rec_hdr *h = rec;
 
+		if (pipeline__add(p, rec, size) == -ERANGE) {
+			/* a depth the records cannot justify: the checksum held, but
+			 * the data is damaged; nothing after it can be trusted */
+			describe_reject(err, sizeof(err), calltree__rejected(p->ct), records + 1);
+			n = -EBADMSG;
+			break;
+		}
 		if (size >= sizeof(*h) && h->ts > last_ts)
 			last_ts = h->ts;
-		pipeline__add(p, rec, size);
 		records++;
 		/* a reader gone (| head) or memory out: the rest cannot help */
 		if (!(records % 4096)) {

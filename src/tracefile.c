@@ -7,9 +7,10 @@
  * data that inflate to raw_len bytes. Block types: META and END hold
  * "key=value\n" text; RECORDS holds items {u32 size; u32 zero; size bytes;
  * zero padding to a multiple of 8}, each one ring-buffer record, so every
- * record starts 8-byte aligned as it did in the ring. Every length is checked against a limit before any
- * allocation, and every block against its CRC, so a damaged file is
- * reported, never trusted. */
+ * record starts 8-byte aligned as it did in the ring. Every length is
+ * checked against a limit before any allocation, every block against its
+ * CRC, and every META/END value parsed strictly against a range, so a
+ * damaged file is reported, never trusted. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -144,17 +145,22 @@ struct tracefile_writer *tracefile_writer__create(const char *path)
 int tracefile_writer__begin(struct tracefile_writer *w, const struct tracefile_meta *m)
 {
 	char cmd[sizeof(m->command)], bin[sizeof(m->binary)];
+	char py[sizeof(m->python)], probe[sizeof(m->probe)];
 	char *text = NULL;
 	size_t len;
 	int err;
 
+	/* the version string comes from the target's file: it may hold a
+	 * newline too, which would forge a key */
 	one_line(cmd, m->command, sizeof(cmd));
 	one_line(bin, m->binary, sizeof(bin));
+	one_line(py, m->python, sizeof(py));
+	one_line(probe, m->probe, sizeof(probe));
 	err = kv_text(&text, &len,
 		      "pid=%u\nabi=%u\nt0=%" PRIu64 "\nwall_sec=%lld\nwall_nsec=%ld\npython=%s\n"
 		      "probe=%s\nbinary=%s\ncommand=%s\n",
 		      m->pid, m->abi, m->t0, (long long)m->wall_start.tv_sec, m->wall_start.tv_nsec,
-		      m->python, m->probe, bin, cmd);
+		      py, probe, bin, cmd);
 	if (!err)
 		err = write_block(w, BLOCK_META, text, len);
 	free(text);
@@ -248,6 +254,7 @@ struct tracefile_reader {
 	unsigned char *z;
 	size_t zcap;
 	uint64_t blocks;
+	char bad_key[32]; /* the first META or END value that is not a number in range */
 };
 
 /* Reads and checks one block. Returns 1, 0 at a clean end of file, or
@@ -325,25 +332,42 @@ static void parse_kv(struct tracefile_reader *r,
 	}
 }
 
-static uint64_t u64(const char *v)
+/* A decimal number no larger than max, with nothing after it; a value
+ * that is not one marks the block damaged (its key is kept for the error). */
+static uint64_t num(struct tracefile_reader *r, const char *k, const char *v, uint64_t max)
 {
-	return strtoull(v, NULL, 10);
+	char *end;
+	uint64_t x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end || errno || x > max) {
+		if (!*r->bad_key)
+			snprintf(r->bad_key, sizeof(r->bad_key), "%s", k);
+		return 0;
+	}
+	return x;
 }
+
+/* Counters, pids and clocks: 2^62 is beyond any real value and keeps sums
+ * of them far from wrapping. */
+#define NUM_MAX (UINT64_C(1) << 62)
 
 static void meta_kv(struct tracefile_reader *r, const char *k, const char *v)
 {
 	struct tracefile_meta *m = &r->meta;
 
 	if (!strcmp(k, "pid"))
-		m->pid = u64(v);
+		m->pid = num(r, k, v, UINT32_MAX);
 	else if (!strcmp(k, "abi"))
-		m->abi = u64(v);
+		m->abi = num(r, k, v, UINT32_MAX);
 	else if (!strcmp(k, "t0"))
-		m->t0 = u64(v);
+		m->t0 = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "wall_sec"))
-		m->wall_start.tv_sec = strtoll(v, NULL, 10);
+		/* gmtime() handles any year up to 9999 */
+		m->wall_start.tv_sec = num(r, k, v, UINT64_C(253402300799));
 	else if (!strcmp(k, "wall_nsec"))
-		m->wall_start.tv_nsec = strtol(v, NULL, 10) % 1000000000L;
+		m->wall_start.tv_nsec = num(r, k, v, 999999999);
 	else if (!strcmp(k, "python"))
 		snprintf(m->python, sizeof(m->python), "%s", v);
 	else if (!strcmp(k, "probe"))
@@ -359,19 +383,19 @@ static void end_kv(struct tracefile_reader *r, const char *k, const char *v)
 	struct tracefile_end *e = &r->end;
 
 	if (!strcmp(k, "t_end"))
-		e->t_end = u64(v);
+		e->t_end = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "drop_ringbuf"))
-		e->drops[FT_DROP_RINGBUF] = u64(v);
+		e->drops[FT_DROP_RINGBUF] = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "drop_name"))
-		e->drops[FT_DROP_NAME] = u64(v);
+		e->drops[FT_DROP_NAME] = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "drop_no_storage"))
-		e->drops[FT_DROP_NO_STORAGE] = u64(v);
+		e->drops[FT_DROP_NO_STORAGE] = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "drop_read"))
-		e->drops[FT_DROP_READ] = u64(v);
+		e->drops[FT_DROP_READ] = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "drop_unplaced"))
-		e->drops[FT_DROP_UNPLACED] = u64(v);
+		e->drops[FT_DROP_UNPLACED] = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "exited"))
-		e->target_exited = u64(v) != 0;
+		e->target_exited = num(r, k, v, 1) != 0;
 }
 
 struct tracefile_reader *tracefile_reader__new(FILE *fp, char *err, size_t errlen)
@@ -396,7 +420,7 @@ struct tracefile_reader *tracefile_reader__new(FILE *fp, char *err, size_t errle
 	}
 	if (hdr[0] != TRACEFILE_VERSION) {
 		snprintf(err, errlen, "trace file version %u is not supported (this is version %u)",
-			 hdr[0], TRACEFILE_VERSION);
+			 hdr[0], (unsigned int)TRACEFILE_VERSION);
 		goto fail;
 	}
 	if (read_block(r, &type, err, errlen) != 1 || type != BLOCK_META) {
@@ -405,10 +429,15 @@ struct tracefile_reader *tracefile_reader__new(FILE *fp, char *err, size_t errle
 		goto fail;
 	}
 	parse_kv(r, meta_kv);
+	if (*r->bad_key) {
+		snprintf(err, errlen, "the metadata block is damaged (bad value for '%s')",
+			 r->bad_key);
+		goto fail;
+	}
 	/* a later ABI only adds record types: every earlier one reads as it was */
 	if (r->meta.abi < FT_ABI_OLDEST || r->meta.abi > FT_ABI_VERSION) {
 		snprintf(err, errlen, "trace file records use ABI %u; this build reads ABI %u-%u",
-			 r->meta.abi, FT_ABI_OLDEST, FT_ABI_VERSION);
+			 r->meta.abi, (unsigned int)FT_ABI_OLDEST, (unsigned int)FT_ABI_VERSION);
 		goto fail;
 	}
 	r->raw_len = r->pos = 0;
@@ -460,8 +489,16 @@ int tracefile_reader__next(struct tracefile_reader *r, const void **rec, uint32_
 		}
 		if (type == BLOCK_END) {
 			parse_kv(r, end_kv);
-			r->has_end = true;
 			r->done = true;
+			if (*r->bad_key) {
+				/* a damaged END is no END: the trace reads as cut short */
+				memset(&r->end, 0, sizeof(r->end));
+				snprintf(err, errlen,
+					 "the end block is damaged (bad value for '%s')",
+					 r->bad_key);
+				return -EBADMSG;
+			}
+			r->has_end = true;
 			return 0;
 		}
 		if (type != BLOCK_RECORDS) {

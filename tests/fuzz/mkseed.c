@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Writes a small, valid trace file for the fuzzer's seed corpus: two
- * threads, nesting, a name for every id, a sequence gap. */
+ * threads, nesting, a name for every id, a sequence gap, a recursion and
+ * frames from before attach, in several blocks. */
 #include <stdio.h>
 #include <string.h>
 
@@ -61,5 +62,12 @@ int main(int argc, char **argv)
 	add_call(w, 44, FT_REC_RETURN, 1, 1, 3, 1700);
 	add_call(w, 43, FT_REC_RETURN, 7, 3, 3, 1800);
 	add_call(w, 43, FT_REC_RETURN, 8, 2, 2, 1900);
+	tracefile_writer__flush(w);
+	/* a recursion 24 deep, then frames from before attach return */
+	uint32_t seq = 9;
+	for (int d = 2; d <= 25; d++, seq++)
+		add_call(w, 43, FT_REC_ENTRY, seq, d, 2, 2000 + seq);
+	for (int d = 25; d >= -2; d--, seq++)
+		add_call(w, 43, FT_REC_RETURN, seq, d, 2, 2000 + seq);
 	return tracefile_writer__close(w, &e) ? 1 : 0;
 }

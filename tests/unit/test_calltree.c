@@ -2,6 +2,8 @@
 /* Call-tree builder: nesting, pre-attach frames, losses and resync,
  * unfinished frames, threads, streaming memory. Trees are compared as
  * compact strings: name ids, flags, children in braces. */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "calltree.h"
@@ -25,7 +27,8 @@ static void dump_node(char **p, size_t *left, const struct ft_node *n)
 	} marks[] = {{FT_NODE_UNFINISHED, 'U'},
 		     {FT_NODE_BEFORE_ATTACH, 'B'},
 		     {FT_NODE_START_LOST, 'S'},
-		     {FT_NODE_END_LOST, 'E'}};
+		     {FT_NODE_END_LOST, 'E'},
+		     {FT_NODE_SPANS_LOSS, 'L'}};
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
 		if (n->flags & marks[i].flag) {
 			w = snprintf(*p, *left, "%c", marks[i].c);
@@ -176,7 +179,7 @@ FT_TEST(calltree_lost_records_inside_a_frame)
 	struct calltree_stats st;
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
-	FT_EQ_STR(dump(ct), "7:1{2{LOST2}}");
+	FT_EQ_STR(dump(ct), "7:1L{2L{LOST2}}");
 	calltree__stats(ct, &st);
 	FT_EQ_U64(st.lost, 2);
 	FT_EQ_U64(st.resyncs, 0);
@@ -193,7 +196,7 @@ FT_TEST(calltree_lost_return_closes_frame)
 	struct calltree_stats st;
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
-	FT_EQ_STR(dump(ct), "7:1{2E{LOST1},3}");
+	FT_EQ_STR(dump(ct), "7:1L{2EL{LOST1},3}");
 	calltree__stats(ct, &st);
 	FT_EQ_U64(st.resyncs, 1);
 	calltree__free(ct);
@@ -206,7 +209,7 @@ FT_TEST(calltree_lost_entry_opens_placeholder)
 	const struct rec r[] = {{'E', 1, 1}, {'X', 2, 2}, {'R', 2, 2}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
-	FT_EQ_STR(dump(ct), "7:1{LOST1,2S}");
+	FT_EQ_STR(dump(ct), "7:1L{LOST1,2S}");
 	calltree__free(ct);
 }
 
@@ -219,7 +222,7 @@ FT_TEST(calltree_lost_entries_several_levels)
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
 	/* the placeholders learn their names from their returns */
-	FT_EQ_STR(dump(ct), "7:1{LOST2,2S{3S{4}}}");
+	FT_EQ_STR(dump(ct), "7:1L{LOST2,2SL{3S{4}}}");
 	calltree__free(ct);
 }
 
@@ -232,7 +235,7 @@ FT_TEST(calltree_lost_returns_below_roots)
 				{'X', -1, 8}, {'E', -1, 5}, {'R', -1, 5}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
-	FT_EQ_STR(dump(ct), "7:0SE{0SE{1,LOST2}},5");
+	FT_EQ_STR(dump(ct), "7:0SEL{0SEL{1,LOST2}},5");
 	calltree__free(ct);
 }
 
@@ -392,7 +395,7 @@ FT_TEST(calltree_return_after_loss_matches_function)
 				{'X', 2, 3}, {'R', 2, 3}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
-	FT_EQ_STR(dump(ct), "7:1{2E{LOST2},3S}");
+	FT_EQ_STR(dump(ct), "7:1L{2EL{LOST2},3S}");
 	calltree__free(ct);
 	names__free(names);
 }
@@ -406,7 +409,7 @@ FT_TEST(calltree_return_after_loss_same_function_other_line)
 				{'X', 3, 3}, {'R', 2, 4}, {'R', 1, 1}};
 
 	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
-	FT_EQ_STR(dump(ct), "7:1{2{LOST2}}");
+	FT_EQ_STR(dump(ct), "7:1L{2L{LOST2}}");
 	calltree__free(ct);
 	names__free(names);
 }
@@ -419,7 +422,7 @@ FT_TEST(calltree_losses_at_the_end)
 	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1, 2, 2), 0);
 	/* everything after was lost and the target exited */
 	calltree__finish_lost(ct, T0 + 1000, 500, true);
-	FT_EQ_STR(dump(ct), "1:1E{2E{LOST500}}");
+	FT_EQ_STR(dump(ct), "1:1EL{2EL{LOST500}}");
 	struct calltree_stats st;
 	calltree__stats(ct, &st);
 	FT_EQ_U64(st.open, 0);
@@ -429,7 +432,7 @@ FT_TEST(calltree_losses_at_the_end)
 	ct = new_tree();
 	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
 	calltree__finish_lost(ct, T0 + 1000, 3, false);
-	FT_EQ_STR(dump(ct), "1:1U{LOST3}");
+	FT_EQ_STR(dump(ct), "1:1UL{LOST3}");
 	calltree__free(ct);
 
 	/* nothing open: the marker goes to the thread seen last */
@@ -440,5 +443,187 @@ FT_TEST(calltree_losses_at_the_end)
 	FT_EQ_INT(calltree__pop(ct, 2, T0 + 40, 1, 1, 1), 0);
 	calltree__finish_lost(ct, T0 + 1000, 9, true);
 	FT_EQ_STR(dump(ct), "1:1|2:1,LOST9");
+	calltree__free(ct);
+}
+
+static void log_flags(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
+{
+	struct order_log *l = ctx;
+
+	(void)t;
+	(void)depth;
+	if (n->flags & FT_NODE_LOST)
+		l->len += snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%sLOST",
+				   l->len ? " " : "");
+	else
+		l->len += snprintf(l->buf + l->len, sizeof(l->buf) - l->len, "%s%u%s",
+				   l->len ? " " : "", n->name,
+				   n->flags & FT_NODE_SPANS_LOSS ? "L" : "");
+}
+
+FT_TEST(calltree_spans_loss_marks_every_caller_of_a_loss)
+{
+	struct calltree *ct = new_tree();
+	/* 2 loses records under it; its sibling 3 does not; 1 spans 2's loss;
+	 * then 1's caller (from before attach) returns and spans it too */
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'E', 3, 5}, {'X', 4, 6},
+				{'X', 4, 6}, {'R', 3, 5}, {'R', 2, 2}, {'E', 2, 3},
+				{'R', 2, 3}, {'R', 1, 1}, {'R', 0, 4}};
+
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	/* a thread without losses: nothing is marked, also not the frame
+	 * wrapped around its roots */
+	const struct rec clean[] = {{'E', 1, 1}, {'R', 1, 1}, {'R', 0, 4}};
+	feed(ct, 8, clean, sizeof(clean) / sizeof(clean[0]));
+	FT_EQ_STR(dump(ct), "7:4SL{1L{2L{5L{LOST2}},3}}|8:4B{1}");
+	calltree__free(ct);
+
+	/* an entry lost without a gap seen before it (a placeholder's return)
+	 * and a return lost: their callers span the loss */
+	ct = new_tree();
+	const struct rec ph[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 3, 3}, {'X', 3, 3},
+				 {'X', 3, 3}, {'R', 3, 3}, {'R', 2, 2}, {'R', 1, 1}};
+	feed(ct, 7, ph, sizeof(ph) / sizeof(ph[0]));
+	FT_EQ_STR(dump(ct), "7:1L{2L{LOST3,3S}}");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_spans_loss_streaming)
+{
+	struct order_log log = {0};
+	struct calltree_opts o = {.t0 = T0, .keep = false, .on_complete = log_flags, .ctx = &log};
+	struct calltree *ct = calltree__new(&o);
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 3, 3}, {'X', 3, 3}, {'R', 2, 2},
+				{'E', 2, 3}, {'R', 2, 3}, {'R', 1, 1}, {'R', 0, 4}};
+
+	feed(ct, 1, r, sizeof(r) / sizeof(r[0]));
+	/* flags are final when a call is reported: children come first */
+	FT_EQ_STR(log.buf, "LOST 2L 3 1L 4L");
+	calltree__free(ct);
+}
+
+static struct calltree_stats stats_of(const struct calltree *ct)
+{
+	struct calltree_stats st;
+
+	calltree__stats(ct, &st);
+	return st;
+}
+
+FT_TEST(calltree_depth_jump_without_loss_is_refused)
+{
+	struct calltree *ct = new_tree();
+
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1, 2, 2), 0);
+	/* one edited depth, no record lost before it: it would open 997
+	 * placeholders the file cannot justify */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, 2, 1000, 3), -ERANGE);
+	const struct calltree_reject *rj = calltree__rejected(ct);
+	FT_TRUE(rj);
+	FT_EQ_U64(rj->record, 3);
+	FT_EQ_INT(rj->tid, 1);
+	FT_EQ_INT(rj->depth, 1000);
+	FT_EQ_INT(rj->expected, 3);
+	FT_EQ_INT(rj->gap, 0);
+	FT_TRUE(rj->entry && !rj->first);
+	FT_EQ_INT(rj->why, CALLTREE_REJECT_GAP);
+	/* the extremes, which used to overflow int32 arithmetic */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, 2, INT32_MAX, 3), -ERANGE);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, 2, INT32_MIN, 3), -ERANGE);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 30, 2, INT32_MAX, 3), -ERANGE);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 30, 2, INT32_MIN, 3), -ERANGE);
+	/* downwards too: 2 closing with no return lost is damage as well */
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 30, 2, -5000, 2), -ERANGE);
+	FT_EQ_U64(stats_of(ct).rejected, 6);
+	FT_EQ_U64(stats_of(ct).unseen, 0);
+	FT_EQ_U64(calltree__rejected(ct)->depth, 1000); /* the first one is kept */
+	/* nothing changed; the refused record's seq shows as one lost */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 40, 3, 3, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 50, 4, 3, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 60, 5, 2, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 70, 6, 1, 1), 0);
+	FT_EQ_STR(dump(ct), "1:1L{2L{LOST1,3}}");
+	FT_EQ_U64(stats_of(ct).nodes, 4);
+	calltree__free(ct);
+
+	/* a thread's first record: any depth within the bound sets its levels */
+	ct = new_tree();
+	FT_EQ_INT(calltree__push(ct, 2, T0 + 10, 0, INT32_MIN, 1), -ERANGE);
+	FT_EQ_INT(calltree__pop(ct, 2, T0 + 10, 0, INT32_MAX, 1), -ERANGE);
+	FT_TRUE(calltree__rejected(ct)->first);
+	FT_EQ_INT(calltree__rejected(ct)->why, CALLTREE_REJECT_RANGE);
+	FT_EQ_INT(calltree__pop(ct, 2, T0 + 10, 0, CALLTREE_DEPTH_MAX + 1, 1), -ERANGE);
+	FT_EQ_INT(calltree__pop(ct, 2, T0 + 10, 0, CALLTREE_DEPTH_MAX, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 3, T0 + 10, 0, -CALLTREE_DEPTH_MAX, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 3, T0 + 20, 1, -CALLTREE_DEPTH_MAX + 1, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 3, T0 + 30, 2, -CALLTREE_DEPTH_MAX + 1, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 3, T0 + 40, 3, -CALLTREE_DEPTH_MAX, 1), 0);
+	FT_EQ_STR(dump(ct), "2:1B|3:1{2}");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_depth_jump_within_loss_is_accepted)
+{
+	struct calltree *ct = new_tree();
+
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	/* 5 records lost: the entries of levels 2..5 can be among them, not
+	 * those of 2..7 */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 6, 8, 8), -ERANGE);
+	FT_EQ_INT(calltree__rejected(ct)->gap, 5);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 6, 6, 6), 0);
+	FT_EQ_U64(stats_of(ct).unseen, 4);
+	calltree__finish(ct, T0 + 100);
+	FT_EQ_STR(dump(ct), "1:1UL{LOST5,0USL{0USL{0USL{0US{6U}}}}}");
+	calltree__free(ct);
+
+	/* returns lost below the roots (frames from before attach) are
+	 * unseen frames too: as many as records were lost */
+	ct = new_tree();
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 20, 1, 1, 1), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 30, 4, -4, 9), -ERANGE);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 30, 4, -2, 9), 0);
+	FT_EQ_U64(stats_of(ct).unseen, 2);
+	FT_EQ_STR(dump(ct), "1:9SL{0SEL{0SEL{1,LOST2}}}");
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_unseen_frames_bounded_by_records)
+{
+	struct calltree_opts o = {.t0 = T0, .keep = false};
+	struct calltree *ct = calltree__new(&o);
+
+	/* a seq gap can claim any number of lost records; the frames opened
+	 * for them stay within the slack plus one per record consumed */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1u << 31, 1 << 23, 2), -ERANGE);
+	FT_EQ_INT(calltree__rejected(ct)->why, CALLTREE_REJECT_BUDGET);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1u << 31, CALLTREE_UNSEEN_SLACK + 4, 2), -ERANGE);
+	FT_EQ_U64(stats_of(ct).nodes, 1);
+	/* one record consumed so far: the slack and one more */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1u << 31, CALLTREE_UNSEEN_SLACK + 3, 2), 0);
+	FT_EQ_U64(stats_of(ct).unseen, CALLTREE_UNSEEN_SLACK + 1);
+	/* the budget is spent but for the record just consumed */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, (1u << 31) + 10, CALLTREE_UNSEEN_SLACK + 6, 2),
+		  -ERANGE);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, (1u << 31) + 10, CALLTREE_UNSEEN_SLACK + 5, 2), 0);
+	FT_EQ_U64(stats_of(ct).rejected, 3);
+	calltree__free(ct);
+}
+
+FT_TEST(calltree_reused_tid_starts_afresh)
+{
+	struct calltree *ct = new_tree();
+
+	/* a thread ends inside two frames; a new thread gets its tid, and BPF
+	 * numbers its records from 0 again at depth 1 */
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 10, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 20, 1, 2, 2), 0);
+	FT_EQ_INT(calltree__push(ct, 1, T0 + 30, 0, 1, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, T0 + 40, 1, 1, 3), 0);
+	FT_EQ_STR(dump(ct), "1:1EL{2E},3");
+	FT_EQ_U64(stats_of(ct).rejected, 0);
 	calltree__free(ct);
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Name table: interning, id binding, unknown ids. */
+#include <sys/resource.h>
+
 #include "names.h"
 #include "test.h"
 
@@ -107,5 +109,44 @@ FT_TEST(names_unknown_id_is_a_placeholder)
 	FT_TRUE(u->flags & FT_NAME_UNKNOWN);
 	FT_EQ_STR(u->func, "<unknown>");
 	FT_TRUE(names__get(n, 0)->flags & FT_NAME_UNKNOWN);
+	names__free(n);
+}
+
+static long max_rss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+FT_TEST(names_far_ids_cost_what_they_hold)
+{
+	struct names *n = names__new();
+	long before = max_rss_kb();
+
+	/* ids a damaged trace file claims: a dense array up to them would take
+	 * up to 100 GB; they cost an entry each */
+	for (uint32_t i = 0; i < 1000; i++)
+		FT_EQ_INT(names__bind(n, 0xfffffffeu - i * 4000000u, "far", 3, "/f.py", 5, i, 0),
+			  0);
+	FT_EQ_INT(names__bind(n, 2, "near", 4, "/n.py", 5, 7, 0), 0);
+	FT_TRUE(max_rss_kb() - before < 64 * 1024);
+	FT_EQ_STR(names__get(n, 0xfffffffeu)->func, "far");
+	FT_EQ_INT(names__get(n, 0xfffffffeu - 999 * 4000000u)->line, 999);
+	FT_TRUE(names__get(n, 0xfffffffdu)->flags & FT_NAME_UNKNOWN);
+	FT_EQ_STR(names__get(n, 2)->func, "near");
+	FT_EQ_INT(names__ids(n), 1001);
+	/* rebinding a far id never renames the calls made before; with no id
+	 * left above it for an alias, what follows is <unknown> */
+	FT_EQ_INT(names__bind(n, 0xfffffffeu, "far2", 4, "/f.py", 5, 1, 0), 0);
+	FT_EQ_STR(names__get(n, 0xfffffffeu)->func, "far");
+	FT_TRUE(names__get(n, names__id(n, 0xfffffffeu))->flags & FT_NAME_UNKNOWN);
+	FT_EQ_INT(names__ids(n), 1001);
+	/* ids that come densely, as BPF hands them out, still index the array */
+	for (uint32_t id = 3; id < 200000; id++)
+		FT_EQ_INT(names__bind(n, id, "d", 1, "/d.py", 5, id, 0), 0);
+	FT_EQ_INT(names__get(n, 199999)->line, 199999);
+	FT_EQ_INT(names__ids(n), 1001 + 199997);
 	names__free(n);
 }

@@ -251,7 +251,7 @@ static const char tree_4242[] =
 	"            [   4242] |   helper() {  # /tmp/app.py:20\n"
 	"   0.100 us [   4242] |     fib();  # /tmp/app.py:3\n"
 	"   8.995 ms [   4242] |   } /* helper */ [unfinished]\n"
-	"   9.000 ms [   4242] | } /* <module> */ [unfinished]\n";
+	"   9.000 ms [   4242] | } /* <module> */ [unfinished] [spans loss]\n";
 
 FT_TEST(render_tree_sample)
 {
@@ -291,7 +291,7 @@ FT_TEST(render_tree_filtered)
 		  "   1.612 us [   4242] |   fib();  # /tmp/app.py:3\n"
 		  "            [   4242] |   /* LOST 5 records!! */\n"
 		  "   0.100 us [   4242] |   fib();  # /tmp/app.py:3\n"
-		  "   9.000 ms [   4242] | } /* <module> */ [unfinished]\n"
+		  "   9.000 ms [   4242] | } /* <module> */ [unfinished] [spans loss]\n"
 		  "#\n"
 		  "# thread 77\n"
 		  "   1.900 us [     77] | 函数();  # /tmp/中.py:5\n");
@@ -304,7 +304,7 @@ FT_TEST(render_tree_filtered)
 		  "#\n"
 		  "# thread 4242 (python3)\n"
 		  "   9.000 ms [   4242] | <module>();  # /tmp/app.py:1 [unfinished] "
-		  "[entered before attach]\n");
+		  "[entered before attach] [spans loss]\n");
 	f = (struct filter){.min_dur_ns = 10000000};
 	FT_EQ_STR(render(&render_tree, &d, &f, NULL), "# DURATION     TID      FUNCTION\n"
 						      "# no calls match the filters\n");
@@ -402,9 +402,10 @@ FT_TEST(render_tree_deep_chain)
 	"{\"func\":\"fib\",\"file\":\"/tmp/app.py\",\"line\":3,\"start_ns\":5100," \
 	"\"dur_ns\":100,\"children\":[]}"
 #define J_LOST "{\"lost\":5,\"start_ns\":3124}"
-#define J_MODULE_HEAD                                                                \
-	"{\"func\":\"<module>\",\"file\":\"/tmp/app.py\",\"line\":1,\"start_ns\":0," \
-	"\"dur_ns\":9000000,\"unfinished\":true,\"entered_before_attach\":true,"     \
+#define J_MODULE_HEAD                                                                           \
+	"{\"func\":\"<module>\",\"file\":\"/tmp/app.py\",\"line\":1,\"start_ns\":0,"            \
+	"\"dur_ns\":9000000,\"unfinished\":true,\"entered_before_attach\":true,\"spans_loss\":" \
+	"true,"                                                                                 \
 	"\"children\":["
 #define J_T4242_HEAD "{\"tid\":4242,\"name\":\"python3\",\"calls\":["
 #define J_T77_HEAD   "{\"tid\":77,\"name\":\"\",\"calls\":["

@@ -75,7 +75,7 @@ FT_TEST(jsonw_fixed_point)
 
 #define X_MODULE                                                                     \
 	X_EVENT("<module> (" APP ":1)", "0.000", "10.000", 4242, "<module>", APP, 1, \
-		",\"unfinished\":true,\"entered_before_attach\":true")
+		",\"unfinished\":true,\"entered_before_attach\":true,\"spans_loss\":true")
 #define X_MAIN X_EVENT("main (" APP ":10)", "0.100", "1.900", 4242, "main", APP, 10, "")
 #define I_LOST                                                                         \
 	"{\"name\":\"LOST 5 records\",\"cat\":\"flowtrace\",\"ph\":\"i\",\"s\":\"t\"," \

@@ -22,7 +22,7 @@
 	"   1.900 us [   4242] |   } /* main */\n"                               \
 	"            [   4242] |   /* LOST 5 records!! */\n"                     \
 	"   0.500 us [   4242] |   a;b\"c\\d\\x0a__x__<b>();  # /tmp/w;x.py:2\n" \
-	"  10.000 us [   4242] | } /* <module> */ [unfinished]\n"                \
+	"  10.000 us [   4242] | } /* <module> */ [unfinished] [spans loss]\n"   \
 	"#\n"                                                                    \
 	"# thread 77 (worker)\n"                                                 \
 	"   0.100 us [     77] | helper();  # /tmp/app.py:20\n"                  \
@@ -107,7 +107,7 @@ FT_TEST(render_fold_what_breaks_a_run)
 				 "   0.064 us [      1] |   step();  # /l.py:5\n"
 				 "            [      1] |   /* LOST 3 records!! */\n"
 				 "   0.384 us [      1] |   step(); ×2, total  # /l.py:5\n"
-				 "   1.000 us [      1] | } /* loop */\n"
+				 "   1.000 us [      1] | } /* loop */ [spans loss]\n"
 				 "   0.010 us [      1] | <unknown>(); ×2, total\n"
 				 "   0.005 us [      1] | <unknown>();\n"
 				 "#\n"

@@ -139,7 +139,7 @@ FT_TEST(render_html_data_exact)
 	/* per call: name index, start, duration, depth, flags; per lost
 	 * marker: start, records, depth; names in order of first use */
 	FT_EQ_STR(data, "{\"meta\":null,\"filtered\":false,\"threads\":["
-			"{\"tid\":10,\"name\":\"python3\",\"calls\":[0,0,900,0,1,1,100,300,1,0,"
+			"{\"tid\":10,\"name\":\"python3\",\"calls\":[0,0,900,0,33,1,100,300,1,0,"
 			"2,150,100,2,0,3,600,300,1,1],\"lost\":[400,4,1]},"
 			"{\"tid\":11,\"name\":\"\",\"calls\":[4,50,20,0,0,5,100,20,0,0],"
 			"\"lost\":[]}],"
@@ -247,7 +247,7 @@ FT_TEST(render_html_filtered)
 	/* a hidden: b moves up a level; the name table has no a */
 	FT_TRUE(json_check(data, false));
 	FT_TRUE(strstr(data, "\"filtered\":true,"));
-	FT_TRUE(strstr(data, "\"calls\":[0,0,900,0,1,1,150,100,1,0,2,600,300,1,1],"
+	FT_TRUE(strstr(data, "\"calls\":[0,0,900,0,33,1,150,100,1,0,2,600,300,1,1],"
 			     "\"lost\":[400,4,1]}"));
 	FT_TRUE(strstr(data, "\"names\":[[\"main\",\"/app.py\",10,0],[\"b\",\"/lib.py\",3,1],"
 			     "[\"c\",\"/app.py\",30,0],"));

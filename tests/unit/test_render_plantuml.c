@@ -47,7 +47,8 @@ FT_TEST(render_plantuml_sample)
 				    "...LOST 5 records...\n"
 				    "p1 -> p5 ++ : " P_WEIRD "()\n"
 				    "p5 --> p1 -- : 0.500 us\n"
-				    "[<-- p1 -- : 10.000 us [unfinished]\n" THREAD_77 "@enduml\n");
+				    "[<-- p1 -- : 10.000 us [unfinished] [spans loss]\n" THREAD_77
+				    "@enduml\n");
 	free(out);
 	rdrive_free(&d);
 }
@@ -75,7 +76,7 @@ FT_TEST(render_plantuml_depth_limits)
 		       "...LOST 5 records...\n"
 		       "p1 -> p3 ++ : " P_WEIRD "()\n"
 		       "p3 --> p1 -- : 0.500 us\n"
-		       "[<-- p1 -- : 10.000 us [unfinished]\n"
+		       "[<-- p1 -- : 10.000 us [unfinished] [spans loss]\n"
 		       "== thread 77 (worker) ==\n"
 		       "[-> p4 ++ : helper()\n"
 		       "[<-- p4 -- : 0.100 us\n"

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <zlib.h>
 
 #include "test.h"
 #include "tracefile.h"
@@ -223,4 +224,86 @@ FT_TEST(tracefile_unwritable_path)
 	errno = 0;
 	FT_TRUE(!tracefile_writer__create("/nonexistent-dir/x.ftrace"));
 	FT_EQ_INT(errno, ENOENT);
+}
+
+/* A file made by hand: header, a META block with meta_text, an END block
+ * with end_text (NULL: none), each compressed and checksummed, so values
+ * the writer would never write reach the reader. */
+static FILE *raw_file(char *buf, size_t cap, const char *meta_text, const char *end_text)
+{
+	static const char magic[8] = {'\x89', 'F', 'T', 'R', 'A', 'C', 'E', '\n'};
+	uint32_t hdr[2] = {TRACEFILE_VERSION, 0};
+	size_t len = 0;
+
+	memcpy(buf, magic, 8);
+	memcpy(buf + 8, hdr, 8);
+	len = 16;
+	for (int i = 0; i < 2; i++) {
+		const char *text = i ? end_text : meta_text;
+		uLongf zlen = cap - len - 20;
+
+		if (!text)
+			break;
+		FT_EQ_INT(compress2((Bytef *)buf + len + 20, &zlen, (const Bytef *)text,
+				    strlen(text), 1),
+			  Z_OK);
+		uint32_t bh[5] = {0x31425446u, i ? 3 : 1, (uint32_t)strlen(text), (uint32_t)zlen,
+				  (uint32_t)crc32(0, (const Bytef *)text, strlen(text))};
+		memcpy(buf + len, bh, 20);
+		len += 20 + zlen;
+	}
+	FILE *fp = fmemopen(buf, len, "r");
+	FT_TRUE(fp);
+	return fp;
+}
+
+FT_TEST(tracefile_values_are_checked)
+{
+	static const char *const bad_meta[] = {
+		"pid=12x\nabi=1\n",
+		"pid=-1\nabi=1\n",
+		"pid=4294967296\nabi=1\n",
+		"abi=1\nt0=\n",
+		"abi=1\nwall_nsec=1000000000\n",
+		"abi=1\nwall_sec=99999999999999\n",
+		"abi=1\nt0=99999999999999999999\n",
+	};
+	char buf[4096], err[256];
+	const void *rec;
+	uint32_t size;
+
+	for (size_t i = 0; i < sizeof(bad_meta) / sizeof(bad_meta[0]); i++) {
+		FILE *fp = raw_file(buf, sizeof(buf), bad_meta[i], "t_end=5\n");
+
+		err[0] = 0;
+		if (tracefile_reader__new(fp, err, sizeof(err)))
+			FT_FAIL("META %s was accepted", bad_meta[i]);
+		FT_TRUE(strstr(err, "metadata block is damaged"));
+		fclose(fp);
+	}
+
+	/* the largest values in range are taken as they are */
+	FILE *fp = raw_file(buf, sizeof(buf),
+			    "pid=4294967295\nabi=1\nt0=4611686018427387904\nwall_sec=253402300799\n"
+			    "wall_nsec=999999999\n",
+			    "t_end=7\ndrop_ringbuf=4611686018427387904\nexited=1\n");
+	struct tracefile_reader *r = tracefile_reader__new(fp, err, sizeof(err));
+	FT_TRUE(r);
+	FT_EQ_U64(tracefile_reader__meta(r)->pid, 4294967295u);
+	FT_EQ_U64(tracefile_reader__meta(r)->wall_start.tv_nsec, 999999999);
+	FT_EQ_INT(tracefile_reader__next(r, &rec, &size, err, sizeof(err)), 0);
+	FT_EQ_U64(tracefile_reader__end(r)->drops[FT_DROP_RINGBUF], UINT64_C(1) << 62);
+	tracefile_reader__free(r);
+	fclose(fp);
+
+	/* a damaged END is no END: the recording reads as cut short */
+	fp = raw_file(buf, sizeof(buf), "pid=1\nabi=1\n",
+		      "t_end=7\ndrop_ringbuf=18446744073709551615\nexited=1\n");
+	r = tracefile_reader__new(fp, err, sizeof(err));
+	FT_TRUE(r);
+	FT_EQ_INT(tracefile_reader__next(r, &rec, &size, err, sizeof(err)), -EBADMSG);
+	FT_TRUE(strstr(err, "end block is damaged (bad value for 'drop_ringbuf')"));
+	FT_TRUE(!tracefile_reader__end(r));
+	tracefile_reader__free(r);
+	fclose(fp);
 }

@@ -306,3 +306,55 @@ def flood_free():
     if not tr.meta["lost"] and tiny != n:
         raise Fail("no losses, but %d of %d tiny() calls shown" % (tiny, n))
     return "%d of %d calls seen, %d records lost" % (tiny, n, tr.meta["lost"])
+
+
+def spans_loss_mismatches(threads):
+    """Calls whose spans_loss flag disagrees with their subtree: set exactly
+    when a lost-records marker, or a call flagged entry_lost or
+    return_lost, lies below the call. Returns (mismatches, flagged)."""
+    bad, flagged = [], [0]
+
+    def visit(nodes, path):
+        """True when nodes hold a loss."""
+        any_loss = False
+        for n in nodes:
+            if n.lost is not None:
+                any_loss = True
+                continue
+            here = "%s > %s" % (path, n.label())
+            below = visit(n.children, here)
+            if ("spans_loss" in n.flags) != below:
+                bad.append("%s: spans_loss %s, but %s below it" % (
+                    here, "set" if "spans_loss" in n.flags else "missing",
+                    "a loss lies" if below else "no loss lies"))
+            flagged[0] += "spans_loss" in n.flags
+            any_loss = any_loss or below or bool(n.flags & {"entry_lost", "return_lost"})
+        return any_loss
+
+    for t in threads:
+        visit(t.calls, "thread %s" % t.tid)
+    return bad, flagged[0]
+
+
+@case("fixture flood into a 16K ring: every call whose subtree holds a loss is flagged spans_loss")
+def flood_spans_loss():
+    n = 20000
+    # stalled mid-run (losses certain, records after the gap), then to the end
+    notes = []
+    for resume in (True, False):
+        tr, tiny, markers, _ = stalled_flood(n, resume_before_end=resume)
+        bad, flagged = spans_loss_mismatches(tr.threads)
+        if bad:
+            raise Fail("%d calls flagged wrongly (%d records lost):\n  %s"
+                       % (len(bad), tr.meta["lost"], "\n  ".join(bad[:10])))
+        if not flagged:
+            raise Fail("%d records lost, yet no call is flagged spans_loss" % tr.meta["lost"])
+        notes.append("%d lost, %d flagged" % (tr.meta["lost"], flagged))
+    # free-running: whatever it loses
+    tr = launch(["--ring-size", "16K"], command(cfg.fixture, "flood", 100000), lost_ok=True)
+    bad, flagged = spans_loss_mismatches(tr.threads)
+    if bad:
+        raise Fail("free-running flood, %d records lost: %d calls flagged wrongly:\n  %s"
+                   % (tr.meta["lost"], len(bad), "\n  ".join(bad[:10])))
+    notes.append("free: %d lost, %d flagged" % (tr.meta["lost"], flagged))
+    return "; ".join(notes)

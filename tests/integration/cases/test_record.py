@@ -22,13 +22,14 @@ import struct
 import tempfile
 import time
 import urllib.parse
+import zlib
 import xml.etree.ElementTree as ET
 
 from ftlib import probes, trees
 from ftlib.flows import (Trace, attach, attach_raw, command, launch, module_subtree,
                          start_gated)
-from ftlib.harness import (INCLUDE, Fail, Proc, Skip, cfg, check_meta, check_well_formed,
-                           expect_rc, expect_trees, need_py39, no_flags, oracle, parse_json,
+from ftlib.harness import (INCLUDE, Fail, Proc, Result, Skip, cfg, check_meta, check_well_formed,
+                           child_env, expect_rc, expect_trees, need_py39, no_flags, oracle, parse_json,
                            start_tool, tool, tool_threads, wait_ready, workload)
 from ftlib.registry import add, case
 
@@ -521,6 +522,113 @@ def replay_corrupt():
             raise Fail("byte %d flipped (%s): all %d calls replayed" % (at, what, n))
         notes.append(n)
     return "calls replayed: %s of %d" % (notes, n_full)
+
+
+# ---------------------------------------------------------------- crafted files
+
+REC_HDR = struct.Struct("<QIIIiHHI")  # ft_rec_hdr: ts tgid tid seq depth type flags arg
+ENTRY, RETURN = 1, 2
+MEM_LIMIT = 1 << 30  # far above what replaying these recordings takes
+
+
+def record_items(raw):
+    """[(offset of the record, size)] of a RECORDS block's inflated items."""
+    out, pos = [], 0
+    while pos + 8 <= len(raw):
+        size, zero = struct.unpack_from("<II", raw, pos)
+        if zero:
+            raise Fail("test bug: damaged item at %d" % pos)
+        out.append((pos + 8, size))
+        pos += 8 + ((size + 7) & ~7)
+    return out
+
+
+def edit_record(data, rec_type, edit):
+    """A copy of the trace file data whose middle record of rec_type, in
+    the middle RECORDS block holding some, is changed by edit(fields) ->
+    fields, and the block written back compressed with a valid CRC, as an
+    editor would."""
+    found = []
+    for pos, typ, total in blocks_of(data):
+        if typ != 2:
+            continue
+        _, _, raw_len, zlen, _ = struct.unpack_from("<4sIIII", data, pos)
+        raw = bytearray(zlib.decompress(bytes(data[pos + 20:pos + 20 + zlen])))
+        if len(raw) != raw_len:
+            raise Fail("test bug: block at %d inflates to %d bytes, not %d"
+                       % (pos, len(raw), raw_len))
+        picks = [off for off, size in record_items(raw) if size == REC_HDR.size
+                 and REC_HDR.unpack_from(raw, off)[5] == rec_type]
+        if len(picks) >= 3:
+            found.append((pos, total, raw, picks))
+    if not found:
+        raise Fail("test bug: no RECORDS block holds records of type %d" % rec_type)
+    pos, total, raw, picks = found[len(found) // 2]
+    off = picks[len(picks) // 2]
+    REC_HDR.pack_into(raw, off, *edit(list(REC_HDR.unpack_from(raw, off))))
+    z = zlib.compress(bytes(raw), 1)
+    head = struct.pack("<4sIIII", b"FTB1", 2, len(raw), len(z), zlib.crc32(bytes(raw)))
+    return bytes(data[:pos]) + head + z + bytes(data[pos + total:])
+
+
+def asan_tool():
+    with open(cfg.tool, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
+def tool_limited(args):
+    """flowtrace-bpf with its memory limited: a run that tries to take
+    more fails instead of taking the machine. An ASan build reserves its
+    shadow memory up front, so there ASan's own RSS limit stands in."""
+    if asan_tool():
+        opts = os.environ.get("ASAN_OPTIONS", "")
+        env = child_env({"ASAN_OPTIONS": "%s%shard_rss_limit_mb=%d" % (
+            opts, ":" if opts else "", MEM_LIMIT >> 20)})
+        return tool(args, env=env)
+    p = Proc(["prlimit", "--as=%d" % MEM_LIMIT, "--", cfg.tool] + list(args))
+    p.wait(90, "flowtrace-bpf " + " ".join(args))
+    return Result(p)
+
+
+CRAFTED_DEPTHS = (
+    # what, record type, edit of (ts, tgid, tid, seq, depth, type, flags, arg)
+    ("an entry's depth set to 2147483642", ENTRY, lambda f: f[:4] + [2147483642] + f[5:]),
+    ("an entry's depth raised by 100000", ENTRY, lambda f: f[:4] + [f[4] + 100000] + f[5:]),
+    ("a return's depth set to -2147483648", RETURN, lambda f: f[:4] + [-2 ** 31] + f[5:]),
+    ("a return's depth lowered by 5000", RETURN, lambda f: f[:4] + [f[4] - 5000] + f[5:]),
+)
+
+
+@case("replay/report/diff of a recording with one depth edited (valid CRC): warning, prefix, "
+      "bounded memory")
+def replay_crafted_depth():
+    src = recording("ticker", ("40",))
+    with open(src, "rb") as f:
+        data = f.read()
+    _, full, _ = replay_trace(src)
+    n_full = sum(trees.count_calls(t.calls) for t in full)
+    d = rec_dir("crafted")
+    seen = []
+    for i, (what, typ, edit) in enumerate(CRAFTED_DEPTHS):
+        path = os.path.join(d, "depth-%d.ftrace" % i)
+        with open(path, "wb") as f:
+            f.write(edit_record(data, typ, edit))
+        res = tool_limited(["replay", "-f", "json", path])
+        expect_rc(res, 0, "replay of a file with %s" % what)
+        expect_damage_warning(res, path, ("claims depth",))
+        doc = parse_json(res.stdout, res)
+        threads = tool_threads(doc)
+        check_well_formed(threads)
+        expect_prefix(threads, full, "a file with %s" % what)
+        n = sum(trees.count_calls(t.calls) for t in threads)
+        if n >= n_full:
+            raise Fail("%s: all %d calls replayed past the damage" % (what, n))
+        seen.append(n)
+        for sub in (["report", path], ["report", "-f", "json", path], ["diff", src, path]):
+            res = tool_limited(sub)
+            expect_rc(res, 0, "%s of a file with %s" % (sub[0], what))
+            expect_damage_warning(res, path, ("claims depth",))
+    return "calls replayed before the damage: %s of %d" % (seen, n_full)
 
 
 def expect_diagnosis(res, rc, mentions=()):

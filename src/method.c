@@ -138,8 +138,8 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	if (e->minor > METHOD_MAX_MINOR)
 		return refuse(out, FT_EXIT_NO_PROBES,
 			      usdt_hint ? usdt_hint
-					: "interpreter uprobes support CPython 3.8 to 3.13; 3.15+ "
-					  "builds configured --with-dtrace have markers again",
+					: "interpreter uprobes support CPython 3.8 to 3.13; 3.14 "
+					  "is not supported yet (docs/compatibility.md)",
 			      "%s in %s is newer than the interpreter layouts flowtrace-bpf "
 			      "knows%s",
 			      what, binary, usdt_hint ? "" : ", and it has no usable markers");

@@ -44,6 +44,7 @@ CASE_MODULES = [
     "test_portability",
     "test_record",
     "test_interp_matrix",
+    "test_py314",
     "test_exec",
     "test_namespaces",
 ]
@@ -84,6 +85,8 @@ def main():
     ap.add_argument("--fixture", required=True)
     ap.add_argument("--python39", default="")
     ap.add_argument("--python39-missing", default="")
+    ap.add_argument("--python314", default="", help="VARIANT=PATH,... of the 3.14 builds")
+    ap.add_argument("--python314-missing", default="")
     ap.add_argument("-k", action="append", default=[], help="run cases whose name contains this")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
@@ -98,6 +101,8 @@ def main():
     cfg.fixture = os.path.abspath(args.fixture)
     cfg.py39 = args.python39 or None
     cfg.py39_missing = args.python39_missing or "no interpreter given"
+    cfg.py314 = dict(kv.split("=", 1) for kv in args.python314.split(",") if "=" in kv)
+    cfg.py314_missing = args.python314_missing or "no 3.14 builds given"
     cfg.ci = os.environ.get("CI") == "true"
 
     for name in CASE_MODULES:

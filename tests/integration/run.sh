@@ -49,5 +49,17 @@ if [[ -z $py39 && -x $cached_py39 ]]; then
 fi
 [[ -n $py39 || -n $py39_missing ]] || py39_missing="no CPython 3.9 with markers"
 
+# The CPython 3.14 builds (scripts/build-python314.sh: "VARIANT PATH" lines,
+# built and cached on first use from the release tarball; exit 3 when the
+# tarball is nowhere to be found).
+py314=""
+py314_missing=""
+if out=$("$repo/scripts/build-python314.sh"); then
+	py314=$(printf '%s\n' "$out" | awk 'NF == 2 { printf "%s%s=%s", sep, $1, $2; sep = "," }')
+else
+	py314_missing="scripts/build-python314.sh failed (exit $?; its message is above)"
+fi
+
 exec "$PY" "$here/driver.py" --tool "$tool" --fixture "$fixture" \
-	--python39 "$py39" --python39-missing "$py39_missing" "$@"
+	--python39 "$py39" --python39-missing "$py39_missing" \
+	--python314 "$py314" --python314-missing "$py314_missing" "$@"

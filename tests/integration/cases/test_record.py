@@ -35,7 +35,10 @@ from ftlib.registry import add, case
 
 FORMATS = ("tree", "json", "jsonl", "chrome", "folded", "plantuml", "dot", "html")
 MS = 1000000
-SLACK_NS = 25 * MS  # a sleep lasts at least what it asks; allow this much more
+# a sleep lasts at least what it asks; the upper bound only catches a report
+# that adds what it should not (the exact figures are checked against the
+# replayed tree), so it is loose enough for a loaded machine
+SLACK_NS = 150 * MS
 SPEEDSCOPE_PIN = "1.25.0"  # tests/integration/consumers.sh installs this version
 
 

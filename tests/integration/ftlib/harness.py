@@ -28,6 +28,8 @@ class Config:
     fixture = None  # build/sdt-fixture
     py39 = None  # CPython 3.9 with complete markers, or None
     py39_missing = ""  # why py39 is None
+    py314 = {}  # CPython 3.14 builds: variant -> interpreter path
+    py314_missing = ""  # why py314 is empty
     repo = None
     here = None  # tests/integration
     tmp = None  # per-run temporary directory

@@ -68,6 +68,10 @@ cases=(
 	"one depth edited"
 	"teardown py3.9"
 	"teardown fixture"
+	"teardown pyenv"
+	"keeps calling"
+	"attach race"
+	"output safety"
 	"fixture flood"
 )
 args=()

@@ -45,9 +45,12 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-SRCS      := $(wildcard src/*.c)
-LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/main.c,$(SRCS)))
-MAIN_OBJ  := $(BUILD)/obj/main.o
+# src/ is layered (docs/design.md, "Source layout"); one folder per layer
+LAYERS    := app probe cpython core output sys
+SRCS      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+HDRS      := $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
+LIB_OBJS  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out src/app/main.c,$(SRCS)))
+MAIN_OBJ  := $(BUILD)/obj/app/main.o
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/obj/unit/%.o,$(UNIT_SRCS))
 
@@ -103,6 +106,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/unit/%.o: tests/unit/%.c | $(BUILD)/obj/unit $(SKELS)
@@ -161,10 +165,10 @@ bench: deps
 	$(Q)scripts/bench.sh
 
 format:
-	$(Q)clang-format -i src/*.c src/*.h bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
+	$(Q)clang-format -i $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 
 check:
-	$(Q)clang-format --dry-run --Werror src/*.c src/*.h bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
+	$(Q)clang-format --dry-run --Werror $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all $(UNIT)
 	$(Q)$(UNIT)
 
@@ -174,4 +178,4 @@ install: $(TOOL)
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/unit/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d)

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calltree.h"
-#include "names.h"
-#include "render.h"
+#include "core/calltree.h"
+#include "core/names.h"
+#include "output/render.h"
 
 struct gen {
 	struct calltree *ct;

@@ -51,9 +51,10 @@ mkdir -p "$OUT"
 
 # ---- build the page generator against the tool's own objects ----
 objs=()
-for f in src/*.c; do
-	[[ $f == src/main.c ]] && continue
-	objs+=("$BUILD/obj/$(basename "${f%.c}").o")
+for f in src/*/*.c; do
+	[[ $f == src/app/main.c ]] && continue
+	f=${f#src/}
+	objs+=("$BUILD/obj/${f%.c}.o")
 done
 make -s --no-print-directory "${objs[@]}" >"$OUT/build.log" 2>&1 ||
 	broken "building the tool's objects failed (see $OUT/build.log)"

@@ -18,12 +18,12 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "calltree.h"
-#include "filter.h"
-#include "names.h"
-#include "record.h"
-#include "render.h"
-#include "tracefile.h"
+#include "core/calltree.h"
+#include "core/filter.h"
+#include "core/names.h"
+#include "core/record.h"
+#include "output/render.h"
+#include "core/tracefile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tracefile.h"
+#include "core/tracefile.h"
 
 static void add_name(struct tracefile_writer *w, uint32_t tid, uint32_t id, const char *func,
 		     const char *file)

@@ -7,10 +7,11 @@ secs=${FUZZ_SECONDS:-30}
 build=build/fuzz
 mkdir -p "$build/corpus"
 
-src=(src/tracefile.c src/record.c src/calltree.c src/names.c src/filter.c src/render.c
-	src/render_tree.c src/render_json.c src/render_jsonl.c src/jsonw.c)
+src=(src/core/tracefile.c src/core/record.c src/core/calltree.c src/core/names.c
+	src/core/filter.c src/output/render.c src/output/render_tree.c src/output/render_json.c
+	src/output/render_jsonl.c src/output/jsonw.c)
 # every renderer the table in render.c names must link
-for f in src/render_*.c; do
+for f in src/output/render_*.c; do
 	case " ${src[*]} " in *" $f "*) ;; *) src+=("$f") ;; esac
 done
 # a small unseen-frame slack: a 65536-deep placeholder chain rendered as a
@@ -20,7 +21,7 @@ clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 	-o "$build/fuzz_tracefile"
 
 # seeds: a small valid recording (mkseed.c) and cuts of it
-clang -std=gnu11 -g -D_GNU_SOURCE -Iinclude -Isrc tests/fuzz/mkseed.c src/tracefile.c -lz \
+clang -std=gnu11 -g -D_GNU_SOURCE -Iinclude -Isrc tests/fuzz/mkseed.c src/core/tracefile.c -lz \
 	-o "$build/mkseed"
 "$build/mkseed" "$build/corpus/seed.ftrace"
 size=$(stat -c %s "$build/corpus/seed.ftrace")

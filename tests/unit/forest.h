@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "calltree.h"
-#include "names.h"
+#include "core/calltree.h"
+#include "core/names.h"
 #include "test.h"
 
 struct forest {

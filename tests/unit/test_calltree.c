@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "calltree.h"
-#include "names.h"
+#include "core/calltree.h"
+#include "core/names.h"
 #include "test.h"
 
 #define T0 1000000ULL

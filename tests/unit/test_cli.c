@@ -2,7 +2,7 @@
 /* Command line: checked number parsers and target rules. */
 #include <errno.h>
 
-#include "cli.h"
+#include "app/cli.h"
 #include "test.h"
 
 FT_TEST(cli_parse_int)

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#include "elfimage.h"
+#include "sys/elfimage.h"
 #include "synth_elf.h"
 #include "test.h"
 

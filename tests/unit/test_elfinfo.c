@@ -9,9 +9,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "elfinfo.h"
+#include "sys/elfinfo.h"
 #include "test.h"
-#include "tfile.h"
+#include "sys/tfile.h"
 
 #define PYTHON311 "/usr/bin/python3.11"
 

@@ -3,8 +3,8 @@
  * show C1 and Unicode bidirectional controls escaped, like C0 controls. */
 #include <stdlib.h>
 
-#include "log.h"
-#include "render_priv.h"
+#include "sys/log.h"
+#include "output/render_priv.h"
 #include "test.h"
 
 static char *put_text(const char *s)

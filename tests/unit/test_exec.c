@@ -4,13 +4,13 @@
  * decoder, the renderers and trace files of the older record ABI. */
 #include <stdlib.h>
 
-#include "calltree.h"
+#include "core/calltree.h"
 #include "flowtrace/event.h"
-#include "names.h"
-#include "record.h"
+#include "core/names.h"
+#include "core/record.h"
 #include "render_run.h"
 #include "test.h"
-#include "tracefile.h"
+#include "core/tracefile.h"
 
 #define PID 4242
 

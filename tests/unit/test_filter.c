@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "filter.h"
+#include "core/filter.h"
 #include "forest.h"
 #include "test.h"
 

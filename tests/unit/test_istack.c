@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "istack.h"
+#include "core/istack.h"
 #include "test.h"
 
 struct out {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "jsonw.h"
+#include "output/jsonw.h"
 #include "json_check.h"
 #include "test.h"
 

@@ -2,7 +2,7 @@
 /* Launch mode: which signals the tracer passes on to the command. */
 #include <signal.h>
 
-#include "launch.h"
+#include "app/launch.h"
 #include "test.h"
 
 FT_TEST(launch_forward_rule)

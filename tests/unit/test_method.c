@@ -2,9 +2,9 @@
 /* Probe method selection per interpreter, mode and options. */
 #include <string.h>
 
-#include "cli.h"
-#include "elfinfo.h"
-#include "method.h"
+#include "app/cli.h"
+#include "sys/elfinfo.h"
+#include "probe/method.h"
 #include "test.h"
 
 static struct elf_info py(int minor, bool markers, bool return_only)

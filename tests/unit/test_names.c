@@ -2,7 +2,7 @@
 /* Name table: interning, id binding, unknown ids. */
 #include <sys/resource.h>
 
-#include "names.h"
+#include "core/names.h"
 #include "test.h"
 
 FT_TEST(names_intern_shares_equal_strings)

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nspid.h"
+#include "sys/nspid.h"
 #include "test.h"
 
 FT_TEST(nspid_nested_namespaces)

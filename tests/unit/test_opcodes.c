@@ -8,9 +8,9 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "elfimage.h"
-#include "elfinfo.h"
-#include "opcodes.h"
+#include "sys/elfimage.h"
+#include "sys/elfinfo.h"
+#include "cpython/opcodes.h"
 #include "synth_elf.h"
 #include "test.h"
 

@@ -6,10 +6,10 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "elfimage.h"
-#include "elfinfo.h"
-#include "opcodes.h"
-#include "pylayout.h"
+#include "sys/elfimage.h"
+#include "sys/elfinfo.h"
+#include "cpython/opcodes.h"
+#include "cpython/pylayout.h"
 #include "synth_elf.h"
 #include "test.h"
 

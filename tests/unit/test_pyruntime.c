@@ -5,7 +5,7 @@
  * and that unhook is a no-op on a runtime that was never hooked. */
 #include <errno.h>
 
-#include "pyruntime.h"
+#include "cpython/pyruntime.h"
 #include "test.h"
 
 #define PAGE 4096

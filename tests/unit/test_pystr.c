@@ -2,7 +2,7 @@
 /* Python str data (Latin-1, UCS-2, UCS-4) to UTF-8. */
 #include <string.h>
 
-#include "pystr.h"
+#include "cpython/pystr.h"
 #include "test.h"
 
 FT_TEST(pystr_kinds)

@@ -3,10 +3,10 @@
  * short, damaged or foreign records are counted and skipped. */
 #include <stdlib.h>
 
-#include "calltree.h"
+#include "core/calltree.h"
 #include "flowtrace/event.h"
-#include "names.h"
-#include "record.h"
+#include "core/names.h"
+#include "core/record.h"
 #include "test.h"
 
 #define PID 4242

@@ -4,12 +4,12 @@
  * names; renderer lookup; duration formatting. */
 #include <stdlib.h>
 
-#include "calltree.h"
-#include "filter.h"
+#include "core/calltree.h"
+#include "core/filter.h"
 #include "forest.h"
 #include "json_check.h"
-#include "names.h"
-#include "render.h"
+#include "core/names.h"
+#include "output/render.h"
 #include "test.h"
 
 /* ---- duration formatting ---- */

@@ -5,10 +5,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "filter.h"
+#include "app/cli.h"
+#include "core/filter.h"
 #include "json_check.h"
-#include "jsonw.h"
+#include "output/jsonw.h"
 #include "render_run.h"
 
 /* jsonw__fixed is the chrome format's reason to exist: test it here */

@@ -2,7 +2,7 @@
 /* The dot format: exact nodes and edges for the sample forest (counts,
  * total and self times, recursion counted once), scaling, escaping,
  * filters, the graph label. */
-#include "filter.h"
+#include "core/filter.h"
 #include "render_run.h"
 
 #define DOT_HEAD                                                                               \

@@ -2,7 +2,7 @@
 /* Tree folding (--fold): runs of identical sibling leaf calls as one line
  * with a count and their total duration; what breaks a run; off by
  * default. */
-#include "filter.h"
+#include "core/filter.h"
 #include "render_run.h"
 
 #define TREE_HEAD "# DURATION     TID      FUNCTION\n"

@@ -4,7 +4,7 @@
  * the outermost shown calls under every filter. */
 #include <inttypes.h>
 
-#include "filter.h"
+#include "core/filter.h"
 #include "render_run.h"
 
 #define T4242  "thread 4242 (python3)"

@@ -7,11 +7,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "calltree.h"
-#include "filter.h"
+#include "core/calltree.h"
+#include "core/filter.h"
 #include "json_check.h"
-#include "names.h"
-#include "render.h"
+#include "core/names.h"
+#include "output/render.h"
 #include "test.h"
 
 #define DATA_OPEN "<script type=\"application/json\" id=\"ft-data\">"

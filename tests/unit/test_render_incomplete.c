@@ -2,7 +2,7 @@
 /* A trace that is not whole (memory ran out) says so in every format that
  * has room for a note: JSON meta, the tree's first and last lines, the dot
  * graph's label, the plantuml title, the html page's data. */
-#include "filter.h"
+#include "core/filter.h"
 #include "render_run.h"
 
 static const struct render_meta incomplete_meta = {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The plantuml format: the exact diagram for the sample forest, escaping
  * for creole, the depth and call limits and the gap that reports them. */
-#include "filter.h"
+#include "core/filter.h"
 #include "render_run.h"
 
 #define P_WEIRD "a;b&#34;c\\\\d\\\\x0a&#95;&#95;x&#95;&#95;&#60;b&#62;"

@@ -5,11 +5,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "calltree.h"
-#include "filter.h"
+#include "core/calltree.h"
+#include "core/filter.h"
 #include "json_check.h"
-#include "names.h"
-#include "report.h"
+#include "core/names.h"
+#include "output/report.h"
 #include "test.h"
 
 /* ---- forests through the real builder ---- */

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "runas.h"
+#include "app/cli.h"
+#include "app/runas.h"
 #include "test.h"
 
 FT_TEST(runas_pick_sources)

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "sink.h"
+#include "output/sink.h"
 #include "test.h"
 
 FT_TEST(sink_file_appears_only_when_committed)

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "target.h"
+#include "cpython/target.h"
 #include "test.h"
 
 #define PYTHON311 "/usr/bin/python3.11"

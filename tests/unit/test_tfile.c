@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elfimage.h"
-#include "elfinfo.h"
+#include "sys/elfimage.h"
+#include "sys/elfinfo.h"
 #include "test.h"
-#include "tfile.h"
+#include "sys/tfile.h"
 
 /* A FIFO no one writes to, in a fresh directory; open(O_RDONLY) on it
  * waits for a writer for ever. */

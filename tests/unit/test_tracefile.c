@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #include "test.h"
-#include "tracefile.h"
+#include "core/tracefile.h"
 
 static const char *tmp_path(void)
 {

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: MIT
+/* Command-line parsing with argp: grouped help with examples, every number
+ * through one checked parser, cross-option rules checked at the end. */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/cli.h"
+#include "output/render.h"
+
+#define RING_MIN (16 * 1024)
+#define RING_MAX (1ULL << 30)
+
+const char *argp_program_version = "flowtrace-bpf " FT_VERSION;
+const char *argp_program_bug_address = NULL;
+
+static const char doc[] =
+	"Trace the Python function calls of a running process, or of a command, from outside the "
+	"process: exact call trees per thread, with timings.\n\n"
+	"Subcommands (the first word):\n"
+	"  record -o FILE TARGET    write a trace file instead of rendering\n"
+	"  replay [-f FORMAT] FILE  render a trace file, with any format and filter\n"
+	"  report [--sort KEY] FILE per-function calls, total, self, avg, max time\n"
+	"  diff BEFORE AFTER        per-function comparison of two trace files"
+	"\v"
+	"EXAMPLES:\n"
+	"  flowtrace-bpf -p 4242                   trace PID 4242 until Ctrl-C\n"
+	"  flowtrace-bpf -p 4242 -d 10 -f json     10 seconds, one JSON document\n"
+	"  flowtrace-bpf -c 'python3.9 app.py'     run a command, trace it all\n"
+	"  flowtrace-bpf -- ./app.py --port 80     the same, without quoting\n"
+	"  sudo flowtrace-bpf --user www -c 'python3 app.py'   run it as user www\n"
+	"  flowtrace-bpf -p 4242 -f jsonl -o c.jsonl   stream completed calls\n"
+	"  flowtrace-bpf -p 4242 --include '*/myapp/*' --min-duration 1ms\n"
+	"  flowtrace-bpf record -o app.ftrace -p 4242  record now, analyse later\n"
+	"  flowtrace-bpf replay -f chrome -o t.json app.ftrace   for Perfetto UI\n"
+	"  flowtrace-bpf report --sort self app.ftrace   top functions by self time\n"
+	"  flowtrace-bpf diff before.ftrace after.ftrace   what got slower\n"
+	"\n"
+	"EXIT STATUS: 0 success; 1 runtime failure; 2 bad options; 3 not root or no BPF; 4 no such "
+	"process; 5 not a Python process; 6 Python without usable markers; 7 output cannot be "
+	"written; 8 a trace file cannot be read; 126/127 the command cannot be run / was not "
+	"found. With -c or --, the command's own status once tracing worked (128+N if a signal N "
+	"ended it).";
+
+static const char args_doc[] = "-p PID | -c CMD | -- CMD [ARG...]";
+
+enum {
+	OPT_INCLUDE = 256,
+	OPT_EXCLUDE,
+	OPT_MAX_DEPTH,
+	OPT_MIN_DURATION,
+	OPT_RING_SIZE,
+	OPT_METHOD,
+	OPT_EVAL_HOOK,
+	OPT_CALIBRATE,
+	OPT_FOLD,
+	OPT_SORT,
+	OPT_THREADS,
+	OPT_USER,
+};
+
+static const struct argp_option options[] = {
+	{NULL, 0, NULL, 0, "Target:", 1},
+	{"pid", 'p', "PID", 0, "Attach to the running Python process PID", 1},
+	{"command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1},
+	{"duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1},
+	{"user", OPT_USER, "USER", 0,
+	 "-c/--: run the command as USER (a name or uid); under sudo the default is the user who "
+	 "ran sudo (SUDO_UID); --user root runs it as root",
+	 1},
+
+	{NULL, 0, NULL, 0, "Output:", 2},
+	{"format", 'f', "FORMAT", 0,
+	 "tree (default), json, jsonl, chrome, folded, plantuml, dot or html; report and diff: "
+	 "text (default) or json",
+	 2},
+	{"output", 'o', "FILE", 0,
+	 "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2},
+	{"fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2},
+
+	{NULL, 0, NULL, 0, "Filters (on what is shown):", 3},
+	{"include", OPT_INCLUDE, "GLOB", 0,
+	 "Show only calls whose function name or file path matches GLOB (repeatable); the "
+	 "children of hidden calls attach to the nearest shown caller",
+	 3},
+	{"exclude", OPT_EXCLUDE, "GLOB", 0, "Hide calls matching GLOB (repeatable)", 3},
+	{"max-depth", OPT_MAX_DEPTH, "N", 0, "Show at most N levels of calls", 3},
+	{"min-duration", OPT_MIN_DURATION, "TIME", 0,
+	 "Hide calls shorter than TIME (e.g. 50us, 2ms, 1s; bare numbers are us) and "
+	 "everything under them",
+	 3},
+
+	{NULL, 0, NULL, 0, "Tuning:", 4},
+	{"ring-size", OPT_RING_SIZE, "SIZE", 0,
+	 "BPF ring buffer size, a power of two from 16K to 1G (default 8M)", 4},
+	{"method", OPT_METHOD, "METHOD", 0,
+	 "Probe method: auto (default), usdt (markers), eval (eval-loop uprobes) or frame "
+	 "(bytecode-handler uprobes, 3.11+)",
+	 4},
+	{"eval-hook", OPT_EVAL_HOOK, "WHEN", 0,
+	 "3.11+: route calls through the eval loop by writing the interpreter's PEP 523 slot "
+	 "(cheaper per call; restored on exit; see docs/compatibility.md for its limits): on, "
+	 "or off (default)",
+	 4},
+	{"calibrate", OPT_CALIBRATE, NULL, OPTION_HIDDEN,
+	 "Attach probes that do nothing: measures the cost floor (benchmarks)", 4},
+
+	{NULL, 0, NULL, 0, "report and diff:", 5},
+	{"sort", OPT_SORT, "KEY", 0, "Sort by total (default), self, calls, avg, max or name", 5},
+	{"threads", OPT_THREADS, NULL, 0, "One table per thread instead of all threads merged", 5},
+
+	{NULL, 0, NULL, 0, "Other:", 6},
+	{"verbose", 'v', NULL, 0, "Say more on stderr (repeat for more: -vv, -vvv)", 6},
+	{},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "flowtrace-bpf: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nhint: see 'flowtrace-bpf --help'\n");
+	return FT_EXIT_USAGE;
+}
+
+int parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* A non-negative decimal number and its unit suffix. */
+static int parse_number_unit(const char *s, double *v, const char **unit)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	*v = strtod(s, &end);
+	if (errno || end == s || !isfinite(*v) || *v < 0)
+		return -EINVAL;
+	/* strtod takes hex and exponents; accept only plain decimals */
+	for (const char *p = s; p < end; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == '.'))
+			return -EINVAL;
+	*unit = end;
+	return 0;
+}
+
+int parse_duration_ns(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *name;
+		double ns;
+	} units[] = {{"", 1e3},	 {"ns", 1},   {"us", 1e3},  {"ms", 1e6},
+		     {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+	const char *unit;
+	double v;
+
+	if (parse_number_unit(s, &v, &unit))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(unit, units[i].name))
+			continue;
+		double ns = v * units[i].ns;
+		if (ns >= 1.8e19)
+			return -EINVAL;
+		*out = (uint64_t)ns;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int parse_seconds(const char *s, double *out)
+{
+	uint64_t ns;
+	const char *unit;
+	double v;
+
+	if (parse_number_unit(s, &v, &unit))
+		return -EINVAL;
+	/* a bare number is seconds here */
+	if (!*unit) {
+		if (v <= 0 || v > 1e9)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	if (parse_duration_ns(s, &ns) || ns == 0)
+		return -EINVAL;
+	*out = ns / 1e9;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	const char *unit;
+	double v, mult;
+
+	if (parse_number_unit(s, &v, &unit))
+		return -EINVAL;
+	if (!*unit)
+		mult = 1;
+	else if (!strcmp(unit, "K") || !strcmp(unit, "k") || !strcmp(unit, "KiB"))
+		mult = 1024;
+	else if (!strcmp(unit, "M") || !strcmp(unit, "MiB"))
+		mult = 1024 * 1024;
+	else if (!strcmp(unit, "G") || !strcmp(unit, "GiB"))
+		mult = 1024.0 * 1024 * 1024;
+	else
+		return -EINVAL;
+	v *= mult;
+	if (v != floor(v) || v > 1e18)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int push_glob(const char ***list, size_t *n, const char *glob)
+{
+	const char **l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l[(*n)++] = glob;
+	*list = l;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct config *cfg = state->input;
+	long v;
+
+	switch (key) {
+	case 'p':
+		if (parse_int(arg, 1, 0x7fffffff, &v))
+			return usage_error("invalid PID '%s': expected a positive number", arg);
+		if (cfg->pid)
+			return usage_error("-p given twice%s", "");
+		cfg->pid = v;
+		break;
+	case 'c':
+		if (!*arg)
+			return usage_error("empty command%s", "");
+		cfg->command = arg;
+		break;
+	case 'd':
+		if (parse_seconds(arg, &cfg->duration_s))
+			return usage_error(
+				"invalid duration '%s': expected seconds > 0 (e.g. 10, 0.5, 2m)",
+				arg);
+		break;
+	case 'f':
+		cfg->format = arg;
+		cfg->format_given = true;
+		break;
+	case 'o':
+		if (!*arg)
+			return usage_error("empty output file name%s", "");
+		cfg->output = arg;
+		break;
+	case OPT_INCLUDE:
+	case OPT_EXCLUDE:
+		if (!*arg)
+			return usage_error("empty glob%s", "");
+		if (key == OPT_INCLUDE ? push_glob(&cfg->include, &cfg->ninclude, arg)
+				       : push_glob(&cfg->exclude, &cfg->nexclude, arg))
+			return ENOMEM;
+		break;
+	case OPT_MAX_DEPTH:
+		if (parse_int(arg, 1, 1000000, &v))
+			return usage_error("invalid --max-depth '%s': expected a number >= 1", arg);
+		cfg->max_depth = v;
+		break;
+	case OPT_MIN_DURATION:
+		if (parse_duration_ns(arg, &cfg->min_dur_ns))
+			return usage_error(
+				"invalid --min-duration '%s': expected e.g. 50us, 2ms, 1s", arg);
+		break;
+	case OPT_RING_SIZE:
+		if (parse_size(arg, &cfg->ring_size) || cfg->ring_size < RING_MIN ||
+		    cfg->ring_size > RING_MAX || (cfg->ring_size & (cfg->ring_size - 1)))
+			return usage_error("invalid --ring-size '%s': expected a power of two from "
+					   "16K to 1G",
+					   arg);
+		break;
+	case OPT_METHOD:
+		if (strcmp(arg, "auto") && strcmp(arg, "usdt") && strcmp(arg, "eval") &&
+		    strcmp(arg, "frame"))
+			return usage_error(
+				"unknown --method '%s': expected auto, usdt, eval or frame", arg);
+		cfg->method = arg;
+		break;
+	case OPT_EVAL_HOOK:
+		if (strcmp(arg, "auto") && strcmp(arg, "on") && strcmp(arg, "off"))
+			return usage_error("unknown --eval-hook '%s': expected on or off", arg);
+		cfg->eval_hook = arg;
+		break;
+	case OPT_USER:
+		if (!*arg)
+			return usage_error("empty --user%s: expected a user name or uid", "");
+		cfg->user = arg;
+		break;
+	case OPT_CALIBRATE:
+		cfg->calibrate = true;
+		break;
+	case OPT_FOLD:
+		cfg->fold = true;
+		break;
+	case OPT_SORT:
+		if (strcmp(arg, "total") && strcmp(arg, "self") && strcmp(arg, "calls") &&
+		    strcmp(arg, "avg") && strcmp(arg, "max") && strcmp(arg, "name"))
+			return usage_error(
+				"unknown --sort key '%s': expected total, self, calls, avg, "
+				"max or name",
+				arg);
+		cfg->sort = arg;
+		break;
+	case OPT_THREADS:
+		cfg->per_thread = true;
+		break;
+	case 'v':
+		cfg->verbose++;
+		break;
+	case ARGP_KEY_ARG:
+		if (cfg->cmd >= FT_CMD_REPLAY) {
+			if (cfg->ninputs == 2)
+				return usage_error("too many files: '%s'", arg);
+			cfg->inputs[cfg->ninputs++] = arg;
+			break;
+		}
+		/* the first operand starts the command: the rest belong to it */
+		cfg->argv = &state->argv[state->next - 1];
+		cfg->argc = state->argc - state->next + 1;
+		state->next = state->argc;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = {options, parse_opt, args_doc, doc, NULL, NULL, NULL};
+
+static const struct {
+	const char *name;
+	enum ft_cmd cmd;
+} commands[] = {
+	{"record", FT_CMD_RECORD},
+	{"replay", FT_CMD_REPLAY},
+	{"report", FT_CMD_REPORT},
+	{"diff", FT_CMD_DIFF},
+};
+
+/* Rules that depend on the subcommand, checked once everything is parsed. */
+static int check_config(struct config *cfg)
+{
+	int targets = !!cfg->pid + !!cfg->command + !!cfg->argv;
+	bool live = cfg->cmd == FT_CMD_TRACE || cfg->cmd == FT_CMD_RECORD;
+
+	if (live) {
+		if (targets == 0)
+			return usage_error("nothing to trace%s: give -p PID, -c CMD or -- CMD", "");
+		if (targets > 1)
+			return usage_error("give only one of -p PID, -c CMD and -- CMD%s", "");
+		if (cfg->user && cfg->pid)
+			return usage_error(
+				"--user%s chooses who runs a command (-c, --); -p attaches "
+				"to a process as it is",
+				"");
+	} else {
+		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
+
+		if (targets || cfg->duration_s > 0 || cfg->user)
+			return usage_error("%s reads trace files: -p, -c, -d, --user and commands "
+					   "do not apply",
+					   commands[cfg->cmd - 1].name);
+		if (cfg->ninputs != want)
+			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER"
+						     : "%s needs one trace file",
+					   commands[cfg->cmd - 1].name);
+	}
+	if (cfg->cmd == FT_CMD_RECORD) {
+		if (!cfg->output)
+			return usage_error("record needs -o FILE%s", "");
+		if (cfg->format_given)
+			return usage_error(
+				"record writes a trace file%s; render it with 'replay -f "
+				"FORMAT FILE'",
+				"");
+	}
+	if (cfg->cmd == FT_CMD_REPORT || cfg->cmd == FT_CMD_DIFF) {
+		if (cfg->format_given && strcmp(cfg->format, "text") && strcmp(cfg->format, "json"))
+			return usage_error("report and diff print text or json, not '%s'",
+					   cfg->format);
+		if (!cfg->format_given)
+			cfg->format = "text";
+	} else if (cfg->cmd != FT_CMD_RECORD && !renderer_find(cfg->format)) {
+		fprintf(stderr, "flowtrace-bpf: unknown format '%s'\n", cfg->format);
+		fprintf(stderr, "hint: formats are %s\n", renderer_names());
+		return FT_EXIT_USAGE;
+	}
+	if ((cfg->sort || cfg->per_thread) && cfg->cmd != FT_CMD_REPORT && cfg->cmd != FT_CMD_DIFF)
+		return usage_error("--sort and --threads%s go with report and diff", "");
+	if (!cfg->sort)
+		cfg->sort = "total";
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct config *cfg)
+{
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->format = "tree";
+	cfg->method = "auto";
+	cfg->eval_hook = "auto";
+	cfg->ring_size = 8 << 20;
+
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+			if (strcmp(argv[1], commands[i].name))
+				continue;
+			cfg->cmd = commands[i].cmd;
+			argv[1] = argv[0];
+			argv++;
+			argc--;
+			break;
+		}
+	}
+	/* messages name the tool, not the path it was started by */
+	argv[0] = "flowtrace-bpf";
+	/* argp prints its own messages; ARGP_NO_EXIT keeps teardown ours. Options
+	 * stop at the first operand so the command's own options are left alone. */
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_IN_ORDER, NULL, cfg);
+	if (err) {
+		if (err == ENOMEM)
+			fprintf(stderr, "flowtrace-bpf: out of memory\n");
+		return FT_EXIT_USAGE;
+	}
+	/* --help, --usage and --version print and set nothing else */
+	for (int i = 1; i < argc && &argv[i] != cfg->argv && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-?") ||
+		    !strcmp(argv[i], "--usage") || !strcmp(argv[i], "--version") ||
+		    !strcmp(argv[i], "-V"))
+			return -1;
+	return check_config(cfg);
+}
+
+void config_free(struct config *cfg)
+{
+	free(cfg->include);
+	free(cfg->exclude);
+	cfg->include = cfg->exclude = NULL;
+}

@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: MIT
+/* The record pipeline: decoder, builder, renderer, sink, summary. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/calltree.h"
+#include "app/cli.h"
+#include "sys/log.h"
+#include "core/names.h"
+#include "app/pipeline.h"
+
+/* a non-streaming format keeps every call until the end, about 60 MB per
+ * million calls for json: past this many the user hears, once, that the
+ * memory grows with the trace and what streams instead */
+#define BIG_TRACE_CALLS 1000000
+
+static void report_open_error(const char *path, int err)
+{
+	if (err == -ELOOP)
+		log_error("name the file the link points to, or remove the link",
+			  "'%s' is a symbolic link: flowtrace-bpf does not write through one",
+			  path);
+	else if (err == -EINVAL)
+		log_error("choose a file, a character device or a FIFO for -o",
+			  "cannot write '%s': not a regular file, character device or FIFO", path);
+	else
+		log_error("choose a writable path for -o", "cannot write '%s': %s", path,
+			  strerror(-err));
+}
+
+int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode)
+{
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->cfg = cfg;
+	p->mode = mode;
+	if (!getcwd(p->cwd, sizeof(p->cwd)))
+		p->cwd[0] = 0;
+	p->renderer = mode == PIPE_RENDER ? renderer_find(cfg->format) : NULL;
+	p->filter = (struct filter){
+		.include = cfg->include,
+		.ninclude = cfg->ninclude,
+		.exclude = cfg->exclude,
+		.nexclude = cfg->nexclude,
+		.max_depth = cfg->max_depth,
+		.min_dur_ns = cfg->min_dur_ns,
+	};
+	/* the output first: an unwritable file is refused before any target is touched */
+	p->sink.poll_fd = -1;
+	if (mode == PIPE_RECORD) {
+		/* a temporary file renamed over -o only when the recording is
+		 * complete: a failed or killed record leaves an existing file be */
+		err = sink__open_as(&p->sink, cfg->output, SINK_RECORDING);
+		if (!err) {
+			p->rec = tracefile_writer__new(p->sink.fp);
+			if (!p->rec) {
+				err = -errno;
+				sink__abort(&p->sink);
+			}
+		}
+	} else if (mode == PIPE_RENDER) {
+		err = sink__open(&p->sink, cfg->output);
+	} else {
+		err = 0;
+	}
+	if (err) {
+		report_open_error(cfg->output ? cfg->output : "standard output", err);
+		return FT_EXIT_OUTPUT;
+	}
+	p->names = names__new();
+	if (!p->names) {
+		log_error(NULL, "out of memory");
+		pipeline__abort(p);
+		return FT_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+static void on_complete(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
+{
+	struct pipeline *p = ctx;
+
+	p->renderer->call(&p->rc, t, n, depth);
+}
+
+int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
+{
+	bool streaming = p->renderer && p->renderer->streaming;
+	struct calltree_opts co = {
+		.t0 = m->t0,
+		/* a recording only counts calls and losses: memory stays flat */
+		.keep = (p->renderer && !streaming) || p->mode == PIPE_BUILD,
+		.on_complete = streaming ? on_complete : NULL,
+		.ctx = p,
+		.names = p->names,
+	};
+
+	p->tmeta = *m;
+	p->meta.pid = m->pid;
+	p->meta.python = p->tmeta.python;
+	p->meta.probe = p->tmeta.probe;
+	p->meta.binary = p->tmeta.binary;
+	p->meta.command = *p->tmeta.command ? p->tmeta.command : NULL;
+	p->meta.wall_start = m->wall_start;
+	p->meta.abi = m->abi;
+	p->ct = calltree__new(&co);
+	if (!p->ct) {
+		log_error(NULL, "out of memory");
+		return FT_EXIT_FAILURE;
+	}
+	if (p->rec && tracefile_writer__begin(p->rec, m)) {
+		log_error("check the disk space", "cannot write the trace file");
+		return FT_EXIT_OUTPUT;
+	}
+	if (p->renderer) {
+		p->rc = (struct render_ctx){
+			.out = p->sink.fp,
+			.names = p->names,
+			.filter = &p->filter,
+			.meta = &p->meta,
+			.fold = p->cfg->fold,
+			.base_dir = p->cwd,
+		};
+		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
+			log_error(NULL, "cannot start the output");
+			return FT_EXIT_FAILURE;
+		}
+	}
+	return 0;
+}
+
+int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
+{
+	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
+
+	/* refused by the builder (counted there): not recorded either, so a
+	 * replay of the recording sees the same gap the live trace showed */
+	if (err == -ERANGE)
+		return err;
+	/* out of memory: keep going so the ring does not stall the target's
+	 * probes; the session stops tracing at its next turn and the output
+	 * says it is incomplete */
+	if (err) {
+		p->unapplied++;
+		if (!p->record_err)
+			p->record_err = err;
+	}
+	if (p->rec && !p->record_err) {
+		err = tracefile_writer__add(p->rec, data, size);
+		if (err)
+			p->record_err = err;
+	}
+	if (p->renderer && !p->renderer->streaming && !p->warned_big &&
+	    p->rs.events >= 2ULL * BIG_TRACE_CALLS) {
+		p->warned_big = true;
+		log_error(
+			"flowtrace-bpf record -o FILE, or -f jsonl, write calls as they come, "
+			"in flat memory",
+			"-f %s holds every call in memory until the trace ends: %llu calls so far "
+			"(about %llu MB), and growing",
+			p->renderer->name, (unsigned long long)BIG_TRACE_CALLS,
+			(unsigned long long)BIG_TRACE_CALLS * 60 / 1000000);
+	}
+	return 0;
+}
+
+static void note_output_error(struct pipeline *p)
+{
+	if (!p->out_err && ferror(p->rc.out))
+		p->out_err = errno ? -errno : -EIO;
+}
+
+int pipeline__error(const struct pipeline *p)
+{
+	return p->out_err ? p->out_err : p->record_err;
+}
+
+int pipeline__poll_fd(const struct pipeline *p)
+{
+	return p->sink.fp ? p->sink.poll_fd : -1;
+}
+
+void pipeline__output_gone(struct pipeline *p)
+{
+	if (!p->out_err)
+		p->out_err = -EPIPE;
+}
+
+void pipeline__fail(struct pipeline *p, int err)
+{
+	if (err && !p->record_err)
+		p->record_err = err;
+}
+
+void pipeline__flush(struct pipeline *p)
+{
+	if (p->renderer && p->renderer->streaming && p->rc.out) {
+		errno = 0;
+		fflush(p->rc.out);
+		note_output_error(p);
+	}
+	if (p->rec && !p->record_err) {
+		int err = tracefile_writer__flush(p->rec);
+		if (err)
+			p->record_err = err;
+	}
+}
+
+/* unseen: ring drops that no sequence gap revealed */
+static void fill_meta(struct pipeline *p, const struct tracefile_end *e, uint64_t unseen)
+{
+	struct render_meta *m = &p->meta;
+	struct calltree_stats cs;
+
+	calltree__stats(p->ct, &cs);
+	memcpy(m->drops, e->drops, sizeof(m->drops));
+	m->duration_ns = e->t_end > p->tmeta.t0 ? e->t_end - p->tmeta.t0 : 0;
+	m->events = p->rs.events;
+	m->lost = cs.lost + unseen + m->drops[FT_DROP_NO_STORAGE];
+	m->threads = calltree__nthreads(p->ct);
+	m->calls = cs.calls - cs.open;
+	m->unfinished = cs.open;
+	/* a recording's errors are the trace file's; here they are the tree's */
+	if (p->record_err && p->mode != PIPE_RECORD) {
+		m->incomplete =
+			p->record_err == -ENOMEM ? "out of memory" : strerror(-p->record_err);
+		m->unapplied = p->unapplied;
+	}
+}
+
+static void summary(const struct pipeline *p)
+{
+	const struct render_meta *m = &p->meta;
+
+	fprintf(stderr,
+		"flowtrace-bpf: %llu calls in %llu thread%s (%llu events), %llu lost, %llu still "
+		"running, %.3f s\n",
+		(unsigned long long)m->calls, (unsigned long long)m->threads,
+		m->threads == 1 ? "" : "s", (unsigned long long)m->events,
+		(unsigned long long)m->lost, (unsigned long long)m->unfinished,
+		m->duration_ns / 1e9);
+	/* each hint states only what its own count says: a name that could
+	 * not be read is no lost record, and "0 lost" must not meet a hint
+	 * that records were lost */
+	if (m->lost || m->drops[FT_DROP_NAME])
+		fprintf(stderr,
+			"hint: records were lost (calls: %llu, names: %llu, ring full: %llu); a "
+			"larger --ring-size or fewer traced calls help\n",
+			(unsigned long long)m->lost, (unsigned long long)m->drops[FT_DROP_NAME],
+			(unsigned long long)m->drops[FT_DROP_RINGBUF]);
+	if (m->drops[FT_DROP_READ])
+		fprintf(stderr,
+			"flowtrace-bpf: a name could not be read from the target %llu time%s: "
+			"those calls show as <unreadable> or <unknown>\n",
+			(unsigned long long)m->drops[FT_DROP_READ],
+			m->drops[FT_DROP_READ] == 1 ? "" : "s");
+	if (m->drops[FT_DROP_UNPLACED])
+		fprintf(stderr,
+			"flowtrace-bpf: %llu frame%s left that no probe saw start: the tree lacks "
+			"%s\nhint: see \"Limits by method\" in docs/compatibility.md\n",
+			(unsigned long long)m->drops[FT_DROP_UNPLACED],
+			m->drops[FT_DROP_UNPLACED] == 1 ? "" : "s",
+			m->drops[FT_DROP_UNPLACED] == 1 ? "that call" : "those calls");
+	if (p->rs.malformed)
+		fprintf(stderr, "flowtrace-bpf: %llu malformed records ignored\n",
+			(unsigned long long)p->rs.malformed);
+	struct calltree_stats cs;
+	calltree__stats(p->ct, &cs);
+	if (cs.rejected)
+		fprintf(stderr,
+			"flowtrace-bpf: %llu record%s ignored: a depth that no lost record "
+			"explains\n",
+			(unsigned long long)cs.rejected, cs.rejected == 1 ? "" : "s");
+}
+
+/* The output could not be written. A reader that went away (| head) is a
+ * normal end, told in one quiet line. */
+static void output_failed(const char *out, int err)
+{
+	if (err == -EPIPE) {
+		char line[PATH_MAX + 64];
+
+		log_line(line, sizeof(line), "the reader of %s went away: stopping", out);
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+	} else
+		log_error(NULL, "cannot write '%s': %s", out, strerror(-err));
+}
+
+/* An incomplete recording never replaces a file: it is renamed into place
+ * only where nothing was, and otherwise kept under its temporary name. It
+ * has no end block, so a replay says it was cut short. */
+static void finish_record(struct pipeline *p, const struct tracefile_end *e)
+{
+	const char *out = p->cfg->output ? p->cfg->output : "standard output";
+	int err;
+
+	if (!p->record_err) {
+		err = tracefile_writer__close(p->rec, e);
+		p->rec = NULL;
+		if (!err)
+			err = sink__commit(&p->sink);
+		if (!err)
+			return;
+		p->record_err = err;
+		if (!p->sink.fp) {
+			/* the commit itself failed: its temporary file is gone */
+			log_error(NULL, "cannot write the trace file '%s': %s", out,
+				  strerror(-err));
+			return;
+		}
+	} else {
+		tracefile_writer__close(p->rec, NULL);
+		p->rec = NULL;
+	}
+	if (p->record_err == -ENOMEM)
+		log_error(NULL, "out of memory: the recording is incomplete");
+	else
+		log_error(NULL, "cannot write the trace file '%s': %s", out,
+			  strerror(-p->record_err));
+	if (p->sink.direct || !p->sink.path) {
+		sink__abort(&p->sink); /* written in place: nothing to keep or drop */
+		return;
+	}
+	/* RENAME_NOREPLACE: moved into place only if nothing is there, in one
+	 * step, so a file that appeared meanwhile is not replaced either */
+	char *kept = sink__keep(&p->sink);
+	if (kept && !renameat2(AT_FDCWD, kept, AT_FDCWD, p->cfg->output, RENAME_NOREPLACE))
+		log_error(NULL, "'%s' holds the recording up to the error; replay reads it", out);
+	else if (kept)
+		log_error("replay reads it up to the error",
+			  "'%s' is left as it was; what was recorded is in '%s'", out, kept);
+	free(kept);
+}
+
+int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
+{
+	const char *out = p->cfg->output ? p->cfg->output : "standard output";
+	int rc = 0, err = 0;
+
+	/* lost call records show as sequence gaps; the ring's drops that no
+	 * later record revealed (the ring full up to the end, or a thread
+	 * whose records were all lost) are counted and marked at the end */
+	struct calltree_stats cs;
+	calltree__stats(p->ct, &cs);
+	uint64_t unseen =
+		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
+	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
+	fill_meta(p, e, unseen);
+	/* even into a dead output: end() frees what begin() made */
+	if (p->renderer && p->renderer->end)
+		err = p->renderer->end(&p->rc, p->ct);
+	if (p->renderer && err == -ENOMEM) {
+		/* half a document must not look like a whole one */
+		sink__abort(&p->sink);
+		log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
+			  "out of memory while writing the output: %s",
+			  p->cfg->output ? "nothing was written" : "the output is cut short");
+		rc = FT_EXIT_FAILURE;
+	} else if (p->renderer) {
+		int cerr = sink__commit(&p->sink);
+
+		if (p->out_err)
+			cerr = p->out_err;
+		else if (!cerr && err < 0)
+			cerr = err;
+		if (cerr) {
+			output_failed(out, cerr);
+			rc = FT_EXIT_OUTPUT;
+		}
+	}
+	if (p->rec)
+		finish_record(p, e);
+	if (p->mode != PIPE_BUILD)
+		summary(p);
+	if (p->mode == PIPE_RECORD) {
+		/* finish_record() said what went wrong */
+		if (p->record_err && !rc)
+			rc = p->record_err == -ENOMEM ? FT_EXIT_FAILURE : FT_EXIT_OUTPUT;
+	} else if (p->record_err) {
+		if (p->record_err == -ENOMEM)
+			log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
+				  "out of memory while building the call tree: the trace is "
+				  "incomplete (%llu records not applied)",
+				  (unsigned long long)p->unapplied);
+		else
+			log_error(NULL, "the trace is incomplete: %s", strerror(-p->record_err));
+		if (!rc)
+			rc = FT_EXIT_FAILURE;
+	}
+	return rc;
+}
+
+void pipeline__abort(struct pipeline *p)
+{
+	if (p->rec) {
+		/* nothing was traced: an existing file stays as it was */
+		tracefile_writer__close(p->rec, NULL);
+		p->rec = NULL;
+	}
+	sink__abort(&p->sink);
+}
+
+void pipeline__free(struct pipeline *p)
+{
+	calltree__free(p->ct);
+	names__free(p->names);
+	filter__free(&p->filter);
+	p->ct = NULL;
+	p->names = NULL;
+}

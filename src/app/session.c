@@ -1,0 +1,944 @@
+// SPDX-License-Identifier: MIT
+/* One tracing session: finds the target (attach or launch), attaches the
+ * probe source, runs the event loop until a signal, the duration or the
+ * target's exit, then tears down in an order that loses nothing: detach
+ * the probes, drain the ring, close unfinished frames, render, report.
+ * Every exit path goes through that teardown. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/cli.h"
+#include "app/launch.h"
+#include "app/launch_gate.h"
+#include "sys/log.h"
+#include "probe/method.h"
+#include "cpython/opcodes.h"
+#include "app/pipeline.h"
+#include "probe/probe.h"
+#include "cpython/pylayout.h"
+#include "cpython/pyruntime.h"
+#include "app/runas.h"
+#include "app/session.h"
+#include "cpython/target.h"
+
+/* records can sit in the ring without a wake-up (see wakeup_bytes in the
+ * BPF program): drain at least this often */
+#define DRAIN_MS 100
+/* launch mode: after a signal stops tracing, how long the command gets to
+ * finish (it usually received the same Ctrl-C) before it is left running */
+#define CHILD_GRACE_MS 2000
+/* the set-up's result when the command, passed a signal while it started,
+ * ended before tracing began: nothing to report, its status is ours */
+#define RC_COMMAND_ENDED (-1)
+
+enum stop_reason {
+	STOP_NONE,
+	STOP_SIGNAL,
+	STOP_DURATION,
+	STOP_TARGET_EXIT,
+	STOP_EXEC,   /* the target exec'd a program the probes cannot follow */
+	STOP_OUTPUT, /* the output cannot take more (its reader went away) */
+	STOP_ERROR,
+};
+
+struct session {
+	const struct config *cfg;
+	struct target target;
+	struct launch launch;
+	struct runas runas; /* launch mode: the user the command runs as */
+	bool launched;
+	int pid;
+	struct pipeline pipe;
+	struct probe *probe;
+	struct method_choice method;
+	struct pylayout lay;	  /* interpreter methods */
+	struct opcodes_table ops; /* interpreter methods */
+	struct pyruntime rt;	  /* interpreter methods */
+	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	int sigfd, pidfd, timerfd, epfd;
+	int outfd; /* the output pipe, watched for its reader going away */
+	int stop_signal;
+	struct stat exe;		      /* the executable traced (dev, inode) */
+	bool exec_seen;			      /* an FT_REC_EXEC arrived; not yet judged */
+	uint32_t exec_tid;		      /* the thread that called exec, numbered before it */
+	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
+	bool forwarded;		  /* launch mode: the stop signal was passed on to the command */
+	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
+};
+
+/* The signals that end a trace (read from the signalfd once the probes are
+ * in). Before that, during the set-up, they only set setup_signal: the
+ * handler has no SA_RESTART, so a system call waiting on something of the
+ * target's returns EINTR, each step is checked, and the error path undoes
+ * what was done (the eval hook, a launched command, the output). */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static volatile sig_atomic_t setup_signal;
+
+static void on_setup_signal(int sig)
+{
+	if (!setup_signal)
+		setup_signal = sig;
+}
+
+/* Catches the stop signals for the set-up, unblocked whatever mask we
+ * inherited; one ignored by whoever started us (nohup) stays ignored. */
+static void catch_setup_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++) {
+		struct sigaction sa, old;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_setup_signal;
+		sigemptyset(&sa.sa_mask);
+		if (!sigaction(stop_signals[i], NULL, &old) && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(stop_signals[i], &sa, NULL);
+		sigaddset(&set, stop_signals[i]);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+/* 0, or the exit code after reporting a stop signal that came during the
+ * set-up, before anything was traced. */
+static int setup_interrupted(void)
+{
+	int sig = setup_signal;
+
+	if (!sig)
+		return 0;
+	log_error(NULL, "stopped by %s before tracing started", signal_name(sig));
+	return 128 + sig;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct ft_rec_exec *x = data;
+
+	pipeline__add(&s->pipe, data, size);
+	/* judged once the batch is in: the builder already closed the old
+	 * program's frames at the exec */
+	if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC && x->hdr.tgid == (__u32)s->pid) {
+		s->exec_seen = true;
+		s->exec_tid = x->hdr.tid;
+		memcpy(s->exec_file, x->file, sizeof(x->file));
+		s->exec_file[sizeof(x->file)] = 0;
+	}
+	return 0;
+}
+
+static int exit_for_verdict(enum target_verdict v)
+{
+	switch (v) {
+	case TARGET_NO_PROCESS:
+		return FT_EXIT_NO_PROCESS;
+	case TARGET_NOT_PYTHON:
+		return FT_EXIT_NOT_PYTHON;
+	case TARGET_NO_MARKERS:
+	case TARGET_INCOMPLETE:
+		return FT_EXIT_NO_PROBES;
+	case TARGET_NO_ACCESS:
+		return FT_EXIT_PRIVILEGE;
+	default:
+		return FT_EXIT_OK;
+	}
+}
+
+static const char *command_text(const struct config *cfg, char *buf, size_t len)
+{
+	if (cfg->command)
+		return cfg->command;
+	if (!cfg->argv)
+		return NULL;
+	size_t off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < cfg->argc && off + 1 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", cfg->argv[i]);
+	return buf;
+}
+
+/* After a step of attaching failed: when the process has exited meanwhile,
+ * that is the reason to report (exit 4), whatever the step saw (a /proc
+ * file gone, an attach refused). Returns that exit code after reporting,
+ * else 0. A launched command that ends is launch.c's to report. */
+static int exited_during_attach(const struct session *s)
+{
+	if (s->launched || s->pid <= 0 || !target_gone(s->pid))
+		return 0;
+	log_error(NULL, "process %d exited during attach", s->pid);
+	return FT_EXIT_NO_PROCESS;
+}
+
+/* Reports a step that failed, as exited_during_attach() or else as said,
+ * and returns the exit code. */
+__attribute__((format(printf, 4, 5))) static int step_failed(const struct session *s, int rc,
+							     const char *hint, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int gone;
+
+	/* a step cut short by a stop signal failed because of it */
+	if (setup_signal)
+		return setup_interrupted();
+	gone = exited_during_attach(s);
+	if (gone)
+		return gone;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error(hint, "%s", msg);
+	return rc;
+}
+
+/* Finds (or starts) the target and checks that its markers can be used.
+ * Returns 0 or an exit code after reporting. */
+static int find_target(struct session *s)
+{
+	const struct config *cfg = s->cfg;
+	char why[512] = "", hint[256] = "";
+	int rc;
+
+	if (cfg->pid) {
+		s->pid = cfg->pid;
+	} else {
+		if (runas_resolve(&s->runas, cfg->user, why, sizeof(why), hint, sizeof(hint))) {
+			log_error(hint, "%s", why);
+			return FT_EXIT_USAGE;
+		}
+		if (cfg->verbose && s->runas.set)
+			fprintf(stderr, "flowtrace-bpf: the command runs as user %s (uid %u, %s)\n",
+				s->runas.name, (unsigned)s->runas.uid, s->runas.why);
+		rc = launch__start(&s->launch, cfg, &s->runas, why, sizeof(why), hint,
+				   sizeof(hint));
+		/* asked to stop while it started, and it did: its status */
+		if (rc == FT_EXIT_NOT_PYTHON && s->launch.signal && s->launch.reaped)
+			return RC_COMMAND_ENDED;
+		if (rc) {
+			log_error(hint, "%s", why);
+			return rc;
+		}
+		s->launched = true;
+		s->pid = s->launch.pid;
+	}
+	rc = target_inspect(s->pid, &s->target);
+	if (rc < 0) {
+		int gone = exited_during_attach(s);
+
+		if (gone)
+			return gone;
+		log_error(NULL, "cannot inspect PID %d: %s", s->pid, strerror(-rc));
+		return FT_EXIT_FAILURE;
+	}
+	/* missing or incomplete markers are for the method to judge */
+	if (s->target.verdict != TARGET_OK && s->target.verdict != TARGET_NO_MARKERS &&
+	    s->target.verdict != TARGET_INCOMPLETE) {
+		/* "no such process" is the PID check itself */
+		rc = s->target.verdict == TARGET_NO_PROCESS ? 0 : exited_during_attach(s);
+		if (rc)
+			return rc;
+		log_error(s->target.hint, "%s", s->target.why);
+		return exit_for_verdict(s->target.verdict);
+	}
+	struct method_request req = {
+		.method = cfg->method,
+		.eval_hook = cfg->eval_hook,
+		.launch = s->launched,
+	};
+	rc = method_choose(&s->target.elf, s->target.binary, &req, &s->method);
+	if (rc) {
+		int gone = exited_during_attach(s);
+
+		if (gone)
+			return gone;
+		log_error(s->method.hint, "%s", s->method.why);
+		return rc;
+	}
+	if (cfg->verbose) {
+		char line[PATH_MAX + 64];
+
+		/* the path is the target's to choose: escaped like every message */
+		log_line(line, sizeof(line), "PID %d runs %s", s->pid, s->target.exe);
+		fprintf(stderr, "flowtrace-bpf: %s\nflowtrace-bpf: method %s: %s\n", line,
+			method_name(&s->method), s->method.why);
+	}
+	if (*s->method.warning)
+		fprintf(stderr, "flowtrace-bpf: warning: %s\n", s->method.warning);
+	return 0;
+}
+
+static bool gate_fired(void *ctx)
+{
+	return launch_gate__fired(ctx);
+}
+
+static int attach(struct session *s);
+
+/* Launch mode, interpreter methods: the probes go in while the command is
+ * stopped before its interpreter exists, then it runs to its first
+ * eval-loop call, where the live layout can be checked and the eval hook
+ * written before any Python code has run. The probes see that first call.
+ * The stop is the gate's signal (launch_gate.h), not a breakpoint written
+ * into the command. Returns 0 or an exit code after reporting. */
+static int run_to_first_call(struct session *s)
+{
+	struct launch_gate *gate;
+	char err[256];
+	int rc, sig;
+
+	sig = launch__gate_signal(&s->launch);
+	if (sig < 0) {
+		log_error("a command that blocks SIGURG and SIGWINCH before Python starts can be "
+			  "traced with -p PID",
+			  "cannot stop the command at its first Python call: %s",
+			  sig == -EBUSY ? "it blocks both signals the stop could use"
+					: strerror(-sig));
+		return FT_EXIT_FAILURE;
+	}
+	/* the gate goes in before the probes: if the tracer is killed, the
+	 * kernel closes the newest descriptors first, and a uprobe closed while
+	 * the eval method's uretprobe is still in waits on the command (see
+	 * below), so the gate must not be among the first to go */
+	gate = launch_gate__open(s->pid, s->target.open_path, s->ops.eval_offset, sig, err,
+				 sizeof(err));
+	if (!gate) {
+		int e = errno;
+
+		log_error("run with -vvv to see libbpf's log", "%s", err);
+		return e == EPERM || e == EACCES ? FT_EXIT_PRIVILEGE : FT_EXIT_FAILURE;
+	}
+	rc = attach(s);
+	if (rc) {
+		launch_gate__free(gate);
+		return rc;
+	}
+	/* The command is held by ptrace and has run no Python yet, so arming
+	 * now races nothing; and it must be armed, since the gate's hit is the
+	 * first eval-loop entry, which the eval method's probe sees too. */
+	s->t0 = mono_ns();
+	probe__arm(s->probe);
+	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
+	/* Removing a uprobe waits until the kernel's return instances are
+	 * released, and with the eval method's uretprobe in, a busy command
+	 * re-leases them at every call until that uretprobe goes: freed now,
+	 * the gate would wait the whole trace, holding the kernel's perf
+	 * event_mutex (every other uprobe attach on the machine, ours at
+	 * detach included, would wait on it). So with a uretprobe the gate,
+	 * one-shot and sharing the eval probe's address, goes after the probes
+	 * (session_run); otherwise it goes now, in the background. */
+	if (s->method.method == FT_METHOD_EVAL)
+		s->gate = gate;
+	else
+		launch_gate__free_async(gate);
+	if (rc == -ESRCH && s->launch.signal)
+		return RC_COMMAND_ENDED; /* asked to stop, and it did */
+	if (rc == -ESRCH) {
+		log_error(NULL, "the command ended before running any Python code");
+		return FT_EXIT_NOT_PYTHON;
+	}
+	if (rc) {
+		log_error(NULL, "cannot run the command to its first Python call: %s",
+			  strerror(-rc));
+		return FT_EXIT_FAILURE;
+	}
+	return 0;
+}
+
+/* Interpreter methods: reads the layout and the handler table from the
+ * file, checks the layout against the live process, and writes the eval
+ * hook when the method needs it. In launch mode the command first runs to
+ * its first eval-loop call, where the interpreter exists but no Python
+ * code has run. Returns 0 or an exit code after reporting. */
+static int prepare_interp(struct session *s)
+{
+	const char *file = s->target.open_path;
+	char why[512];
+	int err;
+
+	if (pylayout_for(file, &s->target.elf, &s->lay, why, sizeof(why)))
+		return step_failed(
+			s, FT_EXIT_NO_PROBES,
+			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
+			"cannot trust the interpreter layout of %s: %s", s->target.binary, why);
+	if (opcodes_find(file, &s->target.elf, &s->ops, why, sizeof(why)))
+		return step_failed(
+			s, FT_EXIT_NO_PROBES,
+			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
+			"cannot locate the eval loop in %s: %s", s->target.binary, why);
+	err = pyruntime_open(&s->rt, s->pid, s->target.binary, file, &s->lay, &s->ops, why,
+			     sizeof(why));
+	if (err)
+		return step_failed(s, err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE, NULL,
+				   "cannot find %s in PID %d: %s", s->target.binary, s->pid, why);
+	if (s->launched) {
+		int rc = run_to_first_call(s);
+
+		if (rc)
+			return rc;
+	}
+	err = pyruntime_validate(&s->rt, why, sizeof(why));
+	if (err == -EAGAIN && s->launched) {
+		/* it runs Python code, so its interpreter exists: the layout is wrong */
+		snprintf(why, sizeof(why), "no interpreter at _PyRuntime.interpreters.head");
+		err = -ENOTSUP;
+	}
+	if (err == -EAGAIN)
+		return step_failed(s, FT_EXIT_NO_PROBES, "try again in a moment",
+				   "PID %d has not created its interpreter yet", s->pid);
+	if (err == -ESRCH)
+		return step_failed(s, FT_EXIT_NO_PROCESS, NULL, "process %d exited during attach",
+				   s->pid);
+	if (err == -EPERM || err == -EACCES)
+		return step_failed(s, FT_EXIT_PRIVILEGE,
+				   "run flowtrace-bpf as root (reading another process needs "
+				   "CAP_SYS_PTRACE)",
+				   "cannot read the memory of PID %d: %s", s->pid, strerror(-err));
+	if (err)
+		return step_failed(
+			s, FT_EXIT_NO_PROBES,
+			"flowtrace-bpf reads only layouts it can verify; please report the build",
+			"the memory of PID %d does not match CPython %s's layout: %s", s->pid,
+			s->target.elf.version, why);
+	if (!s->method.hook)
+		return 0;
+	err = pyruntime_hook(&s->rt, why, sizeof(why));
+	if (err == -EBUSY && s->rt.perf_trampoline) {
+		/* -X perf's trampoline already sends every call through
+		 * _PyEval_EvalFrameDefault: nothing to write */
+		s->method.hook = false;
+		if (s->cfg->verbose)
+			fprintf(stderr,
+				"flowtrace-bpf: the perf trampoline already routes every call "
+				"through the eval loop; the eval hook is not written\n");
+		return 0;
+	}
+	if (err)
+		return step_failed(
+			s, err == -EBUSY ? FT_EXIT_NO_PROBES : FT_EXIT_FAILURE,
+			err == -EBUSY ? "use --method frame, which does not need the slot" : NULL,
+			"cannot write the eval hook in PID %d: %s", s->pid, why);
+	pyruntime_guard(&s->rt);
+	return 0;
+}
+
+/* The target exec'd (see FT_REC_EXEC). Returns whether tracing goes on:
+ * the markers are bound to the file, so the USDT source keeps tracing a new
+ * run of the same executable (BPF has reset its per-thread state). The
+ * interpreter methods' BPF has stopped itself: their probes hold addresses
+ * of the old program, which would name calls wrongly in the new one. */
+static bool follow_exec(struct session *s)
+{
+	char path[64], note[600];
+	struct stat st;
+
+	s->exec_seen = false;
+	/* the hook lived in the old program's memory */
+	s->rt.hooked = false;
+	log_line(note, sizeof(note), "PID %d exec'd %s", s->pid,
+		 *s->exec_file ? s->exec_file : "a new program");
+	if (s->method.method != FT_METHOD_USDT) {
+		log_error(s->target.verdict == TARGET_OK ? "--method usdt follows an exec of the "
+							   "same interpreter"
+							 : NULL,
+			  "%s: its trace ends there (the %s method cannot follow a new program: "
+			  "its probes hold the old program's addresses)",
+			  note, probe__name(s->probe));
+		return false;
+	}
+	if (s->exec_tid != (uint32_t)s->pid) {
+		/* the markers' perf-event links were opened for the main thread,
+		 * which the kernel replaced by the exec'ing one: they never fire
+		 * again in this process */
+		log_error(NULL,
+			  "%s from thread %u: its trace ends there (the probes were bound to the "
+			  "main thread, which the exec replaced)",
+			  note, s->exec_tid);
+		return false;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);
+	/* read late (the new program may have run to its exit meanwhile): then
+	 * the path it was given, when absolute, as this tracer sees it */
+	if (stat(path, &st) && (s->exec_file[0] != '/' || stat(s->exec_file, &st))) {
+		log_error(NULL, "%s, which could not be identified: its trace ends there", note);
+		return false;
+	}
+	if (st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino) {
+		if (s->cfg->verbose)
+			fprintf(stderr,
+				"flowtrace-bpf: %s, the same interpreter: tracing it afresh\n",
+				note);
+		return true;
+	}
+	log_error(NULL, "%s, not the traced interpreter: its trace ends there", note);
+	return false;
+}
+
+/* Where code objects die, so BPF may cache names (docs/design.md, "Name
+ * ids"). Without it every event sends its name: exact, only dearer. */
+static void find_code_death(struct session *s, struct pylayout_code_death *cd)
+{
+	char why[256];
+
+	memset(cd, 0, sizeof(*cd));
+	if (s->cfg->calibrate)
+		return;
+	if (s->method.method != FT_METHOD_USDT) {
+		cd->dealloc_offset = s->lay.code_dealloc_offset;
+		snprintf(why, sizeof(why), "PyCode_Type.tp_dealloc not found");
+	} else if (pylayout_code_death(s->target.open_path, s->target.elf.minor, cd, why,
+				       sizeof(why))) {
+		cd->dealloc_offset = 0;
+	}
+	if (!cd->dealloc_offset) {
+		char line[512];
+
+		log_line(line, sizeof(line),
+			 "warning: names are not cached (%s): every call sends its name, which "
+			 "costs more",
+			 why);
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+	}
+}
+
+static int attach(struct session *s)
+{
+	char err[512], exe[64];
+	struct pylayout_code_death cd;
+	struct probe_opts po = {
+		.pid = s->pid,
+		.binary = s->target.attach_path,
+		.ring_size = s->cfg->ring_size,
+		.calibrate = s->cfg->calibrate,
+		.on_record = on_record,
+		.ctx = s,
+		.code_death = &cd,
+	};
+
+	/* what an exec is compared with; a target that is gone fails below */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", s->pid);
+	if (stat(exe, &s->exe))
+		memset(&s->exe, 0, sizeof(s->exe));
+	find_code_death(s, &cd);
+	if (s->method.method == FT_METHOD_USDT) {
+		s->probe = probe_usdt__open(&po, err, sizeof(err));
+	} else {
+		struct probe_interp_opts io = {
+			.base = po,
+			.method = s->method.method == FT_METHOD_EVAL ? PROBE_INTERP_EVAL
+								     : PROBE_INTERP_FRAME,
+			.eval_entries = s->method.eval_entries,
+			.lay = &s->lay,
+			.ops = &s->ops,
+			.runtime_addr = s->rt.runtime_addr,
+			.code_type_addr = s->rt.code_type_addr,
+			.init_cleanup_addr = s->rt.init_cleanup_addr,
+		};
+		s->probe = probe_interp__open(&io, err, sizeof(err));
+	}
+	if (s->probe) {
+		if (s->cfg->verbose) {
+			size_t perf, multi;
+
+			probe__links(s->probe, &perf, &multi);
+			fprintf(stderr,
+				"flowtrace-bpf: probes held by %zu uprobe_multi and %zu perf-event "
+				"links\n",
+				multi, perf);
+		}
+		if (s->cfg->verbose >= 2) {
+			size_t n;
+			const uint64_t *off = probe__uprobes(s->probe, &n);
+
+			fprintf(stderr, "flowtrace-bpf: uprobes at file offsets");
+			for (size_t i = 0; i < n; i++)
+				fprintf(stderr, " %#" PRIx64, off[i]);
+			char line[PATH_MAX + 8];
+			log_line(line, sizeof(line), "%s", s->target.binary);
+			fprintf(stderr, " of %s\n", line);
+		}
+		return 0;
+	}
+	int e = errno;
+	if (setup_signal)
+		return setup_interrupted();
+	if (e == ESRCH || (!s->launched && target_gone(s->pid))) {
+		log_error(NULL, "process %d exited during attach", s->pid);
+		return FT_EXIT_NO_PROCESS;
+	}
+	if (e == EPERM || e == EACCES) {
+		log_error("BPF needs root (CAP_BPF, CAP_PERFMON); check "
+			  "kernel.unprivileged_bpf_disabled, lockdown and the container's seccomp "
+			  "profile",
+			  "%s", err);
+		return FT_EXIT_PRIVILEGE;
+	}
+	log_error("run with -vvv to see libbpf's log", "%s", err);
+	return FT_EXIT_FAILURE;
+}
+
+/* From here on the stop signals wait in the signalfd, so the teardown
+ * always runs; one caught during the set-up is checked after this. */
+static int setup_loop(struct session *s)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&set, stop_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
+		return -errno;
+	s->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (s->sigfd < 0)
+		return -errno;
+	ev.data.fd = s->sigfd;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev))
+		return -errno;
+
+	s->pidfd = syscall(SYS_pidfd_open, s->pid, 0);
+	if (s->pidfd >= 0) {
+		ev.data.fd = s->pidfd;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->pidfd, &ev))
+			return -errno;
+	} else if (errno != ESRCH) {
+		return -errno;
+	}
+
+	if (s->cfg->duration_s > 0) {
+		struct itimerspec its = {0};
+		double d = s->cfg->duration_s;
+
+		s->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		if (s->timerfd < 0)
+			return -errno;
+		its.it_value.tv_sec = (time_t)d;
+		its.it_value.tv_nsec = (long)((d - (time_t)d) * 1e9);
+		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+			its.it_value.tv_nsec = 1;
+		if (timerfd_settime(s->timerfd, 0, &its, NULL))
+			return -errno;
+		ev.data.fd = s->timerfd;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->timerfd, &ev))
+			return -errno;
+	}
+	if (s->probe) {
+		ev.data.fd = probe__fd(s->probe);
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
+	/* no event asked for: EPOLLERR, which a pipe reports once its reader
+	 * is gone (| head), comes anyway, even for formats that write only
+	 * at the end */
+	s->outfd = pipeline__poll_fd(&s->pipe);
+	if (s->outfd >= 0) {
+		struct epoll_event oev = {.events = 0, .data.fd = s->outfd};
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->outfd, &oev))
+			s->outfd = -1;
+	}
+	return 0;
+}
+
+/* Launch mode: passes a signal the tracer got on to the command, unless
+ * the kernel sent it (a terminal's Ctrl-C or hang-up goes to the
+ * whole foreground process group, the command included: once is enough)
+ * or the command sent it itself. Returns whether it was passed on. */
+static bool forward_signal(struct session *s, const struct signalfd_siginfo *si)
+{
+	if (!s->launched || s->launch.reaped || s->launch.traced)
+		return false;
+	if (!launch_should_forward(si->ssi_code, (pid_t)si->ssi_pid, s->pid))
+		return false;
+	/* not reaped yet, so the PID is still the command's */
+	return kill(s->pid, (int)si->ssi_signo) == 0;
+}
+
+/* Reads one signal (0 if none) and passes it on in launch mode. */
+static int read_signal(struct session *s, bool *forwarded)
+{
+	struct signalfd_siginfo si;
+
+	*forwarded = false;
+	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	*forwarded = forward_signal(s, &si);
+	if (*forwarded && s->cfg->verbose)
+		fprintf(stderr, "flowtrace-bpf: passed signal %u on to PID %d\n", si.ssi_signo,
+			s->pid);
+	return (int)si.ssi_signo;
+}
+
+static enum stop_reason run_loop(struct session *s)
+{
+	/* a target that is already gone ends the trace at once */
+	if (s->pidfd < 0)
+		return STOP_TARGET_EXIT;
+	/* a signal that came while the command started (already passed on) */
+	if (s->launched && s->launch.signal) {
+		s->stop_signal = abs(s->launch.signal);
+		s->forwarded = s->launch.signal > 0;
+		return STOP_SIGNAL;
+	}
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(s->epfd, evs, 4, DRAIN_MS);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return STOP_ERROR;
+		}
+		probe__consume(s->probe);
+		pipeline__flush(&s->pipe);
+		if (s->exec_seen && !follow_exec(s))
+			return STOP_EXEC;
+		/* nothing more can be written, or memory ran out: tracing on
+		 * would only keep the probes in the target */
+		if (pipeline__error(&s->pipe))
+			return STOP_OUTPUT;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == s->outfd) {
+				pipeline__output_gone(&s->pipe);
+				return STOP_OUTPUT;
+			}
+
+			if (fd == s->sigfd) {
+				s->stop_signal = read_signal(s, &s->forwarded);
+				if (s->stop_signal)
+					return STOP_SIGNAL;
+			} else if (fd == s->pidfd) {
+				return STOP_TARGET_EXIT;
+			} else if (fd == s->timerfd) {
+				return STOP_DURATION;
+			}
+		}
+	}
+}
+
+/* Launch mode, after tracing stopped: waits for the command. A signal
+ * passed on to it asked it to end, so it is waited for; after a signal it
+ * got from the terminal as well it has CHILD_GRACE_MS, then is left
+ * running; a second signal (passed on too, if it is for passing on) means
+ * the user insists: it is left running at once. */
+static int wait_command(struct session *s, enum stop_reason why)
+{
+	bool signalled = why == STOP_SIGNAL;
+	int timeout = (signalled && !s->forwarded) || why == STOP_OUTPUT ? CHILD_GRACE_MS : -1;
+
+	if (!s->launched)
+		return 0;
+	while (launch__wait(&s->launch, true) == -EAGAIN) {
+		struct epoll_event ev;
+		int n = epoll_wait(s->epfd, &ev, 1, timeout);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return -EAGAIN; /* left running */
+		if (n > 0 && ev.data.fd == s->sigfd) {
+			bool fwd;
+			int sig = read_signal(s, &fwd);
+
+			if (!sig)
+				continue;
+			if (signalled)
+				return -EAGAIN;
+			/* the first signal, while waiting after -d ended the trace */
+			signalled = true;
+			s->stop_signal = sig;
+			timeout = fwd ? -1 : CHILD_GRACE_MS;
+			continue;
+		}
+		if (n > 0 && ev.data.fd != s->pidfd) {
+			/* the ring or the timer: nothing to do any more */
+			epoll_ctl(s->epfd, EPOLL_CTL_DEL, ev.data.fd, NULL);
+		}
+	}
+	return 0;
+}
+
+static void session_free(struct session *s)
+{
+	probe__free(s->probe);
+	launch_gate__free(s->gate);
+	target_close(&s->target);
+	pyruntime_unhook(&s->rt);
+	pipeline__free(&s->pipe);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	if (s->timerfd >= 0)
+		close(s->timerfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	runas_free(&s->runas);
+	launch_gate__join();
+}
+
+static void trace_meta(struct session *s, struct tracefile_meta *m)
+{
+	char cmd[sizeof(m->command)];
+
+	memset(m, 0, sizeof(*m));
+	m->pid = s->pid;
+	m->abi = FT_ABI_VERSION;
+	m->t0 = s->t0;
+	clock_gettime(CLOCK_REALTIME, &m->wall_start);
+	snprintf(m->python, sizeof(m->python), "%s", s->target.elf.version);
+	snprintf(m->probe, sizeof(m->probe), "%s", probe__name(s->probe));
+	snprintf(m->binary, sizeof(m->binary), "%s", s->target.binary);
+	const char *c = command_text(s->cfg, cmd, sizeof(cmd));
+	snprintf(m->command, sizeof(m->command), "%s", c ? c : "");
+}
+
+int session_run(const struct config *cfg)
+{
+	struct session s = {.cfg = cfg,
+			    .target = {.fd = -1},
+			    .sigfd = -1,
+			    .pidfd = -1,
+			    .timerfd = -1,
+			    .epfd = -1,
+			    .outfd = -1};
+	struct tracefile_meta tm;
+	int rc, err;
+
+	catch_setup_signals();
+	rc = pipeline__open(&s.pipe, cfg, cfg->cmd == FT_CMD_RECORD ? PIPE_RECORD : PIPE_RENDER);
+	if (rc)
+		return rc;
+	rc = find_target(&s);
+	if (!rc)
+		rc = setup_interrupted();
+	if (!rc && s.method.method != FT_METHOD_USDT)
+		rc = prepare_interp(&s);
+	if (!rc)
+		rc = setup_interrupted();
+	/* every probe goes in disarmed: nothing is emitted yet (launch mode
+	 * with the interpreter methods attached and armed them already) */
+	if (!rc && !s.probe)
+		rc = attach(&s);
+	if (!rc) {
+		err = setup_loop(&s);
+		if (err) {
+			log_error(NULL, "cannot set up the event loop: %s", strerror(-err));
+			rc = FT_EXIT_FAILURE;
+		}
+	}
+	if (!rc)
+		rc = setup_interrupted();
+	if (!rc) {
+		/* every record is stamped after this, so start_ns is never negative */
+		if (!s.t0)
+			s.t0 = mono_ns();
+		trace_meta(&s, &tm);
+		rc = pipeline__start(&s.pipe, &tm);
+	}
+	if (rc) {
+		/* nothing ran under the probes: drop the output, stop a launched command */
+		pyruntime_unhook(&s.rt);
+		if (s.launched)
+			launch__kill(&s.launch);
+		pipeline__abort(&s.pipe);
+		session_free(&s);
+		return rc == RC_COMMAND_ENDED ? launch_exit_code(s.launch.status) : rc;
+	}
+	/* Every probe is in: the trace starts now, at one instant for all of
+	 * them, and the ready line says so. A frame running now that returns
+	 * later is "entered before attach"; the interpreter source's stack
+	 * snapshot is taken at each thread's first event from here on. */
+	probe__arm(s.probe);
+	if (s.launched) {
+		launch_test_pause("ready", s.pid);
+		err = launch__resume(&s.launch);
+		if (err) {
+			log_error(NULL, "cannot let the command run: %s", strerror(-err));
+			rc = FT_EXIT_FAILURE;
+		}
+	}
+
+	enum stop_reason why = STOP_ERROR;
+	if (!rc) {
+		char line[PATH_MAX + 256];
+
+		log_line(line, sizeof(line), "tracing PID %d (CPython %s, %s in %s)%s", s.pid,
+			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
+			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
+		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+		why = run_loop(&s);
+	}
+
+	/* teardown: the trace ends here, then the probes leave the target and
+	 * what is queued is drained */
+	probe__stop(s.probe);
+	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
+	probe__detach(s.probe);
+	launch_gate__free(s.gate);
+	s.gate = NULL;
+	pyruntime_unhook(&s.rt);
+	probe__consume(s.probe);
+	probe__drops(s.probe, end.drops);
+	pipeline__fail(&s.pipe, probe__error(s.probe));
+	int prc = pipeline__finish(&s.pipe, &end);
+	if (!rc)
+		rc = prc;
+	uint64_t nulls = probe__null_names(s.probe);
+	if (nulls)
+		log_error("--method auto reads the names itself and leaves the markers off",
+			  "warning: %llu marker event%s came without a file or function name: "
+			  "CPython could not encode %s as UTF-8 and left an exception set in the "
+			  "target",
+			  (unsigned long long)nulls, nulls == 1 ? "" : "s",
+			  nulls == 1 ? "it" : "them");
+	if (why == STOP_ERROR && !rc)
+		rc = FT_EXIT_FAILURE;
+
+	if (s.launched) {
+		if (wait_command(&s, why) == 0) {
+			if (!rc)
+				rc = launch_exit_code(s.launch.status);
+		} else {
+			fprintf(stderr, "flowtrace-bpf: PID %d is still running, untraced\n",
+				s.pid);
+			if (!rc)
+				rc = 128 + (s.stop_signal ? s.stop_signal : SIGTERM);
+		}
+	}
+	session_free(&s);
+	return rc;
+}

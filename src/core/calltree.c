@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: MIT
+/* Call-tree builder.
+ *
+ * Design note. Each thread has a stack of open nodes; every node records the
+ * level (call depth) BPF stamped on it. Roots are the nodes at level
+ * t->base. Invariants, checked by the unit tests:
+ *  - the levels on the stack are consecutive, ending at base - 1 + nstack;
+ *  - every completed node has been reported once through on_complete,
+ *    children before parents;
+ *  - no record is dropped silently: a sequence gap becomes a LOST marker at
+ *    the place it was seen, and the stack is repaired from the next record's
+ *    depth (frames whose return was lost close as END_LOST at the last time
+ *    seen; frames whose entry was lost open as START_LOST placeholders).
+ * A node spans a loss (FT_NODE_SPANS_LOSS) when a LOST marker or a call
+ * whose entry or return was lost lies below it: every completion passes
+ * the mark to the parent, which completes later, so it reaches the root.
+ * Depth is data, not an instruction: a record may move the thread's depth
+ * by at most the records lost just before it (BPF moves it by one per
+ * record), and frames opened without a record of their own are bounded
+ * by the records consumed plus a slack; other records are refused
+ * (-ERANGE) before they change anything, so memory follows what the
+ * records justify, whatever a damaged file or a buggy source claims.
+ * Frames that were running when tracing started have no ENTRY: their RETURN
+ * arrives with a level below base. The builder then wraps everything at the
+ * root level into a new node for that frame (BEFORE_ATTACH, starting at 0)
+ * and lowers base, so the tree nests as the program really ran.
+ * An exec ends the program: every open frame closes at the exec
+ * (FT_NODE_EXEC) and each tid seen so far is retired, so the new program's
+ * records start new threads (ft_thread.image) instead of nesting under the
+ * old program's frames.
+ * Ownership: the builder owns every node. With opts.keep false a node is
+ * recycled right after on_complete, so memory follows threads x depth, not
+ * the number of calls. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "core/names.h"
+
+#define NODE_CHUNK 4096
+
+struct node_chunk {
+	struct node_chunk *next;
+	struct ft_node nodes[NODE_CHUNK];
+};
+
+struct calltree {
+	struct calltree_opts opts;
+	struct ft_thread **threads; /* in order of first record */
+	size_t nthreads, cap;
+	/* tid -> index + 1, open addressing */
+	uint32_t *htid, *hidx;
+	size_t hcap;
+	struct node_chunk *chunks;
+	size_t chunk_used;
+	struct ft_node *free_nodes;
+	uint32_t image; /* exec()s seen so far */
+	struct calltree_stats st;
+	uint64_t offered; /* ENTRY/RETURN records offered, refused ones included */
+	struct calltree_reject reject;
+};
+
+#define LOSS_FLAGS (FT_NODE_LOST | FT_NODE_START_LOST | FT_NODE_END_LOST | FT_NODE_SPANS_LOSS)
+
+struct calltree *calltree__new(const struct calltree_opts *opts)
+{
+	struct calltree *ct = calloc(1, sizeof(*ct));
+
+	if (!ct)
+		return NULL;
+	ct->opts = *opts;
+	ct->chunk_used = NODE_CHUNK;
+	return ct;
+}
+
+void calltree__free(struct calltree *ct)
+{
+	if (!ct)
+		return;
+	for (size_t i = 0; i < ct->nthreads; i++) {
+		free(ct->threads[i]->stack);
+		free(ct->threads[i]);
+	}
+	for (struct node_chunk *c = ct->chunks, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	free(ct->threads);
+	free(ct->htid);
+	free(ct->hidx);
+	free(ct);
+}
+
+void calltree__set_t0(struct calltree *ct, uint64_t t0)
+{
+	ct->opts.t0 = t0;
+}
+
+static struct ft_node *node_new(struct calltree *ct)
+{
+	struct ft_node *n = ct->free_nodes;
+
+	if (n) {
+		ct->free_nodes = n->next;
+	} else {
+		if (ct->chunk_used == NODE_CHUNK) {
+			struct node_chunk *c = malloc(sizeof(*c));
+
+			if (!c)
+				return NULL;
+			c->next = ct->chunks;
+			ct->chunks = c;
+			ct->chunk_used = 0;
+		}
+		n = &ct->chunks->nodes[ct->chunk_used++];
+	}
+	memset(n, 0, sizeof(*n));
+	ct->st.nodes++;
+	return n;
+}
+
+static void node_recycle(struct calltree *ct, struct ft_node *n)
+{
+	n->next = ct->free_nodes;
+	ct->free_nodes = n;
+	ct->st.nodes--;
+}
+
+static int hash_insert(uint32_t *htid, uint32_t *hidx, size_t hcap, uint32_t tid, uint32_t idx)
+{
+	size_t i = (tid * 2654435761u) & (hcap - 1);
+
+	while (hidx[i])
+		i = (i + 1) & (hcap - 1);
+	htid[i] = tid;
+	hidx[i] = idx;
+	return 0;
+}
+
+static int hash_grow(struct calltree *ct)
+{
+	size_t hcap = ct->hcap ? ct->hcap * 2 : 64;
+	uint32_t *htid = calloc(hcap, sizeof(*htid));
+	uint32_t *hidx = calloc(hcap, sizeof(*hidx));
+
+	if (!htid || !hidx) {
+		free(htid);
+		free(hidx);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ct->hcap; i++)
+		if (ct->hidx[i])
+			hash_insert(htid, hidx, hcap, ct->htid[i], ct->hidx[i]);
+	free(ct->htid);
+	free(ct->hidx);
+	ct->htid = htid;
+	ct->hidx = hidx;
+	ct->hcap = hcap;
+	return 0;
+}
+
+static struct ft_thread *thread_get(struct calltree *ct, uint32_t tid)
+{
+	if (ct->hcap) {
+		for (size_t i = (tid * 2654435761u) & (ct->hcap - 1); ct->hidx[i];
+		     i = (i + 1) & (ct->hcap - 1))
+			if (ct->htid[i] == tid)
+				return ct->threads[ct->hidx[i] - 1];
+	}
+	if ((ct->nthreads + 1) * 2 > ct->hcap && hash_grow(ct) < 0)
+		return NULL;
+	if (ct->nthreads == ct->cap) {
+		size_t cap = ct->cap ? ct->cap * 2 : 16;
+		struct ft_thread **threads = realloc(ct->threads, cap * sizeof(*threads));
+
+		if (!threads)
+			return NULL;
+		ct->threads = threads;
+		ct->cap = cap;
+	}
+	struct ft_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	t->image = ct->image;
+	ct->threads[ct->nthreads++] = t;
+	hash_insert(ct->htid, ct->hidx, ct->hcap, tid, ct->nthreads);
+	return t;
+}
+
+static uint64_t rel(const struct calltree *ct, uint64_t ts)
+{
+	return ts > ct->opts.t0 ? ts - ct->opts.t0 : 0;
+}
+
+static struct ft_node *top(const struct ft_thread *t)
+{
+	return t->nstack ? t->stack[t->nstack - 1] : NULL;
+}
+
+/* level a new child of the current position would get */
+static int32_t cur_level(const struct ft_thread *t)
+{
+	return t->nstack ? top(t)->level : t->base - 1;
+}
+
+static void link_under(struct calltree *ct, struct ft_thread *t, struct ft_node *parent,
+		       struct ft_node *n)
+{
+	n->parent = parent;
+	if (!ct->opts.keep)
+		return;
+	if (parent) {
+		if (parent->last_child)
+			parent->last_child->next = n;
+		else
+			parent->first_child = n;
+		parent->last_child = n;
+	} else {
+		if (t->last_root)
+			t->last_root->next = n;
+		else
+			t->first_root = n;
+		t->last_root = n;
+	}
+}
+
+static int stack_push(struct ft_thread *t, struct ft_node *n)
+{
+	if (t->nstack == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct ft_node **stack = realloc(t->stack, cap * sizeof(*stack));
+
+		if (!stack)
+			return -ENOMEM;
+		t->stack = stack;
+		t->cap = cap;
+	}
+	t->stack[t->nstack++] = n;
+	return 0;
+}
+
+/* Opens a node one level below the current position. */
+static struct ft_node *open_node(struct calltree *ct, struct ft_thread *t, uint64_t start,
+				 uint32_t name, uint32_t flags)
+{
+	struct ft_node *n = node_new(ct);
+
+	if (!n)
+		return NULL;
+	n->start_ns = start;
+	n->name = name;
+	n->flags = flags;
+	n->level = cur_level(t) + 1;
+	link_under(ct, t, top(t), n);
+	if (stack_push(t, n) < 0) {
+		/* unlinking is not worth it: keep the node as a completed leaf */
+		n->flags |= FT_NODE_END_LOST;
+		return NULL;
+	}
+	return n;
+}
+
+static void complete(struct calltree *ct, struct ft_thread *t, struct ft_node *n, uint64_t end,
+		     uint32_t flags)
+{
+	n->dur_ns = end > n->start_ns ? end - n->start_ns : 0;
+	n->flags |= flags;
+	/* the parent is still open (children complete first): it ran across
+	 * whatever loss lies below n */
+	if (n->flags & LOSS_FLAGS) {
+		if (n->parent)
+			n->parent->flags |= FT_NODE_SPANS_LOSS;
+		else
+			t->root_loss = true;
+	}
+	if (!(n->flags & FT_NODE_LOST)) {
+		t->calls++;
+		ct->st.calls++;
+	}
+	if (ct->opts.on_complete)
+		ct->opts.on_complete(ct->opts.ctx, t, n, n->level - 1);
+	if (!ct->opts.keep)
+		node_recycle(ct, n);
+}
+
+static void close_top(struct calltree *ct, struct ft_thread *t, uint64_t end, uint32_t flags)
+{
+	struct ft_node *n = t->stack[--t->nstack];
+
+	complete(ct, t, n, end, flags);
+}
+
+/* A placeholder opened for a lost entry learns its name from its return. */
+static void close_top_named(struct calltree *ct, struct ft_thread *t, uint64_t end, uint32_t name)
+{
+	struct ft_node *n = top(t);
+
+	if (!n->name)
+		n->name = name;
+	close_top(ct, t, end, 0);
+}
+
+/* Whether a return (by its name id) can belong to the open frame n. Entry
+ * and return ids differ for one frame (the line is part of the key), so the
+ * function and file are compared; unknown names match anything. */
+static bool same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
+{
+	if (!ct->opts.names || !n->name || n->name == name)
+		return true;
+	const struct ft_name *a = names__get(ct->opts.names, n->name);
+	const struct ft_name *b = names__get(ct->opts.names, name);
+	if ((a->flags | b->flags) & FT_NAME_UNKNOWN)
+		return true;
+	return a->func == b->func && a->file == b->file;
+}
+
+static int add_lost(struct calltree *ct, struct ft_thread *t, uint32_t count)
+{
+	struct ft_node *n = node_new(ct);
+
+	if (!n)
+		return -ENOMEM;
+	n->flags = FT_NODE_LOST;
+	n->lost = count;
+	n->start_ns = t->last_ns;
+	n->level = cur_level(t) + 1;
+	link_under(ct, t, top(t), n);
+	complete(ct, t, n, t->last_ns, 0);
+	return 0;
+}
+
+/* Wraps everything at the root level into a node for a frame one level
+ * up, which was running before its first record was seen. With end_lost
+ * its return was lost too; otherwise the caller completes it. */
+static struct ft_node *wrap_roots(struct calltree *ct, struct ft_thread *t, uint32_t name,
+				  bool end_lost)
+{
+	struct ft_node *p = node_new(ct);
+
+	if (!p)
+		return NULL;
+	p->name = name;
+	p->level = t->base - 1;
+	/* without any loss on the thread the frame can only predate the trace */
+	if (t->lost) {
+		p->flags = FT_NODE_START_LOST;
+		p->start_ns = t->first_root ? t->first_root->start_ns : t->last_ns;
+	} else {
+		p->flags = FT_NODE_BEFORE_ATTACH;
+		p->start_ns = 0;
+	}
+	if (t->root_loss)
+		p->flags |= FT_NODE_SPANS_LOSS;
+	if (ct->opts.keep) {
+		p->first_child = t->first_root;
+		p->last_child = t->last_root;
+		for (struct ft_node *c = p->first_child; c; c = c->next)
+			c->parent = p;
+	}
+	t->first_root = t->last_root = NULL;
+	t->base--;
+	link_under(ct, t, NULL, p);
+	if (end_lost)
+		complete(ct, t, p, t->last_ns, FT_NODE_END_LOST);
+	return p;
+}
+
+static bool check_seq(struct calltree *ct, struct ft_thread *t, uint32_t seq, uint64_t now,
+		      int32_t level)
+{
+	uint32_t gap = 0;
+
+	if (!t->seen) {
+		t->seen = true;
+		t->first_ns = now;
+		t->last_ns = now;
+		t->base = level;
+		gap = seq; /* a thread's first record has seq 0 */
+	} else if (seq != t->next_seq) {
+		gap = seq - t->next_seq;
+		if ((int32_t)gap < 0) /* out of order: cannot happen within a thread */
+			gap = 0;
+	}
+	t->next_seq = seq + 1;
+	if (gap) {
+		t->lost += gap;
+		ct->st.lost += gap;
+		add_lost(ct, t, gap);
+	}
+	return gap != 0;
+}
+
+/* Makes the current position level - 1, so a node at `level` fits. */
+static int repair(struct calltree *ct, struct ft_thread *t, int32_t level)
+{
+	bool repaired = false;
+
+	while (t->nstack && top(t)->level >= level) {
+		close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+		repaired = true;
+	}
+	if (!t->nstack && level < t->base) {
+		if (!t->first_root) {
+			t->base = level;
+		} else {
+			while (t->base > level) {
+				if (!wrap_roots(ct, t, 0, true))
+					return -ENOMEM;
+				ct->st.unseen++;
+			}
+			repaired = true;
+		}
+	}
+	while (cur_level(t) < level - 1) {
+		if (!open_node(ct, t, t->last_ns, 0, FT_NODE_START_LOST))
+			return -ENOMEM;
+		ct->st.unseen++;
+		repaired = true;
+	}
+	if (repaired)
+		ct->st.resyncs++;
+	return 0;
+}
+
+/* Whether a record at depth may follow what the thread has seen (see
+ * calltree__push() in calltree.h). Checked before anything changes, so a
+ * refused record leaves no trace but its missing seq. Returns 0 or -ERANGE. */
+static int admit(struct calltree *ct, struct ft_thread *t, uint32_t seq, int32_t depth, bool entry)
+{
+	struct calltree_reject r = {
+		.record = ++ct->offered, .tid = t->tid, .depth = depth, .entry = entry};
+	int64_t need;
+
+	if (depth < -CALLTREE_DEPTH_MAX || depth > CALLTREE_DEPTH_MAX) {
+		r.why = CALLTREE_REJECT_RANGE;
+		r.first = !t->seen;
+		goto refuse;
+	}
+	if (!t->seen) /* a thread's first record sets its levels: it opens nothing */
+		return 0;
+	r.gap = seq - t->next_seq;
+	r.expected = (int64_t)cur_level(t) + entry;
+	need = depth > r.expected ? depth - r.expected : r.expected - depth;
+	/* a seq below the next one is a new thread under a reused tid, whose
+	 * depth starts afresh: only the budget bounds it */
+	if ((int32_t)r.gap < 0) {
+		r.gap = 0;
+	} else if (need > r.gap) {
+		r.why = CALLTREE_REJECT_GAP;
+		goto refuse;
+	}
+	if (ct->st.unseen + (uint64_t)need <= ct->st.records + CALLTREE_UNSEEN_SLACK)
+		return 0;
+	r.why = CALLTREE_REJECT_BUDGET;
+refuse:
+	if (!ct->st.rejected++)
+		ct->reject = r;
+	return -ERANGE;
+}
+
+const struct calltree_reject *calltree__rejected(const struct calltree *ct)
+{
+	return ct->st.rejected ? &ct->reject : NULL;
+}
+
+int calltree__thread(struct calltree *ct, uint32_t tid, const char *comm)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+
+	if (!t)
+		return -ENOMEM;
+	strncpy(t->comm, comm, sizeof(t->comm) - 1);
+	t->comm[sizeof(t->comm) - 1] = 0;
+	return 0;
+}
+
+int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		   uint32_t name)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+	uint64_t now = rel(ct, ts);
+
+	if (!t)
+		return -ENOMEM;
+	if (admit(ct, t, seq, depth, true))
+		return -ERANGE;
+	ct->st.records++;
+	check_seq(ct, t, seq, now, depth);
+	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
+		return -ENOMEM;
+	t->last_ns = now;
+	return open_node(ct, t, now, name, 0) ? 0 : -ENOMEM;
+}
+
+int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		  uint32_t name)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+	uint64_t now = rel(ct, ts);
+
+	if (!t)
+		return -ENOMEM;
+	if (admit(ct, t, seq, depth, false))
+		return -ERANGE;
+	ct->st.records++;
+	/* a thread whose first record is a return starts with roots just
+	 * above it, so the frame is wrapped like any frame from before attach */
+	check_seq(ct, t, seq, now, depth + 1);
+
+	/* fast path: the frame on top returns; once records were lost on the
+	 * thread, depth alone could pair the return with the wrong frame */
+	if (t->nstack && top(t)->level == depth && (!t->lost || same_function(ct, top(t), name))) {
+		t->last_ns = now;
+		close_top_named(ct, t, now, name);
+		return 0;
+	}
+	bool repaired = false;
+	/* frames above the returning one lost their returns */
+	while (t->nstack && top(t)->level > depth) {
+		close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+		repaired = true;
+	}
+	if (t->nstack && top(t)->level == depth) {
+		if (same_function(ct, top(t), name)) {
+			t->last_ns = now;
+			close_top_named(ct, t, now, name);
+			ct->st.resyncs++;
+			return 0;
+		}
+		/* another function at this level: the open frame's return and the
+		 * returning frame's entry were both lost */
+		close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+		repaired = true;
+	}
+	if (!t->nstack && depth < t->base) {
+		/* a frame from before attach returns: what ran at the root level
+		 * since attach ran inside it; frames between it and the roots
+		 * returned unseen */
+		if (!t->first_root)
+			t->base = depth + 1;
+		while (t->base - 1 > depth) {
+			if (!wrap_roots(ct, t, 0, true))
+				return -ENOMEM;
+			ct->st.unseen++;
+			repaired = true;
+		}
+		t->last_ns = now;
+		struct ft_node *p = wrap_roots(ct, t, name, false);
+		if (!p)
+			return -ENOMEM;
+		complete(ct, t, p, now, 0);
+		if (repaired)
+			ct->st.resyncs++;
+		return 0;
+	}
+	/* its entry was lost (and maybe its callers'): it started at some
+	 * unknown time after the last record seen */
+	if (repair(ct, t, depth) < 0)
+		return -ENOMEM;
+	if (!open_node(ct, t, t->last_ns, name, FT_NODE_START_LOST))
+		return -ENOMEM;
+	t->last_ns = now;
+	close_top(ct, t, now, 0);
+	if (!repaired)
+		ct->st.resyncs++;
+	return 0;
+}
+
+int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
+{
+	uint64_t now = rel(ct, ts);
+
+	(void)tid; /* every thread of the old program is gone, not only the exec'ing one */
+	for (size_t i = 0; i < ct->nthreads; i++) {
+		struct ft_thread *t = ct->threads[i];
+
+		if (t->image != ct->image)
+			continue;
+		/* the exec'ing thread's frames end at the exec; the other threads
+		 * were killed on the way there, so the exec bounds their end */
+		if (t->nstack && now > t->last_ns)
+			t->last_ns = now;
+		while (t->nstack)
+			close_top(ct, t, now, FT_NODE_EXEC);
+	}
+	ct->image++;
+	ct->st.execs++;
+	/* retire every tid: the next record of any tid opens a new thread */
+	if (ct->hcap)
+		memset(ct->hidx, 0, ct->hcap * sizeof(*ct->hidx));
+	return 0;
+}
+
+void calltree__finish(struct calltree *ct, uint64_t end_ts)
+{
+	calltree__finish_lost(ct, end_ts, 0, false);
+}
+
+/* a marker's count is 32 bits; the totals in the stats keep the rest */
+static uint32_t lost_count(uint64_t n)
+{
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen_lost,
+			   bool target_exited)
+{
+	uint64_t end = rel(ct, end_ts);
+	struct ft_thread *latest = NULL;
+	bool marked = false;
+
+	for (size_t i = 0; i < ct->nthreads; i++) {
+		struct ft_thread *t = ct->threads[i];
+		uint32_t how = FT_NODE_UNFINISHED;
+
+		if (!latest || t->last_ns > latest->last_ns)
+			latest = t;
+		if (unseen_lost && t->nstack) {
+			add_lost(ct, t, lost_count(unseen_lost));
+			marked = true;
+			/* a process that exited returned from its frames: the
+			 * returns are among the lost records */
+			if (target_exited)
+				how = FT_NODE_END_LOST;
+		}
+		while (t->nstack) {
+			if (how == FT_NODE_UNFINISHED)
+				ct->st.open++;
+			close_top(ct, t, how == FT_NODE_END_LOST ? t->last_ns : end, how);
+		}
+	}
+	/* no thread was left inside a call: the loss still gets a place */
+	if (unseen_lost && !marked && latest)
+		add_lost(ct, latest, lost_count(unseen_lost));
+}
+
+size_t calltree__nthreads(const struct calltree *ct)
+{
+	return ct->nthreads;
+}
+
+const struct ft_thread *calltree__thread_at(const struct calltree *ct, size_t i)
+{
+	return i < ct->nthreads ? ct->threads[i] : NULL;
+}
+
+void calltree__stats(const struct calltree *ct, struct calltree_stats *st)
+{
+	*st = ct->st;
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/* Display filters. Glob decisions are cached per name id, so a trace pays
+ * fnmatch() once per distinct function, not once per call. The walk keeps
+ * its own stack: Python recursion reaches thousands of levels, which C
+ * recursion here would turn into a stack overflow. */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "core/filter.h"
+#include "core/names.h"
+
+#define DECIDED_SHOWN  1
+#define DECIDED_HIDDEN 2
+
+void filter__free(struct filter *f)
+{
+	if (!f)
+		return;
+	free(f->cache);
+	f->cache = NULL;
+	f->ncache = 0;
+}
+
+bool filter__active(const struct filter *f)
+{
+	return f && (f->ninclude || f->nexclude || f->max_depth > 0 || f->min_dur_ns);
+}
+
+static bool glob_any(const char **globs, size_t n, const struct ft_name *nm)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!fnmatch(globs[i], nm->func, 0) || !fnmatch(globs[i], nm->file, 0))
+			return true;
+	return false;
+}
+
+static bool decide(const struct filter *f, const struct ft_name *nm)
+{
+	if (f->ninclude && !glob_any(f->include, f->ninclude, nm))
+		return false;
+	return !glob_any(f->exclude, f->nexclude, nm);
+}
+
+bool filter__shows_name(struct filter *f, const struct names *names, uint32_t name_id)
+{
+	if (!f || (!f->ninclude && !f->nexclude))
+		return true;
+	if (name_id < f->ncache && f->cache[name_id])
+		return f->cache[name_id] == DECIDED_SHOWN;
+
+	bool shown = decide(f, names__get(names, name_id));
+
+	if (name_id >= f->ncache) {
+		size_t n = f->ncache ? f->ncache : 256;
+
+		while (n <= name_id)
+			n *= 2;
+		uint8_t *cache = realloc(f->cache, n);
+		/* without memory the decision is only not remembered */
+		if (!cache)
+			return shown;
+		memset(cache + f->ncache, 0, n - f->ncache);
+		f->cache = cache;
+		f->ncache = n;
+	}
+	f->cache[name_id] = shown ? DECIDED_SHOWN : DECIDED_HIDDEN;
+	return shown;
+}
+
+/* The walk. Every node is one of: a lost marker (always visited where its
+ * place is), pruned (too short: it and its subtree vanish), shown by the
+ * globs (visited), or hidden by the globs (skipped, its children promoted
+ * to the nearest shown ancestor). */
+enum kind { K_SHOWN, K_HIDDEN, K_PRUNED };
+
+struct walk {
+	struct filter *f;
+	const struct names *names;
+	/* scratch stack of sibling cursors for has_children */
+	const struct ft_node **scratch;
+	size_t scap;
+	bool nomem;
+};
+
+static enum kind classify(struct walk *wk, const struct ft_node *n)
+{
+	if (n->flags & FT_NODE_LOST)
+		return K_SHOWN;
+	if (wk->f && n->dur_ns < wk->f->min_dur_ns)
+		return K_PRUNED;
+	return filter__shows_name(wk->f, wk->names, n->name) ? K_SHOWN : K_HIDDEN;
+}
+
+static bool grow(void **p, size_t *cap, size_t elem)
+{
+	size_t n = *cap ? *cap * 2 : 64;
+	void *q = realloc(*p, n * elem);
+
+	if (!q)
+		return false;
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+/* Whether any node below n would be shown one shown level down: a
+ * depth-first search through glob-hidden nodes only, stopping at the first
+ * shown one. Each hidden node lies below exactly one nearest shown
+ * ancestor, so all these searches together stay linear in the forest. */
+static bool shows_below(struct walk *wk, const struct ft_node *n)
+{
+	size_t sp = 0;
+
+	if (!n->first_child)
+		return false;
+	if (!wk->scap && !grow((void **)&wk->scratch, &wk->scap, sizeof(*wk->scratch)))
+		goto nomem;
+	wk->scratch[sp++] = n->first_child;
+	while (sp) {
+		const struct ft_node *c = wk->scratch[sp - 1];
+
+		if (!c) {
+			sp--;
+			continue;
+		}
+		wk->scratch[sp - 1] = c->next;
+		switch (classify(wk, c)) {
+		case K_SHOWN:
+			return true;
+		case K_PRUNED:
+			break;
+		case K_HIDDEN:
+			if (!c->first_child)
+				break;
+			if (sp == wk->scap &&
+			    !grow((void **)&wk->scratch, &wk->scap, sizeof(*wk->scratch)))
+				goto nomem;
+			wk->scratch[sp++] = c->first_child;
+			break;
+		}
+	}
+	return false;
+nomem:
+	/* claiming children keeps the output well-formed: at worst an empty
+	 * "{ }" pair instead of a leaf line */
+	wk->nomem = true;
+	return true;
+}
+
+struct frame {
+	const struct ft_node *node; /* NULL: the thread's roots */
+	const struct ft_node *cur;  /* next child to look at */
+	bool shown;
+	bool has_children;
+};
+
+void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
+		  const struct filter_visit *v, void *ctx)
+{
+	struct walk wk = {.f = f, .names = names};
+	int max = f && f->max_depth > 0 ? f->max_depth : 0;
+	struct frame *st = NULL;
+	size_t sp = 0, cap = 0;
+	int depth = 0;
+
+	if (!t->first_root)
+		return;
+	if (!grow((void **)&st, &cap, sizeof(*st)))
+		return;
+	st[sp++] = (struct frame){.cur = t->first_root};
+	while (sp) {
+		struct frame *fr = &st[sp - 1];
+		const struct ft_node *c = fr->cur;
+
+		if (!c) {
+			struct frame done = *fr;
+
+			sp--;
+			if (done.shown) {
+				depth--;
+				if (v->leave)
+					v->leave(ctx, t, done.node, depth, done.has_children);
+			}
+			continue;
+		}
+		fr->cur = c->next;
+		/* nothing at or below max depth shows: hidden nodes' children
+		 * would land at the same depth */
+		if (max && depth >= max)
+			continue;
+
+		enum kind k = classify(&wk, c);
+		bool hc;
+
+		if (k == K_PRUNED)
+			continue;
+		if (k == K_HIDDEN && !c->first_child)
+			continue;
+		if (k == K_SHOWN) {
+			hc = (!max || depth + 1 < max) && shows_below(&wk, c);
+			if (v->enter)
+				v->enter(ctx, t, c, depth, hc);
+			if (!hc) {
+				if (v->leave)
+					v->leave(ctx, t, c, depth, false);
+				continue;
+			}
+		}
+		if (sp == cap && !grow((void **)&st, &cap, sizeof(*st))) {
+			/* cannot descend: close what was opened so the output
+			 * stays balanced */
+			if (k == K_SHOWN && v->leave)
+				v->leave(ctx, t, c, depth, true);
+			continue;
+		}
+		st[sp++] = (struct frame){
+			.node = c,
+			.cur = c->first_child,
+			.shown = k == K_SHOWN,
+			.has_children = k == K_SHOWN,
+		};
+		if (k == K_SHOWN)
+			depth++;
+	}
+	free(st);
+	free(wk.scratch);
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/* Record decoding: every field is checked against the record's size before
+ * use, so a damaged record is counted and skipped, never trusted. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "flowtrace/event.h"
+#include "core/names.h"
+#include "core/record.h"
+
+static int apply_name(struct names *names, const struct ft_rec_name *r, size_t size)
+{
+	const char *func = r->data, *file;
+	size_t flen = r->func_len, plen = r->file_len;
+	uint32_t flags = 0;
+
+	if (flen < 1 || plen < 1 || sizeof(*r) + flen + plen > size)
+		return -EINVAL;
+	file = r->data + flen;
+	/* lengths count the NUL BPF copied; trust them only that far */
+	flen = strnlen(func, flen);
+	plen = strnlen(file, plen);
+	if (r->hdr.flags & FT_NAME_F_FUNC_CUT)
+		flags |= FT_NAME_FUNC_CUT;
+	if (r->hdr.flags & FT_NAME_F_FILE_CUT)
+		flags |= FT_NAME_FILE_CUT;
+	if ((r->hdr.flags & FT_NAME_F_READ_ERR) && flen == 0) {
+		func = "<unreadable>";
+		flen = strlen(func);
+	}
+	return names__bind(names, r->hdr.arg, func, flen, file, plen, r->line, flags);
+}
+
+int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const void *data,
+		 size_t size, struct record_stats *st)
+{
+	const struct ft_rec_hdr *h = data;
+	int err;
+
+	if (size < sizeof(*h)) {
+		st->malformed++;
+		return 0;
+	}
+	if (h->tgid != tgid) {
+		st->foreign++;
+		return 0;
+	}
+	switch (h->type) {
+	case FT_REC_ENTRY:
+		st->events++;
+		return calltree__push(ct, h->tid, h->ts, h->seq, h->depth,
+				      names__id(names, h->arg));
+	case FT_REC_RETURN:
+		st->events++;
+		return calltree__pop(ct, h->tid, h->ts, h->seq, h->depth, names__id(names, h->arg));
+	case FT_REC_NAME:
+		if (size < sizeof(struct ft_rec_name)) {
+			st->malformed++;
+			return 0;
+		}
+		err = apply_name(names, data, size);
+		if (err == -EINVAL) {
+			st->malformed++;
+			return 0;
+		}
+		st->names++;
+		return err;
+	case FT_REC_THREAD: {
+		const struct ft_rec_thread *r = data;
+		char comm[sizeof(r->comm) + 1];
+
+		if (size < sizeof(*r)) {
+			st->malformed++;
+			return 0;
+		}
+		memcpy(comm, r->comm, sizeof(r->comm));
+		comm[sizeof(r->comm)] = 0;
+		st->threads++;
+		return calltree__thread(ct, h->tid, comm);
+	}
+	case FT_REC_EXEC:
+		if (size < sizeof(struct ft_rec_exec)) {
+			st->malformed++;
+			return 0;
+		}
+		st->execs++;
+		return calltree__exec(ct, h->tid, h->ts);
+	default:
+		st->malformed++;
+		return 0;
+	}
+}

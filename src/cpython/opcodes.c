@@ -1,0 +1,616 @@
+// SPDX-License-Identifier: MIT
+/* Finds CPython's opcode_targets table statically, checks it against the
+ * per-minor opcode numbering, and decodes one-instruction accessors.
+ *
+ * The computed-goto interpreter (3.8-3.13 built with gcc or clang) jumps
+ * through a static table of 256 label addresses. The labels have no
+ * symbols, but the table's slots are either relocated (R_X86_64_RELATIVE in
+ * a shared object or PIE) or hold absolute addresses (non-PIE executable),
+ * so the table shows up as a run of 256 code pointers, most of them into
+ * _PyEval_EvalFrameDefault. PGO/LTO builds move rarely used handlers into a
+ * ".cold" part outside the symbol, hence "most", not "all". */
+#include <errno.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sys/elfimage.h"
+#include "sys/elfinfo.h"
+#include "cpython/opcodes.h"
+
+#define MAX_WINDOWS 16
+
+static const char *const op_names[OPCODES__NR] = {
+	[OPCODES_RESUME] = "RESUME",
+	[OPCODES_RESUME_QUICK] = "RESUME_QUICK",
+	[OPCODES_RESUME_CHECK] = "RESUME_CHECK",
+	[OPCODES_INSTRUMENTED_RESUME] = "INSTRUMENTED_RESUME",
+	[OPCODES_RETURN_VALUE] = "RETURN_VALUE",
+	[OPCODES_RETURN_CONST] = "RETURN_CONST",
+	[OPCODES_YIELD_VALUE] = "YIELD_VALUE",
+	[OPCODES_INSTRUMENTED_RETURN_VALUE] = "INSTRUMENTED_RETURN_VALUE",
+	[OPCODES_INSTRUMENTED_RETURN_CONST] = "INSTRUMENTED_RETURN_CONST",
+	[OPCODES_INSTRUMENTED_YIELD_VALUE] = "INSTRUMENTED_YIELD_VALUE",
+	[OPCODES_RETURN_GENERATOR] = "RETURN_GENERATOR",
+	[OPCODES_PUSH_EXC_INFO] = "PUSH_EXC_INFO",
+	[OPCODES_YIELD_FROM] = "YIELD_FROM",
+	[OPCODES_EXIT_INIT_CHECK] = "EXIT_INIT_CHECK",
+};
+
+struct minor_ops {
+	uint64_t defined[OPCODES_NSLOTS / 64]; /* bit n: opcode n has its own handler */
+	int16_t number[OPCODES__NR];
+};
+
+#define OPS(resume, quick, check, iresume, retval, retconst, yield, iretval, iretconst, iyield,   \
+	    retgen, pushexc, yieldfrom, exitinit)                                                 \
+	{                                                                                         \
+		[OPCODES_RESUME] = resume, [OPCODES_RESUME_QUICK] = quick,                        \
+		[OPCODES_RESUME_CHECK] = check, [OPCODES_INSTRUMENTED_RESUME] = iresume,          \
+		[OPCODES_RETURN_VALUE] = retval, [OPCODES_RETURN_CONST] = retconst,               \
+		[OPCODES_YIELD_VALUE] = yield, [OPCODES_INSTRUMENTED_RETURN_VALUE] = iretval,     \
+		[OPCODES_INSTRUMENTED_RETURN_CONST] = iretconst,                                  \
+		[OPCODES_INSTRUMENTED_YIELD_VALUE] = iyield, [OPCODES_RETURN_GENERATOR] = retgen, \
+		[OPCODES_PUSH_EXC_INFO] = pushexc, [OPCODES_YIELD_FROM] = yieldfrom,              \
+		[OPCODES_EXIT_INIT_CHECK] = exitinit,                                             \
+	}
+
+/* Generated from each interpreter's own tables, not written by hand:
+ * "defined" is every value below 256 of opcode.opmap, dis._all_opmap (3.11+
+ * specialised and instrumented opcodes) and _opcode_metadata (3.13), plus
+ * 3.11's DO_TRACING label in slot 255; "number" is the OPS() columns in
+ * enum opcodes_op order (-1: none). Opcode numbers never change within a
+ * minor series (they are part of the .pyc format); the Debian 3.11.2 build
+ * gives the same rows as 3.11.7. The generator is in
+ * docs/interpreter-layout.md. */
+static const struct minor_ops minor_ops[OPCODES_MAX_MINOR + 1] = {
+	/* 3.8.18: 120 opcodes with a handler of their own */
+	[8] = {.defined = {0xfbfc00003fdb9e7eULL, 0x741ffff7fffefbffULL, 0x0000000f7fffe7bcULL,
+			   0x0000000000000000ULL},
+	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72, -1)},
+	/* 3.9.18: 119 opcodes with a handler of their own */
+	[9] = {.defined = {0xfbdf00003fdb9e7eULL, 0x767ffff7fefcffffULL, 0x0000003f3c1fe7bcULL,
+			   0x0000000000000000ULL},
+	       .number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72, -1)},
+	/* 3.10.13: 127 opcodes with a handler of their own */
+	[10] = {.defined = {0xfbde0007ffdb9e7eULL, 0x76fffffffefcffffULL, 0x0000003f3d1fe7beULL,
+			    0x0000000000000000ULL},
+		.number = OPS(-1, -1, -1, -1, 83, -1, 86, -1, -1, -1, -1, -1, 72, -1)},
+	/* 3.11.7: 182 opcodes with a handler of their own */
+	[11] = {.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x001fffffffffffffULL,
+			    0x8000000000000000ULL},
+		.number = OPS(151, 150, -1, -1, 83, -1, 86, -1, -1, -1, 75, 35, -1, -1)},
+	/* 3.12.1: 193 opcodes with a handler of their own */
+	[12] = {.defined = {0xffffffffffffffffULL, 0xffffffffffffffffULL, 0x0001f9ffffffffffULL,
+			    0x7fffe00000000000ULL},
+		.number = OPS(151, -1, -1, 240, 83, 121, 150, 242, 247, 243, 75, 35, -1, -1)},
+	/* 3.13.0: 212 opcodes with a handler of their own */
+	[13] = {.defined = {0xffffffffffffffffULL, 0x007fffffffffffffULL, 0xffffffffffe00000ULL,
+			    0x7ffff0007fffffffULL},
+		.number = OPS(149, -1, 207, 236, 36, 103, 118, 239, 240, 241, 35, 33, -1, 13)},
+};
+
+const char *opcodes_name(enum opcodes_op op)
+{
+	return (unsigned)op < OPCODES__NR ? op_names[op] : NULL;
+}
+
+static bool minor_known(int minor)
+{
+	return minor >= OPCODES_MIN_MINOR && minor <= OPCODES_MAX_MINOR;
+}
+
+int opcodes_number(int minor, enum opcodes_op op)
+{
+	if (!minor_known(minor) || (unsigned)op >= OPCODES__NR)
+		return -1;
+	return minor_ops[minor].number[op];
+}
+
+bool opcodes_defined(int minor, unsigned opcode)
+{
+	if (!minor_known(minor) || opcode >= OPCODES_NSLOTS)
+		return false;
+	return minor_ops[minor].defined[opcode / 64] >> (opcode % 64) & 1;
+}
+
+/* --- the table scan ------------------------------------------------------ */
+
+size_t opcodes_scan_windows(const struct opcodes_slot *slots, size_t n, uint64_t lo, uint64_t hi,
+			    struct opcodes_window *out, size_t max)
+{
+	size_t found = 0, i = 0;
+
+	while (i < n) {
+		size_t j = i + 1, len;
+		unsigned inside = 0, best = 0;
+
+		while (j < n && slots[j].addr == slots[j - 1].addr + 8)
+			j++;
+		len = j - i;
+		if (len < OPCODES_NSLOTS) {
+			i = j;
+			continue;
+		}
+		/* slide a 256-slot window over the run [i, j) */
+		for (size_t k = i; k < i + OPCODES_NSLOTS; k++)
+			inside += slots[k].target >= lo && slots[k].target < hi;
+		best = inside;
+		for (size_t k = i + OPCODES_NSLOTS; k < j; k++) {
+			inside += slots[k].target >= lo && slots[k].target < hi;
+			inside -= slots[k - OPCODES_NSLOTS].target >= lo &&
+				  slots[k - OPCODES_NSLOTS].target < hi;
+			if (inside > best)
+				best = inside;
+		}
+		if (best < OPCODES_MIN_INSIDE) {
+			i = j;
+			continue;
+		}
+		/* a second pass reports every window that reaches the best count */
+		inside = 0;
+		for (size_t k = i; k < j; k++) {
+			inside += slots[k].target >= lo && slots[k].target < hi;
+			if (k >= i + OPCODES_NSLOTS)
+				inside -= slots[k - OPCODES_NSLOTS].target >= lo &&
+					  slots[k - OPCODES_NSLOTS].target < hi;
+			if (k + 1 < i + OPCODES_NSLOTS || inside != best)
+				continue;
+			if (found < max)
+				out[found] = (struct opcodes_window){
+					.first = k + 1 - OPCODES_NSLOTS,
+					.addr = slots[k + 1 - OPCODES_NSLOTS].addr,
+					.inside = best,
+				};
+			found++;
+		}
+		i = j;
+	}
+	return found;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+bool opcodes_fingerprint(const uint64_t handlers[OPCODES_NSLOTS], int minor,
+			 struct opcodes_fingerprint *fp)
+{
+	uint64_t sorted[OPCODES_NSLOTS], mode = 0;
+	unsigned best = 0, second = 0, distinct = 0;
+	struct opcodes_fingerprint dummy;
+
+	if (!fp)
+		fp = &dummy;
+	memset(fp, 0, sizeof(*fp));
+	fp->mismatch = -1;
+	memcpy(sorted, handlers, sizeof(sorted));
+	qsort(sorted, OPCODES_NSLOTS, sizeof(sorted[0]), cmp_u64);
+	for (size_t i = 0; i < OPCODES_NSLOTS;) {
+		size_t j = i;
+
+		while (j < OPCODES_NSLOTS && sorted[j] == sorted[i])
+			j++;
+		distinct++;
+		if (j - i > best) {
+			second = best;
+			best = j - i;
+			mode = sorted[i];
+		} else if (j - i > second) {
+			second = j - i;
+		}
+		i = j;
+	}
+	fp->unknown = mode;
+	fp->unknown_slots = best;
+	fp->distinct = distinct;
+	/* the filler must be unambiguous: strictly the most frequent target */
+	if (best < 2 || best == second || !minor_known(minor)) {
+		fp->mismatch = OPCODES_NSLOTS;
+		return false;
+	}
+	for (unsigned op = 0; op < OPCODES_NSLOTS; op++) {
+		if (opcodes_defined(minor, op) != (handlers[op] != mode)) {
+			fp->mismatch = (int)op;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* --- x86-64 accessor decoding --------------------------------------------- */
+
+#define OP_MOV_LOAD 0x8b /* mov r/m64 -> r64, with REX.W */
+#define REG_RDI	    7
+
+static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+
+static size_t skip_endbr(const uint8_t *code, size_t len)
+{
+	return len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ? sizeof(endbr64)
+										 : 0;
+}
+
+/* Skips what a prologue may put before the first load without changing
+ * any register but %rsp: endbr64, push %reg, sub $imm8,%rsp. */
+static size_t skip_prologue(const uint8_t *code, size_t len)
+{
+	size_t pos = skip_endbr(code, len);
+
+	for (;;) {
+		if (pos < len && code[pos] >= 0x50 && code[pos] <= 0x57)
+			pos += 1; /* push %rax..%rdi */
+		else if (pos + 1 < len && code[pos] == 0x41 && code[pos + 1] >= 0x50 &&
+			 code[pos + 1] <= 0x57)
+			pos += 2; /* push %r8..%r15 */
+		else if (pos + 3 < len && code[pos] == 0x48 && code[pos + 1] == 0x83 &&
+			 code[pos + 2] == 0xec)
+			pos += 4; /* sub $imm8,%rsp */
+		else
+			return pos;
+	}
+}
+
+static int32_t sle32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+			 (uint32_t)p[3] << 24);
+}
+
+/* A 64-bit "mov DISP(%base),%dest" (REX.W 8B /r with a plain base register:
+ * no SIB byte, not RIP-relative). Returns its length, or 0 when p holds
+ * another instruction. Registers are numbered as in the encoding (0 rax,
+ * 7 rdi, 8-15 r8-r15). */
+static size_t decode_load(const uint8_t *p, size_t len, unsigned *base, unsigned *dest,
+			  int64_t *disp)
+{
+	unsigned rex, mod, rm;
+
+	if (len < 3 || (p[0] & 0xf8) != 0x48 || p[1] != OP_MOV_LOAD)
+		return 0;
+	rex = p[0];
+	mod = p[2] >> 6;
+	rm = p[2] & 7;
+	/* rm 4 means a SIB byte follows and mod 0 with rm 5 means RIP-relative,
+	 * whatever REX.B says */
+	if (mod == 3 || rm == 4 || (mod == 0 && rm == 5))
+		return 0;
+	*base = rm | (rex & 1 ? 8 : 0);
+	*dest = (p[2] >> 3 & 7) | (rex & 4 ? 8 : 0);
+	switch (mod) {
+	case 0:
+		*disp = 0;
+		return 3;
+	case 1:
+		if (len < 4)
+			return 0;
+		*disp = (int8_t)p[3];
+		return 4;
+	default:
+		if (len < 7)
+			return 0;
+		*disp = sle32(p + 3);
+		return 7;
+	}
+}
+
+size_t opcodes_decode_load_chain(const uint8_t *code, size_t len, int64_t *disps, size_t max)
+{
+	unsigned want = REG_RDI, base, dest;
+	size_t n = 0, pos;
+
+	if (!code)
+		return 0;
+	pos = skip_prologue(code, len);
+	while (n < max) {
+		int64_t disp;
+		size_t l = decode_load(code + pos, len - pos, &base, &dest, &disp);
+
+		if (!l || base != want)
+			break;
+		disps[n++] = disp;
+		want = dest;
+		pos += l;
+	}
+	return n;
+}
+
+int opcodes_decode_field_load(const uint8_t *code, size_t len, int64_t *disp)
+{
+	return opcodes_decode_load_chain(code, len, disp, 1) == 1 ? 0 : -EINVAL;
+}
+
+int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot,
+			       bool *indirect, int64_t *disp)
+{
+	unsigned dest, base, dest2;
+	size_t skip, insn = 7;
+	const uint8_t *p;
+
+	if (!code)
+		return -EINVAL;
+	skip = skip_endbr(code, len);
+	p = code + skip;
+	len -= skip;
+	/* mov rel32(%rip),%reg: REX.W 8B, ModRM mod 00 rm 101 */
+	if (len < insn || (p[0] & 0xf8) != 0x48 || p[1] != OP_MOV_LOAD || (p[2] & 0xc7) != 0x05)
+		return -EINVAL;
+	dest = (p[2] >> 3 & 7) | (p[0] & 4 ? 8 : 0);
+	*slot = code_vaddr + skip + insn + (int64_t)sle32(p + 3);
+	*indirect = decode_load(p + insn, len - insn, &base, &dest2, disp) && base == dest;
+	if (!*indirect)
+		*disp = 0;
+	return 0;
+}
+
+/* --- on a file ------------------------------------------------------------- */
+
+static int add_slot(struct opcodes_slot **slots, size_t *n, size_t *cap, uint64_t addr,
+		    uint64_t target)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 4096;
+		struct opcodes_slot *s = realloc(*slots, c * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		*slots = s;
+		*cap = c;
+	}
+	(*slots)[(*n)++] = (struct opcodes_slot){addr, target};
+	return 0;
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const struct opcodes_slot *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The bounds of all code, to reject most non-pointers without a search. */
+static void code_bounds(const struct elfimage *img, uint64_t *lo, uint64_t *hi)
+{
+	const struct elfimage_section *secs;
+	size_t n;
+
+	*lo = UINT64_MAX;
+	*hi = 0;
+	secs = elfimage__sections(img, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (!(secs[i].flags & SHF_ALLOC) || !(secs[i].flags & SHF_EXECINSTR))
+			continue;
+		if (secs[i].addr < *lo)
+			*lo = secs[i].addr;
+		if (secs[i].addr + secs[i].size > *hi)
+			*hi = secs[i].addr + secs[i].size;
+	}
+}
+
+/* Every 8-byte-aligned slot that holds a code pointer: RELATIVE relocation
+ * addends in a shared object or PIE, stored values in a fixed-address
+ * executable (whose data holds final addresses and needs no relocation). */
+static int collect_slots(const struct elfimage *img, struct opcodes_slot **slots, size_t *n)
+{
+	uint64_t clo, chi;
+	size_t cap = 0;
+	int err = 0;
+
+	*slots = NULL;
+	*n = 0;
+	code_bounds(img, &clo, &chi);
+	if (elfimage__type(img) == ET_DYN) {
+		const struct elfimage_reloc *r;
+		size_t nr;
+
+		r = elfimage__relocs(img, &nr);
+		for (size_t i = 0; i < nr && !err; i++) {
+			uint64_t t = (uint64_t)r[i].addend;
+
+			if (r[i].type != R_X86_64_RELATIVE || r[i].offset % 8 || t < clo ||
+			    t >= chi || !elfimage__is_code(img, t))
+				continue;
+			err = add_slot(slots, n, &cap, r[i].offset, t);
+		}
+	} else {
+		const struct elfimage_section *secs;
+		size_t ns;
+
+		secs = elfimage__sections(img, &ns);
+		for (size_t i = 0; i < ns && !err; i++) {
+			const struct elfimage_section *s = &secs[i];
+
+			if (s->type != SHT_PROGBITS || !(s->flags & SHF_ALLOC) ||
+			    (s->flags & SHF_EXECINSTR) || !s->data)
+				continue;
+			for (uint64_t a = (s->addr + 7) & ~7ULL; a + 8 <= s->addr + s->size && !err;
+			     a += 8) {
+				uint64_t t = 0;
+
+				for (int b = 7; b >= 0; b--)
+					t = t << 8 | s->data[a - s->addr + b];
+				if (t < clo || t >= chi || !elfimage__is_code(img, t))
+					continue;
+				err = add_slot(slots, n, &cap, a, t);
+			}
+		}
+	}
+	if (!err && *n)
+		qsort(*slots, *n, sizeof(**slots), cmp_slot);
+	return err;
+}
+
+static int decode_eval_frame(const struct elfimage *img, int64_t *disp)
+{
+	const uint8_t *code;
+	uint64_t addr, size;
+	int err;
+
+	err = elfimage__symbol(img, "_PyInterpreterState_GetEvalFrameFunc", &addr, &size);
+	if (err)
+		return err;
+	if (!size || size > 64)
+		size = 16;
+	code = elfimage__bytes(img, addr, size);
+	if (!code || !elfimage__is_code(img, addr))
+		return -EFAULT;
+	return opcodes_decode_field_load(code, size, disp);
+}
+
+static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes_table *out,
+		      char *why, size_t len)
+{
+	struct opcodes_window win[MAX_WINDOWS];
+	uint64_t lo = out->eval_vaddr, hi = out->eval_vaddr + out->eval_size;
+	uint64_t handlers[OPCODES_NSLOTS];
+	struct opcodes_fingerprint fp = {0}, first_fp = {0};
+	size_t nwin, matches = 0, pick = 0;
+	int first_bad = -1;
+
+	nwin = opcodes_scan_windows(slots, n, lo, hi, win, MAX_WINDOWS);
+	if (!nwin) {
+		snprintf(why, len,
+			 "no run of %d code pointers with %d or more into _PyEval_EvalFrameDefault",
+			 OPCODES_NSLOTS, OPCODES_MIN_INSIDE);
+		return -ENOTSUP;
+	}
+	if (nwin > MAX_WINDOWS) {
+		snprintf(why, len, "%zu candidate opcode tables", nwin);
+		return -ENOTSUP;
+	}
+	for (size_t w = 0; w < nwin; w++) {
+		for (size_t k = 0; k < OPCODES_NSLOTS; k++)
+			handlers[k] = slots[win[w].first + k].target;
+		if (!opcodes_fingerprint(handlers, out->minor, &fp)) {
+			if (first_bad < 0) {
+				first_bad = (int)w;
+				first_fp = fp;
+			}
+			continue;
+		}
+		if (matches++)
+			continue;
+		pick = w;
+		memcpy(out->handlers, handlers, sizeof(handlers));
+		out->unknown = fp.unknown;
+		out->unknown_slots = fp.unknown_slots;
+		out->distinct = fp.distinct;
+	}
+	if (matches > 1) {
+		snprintf(why, len,
+			 "%zu candidate opcode tables match 3.%d's opcodes (0x%" PRIx64
+			 " and more)",
+			 matches, out->minor, win[pick].addr);
+		return -ENOTSUP;
+	}
+	if (!matches && first_fp.mismatch >= OPCODES_NSLOTS) {
+		snprintf(why, len,
+			 "the code-pointer table at 0x%" PRIx64
+			 " has no single filler for undefined opcodes",
+			 win[first_bad].addr);
+		return -ENOTSUP;
+	}
+	if (!matches) {
+		snprintf(why, len,
+			 "the code-pointer table at 0x%" PRIx64 " does not match 3.%d's opcodes "
+			 "(first difference at opcode %d)",
+			 win[first_bad].addr, out->minor, first_fp.mismatch);
+		return -ENOTSUP;
+	}
+	out->table_vaddr = win[pick].addr;
+	out->inside = win[pick].inside;
+	return 0;
+}
+
+int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opcodes_table *out,
+		    char *why, size_t len)
+{
+	struct opcodes_slot *slots = NULL;
+	uint64_t lo, hi;
+	size_t n;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->major = major;
+	out->minor = minor;
+	out->eval_frame_disp = -1;
+	if (major != 3 || !minor_known(minor)) {
+		snprintf(why, len, "CPython %d.%d is not supported (3.%d to 3.%d are)", major,
+			 minor, OPCODES_MIN_MINOR, OPCODES_MAX_MINOR);
+		return -ENOTSUP;
+	}
+	err = elfimage__symbol(img, "_PyEval_EvalFrameDefault", &out->eval_vaddr, &out->eval_size);
+	if (err || !out->eval_size || !elfimage__is_code(img, out->eval_vaddr)) {
+		snprintf(why, len, "no _PyEval_EvalFrameDefault function in .dynsym");
+		return -ENOENT;
+	}
+	if (elfimage__file_offset(img, out->eval_vaddr, &out->eval_offset)) {
+		snprintf(why, len, "_PyEval_EvalFrameDefault is not mapped from the file");
+		return -ENOTSUP;
+	}
+	err = collect_slots(img, &slots, &n);
+	if (err) {
+		snprintf(why, len, "scanning for code pointers: %s", strerror(-err));
+		return err;
+	}
+	err = pick_table(slots, n, out, why, len);
+	free(slots);
+	if (err)
+		return err;
+
+	lo = out->eval_vaddr;
+	hi = out->eval_vaddr + out->eval_size;
+	for (int op = 0; op < OPCODES__NR; op++) {
+		struct opcodes_handler *h = &out->ops[op];
+
+		h->opcode = opcodes_number(minor, op);
+		if (h->opcode < 0)
+			continue;
+		h->vaddr = out->handlers[h->opcode];
+		h->cold = h->vaddr < lo || h->vaddr >= hi;
+		if (elfimage__file_offset(img, h->vaddr, &h->offset)) {
+			snprintf(why, len,
+				 "the %s handler at 0x%" PRIx64 " is not mapped from the file",
+				 op_names[op], h->vaddr);
+			return -ENOTSUP;
+		}
+	}
+	/* 3.8 has no accessor; pylayout decides what a failed decode means */
+	if (decode_eval_frame(img, &out->eval_frame_disp))
+		out->eval_frame_disp = -1;
+	return 0;
+}
+
+int opcodes_find(const char *elf_path, const struct elf_info *info, struct opcodes_table *out,
+		 char *why, size_t len)
+{
+	struct elfimage *img;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->eval_frame_disp = -1;
+	if (!info->major) {
+		snprintf(why, len, "%s: unknown CPython version", elf_path);
+		return -ENOTSUP;
+	}
+	img = elfimage__open(elf_path);
+	if (!img) {
+		err = -errno;
+		snprintf(why, len, "%s: %s", elf_path,
+			 err == -ENOTSUP ? "not an x86-64 executable or shared object"
+					 : strerror(-err));
+		return err;
+	}
+	err = opcodes_find_in(img, info->major, info->minor, out, why, len);
+	elfimage__free(img);
+	/* a python executable that links libpython: say where to look */
+	if (err == -ENOENT && info->libpython[0])
+		snprintf(why, len, "no _PyEval_EvalFrameDefault here: the interpreter is in %s",
+			 info->libpython);
+	return err;
+}

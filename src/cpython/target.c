@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+/* Target discovery: reads /proc/PID/exe and /proc/PID/maps, inspects the
+ * executable and every mapped libpython, picks the ELF to attach to and
+ * judges whether its markers give complete trees. Files are opened through
+ * /proc/PID/root (the target's mount namespace) or, once deleted, through
+ * /proc/PID/map_files. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sys/log.h"
+#include "cpython/target.h"
+#include "sys/tfile.h"
+
+/* The executable plus every distinct libpython mapped; more than a few
+ * libpythons in one process would be odd, the rest are ignored. */
+#define MAX_CANDIDATES 8
+
+struct candidate {
+	char path[PATH_MAX]; /* as in maps, " (deleted)" stripped */
+	bool deleted;
+	bool is_exe;
+	bool have_range, range_exec;
+	unsigned long start, end; /* a mapping of it, for map_files */
+	struct elf_info elf;
+	int err; /* of opening it or of elf_inspect_fd */
+	int fd;	 /* open while inspected (-1: not open) */
+	char open_path[PATH_MAX];
+};
+
+/* Skips one token of characters accepted by ok() and the single space after
+ * it; NULL when the token is empty or not followed by a space. */
+static char *skip_field(char *p, int (*ok)(int))
+{
+	char *start = p;
+
+	while (*p && *p != ' ' && ok((unsigned char)*p))
+		p++;
+	if (p == start || *p != ' ')
+		return NULL;
+	return p + 1;
+}
+
+/* "start-end " */
+static char *skip_range(char *p)
+{
+	size_t n = strspn(p, "0123456789abcdef");
+
+	if (!n || p[n] != '-')
+		return NULL;
+	p += n + 1;
+	n = strspn(p, "0123456789abcdef");
+	if (!n || p[n] != ' ')
+		return NULL;
+	return p + n + 1;
+}
+
+static int is_perm_char(int c)
+{
+	return strchr("rwxps-", c) != NULL;
+}
+
+static int is_dev_char(int c)
+{
+	return isxdigit(c) || c == ':';
+}
+
+int maps_parse_line(char *line, char **path, bool *exec)
+{
+	char *p = line, *perms, *nl;
+
+	if (!line)
+		return -EINVAL;
+	/* start-end perms offset dev inode [path]; the kernel pads before the path */
+	if (!(p = skip_range(p)))
+		return -EINVAL;
+	perms = p;
+	if (!(p = skip_field(p, is_perm_char)) || p - perms != 5)
+		return -EINVAL;
+	if (!(p = skip_field(p, isxdigit)) || !(p = skip_field(p, is_dev_char)))
+		return -EINVAL;
+	/* the inode may end the line (anonymous mapping) */
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p && *p != ' ' && *p != '\n')
+		return -EINVAL;
+	while (*p == ' ')
+		p++;
+	nl = strchr(p, '\n');
+	if (nl)
+		*nl = '\0';
+	*exec = perms[2] == 'x';
+	/* files are absolute; "[heap]", "[vdso]", "[anon:x]" and "" are not files */
+	*path = *p == '/' ? p : NULL;
+	return 0;
+}
+
+bool path_is_libpython(const char *path)
+{
+	const char *base;
+
+	if (!path)
+		return false;
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libpython", 9) && isdigit((unsigned char)base[9]) &&
+	       strstr(base, ".so");
+}
+
+/* Formats a message that stays one line even for file names holding
+ * control characters; an overlong path is cut, not an error. */
+enum target_verdict target_judge(const struct elf_info *e, const char *binary, char *why,
+				 size_t whylen, char *hint, size_t hintlen)
+{
+	const char *in = binary && *binary ? " in " : "";
+	char what[64];
+
+	if (e->version[0])
+		snprintf(what, sizeof(what), "CPython %s", e->version);
+	else
+		snprintf(what, sizeof(what), "CPython");
+
+	if (!e->has_entry || !e->has_return) {
+		const char *missing = !e->has_entry && !e->has_return
+					      ? "python:function__entry/function__return markers"
+				      : !e->has_entry ? "python:function__entry marker"
+						      : "python:function__return marker";
+
+		log_line(why, whylen, "%s%s%s has no %s", what, in, *in ? binary : "", missing);
+		log_line(hint, hintlen,
+			 "the markers exist only in builds configured --with-dtrace "
+			 "(CPython 3.6–3.11, 3.15+); --method auto needs none");
+		return TARGET_NO_MARKERS;
+	} else if (e->major == 3 && e->minor == 11) {
+		/* 3.11's eval loop runs Python-to-Python calls inline, without
+		 * a new C frame, and does not fire the entry marker on every
+		 * path: trees would silently miss frames. */
+		log_line(why, whylen, "%s%s%s fires python:function__entry for only some calls",
+			 what, in, *in ? binary : "");
+		log_line(hint, hintlen,
+			 "--method auto traces it with uprobes in the interpreter instead");
+		return TARGET_INCOMPLETE;
+	}
+	log_line(why, whylen, "%s", "");
+	log_line(hint, hintlen, "%s", "");
+	return TARGET_OK;
+}
+
+static void strip_deleted(char *path, bool *deleted)
+{
+	size_t n = strlen(path), k = sizeof(DELETED_SUFFIX) - 1;
+
+	*deleted = n > k && !strcmp(path + n - k, DELETED_SUFFIX);
+	if (*deleted)
+		path[n - k] = '\0';
+}
+
+static struct candidate *find_or_add(struct candidate *c, size_t *n, const char *path, bool deleted)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (c[i].deleted == deleted && !strcmp(c[i].path, path))
+			return &c[i];
+	}
+	if (*n == MAX_CANDIDATES)
+		return NULL;
+	c = &c[(*n)++];
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	c->deleted = deleted;
+	return c;
+}
+
+/* Reads /proc/PID/maps: records a mapping of the executable and adds each
+ * libpython. Returns 0 or -errno of the read. */
+static int scan_maps(int pid, struct candidate *c, size_t *n)
+{
+	char maps[64], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int err = 0;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return -errno;
+	errno = 0;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long start, end;
+		struct candidate *cand;
+		bool exec, deleted;
+		char *path;
+
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2 ||
+		    maps_parse_line(line, &path, &exec) || !path)
+			continue;
+		strip_deleted(path, &deleted);
+		if (c[0].is_exe && c[0].deleted == deleted && !strcmp(c[0].path, path))
+			cand = &c[0];
+		else if (path_is_libpython(path))
+			cand = find_or_add(c, n, path, deleted);
+		else
+			continue;
+		if (!cand || (cand->have_range && (cand->range_exec || !exec)))
+			continue;
+		cand->have_range = true;
+		cand->range_exec = exec;
+		cand->start = start;
+		cand->end = end;
+	}
+	if (ferror(f))
+		err = errno ? -errno : -EIO;
+	free(line);
+	fclose(f);
+	return err;
+}
+
+static void candidate_open_path(int pid, struct candidate *c)
+{
+	if (c->deleted && c->have_range)
+		snprintf(c->open_path, sizeof(c->open_path), "/proc/%d/map_files/%lx-%lx", pid,
+			 c->start, c->end);
+	else if (c->deleted && c->is_exe)
+		snprintf(c->open_path, sizeof(c->open_path), "/proc/%d/exe", pid);
+	else
+		snprintf(c->open_path, sizeof(c->open_path), "/proc/%d/root%s", pid, c->path);
+}
+
+static struct candidate *choose(struct candidate *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].err && c[i].elf.has_entry && c[i].elf.has_return)
+			return &c[i];
+	}
+	/* the executable comes first, so a static interpreter wins over a
+	 * libpython it happens to map */
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].err && c[i].elf.is_cpython)
+			return &c[i];
+	}
+	return NULL;
+}
+
+static bool is_access_error(int err)
+{
+	return err == -EACCES || err == -EPERM;
+}
+
+/* Whether this process has CAP_SYS_PTRACE (bit 19 of CapEff), which a
+ * target that made itself non-dumpable requires even of root. */
+static bool has_sys_ptrace(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long eff = ~0ULL;
+	char line[256];
+
+	if (!f)
+		return true;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff >> 19 & 1;
+}
+
+static void set_no_access(struct target *t, const char *what, int err)
+{
+	t->verdict = TARGET_NO_ACCESS;
+	log_line(t->why, sizeof(t->why), "cannot read %s: %s", what, strerror(-err));
+	if (geteuid())
+		log_line(t->hint, sizeof(t->hint), "run flowtrace-bpf as root");
+	else if (!has_sys_ptrace())
+		log_line(t->hint, sizeof(t->hint),
+			 "flowtrace-bpf runs without CAP_SYS_PTRACE, which a target that is not "
+			 "dumpable (prctl PR_SET_DUMPABLE) requires: run it with full root "
+			 "capabilities");
+	else
+		log_line(
+			t->hint, sizeof(t->hint),
+			"root cannot read it either: it may belong to another user namespace or be "
+			"protected by a security module");
+}
+
+static void set_not_regular(struct target *t, const struct candidate *c)
+{
+	t->verdict = TARGET_NO_ACCESS;
+	log_line(t->why, sizeof(t->why),
+		 "PID %d maps %s, but that path is not a regular file as the process sees it",
+		 t->pid, c->path);
+	log_line(t->hint, sizeof(t->hint),
+		 "a process in a mount namespace of its own can put a FIFO or a device there; "
+		 "flowtrace-bpf reads only regular files of a target");
+}
+
+static void set_no_process(struct target *t)
+{
+	t->verdict = TARGET_NO_PROCESS;
+	log_line(t->why, sizeof(t->why), "no process with PID %d", t->pid);
+	log_line(t->hint, sizeof(t->hint), "check the PID, e.g. with pgrep -a python");
+}
+
+int target_inspect(int pid, struct target *t)
+{
+	char proc[64];
+	struct candidate *c, *best;
+	size_t n = 0;
+	struct stat st;
+	ssize_t len;
+	int err, exe_err = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->pid = pid;
+	snprintf(proc, sizeof(proc), "/proc/%d", pid);
+	if (pid <= 0 || (stat(proc, &st) && (errno == ENOENT || errno == ESRCH))) {
+		set_no_process(t);
+		return 0;
+	}
+	c = calloc(MAX_CANDIDATES, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; i < MAX_CANDIDATES; i++)
+		c[i].fd = -1;
+
+	/* kernel threads and zombies have no exe; unreadable exe shows up again
+	 * on maps, which says why */
+	snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+	len = readlink(proc, t->exe, sizeof(t->exe) - 1);
+	if (len > 0) {
+		t->exe[len] = '\0';
+		c[0].is_exe = true;
+		snprintf(c[0].path, sizeof(c[0].path), "%s", t->exe);
+		strip_deleted(c[0].path, &c[0].deleted);
+		n = 1;
+	} else {
+		t->exe[0] = '\0';
+		exe_err = -errno;
+	}
+
+	err = scan_maps(pid, c, &n);
+	if (is_access_error(err)) {
+		snprintf(proc, sizeof(proc), "/proc/%d/maps", pid);
+		set_no_access(t, proc, err);
+		goto out;
+	} else if (err == -ENOENT || err == -ESRCH) {
+		set_no_process(t);
+		goto out;
+	} else if (err) {
+		free(c);
+		return err;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		candidate_open_path(pid, &c[i]);
+		c[i].fd = tfile_open(c[i].open_path);
+		if (c[i].fd < 0)
+			c[i].err = c[i].fd;
+		else
+			c[i].err = elf_inspect_fd(c[i].fd, c[i].open_path, &c[i].elf);
+	}
+	best = choose(c, n);
+	if (!best) {
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].err == -TFILE_NOT_REGULAR) {
+				set_not_regular(t, &c[i]);
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (is_access_error(c[i].err)) {
+				set_no_access(t, c[i].path, c[i].err);
+				goto out;
+			}
+		}
+		/* a non-dumpable process hides its exe from a tracer without
+		 * CAP_SYS_PTRACE: that is no verdict on what it runs */
+		if (is_access_error(exe_err)) {
+			snprintf(proc, sizeof(proc), "/proc/%d/exe", pid);
+			set_no_access(t, proc, exe_err);
+			goto out;
+		}
+		t->verdict = TARGET_NOT_PYTHON;
+		if (t->exe[0])
+			log_line(t->why, sizeof(t->why), "PID %d (%s) is not a Python process", pid,
+				 t->exe);
+		else
+			log_line(t->why, sizeof(t->why), "PID %d is not a Python process", pid);
+		log_line(t->hint, sizeof(t->hint), "give the PID of a CPython interpreter");
+		goto out;
+	}
+	snprintf(t->binary, sizeof(t->binary), "%s", best->path);
+	snprintf(t->open_path, sizeof(t->open_path), "%s", best->open_path);
+	/* the file inspected stays open: the probes go into it, not into
+	 * whatever the target puts at its path by then */
+	t->fd = best->fd;
+	best->fd = -1;
+	snprintf(t->attach_path, sizeof(t->attach_path), "/proc/self/fd/%d", t->fd);
+	t->in_library = !best->is_exe;
+	t->elf = best->elf;
+	t->verdict =
+		target_judge(&t->elf, t->binary, t->why, sizeof(t->why), t->hint, sizeof(t->hint));
+out:
+	for (size_t i = 0; i < MAX_CANDIDATES; i++)
+		if (c[i].fd >= 0)
+			close(c[i].fd);
+	free(c);
+	return 0;
+}
+
+void target_close(struct target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+bool target_gone(int pid)
+{
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH;
+	buf[n] = 0;
+	/* "pid (comm) S ...": the comm may hold anything, the state follows
+	 * its last ')' */
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}

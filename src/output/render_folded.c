@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/* The "folded" format: collapsed stacks, the input of flamegraph.pl,
+ * inferno and speedscope. One line per distinct stack,
+ *
+ *   thread 4242 (python3);main (/app.py:10);fib (/app.py:3) 1612
+ *
+ * frames separated by ';', the weight after the last space. The first
+ * frame names the thread, so each thread is its own tower (drop it with
+ * sed 's/^[^;]*;//' to merge threads). Frames are "func (file:line)"; ';'
+ * in a name becomes ':' and control characters or ill-formed UTF-8 become
+ * \xNN, since neither may appear inside a frame.
+ *
+ * The weight is the stack's exact self time in nanoseconds, summed over
+ * every call with that stack: the weights of a thread add up to the
+ * durations of its outermost shown calls. Self time is a call's duration
+ * minus its shown children's: time in a frame hidden by --include or
+ * --exclude goes to its nearest shown caller, and subtrees cut off by
+ * --max-depth or --min-duration stay in their caller's self time, so no
+ * time is lost. Stacks with no self time are left out, lost-record markers
+ * too (they have no duration). Lines are sorted by stack, frame by frame,
+ * so the output is deterministic. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "core/filter.h"
+#include "core/names.h"
+#include "output/render.h"
+#include "output/render_priv.h"
+
+#define NO_PARENT UINT32_MAX
+
+/* One distinct stack: a frame below its parent stack. */
+struct stack {
+	uint32_t parent; /* index of the parent stack, NO_PARENT for a thread */
+	uint32_t line;
+	const char *func; /* interned: with file, line and flags, the frame's key */
+	const char *file; /* NULL for a thread's frame */
+	uint32_t flags;
+	size_t text; /* offset of the frame's text in folded.texts */
+	uint64_t self_ns;
+};
+
+/* The call being walked at one shown depth. */
+struct open_call {
+	uint32_t stack;
+	uint64_t self_ns; /* its duration less its shown children's so far */
+};
+
+struct folded {
+	const struct names *names;
+	struct stack *stacks;
+	size_t nstacks, cap;
+	uint32_t *slots; /* hash of stacks by key: index + 1, 0 = empty */
+	size_t nslots;
+	FILE *texts; /* every frame's text, NUL-terminated, back to back */
+	char *texts_buf;
+	size_t texts_len;
+	struct open_call *open;
+	size_t nopen;
+	uint32_t thread; /* the current thread's stack */
+	int err;
+};
+
+static uint64_t key_hash(uint32_t parent, const char *func, const char *file, uint32_t line,
+			 uint32_t flags)
+{
+	uint64_t h = parent * 0x9e3779b97f4a7c15ULL;
+
+	h ^= (uintptr_t)func + 0x632be59bd9b4e019ULL + (h << 6) + (h >> 2);
+	h ^= (uintptr_t)file + 0x8cb92ba72f3d8dd7ULL + (h << 6) + (h >> 2);
+	h ^= ((uint64_t)line << 32 | flags) + (h << 6) + (h >> 2);
+	return h ^ (h >> 29);
+}
+
+static bool key_eq(const struct stack *s, uint32_t parent, const char *func, const char *file,
+		   uint32_t line, uint32_t flags)
+{
+	return s->parent == parent && s->func == func && s->file == file && s->line == line &&
+	       s->flags == flags;
+}
+
+static int rehash(struct folded *fo)
+{
+	size_t n = fo->nslots ? fo->nslots * 2 : 1024;
+	uint32_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < fo->nstacks; i++) {
+		const struct stack *s = &fo->stacks[i];
+		size_t j = key_hash(s->parent, s->func, s->file, s->line, s->flags) & (n - 1);
+
+		while (slots[j])
+			j = (j + 1) & (n - 1);
+		slots[j] = i + 1;
+	}
+	free(fo->slots);
+	fo->slots = slots;
+	fo->nslots = n;
+	return 0;
+}
+
+/* ';' separates frames */
+static const char *frame_esc(char c)
+{
+	return c == ';' ? ":" : NULL;
+}
+
+/* The frame's text: "func (file:line)" or, for a thread, "thread TID
+ * (comm)". */
+static void put_frame_text(struct folded *fo, const struct ft_name *nm, const struct ft_thread *t)
+{
+	bool func_cut, file_cut;
+
+	if (t) {
+		fprintf(fo->texts, "thread %u", t->tid);
+		if (*t->comm) {
+			fputs(" (", fo->texts);
+			render_put_text(fo->texts, t->comm, strnlen(t->comm, sizeof(t->comm)),
+					frame_esc, NULL);
+			fputc(')', fo->texts);
+		}
+		if (t->image)
+			fprintf(fo->texts, " after exec %u", t->image);
+	} else if (nm->flags & FT_NAME_UNKNOWN) {
+		fputs("<unknown>", fo->texts);
+	} else {
+		render_cut_marks(nm, &func_cut, &file_cut);
+		render_put_text(fo->texts, nm->func, strlen(nm->func), frame_esc, NULL);
+		if (func_cut)
+			fputs("...", fo->texts);
+		if (*nm->file) {
+			fputs(" (", fo->texts);
+			render_put_text(fo->texts, nm->file, strlen(nm->file), frame_esc, NULL);
+			fprintf(fo->texts, "%s:%u)", file_cut ? "..." : "", nm->line);
+		}
+	}
+	fputc('\0', fo->texts);
+}
+
+/* Returns the index of the stack parent;frame, added if new, or
+ * UINT32_MAX with fo->err set. nm NULL: t's thread frame. */
+static uint32_t stack_get(struct folded *fo, uint32_t parent, const struct ft_name *nm,
+			  const struct ft_thread *t)
+{
+	const char *func = nm ? nm->func : NULL;
+	const char *file = nm ? nm->file : NULL;
+	/* a thread's key is its tid; comm only names it */
+	uint32_t line = nm ? nm->line : t->tid;
+	uint32_t flags = nm ? nm->flags : 0;
+	size_t j;
+	struct stack *s;
+
+	if (fo->nstacks * 2 >= fo->nslots && rehash(fo))
+		goto nomem;
+	j = key_hash(parent, func, file, line, flags) & (fo->nslots - 1);
+	while (fo->slots[j]) {
+		s = &fo->stacks[fo->slots[j] - 1];
+		if (key_eq(s, parent, func, file, line, flags))
+			return fo->slots[j] - 1;
+		j = (j + 1) & (fo->nslots - 1);
+	}
+	if (fo->nstacks == fo->cap) {
+		size_t cap = fo->cap ? fo->cap * 2 : 1024;
+		struct stack *p;
+
+		if (cap >= UINT32_MAX)
+			goto nomem;
+		p = realloc(fo->stacks, cap * sizeof(*p));
+		if (!p)
+			goto nomem;
+		fo->stacks = p;
+		fo->cap = cap;
+	}
+	s = &fo->stacks[fo->nstacks];
+	*s = (struct stack){
+		.parent = parent, .func = func, .file = file, .line = line, .flags = flags};
+	s->text = (size_t)ftello(fo->texts);
+	put_frame_text(fo, nm, nm ? NULL : t);
+	fo->slots[j] = ++fo->nstacks;
+	return fo->nstacks - 1;
+nomem:
+	fo->err = -ENOMEM;
+	return UINT32_MAX;
+}
+
+static void folded_enter(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+			 bool has_children)
+{
+	struct folded *fo = ctx;
+	struct open_call *up = depth ? &fo->open[depth - 1] : NULL;
+	uint32_t s;
+
+	if ((n->flags & FT_NODE_LOST) || fo->err)
+		return;
+	if ((size_t)depth >= fo->nopen) {
+		size_t cap = fo->nopen ? fo->nopen * 2 : 64;
+		struct open_call *p = realloc(fo->open, cap * sizeof(*p));
+
+		if (!p) {
+			fo->err = -ENOMEM;
+			return;
+		}
+		fo->open = p;
+		fo->nopen = cap;
+		up = depth ? &fo->open[depth - 1] : NULL;
+	}
+	s = stack_get(fo, up ? up->stack : fo->thread, names__get(fo->names, n->name), NULL);
+	if (s == UINT32_MAX)
+		return;
+	fo->open[depth] = (struct open_call){.stack = s, .self_ns = n->dur_ns};
+	/* children lie within their caller; a clock oddity must not wrap */
+	if (up)
+		up->self_ns -= n->dur_ns < up->self_ns ? n->dur_ns : up->self_ns;
+}
+
+static void folded_leave(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+			 bool has_children)
+{
+	struct folded *fo = ctx;
+	const struct open_call *oc = &fo->open[depth];
+
+	if ((n->flags & FT_NODE_LOST) || fo->err)
+		return;
+	fo->stacks[oc->stack].self_ns += oc->self_ns;
+}
+
+/* qsort_r: siblings together (by parent), each family by frame text */
+static int by_parent_text(const void *a, const void *b, void *ctx)
+{
+	const struct folded *fo = ctx;
+	const struct stack *x = &fo->stacks[*(const uint32_t *)a];
+	const struct stack *y = &fo->stacks[*(const uint32_t *)b];
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return strcmp(fo->texts_buf + x->text, fo->texts_buf + y->text);
+}
+
+/* Writes the stacks depth first, siblings in text order, each line its
+ * whole path. Iterative: Python recursion makes stacks thousands deep. */
+static int write_lines(struct folded *fo, FILE *out)
+{
+	size_t n = fo->nstacks, sp = 0, len = 0, pcap = 256;
+	uint32_t *order = malloc((n + 1) * sizeof(*order));
+	size_t *first = calloc(n + 2, sizeof(*first)); /* children of i: first[i]..first[i+1] */
+	struct {
+		size_t next, end, len; /* child cursor; path length before this frame */
+	} *st = malloc((n + 1) * sizeof(*st));
+	char *path = malloc(pcap);
+	int err = 0;
+
+	if (!order || !first || !st || !path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_parent_text, fo);
+	/* a parent's index is below its children's, NO_PARENT above all:
+	 * count per parent (threads in slot n), then prefix sums */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t p = fo->stacks[i].parent;
+
+		first[(p == NO_PARENT ? n : p) + 1]++;
+	}
+	/* families sorted by parent index: threads' family (slot n) last */
+	for (size_t i = 0; i < n + 1; i++)
+		first[i + 1] += first[i];
+
+	st[sp].next = first[n];
+	st[sp].end = first[n + 1];
+	st[sp].len = 0;
+	sp++;
+	while (sp) {
+		if (st[sp - 1].next == st[sp - 1].end) {
+			sp--;
+			len = st[sp].len;
+			continue;
+		}
+		uint32_t i = order[st[sp - 1].next++];
+		const struct stack *s = &fo->stacks[i];
+		const char *text = fo->texts_buf + s->text;
+		size_t tl = strlen(text), before = len;
+
+		if (len + tl + 2 > pcap) {
+			while (len + tl + 2 > pcap)
+				pcap *= 2;
+			char *p = realloc(path, pcap);
+
+			if (!p) {
+				err = -ENOMEM;
+				goto out;
+			}
+			path = p;
+		}
+		if (len)
+			path[len++] = ';';
+		memcpy(path + len, text, tl);
+		len += tl;
+		if (s->self_ns) {
+			fwrite(path, 1, len, out);
+			fprintf(out, " %" PRIu64 "\n", s->self_ns);
+		}
+		st[sp].next = first[i];
+		st[sp].end = first[i + 1];
+		st[sp].len = before;
+		sp++;
+	}
+out:
+	free(order);
+	free(first);
+	free(st);
+	free(path);
+	return err;
+}
+
+static int folded_end(struct render_ctx *rc, const struct calltree *ct)
+{
+	static const struct filter_visit visit = {.enter = folded_enter, .leave = folded_leave};
+	struct folded fo = {.names = rc->names};
+	size_t nthreads = ct ? calltree__nthreads(ct) : 0;
+	int err;
+
+	fo.texts = open_memstream(&fo.texts_buf, &fo.texts_len);
+	if (!fo.texts)
+		return -ENOMEM;
+	for (size_t i = 0; i < nthreads && !fo.err; i++) {
+		const struct ft_thread *t = calltree__thread_at(ct, i);
+
+		if (!t->first_root)
+			continue;
+		fo.thread = stack_get(&fo, NO_PARENT, NULL, t);
+		if (fo.thread != UINT32_MAX)
+			filter__walk(rc->filter, rc->names, t, &visit, &fo);
+	}
+	if (fclose(fo.texts))
+		fo.err = -ENOMEM;
+	err = fo.err;
+	if (!err)
+		err = write_lines(&fo, rc->out);
+	free(fo.texts_buf);
+	free(fo.stacks);
+	free(fo.slots);
+	free(fo.open);
+	if (!err && ferror(rc->out))
+		err = -EIO;
+	return err;
+}
+
+const struct renderer render_folded = {
+	.name = "folded",
+	.help = "collapsed stacks weighted by self time in ns: flamegraph.pl, inferno, speedscope",
+	.streaming = false,
+	.end = folded_end,
+};

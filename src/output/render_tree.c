@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+/* The "tree" format: uftrace replay's layout, one block per thread. Names
+ * come from the target's memory, so anything that could drive a terminal
+ * (control characters, C1 controls, ill-formed UTF-8) is shown as \xNN.
+ * With rc->fold, a run of consecutive sibling calls of one function that
+ * are all leaves of the shown tree and carry no flag prints as one line,
+ * "f(); ×N, total", its duration the sum of the run: a loop calling a
+ * helper takes one line instead of thousands. Calls with children never
+ * fold, so nothing below the fold is hidden. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "core/filter.h"
+#include "core/names.h"
+#include "output/render.h"
+#include "output/render_priv.h"
+
+struct tree {
+	FILE *out;
+	const struct names *names;
+	bool thread_header; /* this thread's header is out */
+	bool shown;	    /* any node was printed */
+	bool fold;
+	const char *base_dir; /* shown relative to it; NULL: as reported */
+	size_t base_len;
+	/* fold: the run of identical leaf calls not printed yet */
+	const struct ft_node *run; /* its first call; NULL: no run */
+	const struct ft_thread *run_thread;
+	int run_depth;
+	uint64_t run_count, run_total_ns;
+};
+
+static void put_func(struct tree *tr, const struct ft_name *nm)
+{
+	bool func_cut, file_cut;
+
+	if (nm->flags & FT_NAME_UNKNOWN) {
+		fputs("<unknown>", tr->out);
+		return;
+	}
+	render_cut_marks(nm, &func_cut, &file_cut);
+	render_put_text(tr->out, nm->func, strlen(nm->func), NULL, NULL);
+	if (func_cut)
+		fputs("...", tr->out);
+}
+
+static void put_location(struct tree *tr, const struct ft_name *nm)
+{
+	bool func_cut, file_cut;
+
+	if ((nm->flags & FT_NAME_UNKNOWN) || !*nm->file)
+		return;
+	render_cut_marks(nm, &func_cut, &file_cut);
+	fputs("  # ", tr->out);
+	const char *file = nm->file;
+	/* the working directory's files read better without it */
+	if (tr->base_len && !strncmp(file, tr->base_dir, tr->base_len) &&
+	    file[tr->base_len] == '/' && file[tr->base_len + 1])
+		file += tr->base_len + 1;
+	render_put_text(tr->out, file, strlen(file), NULL, NULL);
+	if (file_cut)
+		fputs("...", tr->out);
+	fprintf(tr->out, ":%u", nm->line);
+}
+
+static void put_flags(struct tree *tr, uint32_t flags)
+{
+	if (flags & FT_NODE_UNFINISHED)
+		fputs(" [unfinished]", tr->out);
+	if (flags & FT_NODE_BEFORE_ATTACH)
+		fputs(" [entered before attach]", tr->out);
+	if (flags & FT_NODE_START_LOST)
+		fputs(" [entry lost]", tr->out);
+	if (flags & FT_NODE_END_LOST)
+		fputs(" [return lost]", tr->out);
+	if (flags & FT_NODE_EXEC)
+		fputs(" [ended by exec]", tr->out);
+	if (flags & FT_NODE_SPANS_LOSS)
+		fputs(" [spans loss]", tr->out);
+}
+
+/* " DURATION [    TID] | " and the indent; dur_ns NULL leaves it blank */
+static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_t *dur_ns,
+		       int depth)
+{
+	static const char spaces[] =
+		"                                                                ";
+	char buf[16];
+	size_t indent = depth > 0 ? 2 * (size_t)depth : 0;
+
+	if (!tr->thread_header) {
+		fputs("#\n# thread ", tr->out);
+		fprintf(tr->out, "%u", t->tid);
+		if (*t->comm) {
+			fputs(" (", tr->out);
+			render_put_text(tr->out, t->comm, strnlen(t->comm, sizeof(t->comm)), NULL,
+					NULL);
+			fputc(')', tr->out);
+		}
+		if (t->image)
+			fprintf(tr->out, " after exec %u", t->image);
+		fputc('\n', tr->out);
+		tr->thread_header = true;
+		tr->shown = true;
+	}
+	fprintf(tr->out, " %10s [%7u] | ", dur_ns ? fmt_duration(buf, *dur_ns) : "", t->tid);
+	while (indent) {
+		size_t n = indent < sizeof(spaces) - 1 ? indent : sizeof(spaces) - 1;
+
+		fwrite(spaces, 1, n, tr->out);
+		indent -= n;
+	}
+}
+
+/* Same function: the same id, or ids bound to the same (func, file, line),
+ * which are interned and so compare by address. */
+static bool same_function(const struct names *names, uint32_t a, uint32_t b)
+{
+	const struct ft_name *x, *y;
+
+	if (a == b)
+		return true;
+	x = names__get(names, a);
+	y = names__get(names, b);
+	return !(x->flags & FT_NAME_UNKNOWN) && !(y->flags & FT_NAME_UNKNOWN) &&
+	       x->func == y->func && x->file == y->file && x->line == y->line &&
+	       x->flags == y->flags;
+}
+
+/* Prints the pending run, if any. Nothing else is printed while a run is
+ * pending, so every enter or leave that does not extend it flushes it. */
+static void flush_run(struct tree *tr)
+{
+	const struct ft_name *nm;
+
+	if (!tr->run)
+		return;
+	nm = names__get(tr->names, tr->run->name);
+	line_start(tr, tr->run_thread, &tr->run_total_ns, tr->run_depth);
+	put_func(tr, nm);
+	fputs("();", tr->out);
+	if (tr->run_count > 1)
+		fprintf(tr->out, " ×%" PRIu64 ", total", tr->run_count);
+	put_location(tr, nm);
+	fputc('\n', tr->out);
+	tr->run = NULL;
+}
+
+static void tree_enter(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+		       bool has_children)
+{
+	struct tree *tr = ctx;
+	const struct ft_name *nm;
+	/* flags mark a call as unlike its siblings: it stays on its own line */
+	bool foldable = tr->fold && !has_children && !n->flags;
+
+	if (tr->run) {
+		if (foldable && depth == tr->run_depth &&
+		    same_function(tr->names, tr->run->name, n->name)) {
+			tr->run_count++;
+			tr->run_total_ns += n->dur_ns;
+			return;
+		}
+		flush_run(tr);
+	}
+	if (foldable) {
+		tr->run = n;
+		tr->run_thread = t;
+		tr->run_depth = depth;
+		tr->run_count = 1;
+		tr->run_total_ns = n->dur_ns;
+		return;
+	}
+	if (n->flags & FT_NODE_LOST) {
+		line_start(tr, t, NULL, depth);
+		fprintf(tr->out, "/* LOST %u records!! */\n", n->lost);
+		return;
+	}
+	nm = names__get(tr->names, n->name);
+	line_start(tr, t, has_children ? NULL : &n->dur_ns, depth);
+	put_func(tr, nm);
+	fputs(has_children ? "() {" : "();", tr->out);
+	put_location(tr, nm);
+	put_flags(tr, has_children ? n->flags & (FT_NODE_BEFORE_ATTACH | FT_NODE_START_LOST)
+				   : n->flags);
+	fputc('\n', tr->out);
+}
+
+static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+		       bool has_children)
+{
+	struct tree *tr = ctx;
+
+	if (!has_children)
+		return;
+	flush_run(tr);
+	line_start(tr, t, &n->dur_ns, depth);
+	fputs("} /* ", tr->out);
+	put_func(tr, names__get(tr->names, n->name));
+	fputs(" */", tr->out);
+	put_flags(tr, n->flags & (FT_NODE_UNFINISHED | FT_NODE_END_LOST | FT_NODE_EXEC |
+				  FT_NODE_SPANS_LOSS));
+	fputc('\n', tr->out);
+}
+
+/* A tree that is not whole says so where a reader looks: its first and
+ * last lines. */
+static void put_incomplete(struct render_ctx *rc)
+{
+	const struct render_meta *m = rc->meta;
+
+	if (m && m->incomplete)
+		fprintf(rc->out, "# INCOMPLETE: %s, %" PRIu64 " records not applied\n",
+			m->incomplete, m->unapplied);
+}
+
+static int tree_end(struct render_ctx *rc, const struct calltree *ct)
+{
+	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
+	struct tree tr = {.out = rc->out, .names = rc->names, .fold = rc->fold};
+
+	if (rc->base_dir && strcmp(rc->base_dir, "/")) {
+		tr.base_dir = rc->base_dir;
+		tr.base_len = strlen(rc->base_dir);
+	}
+	size_t nthreads = ct ? calltree__nthreads(ct) : 0;
+	bool any_calls = false;
+
+	put_incomplete(rc);
+	fputs("# DURATION     TID      FUNCTION\n", rc->out);
+	for (size_t i = 0; i < nthreads; i++) {
+		const struct ft_thread *t = calltree__thread_at(ct, i);
+
+		if (!t->first_root)
+			continue;
+		any_calls = true;
+		/* the thread header comes with its first line: a thread whose
+		 * calls are all filtered out takes no room */
+		tr.thread_header = false;
+		filter__walk(rc->filter, rc->names, t, &visit, &tr);
+		flush_run(&tr);
+	}
+	if (!any_calls)
+		fputs("# no calls traced\n", rc->out);
+	else if (!tr.shown)
+		fputs("# no calls match the filters\n", rc->out);
+	put_incomplete(rc);
+	return ferror(rc->out) ? -EIO : 0;
+}
+
+const struct renderer render_tree = {
+	.name = "tree",
+	.help = "indented call tree per thread, with durations (uftrace style)",
+	.streaming = false,
+	.end = tree_end,
+};

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/* What the probe sources share: the ring reader, the links, BPF's loss
+ * counters; and dispatch to the source behind a struct probe. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "probe/probe.h"
+#include "cpython/pylayout.h"
+
+int probe__fd(const struct probe *p)
+{
+	return ring_buffer__epoll_fd(p->rb);
+}
+
+int probe__consume(struct probe *p)
+{
+	return ring_buffer__consume(p->rb);
+}
+
+/* The flag lives in the BPF object's mmap()ed .bss: a store is seen by the
+ * programs on every CPU, and per thread once (a thread's later probe hits
+ * come after it), so each thread switches at one point of its own events. */
+void probe__arm(struct probe *p)
+{
+	if (p && p->armed)
+		__atomic_store_n(p->armed, 1, __ATOMIC_RELEASE);
+}
+
+void probe__stop(struct probe *p)
+{
+	if (p && p->armed)
+		__atomic_store_n(p->armed, 0, __ATOMIC_RELEASE);
+}
+
+/* Links go in the reverse of their attach order, so a source's uretprobes
+ * (attached after the entry uprobes they pair with) go first. Closing a
+ * uprobe link waits for every return instance the kernel holds on a lease
+ * (an SRCU read section) to be released; a frame of the target that never
+ * returns (the script's <module>) holds one until the kernel's return-
+ * instance timer expires it, and that timer is pushed back each time the
+ * target enters a uretprobed function. While any uretprobe consumer stays,
+ * a target calling more often than the timer's period keeps the close (and
+ * every other uprobe registration on the machine) waiting in an
+ * uninterruptible sleep for as long as that frame runs. With the uretprobes
+ * gone first, no new return instance is made and the lease expires. */
+void probe__detach(struct probe *p)
+{
+	probe__stop(p);
+	/* uprobe_multi links first: where the kernel has them, the uretprobes
+	 * are among them, and the few perf-event links beside (a marker, the
+	 * code objects' tp_dealloc) are plain uprobes */
+	while (p->nmlinks)
+		close(p->mlinks[--p->nmlinks]);
+	while (p->nlinks)
+		bpf_link__destroy(p->links[--p->nlinks]);
+	bpf_link__destroy(p->exec_link);
+	p->exec_link = NULL;
+}
+
+void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
+{
+	for (int i = 0; i < FT_DROP_MAX; i++)
+		drops[i] = p->drops ? p->drops[i] : 0;
+	if (p->ops->add_drops)
+		p->ops->add_drops(p, drops);
+}
+
+uint64_t probe__null_names(const struct probe *p)
+{
+	return p->ops->null_names ? p->ops->null_names(p) : 0;
+}
+
+int probe__error(const struct probe *p)
+{
+	return p->error;
+}
+
+void probe__links(const struct probe *p, size_t *perf, size_t *multi)
+{
+	*perf = p->nlinks;
+	*multi = p->nmlinks;
+}
+
+const uint64_t *probe__uprobes(const struct probe *p, size_t *n)
+{
+	*n = p->nuprobes;
+	return p->uprobes;
+}
+
+const char *probe__name(const struct probe *p)
+{
+	return p->ops->name(p);
+}
+
+void probe__free(struct probe *p)
+{
+	if (!p)
+		return;
+	probe__detach(p);
+	ring_buffer__free(p->rb);
+	p->ops->destroy(p);
+}
+
+int probe__size_ring(struct bpf_map *events, uint64_t ring_size, char *err, size_t errlen)
+{
+	if (!bpf_map__set_max_entries(events, ring_size))
+		return 0;
+	int e = errno;
+
+	snprintf(err, errlen, "cannot size the ring buffer to %llu bytes",
+		 (unsigned long long)ring_size);
+	return -e;
+}
+
+int probe__open_ring(struct probe *p, struct bpf_map *events, probe_record_fn fn, void *ctx,
+		     char *err, size_t errlen)
+{
+	p->rb = ring_buffer__new(bpf_map__fd(events), fn, ctx, NULL);
+	if (p->rb)
+		return 0;
+	int e = errno;
+
+	snprintf(err, errlen, "cannot set up the ring buffer: %s", strerror(e));
+	return -e;
+}
+
+int probe__keep_link(struct probe *p, struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (p->nlinks == PROBE_MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	p->links[p->nlinks++] = link;
+	return 0;
+}
+
+/* --- uprobe_multi links ------------------------------------------------ */
+
+/* Linux 6.6 names that the 6.1 uapi headers and libbpf 1.1 predate */
+#define FT_BPF_TRACE_UPROBE_MULTI    48
+#define FT_BPF_F_UPROBE_MULTI_RETURN 1u
+
+/* union bpf_attr as BPF_LINK_CREATE reads it for a uprobe_multi link */
+struct uprobe_multi_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__aligned_u64 path;
+	__aligned_u64 offsets;
+	__aligned_u64 ref_ctr_offsets;
+	__aligned_u64 cookies;
+	__u32 cnt;
+	__u32 multi_flags;
+	__u32 pid;
+};
+
+static int uprobe_multi_link(int prog_fd, const char *path, const uint64_t *offsets,
+			     const uint64_t *cookies, size_t n, bool retprobe, int pid)
+{
+	struct uprobe_multi_attr a;
+	long fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = prog_fd;
+	a.attach_type = FT_BPF_TRACE_UPROBE_MULTI;
+	a.path = (uintptr_t)path;
+	a.offsets = (uintptr_t)offsets;
+	a.cookies = (uintptr_t)cookies;
+	a.cnt = n;
+	a.multi_flags = retprobe ? FT_BPF_F_UPROBE_MULTI_RETURN : 0;
+	a.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* A program that returns at once, loaded for uprobe_multi, then linked to
+ * "/": a kernel with the links says EBADF (not a file to probe), one
+ * without refuses the load or the attach type. */
+static bool probe_uprobe_multi(void)
+{
+	const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .expected_attach_type = FT_BPF_TRACE_UPROBE_MULTI);
+	uint64_t offset = 0;
+	int prog, link;
+
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &lo);
+	if (prog < 0)
+		return false;
+	link = uprobe_multi_link(prog, "/", &offset, NULL, 1, false, 0);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return link == -EBADF;
+}
+
+/* FLOWTRACE_NO_UPROBE_MULTI=1 takes the perf-event links a kernel before
+ * 6.6 gets, so the tests cover them here too */
+bool probe__has_uprobe_multi(void)
+{
+	static int known = -1;
+	const char *no = getenv("FLOWTRACE_NO_UPROBE_MULTI");
+
+	if (known < 0)
+		known = !(no && *no && strcmp(no, "0")) && probe_uprobe_multi();
+	return known;
+}
+
+void probe__prepare_multi(struct bpf_program *prog)
+{
+	bpf_program__set_expected_attach_type(prog, FT_BPF_TRACE_UPROBE_MULTI);
+}
+
+int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi, int pid,
+			  const char *binary, const uint64_t *offsets, const uint64_t *cookies,
+			  size_t n, bool retprobe)
+{
+	int fd, e = 0;
+
+	if (!n)
+		return 0;
+	if (p->nuprobes + n > PROBE_MAX_UPROBES)
+		return -E2BIG;
+	memcpy(p->uprobes + p->nuprobes, offsets, n * sizeof(*offsets));
+	p->nuprobes += n;
+	if (!multi) {
+		for (size_t i = 0; i < n && !e; i++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = retprobe,
+				    .bpf_cookie = cookies[i]);
+
+			e = probe__keep_link(p, bpf_program__attach_uprobe_opts(prog, pid, binary,
+										offsets[i], &uo));
+		}
+		return e;
+	}
+	if (p->nmlinks == PROBE_MAX_LINKS)
+		return -E2BIG;
+	fd = uprobe_multi_link(bpf_program__fd(prog), binary, offsets, cookies, n, retprobe, pid);
+	if (fd < 0)
+		return fd;
+	p->mlinks[p->nmlinks++] = fd;
+	return 0;
+}
+
+int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen)
+{
+	int e;
+
+	p->exec_link = bpf_program__attach_trace(prog);
+	if (p->exec_link)
+		return 0;
+	e = errno;
+	snprintf(err, errlen, "cannot attach to the sched_process_exec tracepoint: %s",
+		 strerror(e));
+	return -e;
+}
+
+int probe__attach_code_death(struct probe *p, struct bpf_program *prog, const struct probe_opts *o,
+			     bool *on, char *err, size_t errlen)
+{
+	uint64_t off = o->code_death ? o->code_death->dealloc_offset : 0, cookie = 0;
+	int e;
+
+	*on = false;
+	if (o->calibrate || !off)
+		return 0;
+	e = probe__attach_uprobes(p, prog, false, o->pid, o->binary, &off, &cookie, 1, false);
+	if (e) {
+		snprintf(err, errlen,
+			 "cannot attach a uprobe to PyCode_Type's tp_dealloc in %s: %s", o->binary,
+			 strerror(-e));
+		return e;
+	}
+	*on = true;
+	return 0;
+}
+
+int probe__attach_marker(struct probe *p, struct bpf_program *prog, int pid, const char *binary,
+			 const char *name, char *err, size_t errlen)
+{
+	int e = probe__keep_link(p,
+				 bpf_program__attach_usdt(prog, pid, binary, "python", name, NULL));
+
+	if (e)
+		snprintf(err, errlen, "cannot attach to python:%s in %s: %s", name, binary,
+			 strerror(-e));
+	return e;
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: MIT
+/* Interpreter probe source: uprobes inside CPython's eval loop
+ * (bpf/interp.bpf.c), for Pythons without complete USDT markers; method.c
+ * says which of them a target gets.
+ *
+ * eval:  _PyEval_EvalFrameDefault's entry and return. Every Python call is
+ *        one C call of it on 3.8-3.10, and on 3.11+ once the eval hook
+ *        routes calls through it (pyruntime.c).
+ * frame: exits from the RETURN/YIELD handlers (or, on Debian's 3.11, the
+ *        complete python:function__return marker), so frames running at
+ *        attach are seen leaving; starts from the eval loop where every call
+ *        passes through it, else from the RESUME handlers, with
+ *        PUSH_EXC_INFO and the eval loop's return placing unwinding.
+ * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
+ * records as the USDT source. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "flowtrace/interp.h"
+#include "interp.skel.h"
+#include "core/istack.h"
+#include "sys/nspid.h"
+#include "cpython/opcodes.h"
+#include "probe/probe.h"
+#include "cpython/pylayout.h"
+#include "cpython/pystr.h"
+
+struct interp_probe {
+	struct probe base;
+	struct probe_interp_opts o;
+	struct interp_bpf *skel;
+	struct istack *stack;
+	bool multi; /* uprobes through uprobe_multi links */
+	/* the NAME record forward_name builds: aligned as the record (its
+	 * header holds a __u64), not as the chars it is made of */
+	_Alignas(struct ft_rec_name) char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX +
+						   FT_FILE_MAX];
+};
+
+_Static_assert(offsetof(struct interp_probe, name_buf) % _Alignof(struct ft_rec_name) == 0,
+	       "name_buf holds a struct ft_rec_name");
+
+static struct interp_probe *ip(const struct probe *p)
+{
+	return (struct interp_probe *)p;
+}
+
+static int emit_record(void *ctx, const struct ft_rec_hdr *rec)
+{
+	struct interp_probe *p = ctx;
+
+	return p->o.base.on_record(p->o.base.ctx, (void *)rec, sizeof(*rec));
+}
+
+/* A raw NAME (str data as stored) becomes an ordinary NAME record (UTF-8). */
+static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, size_t size)
+{
+	struct ft_rec_name *out = (struct ft_rec_name *)p->name_buf;
+	long fl = -1, nl = -1;
+	bool fcut = false, ncut = false;
+
+	if (size < sizeof(*r) || sizeof(*r) + r->func_len + r->file_len > size)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	if (!(r->hdr.flags & FT_RAW_NAME_F_READ_ERR)) {
+		fl = pystr_to_utf8(r->data, r->func_len, r->func_kind, out->data, FT_FUNC_MAX,
+				   &fcut);
+		if (fl >= 0)
+			nl = pystr_to_utf8(r->data + r->func_len, r->file_len, r->file_kind,
+					   out->data + fl + 1, FT_FILE_MAX, &ncut);
+	}
+	out->hdr = r->hdr;
+	out->hdr.type = FT_REC_NAME;
+	out->hdr.flags = 0;
+	if (fl < 0 || nl < 0) {
+		out->data[0] = 0;
+		out->data[1] = 0;
+		fl = nl = 0;
+		out->hdr.flags |= FT_NAME_F_READ_ERR;
+	}
+	if (fcut || (r->hdr.flags & FT_RAW_NAME_F_FUNC_CUT))
+		out->hdr.flags |= FT_NAME_F_FUNC_CUT;
+	if (ncut || (r->hdr.flags & FT_RAW_NAME_F_FILE_CUT))
+		out->hdr.flags |= FT_NAME_F_FILE_CUT;
+	out->line = r->line;
+	out->func_len = fl + 1;
+	out->file_len = nl + 1;
+	return p->o.base.on_record(p->o.base.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
+}
+
+/* Records are never refused (that would stop the poll): a failure is kept
+ * for the end. */
+static void keep_error(struct interp_probe *p, int err)
+{
+	if (err && !p->base.error)
+		p->base.error = err;
+}
+
+static int on_raw(void *ctx, void *data, size_t size)
+{
+	struct interp_probe *p = ctx;
+	const struct ft_rec_hdr *h = data;
+
+	if (size < sizeof(*h))
+		return 0;
+	switch (h->type) {
+	case FT_REC_THREAD:
+	case FT_REC_EXEC:
+		p->o.base.on_record(p->o.base.ctx, data, size);
+		return 0;
+	case FT_RAW_NAME:
+		forward_name(p, data, size);
+		return 0;
+	case FT_RAW_STACK:
+		if (size >= sizeof(struct ft_raw_stack))
+			keep_error(p, istack__stack(p->stack, data));
+		return 0;
+	case FT_RAW_ENTER:
+	case FT_RAW_EXIT:
+	case FT_RAW_CATCH:
+	case FT_RAW_EVAL:
+	case FT_RAW_EVAL_RET:
+		if (size >= sizeof(struct ft_raw_call))
+			keep_error(p, istack__event(p->stack, data));
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Which probes a method takes (see the file's head). */
+struct plan {
+	bool op_starts;	 /* RESUME-family handlers */
+	bool op_ends;	 /* return and yield handlers */
+	bool op_catch;	 /* PUSH_EXC_INFO */
+	bool usdt_enter; /* python:function__entry */
+	bool usdt_exit;	 /* python:function__return */
+};
+
+static struct plan plan_of(const struct probe_interp_opts *o)
+{
+	bool frame = o->method == PROBE_INTERP_FRAME;
+
+	return (struct plan){
+		.op_starts = frame && !o->eval_entries,
+		.op_ends = frame && !o->usdt_exits,
+		/* with every frame start at the eval loop, its NULL return
+		 * places exceptions; without, a catch ends the frames above
+		 * the catcher */
+		.op_catch = frame && !o->usdt_exits && !o->eval_entries,
+		.usdt_enter = frame && o->usdt_exits && !o->eval_entries,
+		.usdt_exit = frame && o->usdt_exits,
+	};
+}
+
+/* Before load: only the programs this method attaches are loaded (each
+ * costs a verifier pass before tracing can start), made for uprobe_multi
+ * links where the kernel has them. */
+static void choose_programs(struct interp_probe *p)
+{
+	struct interp_bpf *s = p->skel;
+	struct plan pl = plan_of(&p->o);
+	bool cal = p->o.base.calibrate;
+	struct {
+		struct bpf_program *prog;
+		bool used, uprobe;
+	} progs[] = {
+		{s->progs.ft_eval_entry, !cal, true},
+		{s->progs.ft_eval_return, !cal, true},
+		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
+		{s->progs.ft_nop, cal, true},
+		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
+		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
+		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
+		/* one uprobe: a perf-event link, never a multi one */
+		{s->progs.ft_code_dealloc,
+		 !cal && p->o.base.code_death && p->o.base.code_death->dealloc_offset, false},
+	};
+
+	p->multi = probe__has_uprobe_multi();
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		bpf_program__set_autoload(progs[i].prog, progs[i].used);
+		if (p->multi && progs[i].uprobe)
+			probe__prepare_multi(progs[i].prog);
+	}
+}
+
+/* The span of a frame and of a code object that holds every field BPF
+ * reads of them (interp.bpf.c reads each span at once). */
+static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
+{
+	struct {
+		int32_t off, size;
+	} frame[] = {{l->frame.code, 8}, {l->frame.back, 8}, {ro->f_owner, 1}},
+	  code[] = {{8, 8}, /* ob_type */
+		    {l->code.flags, 4},
+		    {l->code.firstlineno, 4},
+		    {l->code.filename, 8},
+		    {ro->co_name, 8}};
+	int32_t lo = INT32_MAX, hi = 0;
+
+	for (size_t i = 0; i < sizeof(frame) / sizeof(frame[0]); i++) {
+		if (frame[i].off < 0)
+			continue;
+		if (frame[i].off < lo)
+			lo = frame[i].off;
+		if (frame[i].off + frame[i].size > hi)
+			hi = frame[i].off + frame[i].size;
+	}
+	ro->frame_span_off = lo;
+	ro->frame_span_len = hi - lo;
+	hi = 0;
+	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
+		if (code[i].off + code[i].size > hi)
+			hi = code[i].off + code[i].size;
+	ro->code_span_len = hi - 8;
+}
+
+static int configure(struct interp_probe *p, char *err, size_t errlen)
+{
+	const struct probe_interp_opts *o = &p->o;
+	const struct pylayout *l = o->lay;
+	struct interp_bpf__rodata *ro = p->skel->rodata;
+	int minor = l->minor, e;
+	uint64_t dev, ino;
+
+	ro->wakeup_bytes = o->base.ring_size / 8;
+	ro->target_tgid = o->base.pid;
+	ro->runtime_addr = o->runtime_addr;
+	ro->code_type_addr = o->code_type_addr;
+	ro->init_cleanup_addr = o->init_cleanup_addr;
+	ro->rt_tstate_current = l->runtime.tstate_current;
+	ro->rt_interp_head = l->runtime.interpreters_head;
+	ro->is_threads_head = l->interp.threads_head;
+	ro->ts_next = l->tstate.next;
+	ro->ts_native_tid = l->tstate.native_thread_id;
+	/* 3.12+ find a thread's state by native_thread_id, an id of the
+	 * target's PID namespace */
+	e = nspid_ns_of(o->base.pid, &dev, &ino);
+	if (e) {
+		snprintf(err, errlen, "cannot read the PID namespace of PID %d: %s", o->base.pid,
+			 strerror(-e));
+		return e;
+	}
+	ro->pidns_dev = dev;
+	ro->pidns_ino = ino;
+	ro->ts_frame = l->tstate.frame;
+	ro->ts_cframe = l->tstate.cframe;
+	ro->cf_frame = l->tstate.cframe_frame;
+	ro->f_code = l->frame.code;
+	ro->f_back = l->frame.back;
+	ro->f_ip = l->frame.ip;
+	ro->f_owner = l->frame.entry_kind == PYLAYOUT_ENTRY_OWNER ? l->frame.entry : -1;
+	ro->owner_cstack = l->frame.owner_cstack;
+	ro->co_flags = l->code.flags;
+	ro->co_firstlineno = l->code.firstlineno;
+	ro->co_filename = l->code.filename;
+	ro->co_name = l->code.qualname != PYLAYOUT_NONE ? l->code.qualname : l->code.name;
+	ro->co_adaptive = l->code.code_adaptive;
+	ro->u_ascii_size = l->unicode.ascii_size;
+	ro->u_compact_size = l->unicode.compact_size;
+	/* 3.8: (frame, throwflag); 3.9+: (tstate, frame, throwflag) */
+	ro->eval_tstate_arg = minor >= 9 ? 0 : -1;
+	ro->eval_frame_arg = minor >= 9 ? 1 : 0;
+	ro->eval_throw_arg = minor >= 9 ? 2 : 1;
+	ro->eval_entries = o->method == PROBE_INTERP_EVAL || o->eval_entries;
+	ro->gen_check = minor >= 11 && ro->eval_entries;
+	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
+	set_spans(ro, l);
+	choose_programs(p);
+	return probe__size_ring(p->skel->maps.events, o->base.ring_size, err, errlen);
+}
+
+/* Attaches prog (ft_nop when calibrating) to n offsets of the binary. */
+static int attach_set(struct interp_probe *p, struct bpf_program *prog, const uint64_t *offsets,
+		      const uint64_t *cookies, size_t n, bool retprobe, const char *what, char *err,
+		      size_t errlen)
+{
+	int e;
+
+	if (p->o.base.calibrate)
+		prog = p->skel->progs.ft_nop;
+	e = probe__attach_uprobes(&p->base, prog, p->multi, p->o.base.pid, p->o.base.binary,
+				  offsets, cookies, n, retprobe);
+	if (e)
+		snprintf(err, errlen, "cannot attach uprobes to %s in %s: %s", what,
+			 p->o.base.binary, strerror(-e));
+	return e;
+}
+
+static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
+			 char *err, size_t errlen)
+{
+	if (p->o.base.calibrate)
+		prog = p->skel->progs.ft_usdt_nop;
+	return probe__attach_marker(&p->base, prog, p->o.base.pid, p->o.base.binary, name, err,
+				    errlen);
+}
+
+/* The handlers of ops[] this version has, with the event type as cookie. */
+static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, size_t nops,
+		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
+{
+	for (size_t i = 0; i < nops && n < OPCODES__NR; i++) {
+		const struct opcodes_handler *h = &p->o.ops->ops[ops[i]];
+
+		if (h->opcode < 0)
+			continue;
+		offsets[n] = h->offset;
+		cookies[n++] = type;
+	}
+	return n;
+}
+
+static int attach_all(struct interp_probe *p, char *err, size_t errlen)
+{
+	struct interp_bpf *s = p->skel;
+	struct plan pl = plan_of(&p->o);
+	uint64_t eval = p->o.ops->eval_offset, zero = 0;
+	uint64_t offsets[OPCODES__NR], cookies[OPCODES__NR];
+	static const enum opcodes_op starts[] = {
+		OPCODES_RESUME,
+		OPCODES_RESUME_QUICK,
+		OPCODES_RESUME_CHECK,
+		OPCODES_INSTRUMENTED_RESUME,
+	};
+	static const enum opcodes_op ends[] = {
+		OPCODES_RETURN_VALUE,
+		OPCODES_RETURN_CONST,
+		OPCODES_YIELD_VALUE,
+		OPCODES_INSTRUMENTED_RETURN_VALUE,
+		OPCODES_INSTRUMENTED_RETURN_CONST,
+		OPCODES_INSTRUMENTED_YIELD_VALUE,
+	};
+	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
+	size_t n = 0;
+	bool cached;
+	int rc;
+
+	rc = probe__attach_exec(&p->base, s->progs.ft_exec, err, errlen);
+	if (rc)
+		return rc;
+	/* code objects' deaths are watched before anything names: see
+	 * common.bpf.h */
+	rc = probe__attach_code_death(&p->base, s->progs.ft_code_dealloc, &p->o.base, &cached, err,
+				      errlen);
+	if (rc)
+		return rc;
+	s->bss->names_cached = cached;
+	rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
+			"_PyEval_EvalFrameDefault", err, errlen);
+	if (!rc)
+		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
+				"_PyEval_EvalFrameDefault's return", err, errlen);
+	if (pl.op_starts)
+		n = add_ops(p, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER, offsets,
+			    cookies, n);
+	if (pl.op_ends)
+		n = add_ops(p, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets, cookies,
+			    n);
+	if (pl.op_catch)
+		n = add_ops(p, catches, 1, FT_RAW_CATCH, offsets, cookies, n);
+	if (!rc && n)
+		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
+				"the bytecode handlers", err, errlen);
+	if (!rc && pl.usdt_enter)
+		rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err, errlen);
+	if (!rc && pl.usdt_exit)
+		rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err, errlen);
+	return rc;
+}
+
+static const struct probe_ops interp_ops;
+
+struct probe *probe_interp__open(const struct probe_interp_opts *o, char *err, size_t errlen)
+{
+	struct interp_probe *p = calloc(1, sizeof(*p));
+	struct istack_opts so;
+	int e;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	p->base.ops = &interp_ops;
+	p->o = *o;
+	so = (struct istack_opts){.emit = emit_record, .ctx = p};
+	p->stack = istack__new(&so);
+	if (!p->stack) {
+		e = ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	p->skel = interp_bpf__open();
+	if (!p->skel) {
+		e = errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(e));
+		goto fail;
+	}
+	e = -configure(p, err, errlen);
+	if (e)
+		goto fail;
+	if (interp_bpf__load(p->skel)) {
+		e = errno;
+		snprintf(err, errlen, "cannot load the BPF programs: %s", strerror(e));
+		goto fail;
+	}
+	p->base.drops = p->skel->bss->drops;
+	p->base.armed = &p->skel->bss->armed;
+	e = -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err, errlen);
+	if (e)
+		goto fail;
+	e = -attach_all(p, err, errlen);
+	if (e)
+		goto fail;
+	return &p->base;
+fail:
+	probe__free(&p->base);
+	errno = e;
+	return NULL;
+}
+
+static const char *interp_name(const struct probe *pp)
+{
+	const struct interp_probe *p = ip(pp);
+
+	if (p->o.method == PROBE_INTERP_EVAL)
+		return "eval";
+	return p->o.usdt_exits ? "frame+usdt" : "frame";
+}
+
+static void interp_destroy(struct probe *pp)
+{
+	struct interp_probe *p = ip(pp);
+
+	interp_bpf__destroy(p->skel);
+	istack__free(p->stack);
+	free(p);
+}
+
+static void interp_add_drops(const struct probe *pp, uint64_t drops[FT_DROP_MAX])
+{
+	struct istack_stats st;
+
+	istack__stats(ip(pp)->stack, &st);
+	drops[FT_DROP_UNPLACED] += st.unplaced;
+}
+
+static const struct probe_ops interp_ops = {
+	.name = interp_name,
+	.destroy = interp_destroy,
+	.add_drops = interp_add_drops,
+};

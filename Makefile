@@ -76,7 +76,7 @@ help:
 	@echo '  test-fuzz         fuzz the trace-file reader for FUZZ_SECONDS (default 30)'
 	@echo '  test-browser      render the html format in headless Chromium'
 	@echo '  bench             benchmarks; writes docs/performance.md (root)'
-	@echo '  check             format check, -Werror build, unit tests'
+	@echo '  check             layering, format check, -Werror build, unit tests'
 	@echo '  install           install to $$(DESTDIR)$$(PREFIX)/bin'
 	@echo '  clean             remove $(BUILD)/'
 	@echo 'variables: V=1 DEBUG=1 ASAN=1 WERROR=1 PREFIX=... DESTDIR=...'
@@ -168,6 +168,7 @@ format:
 	$(Q)clang-format -i $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 
 check:
+	$(Q)scripts/check-layers.sh
 	$(Q)clang-format --dry-run --Werror $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all $(UNIT)
 	$(Q)$(UNIT)

@@ -3,13 +3,16 @@
  * through one checked parser, cross-option rules checked at the end. */
 #include <argp.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/cli.h"
+#include "app/version.h"
 #include "output/render.h"
+#include "output/report.h"
+#include "probe/method.h"
+#include "sys/parse.h"
 
 #define RING_MIN (16 * 1024)
 #define RING_MAX (1ULL << 30)
@@ -117,115 +120,51 @@ static const struct argp_option options[] = {
 	{},
 };
 
-static int usage_error(const char *fmt, const char *arg)
+/* What argp fills: the config, and the option strings that can only be
+ * judged once the whole command line is read. */
+struct parse_state {
+	struct config *cfg;
+	const char *format; /* -f as given; NULL: the subcommand's default */
+	bool sort_given;
+};
+
+/* Prints a bad option's error; returns EINVAL (an argp error_t). */
+static error_t usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "flowtrace-bpf: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nhint: see 'flowtrace-bpf --help'\n");
-	return FT_EXIT_USAGE;
+	return EINVAL;
 }
 
-int parse_int(const char *s, long min, long max, long *out)
+struct choice {
+	const char *name;
+	int value;
+};
+
+static const struct choice methods[] = {
+	{"auto", METHOD_ASK_AUTO},
+	{"usdt", METHOD_ASK_USDT},
+	{"eval", METHOD_ASK_EVAL},
+	{"frame", METHOD_ASK_FRAME},
+};
+
+static const struct choice eval_hooks[] = {
+	{"auto", METHOD_HOOK_AUTO},
+	{"on", METHOD_HOOK_ON},
+	{"off", METHOD_HOOK_OFF},
+};
+
+/* The value named s in a table of n choices: 0, or -EINVAL. */
+static int choose(const struct choice *t, size_t n, const char *s, int *value)
 {
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-/* A non-negative decimal number and its unit suffix. */
-static int parse_number_unit(const char *s, double *v, const char **unit)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return -EINVAL;
-	errno = 0;
-	*v = strtod(s, &end);
-	if (errno || end == s || !isfinite(*v) || *v < 0)
-		return -EINVAL;
-	/* strtod takes hex and exponents; accept only plain decimals */
-	for (const char *p = s; p < end; p++)
-		if (!((*p >= '0' && *p <= '9') || *p == '.'))
-			return -EINVAL;
-	*unit = end;
-	return 0;
-}
-
-int parse_duration_ns(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *name;
-		double ns;
-	} units[] = {{"", 1e3},	 {"ns", 1},   {"us", 1e3},  {"ms", 1e6},
-		     {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-	const char *unit;
-	double v;
-
-	if (parse_number_unit(s, &v, &unit))
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(unit, units[i].name))
-			continue;
-		double ns = v * units[i].ns;
-		if (ns >= 1.8e19)
-			return -EINVAL;
-		*out = (uint64_t)ns;
-		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(s, t[i].name)) {
+			*value = t[i].value;
+			return 0;
+		}
 	}
 	return -EINVAL;
-}
-
-int parse_seconds(const char *s, double *out)
-{
-	uint64_t ns;
-	const char *unit;
-	double v;
-
-	if (parse_number_unit(s, &v, &unit))
-		return -EINVAL;
-	/* a bare number is seconds here */
-	if (!*unit) {
-		if (v <= 0 || v > 1e9)
-			return -EINVAL;
-		*out = v;
-		return 0;
-	}
-	if (parse_duration_ns(s, &ns) || ns == 0)
-		return -EINVAL;
-	*out = ns / 1e9;
-	return 0;
-}
-
-int parse_size(const char *s, uint64_t *out)
-{
-	const char *unit;
-	double v, mult;
-
-	if (parse_number_unit(s, &v, &unit))
-		return -EINVAL;
-	if (!*unit)
-		mult = 1;
-	else if (!strcmp(unit, "K") || !strcmp(unit, "k") || !strcmp(unit, "KiB"))
-		mult = 1024;
-	else if (!strcmp(unit, "M") || !strcmp(unit, "MiB"))
-		mult = 1024 * 1024;
-	else if (!strcmp(unit, "G") || !strcmp(unit, "GiB"))
-		mult = 1024.0 * 1024 * 1024;
-	else
-		return -EINVAL;
-	v *= mult;
-	if (v != floor(v) || v > 1e18)
-		return -EINVAL;
-	*out = (uint64_t)v;
-	return 0;
 }
 
 static int push_glob(const char ***list, size_t *n, const char *glob)
@@ -241,8 +180,10 @@ static int push_glob(const char ***list, size_t *n, const char *glob)
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	struct config *cfg = state->input;
+	struct parse_state *st = state->input;
+	struct config *cfg = st->cfg;
 	long v;
+	int e;
 
 	switch (key) {
 	case 'p':
@@ -264,8 +205,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				arg);
 		break;
 	case 'f':
-		cfg->format = arg;
-		cfg->format_given = true;
+		st->format = arg; /* judged with the subcommand: check_config() */
 		break;
 	case 'o':
 		if (!*arg)
@@ -298,16 +238,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 					   arg);
 		break;
 	case OPT_METHOD:
-		if (strcmp(arg, "auto") && strcmp(arg, "usdt") && strcmp(arg, "eval") &&
-		    strcmp(arg, "frame"))
+		if (choose(methods, sizeof(methods) / sizeof(methods[0]), arg, &e))
 			return usage_error(
 				"unknown --method '%s': expected auto, usdt, eval or frame", arg);
-		cfg->method = arg;
+		cfg->method = e;
 		break;
 	case OPT_EVAL_HOOK:
-		if (strcmp(arg, "auto") && strcmp(arg, "on") && strcmp(arg, "off"))
+		if (choose(eval_hooks, sizeof(eval_hooks) / sizeof(eval_hooks[0]), arg, &e))
 			return usage_error("unknown --eval-hook '%s': expected on or off", arg);
-		cfg->eval_hook = arg;
+		cfg->eval_hook = e;
 		break;
 	case OPT_USER:
 		if (!*arg)
@@ -321,13 +260,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cfg->fold = true;
 		break;
 	case OPT_SORT:
-		if (strcmp(arg, "total") && strcmp(arg, "self") && strcmp(arg, "calls") &&
-		    strcmp(arg, "avg") && strcmp(arg, "max") && strcmp(arg, "name"))
+		if (report_sort_parse(arg, &cfg->sort))
 			return usage_error(
 				"unknown --sort key '%s': expected total, self, calls, avg, "
 				"max or name",
 				arg);
-		cfg->sort = arg;
+		st->sort_given = true;
 		break;
 	case OPT_THREADS:
 		cfg->per_thread = true;
@@ -365,9 +303,12 @@ static const struct {
 	{"diff", FT_CMD_DIFF},
 };
 
-/* Rules that depend on the subcommand, checked once everything is parsed. */
-static int check_config(struct config *cfg)
+/* Rules that depend on the subcommand, checked once everything is parsed;
+ * the output format is parsed here, for the same reason. Returns 0 or an
+ * argp error_t after printing the error. */
+static error_t check_config(struct parse_state *st)
 {
+	struct config *cfg = st->cfg;
 	int targets = !!cfg->pid + !!cfg->command + !!cfg->argv;
 	bool live = cfg->cmd == FT_CMD_TRACE || cfg->cmd == FT_CMD_RECORD;
 
@@ -396,38 +337,42 @@ static int check_config(struct config *cfg)
 	if (cfg->cmd == FT_CMD_RECORD) {
 		if (!cfg->output)
 			return usage_error("record needs -o FILE%s", "");
-		if (cfg->format_given)
+		if (st->format)
 			return usage_error(
 				"record writes a trace file%s; render it with 'replay -f "
 				"FORMAT FILE'",
 				"");
 	}
 	if (cfg->cmd == FT_CMD_REPORT || cfg->cmd == FT_CMD_DIFF) {
-		if (cfg->format_given && strcmp(cfg->format, "text") && strcmp(cfg->format, "json"))
+		if (st->format && strcmp(st->format, "text") && strcmp(st->format, "json"))
 			return usage_error("report and diff print text or json, not '%s'",
-					   cfg->format);
-		if (!cfg->format_given)
-			cfg->format = "text";
-	} else if (cfg->cmd != FT_CMD_RECORD && !renderer_find(cfg->format)) {
-		fprintf(stderr, "flowtrace-bpf: unknown format '%s'\n", cfg->format);
-		fprintf(stderr, "hint: formats are %s\n", renderer_names());
-		return FT_EXIT_USAGE;
+					   st->format);
+		cfg->report_json = st->format && !strcmp(st->format, "json");
+	} else if (cfg->cmd != FT_CMD_RECORD) {
+		const char *name = st->format ? st->format : "tree";
+
+		cfg->renderer = renderer_find(name);
+		if (!cfg->renderer) {
+			fprintf(stderr, "flowtrace-bpf: unknown format '%s'\n", name);
+			fprintf(stderr, "hint: formats are %s\n", renderer_names());
+			return EINVAL;
+		}
 	}
-	if ((cfg->sort || cfg->per_thread) && cfg->cmd != FT_CMD_REPORT && cfg->cmd != FT_CMD_DIFF)
+	if ((st->sort_given || cfg->per_thread) && cfg->cmd != FT_CMD_REPORT &&
+	    cfg->cmd != FT_CMD_DIFF)
 		return usage_error("--sort and --threads%s go with report and diff", "");
-	if (!cfg->sort)
-		cfg->sort = "total";
 	return 0;
 }
 
 int cli_parse(int argc, char **argv, struct config *cfg)
 {
-	int err;
+	struct parse_state st = {.cfg = cfg};
+	error_t err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->format = "tree";
-	cfg->method = "auto";
-	cfg->eval_hook = "auto";
+	cfg->method = METHOD_ASK_AUTO;
+	cfg->eval_hook = METHOD_HOOK_AUTO;
+	cfg->sort = REPORT_SORT_TOTAL;
 	cfg->ring_size = 8 << 20;
 
 	if (argc > 1) {
@@ -445,19 +390,19 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	argv[0] = "flowtrace-bpf";
 	/* argp prints its own messages; ARGP_NO_EXIT keeps teardown ours. Options
 	 * stop at the first operand so the command's own options are left alone. */
-	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_IN_ORDER, NULL, cfg);
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_IN_ORDER, NULL, &st);
 	if (err) {
 		if (err == ENOMEM)
 			fprintf(stderr, "flowtrace-bpf: out of memory\n");
-		return FT_EXIT_USAGE;
+		return err == ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	/* --help, --usage and --version print and set nothing else */
 	for (int i = 1; i < argc && &argv[i] != cfg->argv && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-?") ||
 		    !strcmp(argv[i], "--usage") || !strcmp(argv[i], "--version") ||
 		    !strcmp(argv[i], "-V"))
-			return -1;
-	return check_config(cfg);
+			return 1;
+	return check_config(&st) ? -EINVAL : 0;
 }
 
 void config_free(struct config *cfg)

@@ -35,6 +35,12 @@
 #include "app/launch.h"
 #include "app/runas.h"
 
+/* a shell's statuses for a command it could not find or not execute
+ * (POSIX, "Command Search and Execution"): the child reports an exec
+ * failure with them, and the shell of -c does the same */
+#define SHELL_NOT_FOUND	 127
+#define SHELL_CANNOT_RUN 126
+
 #define START_OPTIONS (PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)
 /* launch__run_to_gate: also stop at new threads, which the gate cannot stop */
 #define GATE_OPTIONS (START_OPTIONS | PTRACE_O_TRACECLONE)
@@ -100,7 +106,7 @@ fail:
 	if (write(errfd, &ce, sizeof(ce)) < 0) {
 		/* nothing left to tell anyone */
 	}
-	_exit(ce.step == CHILD_EXEC && ce.err == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN);
+	_exit(ce.step == CHILD_EXEC && ce.err == ENOENT ? SHELL_NOT_FOUND : SHELL_CANNOT_RUN);
 }
 
 /* What the exec'd image is: 2 = ready now (the executable carries the
@@ -136,8 +142,9 @@ static bool is_stop_signal(int sig)
 }
 
 /* The reason a start failed, from the child's report or its status. */
-static int start_failed(struct launch *l, const struct config *cfg, const struct runas *as,
-			int errfd, char *why, size_t whylen, char *hint, size_t hintlen)
+static enum launch_err start_failed(struct launch *l, const struct config *cfg,
+				    const struct runas *as, int errfd, char *why, size_t whylen,
+				    char *hint, size_t hintlen)
 {
 	const char *what = cfg->command ? cfg->command : cfg->argv[0];
 	struct child_error ce;
@@ -149,29 +156,29 @@ static int start_failed(struct launch *l, const struct config *cfg, const struct
 			snprintf(hint, hintlen,
 				 "--user chooses the user (default under sudo: the "
 				 "invoking user)");
-			return FT_EXIT_CANNOT_RUN;
+			return LAUNCH_ERR_CANNOT_RUN;
 		}
 		snprintf(why, whylen, "cannot run '%s': %s", what, strerror(ce.err));
 		snprintf(hint, hintlen, "%s",
 			 ce.err == ENOENT ? "check the command name and PATH"
 					  : "check the file's permissions");
-		return ce.err == ENOENT ? FT_EXIT_NOT_FOUND : FT_EXIT_CANNOT_RUN;
+		return ce.err == ENOENT ? LAUNCH_ERR_NOT_FOUND : LAUNCH_ERR_CANNOT_RUN;
 	}
 	/* the shell of -c reports a missing command as 127, a non-executable
 	 * one as 126: keep a shell's statuses */
 	int code = launch_exit_code(l->status);
-	if (cfg->command && (code == FT_EXIT_NOT_FOUND || code == FT_EXIT_CANNOT_RUN)) {
+	if (cfg->command && (code == SHELL_NOT_FOUND || code == SHELL_CANNOT_RUN)) {
 		snprintf(why, whylen, "cannot run '%s': %s", what,
-			 code == FT_EXIT_NOT_FOUND ? "command not found" : "not executable");
+			 code == SHELL_NOT_FOUND ? "command not found" : "not executable");
 		snprintf(hint, hintlen, "check the command name and PATH");
-		return code;
+		return code == SHELL_NOT_FOUND ? LAUNCH_ERR_NOT_FOUND : LAUNCH_ERR_CANNOT_RUN;
 	}
 	snprintf(why, whylen, "'%s' ended (status %d) without starting a CPython interpreter", what,
 		 code);
 	snprintf(hint, hintlen,
 		 "the command must exec a Python interpreter (a wrapper that forks one can be "
 		 "traced with -p PID)");
-	return FT_EXIT_NOT_PYTHON;
+	return LAUNCH_ERR_NOT_PYTHON;
 }
 
 bool launch_should_forward(int code, pid_t sender, pid_t command)
@@ -224,23 +231,24 @@ static int wait_command(struct launch *l, int *st)
 	return rc;
 }
 
-int launch__start(struct launch *l, const struct config *cfg, const struct runas *as, char *why,
-		  size_t whylen, char *hint, size_t hintlen)
+enum launch_err launch__start(struct launch *l, const struct config *cfg, const struct runas *as,
+			      char *why, size_t whylen, char *hint, size_t hintlen)
 {
 	const char *what = cfg->command ? cfg->command : cfg->argv[0];
 	int errpipe[2], syncpipe[2], st, rc;
+	enum launch_err err;
 	bool first_exec = true;
 
 	memset(l, 0, sizeof(*l));
 	if (pipe2(errpipe, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "cannot start '%s': %s", what, strerror(errno));
-		return FT_EXIT_FAILURE;
+		return LAUNCH_ERR_SYSTEM;
 	}
 	if (pipe2(syncpipe, O_CLOEXEC) < 0) {
 		snprintf(why, whylen, "cannot start '%s': %s", what, strerror(errno));
 		close(errpipe[0]);
 		close(errpipe[1]);
-		return FT_EXIT_FAILURE;
+		return LAUNCH_ERR_SYSTEM;
 	}
 	l->pid = fork();
 	if (l->pid < 0) {
@@ -249,7 +257,7 @@ int launch__start(struct launch *l, const struct config *cfg, const struct runas
 		close(errpipe[1]);
 		close(syncpipe[0]);
 		close(syncpipe[1]);
-		return FT_EXIT_FAILURE;
+		return LAUNCH_ERR_SYSTEM;
 	}
 	if (l->pid == 0) {
 		close(errpipe[0]);
@@ -267,7 +275,7 @@ int launch__start(struct launch *l, const struct config *cfg, const struct runas
 		close(syncpipe[1]);
 		launch__kill(l);
 		close(errpipe[0]);
-		return FT_EXIT_FAILURE;
+		return LAUNCH_ERR_SYSTEM;
 	}
 	l->traced = true;
 	launch_test_pause("seized", l->pid);
@@ -283,15 +291,15 @@ int launch__start(struct launch *l, const struct config *cfg, const struct runas
 			snprintf(why, whylen, "lost track of '%s': %s", what, strerror(-rc));
 			close(errpipe[0]);
 			launch__kill(l);
-			return FT_EXIT_FAILURE;
+			return LAUNCH_ERR_SYSTEM;
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			l->reaped = true;
 			l->traced = false;
 			l->status = st;
-			rc = start_failed(l, cfg, as, errpipe[0], why, whylen, hint, hintlen);
+			err = start_failed(l, cfg, as, errpipe[0], why, whylen, hint, hintlen);
 			close(errpipe[0]);
-			return rc;
+			return err;
 		}
 		int sig = WSTOPSIG(st), event = st >> 16;
 		int req = syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
@@ -328,11 +336,11 @@ int launch__start(struct launch *l, const struct config *cfg, const struct runas
 			snprintf(why, whylen, "cannot follow '%s': %s", what, strerror(errno));
 			close(errpipe[0]);
 			launch__kill(l);
-			return FT_EXIT_FAILURE;
+			return LAUNCH_ERR_SYSTEM;
 		}
 	}
 	close(errpipe[0]);
-	return 0;
+	return LAUNCH_OK;
 }
 
 /* Threads of pid (entries of /proc/PID/task), or -errno. */
@@ -522,5 +530,6 @@ int launch_exit_code(int status)
 		return WEXITSTATUS(status);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
-	return FT_EXIT_FAILURE;
+	/* a stopped status, which a reaped command never has: a failure */
+	return 1;
 }

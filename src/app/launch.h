@@ -28,16 +28,24 @@ struct launch {
 	int signal;
 };
 
-/* Starts the command (as the user in as, when as->set) and returns 0 with
- * l->pid stopped at the point where probes can go in. On failure returns an
- * FT_EXIT_* code with why/hint filled (the child is gone then): 127/126
- * when the command cannot be run, FT_EXIT_NOT_PYTHON when it ended without
- * becoming a CPython, or the command's own exit status in l->status.
+/* Why launch__start failed; why and hint say it in words. The application
+ * maps each to its exit status (exit.h). */
+enum launch_err {
+	LAUNCH_OK = 0,
+	LAUNCH_ERR_SYSTEM,     /* a pipe, fork, wait or ptrace call failed */
+	LAUNCH_ERR_NOT_FOUND,  /* the command was not found (exec, or the -c shell's 127) */
+	LAUNCH_ERR_CANNOT_RUN, /* it cannot be executed, or not as the user asked (126) */
+	LAUNCH_ERR_NOT_PYTHON, /* it ended without starting a CPython (status in l->status) */
+};
+
+/* Starts the command (as the user in as, when as->set) and returns
+ * LAUNCH_OK with l->pid stopped at the point where probes can go in. On
+ * failure returns why, with why/hint filled (the child is gone then).
  * Meanwhile, and in launch__run_to_gate, the SIGTERM, SIGINT and SIGHUP
  * this process gets are passed on to the command (launch_should_forward)
  * and the first is kept in l->signal. */
-int launch__start(struct launch *l, const struct config *cfg, const struct runas *as, char *why,
-		  size_t whylen, char *hint, size_t hintlen);
+enum launch_err launch__start(struct launch *l, const struct config *cfg, const struct runas *as,
+			      char *why, size_t whylen, char *hint, size_t hintlen);
 /* The signal the gate may send the stopped command: one whose default
  * action is to ignore it, that the command does not block (it would never
  * stop) and preferably does not catch. Returns it, -EBUSY when none fits,
@@ -73,7 +81,9 @@ bool launch_should_forward(int code, pid_t sender, pid_t command);
  * running, gate, ready. Does nothing otherwise. */
 void launch_test_pause(const char *step, pid_t pid);
 
-/* The status a shell would report: the exit code, or 128 + signal. */
+/* The status a shell would report for the command's wait status: its exit
+ * code, or 128 + the signal that ended it. In launch mode, once tracing
+ * worked, it is flowtrace-bpf's own exit status. */
 int launch_exit_code(int status);
 
 #endif /* FT_LAUNCH_H */

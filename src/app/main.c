@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "app/cli.h"
+#include "app/exit.h"
 #include "sys/log.h"
 #include "app/replay.h"
 #include "app/session.h"
@@ -29,8 +30,11 @@ int main(int argc, char **argv)
 	int rc;
 
 	rc = cli_parse(argc, argv, &cfg);
-	if (rc)
-		return rc < 0 ? FT_EXIT_OK : rc;
+	/* bad options, and (as ever) memory running out while reading them */
+	if (rc < 0)
+		return FT_EXIT_USAGE;
+	if (rc > 0)
+		return FT_EXIT_OK; /* --help or --version printed */
 	verbosity = cfg.verbose;
 	libbpf_set_print(libbpf_log);
 	/* a closed output (| head) must not kill the tracer with its probes

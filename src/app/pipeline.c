@@ -10,6 +10,7 @@
 
 #include "core/calltree.h"
 #include "app/cli.h"
+#include "app/version.h"
 #include "sys/log.h"
 #include "core/names.h"
 #include "app/pipeline.h"
@@ -33,7 +34,7 @@ static void report_open_error(const char *path, int err)
 			  strerror(-err));
 }
 
-int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode)
+enum pipe_err pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode)
 {
 	int err;
 
@@ -42,7 +43,7 @@ int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode 
 	p->mode = mode;
 	if (!getcwd(p->cwd, sizeof(p->cwd)))
 		p->cwd[0] = 0;
-	p->renderer = mode == PIPE_RENDER ? renderer_find(cfg->format) : NULL;
+	p->renderer = mode == PIPE_RENDER ? cfg->renderer : NULL;
 	p->filter = (struct filter){
 		.include = cfg->include,
 		.ninclude = cfg->ninclude,
@@ -71,15 +72,15 @@ int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode 
 	}
 	if (err) {
 		report_open_error(cfg->output ? cfg->output : "standard output", err);
-		return FT_EXIT_OUTPUT;
+		return PIPE_ERR_OUTPUT;
 	}
 	p->names = names__new();
 	if (!p->names) {
 		log_error(NULL, "out of memory");
 		pipeline__abort(p);
-		return FT_EXIT_FAILURE;
+		return PIPE_ERR_RUNTIME;
 	}
-	return 0;
+	return PIPE_OK;
 }
 
 static void on_complete(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
@@ -89,7 +90,7 @@ static void on_complete(void *ctx, const struct ft_thread *t, const struct ft_no
 	p->renderer->call(&p->rc, t, n, depth);
 }
 
-int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
+enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 {
 	bool streaming = p->renderer && p->renderer->streaming;
 	struct calltree_opts co = {
@@ -109,14 +110,15 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 	p->meta.command = *p->tmeta.command ? p->tmeta.command : NULL;
 	p->meta.wall_start = m->wall_start;
 	p->meta.abi = m->abi;
+	p->meta.tool = FT_TOOL;
 	p->ct = calltree__new(&co);
 	if (!p->ct) {
 		log_error(NULL, "out of memory");
-		return FT_EXIT_FAILURE;
+		return PIPE_ERR_RUNTIME;
 	}
 	if (p->rec && tracefile_writer__begin(p->rec, m)) {
 		log_error("check the disk space", "cannot write the trace file");
-		return FT_EXIT_OUTPUT;
+		return PIPE_ERR_OUTPUT;
 	}
 	if (p->renderer) {
 		p->rc = (struct render_ctx){
@@ -129,10 +131,10 @@ int pipeline__start(struct pipeline *p, const struct tracefile_meta *m)
 		};
 		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
 			log_error(NULL, "cannot start the output");
-			return FT_EXIT_FAILURE;
+			return PIPE_ERR_RUNTIME;
 		}
 	}
-	return 0;
+	return PIPE_OK;
 }
 
 int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
@@ -338,10 +340,11 @@ static void finish_record(struct pipeline *p, const struct tracefile_end *e)
 	free(kept);
 }
 
-int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
+enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 {
 	const char *out = p->cfg->output ? p->cfg->output : "standard output";
-	int rc = 0, err = 0;
+	enum pipe_err rc = PIPE_OK;
+	int err = 0;
 
 	/* lost call records show as sequence gaps; the ring's drops that no
 	 * later record revealed (the ring full up to the end, or a thread
@@ -361,7 +364,7 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 		log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
 			  "out of memory while writing the output: %s",
 			  p->cfg->output ? "nothing was written" : "the output is cut short");
-		rc = FT_EXIT_FAILURE;
+		rc = PIPE_ERR_RUNTIME;
 	} else if (p->renderer) {
 		int cerr = sink__commit(&p->sink);
 
@@ -371,7 +374,7 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 			cerr = err;
 		if (cerr) {
 			output_failed(out, cerr);
-			rc = FT_EXIT_OUTPUT;
+			rc = PIPE_ERR_OUTPUT;
 		}
 	}
 	if (p->rec)
@@ -381,7 +384,7 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 	if (p->mode == PIPE_RECORD) {
 		/* finish_record() said what went wrong */
 		if (p->record_err && !rc)
-			rc = p->record_err == -ENOMEM ? FT_EXIT_FAILURE : FT_EXIT_OUTPUT;
+			rc = p->record_err == -ENOMEM ? PIPE_ERR_RUNTIME : PIPE_ERR_OUTPUT;
 	} else if (p->record_err) {
 		if (p->record_err == -ENOMEM)
 			log_error("use -f jsonl or record -o FILE, filters or a shorter -d",
@@ -391,7 +394,7 @@ int pipeline__finish(struct pipeline *p, const struct tracefile_end *e)
 		else
 			log_error(NULL, "the trace is incomplete: %s", strerror(-p->record_err));
 		if (!rc)
-			rc = FT_EXIT_FAILURE;
+			rc = PIPE_ERR_RUNTIME;
 	}
 	return rc;
 }

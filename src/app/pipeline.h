@@ -26,6 +26,14 @@ enum pipe_mode {
 	PIPE_BUILD,  /* keep the whole forest for the caller (report, diff) */
 };
 
+/* How a pipeline step failed, once it has said why on stderr. The
+ * application maps it to its exit status (exit.h). */
+enum pipe_err {
+	PIPE_OK = 0,
+	PIPE_ERR_OUTPUT,  /* the output or the trace file cannot be written */
+	PIPE_ERR_RUNTIME, /* anything else: out of memory, a renderer that cannot start */
+};
+
 struct pipeline {
 	const struct config *cfg;
 	enum pipe_mode mode;
@@ -47,11 +55,12 @@ struct pipeline {
 };
 
 /* Opens the output (a sink for a renderer, a trace file when recording,
- * nothing when building) and the name table. Returns 0 or an FT_EXIT_*
- * code after reporting. */
-int pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode);
-/* The trace begins: pid, clock origin and what is known about the target. */
-int pipeline__start(struct pipeline *p, const struct tracefile_meta *m);
+ * nothing when building) and the name table. Returns PIPE_OK or the
+ * failure, after reporting it. */
+enum pipe_err pipeline__open(struct pipeline *p, const struct config *cfg, enum pipe_mode mode);
+/* The trace begins: pid, clock origin and what is known about the target.
+ * Returns PIPE_OK or the failure, after reporting it. */
+enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m);
 /* One ring-buffer record. Errors are kept for the end; returns -ERANGE
  * (and keeps nothing) for a record whose depth the builder refused, which
  * a replay takes for damage, else 0. */
@@ -71,8 +80,10 @@ int pipeline__poll_fd(const struct pipeline *p);
 /* The output's reader went away (EPOLLERR on pipeline__poll_fd()). */
 void pipeline__output_gone(struct pipeline *p);
 /* Ends the trace: closes open frames at end->t_end, renders, commits the
- * output, prints the summary. Returns 0 or an FT_EXIT_* code. */
-int pipeline__finish(struct pipeline *p, const struct tracefile_end *end);
+ * output, prints the summary. Returns PIPE_OK or the first failure, after
+ * reporting it (an incomplete trace is PIPE_ERR_RUNTIME, unless only the
+ * trace file could not be written). */
+enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *end);
 /* Drops the output of a trace that never started. */
 void pipeline__abort(struct pipeline *p);
 void pipeline__free(struct pipeline *p);

@@ -7,6 +7,7 @@
 
 #include "core/calltree.h"
 #include "app/cli.h"
+#include "app/exit.h"
 #include "sys/log.h"
 #include "app/pipeline.h"
 #include "output/report.h"
@@ -45,7 +46,10 @@ static void describe_reject(char *err, size_t len, const struct calltree_reject 
 	}
 }
 
-int replay_file(struct pipeline *p, const char *path)
+/* Feeds a trace file through an opened pipeline (pipeline__open done) and
+ * finishes it. A file cut short is replayed up to the damage with a
+ * warning. Returns 0 or the exit status after reporting. */
+static int replay_file(struct pipeline *p, const char *path)
 {
 	struct tracefile_reader *r;
 	struct tracefile_end end = {0};
@@ -66,7 +70,7 @@ int replay_file(struct pipeline *p, const char *path)
 		fclose(fp);
 		return FT_EXIT_BAD_FILE;
 	}
-	rc = pipeline__start(p, tracefile_reader__meta(r));
+	rc = exit_for_pipe(pipeline__start(p, tracefile_reader__meta(r)));
 	if (rc) {
 		tracefile_reader__free(r);
 		fclose(fp);
@@ -105,13 +109,13 @@ int replay_file(struct pipeline *p, const char *path)
 			path, err, (unsigned long long)records);
 	tracefile_reader__free(r);
 	fclose(fp);
-	return pipeline__finish(p, &end);
+	return exit_for_pipe(pipeline__finish(p, &end));
 }
 
 static int run_replay(const struct config *cfg)
 {
 	struct pipeline p;
-	int rc = pipeline__open(&p, cfg, PIPE_RENDER);
+	int rc = exit_for_pipe(pipeline__open(&p, cfg, PIPE_RENDER));
 
 	if (rc)
 		return rc;
@@ -123,11 +127,12 @@ static int run_replay(const struct config *cfg)
 	return rc;
 }
 
-/* Loads a trace file into a whole forest and aggregates it. */
+/* Loads a trace file into a whole forest and aggregates it. Returns 0 or
+ * the exit status after reporting. */
 static int load_report(const struct config *cfg, const char *path, struct pipeline *p,
 		       struct report **rep)
 {
-	int rc = pipeline__open(p, cfg, PIPE_BUILD);
+	int rc = exit_for_pipe(pipeline__open(p, cfg, PIPE_BUILD));
 
 	if (rc)
 		return rc;
@@ -148,8 +153,9 @@ static int run_report(const struct config *cfg)
 	struct pipeline p[2];
 	struct report *rep[2] = {NULL, NULL};
 	struct report_opts ro = {
+		.sort = cfg->sort,
 		.per_thread = cfg->per_thread,
-		.json = !strcmp(cfg->format, "json"),
+		.json = cfg->report_json,
 		.before_label = cfg->inputs[0],
 		.after_label = cfg->inputs[1],
 	};
@@ -157,7 +163,6 @@ static int run_report(const struct config *cfg)
 	int rc, err;
 
 	memset(p, 0, sizeof(p));
-	report_sort_parse(cfg->sort, &ro.sort); /* validated by the command line */
 	rc = sink__open(&sink, cfg->output);
 	if (rc) {
 		log_error("choose a writable path for -o", "cannot write '%s': %s", cfg->output,

@@ -4,14 +4,9 @@
 #define FT_REPLAY_H
 
 struct config;
-struct pipeline;
 
-/* Runs replay, report or diff per cfg->cmd. Returns the exit status. */
+/* Runs replay, report or diff per cfg->cmd. Returns the exit status
+ * (exit.h) after reporting any error. */
 int replay_run(const struct config *cfg);
-
-/* Feeds a trace file through an opened pipeline (pipeline__open done) and
- * finishes it. A file cut short is replayed up to the damage with a
- * warning. Returns 0 or an FT_EXIT_* code after reporting. */
-int replay_file(struct pipeline *p, const char *path);
 
 #endif /* FT_REPLAY_H */

@@ -11,7 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "app/cli.h"
+#include "sys/parse.h"
 #include "app/runas.h"
 
 static int parse_uid(const char *s, uid_t *uid)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "app/exit.h"
 #include "app/launch.h"
 #include "app/launch_gate.h"
 #include "sys/log.h"
@@ -156,23 +157,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int exit_for_verdict(enum target_verdict v)
-{
-	switch (v) {
-	case TARGET_NO_PROCESS:
-		return FT_EXIT_NO_PROCESS;
-	case TARGET_NOT_PYTHON:
-		return FT_EXIT_NOT_PYTHON;
-	case TARGET_NO_MARKERS:
-	case TARGET_INCOMPLETE:
-		return FT_EXIT_NO_PROBES;
-	case TARGET_NO_ACCESS:
-		return FT_EXIT_PRIVILEGE;
-	default:
-		return FT_EXIT_OK;
-	}
-}
-
 static const char *command_text(const struct config *cfg, char *buf, size_t len)
 {
 	if (cfg->command)
@@ -238,14 +222,14 @@ static int find_target(struct session *s)
 		if (cfg->verbose && s->runas.set)
 			fprintf(stderr, "flowtrace-bpf: the command runs as user %s (uid %u, %s)\n",
 				s->runas.name, (unsigned)s->runas.uid, s->runas.why);
-		rc = launch__start(&s->launch, cfg, &s->runas, why, sizeof(why), hint,
-				   sizeof(hint));
+		enum launch_err lerr = launch__start(&s->launch, cfg, &s->runas, why, sizeof(why),
+						     hint, sizeof(hint));
 		/* asked to stop while it started, and it did: its status */
-		if (rc == FT_EXIT_NOT_PYTHON && s->launch.signal && s->launch.reaped)
+		if (lerr == LAUNCH_ERR_NOT_PYTHON && s->launch.signal && s->launch.reaped)
 			return RC_COMMAND_ENDED;
-		if (rc) {
+		if (lerr) {
 			log_error(hint, "%s", why);
-			return rc;
+			return exit_for_launch(lerr);
 		}
 		s->launched = true;
 		s->pid = s->launch.pid;
@@ -281,7 +265,7 @@ static int find_target(struct session *s)
 		if (gone)
 			return gone;
 		log_error(s->method.hint, "%s", s->method.why);
-		return rc;
+		return FT_EXIT_NO_PROBES; /* nothing the options allow can trace it */
 	}
 	if (cfg->verbose) {
 		char line[PATH_MAX + 64];
@@ -839,7 +823,8 @@ int session_run(const struct config *cfg)
 	int rc, err;
 
 	catch_setup_signals();
-	rc = pipeline__open(&s.pipe, cfg, cfg->cmd == FT_CMD_RECORD ? PIPE_RECORD : PIPE_RENDER);
+	rc = exit_for_pipe(pipeline__open(&s.pipe, cfg,
+					  cfg->cmd == FT_CMD_RECORD ? PIPE_RECORD : PIPE_RENDER));
 	if (rc)
 		return rc;
 	rc = find_target(&s);
@@ -867,7 +852,7 @@ int session_run(const struct config *cfg)
 		if (!s.t0)
 			s.t0 = mono_ns();
 		trace_meta(&s, &tm);
-		rc = pipeline__start(&s.pipe, &tm);
+		rc = exit_for_pipe(pipeline__start(&s.pipe, &tm));
 	}
 	if (rc) {
 		/* nothing ran under the probes: drop the output, stop a launched command */
@@ -914,7 +899,7 @@ int session_run(const struct config *cfg)
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);
 	pipeline__fail(&s.pipe, probe__error(s.probe));
-	int prc = pipeline__finish(&s.pipe, &end);
+	int prc = exit_for_pipe(pipeline__finish(&s.pipe, &end));
 	if (!rc)
 		rc = prc;
 	uint64_t nulls = probe__null_names(s.probe);

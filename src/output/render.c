@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/calltree.h"
-#include "app/cli.h"
 #include "output/jsonw.h"
 #include "core/names.h"
 #include "output/render.h"
@@ -120,7 +119,8 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 		jsonw__end_object(w);
 	}
 	jsonw__key_int(w, "abi", m->abi ? m->abi : FT_ABI_VERSION);
-	jsonw__key_string(w, "tool", "flowtrace-bpf " FT_VERSION);
+	if (m->tool)
+		jsonw__key_string(w, "tool", m->tool);
 }
 
 void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft_name *nm)

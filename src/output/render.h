@@ -33,6 +33,9 @@ struct render_meta {
 	uint64_t calls;
 	uint64_t unfinished;
 	uint32_t abi; /* record ABI of the trace (a replay's may be older); 0: this build's */
+	/* who wrote the output, "flowtrace-bpf 0.1.0": the application fills it
+	 * (outputs know no version); NULL: not said */
+	const char *tool;
 	/* NULL when the trace is whole; else why it is not ("out of memory"):
 	 * every format that can carry a note says so */
 	const char *incomplete;

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 /* Probe method selection; see method.h and docs/compatibility.md. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "app/cli.h"
 #include "sys/elfinfo.h"
 #include "sys/log.h"
 #include "probe/method.h"
 #include "cpython/target.h"
 
-__attribute__((format(printf, 4, 5))) static int refuse(struct method_choice *out, int code,
-							const char *hint, const char *fmt, ...)
+/* Says why nothing fits the request, and what to do: -ENOTSUP. */
+__attribute__((format(printf, 3, 4))) static int refuse(struct method_choice *out, const char *hint,
+							const char *fmt, ...)
 {
 	va_list ap;
 
@@ -20,7 +21,7 @@ __attribute__((format(printf, 4, 5))) static int refuse(struct method_choice *ou
 	log_vline(out->why, sizeof(out->why), fmt, ap);
 	va_end(ap);
 	log_line(out->hint, sizeof(out->hint), "%s", hint);
-	return code;
+	return -ENOTSUP;
 }
 
 const char *method_name(const struct method_choice *c)
@@ -78,10 +79,10 @@ static const char *hook_refusal(const struct elf_info *e)
 int method_choose(const struct elf_info *e, const char *binary, const struct method_request *req,
 		  struct method_choice *out)
 {
-	bool want_auto = !strcmp(req->method, "auto");
-	bool want_usdt = !strcmp(req->method, "usdt");
-	bool want_eval = !strcmp(req->method, "eval");
-	bool hook_on = !strcmp(req->eval_hook, "on");
+	bool want_auto = req->method == METHOD_ASK_AUTO;
+	bool want_usdt = req->method == METHOD_ASK_USDT;
+	bool want_eval = req->method == METHOD_ASK_EVAL;
+	bool hook_on = req->eval_hook == METHOD_HOOK_ON;
 	char what[96];
 
 	memset(out, 0, sizeof(*out));
@@ -114,21 +115,21 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		return 0;
 	}
 	if (want_usdt)
-		return refuse(out, FT_EXIT_NO_PROBES, mhint, "%s", mwhy);
+		return refuse(out, mhint, "%s", mwhy);
 	const char *usdt_hint =
 		markers == TARGET_OK
 			? "--method usdt traces it through its markers, which can make it raise "
 			  "SystemError (docs/compatibility.md)"
 			: NULL;
 	if (!e->major || (e->major == 3 && !e->minor) || e->major > 3)
-		return refuse(out, FT_EXIT_NO_PROBES,
+		return refuse(out,
 			      usdt_hint ? usdt_hint
 					: "interpreter uprobes support CPython 3.8 to 3.13; builds "
 					  "configured --with-dtrace have markers",
 			      "cannot tell which CPython %s is%s", binary,
 			      usdt_hint ? "" : ", and it has no usable markers");
 	if (e->minor < METHOD_MIN_MINOR || e->major < 3)
-		return refuse(out, FT_EXIT_NO_PROBES,
+		return refuse(out,
 			      usdt_hint
 				      ? usdt_hint
 				      : "interpreter uprobes support CPython 3.8 to 3.13; a build "
@@ -136,7 +137,7 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 			      "%s in %s is too old for interpreter uprobes%s", what, binary,
 			      usdt_hint ? "" : " and has no markers");
 	if (e->minor > METHOD_MAX_MINOR)
-		return refuse(out, FT_EXIT_NO_PROBES,
+		return refuse(out,
 			      usdt_hint ? usdt_hint
 					: "interpreter uprobes support CPython 3.8 to 3.13; 3.14 "
 					  "is not supported yet (docs/compatibility.md)",
@@ -152,12 +153,12 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 
 	if (hook_on && no_hook)
 		return refuse(
-			out, FT_EXIT_NO_PROBES,
+			out,
 			"drop --eval-hook=on: the default method is exact there and only reads",
 			"the eval hook (--eval-hook=on) is refused on %s: %s", what, no_hook);
 	if (want_eval && no_hook)
 		return refuse(
-			out, FT_EXIT_NO_PROBES,
+			out,
 			"use --method frame (the default there), which is exact and only reads",
 			"--method eval on %s would need the eval hook, which is refused there: %s",
 			what, no_hook);

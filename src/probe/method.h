@@ -18,10 +18,25 @@ enum ft_method {
 	FT_METHOD_FRAME,
 };
 
+/* What --method asks for (parsed once, by the command line). */
+enum method_ask {
+	METHOD_ASK_AUTO = 0, /* method_choose decides (the default) */
+	METHOD_ASK_USDT,
+	METHOD_ASK_EVAL,
+	METHOD_ASK_FRAME,
+};
+
+/* What --eval-hook asks for. */
+enum method_hook {
+	METHOD_HOOK_AUTO = 0, /* the default: not written (refused on 3.11+ anyway) */
+	METHOD_HOOK_ON,
+	METHOD_HOOK_OFF,
+};
+
 struct method_request {
-	const char *method;    /* auto, usdt, eval, frame */
-	const char *eval_hook; /* auto, on, off */
-	bool launch;	       /* -c: the tool owns the process from its start */
+	enum method_ask method;
+	enum method_hook eval_hook;
+	bool launch; /* -c: the tool owns the process from its start */
 };
 
 struct method_choice {
@@ -38,7 +53,8 @@ struct method_choice {
 #define METHOD_MAX_MINOR 13
 
 /* Fills out for the interpreter e (in binary, for messages). Returns 0, or
- * FT_EXIT_NO_PROBES / FT_EXIT_USAGE with why and hint set. */
+ * -ENOTSUP with why and hint set when nothing the request allows can trace
+ * it. */
 int method_choose(const struct elf_info *e, const char *binary, const struct method_request *req,
 		  struct method_choice *out);
 

@@ -1,76 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* Command line: checked number parsers and target rules. */
+/* Command line: target rules, and names parsed once into enums. */
 #include <errno.h>
 
 #include "app/cli.h"
+#include "output/render.h"
 #include "test.h"
-
-FT_TEST(cli_parse_int)
-{
-	long v;
-
-	FT_EQ_INT(parse_int("42", 1, 100, &v), 0);
-	FT_EQ_INT(v, 42);
-	FT_EQ_INT(parse_int("0", 1, 100, &v), -EINVAL);
-	FT_EQ_INT(parse_int("101", 1, 100, &v), -EINVAL);
-	FT_EQ_INT(parse_int("12abc", 1, 100, &v), -EINVAL);
-	FT_EQ_INT(parse_int("", 1, 100, &v), -EINVAL);
-	FT_EQ_INT(parse_int("abc", 1, 100, &v), -EINVAL);
-	FT_EQ_INT(parse_int("99999999999999999999", 1, 0x7fffffff, &v), -EINVAL);
-	FT_EQ_INT(parse_int("-3", 1, 100, &v), -EINVAL);
-}
-
-FT_TEST(cli_parse_duration)
-{
-	uint64_t ns;
-
-	FT_EQ_INT(parse_duration_ns("250", &ns), 0);
-	FT_EQ_U64(ns, 250000); /* bare numbers are microseconds, as in uftrace */
-	FT_EQ_INT(parse_duration_ns("10us", &ns), 0);
-	FT_EQ_U64(ns, 10000);
-	FT_EQ_INT(parse_duration_ns("1.5ms", &ns), 0);
-	FT_EQ_U64(ns, 1500000);
-	FT_EQ_INT(parse_duration_ns("2s", &ns), 0);
-	FT_EQ_U64(ns, 2000000000ULL);
-	FT_EQ_INT(parse_duration_ns("100ns", &ns), 0);
-	FT_EQ_U64(ns, 100);
-	FT_EQ_INT(parse_duration_ns("1m", &ns), 0);
-	FT_EQ_U64(ns, 60000000000ULL);
-	FT_EQ_INT(parse_duration_ns("5 ms", &ns), -EINVAL);
-	FT_EQ_INT(parse_duration_ns("-5ms", &ns), -EINVAL);
-	FT_EQ_INT(parse_duration_ns("5parsecs", &ns), -EINVAL);
-	FT_EQ_INT(parse_duration_ns("0x10", &ns), -EINVAL);
-	FT_EQ_INT(parse_duration_ns("1e3", &ns), -EINVAL);
-	FT_EQ_INT(parse_duration_ns("nan", &ns), -EINVAL);
-	FT_EQ_INT(parse_duration_ns("", &ns), -EINVAL);
-}
-
-FT_TEST(cli_parse_seconds_and_size)
-{
-	double s;
-	uint64_t b;
-
-	FT_EQ_INT(parse_seconds("10", &s), 0);
-	FT_TRUE(s == 10);
-	FT_EQ_INT(parse_seconds("0.5", &s), 0);
-	FT_TRUE(s == 0.5);
-	FT_EQ_INT(parse_seconds("2m", &s), 0);
-	FT_TRUE(s == 120);
-	FT_EQ_INT(parse_seconds("0", &s), -EINVAL);
-	FT_EQ_INT(parse_seconds("ten", &s), -EINVAL);
-	FT_EQ_INT(parse_size("4096", &b), 0);
-	FT_EQ_U64(b, 4096);
-	FT_EQ_INT(parse_size("64K", &b), 0);
-	FT_EQ_U64(b, 65536);
-	FT_EQ_INT(parse_size("8M", &b), 0);
-	FT_EQ_U64(b, 8 << 20);
-	FT_EQ_INT(parse_size("1G", &b), 0);
-	FT_EQ_U64(b, 1ULL << 30);
-	FT_EQ_INT(parse_size("1.5K", &b), 0);
-	FT_EQ_U64(b, 1536);
-	FT_EQ_INT(parse_size("1.3", &b), -EINVAL);
-	FT_EQ_INT(parse_size("8Q", &b), -EINVAL);
-}
 
 static int parse(struct config *cfg, int argc, const char **argv)
 {
@@ -91,7 +25,7 @@ FT_TEST(cli_targets_and_options)
 			    "*/app/*", "--include", "main", "--max-depth", "3",	   NULL};
 	FT_EQ_INT(parse(&cfg, 11, a1), 0);
 	FT_EQ_INT(cfg.pid, 123);
-	FT_EQ_STR(cfg.format, "json");
+	FT_TRUE(cfg.renderer == &render_json);
 	FT_EQ_INT(cfg.ninclude, 2);
 	FT_EQ_STR(cfg.include[1], "main");
 	FT_EQ_INT(cfg.max_depth, 3);
@@ -126,7 +60,91 @@ FT_TEST(cli_targets_and_options)
 		int argc = 0;
 		while (bad[i][argc])
 			argc++;
-		FT_EQ_INT(parse(&cfg, argc, bad[i]), FT_EXIT_USAGE);
+		FT_EQ_INT(parse(&cfg, argc, bad[i]), -EINVAL);
 		config_free(&cfg);
 	}
+}
+
+/* Names are parsed once, here, into the enums of the layers that own them:
+ * nothing downstream compares option strings. */
+FT_TEST(cli_names_become_enums)
+{
+	struct config cfg;
+
+	const char *a1[] = {"ft", "-p", "1", "--method", "eval", "--eval-hook", "on", NULL};
+	FT_EQ_INT(parse(&cfg, 7, a1), 0);
+	FT_EQ_INT(cfg.method, METHOD_ASK_EVAL);
+	FT_EQ_INT(cfg.eval_hook, METHOD_HOOK_ON);
+	FT_TRUE(cfg.renderer == &render_tree); /* the default format */
+	config_free(&cfg);
+
+	const char *a2[] = {"ft", "-p", "1", "--method", "frame", "--eval-hook", "off", NULL};
+	FT_EQ_INT(parse(&cfg, 7, a2), 0);
+	FT_EQ_INT(cfg.method, METHOD_ASK_FRAME);
+	FT_EQ_INT(cfg.eval_hook, METHOD_HOOK_OFF);
+	config_free(&cfg);
+
+	const char *a3[] = {"ft", "-p", "1", NULL};
+	FT_EQ_INT(parse(&cfg, 3, a3), 0);
+	FT_EQ_INT(cfg.method, METHOD_ASK_AUTO);
+	FT_EQ_INT(cfg.eval_hook, METHOD_HOOK_AUTO);
+	config_free(&cfg);
+
+	const char *a4[] = {"ft", "report", "--sort", "self", "-f", "json", "t.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 7, a4), 0);
+	FT_EQ_INT(cfg.sort, REPORT_SORT_SELF);
+	FT_TRUE(cfg.report_json);
+	FT_TRUE(cfg.renderer == NULL);
+	config_free(&cfg);
+
+	const char *a5[] = {"ft", "diff", "a.ftrace", "b.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 4, a5), 0);
+	FT_EQ_INT(cfg.sort, REPORT_SORT_TOTAL);
+	FT_TRUE(!cfg.report_json);
+	config_free(&cfg);
+
+	const char *a6[] = {"ft", "replay", "-f", "chrome", "t.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 5, a6), 0);
+	FT_TRUE(cfg.renderer == &render_chrome);
+	config_free(&cfg);
+
+	const char *a7[] = {"ft", "record", "-o", "t.ftrace", "-p", "1", NULL};
+	FT_EQ_INT(parse(&cfg, 6, a7), 0);
+	FT_TRUE(cfg.renderer == NULL);
+	config_free(&cfg);
+
+	const char *bad[][8] = {
+		{"ft", "-p", "1", "--method", "Eval", NULL},	      /* names are exact */
+		{"ft", "-p", "1", "--eval-hook", "yes", NULL},	      /* on or off */
+		{"ft", "report", "--sort", "slow", "t", NULL},	      /* no such key */
+		{"ft", "-p", "1", "--sort", "self", NULL},	      /* report and diff only */
+		{"ft", "report", "-f", "tree", "t", NULL},	      /* text or json */
+		{"ft", "record", "-o", "t", "-f", "json", "-p", "1"}, /* no format */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int argc = 0;
+		while (argc < 8 && bad[i][argc])
+			argc++;
+		FT_EQ_INT(parse(&cfg, argc, bad[i]), -EINVAL);
+		config_free(&cfg);
+	}
+}
+
+FT_TEST(cli_help_and_version_run_nothing)
+{
+	struct config cfg;
+	const char *a1[] = {"ft", "--version", NULL};
+	const char *a2[] = {"ft", "report", "--help", NULL};
+	/* argp prints them on stdout */
+	FILE *saved = stdout;
+
+	stdout = fopen("/dev/null", "w");
+	int r1 = parse(&cfg, 2, a1);
+	config_free(&cfg);
+	int r2 = parse(&cfg, 3, a2);
+	config_free(&cfg);
+	fclose(stdout);
+	stdout = saved;
+	FT_EQ_INT(r1, 1);
+	FT_EQ_INT(r2, 1);
 }

@@ -236,7 +236,8 @@ FT_TEST(render_json_exec)
 	FT_TRUE(strstr(out, "\"threads\":[{\"tid\":4242,\"name\":\"python3\",\"calls\":["));
 	free(out);
 	/* a replay of an older file says which ABI its records use */
-	struct render_meta meta = {.pid = PID, .python = "", .probe = "usdt", .abi = 1};
+	struct render_meta meta = {
+		.pid = PID, .python = "", .probe = "usdt", .abi = 1, .tool = "flowtrace-bpf 0.1.0"};
 	out = rd_render(&render_json, &d, NULL, &meta);
 	FT_TRUE(strstr(out, "\"abi\":1,"));
 	free(out);

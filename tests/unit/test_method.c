@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Probe method selection per interpreter, mode and options. */
+#include <errno.h>
 #include <string.h>
 
-#include "app/cli.h"
 #include "sys/elfinfo.h"
 #include "probe/method.h"
 #include "test.h"
@@ -17,7 +17,8 @@ static struct elf_info py(int minor, bool markers, bool return_only)
 	return e;
 }
 
-static const char *pick(struct elf_info e, const char *m, const char *hook, bool launch, int *rc)
+static const char *pick(struct elf_info e, enum method_ask m, enum method_hook hook, bool launch,
+			int *rc)
 {
 	static char buf[64];
 	struct method_request req = {.method = m, .eval_hook = hook, .launch = launch};
@@ -46,16 +47,21 @@ FT_TEST(method_auto_per_version_and_mode)
 
 	/* a CPython's markers stay off: auto takes the read-only uprobes of
 	 * the same version without markers */
-	FT_EQ_STR(pick(py(9, true, false), "auto", "auto", true, &rc), "eval");
-	FT_EQ_STR(pick(py(9, true, false), "auto", "auto", false, &rc), "frame+evalstarts");
-	FT_EQ_STR(pick(py(10, false, false), "auto", "auto", true, &rc), "eval");
-	FT_EQ_STR(pick(py(10, false, false), "auto", "auto", false, &rc), "frame+evalstarts");
-	FT_EQ_STR(pick(py(12, false, false), "auto", "auto", true, &rc), "frame");
-	FT_EQ_STR(pick(py(12, false, false), "auto", "auto", false, &rc), "frame");
-	FT_EQ_STR(pick(py(13, false, false), "auto", "off", true, &rc), "frame");
+	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc), "eval");
+	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, false, &rc),
+		  "frame+evalstarts");
+	FT_EQ_STR(pick(py(10, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc), "eval");
+	FT_EQ_STR(pick(py(10, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, false, &rc),
+		  "frame+evalstarts");
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
+		  "frame");
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, false, &rc),
+		  "frame");
+	FT_EQ_STR(pick(py(13, false, false), METHOD_ASK_AUTO, METHOD_HOOK_OFF, true, &rc), "frame");
 	/* Debian's 3.11: markers (entry incomplete), RESUME and return handlers */
-	FT_EQ_STR(pick(py(11, true, false), "auto", "auto", false, &rc), "frame");
-	FT_EQ_STR(pick(py(11, true, false), "auto", "auto", true, &rc), "frame");
+	FT_EQ_STR(pick(py(11, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, false, &rc),
+		  "frame");
+	FT_EQ_STR(pick(py(11, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc), "frame");
 	FT_EQ_INT(rc, 0);
 }
 
@@ -70,45 +76,57 @@ FT_TEST(method_markers_only_when_asked_in_a_cpython)
 				   .version = "3.10.0"};
 	int rc;
 
-	FT_EQ_STR(pick(py(9, true, false), "usdt", "auto", true, &rc), "usdt+warning");
-	FT_EQ_STR(pick(py(9, true, false), "usdt", "auto", false, &rc), "usdt+warning");
+	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
+		  "usdt+warning");
+	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, false, &rc),
+		  "usdt+warning");
 	/* not a CPython: its markers are all there is, and no CPython marker
 	 * helper runs behind them */
-	FT_EQ_STR(pick(fixture, "auto", "auto", true, &rc), "usdt");
-	FT_EQ_STR(pick(fixture, "usdt", "auto", false, &rc), "usdt");
+	FT_EQ_STR(pick(fixture, METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc), "usdt");
+	FT_EQ_STR(pick(fixture, METHOD_ASK_USDT, METHOD_HOOK_AUTO, false, &rc), "usdt");
 	/* CPythons with markers but no known layout: refused, pointing to usdt */
-	FT_EQ_STR(pick(py(7, true, false), "auto", "auto", true, &rc), "refused");
-	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
-	FT_EQ_STR(pick(py(7, true, false), "usdt", "auto", true, &rc), "usdt+warning");
-	FT_EQ_STR(pick(py(15, true, false), "auto", "auto", true, &rc), "refused");
-	FT_EQ_STR(pick(py(15, true, false), "usdt", "auto", true, &rc), "usdt+warning");
+	FT_EQ_STR(pick(py(7, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
+	FT_EQ_STR(pick(py(7, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
+		  "usdt+warning");
+	FT_EQ_STR(pick(py(15, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(15, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
+		  "usdt+warning");
 }
 
 FT_TEST(method_eval_hook_refused_from_3_11)
 {
 	int rc;
 
-	FT_EQ_STR(pick(py_at("3.11.2", true), "auto", "on", true, &rc), "refused");
-	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
-	FT_EQ_STR(pick(py_at("3.11.7", false), "auto", "on", false, &rc), "refused");
-	FT_EQ_STR(pick(py(12, false, false), "auto", "on", true, &rc), "refused");
-	FT_EQ_STR(pick(py(12, false, false), "auto", "on", false, &rc), "refused");
-	FT_EQ_STR(pick(py(13, false, false), "auto", "on", true, &rc), "refused");
-	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
+	FT_EQ_STR(pick(py_at("3.11.2", true), METHOD_ASK_AUTO, METHOD_HOOK_ON, true, &rc),
+		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
+	FT_EQ_STR(pick(py_at("3.11.7", false), METHOD_ASK_AUTO, METHOD_HOOK_ON, false, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_AUTO, METHOD_HOOK_ON, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_AUTO, METHOD_HOOK_ON, false, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(13, false, false), METHOD_ASK_AUTO, METHOD_HOOK_ON, true, &rc),
+		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
 	/* 3.8-3.10 route every call already: nothing to write */
-	FT_EQ_STR(pick(py(10, false, false), "auto", "on", true, &rc), "eval");
+	FT_EQ_STR(pick(py(10, false, false), METHOD_ASK_AUTO, METHOD_HOOK_ON, true, &rc), "eval");
 
-	struct method_request req = {.method = "auto", .eval_hook = "on", .launch = true};
+	struct method_request req = {
+		.method = METHOD_ASK_AUTO, .eval_hook = METHOD_HOOK_ON, .launch = true};
 	struct method_choice c;
 	struct elf_info e = py_at("3.11.2", true);
 
-	FT_EQ_INT(method_choose(&e, "/usr/bin/python3.11", &req, &c), FT_EXIT_NO_PROBES);
+	FT_EQ_INT(method_choose(&e, "/usr/bin/python3.11", &req, &c), -ENOTSUP);
 	FT_TRUE(strstr(c.why, "__getitem__") && strstr(c.hint, "drop --eval-hook=on"));
 	e = py_at("3.11.7", false);
-	FT_EQ_INT(method_choose(&e, "/lib/libpython3.11.so", &req, &c), FT_EXIT_NO_PROBES);
+	FT_EQ_INT(method_choose(&e, "/lib/libpython3.11.so", &req, &c), -ENOTSUP);
 	FT_TRUE(strstr(c.why, "C stack") != NULL);
 	e = py(12, false, false);
-	FT_EQ_INT(method_choose(&e, "/lib/libpython3.12.so", &req, &c), FT_EXIT_NO_PROBES);
+	FT_EQ_INT(method_choose(&e, "/lib/libpython3.12.so", &req, &c), -ENOTSUP);
 	FT_TRUE(strstr(c.why, "RecursionError") != NULL);
 }
 
@@ -116,34 +134,44 @@ FT_TEST(method_explicit_and_refusals)
 {
 	int rc;
 
-	FT_EQ_STR(pick(py(12, false, false), "eval", "on", false, &rc), "refused");
-	FT_EQ_STR(pick(py(12, false, false), "eval", "auto", false, &rc), "refused");
-	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
-	FT_EQ_STR(pick(py(12, false, false), "eval", "off", true, &rc), "refused");
-	FT_EQ_STR(pick(py(13, false, false), "eval", "auto", true, &rc), "refused");
-	FT_EQ_STR(pick(py(11, true, false), "usdt", "auto", true, &rc), "refused");
-	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
-	FT_EQ_STR(pick(py(12, false, false), "usdt", "auto", true, &rc), "refused");
-	FT_EQ_STR(pick(py(7, false, false), "auto", "auto", true, &rc), "refused");
-	FT_EQ_STR(pick(py(14, false, false), "auto", "auto", true, &rc), "refused");
-	FT_EQ_STR(pick(py(9, true, false), "frame", "auto", false, &rc), "frame+evalstarts");
-	FT_EQ_STR(pick(py(9, true, false), "eval", "auto", false, &rc), "eval");
-	FT_EQ_STR(pick(py(11, true, false), "frame", "auto", false, &rc), "frame");
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_EVAL, METHOD_HOOK_ON, false, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_EVAL, METHOD_HOOK_AUTO, false, &rc),
+		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_EVAL, METHOD_HOOK_OFF, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(13, false, false), METHOD_ASK_EVAL, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(11, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
+	FT_EQ_STR(pick(py(12, false, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(7, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(14, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_FRAME, METHOD_HOOK_AUTO, false, &rc),
+		  "frame+evalstarts");
+	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_EVAL, METHOD_HOOK_AUTO, false, &rc), "eval");
+	FT_EQ_STR(pick(py(11, true, false), METHOD_ASK_FRAME, METHOD_HOOK_AUTO, false, &rc),
+		  "frame");
 }
 
 FT_TEST(method_refusal_is_one_line)
 {
 	struct elf_info e = py(7, false, false);
-	struct method_request req = {.method = "auto", .eval_hook = "auto"};
+	struct method_request req = {.method = METHOD_ASK_AUTO, .eval_hook = METHOD_HOOK_AUTO};
 	struct method_choice c;
 
-	FT_EQ_INT(method_choose(&e, "/tmp/a\nb", &req, &c), FT_EXIT_NO_PROBES);
+	FT_EQ_INT(method_choose(&e, "/tmp/a\nb", &req, &c), -ENOTSUP);
 	FT_TRUE(strstr(c.why, "/tmp/a?b") != NULL);
 	FT_TRUE(!strchr(c.why, '\n') && !strchr(c.hint, '\n'));
 	/* --method usdt gives the markers' own diagnosis */
 	e = py(11, true, false);
-	req.method = "usdt";
-	FT_EQ_INT(method_choose(&e, "/usr/bin/python3.11", &req, &c), FT_EXIT_NO_PROBES);
+	req.method = METHOD_ASK_USDT;
+	FT_EQ_INT(method_choose(&e, "/usr/bin/python3.11", &req, &c), -ENOTSUP);
 	FT_TRUE(strstr(c.why, "only some calls") && strstr(c.hint, "--method auto"));
 	/* the hazard of the markers is one line too */
 	e = py(9, true, false);

@@ -218,6 +218,7 @@ static const struct render_meta sample_meta = {
 	.threads = 2,
 	.calls = 11,
 	.unfinished = 3,
+	.tool = "flowtrace-bpf 0.1.0",
 };
 
 /* Runs a whole non-streaming renderer; returns what it wrote. */

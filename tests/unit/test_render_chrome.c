@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "app/cli.h"
 #include "core/filter.h"
 #include "json_check.h"
 #include "output/jsonw.h"
@@ -188,6 +187,7 @@ FT_TEST(render_chrome_meta_and_flags)
 		.duration_ns = 9000000,
 		.threads = 2,
 		.calls = 9,
+		.tool = "flowtrace-bpf 9.8.7",
 	};
 	struct rdrive d;
 	char *out;
@@ -206,7 +206,8 @@ FT_TEST(render_chrome_meta_and_flags)
 			    "\"file\":\"/tmp/app.py\",\"line\":20,\"return_lost\":true}}"));
 	FT_TRUE(strstr(out, "],\"displayTimeUnit\":\"ns\",\"otherData\":{\"pid\":4242,"
 			    "\"python\":\"3.11.2\",\"probe\":\"usdt\","));
-	FT_TRUE(strstr(out, "\"tool\":\"flowtrace-bpf " FT_VERSION "\"}}\n"));
+	/* the tool's name and version, as the application passed them */
+	FT_TRUE(strstr(out, "\"tool\":\"flowtrace-bpf 9.8.7\"}}\n"));
 	FT_TRUE(json_check(out, false));
 	FT_TRUE(chrome_nests(out));
 	free(out);
@@ -216,6 +217,11 @@ FT_TEST(render_chrome_meta_and_flags)
 	m.command = NULL;
 	out = rd_render(&render_chrome, &d, NULL, &m);
 	FT_TRUE(strstr(out, "\"args\":{\"name\":\"python PID 4242\"}}"));
+	free(out);
+	/* no tool given: no "tool" key, rather than a made-up one */
+	m.tool = NULL;
+	out = rd_render(&render_chrome, &d, NULL, &m);
+	FT_TRUE(!strstr(out, "\"tool\"") && json_check(out, false));
 	free(out);
 	rdrive_free(&d);
 }

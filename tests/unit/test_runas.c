@@ -68,14 +68,14 @@ FT_TEST(runas_cli_rules)
 
 	/* -p attaches to a process as it is */
 	const char *a3[] = {"ft", "--user", "www", "-p", "1", NULL};
-	FT_EQ_INT(parse(&cfg, 5, a3), FT_EXIT_USAGE);
+	FT_EQ_INT(parse(&cfg, 5, a3), -EINVAL);
 	config_free(&cfg);
 
 	const char *a4[] = {"ft", "--user", "", "-c", "true", NULL};
-	FT_EQ_INT(parse(&cfg, 5, a4), FT_EXIT_USAGE);
+	FT_EQ_INT(parse(&cfg, 5, a4), -EINVAL);
 	config_free(&cfg);
 
 	const char *a5[] = {"ft", "replay", "--user", "www", "t.ftrace", NULL};
-	FT_EQ_INT(parse(&cfg, 5, a5), FT_EXIT_USAGE);
+	FT_EQ_INT(parse(&cfg, 5, a5), -EINVAL);
 	config_free(&cfg);
 }

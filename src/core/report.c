@@ -11,6 +11,8 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "core/names.h"
 #include "core/report.h"
 
@@ -54,16 +56,14 @@ struct frame {
 struct builder {
 	const struct names *names;
 	int err;
-	/* global functions: (func, file) -> index, open addressing on g + 1 */
-	size_t *slots;
-	size_t nslots;
+	struct hashmap index;	    /* global functions: (func, file) -> index */
 	struct report_entry *funcs; /* merged numbers, by global index */
 	size_t nfuncs, cap_funcs;
 	/* per global index: the thread's local index + 1, and how many of its
 	 * calls are on the current stack */
 	size_t *local;
 	uint32_t *active;
-	size_t cap_side;
+	size_t cap_local, cap_active;
 	/* the thread being walked */
 	struct report_table *table;
 	size_t cap_entries;
@@ -83,82 +83,58 @@ static size_t hash_pair(const void *a, const void *b)
 	return (size_t)(h ^ (h >> 31));
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* the index's keys are global indexes; a function is its (func, file)
+ * pair of interned pointers */
+static uint64_t func_hash(uint64_t g, void *ctx)
 {
-	size_t n = *cap ? *cap : 16;
-	void *q;
+	const struct builder *b = ctx;
 
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	q = realloc(*p, n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
+	return hash_pair(b->funcs[g].func, b->funcs[g].file);
 }
 
-static int rehash(struct builder *b)
+static bool func_equal(uint64_t g1, uint64_t g2, void *ctx)
 {
-	size_t n = b->nslots ? b->nslots * 2 : 256;
-	size_t *slots = calloc(n, sizeof(*slots));
+	const struct builder *b = ctx;
 
-	if (!slots)
-		return -ENOMEM;
-	for (size_t g = 0; g < b->nfuncs; g++) {
-		size_t i = hash_pair(b->funcs[g].func, b->funcs[g].file) & (n - 1);
+	return b->funcs[g1].func == b->funcs[g2].func && b->funcs[g1].file == b->funcs[g2].file;
+}
 
-		while (slots[i])
-			i = (i + 1) & (n - 1);
-		slots[i] = g + 1;
-	}
-	free(b->slots);
-	b->slots = slots;
-	b->nslots = n;
-	return 0;
+/* grow_array() with the new elements zeroed */
+static int grow_zeroed(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t old = *cap;
+	int err = grow_array(p, cap, need, elem);
+
+	if (!err && *cap > old)
+		memset((char *)*p + old * elem, 0, (*cap - old) * elem);
+	return err;
 }
 
 /* The global index of nm's function, added on first sight; (size_t)-1
  * without memory. */
 static size_t global_index(struct builder *b, const struct ft_name *nm)
 {
-	size_t i, old;
+	uint64_t old;
+	int err;
 
-	if ((b->nfuncs + 1) * 2 > b->nslots && rehash(b))
+	/* room for a new function first, so the index never holds one
+	 * without its side entries */
+	if (grow_array((void **)&b->funcs, &b->cap_funcs, b->nfuncs + 1, sizeof(*b->funcs)) ||
+	    grow_zeroed((void **)&b->local, &b->cap_local, b->nfuncs + 1, sizeof(*b->local)) ||
+	    grow_zeroed((void **)&b->active, &b->cap_active, b->nfuncs + 1, sizeof(*b->active)))
 		return (size_t)-1;
-	for (i = hash_pair(nm->func, nm->file) & (b->nslots - 1); b->slots[i];
-	     i = (i + 1) & (b->nslots - 1)) {
-		struct report_entry *e = &b->funcs[b->slots[i] - 1];
-
-		if (e->func == nm->func && e->file == nm->file)
-			return b->slots[i] - 1;
-	}
-	if (grow((void **)&b->funcs, &b->cap_funcs, b->nfuncs + 1, sizeof(*b->funcs)))
-		return (size_t)-1;
-	old = b->cap_side;
-	if (grow((void **)&b->local, &b->cap_side, b->nfuncs + 1, sizeof(*b->local)))
-		return (size_t)-1;
-	if (b->cap_side != old) {
-		uint32_t *active = realloc(b->active, b->cap_side * sizeof(*active));
-
-		if (!active) {
-			/* keep both side arrays the same size */
-			b->cap_side = old;
-			return (size_t)-1;
-		}
-		b->active = active;
-		memset(b->local + old, 0, (b->cap_side - old) * sizeof(*b->local));
-		memset(b->active + old, 0, (b->cap_side - old) * sizeof(*b->active));
-	}
+	/* the candidate, where func_hash() and func_equal() see it */
 	b->funcs[b->nfuncs] = (struct report_entry){
 		.func = nm->func,
 		.file = nm->file,
 		.line = nm->line,
 		.name_flags = nm->flags,
 	};
-	b->slots[i] = b->nfuncs + 1;
+	err = hashmap__add(&b->index, b->nfuncs, b->nfuncs, &old);
+	if (err == -EEXIST)
+		return (size_t)old;
+	if (err)
+		return (size_t)-1;
 	return b->nfuncs++;
 }
 
@@ -168,8 +144,9 @@ static size_t local_index(struct builder *b, size_t g)
 
 	if (b->local[g])
 		return b->local[g] - 1;
-	if (grow((void **)&t->entries, &b->cap_entries, t->nentries + 1, sizeof(*t->entries)) ||
-	    grow((void **)&b->global, &b->cap_global, t->nentries + 1, sizeof(*b->global)))
+	if (grow_array((void **)&t->entries, &b->cap_entries, t->nentries + 1,
+		       sizeof(*t->entries)) ||
+	    grow_array((void **)&b->global, &b->cap_global, t->nentries + 1, sizeof(*b->global)))
 		return (size_t)-1;
 	t->entries[t->nentries] = (struct report_entry){
 		.func = b->funcs[g].func,
@@ -194,7 +171,8 @@ static void build_enter(void *ctx, const struct ft_thread *t, const struct ft_no
 		b->table->lost += n->lost;
 		return;
 	}
-	if (b->err || grow((void **)&b->stack, &b->cap_stack, b->nstack + 1, sizeof(*b->stack)))
+	if (b->err ||
+	    grow_array((void **)&b->stack, &b->cap_stack, b->nstack + 1, sizeof(*b->stack)))
 		goto nomem;
 	nm = names__get(b->names, n->name);
 	fr = (struct frame){.dur = n->dur_ns};
@@ -305,6 +283,7 @@ struct report *report__build(const struct calltree *ct, const struct names *name
 
 	if (!r)
 		return NULL;
+	hashmap__init(&b.index, func_hash, func_equal, &b);
 	r->threads = calloc(nthreads ? nthreads : 1, sizeof(*r->threads));
 	if (!r->threads) {
 		err = -ENOMEM;
@@ -325,7 +304,7 @@ struct report *report__build(const struct calltree *ct, const struct names *name
 	r->merged.nentries = b.nfuncs;
 	b.funcs = NULL;
 out:
-	free(b.slots);
+	hashmap__fini(&b.index);
 	free(b.funcs);
 	free(b.local);
 	free(b.global);

@@ -220,6 +220,58 @@ FT_TEST(report_recursion_counted_once)
 	drive_free(&d);
 }
 
+/* Thousands of functions, keyed on (function, file): the index grows many
+ * times over and still finds each one, the same name in another file is
+ * another function, and the table keeps the order of first call. */
+FT_TEST(report_many_functions)
+{
+	enum { NFUNC = 3000, ID0 = 100 };
+	struct drive d;
+	struct report *r;
+	const struct report_table *t;
+	char func[16], file[16];
+	uint64_t ts = 0;
+
+	drive_init(&d);
+	for (int i = 0; i < NFUNC; i++) {
+		/* f0..f1499 twice each, in /m0.py and /m1.py */
+		snprintf(func, sizeof(func), "f%d", i % (NFUNC / 2));
+		snprintf(file, sizeof(file), "/m%d.py", i / (NFUNC / 2));
+		bind(&d, ID0 + i, func, file, 1);
+	}
+	/* thread 1 calls each function twice, thread 2 once, backwards */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < NFUNC; i++) {
+			enter(&d, 1, ts, ID0 + i);
+			leave(&d, 1, ts + 10);
+			ts += 20;
+		}
+	}
+	for (int i = NFUNC - 1; i >= 0; i--) {
+		enter(&d, 2, ts, ID0 + i);
+		leave(&d, 2, ts + 5);
+		ts += 20;
+	}
+	calltree__finish(d.ct, ts);
+	r = build(&d, NULL);
+	t = report__merged(r);
+	FT_EQ_U64(t->nentries, NFUNC);
+	for (int i = 0; i < NFUNC; i++) {
+		snprintf(func, sizeof(func), "f%d", i % (NFUNC / 2));
+		snprintf(file, sizeof(file), "/m%d.py", i / (NFUNC / 2));
+		FT_EQ_STR(t->entries[i].func, func);
+		FT_EQ_STR(t->entries[i].file, file);
+		ENTRY(&t->entries[i], 3, 25, 25, 10);
+	}
+	FT_EQ_U64(report__thread_at(r, 0)->nentries, NFUNC);
+	FT_EQ_U64(report__thread_at(r, 1)->nentries, NFUNC);
+	/* thread 2's table is in its own order of first call */
+	FT_EQ_STR(report__thread_at(r, 1)->entries[0].func, "f1499");
+	FT_EQ_STR(report__thread_at(r, 1)->entries[0].file, "/m1.py");
+	report__free(r);
+	drive_free(&d);
+}
+
 FT_TEST(report_deep_recursion)
 {
 	enum { DEEP = 100000 };

@@ -104,6 +104,16 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
+# the html page's style, markup and script (src/output/html/) as a header,
+# with the check that the flags page.js reads are C's
+HTML_PAGE := $(BUILD)/output/html_page.h
+$(HTML_PAGE): scripts/embed-html.sh $(wildcard src/output/html/*) $(wildcard src/core/*.h)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/embed-html.sh src/output/html src/core $@
+
+$(BUILD)/obj/output/render_html.o: $(HTML_PAGE)
+
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
@@ -140,6 +150,7 @@ test: deps
 
 test-unit: $(UNIT)
 	$(Q)$(UNIT)
+	$(Q)tests/unit/embed_html.sh
 
 test-integration: $(TOOL) $(FIXTURE)
 	$(Q)tests/integration/run.sh
@@ -152,7 +163,7 @@ test-asan:
 	$(Q)tests/integration/asan.sh $(ASAN_BUILD)
 
 # the trace-file reader under libFuzzer for FUZZ_SECONDS (default 30)
-test-fuzz: $(SKELS)
+test-fuzz: $(SKELS) $(HTML_PAGE)
 	$(Q)tests/fuzz/run.sh
 
 # the html format in headless Chromium
@@ -172,6 +183,7 @@ check:
 	$(Q)clang-format --dry-run --Werror $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all $(UNIT)
 	$(Q)$(UNIT)
+	$(Q)tests/unit/embed_html.sh
 
 install: $(TOOL)
 	install -D -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/flowtrace-bpf

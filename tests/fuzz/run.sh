@@ -6,6 +6,8 @@ cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-30}
 build=build/fuzz
 mkdir -p "$build/corpus"
+# render_html.c includes the page assets generated into build/ (scripts/embed-html.sh)
+make -s --no-print-directory build/output/html_page.h
 
 src=(src/core/tracefile.c src/core/record.c src/core/calltree.c src/core/names.c
 	src/core/filter.c src/output/render.c src/output/render_tree.c src/output/render_json.c

@@ -128,6 +128,29 @@ FT_TEST(render_html_page_shape)
 	names__free(names);
 }
 
+/* src/output/html/ explains itself in whole-line comments, which the build
+ * leaves out of the page (scripts/embed-html.sh) */
+FT_TEST(render_html_page_has_no_source_comments)
+{
+	struct names *names;
+	struct calltree *ct = built_forest(&names);
+	char *page = render_page(ct, names, NULL, NULL);
+
+	FT_EQ_U64(count(page, "\n//"), 0);
+	FT_EQ_U64(count(page, "\n<!--"), 0);
+	FT_EQ_U64(count(page, "embeds it at"), 0); /* each file's opening comment */
+	FT_EQ_U64(count(page, "flag F_END_LOST"), 0);
+	/* what the comments sit between is there, in order */
+	FT_TRUE(strstr(page, "<style>\n:root {"));
+	FT_TRUE(strstr(page, "<body>\n<header class=\"top\">"));
+	FT_TRUE(strstr(page, "<script>\n(function () {\n"));
+	FT_TRUE(strstr(page,
+		       "var D = JSON.parse($('ft-data').textContent);\nvar NAME_FUNC_CUT = 1,"));
+	free(page);
+	calltree__free(ct);
+	names__free(names);
+}
+
 FT_TEST(render_html_data_exact)
 {
 	struct names *names;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Per-function report and diff: self and total time, recursion counted
- * once, generator resumes folded into one function, threads, filters,
- * losses, sort orders, limits, text and JSON layouts. */
+/* Per-function report and diff: the aggregation (core/report.c: self and
+ * total time, recursion counted once, generator resumes folded into one
+ * function, threads, filters, losses, sort orders), the diff's pairing
+ * (core/report_diff.c) and the printing (output/report.c, report_diff.c:
+ * limits, text and JSON layouts). */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -9,6 +11,8 @@
 #include "core/filter.h"
 #include "json_check.h"
 #include "core/names.h"
+#include "core/report.h"
+#include "core/report_diff.h"
 #include "output/report.h"
 #include "test.h"
 
@@ -212,6 +216,58 @@ FT_TEST(report_recursion_counted_once)
 	ENTRY(find(t, "fib", "/app.py"), 4, 1050, 1050, 1000);
 	ENTRY(find(t, "a", "/app.py"), 2, 500, 300, 500);
 	ENTRY(find(t, "b", "/app.py"), 1, 300, 200, 300);
+	report__free(r);
+	drive_free(&d);
+}
+
+/* Thousands of functions, keyed on (function, file): the index grows many
+ * times over and still finds each one, the same name in another file is
+ * another function, and the table keeps the order of first call. */
+FT_TEST(report_many_functions)
+{
+	enum { NFUNC = 3000, ID0 = 100 };
+	struct drive d;
+	struct report *r;
+	const struct report_table *t;
+	char func[16], file[16];
+	uint64_t ts = 0;
+
+	drive_init(&d);
+	for (int i = 0; i < NFUNC; i++) {
+		/* f0..f1499 twice each, in /m0.py and /m1.py */
+		snprintf(func, sizeof(func), "f%d", i % (NFUNC / 2));
+		snprintf(file, sizeof(file), "/m%d.py", i / (NFUNC / 2));
+		bind(&d, ID0 + i, func, file, 1);
+	}
+	/* thread 1 calls each function twice, thread 2 once, backwards */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < NFUNC; i++) {
+			enter(&d, 1, ts, ID0 + i);
+			leave(&d, 1, ts + 10);
+			ts += 20;
+		}
+	}
+	for (int i = NFUNC - 1; i >= 0; i--) {
+		enter(&d, 2, ts, ID0 + i);
+		leave(&d, 2, ts + 5);
+		ts += 20;
+	}
+	calltree__finish(d.ct, ts);
+	r = build(&d, NULL);
+	t = report__merged(r);
+	FT_EQ_U64(t->nentries, NFUNC);
+	for (int i = 0; i < NFUNC; i++) {
+		snprintf(func, sizeof(func), "f%d", i % (NFUNC / 2));
+		snprintf(file, sizeof(file), "/m%d.py", i / (NFUNC / 2));
+		FT_EQ_STR(t->entries[i].func, func);
+		FT_EQ_STR(t->entries[i].file, file);
+		ENTRY(&t->entries[i], 3, 25, 25, 10);
+	}
+	FT_EQ_U64(report__thread_at(r, 0)->nentries, NFUNC);
+	FT_EQ_U64(report__thread_at(r, 1)->nentries, NFUNC);
+	/* thread 2's table is in its own order of first call */
+	FT_EQ_STR(report__thread_at(r, 1)->entries[0].func, "f1499");
+	FT_EQ_STR(report__thread_at(r, 1)->entries[0].file, "/m1.py");
 	report__free(r);
 	drive_free(&d);
 }
@@ -724,6 +780,98 @@ FT_TEST(report_diff_empty)
 	FT_EQ_STR(print_diff(r, r, &(struct report_opts){0}),
 		  "# before: A\n# after:  B\n#\n# no calls in either trace\n");
 	FT_EQ_STR(print_diff(r, r, &(struct report_opts){.json = true}), "[]\n");
+	report__free(r);
+	drive_free(&d);
+}
+
+/* the pairing alone: rows by (function, file) across two name tables,
+ * deltas b - a, and the order by the sort key */
+FT_TEST(report_diff_rows_pair_and_sort)
+{
+	struct drive da, db;
+	struct report *a, *b;
+	struct report_diff_row *rows;
+	size_t n = 0;
+	static const char *const by_total[] = {"main", "d", "a", "c", "b"};
+	static const char *const by_name[] = {"a", "b", "c", "d", "main"};
+
+	simple(&da);
+	after(&db);
+	a = build(&da, NULL);
+	b = build(&db, NULL);
+	rows = report_diff_rows(a, b, REPORT_SORT_TOTAL, &n);
+	FT_TRUE(rows);
+	FT_EQ_U64(n, 5);
+	for (size_t i = 0; i < n; i++)
+		FT_EQ_STR(report_diff_row_any(&rows[i])->func, by_total[i]);
+	/* main: in both, from different name tables */
+	FT_TRUE(rows[0].a && rows[0].b && rows[0].a != rows[0].b);
+	FT_EQ_INT(rows[0].total, 500);
+	FT_EQ_INT(rows[0].self, 300);
+	FT_EQ_INT(rows[0].calls, 0);
+	FT_EQ_INT(rows[0].avg, 500);
+	FT_EQ_INT(rows[0].max, 500);
+	FT_EQ_STR(report_diff_row_status(&rows[0]), "changed");
+	/* d: new */
+	FT_TRUE(!rows[1].a && rows[1].b);
+	FT_EQ_INT(rows[1].total, 400);
+	FT_EQ_STR(report_diff_row_status(&rows[1]), "new");
+	/* a: same total, more self: the self tie-break puts it before c */
+	FT_EQ_INT(rows[2].total, 0);
+	FT_EQ_INT(rows[2].self, 100);
+	FT_EQ_INT(rows[2].calls, 1);
+	FT_EQ_INT(rows[2].avg, -150);
+	/* b: gone */
+	FT_TRUE(rows[4].a && !rows[4].b);
+	FT_EQ_INT(rows[4].total, -200);
+	FT_EQ_STR(report_diff_row_status(&rows[4]), "gone");
+	free(rows);
+
+	rows = report_diff_rows(a, b, REPORT_SORT_NAME, &n);
+	FT_TRUE(rows);
+	for (size_t i = 0; i < n; i++)
+		FT_EQ_STR(report_diff_row_any(&rows[i])->func, by_name[i]);
+	free(rows);
+
+	/* against itself: every row the same */
+	rows = report_diff_rows(a, a, REPORT_SORT_TOTAL, &n);
+	FT_TRUE(rows);
+	FT_EQ_U64(n, 4);
+	for (size_t i = 0; i < n; i++)
+		FT_EQ_STR(report_diff_row_status(&rows[i]), "same");
+	free(rows);
+	report__free(a);
+	report__free(b);
+	drive_free(&da);
+	drive_free(&db);
+}
+
+/* the sorted view: largest first, equal keys by name, the table untouched */
+FT_TEST(report_table_sorted_view)
+{
+	struct drive d;
+	struct report *r;
+	const struct report_table *t;
+	const struct report_entry **v;
+
+	simple(&d);
+	r = build(&d, NULL);
+	t = report__merged(r);
+	FT_EQ_U64(t->nentries, 4);
+	v = report_table_sorted(t, REPORT_SORT_SELF);
+	FT_TRUE(v);
+	/* self: main 500, a 200 and b 200 (a first by name), c 100 */
+	FT_EQ_STR(v[0]->func, "main");
+	FT_EQ_STR(v[1]->func, "a");
+	FT_EQ_STR(v[2]->func, "b");
+	FT_EQ_STR(v[3]->func, "c");
+	free(v);
+	/* entries stay in order of first call */
+	FT_EQ_STR(t->entries[0].func, "main");
+	FT_EQ_STR(t->entries[2].func, "c");
+	FT_EQ_U64(report_entry_avg_ns(&t->entries[0]), 1000);
+	FT_EQ_U64(report_entry_avg_ns(&(struct report_entry){0}), 0);
+	FT_TRUE(report__any_calls(r));
 	report__free(r);
 	drive_free(&d);
 }

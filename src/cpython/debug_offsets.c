@@ -367,7 +367,8 @@ int debug_offsets_decode(const uint8_t *buf, size_t len, struct debug_offsets *o
 
 		if (w->dst == SKIP || (w->ft_only && !out->free_threaded))
 			continue;
-		/* kept as read (a huge value stays huge) for check() to refuse */
+		/* a value past any plausible size is clamped just past the
+		 * limit, where check() refuses it */
 		*field_at(out, w->dst) = raw > SIZE_LIMIT ? SIZE_LIMIT + 1 : (int64_t)raw;
 	}
 	return check(out, lay, buf, why, whylen);

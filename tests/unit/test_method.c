@@ -80,8 +80,36 @@ FT_TEST(method_markers_only_when_asked_in_a_cpython)
 	FT_EQ_STR(pick(py(7, true, false), "auto", "auto", true, &rc), "refused");
 	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
 	FT_EQ_STR(pick(py(7, true, false), "usdt", "auto", true, &rc), "usdt+warning");
+}
+
+/* 3.15 restored both markers, but its return marker does not fire for a
+ * frame left by an exception: neither auto nor --method usdt may take
+ * them, and the refusal says why in one line, pointing nowhere else */
+FT_TEST(method_3_15_markers_refused)
+{
+	struct method_request req = {.method = "auto", .eval_hook = "auto", .launch = true};
+	struct method_choice c;
+	struct elf_info e = py(15, true, false);
+	int rc;
+
 	FT_EQ_STR(pick(py(15, true, false), "auto", "auto", true, &rc), "refused");
-	FT_EQ_STR(pick(py(15, true, false), "usdt", "auto", true, &rc), "usdt+warning");
+	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
+	FT_EQ_STR(pick(py(15, true, false), "auto", "auto", false, &rc), "refused");
+	FT_EQ_STR(pick(py(15, true, false), "usdt", "auto", true, &rc), "refused");
+	FT_EQ_INT(rc, FT_EXIT_NO_PROBES);
+	FT_EQ_STR(pick(py(16, true, false), "usdt", "auto", false, &rc), "refused");
+	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), FT_EXIT_NO_PROBES);
+	FT_TRUE(strstr(c.why, "3.15.1") && strstr(c.why, "exception"));
+	FT_TRUE(!strstr(c.hint, "--method usdt") && !strchr(c.why, '\n'));
+	req.method = "usdt";
+	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), FT_EXIT_NO_PROBES);
+	FT_TRUE(strstr(c.why, "function__return") && !*c.warning);
+	/* 3.6-3.10 fire the return marker on every exit: --method usdt stays */
+	FT_EQ_STR(pick(py(10, true, false), "usdt", "auto", true, &rc), "usdt+warning");
+	/* a program that only fires the markers (the sdt fixture) is no CPython 3.15 */
+	e = py(15, true, false);
+	e.has_eval_loop = false;
+	FT_EQ_INT(method_choose(&e, "/fixture", &req, &c), 0);
 }
 
 FT_TEST(method_eval_hook_refused_from_3_11)

@@ -325,8 +325,7 @@ static bool same_function(const struct calltree *ct, const struct ft_node *n, ui
 
 /* Whether a return (name) certainly belongs to the open frame n: both
  * names known and the same function and file. */
-static bool surely_same_function(const struct calltree *ct, const struct ft_node *n,
-				 uint32_t name)
+static bool surely_same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
 {
 	if (!ct->opts.names || !n->name)
 		return false;

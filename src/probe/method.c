@@ -105,13 +105,18 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	/* refused, not warned about: what a frame left by an exception does
 	 * to the tree cannot always be told from the markers (a recursion
 	 * looks the same either way), so the tree would be a guess */
-	if (markers == TARGET_OK && returns_only_normal_exits(e))
-		return refuse(out, FT_EXIT_NO_PROBES,
-			      "no method traces CPython 3.15+ exactly yet (docs/compatibility.md)",
-			      "%s in %s fires python:function__return only for normal returns and "
-			      "yields, not for a frame left by an exception: its markers alone "
-			      "would nest later calls under frames already gone",
-			      what, binary);
+	if (markers == TARGET_OK && returns_only_normal_exits(e)) {
+		if (want_auto || want_usdt)
+			return refuse(
+				out, FT_EXIT_NO_PROBES,
+				"no method traces CPython 3.15+ exactly yet "
+				"(docs/compatibility.md)",
+				"%s in %s fires python:function__return only for normal "
+				"returns and yields, not for a frame left by an exception: its "
+				"markers alone would nest later calls under frames already gone",
+				what, binary);
+		markers = TARGET_INCOMPLETE; /* no hint may point to them */
+	}
 
 	/* Switching CPython's markers on makes its eval loop run its marker
 	 * helpers on every call, which encode the code object's file and

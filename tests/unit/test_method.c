@@ -104,6 +104,11 @@ FT_TEST(method_3_15_markers_refused)
 	req.method = "usdt";
 	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), FT_EXIT_NO_PROBES);
 	FT_TRUE(strstr(c.why, "function__return") && !*c.warning);
+	/* a method of its own choosing is refused for the layout, pointing nowhere */
+	req.method = "frame";
+	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), FT_EXIT_NO_PROBES);
+	FT_TRUE(strstr(c.why, "newer") && !strstr(c.hint, "usdt"));
+	req.method = "usdt";
 	/* 3.6-3.10 fire the return marker on every exit: --method usdt stays */
 	FT_EQ_STR(pick(py(10, true, false), "usdt", "auto", true, &rc), "usdt+warning");
 	/* a program that only fires the markers (the sdt fixture) is no CPython 3.15 */

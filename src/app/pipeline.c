@@ -279,6 +279,13 @@ static void summary(const struct pipeline *p)
 			"flowtrace-bpf: %llu record%s ignored: a depth that no lost record "
 			"explains\n",
 			(unsigned long long)cs.rejected, cs.rejected == 1 ? "" : "s");
+	/* markers that fire no return for a frame left by an exception */
+	if (cs.unwound)
+		fprintf(stderr,
+			"flowtrace-bpf: %llu frame%s ended with no return record (a later return "
+			"named a frame below): flagged return_lost, calls made after they were "
+			"left may sit under them\n",
+			(unsigned long long)cs.unwound, cs.unwound == 1 ? "" : "s");
 }
 
 /* The output could not be written. A reader that went away (| head) is a

@@ -24,6 +24,13 @@
  * arrives with a level below base. The builder then wraps everything at the
  * root level into a new node for that frame (BEFORE_ATTACH, starting at 0)
  * and lowers base, so the tree nests as the program really ran.
+ * Frames left with no return record (CPython 3.15 fires no return marker
+ * for a frame an exception unwinds): BPF's depth then stays too deep, and
+ * a call made meanwhile cannot be told from one the left frame made. A
+ * return that names, by function, not the frame on top but one below it,
+ * with no record lost just before, proves the frames above that one gone:
+ * they close as END_LOST at the last time seen (counted in .unwound), it
+ * closes, and the thread's skew keeps later levels where they ran.
  * An exec ends the program: every open frame closes at the exec
  * (FT_NODE_EXEC) and each tid seen so far is retired, so the new program's
  * records start new threads (ft_thread.image) instead of nesting under the
@@ -316,6 +323,46 @@ static bool same_function(const struct calltree *ct, const struct ft_node *n, ui
 	return a->func == b->func && a->file == b->file;
 }
 
+/* Whether a return (name) certainly belongs to the open frame n: both
+ * names known and the same function and file. */
+static bool surely_same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
+{
+	if (!ct->opts.names || !n->name)
+		return false;
+	const struct ft_name *a = names__get(ct->opts.names, n->name);
+	const struct ft_name *b = names__get(ct->opts.names, name);
+	return !((a->flags | b->flags) & FT_NAME_UNKNOWN) && a->func == b->func &&
+	       a->file == b->file;
+}
+
+/* Whether a return naming another function than the frame on top belongs
+ * to an open frame below it, and which (*at: its stack index). See the
+ * design note: frames left with no return record. The innermost match
+ * closes the fewest frames. */
+static bool unwound_to(const struct calltree *ct, const struct ft_thread *t, uint32_t name,
+		       size_t *at)
+{
+	if (t->nstack < 2 || same_function(ct, top(t), name))
+		return false;
+	for (size_t i = t->nstack - 1; i-- > 0;)
+		if (surely_same_function(ct, t->stack[i], name)) {
+			*at = i;
+			return true;
+		}
+	return false;
+}
+
+/* BPF's depth as a level of the thread's stack (see skew). */
+static int32_t level_of(struct ft_thread *t, uint32_t seq, int32_t depth)
+{
+	/* a new thread under a reused tid: BPF counts from 0 again */
+	if (t->seen && (int32_t)(seq - t->next_seq) < 0)
+		t->skew = 0;
+	if (depth < -CALLTREE_DEPTH_MAX || depth > CALLTREE_DEPTH_MAX)
+		return depth; /* refused as it is */
+	return depth - t->skew;
+}
+
 static int add_lost(struct calltree *ct, struct ft_thread *t, uint32_t count)
 {
 	struct ft_node *n = node_new(ct);
@@ -484,6 +531,7 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 
 	if (!t)
 		return -ENOMEM;
+	depth = level_of(t, seq, depth);
 	if (admit(ct, t, seq, depth, true))
 		return -ERANGE;
 	ct->st.records++;
@@ -502,12 +550,26 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 
 	if (!t)
 		return -ENOMEM;
+	depth = level_of(t, seq, depth);
 	if (admit(ct, t, seq, depth, false))
 		return -ERANGE;
 	ct->st.records++;
 	/* a thread whose first record is a return starts with roots just
 	 * above it, so the frame is wrapped like any frame from before attach */
-	check_seq(ct, t, seq, now, depth + 1);
+	bool gap = check_seq(ct, t, seq, now, depth + 1);
+
+	/* frames left with no return record: see the design note */
+	size_t at;
+	if (!gap && t->nstack && top(t)->level == depth && unwound_to(ct, t, name, &at)) {
+		while (t->nstack > at + 1) {
+			close_top(ct, t, t->last_ns, FT_NODE_END_LOST);
+			ct->st.unwound++;
+		}
+		t->skew += depth - top(t)->level;
+		t->last_ns = now;
+		close_top_named(ct, t, now, name);
+		return 0;
+	}
 
 	/* fast path: the frame on top returns; once records were lost on the
 	 * thread, depth alone could pair the return with the wrong frame */

@@ -67,6 +67,7 @@ struct ft_thread {
 	uint32_t next_seq;
 	bool seen;
 	bool root_loss; /* a root holds a loss: a frame wrapped around the roots spans it */
+	int32_t skew;	/* BPF's depth minus the level: frames left with no return record */
 	uint64_t last_ns;
 };
 
@@ -137,6 +138,7 @@ struct calltree_stats {
 	uint64_t unseen;   /* frames opened without a record of their own */
 	uint64_t rejected; /* records refused with -ERANGE */
 	uint64_t execs;	   /* exec()s of the process */
+	uint64_t unwound;  /* frames closed because a return named a frame below them */
 };
 void calltree__stats(const struct calltree *ct, struct calltree_stats *st);
 

@@ -76,6 +76,16 @@ static const char *hook_refusal(const struct elf_info *e)
 	return "it still runs the __init__ of a class being called inline, unseen";
 }
 
+/* CPython 3.15 restored the markers (CPython PR #142397), but fires
+ * function__return only from RETURN_VALUE and YIELD_VALUE: a frame that an
+ * exception unwinds (the eval loop's exit_unwind) ends with no marker, and
+ * the markers alone would nest every later call of the thread under frames
+ * already gone (docs/design.md, "CPython 3.15's markers"). */
+static bool returns_only_normal_exits(const struct elf_info *e)
+{
+	return e->has_eval_loop && e->major == 3 && e->minor >= 15;
+}
+
 int method_choose(const struct elf_info *e, const char *binary, const struct method_request *req,
 		  struct method_choice *out)
 {
@@ -92,6 +102,22 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	char mwhy[sizeof(out->why)], mhint[sizeof(out->hint)];
 	enum target_verdict markers =
 		target_judge(e, binary, mwhy, sizeof(mwhy), mhint, sizeof(mhint));
+
+	/* refused, not warned about: what a frame left by an exception does
+	 * to the tree cannot always be told from the markers (a recursion
+	 * looks the same either way), so the tree would be a guess */
+	if (markers == TARGET_OK && returns_only_normal_exits(e)) {
+		if (want_auto || want_usdt)
+			return refuse(
+				out,
+				"no method traces CPython 3.15+ exactly yet "
+				"(docs/compatibility.md)",
+				"%s in %s fires python:function__return only for normal "
+				"returns and yields, not for a frame left by an exception: its "
+				"markers alone would nest later calls under frames already gone",
+				what, binary);
+		markers = TARGET_INCOMPLETE; /* no hint may point to them */
+	}
 
 	/* Switching CPython's markers on makes its eval loop run its marker
 	 * helpers on every call, which encode the code object's file and

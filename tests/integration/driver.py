@@ -39,6 +39,7 @@ CASE_MODULES = [
     "test_errors",
     "test_unchanged",
     "test_fixture",
+    "test_fixture_unwind",
     "test_attach",
     "test_teardown",
     "test_portability",

@@ -627,3 +627,48 @@ FT_TEST(calltree_reused_tid_starts_afresh)
 	FT_EQ_U64(stats_of(ct).rejected, 0);
 	calltree__free(ct);
 }
+
+/* CPython 3.15's markers fire no return for a frame an exception unwinds:
+ * outer calls flood, flood raises (no return record), outer catches it,
+ * calls after, and returns. BPF's depth stays one too deep from flood on. */
+static const struct rec unwound_flood[] = {
+	{'E', 1, 1}, {'E', 2, 2}, {'E', 3, 3}, {'R', 3, 3}, {'R', 2, 1}, {'E', 2, 3}, {'R', 2, 3},
+};
+
+FT_TEST(calltree_return_below_top_closes_unwound_frames)
+{
+	struct names *names;
+	struct calltree *ct = new_named_tree(&names);
+
+	feed(ct, 7, unwound_flood, sizeof(unwound_flood) / sizeof(unwound_flood[0]));
+	/* after, called once flood was gone, cannot be told from a call of
+	 * flood's: it stays under flood, whose end is flagged unknown. outer
+	 * closes at its own return, and the next after is a root again */
+	FT_EQ_STR(dump(ct), "7:1L{2E{3}},3");
+	FT_EQ_U64(stats_of(ct).unwound, 1);
+	FT_EQ_U64(stats_of(ct).rejected, 0);
+	/* a new thread under the tid: BPF counts its depth from 1 again */
+	FT_EQ_INT(calltree__push(ct, 7, T0 + 900, 0, 1, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 7, T0 + 910, 1, 1, 3), 0);
+	FT_EQ_STR(dump(ct), "7:1L{2E{3}},3,3");
+	calltree__free(ct);
+	names__free(names);
+}
+
+FT_TEST(calltree_return_below_top_needs_known_names)
+{
+	struct names *names;
+	struct calltree *ct = new_tree();
+
+	/* without names depth is all there is: nothing is closed as unwound */
+	feed(ct, 7, unwound_flood, sizeof(unwound_flood) / sizeof(unwound_flood[0]));
+	FT_EQ_U64(stats_of(ct).unwound, 0);
+	calltree__free(ct);
+	/* a record lost just before the return: the loss explains it */
+	ct = new_named_tree(&names);
+	const struct rec r[] = {{'E', 1, 1}, {'E', 2, 2}, {'X', 3, 3}, {'R', 2, 1}};
+	feed(ct, 7, r, sizeof(r) / sizeof(r[0]));
+	FT_EQ_U64(stats_of(ct).unwound, 0);
+	calltree__free(ct);
+	names__free(names);
+}

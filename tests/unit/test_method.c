@@ -90,10 +90,47 @@ FT_TEST(method_markers_only_when_asked_in_a_cpython)
 	FT_EQ_INT(rc, -ENOTSUP);
 	FT_EQ_STR(pick(py(7, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
 		  "usdt+warning");
+}
+
+/* 3.15 restored both markers, but its return marker does not fire for a
+ * frame left by an exception: neither auto nor --method usdt may take
+ * them, and the refusal says why in one line, pointing nowhere else */
+FT_TEST(method_3_15_markers_refused)
+{
+	struct method_request req = {
+		.method = METHOD_ASK_AUTO, .eval_hook = METHOD_HOOK_AUTO, .launch = true};
+	struct method_choice c;
+	struct elf_info e = py(15, true, false);
+	int rc;
+
 	FT_EQ_STR(pick(py(15, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
 		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
+	FT_EQ_STR(pick(py(15, true, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, false, &rc),
+		  "refused");
 	FT_EQ_STR(pick(py(15, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
+		  "refused");
+	FT_EQ_INT(rc, -ENOTSUP);
+	FT_EQ_STR(pick(py(16, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, false, &rc),
+		  "refused");
+	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), -ENOTSUP);
+	FT_TRUE(strstr(c.why, "3.15.1") && strstr(c.why, "exception"));
+	FT_TRUE(!strstr(c.hint, "--method usdt") && !strchr(c.why, '\n'));
+	req.method = METHOD_ASK_USDT;
+	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), -ENOTSUP);
+	FT_TRUE(strstr(c.why, "function__return") && !*c.warning);
+	/* a method of its own choosing is refused for the layout, pointing nowhere */
+	req.method = METHOD_ASK_FRAME;
+	FT_EQ_INT(method_choose(&e, "/usr/lib/libpython3.15.so", &req, &c), -ENOTSUP);
+	FT_TRUE(strstr(c.why, "newer") && !strstr(c.hint, "usdt"));
+	req.method = METHOD_ASK_USDT;
+	/* 3.6-3.10 fire the return marker on every exit: --method usdt stays */
+	FT_EQ_STR(pick(py(10, true, false), METHOD_ASK_USDT, METHOD_HOOK_AUTO, true, &rc),
 		  "usdt+warning");
+	/* a program that only fires the markers (the sdt fixture) is no CPython 3.15 */
+	e = py(15, true, false);
+	e.has_eval_loop = false;
+	FT_EQ_INT(method_choose(&e, "/fixture", &req, &c), 0);
 }
 
 FT_TEST(method_eval_hook_refused_from_3_11)

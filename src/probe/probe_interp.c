@@ -8,8 +8,7 @@
  *
  * eval:  _PyEval_EvalFrameDefault's entry and return. Every Python call is
  *        one C call of it on 3.8-3.10.
- * frame: exits from the RETURN/YIELD handlers (or, on Debian's 3.11, the
- *        complete python:function__return marker), so frames running at
+ * frame: exits from the RETURN/YIELD handlers, so frames running at
  *        attach are seen leaving; starts from the eval loop where every call
  *        passes through it, else from the RESUME handlers, with
  *        PUSH_EXC_INFO and the eval loop's return placing unwinding.
@@ -42,7 +41,6 @@ struct interp_probe {
 	struct probe base;
 	enum ft_method method; /* FT_METHOD_EVAL or FT_METHOD_FRAME */
 	bool eval_entries;     /* frame: starts from the eval loop (<= 3.10) */
-	bool usdt_exits;       /* frame: exits from python:function__return (complete there) */
 	struct pylayout lay;
 	struct opcodes_table opcodes;
 	struct pyruntime rt;   /* where the runtime is in the target */
@@ -149,11 +147,9 @@ static int on_raw(void *ctx, void *data, size_t size)
 
 /* Which probes a method takes (see the file's head). */
 struct plan {
-	bool op_starts;	 /* RESUME-family handlers */
-	bool op_ends;	 /* return and yield handlers */
-	bool op_catch;	 /* PUSH_EXC_INFO */
-	bool usdt_enter; /* python:function__entry */
-	bool usdt_exit;	 /* python:function__return */
+	bool op_starts; /* RESUME-family handlers */
+	bool op_ends;	/* return and yield handlers */
+	bool op_catch;	/* PUSH_EXC_INFO */
 };
 
 static struct plan plan_of(const struct interp_probe *o)
@@ -162,13 +158,11 @@ static struct plan plan_of(const struct interp_probe *o)
 
 	return (struct plan){
 		.op_starts = frame && !o->eval_entries,
-		.op_ends = frame && !o->usdt_exits,
+		.op_ends = frame,
 		/* with every frame start at the eval loop, its NULL return
 		 * places exceptions; without, a catch ends the frames above
 		 * the catcher */
-		.op_catch = frame && !o->usdt_exits && !o->eval_entries,
-		.usdt_enter = frame && o->usdt_exits && !o->eval_entries,
-		.usdt_exit = frame && o->usdt_exits,
+		.op_catch = frame && !o->eval_entries,
 	};
 }
 
@@ -188,9 +182,11 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_eval_return, !cal, true},
 		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
 		{s->progs.ft_nop, cal, true},
-		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
-		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
-		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
+		/* the markers' programs: no method switches a CPython's
+		 * markers on any more (method.c), so they are never loaded */
+		{s->progs.ft_usdt_enter, false, false},
+		{s->progs.ft_usdt_exit, false, false},
+		{s->progs.ft_usdt_nop, false, false},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
 	};
@@ -306,15 +302,6 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 	return e;
 }
 
-static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
-			 char *err, size_t errlen)
-{
-	if (p->base.opts.calibrate)
-		prog = p->skel->progs.ft_usdt_nop;
-	return probe__attach_marker(&p->base, prog, p->base.target->pid,
-				    p->base.target->attach_path, name, err, errlen);
-}
-
 /* The handlers of ops[] this version has, with the event type as cookie. */
 static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, size_t nops,
 		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
@@ -381,10 +368,6 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc && n)
 		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
 				"the bytecode handlers", err, errlen);
-	if (!rc && pl.usdt_enter)
-		rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err, errlen);
-	if (!rc && pl.usdt_exit)
-		rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err, errlen);
 	return rc;
 }
 
@@ -516,7 +499,7 @@ static const char *interp_name(const struct probe *pp)
 
 	if (p->method == FT_METHOD_EVAL)
 		return "eval";
-	return p->usdt_exits ? "frame+usdt" : "frame";
+	return "frame";
 }
 
 static void interp_destroy(struct probe *pp)

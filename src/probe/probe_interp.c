@@ -36,7 +36,8 @@
 #include "probe/probe_priv.h"
 #include "sys/nspid.h"
 
-/* How the interpreter source sees calls. */
+/* The interpreter source: how it sees calls, what it found out about the
+ * interpreter, and its BPF side. */
 struct interp_probe {
 	struct probe base;
 	enum ft_method method; /* FT_METHOD_EVAL or FT_METHOD_FRAME */

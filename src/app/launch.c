@@ -18,7 +18,6 @@
  *   file descriptors;
  * - the command's own signals are passed on, so one pending at the
  *   tracer's death is delivered as it would have been untraced. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -34,6 +33,7 @@
 #include "sys/elfinfo.h"
 #include "app/launch.h"
 #include "app/runas.h"
+#include "sys/procfs.h"
 
 /* a shell's statuses for a command it could not find or not execute
  * (POSIX, "Command Search and Execution"): the child reports an exec
@@ -346,19 +346,14 @@ enum launch_err launch__start(struct launch *l, const struct config *cfg, const 
 /* Threads of pid (entries of /proc/PID/task), or -errno. */
 static int count_threads(pid_t pid)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
+	uint32_t *tids;
+	size_t n;
+	int err = procfs_tasks(pid, &tids, &n);
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir)))
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
+	if (err)
+		return err == -ESRCH ? -ENOENT : err; /* as opendir() said before */
+	free(tids);
+	return (int)n;
 }
 
 /* A thread the command started before the gate (attached automatically):
@@ -380,34 +375,22 @@ int launch__gate_signal(const struct launch *l)
 	/* default action: ignore; no job-control side effects (SIGCONT
 	 * would drop a pending stop signal) */
 	static const int candidates[] = {SIGURG, SIGWINCH};
-	unsigned long long blk = 0, cgt = 0;
-	char path[64], line[256];
-	int seen = 0;
-	FILE *f;
+	uint64_t blk, cgt;
+	char buf[4096];
+	ssize_t n = procfs_read_status(l->pid, 0, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/status", l->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		/* hexadecimal masks, bit N-1 for signal N */
-		if (!strncmp(line, "SigBlk:", 7)) {
-			blk = strtoull(line + 7, NULL, 16);
-			seen |= 1;
-		} else if (!strncmp(line, "SigCgt:", 7)) {
-			cgt = strtoull(line + 7, NULL, 16);
-			seen |= 2;
-		}
-	}
-	fclose(f);
-	if (seen != 3)
+	if (n < 0)
+		return (int)n;
+	/* hexadecimal masks, bit N-1 for signal N */
+	if (procfs_status_hex(buf, (size_t)n, "SigBlk", &blk) ||
+	    procfs_status_hex(buf, (size_t)n, "SigCgt", &cgt))
 		return -EIO;
 	/* a blocked signal would never stop it; a caught one would run the
 	 * command's handler should the tracer die before suppressing it */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
 			int sig = candidates[i];
-			unsigned long long bit = 1ULL << (sig - 1);
+			uint64_t bit = 1ULL << (sig - 1);
 
 			if (!(blk & bit) && (pass || !(cgt & bit)))
 				return sig;

@@ -26,11 +26,8 @@
 #include "app/launch_gate.h"
 #include "sys/log.h"
 #include "probe/method.h"
-#include "cpython/opcodes.h"
 #include "app/pipeline.h"
 #include "probe/probe.h"
-#include "cpython/pylayout.h"
-#include "cpython/pyruntime.h"
 #include "app/runas.h"
 #include "app/session.h"
 #include "cpython/target.h"
@@ -65,10 +62,7 @@ struct session {
 	struct pipeline pipe;
 	struct probe *probe;
 	struct method_choice method;
-	struct pylayout lay;	  /* interpreter methods */
-	struct opcodes_table ops; /* interpreter methods */
-	struct pyruntime rt;	  /* interpreter methods */
-	uint64_t t0;		  /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	uint64_t t0; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int outfd; /* the output pipe, watched for its reader going away */
 	int stop_signal;
@@ -84,7 +78,7 @@ struct session {
  * in). Before that, during the set-up, they only set setup_signal: the
  * handler has no SA_RESTART, so a system call waiting on something of the
  * target's returns EINTR, each step is checked, and the error path undoes
- * what was done (the eval hook, a launched command, the output). */
+ * what was done (a launched command, the output). */
 static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
 static volatile sig_atomic_t setup_signal;
 
@@ -289,8 +283,8 @@ static int attach(struct session *s);
 
 /* Launch mode, interpreter methods: the probes go in while the command is
  * stopped before its interpreter exists, then it runs to its first
- * eval-loop call, where the live layout can be checked and the eval hook
- * written before any Python code has run. The probes see that first call.
+ * eval-loop call, where the live layout can be checked before any Python
+ * code has run. The probes see that first call.
  * The stop is the gate's signal (launch_gate.h), not a breakpoint written
  * into the command. Returns 0 or an exit code after reporting. */
 static int run_to_first_call(struct session *s)
@@ -312,8 +306,8 @@ static int run_to_first_call(struct session *s)
 	 * kernel closes the newest descriptors first, and a uprobe closed while
 	 * the eval method's uretprobe is still in waits on the command (see
 	 * below), so the gate must not be among the first to go */
-	gate = launch_gate__open(s->pid, s->target.open_path, s->ops.eval_offset, sig, err,
-				 sizeof(err));
+	gate = launch_gate__open(s->pid, s->target.open_path, probe__first_call_offset(s->probe),
+				 sig, err, sizeof(err));
 	if (!gate) {
 		int e = errno;
 
@@ -357,81 +351,55 @@ static int run_to_first_call(struct session *s)
 	return 0;
 }
 
-/* Interpreter methods: reads the layout and the handler table from the
- * file, checks the layout against the live process, and writes the eval
- * hook when the method needs it. In launch mode the command first runs to
- * its first eval-loop call, where the interpreter exists but no Python
- * code has run. Returns 0 or an exit code after reporting. */
+/* Reports a failed step of the probe source (probe.h) as step_failed()
+ * does, and returns the exit code its kind maps to. */
+static int probe_failed(const struct session *s, const struct probe_error *e)
+{
+	int rc = e->fault == PROBE_FAULT_GONE	       ? FT_EXIT_NO_PROCESS
+		 : e->fault == PROBE_FAULT_PRIVILEGE   ? FT_EXIT_PRIVILEGE
+		 : e->fault == PROBE_FAULT_UNSUPPORTED ? FT_EXIT_NO_PROBES
+						       : FT_EXIT_FAILURE;
+
+	return step_failed(s, rc, *e->hint ? e->hint : NULL, "%s", e->msg);
+}
+
+/* Opens the probe source for the method chosen (nothing attached yet).
+ * Returns 0 or an exit code after reporting. */
+static int open_probe(struct session *s)
+{
+	struct probe_opts po = {
+		.launch = s->launched,
+		.ring_size = s->cfg->ring_size,
+		.calibrate = s->cfg->calibrate,
+		.on_record = on_record,
+		.ctx = s,
+	};
+	struct probe_error pe;
+
+	s->probe = probe__open(&s->method, &s->target, &po, &pe);
+	return s->probe ? 0 : probe_failed(s, &pe);
+}
+
+/* Interpreter methods: the source reads the layout and the handler table
+ * from the file and checks the layout against the live process before the
+ * probes go in. In launch mode the command first runs to its first
+ * eval-loop call, where the interpreter exists but no Python code has run,
+ * with the probes already in. Returns 0 or an exit code after reporting. */
 static int prepare_interp(struct session *s)
 {
-	const char *file = s->target.open_path;
-	char why[512];
-	int err;
+	struct probe_error pe;
+	int rc = open_probe(s);
 
-	if (pylayout_for(file, &s->target.elf, &s->lay, why, sizeof(why)))
-		return step_failed(
-			s, FT_EXIT_NO_PROBES,
-			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
-			"cannot trust the interpreter layout of %s: %s", s->target.binary, why);
-	if (opcodes_find(file, &s->target.elf, &s->ops, why, sizeof(why)))
-		return step_failed(
-			s, FT_EXIT_NO_PROBES,
-			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
-			"cannot locate the eval loop in %s: %s", s->target.binary, why);
-	err = pyruntime_open(&s->rt, s->pid, s->target.binary, file, &s->lay, &s->ops, why,
-			     sizeof(why));
-	if (err)
-		return step_failed(s, err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE, NULL,
-				   "cannot find %s in PID %d: %s", s->target.binary, s->pid, why);
-	if (s->launched) {
-		int rc = run_to_first_call(s);
-
-		if (rc)
-			return rc;
-	}
-	err = pyruntime_validate(&s->rt, why, sizeof(why));
-	if (err == -EAGAIN && s->launched) {
-		/* it runs Python code, so its interpreter exists: the layout is wrong */
-		snprintf(why, sizeof(why), "no interpreter at _PyRuntime.interpreters.head");
-		err = -ENOTSUP;
-	}
-	if (err == -EAGAIN)
-		return step_failed(s, FT_EXIT_NO_PROBES, "try again in a moment",
-				   "PID %d has not created its interpreter yet", s->pid);
-	if (err == -ESRCH)
-		return step_failed(s, FT_EXIT_NO_PROCESS, NULL, "process %d exited during attach",
-				   s->pid);
-	if (err == -EPERM || err == -EACCES)
-		return step_failed(s, FT_EXIT_PRIVILEGE,
-				   "run flowtrace-bpf as root (reading another process needs "
-				   "CAP_SYS_PTRACE)",
-				   "cannot read the memory of PID %d: %s", s->pid, strerror(-err));
-	if (err)
-		return step_failed(
-			s, FT_EXIT_NO_PROBES,
-			"flowtrace-bpf reads only layouts it can verify; please report the build",
-			"the memory of PID %d does not match CPython %s's layout: %s", s->pid,
-			s->target.elf.version, why);
-	if (!s->method.hook)
+	if (!rc && s->launched)
+		rc = run_to_first_call(s);
+	if (rc)
+		return rc;
+	if (probe__check(s->probe, &pe))
+		return probe_failed(s, &pe);
+	if (s->launched)
 		return 0;
-	err = pyruntime_hook(&s->rt, why, sizeof(why));
-	if (err == -EBUSY && s->rt.perf_trampoline) {
-		/* -X perf's trampoline already sends every call through
-		 * _PyEval_EvalFrameDefault: nothing to write */
-		s->method.hook = false;
-		if (s->cfg->verbose)
-			fprintf(stderr,
-				"flowtrace-bpf: the perf trampoline already routes every call "
-				"through the eval loop; the eval hook is not written\n");
-		return 0;
-	}
-	if (err)
-		return step_failed(
-			s, err == -EBUSY ? FT_EXIT_NO_PROBES : FT_EXIT_FAILURE,
-			err == -EBUSY ? "use --method frame, which does not need the slot" : NULL,
-			"cannot write the eval hook in PID %d: %s", s->pid, why);
-	pyruntime_guard(&s->rt);
-	return 0;
+	rc = setup_interrupted();
+	return rc ? rc : attach(s);
 }
 
 /* The target exec'd (see FT_REC_EXEC). Returns whether tracing goes on:
@@ -445,8 +413,6 @@ static bool follow_exec(struct session *s)
 	struct stat st;
 
 	s->exec_seen = false;
-	/* the hook lived in the old program's memory */
-	s->rt.hooked = false;
 	log_line(note, sizeof(note), "PID %d exec'd %s", s->pid,
 		 *s->exec_file ? s->exec_file : "a new program");
 	if (s->method.method != FT_METHOD_USDT) {
@@ -486,107 +452,48 @@ static bool follow_exec(struct session *s)
 	return false;
 }
 
-/* Where code objects die, so BPF may cache names (docs/design.md, "Name
- * ids"). Without it every event sends its name: exact, only dearer. */
-static void find_code_death(struct session *s, struct pylayout_code_death *cd)
-{
-	char why[256];
-
-	memset(cd, 0, sizeof(*cd));
-	if (s->cfg->calibrate)
-		return;
-	if (s->method.method != FT_METHOD_USDT) {
-		cd->dealloc_offset = s->lay.code_dealloc_offset;
-		snprintf(why, sizeof(why), "PyCode_Type.tp_dealloc not found");
-	} else if (pylayout_code_death(s->target.open_path, s->target.elf.minor, cd, why,
-				       sizeof(why))) {
-		cd->dealloc_offset = 0;
-	}
-	if (!cd->dealloc_offset) {
-		char line[512];
-
-		log_line(line, sizeof(line),
-			 "warning: names are not cached (%s): every call sends its name, which "
-			 "costs more",
-			 why);
-		fprintf(stderr, "flowtrace-bpf: %s\n", line);
-	}
-}
-
+/* Attaches the probes (disarmed), opening the source first when
+ * prepare_interp() did not. Returns 0 or an exit code after reporting. */
 static int attach(struct session *s)
 {
-	char err[512], exe[64];
-	struct pylayout_code_death cd;
-	struct probe_opts po = {
-		.pid = s->pid,
-		.binary = s->target.attach_path,
-		.ring_size = s->cfg->ring_size,
-		.calibrate = s->cfg->calibrate,
-		.on_record = on_record,
-		.ctx = s,
-		.code_death = &cd,
-	};
+	char exe[64];
+	struct probe_error pe;
+	int rc, err;
 
 	/* what an exec is compared with; a target that is gone fails below */
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", s->pid);
 	if (stat(exe, &s->exe))
 		memset(&s->exe, 0, sizeof(s->exe));
-	find_code_death(s, &cd);
-	if (s->method.method == FT_METHOD_USDT) {
-		s->probe = probe_usdt__open(&po, err, sizeof(err));
-	} else {
-		struct probe_interp_opts io = {
-			.base = po,
-			.method = s->method.method == FT_METHOD_EVAL ? PROBE_INTERP_EVAL
-								     : PROBE_INTERP_FRAME,
-			.eval_entries = s->method.eval_entries,
-			.lay = &s->lay,
-			.ops = &s->ops,
-			.runtime_addr = s->rt.runtime_addr,
-			.code_type_addr = s->rt.code_type_addr,
-			.init_cleanup_addr = s->rt.init_cleanup_addr,
-		};
-		s->probe = probe_interp__open(&io, err, sizeof(err));
+	if (!s->probe) {
+		rc = open_probe(s);
+		if (rc)
+			return rc;
 	}
-	if (s->probe) {
-		if (s->cfg->verbose) {
-			size_t perf, multi;
+	err = probe__attach(s->probe, &pe);
+	if (*probe__warning(s->probe))
+		fprintf(stderr, "flowtrace-bpf: %s\n", probe__warning(s->probe));
+	if (err)
+		return probe_failed(s, &pe);
+	if (s->cfg->verbose) {
+		size_t perf, multi;
 
-			probe__links(s->probe, &perf, &multi);
-			fprintf(stderr,
-				"flowtrace-bpf: probes held by %zu uprobe_multi and %zu perf-event "
-				"links\n",
-				multi, perf);
-		}
-		if (s->cfg->verbose >= 2) {
-			size_t n;
-			const uint64_t *off = probe__uprobes(s->probe, &n);
+		probe__links(s->probe, &perf, &multi);
+		fprintf(stderr,
+			"flowtrace-bpf: probes held by %zu uprobe_multi and %zu perf-event links\n",
+			multi, perf);
+	}
+	if (s->cfg->verbose >= 2) {
+		size_t n;
+		const uint64_t *off = probe__uprobes(s->probe, &n);
 
-			fprintf(stderr, "flowtrace-bpf: uprobes at file offsets");
-			for (size_t i = 0; i < n; i++)
-				fprintf(stderr, " %#" PRIx64, off[i]);
-			char line[PATH_MAX + 8];
-			log_line(line, sizeof(line), "%s", s->target.binary);
-			fprintf(stderr, " of %s\n", line);
-		}
-		return 0;
+		fprintf(stderr, "flowtrace-bpf: uprobes at file offsets");
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %#" PRIx64, off[i]);
+		char line[PATH_MAX + 8];
+		log_line(line, sizeof(line), "%s", s->target.binary);
+		fprintf(stderr, " of %s\n", line);
 	}
-	int e = errno;
-	if (setup_signal)
-		return setup_interrupted();
-	if (e == ESRCH || (!s->launched && target_gone(s->pid))) {
-		log_error(NULL, "process %d exited during attach", s->pid);
-		return FT_EXIT_NO_PROCESS;
-	}
-	if (e == EPERM || e == EACCES) {
-		log_error("BPF needs root (CAP_BPF, CAP_PERFMON); check "
-			  "kernel.unprivileged_bpf_disabled, lockdown and the container's seccomp "
-			  "profile",
-			  "%s", err);
-		return FT_EXIT_PRIVILEGE;
-	}
-	log_error("run with -vvv to see libbpf's log", "%s", err);
-	return FT_EXIT_FAILURE;
+	return 0;
 }
 
 /* From here on the stop signals wait in the signalfd, so the teardown
@@ -780,7 +687,6 @@ static void session_free(struct session *s)
 	probe__free(s->probe);
 	launch_gate__free(s->gate);
 	target_close(&s->target);
-	pyruntime_unhook(&s->rt);
 	pipeline__free(&s->pipe);
 	if (s->sigfd >= 0)
 		close(s->sigfd);
@@ -856,7 +762,6 @@ int session_run(const struct config *cfg)
 	}
 	if (rc) {
 		/* nothing ran under the probes: drop the output, stop a launched command */
-		pyruntime_unhook(&s.rt);
 		if (s.launched)
 			launch__kill(&s.launch);
 		pipeline__abort(&s.pipe);
@@ -895,7 +800,6 @@ int session_run(const struct config *cfg)
 	probe__detach(s.probe);
 	launch_gate__free(s.gate);
 	s.gate = NULL;
-	pyruntime_unhook(&s.rt);
 	probe__consume(s.probe);
 	probe__drops(s.probe, end.drops);
 	pipeline__fail(&s.pipe, probe__error(s.probe));

@@ -16,6 +16,7 @@
 
 #include "sys/log.h"
 #include "cpython/target.h"
+#include "sys/procfs.h"
 #include "sys/tfile.h"
 
 /* The executable plus every distinct libpython mapped; more than a few
@@ -33,75 +34,6 @@ struct candidate {
 	int fd;	 /* open while inspected (-1: not open) */
 	char open_path[PATH_MAX];
 };
-
-/* Skips one token of characters accepted by ok() and the single space after
- * it; NULL when the token is empty or not followed by a space. */
-static char *skip_field(char *p, int (*ok)(int))
-{
-	char *start = p;
-
-	while (*p && *p != ' ' && ok((unsigned char)*p))
-		p++;
-	if (p == start || *p != ' ')
-		return NULL;
-	return p + 1;
-}
-
-/* "start-end " */
-static char *skip_range(char *p)
-{
-	size_t n = strspn(p, "0123456789abcdef");
-
-	if (!n || p[n] != '-')
-		return NULL;
-	p += n + 1;
-	n = strspn(p, "0123456789abcdef");
-	if (!n || p[n] != ' ')
-		return NULL;
-	return p + n + 1;
-}
-
-static int is_perm_char(int c)
-{
-	return strchr("rwxps-", c) != NULL;
-}
-
-static int is_dev_char(int c)
-{
-	return isxdigit(c) || c == ':';
-}
-
-int maps_parse_line(char *line, char **path, bool *exec)
-{
-	char *p = line, *perms, *nl;
-
-	if (!line)
-		return -EINVAL;
-	/* start-end perms offset dev inode [path]; the kernel pads before the path */
-	if (!(p = skip_range(p)))
-		return -EINVAL;
-	perms = p;
-	if (!(p = skip_field(p, is_perm_char)) || p - perms != 5)
-		return -EINVAL;
-	if (!(p = skip_field(p, isxdigit)) || !(p = skip_field(p, is_dev_char)))
-		return -EINVAL;
-	/* the inode may end the line (anonymous mapping) */
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	while (isdigit((unsigned char)*p))
-		p++;
-	if (*p && *p != ' ' && *p != '\n')
-		return -EINVAL;
-	while (*p == ' ')
-		p++;
-	nl = strchr(p, '\n');
-	if (nl)
-		*nl = '\0';
-	*exec = perms[2] == 'x';
-	/* files are absolute; "[heap]", "[vdso]", "[anon:x]" and "" are not files */
-	*path = *p == '/' ? p : NULL;
-	return 0;
-}
 
 bool path_is_libpython(const char *path)
 {
@@ -156,9 +88,9 @@ enum target_verdict target_judge(const struct elf_info *e, const char *binary, c
 
 static void strip_deleted(char *path, bool *deleted)
 {
-	size_t n = strlen(path), k = sizeof(DELETED_SUFFIX) - 1;
+	size_t n = strlen(path), k = sizeof(PROCFS_DELETED_SUFFIX) - 1;
 
-	*deleted = n > k && !strcmp(path + n - k, DELETED_SUFFIX);
+	*deleted = n > k && !strcmp(path + n - k, PROCFS_DELETED_SUFFIX);
 	if (*deleted)
 		path[n - k] = '\0';
 }
@@ -177,48 +109,43 @@ static struct candidate *find_or_add(struct candidate *c, size_t *n, const char 
 	return c;
 }
 
-/* Reads /proc/PID/maps: records a mapping of the executable and adds each
- * libpython. Returns 0 or -errno of the read. */
+struct scan {
+	struct candidate *c;
+	size_t *n;
+};
+
+/* One line of /proc/PID/maps: records a mapping of the executable and
+ * adds each libpython. */
+static int scan_one(void *ctx, struct procfs_map *m)
+{
+	struct scan *sc = ctx;
+	struct candidate *c = sc->c, *cand;
+	bool deleted;
+
+	if (!m->path)
+		return 0;
+	strip_deleted(m->path, &deleted);
+	if (c[0].is_exe && c[0].deleted == deleted && !strcmp(c[0].path, m->path))
+		cand = &c[0];
+	else if (path_is_libpython(m->path))
+		cand = find_or_add(c, sc->n, m->path, deleted);
+	else
+		return 0;
+	if (!cand || (cand->have_range && (cand->range_exec || !m->exec)))
+		return 0;
+	cand->have_range = true;
+	cand->range_exec = m->exec;
+	cand->start = m->start;
+	cand->end = m->end;
+	return 0;
+}
+
+/* Reads /proc/PID/maps into the candidates. Returns 0 or -errno of the read. */
 static int scan_maps(int pid, struct candidate *c, size_t *n)
 {
-	char maps[64], *line = NULL;
-	size_t cap = 0;
-	FILE *f;
-	int err = 0;
+	struct scan sc = {c, n};
 
-	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
-	f = fopen(maps, "re");
-	if (!f)
-		return -errno;
-	errno = 0;
-	while (getline(&line, &cap, f) > 0) {
-		unsigned long start, end;
-		struct candidate *cand;
-		bool exec, deleted;
-		char *path;
-
-		if (sscanf(line, "%lx-%lx", &start, &end) != 2 ||
-		    maps_parse_line(line, &path, &exec) || !path)
-			continue;
-		strip_deleted(path, &deleted);
-		if (c[0].is_exe && c[0].deleted == deleted && !strcmp(c[0].path, path))
-			cand = &c[0];
-		else if (path_is_libpython(path))
-			cand = find_or_add(c, n, path, deleted);
-		else
-			continue;
-		if (!cand || (cand->have_range && (cand->range_exec || !exec)))
-			continue;
-		cand->have_range = true;
-		cand->range_exec = exec;
-		cand->start = start;
-		cand->end = end;
-	}
-	if (ferror(f))
-		err = errno ? -errno : -EIO;
-	free(line);
-	fclose(f);
-	return err;
+	return procfs_maps(pid, scan_one, &sc);
 }
 
 static void candidate_open_path(int pid, struct candidate *c)
@@ -256,16 +183,12 @@ static bool is_access_error(int err)
  * target that made itself non-dumpable requires even of root. */
 static bool has_sys_ptrace(void)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	unsigned long long eff = ~0ULL;
-	char line[256];
+	char buf[4096];
+	ssize_t n = procfs_read_status(0, 0, buf, sizeof(buf));
+	uint64_t eff;
 
-	if (!f)
+	if (n < 0 || procfs_status_hex(buf, (size_t)n, "CapEff", &eff))
 		return true;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
 	return eff >> 19 & 1;
 }
 
@@ -422,21 +345,5 @@ void target_close(struct target *t)
 
 bool target_gone(int pid)
 {
-	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 && errno == ESRCH;
-	buf[n] = 0;
-	/* "pid (comm) S ...": the comm may hold anything, the state follows
-	 * its last ')' */
-	paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+	return procfs_exited(pid);
 }

@@ -48,14 +48,6 @@ void target_close(struct target *t);
  * attaching failed, that says why. */
 bool target_gone(int pid);
 
-/* What /proc/PID/maps appends to the path of a file deleted since it was mapped. */
-#define DELETED_SUFFIX " (deleted)"
-
-/* Pure: parses one line of /proc/PID/maps. Sets *path to the mapped file
- * (NULL for anonymous mappings) and *exec when the mapping is executable.
- * Returns 0 or -EINVAL. The line is modified (the path is NUL-terminated). */
-int maps_parse_line(char *line, char **path, bool *exec);
-
 /* Pure: true when a path's basename looks like libpython ("libpython3.9.so.1.0"). */
 bool path_is_libpython(const char *path);
 

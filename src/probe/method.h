@@ -41,7 +41,6 @@ struct method_request {
 
 struct method_choice {
 	enum ft_method method;
-	bool hook;	   /* write the eval hook: never, since it is refused on 3.11+ */
 	bool eval_entries; /* frames start at the eval loop's entry (else: RESUME handlers) */
 	char why[320];	   /* the reason, for -v; or, on refusal, what is wrong */
 	char hint[256];	   /* on refusal: what to do */

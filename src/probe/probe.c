@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* What the probe sources share: the ring reader, the links, BPF's loss
- * counters; and dispatch to the source behind a struct probe. */
+ * counters, how failures are told; and dispatch to the source behind a
+ * struct probe. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +14,93 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "probe/probe.h"
-#include "cpython/pylayout.h"
+#include "cpython/target.h"
+#include "probe/method.h"
+#include "probe/probe_priv.h"
+#include "sys/log.h"
+
+struct probe *probe__open(const struct method_choice *m, const struct target *t,
+			  const struct probe_opts *o, struct probe_error *e)
+{
+	struct probe *p = NULL;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if (m->method == FT_METHOD_USDT)
+		err = probe_usdt__open(t, o, &p, e);
+	else
+		err = probe_interp__open(m, t, o, &p, e);
+	if (err) {
+		probe__free(p);
+		errno = -err;
+		return NULL;
+	}
+	return p;
+}
+
+int probe__check(struct probe *p, struct probe_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	return p->ops->check ? p->ops->check(p, e) : 0;
+}
+
+int probe__attach(struct probe *p, struct probe_error *e)
+{
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	err = p->ops->attach(p, e);
+	/* what went in comes out before the failure is reported */
+	if (err)
+		probe__detach(p);
+	return err;
+}
+
+uint64_t probe__first_call_offset(const struct probe *p)
+{
+	return p->ops->first_call_offset ? p->ops->first_call_offset(p) : 0;
+}
+
+const char *probe__warning(const struct probe *p)
+{
+	return p->warning;
+}
+
+int probe__fail(struct probe_error *e, enum probe_fault fault, int err, const char *hint,
+		const char *fmt, ...)
+{
+	va_list ap;
+
+	e->fault = fault;
+	e->err = -err;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	snprintf(e->hint, sizeof(e->hint), "%s", hint ? hint : "");
+	return -err;
+}
+
+int probe__attach_failed(const struct probe *p, struct probe_error *e, int err, const char *msg)
+{
+	if (err == ESRCH)
+		return probe__fail(e, PROBE_FAULT_GONE, err, NULL,
+				   "process %d exited during attach", p->target->pid);
+	if (err == EPERM || err == EACCES)
+		return probe__fail(e, PROBE_FAULT_PRIVILEGE, err,
+				   "BPF needs root (CAP_BPF, CAP_PERFMON); check "
+				   "kernel.unprivileged_bpf_disabled, lockdown and the container's "
+				   "seccomp profile",
+				   "%s", msg);
+	return probe__fail(e, PROBE_FAULT_FAILED, err, "run with -vvv to see libbpf's log", "%s",
+			   msg);
+}
+
+void probe__warn_uncached(struct probe *p, const char *why)
+{
+	log_line(p->warning, sizeof(p->warning),
+		 "warning: names are not cached (%s): every call sends its name, which costs more",
+		 why);
+}
 
 int probe__fd(const struct probe *p)
 {
@@ -268,19 +355,21 @@ int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, siz
 	return -e;
 }
 
-int probe__attach_code_death(struct probe *p, struct bpf_program *prog, const struct probe_opts *o,
+int probe__attach_code_death(struct probe *p, struct bpf_program *prog, uint64_t dealloc_offset,
 			     bool *on, char *err, size_t errlen)
 {
-	uint64_t off = o->code_death ? o->code_death->dealloc_offset : 0, cookie = 0;
+	const char *binary = p->target->attach_path;
+	uint64_t cookie = 0;
 	int e;
 
 	*on = false;
-	if (o->calibrate || !off)
+	if (p->opts.calibrate || !dealloc_offset)
 		return 0;
-	e = probe__attach_uprobes(p, prog, false, o->pid, o->binary, &off, &cookie, 1, false);
+	e = probe__attach_uprobes(p, prog, false, p->target->pid, binary, &dealloc_offset, &cookie,
+				  1, false);
 	if (e) {
 		snprintf(err, errlen,
-			 "cannot attach a uprobe to PyCode_Type's tp_dealloc in %s: %s", o->binary,
+			 "cannot attach a uprobe to PyCode_Type's tp_dealloc in %s: %s", binary,
 			 strerror(-e));
 		return e;
 	}

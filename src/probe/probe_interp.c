@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* Interpreter probe source: uprobes inside CPython's eval loop
  * (bpf/interp.bpf.c), for Pythons without complete USDT markers; method.c
- * says which of them a target gets.
+ * says which of them a target gets. It owns what the probes need to know
+ * of the interpreter: its layout (pylayout.c), its bytecode handlers
+ * (opcodes.c), where its runtime is (pyruntime.c) and the live check of
+ * that layout (pylive.c).
  *
  * eval:  _PyEval_EvalFrameDefault's entry and return. Every Python call is
- *        one C call of it on 3.8-3.10, and on 3.11+ once the eval hook
- *        routes calls through it (pyruntime.c).
- * frame: exits from the RETURN/YIELD handlers (or, on Debian's 3.11, the
- *        complete python:function__return marker), so frames running at
+ *        one C call of it on 3.8-3.10.
+ * frame: exits from the RETURN/YIELD handlers, so frames running at
  *        attach are seen leaving; starts from the eval loop where every call
  *        passes through it, else from the RESUME handlers, with
  *        PUSH_EXC_INFO and the eval loop's return placing unwinding.
@@ -25,15 +26,26 @@
 #include "flowtrace/interp.h"
 #include "interp.skel.h"
 #include "core/istack.h"
-#include "sys/nspid.h"
 #include "cpython/opcodes.h"
-#include "probe/probe.h"
 #include "cpython/pylayout.h"
+#include "cpython/pylive.h"
+#include "cpython/pyruntime.h"
 #include "cpython/pystr.h"
+#include "cpython/target.h"
+#include "probe/method.h"
+#include "probe/probe_priv.h"
+#include "sys/nspid.h"
 
+/* The interpreter source: how it sees calls, what it found out about the
+ * interpreter, and its BPF side. */
 struct interp_probe {
 	struct probe base;
-	struct probe_interp_opts o;
+	enum ft_method method; /* FT_METHOD_EVAL or FT_METHOD_FRAME */
+	bool eval_entries;     /* frame: starts from the eval loop (<= 3.10) */
+	struct pylayout lay;
+	struct opcodes_table opcodes;
+	struct pyruntime rt;   /* where the runtime is in the target */
+	uint64_t code_dealloc; /* PyCode_Type's tp_dealloc (file offset), 0: names not cached */
 	struct interp_bpf *skel;
 	struct istack *stack;
 	bool multi; /* uprobes through uprobe_multi links */
@@ -55,7 +67,7 @@ static int emit_record(void *ctx, const struct ft_rec_hdr *rec)
 {
 	struct interp_probe *p = ctx;
 
-	return p->o.base.on_record(p->o.base.ctx, (void *)rec, sizeof(*rec));
+	return p->base.opts.on_record(p->base.opts.ctx, (void *)rec, sizeof(*rec));
 }
 
 /* A raw NAME (str data as stored) becomes an ordinary NAME record (UTF-8). */
@@ -91,7 +103,7 @@ static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, siz
 	out->line = r->line;
 	out->func_len = fl + 1;
 	out->file_len = nl + 1;
-	return p->o.base.on_record(p->o.base.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
+	return p->base.opts.on_record(p->base.opts.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
 }
 
 /* Records are never refused (that would stop the poll): a failure is kept
@@ -112,7 +124,7 @@ static int on_raw(void *ctx, void *data, size_t size)
 	switch (h->type) {
 	case FT_REC_THREAD:
 	case FT_REC_EXEC:
-		p->o.base.on_record(p->o.base.ctx, data, size);
+		p->base.opts.on_record(p->base.opts.ctx, data, size);
 		return 0;
 	case FT_RAW_NAME:
 		forward_name(p, data, size);
@@ -136,26 +148,22 @@ static int on_raw(void *ctx, void *data, size_t size)
 
 /* Which probes a method takes (see the file's head). */
 struct plan {
-	bool op_starts;	 /* RESUME-family handlers */
-	bool op_ends;	 /* return and yield handlers */
-	bool op_catch;	 /* PUSH_EXC_INFO */
-	bool usdt_enter; /* python:function__entry */
-	bool usdt_exit;	 /* python:function__return */
+	bool op_starts; /* RESUME-family handlers */
+	bool op_ends;	/* return and yield handlers */
+	bool op_catch;	/* PUSH_EXC_INFO */
 };
 
-static struct plan plan_of(const struct probe_interp_opts *o)
+static struct plan plan_of(const struct interp_probe *o)
 {
-	bool frame = o->method == PROBE_INTERP_FRAME;
+	bool frame = o->method == FT_METHOD_FRAME;
 
 	return (struct plan){
 		.op_starts = frame && !o->eval_entries,
-		.op_ends = frame && !o->usdt_exits,
+		.op_ends = frame,
 		/* with every frame start at the eval loop, its NULL return
 		 * places exceptions; without, a catch ends the frames above
 		 * the catcher */
-		.op_catch = frame && !o->usdt_exits && !o->eval_entries,
-		.usdt_enter = frame && o->usdt_exits && !o->eval_entries,
-		.usdt_exit = frame && o->usdt_exits,
+		.op_catch = frame && !o->eval_entries,
 	};
 }
 
@@ -165,8 +173,8 @@ static struct plan plan_of(const struct probe_interp_opts *o)
 static void choose_programs(struct interp_probe *p)
 {
 	struct interp_bpf *s = p->skel;
-	struct plan pl = plan_of(&p->o);
-	bool cal = p->o.base.calibrate;
+	struct plan pl = plan_of(p);
+	bool cal = p->base.opts.calibrate;
 	struct {
 		struct bpf_program *prog;
 		bool used, uprobe;
@@ -175,12 +183,13 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_eval_return, !cal, true},
 		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
 		{s->progs.ft_nop, cal, true},
-		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
-		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
-		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
+		/* the markers' programs: no method switches a CPython's
+		 * markers on any more (method.c), so they are never loaded */
+		{s->progs.ft_usdt_enter, false, false},
+		{s->progs.ft_usdt_exit, false, false},
+		{s->progs.ft_usdt_nop, false, false},
 		/* one uprobe: a perf-event link, never a multi one */
-		{s->progs.ft_code_dealloc,
-		 !cal && p->o.base.code_death && p->o.base.code_death->dealloc_offset, false},
+		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
 	};
 
 	p->multi = probe__has_uprobe_multi();
@@ -224,17 +233,16 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
 
 static int configure(struct interp_probe *p, char *err, size_t errlen)
 {
-	const struct probe_interp_opts *o = &p->o;
-	const struct pylayout *l = o->lay;
+	const struct pylayout *l = &p->lay;
 	struct interp_bpf__rodata *ro = p->skel->rodata;
-	int minor = l->minor, e;
+	int minor = l->minor, pid = p->base.target->pid, e;
 	uint64_t dev, ino;
 
-	ro->wakeup_bytes = o->base.ring_size / 8;
-	ro->target_tgid = o->base.pid;
-	ro->runtime_addr = o->runtime_addr;
-	ro->code_type_addr = o->code_type_addr;
-	ro->init_cleanup_addr = o->init_cleanup_addr;
+	ro->wakeup_bytes = p->base.opts.ring_size / 8;
+	ro->target_tgid = pid;
+	ro->runtime_addr = p->rt.runtime_addr;
+	ro->code_type_addr = p->rt.code_type_addr;
+	ro->init_cleanup_addr = p->rt.init_cleanup_addr;
 	ro->rt_tstate_current = l->runtime.tstate_current;
 	ro->rt_interp_head = l->runtime.interpreters_head;
 	ro->is_threads_head = l->interp.threads_head;
@@ -242,9 +250,9 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->ts_native_tid = l->tstate.native_thread_id;
 	/* 3.12+ find a thread's state by native_thread_id, an id of the
 	 * target's PID namespace */
-	e = nspid_ns_of(o->base.pid, &dev, &ino);
+	e = nspid_ns_of(pid, &dev, &ino);
 	if (e) {
-		snprintf(err, errlen, "cannot read the PID namespace of PID %d: %s", o->base.pid,
+		snprintf(err, errlen, "cannot read the PID namespace of PID %d: %s", pid,
 			 strerror(-e));
 		return e;
 	}
@@ -269,12 +277,12 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_tstate_arg = minor >= 9 ? 0 : -1;
 	ro->eval_frame_arg = minor >= 9 ? 1 : 0;
 	ro->eval_throw_arg = minor >= 9 ? 2 : 1;
-	ro->eval_entries = o->method == PROBE_INTERP_EVAL || o->eval_entries;
+	ro->eval_entries = p->method == FT_METHOD_EVAL || p->eval_entries;
 	ro->gen_check = minor >= 11 && ro->eval_entries;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
 	set_spans(ro, l);
 	choose_programs(p);
-	return probe__size_ring(p->skel->maps.events, o->base.ring_size, err, errlen);
+	return probe__size_ring(p->skel->maps.events, p->base.opts.ring_size, err, errlen);
 }
 
 /* Attaches prog (ft_nop when calibrating) to n offsets of the binary. */
@@ -282,25 +290,17 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 		      const uint64_t *cookies, size_t n, bool retprobe, const char *what, char *err,
 		      size_t errlen)
 {
+	const char *binary = p->base.target->attach_path;
 	int e;
 
-	if (p->o.base.calibrate)
+	if (p->base.opts.calibrate)
 		prog = p->skel->progs.ft_nop;
-	e = probe__attach_uprobes(&p->base, prog, p->multi, p->o.base.pid, p->o.base.binary,
-				  offsets, cookies, n, retprobe);
+	e = probe__attach_uprobes(&p->base, prog, p->multi, p->base.target->pid, binary, offsets,
+				  cookies, n, retprobe);
 	if (e)
-		snprintf(err, errlen, "cannot attach uprobes to %s in %s: %s", what,
-			 p->o.base.binary, strerror(-e));
+		snprintf(err, errlen, "cannot attach uprobes to %s in %s: %s", what, binary,
+			 strerror(-e));
 	return e;
-}
-
-static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
-			 char *err, size_t errlen)
-{
-	if (p->o.base.calibrate)
-		prog = p->skel->progs.ft_usdt_nop;
-	return probe__attach_marker(&p->base, prog, p->o.base.pid, p->o.base.binary, name, err,
-				    errlen);
 }
 
 /* The handlers of ops[] this version has, with the event type as cookie. */
@@ -308,7 +308,7 @@ static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, 
 		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
 {
 	for (size_t i = 0; i < nops && n < OPCODES__NR; i++) {
-		const struct opcodes_handler *h = &p->o.ops->ops[ops[i]];
+		const struct opcodes_handler *h = &p->opcodes.ops[ops[i]];
 
 		if (h->opcode < 0)
 			continue;
@@ -321,8 +321,8 @@ static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, 
 static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 {
 	struct interp_bpf *s = p->skel;
-	struct plan pl = plan_of(&p->o);
-	uint64_t eval = p->o.ops->eval_offset, zero = 0;
+	struct plan pl = plan_of(p);
+	uint64_t eval = p->opcodes.eval_offset, zero = 0;
 	uint64_t offsets[OPCODES__NR], cookies[OPCODES__NR];
 	static const enum opcodes_op starts[] = {
 		OPCODES_RESUME,
@@ -348,8 +348,8 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 		return rc;
 	/* code objects' deaths are watched before anything names: see
 	 * common.bpf.h */
-	rc = probe__attach_code_death(&p->base, s->progs.ft_code_dealloc, &p->o.base, &cached, err,
-				      errlen);
+	rc = probe__attach_code_death(&p->base, s->progs.ft_code_dealloc, p->code_dealloc, &cached,
+				      err, errlen);
 	if (rc)
 		return rc;
 	s->bss->names_cached = cached;
@@ -369,71 +369,138 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc && n)
 		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
 				"the bytecode handlers", err, errlen);
-	if (!rc && pl.usdt_enter)
-		rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err, errlen);
-	if (!rc && pl.usdt_exit)
-		rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err, errlen);
 	return rc;
 }
 
 static const struct probe_ops interp_ops;
 
-struct probe *probe_interp__open(const struct probe_interp_opts *o, char *err, size_t errlen)
+#define KNOWN_BUILDS "flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13"
+
+int probe_interp__open(const struct method_choice *m, const struct target *t,
+		       const struct probe_opts *o, struct probe **out, struct probe_error *e)
 {
 	struct interp_probe *p = calloc(1, sizeof(*p));
+	const char *file = t->open_path;
+	char why[512];
+	int err;
+
+	*out = &p->base;
+	if (!p)
+		return probe__fail(e, PROBE_FAULT_FAILED, ENOMEM, NULL, "out of memory");
+	p->base.ops = &interp_ops;
+	p->base.target = t;
+	p->base.opts = *o;
+	p->method = m->method;
+	p->eval_entries = m->eval_entries;
+	/* the layout and the handler table from the file, then where the
+	 * runtime is in the target */
+	if (pylayout_for(file, &t->elf, &p->lay, why, sizeof(why)))
+		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
+				   "cannot trust the interpreter layout of %s: %s", t->binary, why);
+	if (opcodes_find(file, &t->elf, &p->opcodes, why, sizeof(why)))
+		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
+				   "cannot locate the eval loop in %s: %s", t->binary, why);
+	err = pyruntime_open(&p->rt, t->pid, t->binary, file, &p->lay, &p->opcodes, why,
+			     sizeof(why));
+	if (err)
+		return probe__fail(e, err == -ESRCH ? PROBE_FAULT_GONE : PROBE_FAULT_FAILED, -err,
+				   NULL, "cannot find %s in PID %d: %s", t->binary, t->pid, why);
+	return 0;
+}
+
+static int interp_check(struct probe *pp, struct probe_error *e)
+{
+	struct interp_probe *p = ip(pp);
+	const struct target *t = pp->target;
+	struct pylive live;
+	char why[512];
+	int err = pylive_check(&p->rt, &live, why, sizeof(why));
+
+	if (err == -EAGAIN && pp->opts.launch) {
+		/* it runs Python code, so its interpreter exists: the layout is wrong */
+		snprintf(why, sizeof(why), "no interpreter at _PyRuntime.interpreters.head");
+		err = -ENOTSUP;
+	}
+	if (!err)
+		return 0;
+	if (err == -EAGAIN)
+		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, EAGAIN, "try again in a moment",
+				   "PID %d has not created its interpreter yet", t->pid);
+	if (err == -ESRCH)
+		return probe__fail(e, PROBE_FAULT_GONE, ESRCH, NULL,
+				   "process %d exited during attach", t->pid);
+	if (err == -EPERM || err == -EACCES)
+		return probe__fail(e, PROBE_FAULT_PRIVILEGE, -err,
+				   "run flowtrace-bpf as root (reading another process needs "
+				   "CAP_SYS_PTRACE)",
+				   "cannot read the memory of PID %d: %s", t->pid, strerror(-err));
+	return probe__fail(
+		e, PROBE_FAULT_UNSUPPORTED, -err,
+		"flowtrace-bpf reads only layouts it can verify; please report the build",
+		"the memory of PID %d does not match CPython %s's layout: %s", t->pid,
+		t->elf.version, why);
+}
+
+static int interp_attach(struct probe *pp, struct probe_error *pe)
+{
+	struct interp_probe *p = ip(pp);
 	struct istack_opts so;
+	char err[512];
 	int e;
 
-	if (!p) {
-		snprintf(err, errlen, "out of memory");
-		errno = ENOMEM;
-		return NULL;
+	/* where code objects die, so BPF may cache names (docs/design.md,
+	 * "Name ids"); without it every event sends its name: exact, dearer */
+	if (!pp->opts.calibrate) {
+		p->code_dealloc = p->lay.code_dealloc_offset;
+		if (!p->code_dealloc)
+			probe__warn_uncached(pp, "PyCode_Type.tp_dealloc not found");
 	}
-	p->base.ops = &interp_ops;
-	p->o = *o;
 	so = (struct istack_opts){.emit = emit_record, .ctx = p};
 	p->stack = istack__new(&so);
 	if (!p->stack) {
 		e = ENOMEM;
-		snprintf(err, errlen, "out of memory");
+		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
 	p->skel = interp_bpf__open();
 	if (!p->skel) {
 		e = errno;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(e));
+		snprintf(err, sizeof(err), "cannot open the BPF object: %s", strerror(e));
 		goto fail;
 	}
-	e = -configure(p, err, errlen);
+	e = -configure(p, err, sizeof(err));
 	if (e)
 		goto fail;
 	if (interp_bpf__load(p->skel)) {
 		e = errno;
-		snprintf(err, errlen, "cannot load the BPF programs: %s", strerror(e));
+		snprintf(err, sizeof(err), "cannot load the BPF programs: %s", strerror(e));
 		goto fail;
 	}
 	p->base.drops = p->skel->bss->drops;
 	p->base.armed = &p->skel->bss->armed;
-	e = -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err, errlen);
+	e = -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err, sizeof(err));
 	if (e)
 		goto fail;
-	e = -attach_all(p, err, errlen);
+	e = -attach_all(p, err, sizeof(err));
 	if (e)
 		goto fail;
-	return &p->base;
+	return 0;
 fail:
-	probe__free(&p->base);
-	errno = e;
-	return NULL;
+	return probe__attach_failed(pp, pe, e, err);
+}
+
+static uint64_t interp_first_call_offset(const struct probe *pp)
+{
+	return ip(pp)->opcodes.eval_offset;
 }
 
 static const char *interp_name(const struct probe *pp)
 {
 	const struct interp_probe *p = ip(pp);
 
-	if (p->o.method == PROBE_INTERP_EVAL)
+	if (p->method == FT_METHOD_EVAL)
 		return "eval";
-	return p->o.usdt_exits ? "frame+usdt" : "frame";
+	return "frame";
 }
 
 static void interp_destroy(struct probe *pp)
@@ -455,6 +522,9 @@ static void interp_add_drops(const struct probe *pp, uint64_t drops[FT_DROP_MAX]
 
 static const struct probe_ops interp_ops = {
 	.name = interp_name,
+	.check = interp_check,
+	.attach = interp_attach,
+	.first_call_offset = interp_first_call_offset,
 	.destroy = interp_destroy,
 	.add_drops = interp_add_drops,
 };

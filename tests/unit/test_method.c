@@ -27,7 +27,7 @@ static const char *pick(struct elf_info e, enum method_ask m, enum method_hook h
 	*rc = method_choose(&e, "/lib/libpython.so", &req, &c);
 	if (*rc)
 		return "refused";
-	snprintf(buf, sizeof(buf), "%s%s%s%s", method_name(&c), c.hook ? "+hook" : "",
+	snprintf(buf, sizeof(buf), "%s%s%s", method_name(&c),
 		 c.method == FT_METHOD_FRAME && c.eval_entries ? "+evalstarts" : "",
 		 *c.warning ? "+warning" : "");
 	return buf;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Target discovery: maps lines, libpython names, verdicts, and
+/* Target discovery: libpython names, verdicts, and
  * target_inspect on missing, foreign, non-Python and (when the system has
  * one) real CPython 3.11 processes, including a deleted interpreter. */
 #include <errno.h>
@@ -14,79 +14,6 @@
 #include "test.h"
 
 #define PYTHON311 "/usr/bin/python3.11"
-
-FT_TEST(maps_parse_line_table)
-{
-	static const struct {
-		const char *line;
-		int ret;
-		const char *path; /* NULL: anonymous */
-		bool exec;
-	} cases[] = {
-		{"00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/dbus-daemon\n", 0,
-		 "/usr/bin/dbus-daemon", true},
-		{"7f3c1a000000-7f3c1a200000 r--p 00000000 fd:01 1048602                    "
-		 "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0\n",
-		 0, "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0", false},
-		/* spaces inside the path are kept, padding before it is not */
-		{"7f3c1a000000-7f3c1a200000 r-xp 00001000 fd:01 42   /opt/my app/lib py/x.so\n", 0,
-		 "/opt/my app/lib py/x.so", true},
-		{"7f3c1a000000-7f3c1a200000 r-xp 00001000 fd:01 42 /usr/lib/libpython3.9.so.1.0 "
-		 "(deleted)\n",
-		 0, "/usr/lib/libpython3.9.so.1.0 (deleted)", true},
-		{"7f3c1a000000-7f3c1a200000 rw-s 00000000 00:01 7 /memfd:buf (deleted)\n", 0,
-		 "/memfd:buf (deleted)", false},
-		/* no newline at the end */
-		{"00400000-00452000 r-xp 00000000 08:02 173521 /usr/bin/python3.11", 0,
-		 "/usr/bin/python3.11", true},
-		/* anonymous and pseudo mappings */
-		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0 \n", 0, NULL, false},
-		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0\n", 0, NULL, false},
-		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0", 0, NULL, false},
-		{"7ffd7b1c4000-7ffd7b1e5000 rw-p 00000000 00:00 0                          "
-		 "[stack]\n",
-		 0, NULL, false},
-		{"7ffd7b1f8000-7ffd7b1fa000 r-xp 00000000 00:00 0                          "
-		 "[vdso]\n",
-		 0, NULL, true},
-		{"7f1c2a000000-7f1c2a021000 rw-p 00000000 00:00 0 [anon:glibc malloc]\n", 0, NULL,
-		 false},
-		/* malformed */
-		{"", -EINVAL, NULL, false},
-		{"\n", -EINVAL, NULL, false},
-		{"garbage\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-xp\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-xp 00000000 08:02\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-xpq 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-x 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-zp 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-xp 0000zz00 08:02 1 /x\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-xp 00000000 08:02 abc /x\n", -EINVAL, NULL, false},
-		{"00400000-00452000 r-xp 00000000 08:02 12x /x\n", -EINVAL, NULL, false},
-		{"0040000000452000 r-xp 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
-		{"00400000-00452000  r-xp 00000000 08:02 1 /x\n", -EINVAL, NULL, false},
-	};
-
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char line[512];
-		char *path = (char *)"unset";
-		bool exec = !cases[i].exec;
-		int ret;
-
-		snprintf(line, sizeof(line), "%s", cases[i].line);
-		ret = maps_parse_line(line, &path, &exec);
-		if (ret != cases[i].ret)
-			FT_FAIL("case %zu (%s): %d != %d", i, cases[i].line, ret, cases[i].ret);
-		if (ret)
-			continue;
-		if (!cases[i].path && path)
-			FT_FAIL("case %zu: path %s, expected none", i, path);
-		if (cases[i].path)
-			FT_EQ_STR(path, cases[i].path);
-		FT_EQ_INT(exec, cases[i].exec);
-	}
-	FT_EQ_INT(maps_parse_line(NULL, NULL, NULL), -EINVAL);
-}
 
 FT_TEST(path_is_libpython_table)
 {

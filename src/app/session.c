@@ -380,21 +380,21 @@ static int run_to_first_call(struct session *s)
  * code has run. Returns 0 or an exit code after reporting. */
 static int prepare_interp(struct session *s)
 {
-	const char *file = s->target.open_path;
+	const struct elfimage *img = s->target.img;
 	char why[512];
 	int err;
 
-	if (pylayout_for(file, &s->target.elf, &s->lay, why, sizeof(why)))
+	if (pylayout_for(img, s->target.open_path, &s->target.elf, &s->lay, why, sizeof(why)))
 		return step_failed(
 			s, FT_EXIT_NO_PROBES,
 			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
 			"cannot trust the interpreter layout of %s: %s", s->target.binary, why);
-	if (opcodes_find(file, &s->target.elf, &s->ops, why, sizeof(why)))
+	if (opcodes_find(img, &s->target.elf, &s->ops, why, sizeof(why)))
 		return step_failed(
 			s, FT_EXIT_NO_PROBES,
 			"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13",
 			"cannot locate the eval loop in %s: %s", s->target.binary, why);
-	err = pyruntime_open(&s->rt, s->pid, s->target.binary, file, &s->lay, &s->ops, why,
+	err = pyruntime_open(&s->rt, s->pid, s->target.binary, img, &s->lay, &s->ops, why,
 			     sizeof(why));
 	if (err)
 		return step_failed(s, err == -ESRCH ? FT_EXIT_NO_PROCESS : FT_EXIT_FAILURE, NULL,
@@ -514,8 +514,7 @@ static void find_code_death(struct session *s, struct pylayout_code_death *cd)
 	if (s->method.method != FT_METHOD_USDT) {
 		cd->dealloc_offset = s->lay.code_dealloc_offset;
 		snprintf(why, sizeof(why), "PyCode_Type.tp_dealloc not found");
-	} else if (pylayout_code_death(s->target.open_path, s->target.elf.minor, cd, why,
-				       sizeof(why))) {
+	} else if (pylayout_code_death(s->target.img, s->target.elf.minor, cd, why, sizeof(why))) {
 		cd->dealloc_offset = 0;
 	}
 	if (!cd->dealloc_offset) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Static reads of one x86-64 ELF file with libelf: sections, .dynsym, the
- * dynamic relocations and PT_LOAD mappings. Target files may be damaged or
- * hostile, so every size and address is checked before it is used. */
+/* The one ELF reader, with libelf: sections, symbol tables, notes, the
+ * dynamic section, the dynamic relocations and PT_LOAD headers. Target
+ * files may be damaged or hostile, so every size and address is checked
+ * before it is used. Nothing else in flowtrace-bpf calls libelf. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -19,24 +20,30 @@
 #define NT_GNU_BUILD_ID 3
 #endif
 
-struct elfimage_load {
-	uint64_t vaddr, filesz, offset;
+/* A symbol table: its data and the section index of its strings. */
+struct symtab {
+	Elf_Data *data;
+	size_t count;
+	size_t strndx;
 };
 
 struct elfimage {
 	int fd;
 	Elf *elf;
-	int type;
+	int type, addr_size;
+	bool big_endian, x86_64;
 	struct elfimage_section *secs;
 	size_t nsecs;
 	struct elfimage_load *loads;
 	size_t nloads;
 	struct elfimage_reloc *relocs;
 	size_t nrelocs, caprelocs;
-	Elf_Data *dynsym;
-	size_t dynsym_count;
-	size_t dynstr; /* section index of .dynsym's string table */
+	struct symtab dynsym, symtab;
+	Elf_Scn *dynamic; /* SHT_DYNAMIC, or NULL */
+	size_t dynamic_strndx;
 };
+
+static unsigned long opened;
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -135,6 +142,16 @@ static int cmp_reloc(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+static void load_symtab(struct elfimage *img, Elf_Scn *scn, const GElf_Shdr *shdr, struct symtab *t)
+{
+	size_t entsize = gelf_fsize(img->elf, ELF_T_SYM, 1, EV_CURRENT);
+
+	t->data = elf_getdata(scn, NULL);
+	t->strndx = shdr->sh_link;
+	if (t->data && entsize)
+		t->count = t->data->d_size / entsize;
+}
+
 static int load_sections(struct elfimage *img)
 {
 	size_t shnum, shstrndx;
@@ -164,7 +181,9 @@ static int load_sections(struct elfimage *img)
 		s->offset = shdr.sh_offset;
 		s->flags = shdr.sh_flags;
 		s->type = shdr.sh_type;
-		if (shdr.sh_type != SHT_NOBITS) {
+		/* only what is loaded is read up front: debug info can be
+		 * large, and nothing here needs it */
+		if (shdr.sh_type != SHT_NOBITS && (shdr.sh_flags & SHF_ALLOC)) {
 			data = elf_getdata(scn, NULL);
 			if (data && data->d_buf && data->d_size >= shdr.sh_size)
 				s->data = data->d_buf;
@@ -174,18 +193,20 @@ static int load_sections(struct elfimage *img)
 			s->flags &= ~(uint64_t)SHF_ALLOC;
 		img->nsecs++;
 
-		if (shdr.sh_type == SHT_RELA && (shdr.sh_flags & SHF_ALLOC)) {
+		if (shdr.sh_type == SHT_RELA && (shdr.sh_flags & SHF_ALLOC) && img->x86_64) {
 			err = load_rela(img, scn, &shdr);
 			if (err)
 				return err;
-		} else if (shdr.sh_type == SHT_DYNSYM && !img->dynsym) {
-			img->dynsym = elf_getdata(scn, NULL);
-			img->dynstr = shdr.sh_link;
-			if (img->dynsym && shdr.sh_entsize == sizeof(Elf64_Sym))
-				img->dynsym_count = img->dynsym->d_size / sizeof(Elf64_Sym);
+		} else if (shdr.sh_type == SHT_DYNSYM && !img->dynsym.data) {
+			load_symtab(img, scn, &shdr, &img->dynsym);
+		} else if (shdr.sh_type == SHT_SYMTAB && !img->symtab.data) {
+			load_symtab(img, scn, &shdr, &img->symtab);
+		} else if (shdr.sh_type == SHT_DYNAMIC && !img->dynamic) {
+			img->dynamic = scn;
+			img->dynamic_strndx = shdr.sh_link;
 		}
 	}
-	for (size_t i = 0; i < img->nsecs; i++) {
+	for (size_t i = 0; i < img->nsecs && img->x86_64; i++) {
 		if (img->secs[i].type != SHT_RELR)
 			continue;
 		err = load_relr(img, &img->secs[i]);
@@ -214,45 +235,67 @@ static int load_segments(struct elfimage *img)
 		if (ph.p_vaddr + ph.p_filesz < ph.p_vaddr)
 			continue;
 		img->loads[img->nloads++] =
-			(struct elfimage_load){ph.p_vaddr, ph.p_filesz, ph.p_offset};
+			(struct elfimage_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz};
 	}
 	return 0;
 }
 
 struct elfimage *elfimage__open(const char *path)
 {
+	int fd = tfile_open(path);
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	return elfimage__open_fd(fd);
+}
+
+struct elfimage *elfimage__open_fd(int fd)
+{
 	struct elfimage *img;
 	GElf_Ehdr ehdr;
 	int err;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
+		close(fd);
 		errno = ENOTSUP;
 		return NULL;
 	}
 	img = calloc(1, sizeof(*img));
-	if (!img)
+	if (!img) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
-	img->fd = tfile_open(path);
-	if (img->fd < 0) {
-		err = img->fd;
-		goto fail;
 	}
-	img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
+	img->fd = fd;
+	img->elf = elf_begin(img->fd, ELF_C_READ, NULL);
 	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &ehdr)) {
 		err = -ENOEXEC;
 		goto fail;
 	}
-	if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN)) {
-		err = -ENOTSUP;
+	switch (ehdr.e_ident[EI_CLASS]) {
+	case ELFCLASS32:
+		img->addr_size = 4;
+		break;
+	case ELFCLASS64:
+		img->addr_size = 8;
+		break;
+	default:
+		err = -ENOEXEC;
 		goto fail;
 	}
 	img->type = ehdr.e_type;
+	img->big_endian = ehdr.e_ident[EI_DATA] == ELFDATA2MSB;
+	img->x86_64 = ehdr.e_ident[EI_CLASS] == ELFCLASS64 &&
+		      ehdr.e_ident[EI_DATA] == ELFDATA2LSB && ehdr.e_machine == EM_X86_64 &&
+		      (ehdr.e_type == ET_EXEC || ehdr.e_type == ET_DYN);
 	err = load_segments(img);
 	if (!err)
 		err = load_sections(img);
 	if (err)
 		goto fail;
+	opened++;
 	return img;
 fail:
 	elfimage__free(img);
@@ -272,6 +315,37 @@ void elfimage__free(struct elfimage *img)
 	free(img->loads);
 	free(img->relocs);
 	free(img);
+}
+
+int elfimage__fd(const struct elfimage *img)
+{
+	return img->fd;
+}
+
+unsigned long elfimage__opened(void)
+{
+	return opened;
+}
+
+int elfimage__addr_size(const struct elfimage *img)
+{
+	return img->addr_size;
+}
+
+bool elfimage__big_endian(const struct elfimage *img)
+{
+	return img->big_endian;
+}
+
+bool elfimage__is_x86_64(const struct elfimage *img)
+{
+	return img->x86_64;
+}
+
+const struct elfimage_load *elfimage__loads(const struct elfimage *img, size_t *n)
+{
+	*n = img->nloads;
+	return img->loads;
 }
 
 int elfimage__type(const struct elfimage *img)
@@ -306,33 +380,118 @@ const struct elfimage_section *elfimage__section_at(const struct elfimage *img, 
 	return NULL;
 }
 
-int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr, uint64_t *size)
+static int find_symbol(const struct elfimage *img, const struct symtab *t, const char *name,
+		       GElf_Sym *out)
 {
-	for (size_t i = 1; i < img->dynsym_count; i++) {
+	for (size_t i = 1; i < t->count; i++) {
 		const char *s;
 		GElf_Sym sym;
 
-		if (!gelf_getsym(img->dynsym, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
+		if (!gelf_getsym(t->data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
 			continue;
-		s = elf_strptr(img->elf, img->dynstr, sym.st_name);
+		s = elf_strptr(img->elf, t->strndx, sym.st_name);
 		if (!s || strcmp(s, name))
 			continue;
-		if (vaddr)
-			*vaddr = sym.st_value;
-		if (size)
-			*size = sym.st_size;
+		*out = sym;
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	GElf_Sym sym;
+
+	if (find_symbol(img, &img->dynsym, name, &sym))
+		return -ENOENT;
+	if (vaddr)
+		*vaddr = sym.st_value;
+	if (size)
+		*size = sym.st_size;
+	return 0;
 }
 
 const char *elfimage__symbol_name(const struct elfimage *img, uint32_t idx)
 {
 	GElf_Sym sym;
 
-	if (!idx || idx >= img->dynsym_count || !gelf_getsym(img->dynsym, idx, &sym))
+	if (!idx || idx >= img->dynsym.count || !gelf_getsym(img->dynsym.data, idx, &sym))
 		return NULL;
-	return elf_strptr(img->elf, img->dynstr, sym.st_name);
+	return elf_strptr(img->elf, img->dynsym.strndx, sym.st_name);
+}
+
+int elfimage__symbol_any(const struct elfimage *img, const char *name, struct elfimage_sym *out)
+{
+	GElf_Sym sym;
+
+	if (find_symbol(img, &img->dynsym, name, &sym) &&
+	    find_symbol(img, &img->symtab, name, &sym))
+		return -ENOENT;
+	*out = (struct elfimage_sym){sym.st_value, sym.st_size, sym.st_shndx};
+	return 0;
+}
+
+const uint8_t *elfimage__symbol_bytes(const struct elfimage *img, const struct elfimage_sym *sym,
+				      size_t len)
+{
+	Elf_Data *data = NULL;
+	GElf_Shdr shdr;
+	Elf_Scn *scn;
+	uint64_t off;
+
+	if (sym->shndx == SHN_UNDEF || sym->shndx >= SHN_LORESERVE)
+		return NULL;
+	scn = elf_getscn(img->elf, sym->shndx);
+	if (!scn || !gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
+		return NULL;
+	/* st_value is an address in linked files, a section offset in ET_REL */
+	if (img->type == ET_REL) {
+		off = sym->value;
+	} else {
+		if (sym->value < shdr.sh_addr)
+			return NULL;
+		off = sym->value - shdr.sh_addr;
+	}
+	if (off > shdr.sh_size || len > shdr.sh_size - off)
+		return NULL;
+	while ((data = elf_getdata(scn, data))) {
+		uint64_t doff = (uint64_t)data->d_off;
+
+		if (data->d_buf && off >= doff && off - doff <= data->d_size &&
+		    len <= data->d_size - (off - doff))
+			return (const uint8_t *)data->d_buf + (off - doff);
+	}
+	return NULL;
+}
+
+/* The idx-th dynamic entry with tag as a string, or NULL. */
+static const char *dyn_string(const struct elfimage *img, int64_t tag, size_t idx)
+{
+	size_t entsize = gelf_fsize(img->elf, ELF_T_DYN, 1, EV_CURRENT);
+	Elf_Data *data = img->dynamic ? elf_getdata(img->dynamic, NULL) : NULL;
+
+	if (!data || !entsize)
+		return NULL;
+	for (size_t i = 0; i < data->d_size / entsize; i++) {
+		GElf_Dyn dyn;
+
+		if (!gelf_getdyn(data, i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag != tag || idx--)
+			continue;
+		return elf_strptr(img->elf, img->dynamic_strndx, dyn.d_un.d_val);
+	}
+	return NULL;
+}
+
+const char *elfimage__soname(const struct elfimage *img)
+{
+	return dyn_string(img, DT_SONAME, 0);
+}
+
+const char *elfimage__needed(const struct elfimage *img, size_t idx)
+{
+	return dyn_string(img, DT_NEEDED, idx);
 }
 
 const struct elfimage_reloc *elfimage__relocs(const struct elfimage *img, size_t *n)
@@ -424,8 +583,10 @@ int elfimage__file_offset(const struct elfimage *img, uint64_t vaddr, uint64_t *
 	return -ENOENT;
 }
 
-int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
+int elfimage__notes(const struct elfimage *img, const char *owner, uint32_t type,
+		    int (*fn)(const void *desc, size_t len, void *ctx), void *ctx)
 {
+	size_t owner_len = strlen(owner) + 1;
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(img->elf, scn))) {
@@ -441,18 +602,43 @@ int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
 			while (off < data->d_size &&
 			       (next = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 				const char *base = data->d_buf;
+				int ret;
 
 				off = next;
-				if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-				    memcmp(base + name_off, "GNU", 4))
+				if (nh.n_type != type || nh.n_namesz != owner_len ||
+				    memcmp(base + name_off, owner, owner_len))
 					continue;
+				/* gelf_getnote checked the bounds; checked again cheaply */
 				if (desc_off > data->d_size ||
 				    nh.n_descsz > data->d_size - desc_off)
 					continue;
-				memcpy(buf, base + desc_off, nh.n_descsz < len ? nh.n_descsz : len);
-				return (int)nh.n_descsz;
+				ret = fn(base + desc_off, nh.n_descsz, ctx);
+				if (ret)
+					return ret;
 			}
 		}
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct build_id {
+	uint8_t *buf;
+	size_t len;
+};
+
+static int copy_build_id(const void *desc, size_t len, void *ctx)
+{
+	struct build_id *id = ctx;
+
+	memcpy(id->buf, desc, len < id->len ? len : id->len);
+	/* a length is positive: it stops the walk at the first one */
+	return len ? (int)len : -ENOENT;
+}
+
+int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
+{
+	struct build_id id = {buf, len};
+	int ret = elfimage__notes(img, "GNU", NT_GNU_BUILD_ID, copy_build_id, &id);
+
+	return ret ? ret : -ENOENT;
 }

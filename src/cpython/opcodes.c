@@ -300,20 +300,22 @@ static int collect_slots(const struct elfimage *img, struct opcodes_slot **slots
 		secs = elfimage__sections(img, &ns);
 		for (size_t i = 0; i < ns && !err; i++) {
 			const struct elfimage_section *s = &secs[i];
+			uint8_t *data;
 
 			if (s->type != SHT_PROGBITS || !(s->flags & SHF_ALLOC) ||
-			    (s->flags & SHF_EXECINSTR) || !s->data)
+			    (s->flags & SHF_EXECINSTR) || !(data = elfimage__section_copy(img, s)))
 				continue;
 			for (uint64_t a = (s->addr + 7) & ~7ULL; a + 8 <= s->addr + s->size && !err;
 			     a += 8) {
 				uint64_t t = 0;
 
 				for (int b = 7; b >= 0; b--)
-					t = t << 8 | s->data[a - s->addr + b];
+					t = t << 8 | data[a - s->addr + b];
 				if (t < clo || t >= chi || !elfimage__is_code(img, t))
 					continue;
 				err = add_slot(slots, n, &cap, a, t);
 			}
+			free(data);
 		}
 	}
 	if (!err && *n)

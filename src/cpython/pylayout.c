@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <gelf.h>
 
@@ -821,18 +822,22 @@ int pylayout_find_init_cleanup(const struct elfimage *img, struct pylayout *l, c
 		const struct elfimage_section *sec = elfimage__sections(img, &n);
 
 		for (size_t i = 0; i < n; i++) {
+			uint8_t *data;
+
 			if (sec[i].type != SHT_PROGBITS || !(sec[i].flags & SHF_ALLOC) ||
-			    (sec[i].flags & SHF_EXECINSTR) || !sec[i].data)
+			    (sec[i].flags & SHF_EXECINSTR) ||
+			    !(data = elfimage__section_copy(img, &sec[i])))
 				continue;
 			for (uint64_t off = 8; off + 8 <= sec[i].size; off += 8) {
 				uint64_t v;
 
-				memcpy(&v, sec[i].data + off, sizeof(v));
+				memcpy(&v, data + off, sizeof(v));
 				if (v == type && is_init_cleanup(img, l, sec[i].addr + off - 8)) {
 					found = sec[i].addr + off - 8;
 					hits++;
 				}
 			}
+			free(data);
 		}
 	}
 	if (hits != 1) {

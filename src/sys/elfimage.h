@@ -22,7 +22,6 @@ struct elfimage_section {
 	const char *name; /* "" when the file has no section names */
 	uint64_t addr, size, offset, flags;
 	uint32_t type;
-	const uint8_t *data; /* the file's bytes; NULL for NOBITS or unreadable */
 };
 
 /* One dynamic relocation. RELR entries appear as R_X86_64_RELATIVE with
@@ -77,6 +76,11 @@ bool elfimage__big_endian(const struct elfimage *img);
 bool elfimage__is_x86_64(const struct elfimage *img);
 
 const struct elfimage_section *elfimage__sections(const struct elfimage *img, size_t *n);
+/* A copy of a section's bytes for a scan over all of them, which the
+ * caller frees: the image keeps only the pages asked for, not whole
+ * sections. NULL with errno ENOENT (NOBITS), EIO (not all in the file) or
+ * ENOMEM. */
+void *elfimage__section_copy(const struct elfimage *img, const struct elfimage_section *sec);
 /* The first section named name, or NULL. */
 const struct elfimage_section *elfimage__section_by_name(const struct elfimage *img,
 							 const char *name);
@@ -115,7 +119,8 @@ const struct elfimage_reloc *elfimage__relocs(const struct elfimage *img, size_t
 const struct elfimage_reloc *elfimage__reloc_at(const struct elfimage *img, uint64_t vaddr);
 
 /* The file bytes at [vaddr, vaddr + len), all in one section: a pointer
- * into the image, or NULL (NOBITS, unmapped, crosses a section end). */
+ * into the image, valid while it lives, or NULL (NOBITS, unmapped, crosses
+ * a section end, not in the file). */
 const uint8_t *elfimage__bytes(const struct elfimage *img, uint64_t vaddr, size_t len);
 
 /* The NUL-terminated string at vaddr, at most max bytes long, or NULL. */

@@ -8,6 +8,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sys/elfimage.h"
@@ -297,9 +298,11 @@ static bool rodata_version(const struct elfimage *img, int major, int minor, cha
 			   size_t buflen)
 {
 	const struct elfimage_section *s = elfimage__section_by_name(img, ".rodata");
+	char *data = s && s->type == SHT_PROGBITS ? elfimage__section_copy(img, s) : NULL;
+	bool found = data && elf_version_from_rodata(data, s->size, major, minor, buf, buflen);
 
-	return s && s->type == SHT_PROGBITS && s->data &&
-	       elf_version_from_rodata((const char *)s->data, s->size, major, minor, buf, buflen);
+	free(data);
+	return found;
 }
 
 static void resolve_version(const struct elfimage *img, const char *path, struct elf_info *info)

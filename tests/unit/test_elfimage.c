@@ -4,7 +4,9 @@
  * offsets, PT_LOAD headers, notes, bounds, the descriptor it owns, and
  * files it must refuse. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
+#include <stdlib.h>
 
 #include "sys/elfimage.h"
 #include "sys/tfile.h"
@@ -352,5 +354,87 @@ FT_TEST(elfimage_owns_its_fd)
 	errno = 0;
 	FT_TRUE(!elfimage__open("/"));
 	FT_EQ_INT(errno, TFILE_NOT_REGULAR);
+	close(fd);
+}
+
+/* Section bytes are read when asked for, through file pages; a scan gets
+ * a copy of the whole section. Every way gives the file's bytes. */
+FT_TEST(elfimage_reads_sections_when_asked)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path));
+	struct elfimage *img = elfimage__open(path);
+	const struct elfimage_section *ro;
+	const uint8_t *p;
+	uint8_t *copy;
+	uint64_t v;
+
+	FT_TRUE(img);
+	ro = elfimage__section_by_name(img, ".rodata");
+	FT_TRUE(ro);
+	FT_EQ_STR(elfimage__string(img, RODAT, 16), "co_name");
+	copy = elfimage__section_copy(img, ro);
+	FT_TRUE(copy && !memcmp(copy, fx.rodata, sizeof(fx.rodata)));
+	free(copy);
+	for (uint64_t off = 0; off + 8 <= sizeof(fx.relro); off += 4) {
+		p = elfimage__bytes(img, RELRO + off, 8);
+		FT_TRUE(p);
+		FT_TRUE(!memcmp(p, fx.relro + off, 8));
+	}
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 16, &v), 0);
+	FT_EQ_U64(v, TEXT + 16);
+	p = elfimage__bytes(img, RELRO, sizeof(fx.relro));
+	FT_TRUE(p && !memcmp(p, fx.relro, sizeof(fx.relro)));
+	/* NOBITS has no bytes to copy */
+	errno = 0;
+	FT_TRUE(!elfimage__section_copy(img, elfimage__section_by_name(img, ".bss")));
+	FT_EQ_INT(errno, ENOENT);
+	elfimage__free(img);
+	close(fd);
+}
+
+/* Small reads across file page boundaries, and past the end of the file. */
+FT_TEST(elfimage_reads_across_pages)
+{
+	static uint8_t big[3 * 4096 + 100];
+	const struct synth_sec secs[] = {
+		{".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 0x10000, big, sizeof(big),
+		 ELF_T_BYTE, 0, 0},
+	};
+	const struct synth_sym syms[] = {{"big", 0x10000, sizeof(big), 0}};
+	const struct elfimage_section *sec;
+	struct elfimage *img;
+	const uint8_t *p;
+	char path[64];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + i / 251);
+	fd = synth_write(ET_DYN, secs, 1, syms, 1, path, sizeof(path));
+	img = elfimage__open(path);
+	FT_TRUE(img);
+	for (uint64_t off = 0; off + 24 <= sizeof(big); off += 3) {
+		p = elfimage__bytes(img, 0x10000 + off, 24);
+		if (!p || memcmp(p, big + off, 24))
+			FT_FAIL("bytes at +%" PRIu64 " differ", off);
+	}
+	elfimage__free(img);
+	/* the file cut short while open (a target may do that to its own
+	 * file): what it no longer has reads as absent, with no signal */
+	img = elfimage__open(path);
+	FT_TRUE(img);
+	sec = elfimage__section_by_name(img, ".data");
+	FT_EQ_INT(ftruncate(fd, (off_t)(sec->offset + 3 * 4096 - 1)), 0);
+	p = elfimage__bytes(img, 0x10000 + 3 * 4096, 8);
+	FT_TRUE(!p);
+	p = elfimage__bytes(img, 0x10000 + 3 * 4096 - 4, 8); /* straddles the new end */
+	FT_TRUE(!p);
+	errno = 0;
+	FT_TRUE(!elfimage__section_copy(img, sec));
+	FT_EQ_INT(errno, EIO);
+	p = elfimage__bytes(img, 0x10000 + 4096, 8); /* still there */
+	FT_TRUE(p && !memcmp(p, big + 4096, 8));
+	elfimage__free(img);
 	close(fd);
 }

@@ -263,8 +263,10 @@ static int load_sections(struct elfimage *img)
 		qsort(img->relocs, img->nrelocs, sizeof(*img->relocs), cmp_reloc);
 		/* it lives as long as the image: no doubling slack */
 		r = realloc(img->relocs, img->nrelocs * sizeof(*r));
-		if (r)
+		if (r) {
 			img->relocs = r;
+			img->caprelocs = img->nrelocs;
+		}
 	}
 	return 0;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* opcodes: the per-minor opcode tables, the window scan and fingerprint on
- * synthetic slots,
- * opcodes_find_in on synthetic ELF files (shared object and fixed-address
+ * synthetic slots, opcodes_find_in on synthetic ELF files (shared object and fixed-address
  * executable, one table, two tables, damaged tables), and opcodes_find on
  * the pyenv builds and Debian's python3.11 when they are installed. */
 #include <errno.h>

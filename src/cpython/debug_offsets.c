@@ -405,6 +405,7 @@ int debug_offsets_from_image(const struct elfimage *img, struct debug_offsets *o
 			     uint64_t *runtime_vaddr, char *why, size_t whylen)
 {
 	const struct elfimage_section *sec = elfimage__section_by_name(img, DEBUG_OFFSETS_SECTION);
+	const uint8_t *bytes;
 	uint64_t sym;
 
 	memset(out, 0, sizeof(*out));
@@ -412,7 +413,11 @@ int debug_offsets_from_image(const struct elfimage *img, struct debug_offsets *o
 		snprintf(why, whylen, "no %s section", DEBUG_OFFSETS_SECTION);
 		return -ENOENT;
 	}
-	if (!sec->data) {
+	/* the table's own bytes: the section is the whole runtime state, of
+	 * which only the table at its start is initialised data */
+	bytes = elfimage__bytes(img, sec->addr,
+				sec->size < DEBUG_OFFSETS_MAX ? sec->size : DEBUG_OFFSETS_MAX);
+	if (!bytes) {
 		snprintf(why, whylen, "the %s section has no bytes in the file",
 			 DEBUG_OFFSETS_SECTION);
 		return -ENOTSUP;
@@ -427,5 +432,7 @@ int debug_offsets_from_image(const struct elfimage *img, struct debug_offsets *o
 	}
 	if (runtime_vaddr)
 		*runtime_vaddr = sec->addr;
-	return debug_offsets_decode(sec->data, sec->size, out, why, whylen);
+	return debug_offsets_decode(bytes,
+				    sec->size < DEBUG_OFFSETS_MAX ? sec->size : DEBUG_OFFSETS_MAX,
+				    out, why, whylen);
 }

@@ -24,6 +24,7 @@
 
 #include "sys/elfimage.h"
 #include "sys/elfinfo.h"
+#include "sys/x86.h"
 #include "cpython/opcodes.h"
 
 #define MAX_WINDOWS 16
@@ -264,131 +265,6 @@ bool opcodes_fingerprint(const uint64_t handlers[OPCODES_NSLOTS], int minor,
 	return true;
 }
 
-/* --- x86-64 accessor decoding --------------------------------------------- */
-
-#define OP_MOV_LOAD 0x8b /* mov r/m64 -> r64, with REX.W */
-#define REG_RDI	    7
-
-static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
-
-static size_t skip_endbr(const uint8_t *code, size_t len)
-{
-	return len >= sizeof(endbr64) && !memcmp(code, endbr64, sizeof(endbr64)) ? sizeof(endbr64)
-										 : 0;
-}
-
-/* Skips what a prologue may put before the first load without changing
- * any register but %rsp: endbr64, push %reg, sub $imm8,%rsp. */
-static size_t skip_prologue(const uint8_t *code, size_t len)
-{
-	size_t pos = skip_endbr(code, len);
-
-	for (;;) {
-		if (pos < len && code[pos] >= 0x50 && code[pos] <= 0x57)
-			pos += 1; /* push %rax..%rdi */
-		else if (pos + 1 < len && code[pos] == 0x41 && code[pos + 1] >= 0x50 &&
-			 code[pos + 1] <= 0x57)
-			pos += 2; /* push %r8..%r15 */
-		else if (pos + 3 < len && code[pos] == 0x48 && code[pos + 1] == 0x83 &&
-			 code[pos + 2] == 0xec)
-			pos += 4; /* sub $imm8,%rsp */
-		else
-			return pos;
-	}
-}
-
-static int32_t sle32(const uint8_t *p)
-{
-	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-			 (uint32_t)p[3] << 24);
-}
-
-/* A 64-bit "mov DISP(%base),%dest" (REX.W 8B /r with a plain base register:
- * no SIB byte, not RIP-relative). Returns its length, or 0 when p holds
- * another instruction. Registers are numbered as in the encoding (0 rax,
- * 7 rdi, 8-15 r8-r15). */
-static size_t decode_load(const uint8_t *p, size_t len, unsigned *base, unsigned *dest,
-			  int64_t *disp)
-{
-	unsigned rex, mod, rm;
-
-	if (len < 3 || (p[0] & 0xf8) != 0x48 || p[1] != OP_MOV_LOAD)
-		return 0;
-	rex = p[0];
-	mod = p[2] >> 6;
-	rm = p[2] & 7;
-	/* rm 4 means a SIB byte follows and mod 0 with rm 5 means RIP-relative,
-	 * whatever REX.B says */
-	if (mod == 3 || rm == 4 || (mod == 0 && rm == 5))
-		return 0;
-	*base = rm | (rex & 1 ? 8 : 0);
-	*dest = (p[2] >> 3 & 7) | (rex & 4 ? 8 : 0);
-	switch (mod) {
-	case 0:
-		*disp = 0;
-		return 3;
-	case 1:
-		if (len < 4)
-			return 0;
-		*disp = (int8_t)p[3];
-		return 4;
-	default:
-		if (len < 7)
-			return 0;
-		*disp = sle32(p + 3);
-		return 7;
-	}
-}
-
-size_t opcodes_decode_load_chain(const uint8_t *code, size_t len, int64_t *disps, size_t max)
-{
-	unsigned want = REG_RDI, base, dest;
-	size_t n = 0, pos;
-
-	if (!code)
-		return 0;
-	pos = skip_prologue(code, len);
-	while (n < max) {
-		int64_t disp;
-		size_t l = decode_load(code + pos, len - pos, &base, &dest, &disp);
-
-		if (!l || base != want)
-			break;
-		disps[n++] = disp;
-		want = dest;
-		pos += l;
-	}
-	return n;
-}
-
-int opcodes_decode_field_load(const uint8_t *code, size_t len, int64_t *disp)
-{
-	return opcodes_decode_load_chain(code, len, disp, 1) == 1 ? 0 : -EINVAL;
-}
-
-int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot,
-			       bool *indirect, int64_t *disp)
-{
-	unsigned dest, base, dest2;
-	size_t skip, insn = 7;
-	const uint8_t *p;
-
-	if (!code)
-		return -EINVAL;
-	skip = skip_endbr(code, len);
-	p = code + skip;
-	len -= skip;
-	/* mov rel32(%rip),%reg: REX.W 8B, ModRM mod 00 rm 101 */
-	if (len < insn || (p[0] & 0xf8) != 0x48 || p[1] != OP_MOV_LOAD || (p[2] & 0xc7) != 0x05)
-		return -EINVAL;
-	dest = (p[2] >> 3 & 7) | (p[0] & 4 ? 8 : 0);
-	*slot = code_vaddr + skip + insn + (int64_t)sle32(p + 3);
-	*indirect = decode_load(p + insn, len - insn, &base, &dest2, disp) && base == dest;
-	if (!*indirect)
-		*disp = 0;
-	return 0;
-}
-
 /* --- on a file ------------------------------------------------------------- */
 
 static int add_slot(struct opcodes_slot **slots, size_t *n, size_t *cap, uint64_t addr,
@@ -465,20 +341,22 @@ static int collect_slots(const struct elfimage *img, struct opcodes_slot **slots
 		secs = elfimage__sections(img, &ns);
 		for (size_t i = 0; i < ns && !err; i++) {
 			const struct elfimage_section *s = &secs[i];
+			uint8_t *data;
 
 			if (s->type != SHT_PROGBITS || !(s->flags & SHF_ALLOC) ||
-			    (s->flags & SHF_EXECINSTR) || !s->data)
+			    (s->flags & SHF_EXECINSTR) || !(data = elfimage__section_copy(img, s)))
 				continue;
 			for (uint64_t a = (s->addr + 7) & ~7ULL; a + 8 <= s->addr + s->size && !err;
 			     a += 8) {
 				uint64_t t = 0;
 
 				for (int b = 7; b >= 0; b--)
-					t = t << 8 | s->data[a - s->addr + b];
+					t = t << 8 | data[a - s->addr + b];
 				if (t < clo || t >= chi || !elfimage__is_code(img, t))
 					continue;
 				err = add_slot(slots, n, &cap, a, t);
 			}
+			free(data);
 		}
 	}
 	if (!err && *n)
@@ -500,7 +378,7 @@ static int decode_eval_frame(const struct elfimage *img, int64_t *disp)
 	code = elfimage__bytes(img, addr, size);
 	if (!code || !elfimage__is_code(img, addr))
 		return -EFAULT;
-	return opcodes_decode_field_load(code, size, disp);
+	return x86_decode_field_load(code, size, disp);
 }
 
 static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes_table *out,
@@ -576,23 +454,6 @@ static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes
 	return 0;
 }
 
-unsigned opcodes_count_calls(const uint8_t *code, size_t len, uint64_t code_vaddr,
-			     const uint64_t *targets, size_t ntargets)
-{
-	unsigned n = 0;
-
-	for (size_t i = 0; code && i + 5 <= len; i++) {
-		uint64_t to;
-
-		if (code[i] != 0xe8)
-			continue;
-		to = code_vaddr + i + 5 + (int64_t)sle32(code + i + 1);
-		for (size_t k = 0; k < ntargets; k++)
-			n += to == targets[k];
-	}
-	return n;
-}
-
 #define MAX_POP_TARGETS 4
 #define RETURN_SCAN	256 /* bytes of a return handler searched for the call */
 
@@ -616,15 +477,18 @@ static size_t pop_targets(const struct elfimage *img, uint64_t fn, uint64_t *t, 
 		sym = elfimage__symbol_name(img, r[i].sym);
 		if (!sym || strcmp(sym, "_PyEval_FrameClearAndPop"))
 			continue;
-		/* jmp *REL(%rip) (ff 25), optionally after endbr64 and bnd (f2) */
+		/* jmp *REL(%rip) (ff 25) */
 		for (size_t s = 0; s < ns && n < max; s++) {
-			const uint8_t *d = secs[s].data;
+			const uint8_t *d;
 
-			if (!d || !(secs[s].flags & SHF_EXECINSTR) || strncmp(secs[s].name, ".plt", 4))
+			if (!(secs[s].flags & SHF_EXECINSTR) || strncmp(secs[s].name, ".plt", 4) ||
+			    !(d = elfimage__bytes(img, secs[s].addr, secs[s].size)))
 				continue;
 			for (uint64_t k = 0; k + 6 <= secs[s].size && n < max; k++) {
-				if (d[k] != 0xff || d[k + 1] != 0x25 ||
-				    secs[s].addr + k + 6 + (int64_t)sle32(d + k + 2) != r[i].offset)
+				uint64_t slot;
+
+				if (!x86_jmp_rip_slot(d + k, 6, secs[s].addr + k, &slot) ||
+				    slot != r[i].offset)
 					continue;
 				/* the stub starts at its 16-byte slot */
 				t[n++] = (secs[s].addr + k) & ~15ULL;
@@ -660,7 +524,7 @@ static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 
 		while (len && !(code = elfimage__bytes(img, at, len)))
 			len /= 2;
-		c = opcodes_count_calls(code, len, at, t, nt);
+		c = x86_count_calls(code, len, at, t, nt);
 		if (!c) {
 			out->pop_calls = 0; /* every return handler must call it */
 			return 0;
@@ -731,28 +595,22 @@ int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opc
 	return 0;
 }
 
-int opcodes_find(const char *elf_path, const struct elf_info *info, struct opcodes_table *out,
+int opcodes_find(const struct elfimage *img, const struct elf_info *info, struct opcodes_table *out,
 		 char *why, size_t len)
 {
-	struct elfimage *img;
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->eval_frame_disp = -1;
 	if (!info->major) {
-		snprintf(why, len, "%s: unknown CPython version", elf_path);
+		snprintf(why, len, "unknown CPython version");
 		return -ENOTSUP;
 	}
-	img = elfimage__open(elf_path);
-	if (!img) {
-		err = -errno;
-		snprintf(why, len, "%s: %s", elf_path,
-			 err == -ENOTSUP ? "not an x86-64 executable or shared object"
-					 : strerror(-err));
-		return err;
+	if (!elfimage__is_x86_64(img)) {
+		snprintf(why, len, "not an x86-64 executable or shared object");
+		return -ENOTSUP;
 	}
 	err = opcodes_find_in(img, info->major, info->minor, out, why, len);
-	elfimage__free(img);
 	/* a python executable that links libpython: say where to look */
 	if (err == -ENOENT && info->libpython[0])
 		snprintf(why, len, "no _PyEval_EvalFrameDefault here: the interpreter is in %s",

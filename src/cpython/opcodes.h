@@ -3,9 +3,8 @@
  * that holds the interpreter loop: the computed-goto table (opcode_targets)
  * found through the relocations or absolute pointers that fill it, the
  * handler address and file offset of each opcode a probe source needs, and
- * the per-minor opcode numbers. Plus small x86-64 decoders for one-line
- * accessors such as _PyInterpreterState_GetEvalFrameFunc. Touches no
- * process. See docs/interpreter-layout.md. */
+ * the per-minor opcode numbers. Touches no process. See
+ * docs/interpreter-layout.md. */
 #ifndef FT_OPCODES_H
 #define FT_OPCODES_H
 
@@ -84,15 +83,15 @@ struct opcodes_table {
 	struct opcodes_handler ops[OPCODES__NR];
 };
 
-/* Finds the opcode table of the interpreter in elf_path (the libpython
- * shared library, or an executable with the interpreter linked in) whose
- * version info describes. Returns 0 with out filled, or a negative errno
- * with a one-line reason in why: -ENOTSUP (unsupported version or
- * architecture, not exactly one table, fingerprint mismatch), -ENOENT
- * (no _PyEval_EvalFrameDefault in .dynsym), or the error of opening. */
-int opcodes_find(const char *elf_path, const struct elf_info *info, struct opcodes_table *out,
+/* Finds the opcode table of the interpreter in img (the libpython shared
+ * library, or an executable with the interpreter linked in, as opened by
+ * target discovery) whose version info describes. Returns 0 with out
+ * filled, or a negative errno with a one-line reason in why: -ENOTSUP
+ * (unsupported version or architecture, not exactly one table, fingerprint
+ * mismatch), -ENOENT (no _PyEval_EvalFrameDefault in .dynsym), or -ENOMEM. */
+int opcodes_find(const struct elfimage *img, const struct elf_info *info, struct opcodes_table *out,
 		 char *why, size_t len);
-/* The same on an image that is already open; major/minor from the caller. */
+/* The same with major/minor from the caller, for any x86-64 image. */
 int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opcodes_table *out,
 		    char *why, size_t len);
 
@@ -140,32 +139,5 @@ struct opcodes_fingerprint {
  * fp (optional) says what was seen. */
 bool opcodes_fingerprint(const uint64_t handlers[OPCODES_NSLOTS], int minor,
 			 struct opcodes_fingerprint *fp);
-
-/* Decodes the 64-bit loads an accessor starts with (after endbr64, pushes
- * and "sub $imm8,%rsp", which leave the argument registers alone):
- * "mov D0(%rdi),%r1; mov D1(%r1),%r2; ..." where %rdi is the
- * first argument and each load's base is the register the previous one
- * loaded. Stores up to max displacements and returns how many it found (0
- * when the code starts some other way). GetEvalFrameFunc gives
- * interp->eval_frame; 3.11's PyThreadState_GetFrame gives tstate->cframe,
- * then cframe->current_frame. */
-size_t opcodes_decode_load_chain(const uint8_t *code, size_t len, int64_t *disps, size_t max);
-/* The first displacement of such a chain: 0, or -EINVAL. */
-int opcodes_decode_field_load(const uint8_t *code, size_t len, int64_t *disp);
-
-/* Decodes an accessor of a global that starts with "mov REL(%rip),%reg"
- * (after an optional endbr64). Sets *slot to the vaddr it reads (code_vaddr
- * is where code starts). When "mov DISP(%reg),..." follows (a GOT load,
- * then the field), *indirect is true and *disp is DISP; otherwise *indirect
- * is false and *disp 0. Returns 0 or -EINVAL. */
-int opcodes_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot,
-			       bool *indirect, int64_t *disp);
-
-/* Counts the "call rel32" (E8) byte patterns in code (at code_vaddr)
- * whose target is one of targets[]: a byte scan, not a disassembly, so it
- * can count a call that is not one; it is used to find that calls exist,
- * where a miss means refusing. */
-unsigned opcodes_count_calls(const uint8_t *code, size_t len, uint64_t code_vaddr,
-			     const uint64_t *targets, size_t ntargets);
 
 #endif /* FT_OPCODES_H */

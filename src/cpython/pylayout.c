@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <gelf.h>
 
@@ -21,6 +22,7 @@
 #include "sys/elfinfo.h"
 #include "cpython/opcodes.h"
 #include "cpython/pylayout.h"
+#include "sys/x86.h"
 
 #define N PYLAYOUT_NONE
 
@@ -738,7 +740,7 @@ static int check_chain(struct checks *c, const struct elfimage *img, const char 
 	code = function_code(img, name, &vaddr, &len);
 	if (!code)
 		return 0;
-	n = opcodes_decode_load_chain(code, len, disps, nf);
+	n = x86_decode_load_chain(code, len, disps, nf);
 	for (size_t k = 0; k < n; k++) {
 		int err;
 
@@ -768,7 +770,7 @@ static int check_runtime_field(struct checks *c, const struct elfimage *img, con
 	if (*field == N)
 		return 0;
 	code = function_code(img, fn, &vaddr, &len);
-	if (!code || opcodes_decode_global_load(code, len, vaddr, &slot, &indirect, &disp))
+	if (!code || x86_decode_global_load(code, len, vaddr, &slot, &indirect, &disp))
 		return 0;
 	if (!indirect) {
 		if (slot < c->l->runtime_vaddr || slot - c->l->runtime_vaddr > INT32_MAX)
@@ -902,18 +904,22 @@ int pylayout_find_init_cleanup(const struct elfimage *img, struct pylayout *l, c
 		const struct elfimage_section *sec = elfimage__sections(img, &n);
 
 		for (size_t i = 0; i < n; i++) {
+			uint8_t *data;
+
 			if (sec[i].type != SHT_PROGBITS || !(sec[i].flags & SHF_ALLOC) ||
-			    (sec[i].flags & SHF_EXECINSTR) || !sec[i].data)
+			    (sec[i].flags & SHF_EXECINSTR) ||
+			    !(data = elfimage__section_copy(img, &sec[i])))
 				continue;
 			for (uint64_t off = 8; off + 8 <= sec[i].size; off += 8) {
 				uint64_t v;
 
-				memcpy(&v, sec[i].data + off, sizeof(v));
+				memcpy(&v, data + off, sizeof(v));
 				if (v == type && is_init_cleanup(img, l, sec[i].addr + off - 8)) {
 					found = sec[i].addr + off - 8;
 					hits++;
 				}
 			}
+			free(data);
 		}
 	}
 	if (hits != 1) {
@@ -1029,7 +1035,7 @@ static int layout_from_file(const struct elfimage *img, const char *path,
 	 * to tell whether a hook is installed, so taken from the accessor */
 	if (!elfimage__symbol(img, "_PyInterpreterState_GetEvalFrameFunc", &fn, &size) &&
 	    (code = elfimage__bytes(img, fn, size && size < 32 ? size : 16)) &&
-	    !opcodes_decode_field_load(code, size && size < 32 ? size : 16, &disp))
+	    !x86_decode_field_load(code, size && size < 32 ? size : 16, &disp))
 		out->interp.eval_frame = (int32_t)disp;
 	err = check_type_members(&c, img, "PyCode_Type", true);
 	if (!err)
@@ -1109,15 +1115,14 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 	return 0;
 }
 
-int pylayout_code_death(const char *elf_path, int minor, struct pylayout_code_death *out, char *why,
-			size_t len)
+int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_code_death *out,
+			char *why, size_t len)
 {
 	struct pylayout_member m[MAX_MEMBERS];
 	const struct pylayout_member *fm, *nm;
-	struct elfimage *img;
 	uint64_t code_type, str_type;
 	const uint8_t *p;
-	int n, err = -ENOTSUP;
+	int n;
 
 	memset(out, 0, sizeof(*out));
 	if (minor < 6 || minor > OPCODES_MAX_MINOR) {
@@ -1129,20 +1134,19 @@ int pylayout_code_death(const char *elf_path, int minor, struct pylayout_code_de
 	 * PyUnicodeObject one data pointer more */
 	out->ascii_size = minor <= 11 ? 48 : 40;
 	out->utf8 = out->ascii_size + 8;
-	img = elfimage__open(elf_path);
-	if (!img) {
-		snprintf(why, len, "%s: %s", elf_path, strerror(errno));
+	if (!elfimage__is_x86_64(img)) {
+		snprintf(why, len, "not an x86-64 executable or shared object");
 		return -ENOTSUP;
 	}
 	if (elfimage__symbol(img, "PyCode_Type", &code_type, NULL) ||
 	    elfimage__symbol(img, "PyUnicode_Type", &str_type, NULL)) {
 		snprintf(why, len, "no PyCode_Type or PyUnicode_Type in .dynsym");
-		goto out;
+		return -ENOTSUP;
 	}
 	p = elfimage__bytes(img, str_type + TP_BASICSIZE, 8);
 	if (!p || le(p, 8) != out->utf8 + (minor <= 11 ? 24 : 16)) {
 		snprintf(why, len, "PyUnicode_Type.tp_basicsize is not CPython 3.%d's", minor);
-		goto out;
+		return -ENOTSUP;
 	}
 	n = read_members(img, code_type, m, MAX_MEMBERS);
 	fm = n > 0 ? find_member(m, (size_t)n, "co_filename") : NULL;
@@ -1150,44 +1154,29 @@ int pylayout_code_death(const char *elf_path, int minor, struct pylayout_code_de
 	if (!fm || !nm || (fm->type != PYLAYOUT_T_OBJECT && fm->type != PYLAYOUT_T_OBJECT_EX) ||
 	    (nm->type != PYLAYOUT_T_OBJECT && nm->type != PYLAYOUT_T_OBJECT_EX)) {
 		snprintf(why, len, "PyCode_Type.tp_members has no co_filename and co_name objects");
-		goto out;
+		return -ENOTSUP;
 	}
 	out->filename = (int32_t)fm->offset;
 	out->name = (int32_t)nm->offset;
 	if (find_code_dealloc(img, code_type, &out->dealloc_offset) || !out->dealloc_offset) {
 		snprintf(why, len, "cannot find PyCode_Type.tp_dealloc in the file");
 		out->dealloc_offset = 0;
-		goto out;
+		return -ENOTSUP;
 	}
-	err = 0;
-out:
-	elfimage__free(img);
-	return err;
+	return 0;
 }
 
-int pylayout_for_image(const struct elfimage *img, const struct elf_info *info,
-		       struct pylayout *out, char *why, size_t len)
+int pylayout_for(const struct elfimage *img, const char *path, const struct elf_info *info,
+		 struct pylayout *out, char *why, size_t len)
 {
-	return layout_for(img, NULL, info, out, why, len);
-}
-
-int pylayout_for(const char *elf_path, const struct elf_info *info, struct pylayout *out, char *why,
-		 size_t len)
-{
-	struct elfimage *img;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	img = elfimage__open(elf_path);
-	if (!img) {
-		err = errno;
-		snprintf(why, len, "%s: %s", elf_path,
-			 err == ENOTSUP ? "not an x86-64 executable or shared object"
-					: strerror(err));
+	if (!elfimage__is_x86_64(img)) {
+		snprintf(why, len, "not an x86-64 executable or shared object");
 		return -ENOTSUP;
 	}
-	err = layout_for(img, elf_path, info, out, why, len);
-	elfimage__free(img);
+	err = layout_for(img, path, info, out, why, len);
 	if (err)
 		memset(out, 0, sizeof(*out));
 	return err ? -ENOTSUP : 0;

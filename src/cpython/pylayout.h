@@ -114,17 +114,16 @@ struct pylayout {
 	uint64_t code_tag_bits;
 };
 
-/* Fills out for the interpreter in elf_path (the ELF that defines
+/* Fills out for the interpreter in img (the ELF that defines
  * _PyEval_EvalFrameDefault: libpython, or an executable with the
- * interpreter linked in), whose version info describes. Returns 0 with
- * every offset filled, or -ENOTSUP with a one-line reason in why: unknown
- * or unsupported version, free-threaded or debug build, a member table or
- * accessor that disagrees with the table, or a file it cannot read. */
-int pylayout_for(const char *elf_path, const struct elf_info *info, struct pylayout *out, char *why,
-		 size_t len);
-/* The same on an image that is already open. */
-int pylayout_for_image(const struct elfimage *img, const struct elf_info *info,
-		       struct pylayout *out, char *why, size_t len);
+ * interpreter linked in, as opened by target discovery), whose version
+ * info describes; path (may be NULL) names the file, whose base name may
+ * flag a free-threaded or debug build. Returns 0 with every offset filled,
+ * or -ENOTSUP with a one-line reason in why: unknown or unsupported
+ * version, free-threaded or debug build, a member table or accessor that
+ * disagrees with the table, or a file that is not x86-64. */
+int pylayout_for(const struct elfimage *img, const char *path, const struct elf_info *info,
+		 struct pylayout *out, char *why, size_t len);
 
 /* What a name cache needs to see code objects die (docs/design.md, "Name
  * ids"), for a probe source that has no struct pylayout (the markers'):
@@ -137,12 +136,12 @@ struct pylayout_code_death {
 	int32_t utf8;		 /* str: PyCompactUnicodeObject.utf8 */
 };
 
-/* Fills out for the CPython 3.minor (6-13) in elf_path, which exports
+/* Fills out for the CPython 3.minor (6-13) in img, which exports
  * PyCode_Type: tp_dealloc and the members from the file, the str header
  * from the version, confirmed by PyUnicode_Type's tp_basicsize. Returns 0,
  * or -ENOTSUP with a one-line reason in why. */
-int pylayout_code_death(const char *elf_path, int minor, struct pylayout_code_death *out, char *why,
-			size_t len);
+int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_code_death *out,
+			char *why, size_t len);
 
 /* "table, tp_members, debug offsets": the names of the bits in source. */
 void pylayout_describe_source(unsigned source, char *buf, size_t len);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sys/elfimage.h"
 #include "cpython/opcodes.h"
 #include "cpython/pylayout.h"
 #include "cpython/pyruntime.h"
@@ -21,42 +22,21 @@
 
 /* --- the file and its mappings ---------------------------------------- */
 
-static int read_loads(const char *path, struct procfs_load *loads, size_t max, size_t *n)
+static int read_loads(const struct elfimage *img, struct procfs_load *loads, size_t max, size_t *n)
 {
-	Elf64_Ehdr eh;
-	int fd = tfile_open(path), err = 0;
+	const struct elfimage_load *l;
+	size_t nl;
 
 	*n = 0;
-	if (fd < 0)
-		return fd;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum) {
-		err = -ENOEXEC;
-		goto out;
-	}
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (uint64_t)i * sizeof(ph)) !=
-		    (ssize_t)sizeof(ph)) {
-			err = -ENOEXEC;
-			goto out;
-		}
-		if (ph.p_type != PT_LOAD)
-			continue;
-		if (*n == max) {
-			err = -ENOTSUP;
-			goto out;
-		}
+	l = elfimage__loads(img, &nl);
+	if (elfimage__addr_size(img) != 8 || !nl)
+		return -ENOEXEC;
+	if (nl > max)
+		return -ENOTSUP;
+	for (size_t i = 0; i < nl; i++)
 		loads[(*n)++] =
-			(struct procfs_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz};
-	}
-	if (!*n)
-		err = -ENOEXEC;
-out:
-	close(fd);
-	return err;
+			(struct procfs_load){l[i].vaddr, l[i].offset, l[i].filesz, l[i].memsz};
+	return 0;
 }
 
 struct file_maps {
@@ -89,9 +69,9 @@ static int read_maps(int pid, const char *mapped_path, struct procfs_map *maps, 
 	return err < 0 ? err : 0;
 }
 
-int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path, const char *open_path,
-		   const struct pylayout *lay, const struct opcodes_table *ops, char *why,
-		   size_t len)
+int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path,
+		   const struct elfimage *img, const struct pylayout *lay,
+		   const struct opcodes_table *ops, char *why, size_t len)
 {
 	struct procfs_map maps[MAX_MAPS];
 	struct procfs_load loads[MAX_LOADS];
@@ -111,7 +91,7 @@ int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path, const
 			 ops->major, ops->minor, lay->major, lay->minor);
 		return -ENOTSUP;
 	}
-	err = read_loads(open_path, loads, MAX_LOADS, &nloads);
+	err = read_loads(img, loads, MAX_LOADS, &nloads);
 	if (err) {
 		log_line(why, len, "cannot read the program headers of %s: %s", mapped_path,
 			 err == -ENOEXEC ? "not a 64-bit ELF file with PT_LOAD segments"

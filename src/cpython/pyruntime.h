@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct elfimage;
 struct pylayout;
 struct opcodes_table;
 
@@ -24,15 +25,15 @@ struct pyruntime {
 
 /* mapped_path: the interpreter ELF as the target sees it (as in
  * /proc/PID/maps, e.g. /root/.pyenv/.../libpython3.12.so.1.0 or
- * /usr/bin/python3.11); open_path: the same file openable from here
- * (/proc/PID/root/..., /proc/PID/map_files/...). Computes the load bias
- * from the file's mappings and program headers and the addresses above.
- * ops may be NULL; given, it must be for lay's version. Returns 0, or with
- * a one-line reason: -ESRCH (no such process), -ENOENT (the file is not
- * mapped there), -ENOTSUP (the mappings do not fit the file's PT_LOAD
- * segments, or lay and ops disagree), or the error of reading the file. */
-int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path, const char *open_path,
-		   const struct pylayout *lay, const struct opcodes_table *ops, char *why,
-		   size_t len);
+ * /usr/bin/python3.11); img: the same file as target discovery opened it.
+ * Computes the load bias from the file's mappings and program headers and
+ * the addresses above. ops may be NULL; given, it must be for lay's
+ * version. Touches no target memory. Returns 0, or with a one-line reason:
+ * -ESRCH (no such process), -ENOENT (the file is not mapped there),
+ * -ENOTSUP (the mappings do not fit the file's PT_LOAD segments, or lay and
+ * ops disagree), or -ENOEXEC (no 64-bit PT_LOAD headers in the file). */
+int pyruntime_open(struct pyruntime *rt, int pid, const char *mapped_path,
+		   const struct elfimage *img, const struct pylayout *lay,
+		   const struct opcodes_table *ops, char *why, size_t len);
 
 #endif /* FT_PYRUNTIME_H */

@@ -30,8 +30,8 @@ struct candidate {
 	bool have_range, range_exec;
 	unsigned long start, end; /* a mapping of it, for map_files */
 	struct elf_info elf;
-	int err; /* of opening it or of elf_inspect_fd */
-	int fd;	 /* open while inspected (-1: not open) */
+	int err;	      /* of opening it or of reading it as ELF */
+	struct elfimage *img; /* open while inspected (NULL: not open) */
 	char open_path[PATH_MAX];
 };
 
@@ -248,8 +248,6 @@ int target_inspect(int pid, struct target *t)
 	c = calloc(MAX_CANDIDATES, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	for (size_t i = 0; i < MAX_CANDIDATES; i++)
-		c[i].fd = -1;
 
 	/* kernel threads and zombies have no exe; unreadable exe shows up again
 	 * on maps, which says why */
@@ -281,11 +279,18 @@ int target_inspect(int pid, struct target *t)
 
 	for (size_t i = 0; i < n; i++) {
 		candidate_open_path(pid, &c[i]);
-		c[i].fd = tfile_open(c[i].open_path);
-		if (c[i].fd < 0)
-			c[i].err = c[i].fd;
+		int fd = tfile_open(c[i].open_path);
+
+		if (fd < 0) {
+			c[i].err = fd;
+			continue;
+		}
+		/* the image owns fd from here, also when it fails */
+		c[i].img = elfimage__open_fd(fd);
+		if (!c[i].img)
+			c[i].err = -errno;
 		else
-			c[i].err = elf_inspect_fd(c[i].fd, c[i].open_path, &c[i].elf);
+			c[i].err = elf_inspect_image(c[i].img, c[i].open_path, &c[i].elf);
 	}
 	best = choose(c, n);
 	if (!best) {
@@ -321,8 +326,9 @@ int target_inspect(int pid, struct target *t)
 	snprintf(t->open_path, sizeof(t->open_path), "%s", best->open_path);
 	/* the file inspected stays open: the probes go into it, not into
 	 * whatever the target puts at its path by then */
-	t->fd = best->fd;
-	best->fd = -1;
+	t->img = best->img;
+	best->img = NULL;
+	t->fd = elfimage__fd(t->img);
 	snprintf(t->attach_path, sizeof(t->attach_path), "/proc/self/fd/%d", t->fd);
 	t->in_library = !best->is_exe;
 	t->elf = best->elf;
@@ -330,16 +336,15 @@ int target_inspect(int pid, struct target *t)
 		target_judge(&t->elf, t->binary, t->why, sizeof(t->why), t->hint, sizeof(t->hint));
 out:
 	for (size_t i = 0; i < MAX_CANDIDATES; i++)
-		if (c[i].fd >= 0)
-			close(c[i].fd);
+		elfimage__free(c[i].img);
 	free(c);
 	return 0;
 }
 
 void target_close(struct target *t)
 {
-	if (t->fd >= 0)
-		close(t->fd);
+	elfimage__free(t->img);
+	t->img = NULL;
 	t->fd = -1;
 }
 

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sys/elfimage.h"
 #include "sys/elfinfo.h"
 
 /* Why a target cannot be traced with markers (target.verdict). */
@@ -29,7 +30,9 @@ struct target {
 	char binary
 		[PATH_MAX]; /* ELF with the markers (or the interpreter), as the target sees it */
 	char open_path[PATH_MAX]; /* the same file, openable from here (/proc/PID/root/...) */
-	int fd;			  /* that file, open since it was inspected (-1: none) */
+	struct elfimage *img;	  /* that file, open since it was inspected (NULL: none): the
+			       * one reader every later step of the session uses */
+	int fd;			  /* the image's file descriptor (-1: none) */
 	char attach_path[64];	  /* /proc/self/fd/<fd>: what the probes attach to */
 	bool in_library;	  /* the markers are in libpython, not in the executable */
 	struct elf_info elf;	  /* of binary */
@@ -39,8 +42,9 @@ struct target {
 
 /* Inspects a running process. Returns 0 after filling t (check t->verdict),
  * or a negative errno for an internal failure. With TARGET_OK (and the
- * verdicts a probe method may accept), t->fd holds the file inspected:
- * target_close() closes it. */
+ * verdicts a probe method may accept), t->img holds the file inspected,
+ * opened once: the layout, handler and runtime steps read it, the probes
+ * attach to it through t->attach_path. target_close() closes it. */
 int target_inspect(int pid, struct target *t);
 void target_close(struct target *t);
 

@@ -400,7 +400,7 @@ int probe_interp__open(const struct method_choice *m, const struct target *t,
 		       const struct probe_opts *o, struct probe **out, struct probe_error *e)
 {
 	struct interp_probe *p = calloc(1, sizeof(*p));
-	const char *file = t->open_path;
+	const struct elfimage *img = t->img;
 	char why[512];
 	int err;
 
@@ -414,11 +414,11 @@ int probe_interp__open(const struct method_choice *m, const struct target *t,
 	p->eval_entries = m->eval_entries;
 	/* the layout and the handler table from the file, then where the
 	 * runtime is in the target */
-	if (pylayout_for(file, &t->elf, &p->lay, why, sizeof(why)))
+	if (pylayout_for(img, t->open_path, &t->elf, &p->lay, why, sizeof(why)))
 		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
 				   "cannot trust the interpreter layout of CPython %s in %s: %s",
 				   t->elf.version, t->binary, why);
-	if (opcodes_find(file, &t->elf, &p->opcodes, why, sizeof(why)))
+	if (opcodes_find(img, &t->elf, &p->opcodes, why, sizeof(why)))
 		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
 				   "cannot locate the eval loop in %s: %s", t->binary, why);
 	/* 3.14's frames end at _PyEval_FrameClearAndPop; a build whose return
@@ -428,7 +428,7 @@ int probe_interp__open(const struct method_choice *m, const struct target *t,
 				   "CPython %s in %s: its return handlers do not call "
 				   "_PyEval_FrameClearAndPop (inlined?), where frames are seen ending",
 				   t->elf.version, t->binary);
-	err = pyruntime_open(&p->rt, t->pid, t->binary, file, &p->lay, &p->opcodes, why,
+	err = pyruntime_open(&p->rt, t->pid, t->binary, img, &p->lay, &p->opcodes, why,
 			     sizeof(why));
 	if (err)
 		return probe__fail(e, err == -ESRCH ? PROBE_FAULT_GONE : PROBE_FAULT_FAILED, -err,

@@ -50,8 +50,7 @@ static int usdt_attach(struct probe *pp, struct probe_error *pe)
 
 	/* where code objects die, so BPF may cache names (docs/design.md,
 	 * "Name ids"); without it every event sends its name: exact, dearer */
-	if (!o->calibrate &&
-	    pylayout_code_death(t->open_path, t->elf.minor, &cd, why, sizeof(why))) {
+	if (!o->calibrate && pylayout_code_death(t->img, t->elf.minor, &cd, why, sizeof(why))) {
 		cd.dealloc_offset = 0;
 		probe__warn_uncached(pp, why);
 	}

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* Static reads of one x86-64 ELF file with libelf: sections, .dynsym, the
- * dynamic relocations and PT_LOAD mappings. Target files may be damaged or
- * hostile, so every size and address is checked before it is used. */
+/* The one ELF reader, with libelf: sections, symbol tables, notes, the
+ * dynamic section, the dynamic relocations and PT_LOAD headers. Target
+ * files may be damaged or hostile, so every size and address is checked
+ * before it is used. Nothing else in flowtrace-bpf calls libelf. */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -19,24 +20,66 @@
 #define NT_GNU_BUILD_ID 3
 #endif
 
-struct elfimage_load {
-	uint64_t vaddr, filesz, offset;
+/* A symbol table: its data (read on first use) and the section index of
+ * its strings. */
+struct symtab {
+	Elf_Scn *scn;
+	bool tried;
+	Elf_Data *data;
+	size_t count;
+	size_t strndx;
+};
+
+/* Section bytes are read when asked for, not at open: the image lives the
+ * whole session, and a libpython has megabytes of code and data of which
+ * the readers want a few hundred bytes here and there. Reads go through
+ * file pages read once and kept (as a mapping would, but a file that
+ * shrinks under us gives a short read, not SIGBUS); a scan over a whole
+ * section gets a copy it frees (elfimage__section_copy). */
+#define PAGE 4096
+
+struct page {
+	struct page *next;
+	uint64_t off; /* file offset, a multiple of PAGE */
+	size_t len;   /* bytes the file has there (short at its end) */
+	uint8_t bytes[PAGE];
+};
+
+/* A read that straddles pages, kept on its own. */
+struct chunk {
+	struct chunk *next;
+	uint8_t bytes[];
+};
+
+/* What the image keeps of each section besides struct elfimage_section. */
+struct section_state {
+	Elf_Scn *scn;
 };
 
 struct elfimage {
 	int fd;
 	Elf *elf;
-	int type;
+	int type, addr_size;
+	bool big_endian, x86_64;
 	struct elfimage_section *secs;
+	struct section_state *state; /* of secs[i] */
 	size_t nsecs;
+	struct page *pages;
+	struct chunk *chunks;
 	struct elfimage_load *loads;
 	size_t nloads;
 	struct elfimage_reloc *relocs;
 	size_t nrelocs, caprelocs;
-	Elf_Data *dynsym;
-	size_t dynsym_count;
-	size_t dynstr; /* section index of .dynsym's string table */
+	struct symtab dynsym;
+	size_t symtab_index; /* of .symtab, 0 for none */
+	Elf_Scn *dynamic;    /* SHT_DYNAMIC, or NULL */
+	size_t dynamic_strndx;
 };
+
+static unsigned long opened;
+
+static const uint8_t *section_range(const struct elfimage *img, const struct elfimage_section *s,
+				    uint64_t off, size_t len);
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -63,24 +106,37 @@ static int add_reloc(struct elfimage *img, uint64_t offset, int64_t addend, uint
 	return 0;
 }
 
-static int load_rela(struct elfimage *img, Elf_Scn *scn, const GElf_Shdr *shdr)
+/* Reads the entries with pread in blocks rather than through libelf, which
+ * would keep a copy of the whole table (a megabyte in a libpython) for as
+ * long as the image lives; only the parsed array stays. x86-64 files only:
+ * 64-bit little-endian entries. */
+static int load_rela(struct elfimage *img, const GElf_Shdr *shdr)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t n;
+	uint8_t block[170 * sizeof(Elf64_Rela)];
+	uint64_t done = 0;
 
-	if (!data || shdr->sh_entsize != sizeof(Elf64_Rela))
+	if (shdr->sh_entsize != sizeof(Elf64_Rela) || shdr->sh_offset > INT64_MAX)
 		return 0;
-	n = data->d_size / sizeof(Elf64_Rela);
-	for (size_t i = 0; i < n; i++) {
-		GElf_Rela rela;
-		int err;
+	while (done + sizeof(Elf64_Rela) <= shdr->sh_size) {
+		uint64_t want = shdr->sh_size - done;
+		ssize_t got;
 
-		if (!gelf_getrela(data, i, &rela))
-			continue;
-		err = add_reloc(img, rela.r_offset, rela.r_addend, GELF_R_TYPE(rela.r_info),
-				GELF_R_SYM(rela.r_info));
-		if (err)
-			return err;
+		if (want > sizeof(block))
+			want = sizeof(block);
+		got = pread(img->fd, block, want, (off_t)(shdr->sh_offset + done));
+		/* a table the file does not hold whole is used as far as it goes */
+		if (got < (ssize_t)sizeof(Elf64_Rela))
+			return 0;
+		for (size_t o = 0; o + sizeof(Elf64_Rela) <= (size_t)got; o += sizeof(Elf64_Rela)) {
+			uint64_t info = le64(block + o + 8);
+			int err = add_reloc(img, le64(block + o), (int64_t)le64(block + o + 16),
+					    (uint32_t)ELF64_R_TYPE(info),
+					    (uint32_t)ELF64_R_SYM(info));
+
+			if (err)
+				return err;
+		}
+		done += (uint64_t)got - (uint64_t)got % sizeof(Elf64_Rela);
 	}
 	return 0;
 }
@@ -101,31 +157,28 @@ static int add_relr(struct elfimage *img, uint64_t where)
  * after every section is known, since the addends are read from the slots. */
 static int load_relr(struct elfimage *img, const struct elfimage_section *sec)
 {
+	uint8_t *data;
 	uint64_t where = 0;
-	int err;
+	int err = 0;
 
-	if (!sec->data || sec->size % 8)
+	if (sec->size % 8 || !(data = elfimage__section_copy(img, sec)))
 		return 0;
-	for (uint64_t i = 0; i < sec->size / 8; i++) {
-		uint64_t w = le64(sec->data + 8 * i);
+	for (uint64_t i = 0; i < sec->size / 8 && !err; i++) {
+		uint64_t w = le64(data + 8 * i);
 
 		if (!(w & 1)) {
 			err = add_relr(img, w);
-			if (err)
-				return err;
 			where = w + 8;
 			continue;
 		}
-		for (int bit = 1; bit < 64; bit++) {
-			if (!(w >> bit & 1))
-				continue;
-			err = add_relr(img, where + 8 * (bit - 1));
-			if (err)
-				return err;
+		for (int bit = 1; bit < 64 && !err; bit++) {
+			if (w >> bit & 1)
+				err = add_relr(img, where + 8 * (bit - 1));
 		}
 		where += 63 * 8;
 	}
-	return 0;
+	free(data);
+	return err;
 }
 
 static int cmp_reloc(const void *a, const void *b)
@@ -133,6 +186,20 @@ static int cmp_reloc(const void *a, const void *b)
 	const struct elfimage_reloc *x = a, *y = b;
 
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* The table's entries, read on first use through elf. */
+static struct symtab *symtab_data(Elf *elf, struct symtab *t)
+{
+	size_t entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+
+	if (t->tried || !t->scn)
+		return t;
+	t->tried = true;
+	t->data = elf_getdata(t->scn, NULL);
+	if (t->data && entsize)
+		t->count = t->data->d_size / entsize;
+	return t;
 }
 
 static int load_sections(struct elfimage *img)
@@ -146,13 +213,13 @@ static int load_sections(struct elfimage *img)
 		return 0;
 	have_names = elf_getshdrstrndx(img->elf, &shstrndx) == 0;
 	img->secs = calloc(shnum, sizeof(*img->secs));
-	if (!img->secs)
+	img->state = calloc(shnum, sizeof(*img->state));
+	if (!img->secs || !img->state)
 		return -ENOMEM;
 	while ((scn = elf_nextscn(img->elf, scn)) && img->nsecs < shnum) {
 		struct elfimage_section *s = &img->secs[img->nsecs];
 		const char *name = NULL;
 		GElf_Shdr shdr;
-		Elf_Data *data;
 
 		if (!gelf_getshdr(scn, &shdr))
 			continue;
@@ -164,36 +231,43 @@ static int load_sections(struct elfimage *img)
 		s->offset = shdr.sh_offset;
 		s->flags = shdr.sh_flags;
 		s->type = shdr.sh_type;
-		if (shdr.sh_type != SHT_NOBITS) {
-			data = elf_getdata(scn, NULL);
-			if (data && data->d_buf && data->d_size >= shdr.sh_size)
-				s->data = data->d_buf;
-		}
+		img->state[img->nsecs].scn = scn;
 		/* an address range that wraps is unusable */
 		if (s->addr + s->size < s->addr)
 			s->flags &= ~(uint64_t)SHF_ALLOC;
 		img->nsecs++;
 
-		if (shdr.sh_type == SHT_RELA && (shdr.sh_flags & SHF_ALLOC)) {
-			err = load_rela(img, scn, &shdr);
+		if (shdr.sh_type == SHT_RELA && (shdr.sh_flags & SHF_ALLOC) && img->x86_64) {
+			err = load_rela(img, &shdr);
 			if (err)
 				return err;
-		} else if (shdr.sh_type == SHT_DYNSYM && !img->dynsym) {
-			img->dynsym = elf_getdata(scn, NULL);
-			img->dynstr = shdr.sh_link;
-			if (img->dynsym && shdr.sh_entsize == sizeof(Elf64_Sym))
-				img->dynsym_count = img->dynsym->d_size / sizeof(Elf64_Sym);
+		} else if (shdr.sh_type == SHT_DYNSYM && !img->dynsym.scn) {
+			img->dynsym = (struct symtab){.scn = scn, .strndx = shdr.sh_link};
+		} else if (shdr.sh_type == SHT_SYMTAB && !img->symtab_index) {
+			img->symtab_index = elf_ndxscn(scn);
+		} else if (shdr.sh_type == SHT_DYNAMIC && !img->dynamic) {
+			img->dynamic = scn;
+			img->dynamic_strndx = shdr.sh_link;
 		}
 	}
-	for (size_t i = 0; i < img->nsecs; i++) {
+	for (size_t i = 0; i < img->nsecs && img->x86_64; i++) {
 		if (img->secs[i].type != SHT_RELR)
 			continue;
 		err = load_relr(img, &img->secs[i]);
 		if (err)
 			return err;
 	}
-	if (img->nrelocs)
+	if (img->nrelocs) {
+		struct elfimage_reloc *r;
+
 		qsort(img->relocs, img->nrelocs, sizeof(*img->relocs), cmp_reloc);
+		/* it lives as long as the image: no doubling slack */
+		r = realloc(img->relocs, img->nrelocs * sizeof(*r));
+		if (r) {
+			img->relocs = r;
+			img->caprelocs = img->nrelocs;
+		}
+	}
 	return 0;
 }
 
@@ -214,45 +288,67 @@ static int load_segments(struct elfimage *img)
 		if (ph.p_vaddr + ph.p_filesz < ph.p_vaddr)
 			continue;
 		img->loads[img->nloads++] =
-			(struct elfimage_load){ph.p_vaddr, ph.p_filesz, ph.p_offset};
+			(struct elfimage_load){ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz};
 	}
 	return 0;
 }
 
 struct elfimage *elfimage__open(const char *path)
 {
+	int fd = tfile_open(path);
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	return elfimage__open_fd(fd);
+}
+
+struct elfimage *elfimage__open_fd(int fd)
+{
 	struct elfimage *img;
 	GElf_Ehdr ehdr;
 	int err;
 
 	if (elf_version(EV_CURRENT) == EV_NONE) {
+		close(fd);
 		errno = ENOTSUP;
 		return NULL;
 	}
 	img = calloc(1, sizeof(*img));
-	if (!img)
+	if (!img) {
+		close(fd);
+		errno = ENOMEM;
 		return NULL;
-	img->fd = tfile_open(path);
-	if (img->fd < 0) {
-		err = img->fd;
-		goto fail;
 	}
-	img->elf = elf_begin(img->fd, ELF_C_READ_MMAP, NULL);
+	img->fd = fd;
+	img->elf = elf_begin(img->fd, ELF_C_READ, NULL);
 	if (!img->elf || elf_kind(img->elf) != ELF_K_ELF || !gelf_getehdr(img->elf, &ehdr)) {
 		err = -ENOEXEC;
 		goto fail;
 	}
-	if (ehdr.e_ident[EI_CLASS] != ELFCLASS64 || ehdr.e_ident[EI_DATA] != ELFDATA2LSB ||
-	    ehdr.e_machine != EM_X86_64 || (ehdr.e_type != ET_EXEC && ehdr.e_type != ET_DYN)) {
-		err = -ENOTSUP;
+	switch (ehdr.e_ident[EI_CLASS]) {
+	case ELFCLASS32:
+		img->addr_size = 4;
+		break;
+	case ELFCLASS64:
+		img->addr_size = 8;
+		break;
+	default:
+		err = -ENOEXEC;
 		goto fail;
 	}
 	img->type = ehdr.e_type;
+	img->big_endian = ehdr.e_ident[EI_DATA] == ELFDATA2MSB;
+	img->x86_64 = ehdr.e_ident[EI_CLASS] == ELFCLASS64 &&
+		      ehdr.e_ident[EI_DATA] == ELFDATA2LSB && ehdr.e_machine == EM_X86_64 &&
+		      (ehdr.e_type == ET_EXEC || ehdr.e_type == ET_DYN);
 	err = load_segments(img);
 	if (!err)
 		err = load_sections(img);
 	if (err)
 		goto fail;
+	opened++;
 	return img;
 fail:
 	elfimage__free(img);
@@ -268,10 +364,54 @@ void elfimage__free(struct elfimage *img)
 		elf_end(img->elf);
 	if (img->fd >= 0)
 		close(img->fd);
+	while (img->pages) {
+		struct page *p = img->pages;
+
+		img->pages = p->next;
+		free(p);
+	}
+	while (img->chunks) {
+		struct chunk *c = img->chunks;
+
+		img->chunks = c->next;
+		free(c);
+	}
 	free(img->secs);
+	free(img->state);
 	free(img->loads);
 	free(img->relocs);
 	free(img);
+}
+
+int elfimage__fd(const struct elfimage *img)
+{
+	return img->fd;
+}
+
+unsigned long elfimage__opened(void)
+{
+	return opened;
+}
+
+int elfimage__addr_size(const struct elfimage *img)
+{
+	return img->addr_size;
+}
+
+bool elfimage__big_endian(const struct elfimage *img)
+{
+	return img->big_endian;
+}
+
+bool elfimage__is_x86_64(const struct elfimage *img)
+{
+	return img->x86_64;
+}
+
+const struct elfimage_load *elfimage__loads(const struct elfimage *img, size_t *n)
+{
+	*n = img->nloads;
+	return img->loads;
 }
 
 int elfimage__type(const struct elfimage *img)
@@ -306,33 +446,147 @@ const struct elfimage_section *elfimage__section_at(const struct elfimage *img, 
 	return NULL;
 }
 
-int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr, uint64_t *size)
+static int find_symbol(Elf *elf, struct symtab *table, const char *name, GElf_Sym *out)
 {
-	for (size_t i = 1; i < img->dynsym_count; i++) {
+	const struct symtab *t = symtab_data(elf, table);
+
+	for (size_t i = 1; i < t->count; i++) {
 		const char *s;
 		GElf_Sym sym;
 
-		if (!gelf_getsym(img->dynsym, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
+		if (!gelf_getsym(t->data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
 			continue;
-		s = elf_strptr(img->elf, img->dynstr, sym.st_name);
+		s = elf_strptr(elf, t->strndx, sym.st_name);
 		if (!s || strcmp(s, name))
 			continue;
-		if (vaddr)
-			*vaddr = sym.st_value;
-		if (size)
-			*size = sym.st_size;
+		*out = sym;
 		return 0;
 	}
 	return -ENOENT;
 }
 
-const char *elfimage__symbol_name(const struct elfimage *img, uint32_t idx)
+/* .dynsym is the image's own (the image's state, cached). */
+static int find_dynsym(const struct elfimage *img, const char *name, GElf_Sym *out)
+{
+	return find_symbol(img->elf, (struct symtab *)&img->dynsym, name, out);
+}
+
+/* .symtab, wanted only while a file is inspected, is read through a
+ * second libelf descriptor on the same fd and dropped with it: libelf
+ * keeps section data until elf_end, and a libpython's .symtab and .strtab
+ * are most of a megabyte the session has no use for afterwards. */
+static int find_symtab(const struct elfimage *img, const char *name, GElf_Sym *out)
+{
+	struct symtab t = {0};
+	Elf_Scn *scn;
+	GElf_Shdr shdr;
+	Elf *elf;
+	int err = -ENOENT;
+
+	if (!img->symtab_index)
+		return -ENOENT;
+	elf = elf_begin(img->fd, ELF_C_READ, NULL);
+	if (!elf)
+		return -ENOENT;
+	scn = elf_getscn(elf, img->symtab_index);
+	if (scn && gelf_getshdr(scn, &shdr) && shdr.sh_type == SHT_SYMTAB) {
+		t = (struct symtab){.scn = scn, .strndx = shdr.sh_link};
+		err = find_symbol(elf, &t, name, out);
+	}
+	elf_end(elf);
+	return err;
+}
+
+int elfimage__symbol(const struct elfimage *img, const char *name, uint64_t *vaddr, uint64_t *size)
 {
 	GElf_Sym sym;
 
-	if (!idx || idx >= img->dynsym_count || !gelf_getsym(img->dynsym, idx, &sym))
+	if (find_dynsym(img, name, &sym))
+		return -ENOENT;
+	if (vaddr)
+		*vaddr = sym.st_value;
+	if (size)
+		*size = sym.st_size;
+	return 0;
+}
+
+const char *elfimage__symbol_name(const struct elfimage *img, uint32_t idx)
+{
+	const struct symtab *t = symtab_data(img->elf, (struct symtab *)&img->dynsym);
+	GElf_Sym sym;
+
+	if (!idx || idx >= t->count || !gelf_getsym(t->data, idx, &sym))
 		return NULL;
-	return elf_strptr(img->elf, img->dynstr, sym.st_name);
+	return elf_strptr(img->elf, t->strndx, sym.st_name);
+}
+
+int elfimage__symbol_any(const struct elfimage *img, const char *name, struct elfimage_sym *out)
+{
+	GElf_Sym sym;
+
+	if (find_dynsym(img, name, &sym) && find_symtab(img, name, &sym))
+		return -ENOENT;
+	*out = (struct elfimage_sym){sym.st_value, sym.st_size, sym.st_shndx};
+	return 0;
+}
+
+const uint8_t *elfimage__symbol_bytes(const struct elfimage *img, const struct elfimage_sym *sym,
+				      size_t len)
+{
+	const struct elfimage_section *s = NULL;
+	Elf_Scn *scn;
+	uint64_t off;
+
+	if (sym->shndx == SHN_UNDEF || sym->shndx >= SHN_LORESERVE)
+		return NULL;
+	scn = elf_getscn(img->elf, sym->shndx);
+	for (size_t i = 0; scn && i < img->nsecs && !s; i++) {
+		if (img->state[i].scn == scn)
+			s = &img->secs[i];
+	}
+	if (!s || s->type == SHT_NOBITS)
+		return NULL;
+	/* st_value is an address in linked files, a section offset in ET_REL */
+	if (img->type == ET_REL) {
+		off = sym->value;
+	} else {
+		if (sym->value < s->addr)
+			return NULL;
+		off = sym->value - s->addr;
+	}
+	if (off > s->size || len > s->size - off)
+		return NULL;
+	return section_range(img, s, off, len);
+}
+
+/* The idx-th dynamic entry with tag as a string, or NULL. */
+static const char *dyn_string(const struct elfimage *img, int64_t tag, size_t idx)
+{
+	size_t entsize = gelf_fsize(img->elf, ELF_T_DYN, 1, EV_CURRENT);
+	Elf_Data *data = img->dynamic ? elf_getdata(img->dynamic, NULL) : NULL;
+
+	if (!data || !entsize)
+		return NULL;
+	for (size_t i = 0; i < data->d_size / entsize; i++) {
+		GElf_Dyn dyn;
+
+		if (!gelf_getdyn(data, i, &dyn) || dyn.d_tag == DT_NULL)
+			break;
+		if (dyn.d_tag != tag || idx--)
+			continue;
+		return elf_strptr(img->elf, img->dynamic_strndx, dyn.d_un.d_val);
+	}
+	return NULL;
+}
+
+const char *elfimage__soname(const struct elfimage *img)
+{
+	return dyn_string(img, DT_SONAME, 0);
+}
+
+const char *elfimage__needed(const struct elfimage *img, size_t idx)
+{
+	return dyn_string(img, DT_NEEDED, idx);
 }
 
 const struct elfimage_reloc *elfimage__relocs(const struct elfimage *img, size_t *n)
@@ -356,17 +610,92 @@ const struct elfimage_reloc *elfimage__reloc_at(const struct elfimage *img, uint
 	return lo < img->nrelocs && img->relocs[lo].offset == vaddr ? &img->relocs[lo] : NULL;
 }
 
+void *elfimage__section_copy(const struct elfimage *img, const struct elfimage_section *s)
+{
+	uint8_t *buf;
+
+	(void)img;
+	if (s->type == SHT_NOBITS || s->offset > INT64_MAX) {
+		errno = ENOENT;
+		return NULL;
+	}
+	buf = malloc(s->size ? s->size : 1);
+	if (!buf)
+		return NULL;
+	if (pread(img->fd, buf, s->size, (off_t)s->offset) != (ssize_t)s->size) {
+		free(buf);
+		errno = EIO;
+		return NULL;
+	}
+	return buf;
+}
+
+/* The page of the file at off (a multiple of PAGE), read on first use. */
+static struct page *file_page(struct elfimage *img, uint64_t off)
+{
+	struct page *p;
+	ssize_t n;
+
+	for (p = img->pages; p; p = p->next) {
+		if (p->off == off)
+			return p;
+	}
+	p = malloc(sizeof(*p));
+	if (!p)
+		return NULL;
+	n = off > INT64_MAX ? -1 : pread(img->fd, p->bytes, PAGE, (off_t)off);
+	if (n <= 0) {
+		free(p);
+		return NULL;
+	}
+	p->off = off;
+	p->len = (size_t)n;
+	p->next = img->pages;
+	img->pages = p;
+	return p;
+}
+
+/* len bytes at off in s: from a file page, or read on their own when they
+ * straddle pages. NULL when the file lacks them. */
+static const uint8_t *section_range(const struct elfimage *img, const struct elfimage_section *s,
+				    uint64_t off, size_t len)
+{
+	/* the page and chunk lists only: the image's own state */
+	struct elfimage *w = (struct elfimage *)img;
+	uint64_t at = s->offset + off, base = at & ~(uint64_t)(PAGE - 1);
+	struct page *p;
+	struct chunk *c;
+
+	if (s->type == SHT_NOBITS || at < s->offset)
+		return NULL;
+	if (at - base + len <= PAGE) {
+		p = file_page(w, base);
+		return p && at - base + len <= p->len ? p->bytes + (at - base) : NULL;
+	}
+	c = malloc(sizeof(*c) + len);
+	if (!c)
+		return NULL;
+	if (at > INT64_MAX || pread(img->fd, c->bytes, len, (off_t)at) != (ssize_t)len) {
+		free(c);
+		return NULL;
+	}
+	c->next = w->chunks;
+	w->chunks = c;
+	return c->bytes;
+}
+
 const uint8_t *elfimage__bytes(const struct elfimage *img, uint64_t vaddr, size_t len)
 {
 	for (size_t i = 0; i < img->nsecs; i++) {
 		const struct elfimage_section *s = &img->secs[i];
 
-		if (!(s->flags & SHF_ALLOC) || !s->data || vaddr < s->addr ||
+		/* NOBITS sections are skipped: .tbss overlaps what follows it */
+		if (!(s->flags & SHF_ALLOC) || s->type == SHT_NOBITS || vaddr < s->addr ||
 		    vaddr - s->addr >= s->size)
 			continue;
 		if (len > s->size - (vaddr - s->addr))
 			return NULL;
-		return s->data + (vaddr - s->addr);
+		return section_range(img, s, vaddr - s->addr, len);
 	}
 	return NULL;
 }
@@ -377,13 +706,13 @@ const char *elfimage__string(const struct elfimage *img, uint64_t vaddr, size_t 
 	const char *p;
 	size_t room;
 
-	if (!s || !s->data)
+	if (!s)
 		return NULL;
-	p = (const char *)s->data + (vaddr - s->addr);
 	room = s->size - (vaddr - s->addr);
 	if (room > max + 1)
 		room = max + 1;
-	return memchr(p, '\0', room) ? p : NULL;
+	p = (const char *)section_range(img, s, vaddr - s->addr, room);
+	return p && memchr(p, '\0', room) ? p : NULL;
 }
 
 int elfimage__read_ptr(const struct elfimage *img, uint64_t vaddr, uint64_t *val)
@@ -424,8 +753,10 @@ int elfimage__file_offset(const struct elfimage *img, uint64_t vaddr, uint64_t *
 	return -ENOENT;
 }
 
-int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
+int elfimage__notes(const struct elfimage *img, const char *owner, uint32_t type,
+		    int (*fn)(const void *desc, size_t len, void *ctx), void *ctx)
 {
+	size_t owner_len = strlen(owner) + 1;
 	Elf_Scn *scn = NULL;
 
 	while ((scn = elf_nextscn(img->elf, scn))) {
@@ -441,18 +772,43 @@ int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
 			while (off < data->d_size &&
 			       (next = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
 				const char *base = data->d_buf;
+				int ret;
 
 				off = next;
-				if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-				    memcmp(base + name_off, "GNU", 4))
+				if (nh.n_type != type || nh.n_namesz != owner_len ||
+				    memcmp(base + name_off, owner, owner_len))
 					continue;
+				/* gelf_getnote checked the bounds; checked again cheaply */
 				if (desc_off > data->d_size ||
 				    nh.n_descsz > data->d_size - desc_off)
 					continue;
-				memcpy(buf, base + desc_off, nh.n_descsz < len ? nh.n_descsz : len);
-				return (int)nh.n_descsz;
+				ret = fn(base + desc_off, nh.n_descsz, ctx);
+				if (ret)
+					return ret;
 			}
 		}
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct build_id {
+	uint8_t *buf;
+	size_t len;
+};
+
+static int copy_build_id(const void *desc, size_t len, void *ctx)
+{
+	struct build_id *id = ctx;
+
+	memcpy(id->buf, desc, len < id->len ? len : id->len);
+	/* a length is positive: it stops the walk at the first one */
+	return len ? (int)len : -ENOENT;
+}
+
+int elfimage__build_id(const struct elfimage *img, uint8_t *buf, size_t len)
+{
+	struct build_id id = {buf, len};
+	int ret = elfimage__notes(img, "GNU", NT_GNU_BUILD_ID, copy_build_id, &id);
+
+	return ret ? ret : -ENOENT;
 }

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
-/* ELF inspection with libelf: python stapsdt notes, CPython's exported
- * interpreter symbols, DT_SONAME/DT_NEEDED and the CPython version. Every
- * libelf result is checked: target files may be damaged or hostile. */
+/* What an ELF file says about CPython: python stapsdt notes, CPython's
+ * exported interpreter symbols, DT_SONAME/DT_NEEDED and the CPython
+ * version. Reads the file only through an elfimage (the one ELF reader);
+ * the parsers below check every byte: target files may be damaged or
+ * hostile. */
 #include <ctype.h>
+#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "sys/elfimage.h"
 #include "sys/elfinfo.h"
-#include "sys/tfile.h"
 
 #define STAPSDT_OWNER "stapsdt"
 #define NT_STAPSDT    3
@@ -20,12 +21,6 @@
  * that happen to sit in data and keep the numbers in int range. */
 #define VERSION_MAX_DIGITS 3
 #define VERSION_MAX_LEN	   32
-
-struct sym_scan {
-	bool eval_frame, initialize;
-	bool have_version;
-	GElf_Sym version;
-};
 
 int elf_parse_stapsdt(const void *desc, size_t len, int addr_size, const char **provider,
 		      const char **name)
@@ -226,37 +221,26 @@ static void copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-static void scan_notes(Elf_Scn *scn, int addr_size, struct elf_info *info)
+struct note_scan {
+	struct elf_info *info;
+	int addr_size;
+};
+
+static int count_stapsdt(const void *desc, size_t len, void *ctx)
 {
-	Elf_Data *data = NULL;
+	struct note_scan *ns = ctx;
+	struct elf_info *info = ns->info;
+	const char *provider, *name;
 
-	while ((data = elf_getdata(scn, data))) {
-		size_t off = 0, next, name_off, desc_off;
-		GElf_Nhdr nhdr;
-
-		while (off < data->d_size &&
-		       (next = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
-			const char *base = data->d_buf, *provider, *name;
-
-			off = next;
-			if (nhdr.n_type != NT_STAPSDT || nhdr.n_namesz != sizeof(STAPSDT_OWNER) ||
-			    memcmp(base + name_off, STAPSDT_OWNER, sizeof(STAPSDT_OWNER)))
-				continue;
-			/* gelf_getnote checked the bounds; checked again cheaply */
-			if (desc_off > data->d_size || nhdr.n_descsz > data->d_size - desc_off)
-				continue;
-			if (elf_parse_stapsdt(base + desc_off, nhdr.n_descsz, addr_size, &provider,
-					      &name))
-				continue;
-			if (strcmp(provider, "python"))
-				continue;
-			info->nnotes++;
-			if (!strcmp(name, "function__entry"))
-				info->has_entry = true;
-			else if (!strcmp(name, "function__return"))
-				info->has_return = true;
-		}
-	}
+	if (elf_parse_stapsdt(desc, len, ns->addr_size, &provider, &name) ||
+	    strcmp(provider, "python"))
+		return 0;
+	info->nnotes++;
+	if (!strcmp(name, "function__entry"))
+		info->has_entry = true;
+	else if (!strcmp(name, "function__return"))
+		info->has_return = true;
+	return 0;
 }
 
 static const char *basename_of(const char *path)
@@ -266,56 +250,17 @@ static const char *basename_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-static void scan_dynamic(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct elf_info *info)
+static void read_dynamic(const struct elfimage *img, struct elf_info *info)
 {
-	size_t entsize = gelf_fsize(elf, ELF_T_DYN, 1, EV_CURRENT);
-	Elf_Data *data = elf_getdata(scn, NULL);
+	const char *s = elfimage__soname(img);
 
-	if (!data || !entsize)
-		return;
-	for (size_t i = 0; i < data->d_size / entsize; i++) {
-		GElf_Dyn dyn;
-		const char *s;
-
-		if (!gelf_getdyn(data, i, &dyn) || dyn.d_tag == DT_NULL)
-			break;
-		if (dyn.d_tag != DT_SONAME && dyn.d_tag != DT_NEEDED)
-			continue;
-		s = elf_strptr(elf, shdr->sh_link, dyn.d_un.d_val);
-		if (!s)
-			continue;
-		if (dyn.d_tag == DT_SONAME) {
-			copy_str(info->soname, sizeof(info->soname), s);
-		} else if (!info->needs_libpython && !strncmp(basename_of(s), "libpython", 9)) {
+	if (s)
+		copy_str(info->soname, sizeof(info->soname), s);
+	for (size_t i = 0; (s = elfimage__needed(img, i)); i++) {
+		if (!strncmp(basename_of(s), "libpython", 9)) {
 			info->needs_libpython = true;
 			copy_str(info->libpython, sizeof(info->libpython), s);
-		}
-	}
-}
-
-static void scan_symbols(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct sym_scan *ss)
-{
-	size_t entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
-	Elf_Data *data = elf_getdata(scn, NULL);
-
-	if (!data || !entsize)
-		return;
-	for (size_t i = 0; i < data->d_size / entsize; i++) {
-		GElf_Sym sym;
-		const char *name;
-
-		if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
-			continue;
-		name = elf_strptr(elf, shdr->sh_link, sym.st_name);
-		if (!name || (name[0] != '_' && name[0] != 'P'))
-			continue;
-		if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
-			ss->eval_frame = true;
-		} else if (!strcmp(name, "Py_Initialize")) {
-			ss->initialize = true;
-		} else if (!strcmp(name, "Py_Version") && !ss->have_version) {
-			ss->have_version = true;
-			ss->version = sym;
+			break;
 		}
 	}
 }
@@ -323,43 +268,20 @@ static void scan_symbols(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, struct s
 /* Reads the PY_VERSION_HEX that Py_Version (3.11+, a const unsigned long)
  * holds, from whichever section the symbol lives in: .rodata in most
  * builds, .data.rel.ro in some PIC ones. */
-static bool read_py_version(Elf *elf, const GElf_Ehdr *ehdr, const GElf_Sym *sym, uint32_t *hex)
+static bool read_py_version(const struct elfimage *img, const struct elfimage_sym *sym,
+			    uint32_t *hex)
 {
-	size_t size = sym->st_size, off;
-	const unsigned char *p = NULL;
-	Elf_Data *data = NULL;
+	size_t size = sym->size;
+	const uint8_t *p;
 	uint64_t v = 0, level;
-	GElf_Shdr shdr;
-	Elf_Scn *scn;
 
-	if ((size != 4 && size != 8) || sym->st_shndx >= SHN_LORESERVE)
+	if (size != 4 && size != 8)
 		return false;
-	scn = elf_getscn(elf, sym->st_shndx);
-	if (!scn || !gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
-		return false;
-	/* st_value is an address in linked files, a section offset in ET_REL */
-	if (ehdr->e_type == ET_REL) {
-		off = sym->st_value;
-	} else {
-		if (sym->st_value < shdr.sh_addr)
-			return false;
-		off = sym->st_value - shdr.sh_addr;
-	}
-	if (off > shdr.sh_size || size > shdr.sh_size - off)
-		return false;
-	while ((data = elf_getdata(scn, data))) {
-		size_t doff = data->d_off;
-
-		if (data->d_buf && off >= doff && off - doff <= data->d_size &&
-		    size <= data->d_size - (off - doff)) {
-			p = (const unsigned char *)data->d_buf + (off - doff);
-			break;
-		}
-	}
+	p = elfimage__symbol_bytes(img, sym, size);
 	if (!p)
 		return false;
 	for (size_t i = 0; i < size; i++) {
-		size_t shift = ehdr->e_ident[EI_DATA] == ELFDATA2MSB ? size - 1 - i : i;
+		size_t shift = elfimage__big_endian(img) ? size - 1 - i : i;
 
 		v |= (uint64_t)p[i] << (8 * shift);
 	}
@@ -372,27 +294,24 @@ static bool read_py_version(Elf *elf, const GElf_Ehdr *ehdr, const GElf_Sym *sym
 	return true;
 }
 
-static bool rodata_version(Elf_Scn *rodata, int major, int minor, char *buf, size_t buflen)
+static bool rodata_version(const struct elfimage *img, int major, int minor, char *buf,
+			   size_t buflen)
 {
-	Elf_Data *data = NULL;
+	const struct elfimage_section *s = elfimage__section_by_name(img, ".rodata");
+	char *data = s && s->type == SHT_PROGBITS ? elfimage__section_copy(img, s) : NULL;
+	bool found = data && elf_version_from_rodata(data, s->size, major, minor, buf, buflen);
 
-	if (!rodata)
-		return false;
-	while ((data = elf_getdata(rodata, data))) {
-		if (data->d_buf &&
-		    elf_version_from_rodata(data->d_buf, data->d_size, major, minor, buf, buflen))
-			return true;
-	}
-	return false;
+	free(data);
+	return found;
 }
 
-static void resolve_version(Elf *elf, const GElf_Ehdr *ehdr, const char *path, Elf_Scn *rodata,
-			    const struct sym_scan *ss, struct elf_info *info)
+static void resolve_version(const struct elfimage *img, const char *path, struct elf_info *info)
 {
+	struct elfimage_sym sym;
 	int major = 0, minor = 0;
 	uint32_t hex;
 
-	if (ss->have_version && read_py_version(elf, ehdr, &ss->version, &hex)) {
+	if (!elfimage__symbol_any(img, "Py_Version", &sym) && read_py_version(img, &sym, &hex)) {
 		elf_version_from_hex(hex, info->version, sizeof(info->version));
 		info->major = (hex >> 24) & 0xff;
 		info->minor = (hex >> 16) & 0xff;
@@ -405,85 +324,34 @@ static void resolve_version(Elf *elf, const GElf_Ehdr *ehdr, const char *path, E
 		return;
 	info->major = major;
 	info->minor = minor;
-	if (!rodata_version(rodata, major, minor, info->version, sizeof(info->version)))
+	if (!rodata_version(img, major, minor, info->version, sizeof(info->version)))
 		snprintf(info->version, sizeof(info->version), "%d.%d", major, minor);
 }
 
 int elf_inspect(const char *path, struct elf_info *info)
 {
-	int fd, err;
+	struct elfimage *img;
+	int err;
 
 	memset(info, 0, sizeof(*info));
-	fd = tfile_open(path);
-	if (fd < 0)
-		return fd;
-	err = elf_inspect_fd(fd, path, info);
-	close(fd);
+	img = elfimage__open(path);
+	if (!img)
+		return -errno;
+	err = elf_inspect_image(img, path, info);
+	elfimage__free(img);
 	return err;
 }
 
-int elf_inspect_fd(int fd, const char *path, struct elf_info *info)
+int elf_inspect_image(const struct elfimage *img, const char *path, struct elf_info *info)
 {
-	struct sym_scan ss = {0};
-	Elf_Scn *scn = NULL, *rodata = NULL;
-	size_t shstrndx;
-	bool have_shstr;
-	GElf_Ehdr ehdr;
-	Elf *elf = NULL;
-	int err = 0, addr_size;
+	struct elfimage_sym sym;
+	struct note_scan ns = {info, elfimage__addr_size(img)};
 
 	memset(info, 0, sizeof(*info));
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -ENOTSUP;
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &ehdr)) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	switch (gelf_getclass(elf)) {
-	case ELFCLASS32:
-		addr_size = 4;
-		break;
-	case ELFCLASS64:
-		addr_size = 8;
-		break;
-	default:
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	have_shstr = elf_getshdrstrndx(elf, &shstrndx) == 0;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr shdr;
-		const char *name;
-
-		if (!gelf_getshdr(scn, &shdr))
-			continue;
-		switch (shdr.sh_type) {
-		case SHT_NOTE:
-			scan_notes(scn, addr_size, info);
-			break;
-		case SHT_DYNAMIC:
-			scan_dynamic(elf, scn, &shdr, info);
-			break;
-		case SHT_DYNSYM:
-		case SHT_SYMTAB:
-			scan_symbols(elf, scn, &shdr, &ss);
-			break;
-		case SHT_PROGBITS:
-			name = have_shstr ? elf_strptr(elf, shstrndx, shdr.sh_name) : NULL;
-			if (name && !strcmp(name, ".rodata") && !rodata)
-				rodata = scn;
-			break;
-		default:
-			break;
-		}
-	}
-	info->is_cpython = ss.eval_frame || ss.initialize;
-	info->has_eval_loop = ss.eval_frame;
-	resolve_version(elf, &ehdr, path, rodata, &ss, info);
-cleanup:
-	if (elf)
-		elf_end(elf);
-	return err;
+	elfimage__notes(img, STAPSDT_OWNER, NT_STAPSDT, count_stapsdt, &ns);
+	read_dynamic(img, info);
+	info->has_eval_loop = !elfimage__symbol_any(img, "_PyEval_EvalFrameDefault", &sym);
+	info->is_cpython = info->has_eval_loop || !elfimage__symbol_any(img, "Py_Initialize", &sym);
+	resolve_version(img, path, info);
+	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What flowtrace-bpf needs to know about one ELF file: its python USDT
  * notes, whether it is a CPython interpreter, and which version. Reads the
- * file with libelf; touches no process. */
+ * file through an elfimage (sys/elfimage.h); touches no process. */
 #ifndef FT_ELFINFO_H
 #define FT_ELFINFO_H
 
@@ -22,14 +22,17 @@ struct elf_info {
 	unsigned nnotes;      /* python provider notes of any name */
 };
 
-/* Fills info from the ELF at path (opened with tfile_open: a target's file
- * is never waited on). Returns 0, -ENOENT/-EACCES/... when the file cannot
- * be opened, -TFILE_NOT_REGULAR when it is no regular file, or -ENOEXEC
- * when it is not an ELF file. */
+struct elfimage;
+
+/* Fills info from the ELF at path (opened with elfimage__open: a target's
+ * file is never waited on). Returns 0, -ENOENT/-EACCES/... when the file
+ * cannot be opened, -TFILE_NOT_REGULAR when it is no regular file, or
+ * -ENOEXEC when it is not an ELF file. For a file read once more later,
+ * open the image and use elf_inspect_image. */
 int elf_inspect(const char *path, struct elf_info *info);
-/* The same for a file already open; path names it (its base name may tell
- * the version). fd stays open. */
-int elf_inspect_fd(int fd, const char *path, struct elf_info *info);
+/* The same for an image already open; path names the file (its base name
+ * may tell the version). Returns 0. */
+int elf_inspect_image(const struct elfimage *img, const char *path, struct elf_info *info);
 
 /* Pure helpers, exposed for the unit tests. */
 

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* elfimage on synthetic files: sections, .dynsym, RELA and RELR
- * relocations, pointer reads with and without relocations, file offsets,
- * bounds, and files it must refuse. */
+/* elfimage on synthetic files: sections, .dynsym and .symtab, RELA and
+ * RELR relocations, pointer reads with and without relocations, file
+ * offsets, PT_LOAD headers, notes, bounds, the descriptor it owns, and
+ * files it must refuse. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
+#include <stdlib.h>
 
 #include "sys/elfimage.h"
+#include "sys/tfile.h"
 #include "synth_elf.h"
 #include "test.h"
 
@@ -194,4 +198,243 @@ FT_TEST(elfimage_refuses)
 	errno = 0;
 	FT_TRUE(!elfimage__open("/nonexistent/libpython3.12.so"));
 	FT_EQ_INT(errno, ENOENT);
+}
+
+/* The PT_LOAD headers the load bias is computed from: one per allocated
+ * section with bytes in the file (synth_elf.h), in file order. */
+FT_TEST(elfimage_loads)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path));
+	struct elfimage *img = elfimage__open(path);
+	const struct elfimage_load *l;
+	size_t n;
+
+	FT_TRUE(img);
+	l = elfimage__loads(img, &n);
+	FT_EQ_INT(n, 6);
+	FT_EQ_U64(l[0].vaddr, TEXT);
+	FT_EQ_U64(l[0].offset, elfimage__section_by_name(img, ".text")->offset);
+	FT_EQ_U64(l[0].filesz, 64);
+	FT_EQ_U64(l[0].memsz, 64);
+	FT_EQ_U64(l[2].vaddr, RELRO);
+	FT_EQ_U64(l[2].filesz, sizeof(fx.relro));
+	FT_EQ_INT(elfimage__addr_size(img), 8);
+	FT_TRUE(!elfimage__big_endian(img));
+	FT_TRUE(elfimage__is_x86_64(img));
+	elfimage__free(img);
+	close(fd);
+}
+
+static int count_note(const void *desc, size_t len, void *ctx)
+{
+	int *calls = ctx;
+
+	FT_EQ_INT(len, 8);
+	FT_TRUE(!memcmp(desc, "\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+	++*calls;
+	return 0;
+}
+
+static int stop_at_note(const void *desc, size_t len, void *ctx)
+{
+	(void)desc;
+	(void)len;
+	(void)ctx;
+	return 42;
+}
+
+FT_TEST(elfimage_notes)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path)), calls = 0;
+	struct elfimage *img = elfimage__open(path);
+
+	FT_TRUE(img);
+	FT_EQ_INT(elfimage__notes(img, "GNU", 3, count_note, &calls), 0);
+	FT_EQ_INT(calls, 1);
+	/* another owner or type matches nothing; a callback's value stops the walk */
+	FT_EQ_INT(elfimage__notes(img, "GNU", 4, stop_at_note, NULL), 0);
+	FT_EQ_INT(elfimage__notes(img, "stapsdt", 3, stop_at_note, NULL), 0);
+	FT_EQ_INT(elfimage__notes(img, "GNU", 3, stop_at_note, NULL), 42);
+	elfimage__free(img);
+	close(fd);
+}
+
+/* .symtab holds what .dynsym does not export: elfimage__symbol_any finds
+ * it, elfimage__symbol (the loader's view) does not. */
+FT_TEST(elfimage_symtab)
+{
+	static const char strtab[] = "\0local_table\0some_func";
+	uint8_t text[64] = {0}, data[16] = {0};
+	Elf64_Sym syms[3] = {{0}};
+	struct elfimage_sym sym;
+	const uint8_t *p;
+	char path[64];
+	int fd;
+
+	synth_put64(data, 8, 0x0123456789abcdefULL);
+	/* sections: 1 .text, 2 .data, 3 .symtab, 4 .strtab */
+	syms[1] = (Elf64_Sym){.st_name = 1,
+			      .st_info = ELF64_ST_INFO(STB_LOCAL, STT_OBJECT),
+			      .st_shndx = 2,
+			      .st_value = 0x2008,
+			      .st_size = 8};
+	syms[2] = (Elf64_Sym){.st_name = 13,
+			      .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC),
+			      .st_shndx = 1,
+			      .st_value = TEXT + 32,
+			      .st_size = 4};
+	const struct synth_sec secs[] = {
+		{".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, TEXT, text, sizeof(text),
+		 ELF_T_BYTE, 0, 0},
+		{".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 0x2000, data, sizeof(data),
+		 ELF_T_BYTE, 0, 0},
+		{".symtab", SHT_SYMTAB, 0, 0, syms, sizeof(syms), ELF_T_SYM, sizeof(Elf64_Sym), 4},
+		{".strtab", SHT_STRTAB, 0, 0, strtab, sizeof(strtab), ELF_T_BYTE, 0, 0},
+	};
+	const struct synth_sym dyn[] = {{"some_func", TEXT + 4, 12, 0}};
+	struct elfimage *img;
+
+	fd = synth_write(ET_DYN, secs, 4, dyn, 1, path, sizeof(path));
+	img = elfimage__open(path);
+	FT_TRUE(img);
+	FT_EQ_INT(elfimage__symbol(img, "local_table", NULL, NULL), -ENOENT);
+	FT_EQ_INT(elfimage__symbol_any(img, "local_table", &sym), 0);
+	FT_EQ_U64(sym.value, 0x2008);
+	FT_EQ_U64(sym.size, 8);
+	FT_EQ_INT(sym.shndx, 2);
+	p = elfimage__symbol_bytes(img, &sym, 8);
+	FT_TRUE(p);
+	FT_EQ_U64(p[0] | (uint64_t)p[7] << 56, 0x01000000000000efULL);
+	FT_TRUE(!elfimage__symbol_bytes(img, &sym, 9)); /* past the section */
+	/* .dynsym first: the exported value wins */
+	FT_EQ_INT(elfimage__symbol_any(img, "some_func", &sym), 0);
+	FT_EQ_U64(sym.value, TEXT + 4);
+	FT_EQ_INT(elfimage__symbol_any(img, "missing", &sym), -ENOENT);
+	/* no dynamic section: no DT_SONAME, no DT_NEEDED */
+	FT_TRUE(!elfimage__soname(img));
+	FT_TRUE(!elfimage__needed(img, 0));
+	elfimage__free(img);
+	close(fd);
+}
+
+/* The image owns the descriptor it reads: the probes attach to
+ * /proc/self/fd/<fd> while it lives, and it is closed with the image, or
+ * at once when the file is no ELF. Each open counts once. */
+FT_TEST(elfimage_owns_its_fd)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path)), own, junk;
+	unsigned long before = elfimage__opened();
+	struct elfimage *img;
+
+	own = open(path, O_RDONLY | O_CLOEXEC);
+	FT_TRUE(own >= 0);
+	img = elfimage__open_fd(own);
+	FT_TRUE(img);
+	FT_EQ_INT(elfimage__fd(img), own);
+	FT_EQ_INT(elfimage__opened() - before, 1);
+	elfimage__free(img);
+	FT_TRUE(fcntl(own, F_GETFD) < 0 && errno == EBADF);
+
+	junk = memfd_create("not-elf", 0);
+	FT_TRUE(junk >= 0);
+	FT_EQ_INT(write(junk, "#!/bin/sh\n", 10), 10);
+	errno = 0;
+	FT_TRUE(!elfimage__open_fd(junk));
+	FT_EQ_INT(errno, ENOEXEC);
+	FT_TRUE(fcntl(junk, F_GETFD) < 0 && errno == EBADF);
+	/* a failed open is no open */
+	FT_EQ_INT(elfimage__opened() - before, 1);
+	/* nothing but a regular file is opened: tfile_open's check */
+	errno = 0;
+	FT_TRUE(!elfimage__open("/"));
+	FT_EQ_INT(errno, TFILE_NOT_REGULAR);
+	close(fd);
+}
+
+/* Section bytes are read when asked for, through file pages; a scan gets
+ * a copy of the whole section. Every way gives the file's bytes. */
+FT_TEST(elfimage_reads_sections_when_asked)
+{
+	struct fixture fx;
+	char path[64];
+	int fd = make_fixture(&fx, ET_DYN, path, sizeof(path));
+	struct elfimage *img = elfimage__open(path);
+	const struct elfimage_section *ro;
+	const uint8_t *p;
+	uint8_t *copy;
+	uint64_t v;
+
+	FT_TRUE(img);
+	ro = elfimage__section_by_name(img, ".rodata");
+	FT_TRUE(ro);
+	FT_EQ_STR(elfimage__string(img, RODAT, 16), "co_name");
+	copy = elfimage__section_copy(img, ro);
+	FT_TRUE(copy && !memcmp(copy, fx.rodata, sizeof(fx.rodata)));
+	free(copy);
+	for (uint64_t off = 0; off + 8 <= sizeof(fx.relro); off += 4) {
+		p = elfimage__bytes(img, RELRO + off, 8);
+		FT_TRUE(p);
+		FT_TRUE(!memcmp(p, fx.relro + off, 8));
+	}
+	FT_EQ_INT(elfimage__read_ptr(img, RELRO + 16, &v), 0);
+	FT_EQ_U64(v, TEXT + 16);
+	p = elfimage__bytes(img, RELRO, sizeof(fx.relro));
+	FT_TRUE(p && !memcmp(p, fx.relro, sizeof(fx.relro)));
+	/* NOBITS has no bytes to copy */
+	errno = 0;
+	FT_TRUE(!elfimage__section_copy(img, elfimage__section_by_name(img, ".bss")));
+	FT_EQ_INT(errno, ENOENT);
+	elfimage__free(img);
+	close(fd);
+}
+
+/* Small reads across file page boundaries, and past the end of the file. */
+FT_TEST(elfimage_reads_across_pages)
+{
+	static uint8_t big[3 * 4096 + 100];
+	const struct synth_sec secs[] = {
+		{".data", SHT_PROGBITS, SHF_ALLOC | SHF_WRITE, 0x10000, big, sizeof(big),
+		 ELF_T_BYTE, 0, 0},
+	};
+	const struct synth_sym syms[] = {{"big", 0x10000, sizeof(big), 0}};
+	const struct elfimage_section *sec;
+	struct elfimage *img;
+	const uint8_t *p;
+	char path[64];
+	int fd;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7 + i / 251);
+	fd = synth_write(ET_DYN, secs, 1, syms, 1, path, sizeof(path));
+	img = elfimage__open(path);
+	FT_TRUE(img);
+	for (uint64_t off = 0; off + 24 <= sizeof(big); off += 3) {
+		p = elfimage__bytes(img, 0x10000 + off, 24);
+		if (!p || memcmp(p, big + off, 24))
+			FT_FAIL("bytes at +%" PRIu64 " differ", off);
+	}
+	elfimage__free(img);
+	/* the file cut short while open (a target may do that to its own
+	 * file): what it no longer has reads as absent, with no signal */
+	img = elfimage__open(path);
+	FT_TRUE(img);
+	sec = elfimage__section_by_name(img, ".data");
+	FT_EQ_INT(ftruncate(fd, (off_t)(sec->offset + 3 * 4096 - 1)), 0);
+	p = elfimage__bytes(img, 0x10000 + 3 * 4096, 8);
+	FT_TRUE(!p);
+	p = elfimage__bytes(img, 0x10000 + 3 * 4096 - 4, 8); /* straddles the new end */
+	FT_TRUE(!p);
+	errno = 0;
+	FT_TRUE(!elfimage__section_copy(img, sec));
+	FT_EQ_INT(errno, EIO);
+	p = elfimage__bytes(img, 0x10000 + 4096, 8); /* still there */
+	FT_TRUE(p && !memcmp(p, big + 4096, 8));
+	elfimage__free(img);
+	close(fd);
 }

@@ -9,9 +9,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "cpython/opcodes.h"
+#include "cpython/pylayout.h"
+#include "sys/elfimage.h"
 #include "sys/elfinfo.h"
-#include "test.h"
 #include "sys/tfile.h"
+#include "test.h"
 
 #define PYTHON311 "/usr/bin/python3.11"
 
@@ -542,6 +545,48 @@ FT_TEST(elf_inspect_fake_32bit)
 	FT_EQ_STR(info.version, "3.8.18");
 	FT_EQ_INT(info.major, 3);
 	FT_EQ_INT(info.minor, 8);
+}
+
+/* The one reader opens any ELF file, so target discovery can judge it;
+ * what reads x86-64 code and relocations refuses anything else with a
+ * reason, as opening it refused before. */
+FT_TEST(elfimage_other_architectures_refused_by_readers)
+{
+	static const struct {
+		int cls, data;
+	} kinds[] = {{ELFCLASS32, ELFDATA2LSB}, {ELFCLASS64, ELFDATA2MSB}};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct fake_elf f = {
+			.cls = kinds[i].cls,
+			.data = kinds[i].data,
+			.type = ET_DYN,
+			.soname = "libpython3.12.so.1.0",
+		};
+		struct pylayout_code_death cd;
+		struct opcodes_table ops;
+		struct elf_info info;
+		struct pylayout lay;
+		struct elfimage *img;
+		char path[64], why[128];
+		int fd = write_fake(&f, path, sizeof(path));
+
+		img = elfimage__open(path);
+		FT_TRUE(img);
+		FT_TRUE(!elfimage__is_x86_64(img));
+		FT_EQ_INT(elfimage__addr_size(img), kinds[i].cls == ELFCLASS32 ? 4 : 8);
+		FT_EQ_INT(elfimage__big_endian(img), kinds[i].data == ELFDATA2MSB);
+		FT_EQ_INT(elf_inspect_image(img, path, &info), 0);
+		FT_EQ_STR(info.soname, "libpython3.12.so.1.0");
+		FT_EQ_INT(pylayout_for(img, path, &info, &lay, why, sizeof(why)), -ENOTSUP);
+		FT_EQ_STR(why, "not an x86-64 executable or shared object");
+		FT_EQ_INT(opcodes_find(img, &info, &ops, why, sizeof(why)), -ENOTSUP);
+		FT_EQ_STR(why, "not an x86-64 executable or shared object");
+		FT_EQ_INT(pylayout_code_death(img, 12, &cd, why, sizeof(why)), -ENOTSUP);
+		FT_EQ_STR(why, "not an x86-64 executable or shared object");
+		elfimage__free(img);
+		close(fd);
+	}
 }
 
 FT_TEST(elf_inspect_fake_soname_fallbacks)

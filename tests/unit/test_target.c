@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: MIT
 /* Target discovery: libpython names, verdicts, and
  * target_inspect on missing, foreign, non-Python and (when the system has
- * one) real CPython 3.11 processes, including a deleted interpreter. */
+ * one) real CPython 3.11 processes, including a deleted interpreter; and
+ * that a session's later steps read the file target_inspect opened,
+ * opening nothing again. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "cpython/opcodes.h"
+#include "cpython/pylayout.h"
+#include "cpython/pyruntime.h"
 #include "cpython/target.h"
+#include "sys/elfimage.h"
 #include "test.h"
 
 #define PYTHON311 "/usr/bin/python3.11"
@@ -307,4 +314,61 @@ FT_TEST(target_inspect_deleted_python311)
 		FT_FAIL("open_path %s, expected under %s", t.open_path, want);
 	FT_TRUE(!t.in_library);
 	FT_TRUE(!strncmp(t.elf.version, "3.11.", 5));
+}
+
+/* The steps of an interpreter-method session on a pyenv 3.12 (libpython):
+ * target discovery opens the executable and libpython once each, and the
+ * layout, the handler table, the code-death offsets and the load bias are
+ * all read from the image it kept, with no file opened again. Before the
+ * one reader, libpython was opened four times. */
+FT_TEST(target_session_opens_each_file_once)
+{
+	static struct target t;
+	static struct opcodes_table ops;
+	static struct pylayout lay;
+	struct pylayout_code_death cd;
+	struct pyruntime rt;
+	unsigned long before;
+	char why[256] = "";
+	glob_t g;
+	pid_t pid;
+	int i;
+
+	if (glob("/root/.pyenv/versions/3.12.*/bin/python3.12", 0, NULL, &g) || !g.gl_pathc) {
+		printf("  note: no pyenv CPython 3.12, skipped\n");
+		return;
+	}
+	pid = spawn_python(g.gl_pathv[0]);
+	/* libpython is mapped a moment after the executable */
+	for (i = 0; i < 500 && !maps_name(pid, "/libpython3.12.so"); i++)
+		usleep(10000);
+	globfree(&g);
+	before = elfimage__opened();
+	FT_EQ_INT(target_inspect(pid, &t), 0);
+	FT_EQ_INT(t.verdict, TARGET_NO_MARKERS);
+	FT_TRUE(t.in_library && t.img);
+	/* the executable and libpython */
+	FT_EQ_INT(elfimage__opened() - before, 2);
+	FT_EQ_INT(t.fd, elfimage__fd(t.img));
+
+	before = elfimage__opened();
+	if (pylayout_for(t.img, t.open_path, &t.elf, &lay, why, sizeof(why)))
+		FT_FAIL("pylayout_for: %s", why);
+	if (opcodes_find(t.img, &t.elf, &ops, why, sizeof(why)))
+		FT_FAIL("opcodes_find: %s", why);
+	if (pylayout_code_death(t.img, t.elf.minor, &cd, why, sizeof(why)))
+		FT_FAIL("pylayout_code_death: %s", why);
+	if (pyruntime_open(&rt, pid, t.binary, t.img, &lay, &ops, why, sizeof(why)))
+		FT_FAIL("pyruntime_open: %s", why);
+	reap(pid);
+	FT_EQ_INT(elfimage__opened() - before, 0);
+	/* the bias came from the image's PT_LOAD headers and the live mappings */
+	FT_TRUE(rt.bias != 0 && rt.runtime_addr == rt.bias + lay.runtime_vaddr);
+	FT_EQ_INT(cd.dealloc_offset, lay.code_dealloc_offset);
+
+	/* closing the target closes the file the probes would attach to */
+	i = t.fd;
+	target_close(&t);
+	FT_TRUE(!t.img && t.fd == -1);
+	FT_TRUE(fcntl(i, F_GETFD) < 0 && errno == EBADF);
 }

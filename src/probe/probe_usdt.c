@@ -48,6 +48,9 @@ struct probe *probe_usdt__open(const struct probe_opts *o, char *err, size_t err
 	if (o->code_death && o->code_death->dealloc_offset) {
 		p->skel->rodata->co_filename = o->code_death->filename;
 		p->skel->rodata->co_name = o->code_death->name;
+		p->skel->rodata->u_state = o->code_death->state;
+		p->skel->rodata->u_compact_bit = o->code_death->compact_bit;
+		p->skel->rodata->u_ascii_bit = o->code_death->ascii_bit;
 		p->skel->rodata->u_ascii_size = o->code_death->ascii_size;
 		p->skel->rodata->u_utf8 = o->code_death->utf8;
 	}

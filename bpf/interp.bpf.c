@@ -13,7 +13,6 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/usdt.bpf.h>
 #include "flowtrace/event.h"
 #include "flowtrace/interp.h"
 #include "common.bpf.h"
@@ -745,23 +744,6 @@ int ft_op(struct pt_regs *ctx)
 	return frame_event(ctx, type);
 }
 
-/* python:function__entry on Debian's 3.11: fires where the RESUME handler
- * is skipped (while sys.settrace is active, and on throw()); a start seen
- * twice is dropped in user space */
-SEC("usdt")
-int ft_usdt_enter(struct pt_regs *ctx)
-{
-	return frame_event(ctx, FT_RAW_ENTER);
-}
-
-/* python:function__return where it is complete (Debian's 3.11): fires on
- * every return, yield and unwind with the frame still current */
-SEC("usdt")
-int ft_usdt_exit(struct pt_regs *ctx)
-{
-	return frame_event(ctx, FT_RAW_EXIT);
-}
-
 /* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
  * names. Its (name, file) entry goes from the name cache. */
 SEC("uprobe")
@@ -782,12 +764,6 @@ int ft_code_dealloc(struct pt_regs *ctx)
 /* --calibrate: the same attach points, reading nothing */
 SEC("uprobe")
 int ft_nop(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("usdt")
-int ft_usdt_nop(struct pt_regs *ctx)
 {
 	return 0;
 }

@@ -85,7 +85,6 @@ struct probe_interp_opts {
 	struct probe_opts base; /* binary: the ELF defining _PyEval_EvalFrameDefault */
 	enum probe_interp_method method;
 	bool eval_entries; /* frame: starts from the eval loop (<= 3.10, or hooked) */
-	bool usdt_exits;   /* frame: exits from python:function__return (complete there) */
 	const struct pylayout *lay;
 	const struct opcodes_table *ops;
 	uint64_t runtime_addr;	    /* &_PyRuntime in the target */

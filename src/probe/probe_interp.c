@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* Interpreter probe source: uprobes inside CPython's eval loop
- * (bpf/interp.bpf.c), for Pythons without complete USDT markers; method.c
- * says which of them a target gets.
+ * (bpf/interp.bpf.c), for every CPython 3.8-3.13; method.c says which of
+ * them a target gets.
  *
  * eval:  _PyEval_EvalFrameDefault's entry and return. Every Python call is
  *        one C call of it on 3.8-3.10, and on 3.11+ once the eval hook
  *        routes calls through it (pyruntime.c).
- * frame: exits from the RETURN/YIELD handlers (or, on Debian's 3.11, the
- *        complete python:function__return marker), so frames running at
+ * frame: exits from the RETURN/YIELD handlers, so frames running at
  *        attach are seen leaving; starts from the eval loop where every call
  *        passes through it, else from the RESUME handlers, with
  *        PUSH_EXC_INFO and the eval loop's return placing unwinding.
@@ -141,11 +140,9 @@ static int on_raw(void *ctx, void *data, size_t size)
 
 /* Which probes a method takes (see the file's head). */
 struct plan {
-	bool op_starts;	 /* RESUME-family handlers */
-	bool op_ends;	 /* return and yield handlers */
-	bool op_catch;	 /* PUSH_EXC_INFO */
-	bool usdt_enter; /* python:function__entry */
-	bool usdt_exit;	 /* python:function__return */
+	bool op_starts; /* RESUME-family handlers */
+	bool op_ends;	/* return and yield handlers */
+	bool op_catch;	/* PUSH_EXC_INFO */
 };
 
 static struct plan plan_of(const struct probe_interp_opts *o)
@@ -154,13 +151,11 @@ static struct plan plan_of(const struct probe_interp_opts *o)
 
 	return (struct plan){
 		.op_starts = frame && !o->eval_entries,
-		.op_ends = frame && !o->usdt_exits,
+		.op_ends = frame,
 		/* with every frame start at the eval loop, its NULL return
 		 * places exceptions; without, a catch ends the frames above
 		 * the catcher */
-		.op_catch = frame && !o->usdt_exits && !o->eval_entries,
-		.usdt_enter = frame && o->usdt_exits && !o->eval_entries,
-		.usdt_exit = frame && o->usdt_exits,
+		.op_catch = frame && !o->eval_entries,
 	};
 }
 
@@ -180,9 +175,6 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_eval_return, !cal, true},
 		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
 		{s->progs.ft_nop, cal, true},
-		{s->progs.ft_usdt_enter, !cal && pl.usdt_enter, false},
-		{s->progs.ft_usdt_exit, !cal && pl.usdt_exit, false},
-		{s->progs.ft_usdt_nop, cal && pl.usdt_exit, false},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc,
 		 !cal && p->o.base.code_death && p->o.base.code_death->dealloc_offset, false},
@@ -304,15 +296,6 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 	return e;
 }
 
-static int attach_marker(struct interp_probe *p, struct bpf_program *prog, const char *name,
-			 char *err, size_t errlen)
-{
-	if (p->o.base.calibrate)
-		prog = p->skel->progs.ft_usdt_nop;
-	return probe__attach_marker(&p->base, prog, p->o.base.pid, p->o.base.binary, name, err,
-				    errlen);
-}
-
 /* The handlers of ops[] this version has, with the event type as cookie. */
 static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, size_t nops,
 		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
@@ -379,10 +362,6 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc && n)
 		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
 				"the bytecode handlers", err, errlen);
-	if (!rc && pl.usdt_enter)
-		rc = attach_marker(p, s->progs.ft_usdt_enter, "function__entry", err, errlen);
-	if (!rc && pl.usdt_exit)
-		rc = attach_marker(p, s->progs.ft_usdt_exit, "function__return", err, errlen);
 	return rc;
 }
 
@@ -439,11 +418,7 @@ fail:
 
 static const char *interp_name(const struct probe *pp)
 {
-	const struct interp_probe *p = ip(pp);
-
-	if (p->o.method == PROBE_INTERP_EVAL)
-		return "eval";
-	return p->o.usdt_exits ? "frame+usdt" : "frame";
+	return ip(pp)->o.method == PROBE_INTERP_EVAL ? "eval" : "frame";
 }
 
 static void interp_destroy(struct probe *pp)

@@ -199,7 +199,8 @@ int ft_code_dealloc(struct pt_regs *ctx)
 	__u64 code = PT_REGS_PARM1(ctx);
 	struct name_key key;
 
-	if (co_filename < 0 || co_name < 0 || u_state < 0 || u_ascii_size < 0 || u_utf8 < 0)
+	/* set together with the str layout, or not at all */
+	if (co_filename < 0 || co_name < 0)
 		return 0;
 	key.func = utf8_of(read_ptr(code + co_name));
 	key.file = utf8_of(read_ptr(code + co_filename));

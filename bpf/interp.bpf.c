@@ -50,10 +50,11 @@ const volatile __s32 co_firstlineno = -1;
 const volatile __s32 co_filename = -1;
 const volatile __s32 co_name = -1; /* co_qualname where the version has it */
 const volatile __s32 co_adaptive = -1;
-/* A str object (PyASCIIObject): its length in characters, its state word
- * with the kind (3 bits: bytes per character) and the compact and ascii
- * bits, and where the data of a compact one starts: after the
- * PyASCIIObject when it is ASCII, else after the PyCompactUnicodeObject */
+/* A str object (PyASCIIObject), set as a whole (from the layout, so the
+ * -1s are never read): its length in characters, its state word with the
+ * kind (3 bits: bytes per character) and the compact and ascii bits, and
+ * where the data of a compact one starts: after the PyASCIIObject when it
+ * is ASCII, else after the PyCompactUnicodeObject */
 const volatile __s32 u_length = -1;
 const volatile __s32 u_state = -1;
 const volatile __u32 u_kind_shift = 0;
@@ -334,7 +335,8 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
 
 	*cut = false;
 	*kind = 1;
-	if (!obj || u_state < 0 || u_length < 0 || u_ascii_size < 0 || u_compact_size < 0 ||
+	/* the str layout is set as a whole: u_state < 0 is none */
+	if (!obj || u_state < 0 ||
 	    bpf_probe_read_user(&state, sizeof(state), (void *)(obj + u_state)) ||
 	    bpf_probe_read_user(&len, sizeof(len), (void *)(obj + u_length)))
 		return -1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What both BPF objects share: the ring buffer, its wake-up policy, the
- * name-id cache and the loss counters user space reads through the skeleton. Each object has its
- * own copy (one BPF object per probe source). */
+/* What both BPF objects share: the ring buffer, the name-id cache, the
+ * arming flag and the loss counters user space reads through the skeleton
+ * (emit.bpf.h: how records are made). Each object has its own copy (one
+ * BPF object per probe source). */
 #ifndef FT_COMMON_BPF_H
 #define FT_COMMON_BPF_H
 
@@ -33,7 +34,7 @@ struct {
 struct name_key {
 	__u64 func; /* the function name's address */
 	__u64 file; /* the file name's address */
-	__u64 gen; /* image_gen: addresses of one program say nothing in the next */
+	__u64 gen;  /* image_gen: addresses of one program say nothing in the next */
 };
 
 #define NAME_LINES 16
@@ -139,57 +140,14 @@ static __always_inline void count_drop(int why)
 	__sync_fetch_and_add(&drops[why], 1);
 }
 
-/* For the sched_process_exec tracepoint (tp_btf: it runs in the exec'ing
- * task, after the kernel replaced the program and killed the other threads,
- * before the new program runs an instruction). Emits FT_REC_EXEC when p is
- * the target; returns whether it is. The ring orders records by
- * reservation, so every record of the old program precedes this one and
- * every record of the new one follows it: user space sees the exec exactly
- * where it happened, which a notification from outside BPF (ptrace, the
- * proc connector, a pidfd) could not promise. */
-static __always_inline bool emit_exec(struct task_struct *p, pid_t old_pid,
-				      struct linux_binprm *bprm)
+/* The 8-byte word at addr in the target; 0 when it cannot be read. */
+static __always_inline __u64 read_ptr(__u64 addr)
 {
-	struct ft_rec_exec *r;
-	char c = 0;
-	long n;
+	__u64 v = 0;
 
-	if (p->tgid != target_tgid || !armed)
-		return false;
-	__sync_fetch_and_add(&image_gen, 1);
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(FT_DROP_RINGBUF);
-		return true;
-	}
-	/* every byte is written: the helper stops at the NUL */
-	__builtin_memset(r->file, 0, sizeof(r->file));
-	r->hdr.ts = bpf_ktime_get_ns();
-	r->hdr.tgid = p->tgid;
-	r->hdr.tid = old_pid;
-	r->hdr.seq = 0;
-	r->hdr.depth = 0;
-	r->hdr.type = FT_REC_EXEC;
-	r->hdr.flags = 0;
-	r->hdr.arg = 0;
-	n = bpf_probe_read_kernel_str(r->file, sizeof(r->file), bprm->filename);
-	if (n == sizeof(r->file)) {
-		/* full: cut unless the NUL sat exactly at the last byte */
-		bpf_probe_read_kernel(&c, 1, bprm->filename + sizeof(r->file) - 1);
-		if (c)
-			r->hdr.flags = FT_EXEC_F_FILE_CUT;
-	}
-	/* user space acts on it (the new program may not be traceable): now */
-	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
-	return true;
-}
-
-static __always_inline __u64 wakeup_flag(void)
-{
-	if (!wakeup_bytes)
+	if (!addr || bpf_probe_read_user(&v, sizeof(v), (void *)addr))
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
+	return v;
 }
 
 #endif /* FT_COMMON_BPF_H */

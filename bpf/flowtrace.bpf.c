@@ -12,67 +12,39 @@
 #include <bpf/usdt.bpf.h>
 #include "flowtrace/event.h"
 #include "common.bpf.h"
+/* the NAME records built here, for emit.bpf.h's buffer */
+#define NAME_REC_MAX (sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX)
+#include "emit.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by user space between open and load, for ft_code_dealloc: where a
- * code object holds its file and function names (co_filename, co_name:
- * what the markers pass), and where a str object keeps its UTF-8 (inline
- * after the header for compact ASCII, else behind the utf8 pointer). */
+/* Set by user space between open and load, for ft_code_dealloc, from the
+ * version's layout (pylayout.c): where a code object holds its file and
+ * function names (co_filename, co_name: what the markers pass), and where
+ * a str object keeps its UTF-8: inline after the header (u_ascii_size)
+ * for a compact ASCII one, else behind the utf8 pointer. The state word
+ * (u_state) says which, through its compact and ascii bits. */
 const volatile __s32 co_filename = -1;
 const volatile __s32 co_name = -1;
-const volatile __s32 u_ascii_size = 48;
-const volatile __s32 u_utf8 = 56;
+const volatile __s32 u_state = -1;
+const volatile __u32 u_compact_bit = 0;
+const volatile __u32 u_ascii_bit = 0;
+const volatile __s32 u_ascii_size = -1;
+const volatile __s32 u_utf8 = -1;
 
-struct ft_thread {
+/* A thread's place in its calls, as the markers report them. */
+struct usdt_thread {
 	__s32 depth;
 	__u32 seq;
-	__u32 started;
+	__u32 started; /* its THREAD record is sent */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct ft_thread);
+	__type(value, struct usdt_thread);
 } threads SEC(".maps");
-
-#define NAME_REC_MAX (sizeof(struct ft_rec_name) + FT_FUNC_MAX + FT_FILE_MAX)
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[NAME_REC_MAX]);
-} scratch SEC(".maps");
-
-static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type, __u32 seq,
-				     __s32 depth, __u32 arg)
-{
-	h->ts = bpf_ktime_get_ns();
-	h->tgid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
-	h->seq = seq;
-	h->depth = depth;
-	h->type = type;
-	h->flags = 0;
-	h->arg = arg;
-}
-
-static __always_inline void emit_thread(__u64 pid_tgid, struct ft_thread *st)
-{
-	struct ft_rec_thread *r;
-
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(FT_DROP_RINGBUF);
-		return;
-	}
-	fill_hdr(&r->hdr, pid_tgid, FT_REC_THREAD, st->seq, st->depth, 0);
-	/* every byte is written: the comm is NUL padded by the helper */
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	bpf_ringbuf_submit(r, wakeup_flag());
-}
 
 /* A string that filled the whole buffer was cut unless its own NUL sits
  * exactly at the buffer's last byte (the helper writes a NUL there either
@@ -88,12 +60,12 @@ static __always_inline bool is_cut(const char *last)
 /* Returns the id of (func, file, line), sending a NAME record first when the
  * key is new. The map is updated only after the NAME record is in the ring,
  * so no other thread can emit the id ahead of its name. */
-static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const char *file,
+static __always_inline __u32 name_id(__u64 pid_tgid, struct usdt_thread *st, const char *file,
 				     const char *func, __s32 line)
 {
 	struct name_key key = {.func = (__u64)func, .file = (__u64)file, .gen = image_gen};
 	struct ft_rec_name *r;
-	__u32 zero = 0, id;
+	__u32 id;
 	long fl, nl;
 	__u16 flags = 0;
 
@@ -101,9 +73,9 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const
 	if (id)
 		return id;
 
-	id = __sync_fetch_and_add(&next_name_id, 1) + 1;
-	r = bpf_map_lookup_elem(&scratch, &zero);
-	if (!r) /* cannot happen for a per-CPU array of one slot; the verifier wants the check */
+	id = name_new_id();
+	r = name_rec_buf();
+	if (!r)
 		return id;
 	fl = bpf_probe_read_user_str(r->data, FT_FUNC_MAX, func);
 	if (fl <= 0) {
@@ -133,17 +105,7 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct ft_thread *st, const
 	r->line = line;
 	r->func_len = fl;
 	r->file_len = nl;
-
-	__u64 len = sizeof(*r) + fl + nl;
-	if (len > NAME_REC_MAX) /* verifier bound; cannot happen */
-		return id;
-	if (bpf_ringbuf_output(&events, r, len, wakeup_flag())) {
-		count_drop(FT_DROP_NAME);
-		return id; /* not remembered: the next call sends it again */
-	}
-	/* a failed read is not remembered either, so it is tried again */
-	if (!(flags & FT_NAME_F_READ_ERR))
-		name_remember(&key, line, id);
+	name_send(r, sizeof(*r) + fl + nl, &key, line, id, flags & FT_NAME_F_READ_ERR);
 	return id;
 }
 
@@ -156,21 +118,16 @@ static __always_inline int emit_call(__u16 type, const char *file, const char *f
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct ft_rec_hdr *h;
-	struct ft_thread *st;
+	struct usdt_thread *st;
 	__u32 id, seq;
 	__s32 depth;
 
-	if (!armed)
+	st = thread_get(&threads);
+	if (!st)
 		return 0;
-	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!st) {
-		count_drop(FT_DROP_NO_STORAGE);
-		return 0;
-	}
 	if (!st->started) {
 		st->started = 1;
-		emit_thread(pid_tgid, st);
+		emit_thread(pid_tgid, st->seq, st->depth);
 	}
 	if (!file || !func)
 		__sync_fetch_and_add(&null_names, 1);
@@ -221,24 +178,15 @@ int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-static __always_inline __u64 read_ptr(__u64 addr)
-{
-	__u64 v = 0;
-
-	if (!addr || bpf_probe_read_user(&v, sizeof(v), (void *)addr))
-		return 0;
-	return v;
-}
-
 /* The UTF-8 buffer PyUnicode_AsUTF8 gives for a str object (0 when it has
- * none yet: then no marker passed it). State bits: compact 5, ascii 6. */
+ * none yet: then no marker passed it). */
 static __always_inline __u64 utf8_of(__u64 str)
 {
 	__u32 state = 0;
 
-	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + 32)))
+	if (!str || bpf_probe_read_user(&state, sizeof(state), (void *)(str + u_state)))
 		return 0;
-	if ((state & (1 << 5)) && (state & (1 << 6)))
+	if (((state >> u_compact_bit) & 1) && ((state >> u_ascii_bit) & 1))
 		return str + u_ascii_size;
 	return read_ptr(str + u_utf8);
 }
@@ -251,6 +199,7 @@ int ft_code_dealloc(struct pt_regs *ctx)
 	__u64 code = PT_REGS_PARM1(ctx);
 	struct name_key key;
 
+	/* set together with the str layout, or not at all */
 	if (co_filename < 0 || co_name < 0)
 		return 0;
 	key.func = utf8_of(read_ptr(code + co_name));

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* BPF side of the interpreter probe source: uprobes inside CPython's eval
- * loop, for Pythons whose USDT markers are missing or incomplete.
+ * loop, the default for every CPython 3.8-3.13.
  *
  * Each program reads the few words that identify a frame (its address, its
  * caller's, its code object) and emits one raw record (interp.h). Names are
@@ -13,10 +13,12 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <bpf/usdt.bpf.h>
 #include "flowtrace/event.h"
-#include "common.bpf.h"
 #include "flowtrace/interp.h"
+#include "common.bpf.h"
+/* the NAME records built here, for emit.bpf.h's buffer */
+#define NAME_REC_MAX (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#include "emit.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -56,8 +58,18 @@ const volatile __s32 co_firstlineno = -1;
 const volatile __s32 co_filename = -1;
 const volatile __s32 co_name = -1; /* co_qualname where the version has it */
 const volatile __s32 co_adaptive = -1;
-const volatile __s32 u_ascii_size = 48;
-const volatile __s32 u_compact_size = 72;
+/* A str object (PyASCIIObject), set as a whole (from the layout, so the
+ * -1s are never read): its length in characters, its state word with the
+ * kind (3 bits: bytes per character) and the compact and ascii bits, and
+ * where the data of a compact one starts: after the PyASCIIObject when it
+ * is ASCII, else after the PyCompactUnicodeObject */
+const volatile __s32 u_length = -1;
+const volatile __s32 u_state = -1;
+const volatile __u32 u_kind_shift = 0;
+const volatile __u32 u_compact_bit = 0;
+const volatile __u32 u_ascii_bit = 0;
+const volatile __s32 u_ascii_size = -1;
+const volatile __s32 u_compact_size = -1;
 /* _PyEval_EvalFrameDefault's arguments: register index, -1 for none */
 const volatile __s32 eval_tstate_arg = -1;
 const volatile __s32 eval_frame_arg = 0;
@@ -88,7 +100,8 @@ struct known_frame {
 	__u32 gen; /* a generator or coroutine */
 };
 
-struct ft_thread {
+/* What the programs keep per thread of the target. */
+struct interp_thread {
 	__u64 tstate;
 	__u64 deaths; /* code_deaths when known[] was last checked */
 	__u32 seq;
@@ -102,10 +115,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct ft_thread);
+	__type(value, struct interp_thread);
 } threads SEC(".maps");
 
-#define NAME_REC_MAX   (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
 #define FRAME_SPAN_MAX 128
 #define CODE_SPAN_MAX  256
 #define CODE_SPAN_OFF  8 /* ob_type */
@@ -122,29 +134,13 @@ struct {
 	__type(value, struct spans);
 } span_buf SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[NAME_REC_MAX]);
-} scratch SEC(".maps");
-
-/* a STACK chunk being filled; apart from scratch, which names use meanwhile */
+/* a STACK chunk being filled; apart from name_buf, which names use meanwhile */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ft_raw_stack);
 } stack_chunk SEC(".maps");
-
-static __always_inline __u64 read_ptr(__u64 addr)
-{
-	__u64 v = 0;
-
-	if (!addr || bpf_probe_read_user(&v, sizeof(v), (void *)addr))
-		return 0;
-	return v;
-}
 
 static __always_inline __u64 field_ptr(__u64 base, __s32 off)
 {
@@ -153,43 +149,30 @@ static __always_inline __u64 field_ptr(__u64 base, __s32 off)
 	return read_ptr(base + off);
 }
 
-static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type, __u32 seq,
-				     __u32 arg)
+/* The header of a raw record (interp.h); flags 0. */
+static __always_inline void fill_raw_hdr(struct ft_raw_hdr *h, __u64 pid_tgid, __u16 type,
+					 __u32 seq, __u32 name, __u32 parent_name)
 {
 	h->ts = bpf_ktime_get_ns();
 	h->tgid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
 	h->seq = seq;
-	h->depth = 0;
+	h->parent_name = parent_name;
 	h->type = type;
 	h->flags = 0;
-	h->arg = arg;
+	h->name = name;
 }
 
-static __always_inline struct ft_thread *thread_state(__u64 pid_tgid)
+/* The running thread's state (NULL: none, nothing to emit), its THREAD
+ * record sent at its first event. */
+static __always_inline struct interp_thread *thread_state(__u64 pid_tgid)
 {
-	struct ft_thread *st;
-	struct ft_rec_thread *r;
+	struct interp_thread *st = thread_get(&threads);
 
-	if (!armed)
-		return NULL;
-	st = bpf_task_storage_get(&threads, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!st) {
-		count_drop(FT_DROP_NO_STORAGE);
-		return NULL;
+	if (st && !st->started) {
+		st->started = 1;
+		emit_thread(pid_tgid, st->seq, 0);
 	}
-	if (st->started)
-		return st;
-	st->started = 1;
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_drop(FT_DROP_RINGBUF);
-		return st;
-	}
-	fill_hdr(&r->hdr, pid_tgid, FT_REC_THREAD, st->seq, 0);
-	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	bpf_ringbuf_submit(r, wakeup_flag());
 	return st;
 }
 
@@ -208,7 +191,7 @@ static __always_inline __u32 own_tid(__u32 tid)
  * _PyRuntime; 3.12+ keep it thread-local, so it is remembered from the eval
  * loop's argument, or found once in the interpreter's thread list by
  * native_thread_id (the id in the target's own PID namespace). */
-static __always_inline __u64 current_tstate(struct ft_thread *st, __u32 tid)
+static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
 {
 	__u64 ts, interp;
 
@@ -360,15 +343,17 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
 
 	*cut = false;
 	*kind = 1;
-	if (!obj || bpf_probe_read_user(&state, sizeof(state), (void *)(obj + 32)) ||
-	    bpf_probe_read_user(&len, sizeof(len), (void *)(obj + 16)))
+	/* the str layout is set as a whole: u_state < 0 is none */
+	if (!obj || u_state < 0 ||
+	    bpf_probe_read_user(&state, sizeof(state), (void *)(obj + u_state)) ||
+	    bpf_probe_read_user(&len, sizeof(len), (void *)(obj + u_length)))
 		return -1;
-	*kind = (state >> 2) & 7;
-	if (!(state & (1 << 5)) || len < 0) /* not compact: names never are */
+	*kind = (state >> u_kind_shift) & 7;
+	if (!((state >> u_compact_bit) & 1) || len < 0) /* not compact: names never are */
 		return -1;
 	if (*kind != 1 && *kind != 2 && *kind != 4)
 		return -1;
-	data = obj + ((state & (1 << 6)) ? u_ascii_size : u_compact_size);
+	data = obj + (((state >> u_ascii_bit) & 1) ? u_ascii_size : u_compact_size);
 	n = (__u64)len * *kind;
 	if (n > max) {
 		n = max - max % 4; /* whole characters of any kind */
@@ -388,7 +373,7 @@ static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct cod
 {
 	struct name_key key = {.func = ci->name, .file = ci->file, .gen = image_gen};
 	struct ft_raw_name *r;
-	__u32 zero = 0, id;
+	__u32 id;
 	__s32 line = ci->line;
 	long fl, nl;
 	bool cut;
@@ -398,8 +383,8 @@ static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct cod
 	if (id)
 		return id;
 
-	id = __sync_fetch_and_add(&next_name_id, 1) + 1;
-	r = bpf_map_lookup_elem(&scratch, &zero);
+	id = name_new_id();
+	r = name_rec_buf();
 	if (!r)
 		return id;
 	fl = read_str(r->data, FT_RAW_FUNC_MAX, key.func, &r->func_kind, &cut);
@@ -421,21 +406,12 @@ static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct cod
 	}
 	if (flags & FT_RAW_NAME_F_READ_ERR)
 		count_drop(FT_DROP_READ);
-	fill_hdr(&r->hdr, pid_tgid, FT_RAW_NAME, seq, id);
+	fill_raw_hdr(&r->hdr, pid_tgid, FT_RAW_NAME, seq, id, 0);
 	r->hdr.flags = flags;
 	r->line = line;
 	r->func_len = fl;
 	r->file_len = nl;
-
-	__u64 len = sizeof(*r) + fl + nl;
-	if (len > NAME_REC_MAX)
-		return id;
-	if (bpf_ringbuf_output(&events, r, len, wakeup_flag())) {
-		count_drop(FT_DROP_NAME);
-		return id;
-	}
-	if (!(flags & FT_RAW_NAME_F_READ_ERR))
-		name_remember(&key, line, id);
+	name_send(r, sizeof(*r) + fl + nl, &key, line, id, flags & FT_RAW_NAME_F_READ_ERR);
 	return id;
 }
 
@@ -450,7 +426,7 @@ static __always_inline __u32 code_name_id(__u64 pid_tgid, __u32 seq, __u64 code,
 	return name_id(pid_tgid, seq, ci);
 }
 
-static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
+static __always_inline void emit3(__u64 pid_tgid, struct interp_thread *st, __u16 type, __u16 flags,
 				  __u32 name, __u64 frame, __u64 parent, __u64 grand, __u64 sp,
 				  __u32 pname)
 {
@@ -462,9 +438,8 @@ static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 ty
 		count_drop(FT_DROP_RINGBUF);
 		return;
 	}
-	fill_hdr(&r->hdr, pid_tgid, type, seq, name);
+	fill_raw_hdr(&r->hdr, pid_tgid, type, seq, name, pname);
 	r->hdr.flags = flags;
-	r->hdr.depth = pname;
 	r->frame = frame;
 	r->parent = parent;
 	r->grand = grand;
@@ -472,7 +447,7 @@ static __always_inline void emit3(__u64 pid_tgid, struct ft_thread *st, __u16 ty
 	bpf_ringbuf_submit(r, wakeup_flag());
 }
 
-static __always_inline void emit(__u64 pid_tgid, struct ft_thread *st, __u16 type, __u16 flags,
+static __always_inline void emit(__u64 pid_tgid, struct interp_thread *st, __u16 type, __u16 flags,
 				 __u32 name, __u64 frame, __u64 parent, __u64 sp)
 {
 	emit3(pid_tgid, st, type, flags, name, frame, parent, 0, sp, 0);
@@ -485,14 +460,15 @@ struct walk {
 	__u64 frame; /* the next frame to record */
 	__u32 seq;   /* the thread's next seq */
 	__u32 n;     /* entries in the chunk being filled */
-	__s32 chunk; /* its index */
+	__u32 chunk; /* its index */
 };
 
 static __always_inline void send_chunk(struct walk *w, struct ft_raw_stack *c, __u16 flags)
 {
-	fill_hdr(&c->hdr, w->pid_tgid, FT_RAW_STACK, w->seq++, w->n);
-	c->hdr.depth = w->chunk++;
+	fill_raw_hdr(&c->hdr, w->pid_tgid, FT_RAW_STACK, w->seq++, 0, 0);
 	c->hdr.flags = flags;
+	c->chunk = w->chunk++;
+	c->count = w->n;
 	if (bpf_ringbuf_output(&events, c, sizeof(*c), wakeup_flag()))
 		count_drop(FT_DROP_RINGBUF);
 	w->n = 0;
@@ -523,7 +499,7 @@ static long walk_frame(__u32 i, void *ctx)
 
 /* Once per thread, before its first record of a frame: the frames already
  * running, from frame (the innermost) out. */
-static __noinline void snapshot(__u64 pid_tgid, struct ft_thread *st, __u64 frame)
+static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame)
 {
 	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .seq = st->seq};
 	struct ft_raw_stack *c;
@@ -594,7 +570,7 @@ static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, 
  * that was there before. A code object's address is only its own while it
  * lives: once any code object has died, the remembered ones are read
  * again. */
-static __always_inline __u64 caller_of(__u64 pid_tgid, struct ft_thread *st, __u64 back,
+static __always_inline __u64 caller_of(__u64 pid_tgid, struct interp_thread *st, __u64 back,
 				       __u32 *pname, __u16 *flags, __u64 *grand)
 {
 	struct frame_info pfi, gfi;
@@ -634,8 +610,9 @@ static __always_inline __u64 caller_of(__u64 pid_tgid, struct ft_thread *st, __u
 }
 
 /* Remembers a frame that started, after caller_of for its caller. */
-static __always_inline void started(struct ft_thread *st, __u64 frame, const struct frame_info *fi,
-				    __u64 parent, __u32 name, __u32 code_flags)
+static __always_inline void started(struct interp_thread *st, __u64 frame,
+				    const struct frame_info *fi, __u64 parent, __u32 name,
+				    __u32 code_flags)
 {
 	st->known[0] = (struct known_frame){
 		.frame = frame,
@@ -667,7 +644,7 @@ SEC("uprobe")
 int ft_eval_entry(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ft_thread *st = thread_state(pid_tgid);
+	struct interp_thread *st = thread_state(pid_tgid);
 	__u64 tstate, frame, parent, grand, sp = PT_REGS_SP(ctx);
 	struct frame_info fi = {};
 	struct code_info ci = {};
@@ -723,7 +700,7 @@ SEC("uretprobe")
 int ft_eval_return(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ft_thread *st = thread_state(pid_tgid);
+	struct interp_thread *st = thread_state(pid_tgid);
 
 	if (!st)
 		return 0;
@@ -735,7 +712,7 @@ int ft_eval_return(struct pt_regs *ctx)
 static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ft_thread *st = thread_state(pid_tgid);
+	struct interp_thread *st = thread_state(pid_tgid);
 	__u64 frame, parent = 0, grand = 0;
 	struct frame_info fi = {};
 	struct code_info ci = {};
@@ -813,23 +790,6 @@ int ft_op(struct pt_regs *ctx)
 	return frame_event(ctx, type);
 }
 
-/* python:function__entry on Debian's 3.11: fires where the RESUME handler
- * is skipped (while sys.settrace is active, and on throw()); a start seen
- * twice is dropped in user space */
-SEC("usdt")
-int ft_usdt_enter(struct pt_regs *ctx)
-{
-	return frame_event(ctx, FT_RAW_ENTER);
-}
-
-/* python:function__return where it is complete (Debian's 3.11): fires on
- * every return, yield and unwind with the frame still current */
-SEC("usdt")
-int ft_usdt_exit(struct pt_regs *ctx)
-{
-	return frame_event(ctx, FT_RAW_EXIT);
-}
-
 /* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
  * names. Its (name, file) entry goes from the name cache. */
 SEC("uprobe")
@@ -850,12 +810,6 @@ int ft_code_dealloc(struct pt_regs *ctx)
 /* --calibrate: the same attach points, reading nothing */
 SEC("uprobe")
 int ft_nop(struct pt_regs *ctx)
-{
-	return 0;
-}
-
-SEC("usdt")
-int ft_usdt_nop(struct pt_regs *ctx)
 {
 	return 0;
 }

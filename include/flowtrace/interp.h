@@ -31,10 +31,26 @@
 #define FT_RAW_F_STACK_LAST 0x01 /* STACK: the snapshot's last chunk */
 #define FT_RAW_F_STACK_CUT  0x02 /* STACK: deeper than FT_RAW_STACK_MAX; the rest is unknown */
 
-/* hdr.arg is the name id (0: unknown) for ENTER and EXIT; an ENTER's
- * hdr.depth holds its caller's name id, for callers no record introduced. */
+/* The head of every raw record. It has struct ft_rec_hdr's layout, so the
+ * THREAD and EXEC records of event.h, which share the ring, are told apart
+ * by type at the same place; the two words ft_rec_hdr gives to depth and
+ * arg hold what raw records carry instead (a depth is what user space
+ * works out). */
+struct ft_raw_hdr {
+	__u64 ts; /* bpf_ktime_get_ns() */
+	__u32 tgid;
+	__u32 tid;
+	__u32 seq;	   /* counts every raw record BPF tried to emit for the thread */
+	__u32 parent_name; /* ENTER: the caller's name id (0: unknown), for callers no
+			    * record introduced; 0 in other records */
+	__u16 type;	   /* FT_RAW_* */
+	__u16 flags;	   /* FT_RAW_F_* (FT_RAW_NAME_F_* in a NAME) */
+	__u32 name;	   /* ENTER, EXIT: the frame's name id (0: unknown); NAME: the
+			    * id it binds; 0 in other records */
+};
+
 struct ft_raw_call {
-	struct ft_rec_hdr hdr;
+	struct ft_raw_hdr hdr;
 	__u64 frame;  /* the frame's address in the target */
 	__u64 parent; /* ENTER: the caller's frame (0: none) */
 	__u64 grand;  /* ENTER: the caller's caller (0: none) */
@@ -53,7 +69,7 @@ struct ft_raw_call {
 #define FT_RAW_FILE_MAX 2048
 
 struct ft_raw_name {
-	struct ft_rec_hdr hdr; /* arg: the id */
+	struct ft_raw_hdr hdr; /* name: the id */
 	__u32 line;
 	__u16 func_len; /* bytes of data, no NUL */
 	__u16 file_len;
@@ -64,8 +80,7 @@ struct ft_raw_name {
 };
 
 /* Before a thread's first event, BPF walks the frames already running on it
- * once, innermost first, and sends them in chunks: hdr.arg is the number
- * of entries in this chunk, hdr.depth its index (0 first). User space then
+ * once, innermost first, and sends them in numbered chunks. User space then
  * starts that thread's shadow stack from the real stack, so a frame that
  * was running at attach is placed exactly however it leaves. */
 #define FT_RAW_STACK_CHUNK 32
@@ -78,12 +93,24 @@ struct ft_raw_stack_frame {
 };
 
 struct ft_raw_stack {
-	struct ft_rec_hdr hdr;
+	struct ft_raw_hdr hdr;
+	__u32 chunk; /* this chunk's index, 0 first */
+	__u32 count; /* entries of f[] used (the rest is 0) */
 	struct ft_raw_stack_frame f[FT_RAW_STACK_CHUNK];
 };
 
+_Static_assert(sizeof(struct ft_raw_hdr) == sizeof(struct ft_rec_hdr), "ft_raw_hdr ABI");
+_Static_assert(__builtin_offsetof(struct ft_raw_hdr, seq) ==
+		       __builtin_offsetof(struct ft_rec_hdr, seq),
+	       "ft_raw_hdr: seq where ft_rec_hdr has it");
+_Static_assert(__builtin_offsetof(struct ft_raw_hdr, type) ==
+		       __builtin_offsetof(struct ft_rec_hdr, type),
+	       "ft_raw_hdr: type where ft_rec_hdr has it");
+_Static_assert(__builtin_offsetof(struct ft_raw_hdr, flags) ==
+		       __builtin_offsetof(struct ft_rec_hdr, flags),
+	       "ft_raw_hdr: flags where ft_rec_hdr has it");
 _Static_assert(sizeof(struct ft_raw_call) == 64, "ft_raw_call ABI");
-_Static_assert(sizeof(struct ft_raw_stack) == 32 + 16 * FT_RAW_STACK_CHUNK, "ft_raw_stack ABI");
+_Static_assert(sizeof(struct ft_raw_stack) == 40 + 16 * FT_RAW_STACK_CHUNK, "ft_raw_stack ABI");
 _Static_assert(sizeof(struct ft_raw_name) == 48, "ft_raw_name ABI");
 
 #endif /* FLOWTRACE_INTERP_H */

@@ -278,7 +278,7 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		return push_eval(t, r->sp, 0);
 	}
 	if (t->nf && t->f[t->nf - 1].frame == r->frame && !(r->hdr.flags & FT_RAW_F_HAS_SP) &&
-	    (t->f[t->nf - 1].name == r->hdr.arg || !r->hdr.arg)) {
+	    (t->f[t->nf - 1].name == r->hdr.name || !r->hdr.name)) {
 		/* RESUME seen twice (re-instrumented code), or the eval loop and
 		 * the RESUME handler both saw a throw(). Another function at the
 		 * same address is a new frame: the one on top has left. */
@@ -327,9 +327,9 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		depth = t->f[i].depth + 1;
 		if (!err)
-			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, true);
+			err = push_frame(t, r->parent, depth, r->hdr.parent_name, true);
 		if (!err)
-			err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
+			err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.parent_name);
 		depth++;
 	} else if (!t->nf && r->parent == t->last_popped) {
 		/* the caller sits where a frame just left, so it started since,
@@ -338,9 +338,9 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		if (r->grand)
 			err = push_frame(t, r->grand, depth - 1, 0, false);
 		if (!err)
-			err = push_frame(t, r->parent, depth, (uint32_t)r->hdr.depth, true);
+			err = push_frame(t, r->parent, depth, r->hdr.parent_name, true);
 		if (!err)
-			err = emit(s, t, FT_REC_ENTRY, ts, depth, (uint32_t)r->hdr.depth);
+			err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.parent_name);
 		depth++;
 	} else if (t->exact) {
 		/* every frame that ran before tracing is known: the caller
@@ -354,19 +354,19 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		if (r->grand)
 			err = push_frame(t, r->grand, depth - 2, 0, false);
 		if (!err)
-			err = push_frame(t, r->parent, depth - 1, (uint32_t)r->hdr.depth, false);
+			err = push_frame(t, r->parent, depth - 1, r->hdr.parent_name, false);
 		t->floor = depth - (r->grand ? 3 : 2);
 	} else {
 		/* the caller was running before tracing started, and whatever
 		 * is known has left since */
 		depth = below_everything(s, t, ts, &err) + 1;
 		if (!err)
-			err = push_frame(t, r->parent, depth - 1, (uint32_t)r->hdr.depth, false);
+			err = push_frame(t, r->parent, depth - 1, r->hdr.parent_name, false);
 	}
 	if (!err)
-		err = push_frame(t, r->frame, depth, r->hdr.arg, true);
+		err = push_frame(t, r->frame, depth, r->hdr.name, true);
 	if (!err)
-		err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.arg);
+		err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.name);
 	return err;
 }
 
@@ -379,12 +379,12 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	if (i >= 0) {
 		err = unwind_to(s, t, (size_t)i + 1, ts);
 		if (!err)
-			err = pop_frame(s, t, ts, r->hdr.arg, false);
+			err = pop_frame(s, t, ts, r->hdr.name, false);
 		return err;
 	}
 	if (t->lossy && t->nf) {
 		/* its start was lost: a child of the frame on top */
-		return emit(s, t, FT_REC_RETURN, ts, top_depth(t) + 1, r->hdr.arg);
+		return emit(s, t, FT_REC_RETURN, ts, top_depth(t) + 1, r->hdr.name);
 	}
 	if ((r->hdr.flags & FT_RAW_F_POP) && (t->exact || (t->nf && t->f[t->nf - 1].started))) {
 		/* 3.14 pops frames that never ran too (a recursion check that
@@ -401,7 +401,7 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	/* a frame from before attach, below everything known */
 	int32_t d = below_everything(s, t, ts, &err);
 	if (!err)
-		err = emit(s, t, FT_REC_RETURN, ts, d, r->hdr.arg);
+		err = emit(s, t, FT_REC_RETURN, ts, d, r->hdr.name);
 	return err;
 }
 
@@ -422,7 +422,7 @@ static int on_catch(struct istack *s, struct ithread *t, const struct ft_raw_cal
 
 /* The thread of a raw record, with its sequence checked: BPF numbers a
  * thread's records from 0, so a first record above 0 follows a loss. */
-static struct ithread *account(struct istack *s, const struct ft_rec_hdr *h)
+static struct ithread *account(struct istack *s, const struct ft_raw_hdr *h)
 {
 	struct ithread *t = thread_get(s, h->tid);
 
@@ -462,12 +462,12 @@ static int install_snapshot(struct istack *s, struct ithread *t, uint64_t ts, bo
 int istack__stack(struct istack *s, const struct ft_raw_stack *r)
 {
 	struct ithread *t = account(s, &r->hdr);
-	uint32_t n = r->hdr.arg < FT_RAW_STACK_CHUNK ? r->hdr.arg : FT_RAW_STACK_CHUNK;
+	uint32_t n = r->count < FT_RAW_STACK_CHUNK ? r->count : FT_RAW_STACK_CHUNK;
 	int err = 0;
 
 	if (!t)
 		return -ENOMEM;
-	if (r->hdr.depth != t->snap_chunks)
+	if ((int32_t)r->chunk != t->snap_chunks)
 		t->snap_chunks = -1; /* a chunk went missing: the snapshot is unusable */
 	if (t->snap_chunks >= 0) {
 		if (t->nsnap + n > t->capsnap) {

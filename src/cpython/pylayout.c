@@ -26,6 +26,16 @@
 
 #define N PYLAYOUT_NONE
 
+/* PyASCIIObject, the same from 3.6 to 3.13: refcnt, type, length, hash,
+ * then the state bit field, whose bits are, low to high, interned:2 kind:3
+ * compact:1 ascii:1, then ready:1 (<= 3.11) or statically_allocated:1
+ * (3.12+) */
+#define STR_LENGTH	16
+#define STR_STATE	32
+#define STR_KIND_SHIFT	2
+#define STR_COMPACT_BIT 5
+#define STR_ASCII_BIT	6
+
 #define TP_BASICSIZE	      32  /* PyTypeObject offsets: 3.8-3.13, x86-64, no Py_TRACE_REFS */
 #define TP_DEALLOC	      48  /* (the same in 3.6 and 3.7) */
 #define TP_MEMBERS	      240 /* (24-byte PyVarObject head, then 27 pointer-sized slots) */
@@ -211,16 +221,13 @@ int pylayout_table(int major, int minor, struct pylayout *out)
 	out->code.qualname = r->co_qualname;
 	out->code.linetable = r->co_linetable;
 	out->code.code_adaptive = r->co_adaptive;
-	/* PyASCIIObject: refcnt, type, length, hash, then the state bit field */
-	out->unicode.length = 16;
-	out->unicode.state = 32;
+	out->unicode.length = STR_LENGTH;
+	out->unicode.state = STR_STATE;
 	out->unicode.ascii_size = r->ascii_size;
 	out->unicode.compact_size = r->compact_size;
-	/* state bits, low to high: interned:2 kind:3 compact:1 ascii:1, then
-	 * ready:1 (<= 3.11) or statically_allocated:1 (3.12+) */
-	out->unicode.kind_shift = 2;
-	out->unicode.compact_bit = 5;
-	out->unicode.ascii_bit = 6;
+	out->unicode.kind_shift = STR_KIND_SHIFT;
+	out->unicode.compact_bit = STR_COMPACT_BIT;
+	out->unicode.ascii_bit = STR_ASCII_BIT;
 	out->unicode.ready_bit = minor <= 11 ? 7 : N;
 	for (int g = 0; g < G__NR; g++)
 		group_of(out, g)->source = PYLAYOUT_SRC_TABLE;
@@ -1134,6 +1141,9 @@ int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_c
 	 * PyUnicodeObject one data pointer more */
 	out->ascii_size = minor <= 11 ? 48 : 40;
 	out->utf8 = out->ascii_size + 8;
+	out->state = STR_STATE;
+	out->compact_bit = STR_COMPACT_BIT;
+	out->ascii_bit = STR_ASCII_BIT;
 	if (!elfimage__is_x86_64(img)) {
 		snprintf(why, len, "not an x86-64 executable or shared object");
 		return -ENOTSUP;

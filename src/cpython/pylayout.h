@@ -132,8 +132,12 @@ int pylayout_for(const struct elfimage *img, const char *path, const struct elf_
 struct pylayout_code_death {
 	uint64_t dealloc_offset; /* file offset of tp_dealloc (uprobes attach by offset) */
 	int32_t filename, name;	 /* co_filename, co_name */
-	int32_t ascii_size;	 /* str: compact ASCII data starts here */
-	int32_t utf8;		 /* str: PyCompactUnicodeObject.utf8 */
+	/* str: the state word and its compact and ascii bits; a compact
+	 * ASCII str's UTF-8 is its data, at ascii_size, any other's is behind
+	 * the pointer at utf8 (PyCompactUnicodeObject.utf8) */
+	int32_t state, compact_bit, ascii_bit;
+	int32_t ascii_size;
+	int32_t utf8;
 };
 
 /* Fills out for the CPython 3.minor (6-13) in img, which exports

@@ -87,9 +87,14 @@ static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, siz
 			nl = pystr_to_utf8(r->data + r->func_len, r->file_len, r->file_kind,
 					   out->data + fl + 1, FT_FILE_MAX, &ncut);
 	}
-	out->hdr = r->hdr;
-	out->hdr.type = FT_REC_NAME;
-	out->hdr.flags = 0;
+	out->hdr = (struct ft_rec_hdr){
+		.ts = r->hdr.ts,
+		.tgid = r->hdr.tgid,
+		.tid = r->hdr.tid,
+		.seq = r->hdr.seq,
+		.type = FT_REC_NAME,
+		.arg = r->hdr.name,
+	};
 	if (fl < 0 || nl < 0) {
 		out->data[0] = 0;
 		out->data[1] = 0;
@@ -190,11 +195,6 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_pop, !cal && pl.pops, true},
 		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
 		{s->progs.ft_nop, cal, true},
-		/* the markers' programs: no method switches a CPython's
-		 * markers on any more (method.c), so they are never loaded */
-		{s->progs.ft_usdt_enter, false, false},
-		{s->progs.ft_usdt_exit, false, false},
-		{s->progs.ft_usdt_nop, false, false},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
 	};
@@ -278,6 +278,11 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->co_filename = l->code.filename;
 	ro->co_name = l->code.qualname != PYLAYOUT_NONE ? l->code.qualname : l->code.name;
 	ro->co_adaptive = l->code.code_adaptive;
+	ro->u_length = l->unicode.length;
+	ro->u_state = l->unicode.state;
+	ro->u_kind_shift = l->unicode.kind_shift;
+	ro->u_compact_bit = l->unicode.compact_bit;
+	ro->u_ascii_bit = l->unicode.ascii_bit;
 	ro->u_ascii_size = l->unicode.ascii_size;
 	ro->u_compact_size = l->unicode.compact_size;
 	/* 3.8: (frame, throwflag); 3.9+: (tstate, frame, throwflag) */

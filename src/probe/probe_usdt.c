@@ -68,6 +68,9 @@ static int usdt_attach(struct probe *pp, struct probe_error *pe)
 	if (cd.dealloc_offset) {
 		p->skel->rodata->co_filename = cd.filename;
 		p->skel->rodata->co_name = cd.name;
+		p->skel->rodata->u_state = cd.state;
+		p->skel->rodata->u_compact_bit = cd.compact_bit;
+		p->skel->rodata->u_ascii_bit = cd.ascii_bit;
 		p->skel->rodata->u_ascii_size = cd.ascii_size;
 		p->skel->rodata->u_utf8 = cd.utf8;
 	}

@@ -62,7 +62,7 @@ static void ev(struct fixture *f, int tid, uint16_t type, uint16_t flags, uint32
 			.seq = f->seq[tid]++,
 			.type = type,
 			.flags = flags,
-			.arg = name},
+			.name = name},
 		.frame = frame,
 		.parent = parent,
 		.sp = sp,
@@ -80,10 +80,10 @@ static void start(struct fixture *f, uint16_t flags, uint32_t name, uint32_t pna
 			.tgid = 1,
 			.tid = 1,
 			.seq = f->seq[1]++,
-			.depth = (int32_t)pname,
+			.parent_name = pname,
 			.type = FT_RAW_ENTER,
 			.flags = flags,
-			.arg = name},
+			.name = name},
 		.frame = frame,
 		.parent = parent,
 		.grand = grand,
@@ -366,15 +366,15 @@ static void snapshot(struct fixture *f, int tid, const uint64_t *frames, const u
 				.tgid = 1,
 				.tid = tid,
 				.seq = f->seq[tid]++,
-				.depth = chunk,
 				.type = FT_RAW_STACK},
+			.chunk = chunk,
 		};
 		size_t k = n - done < FT_RAW_STACK_CHUNK ? n - done : FT_RAW_STACK_CHUNK;
 
 		for (size_t i = 0; i < k; i++)
 			r.f[i] = (struct ft_raw_stack_frame){.frame = frames[done + i],
 							     .name = names[done + i]};
-		r.hdr.arg = k;
+		r.count = k;
 		done += k;
 		if (done == n)
 			r.hdr.flags = FT_RAW_F_STACK_LAST | (cut ? FT_RAW_F_STACK_CUT : 0);

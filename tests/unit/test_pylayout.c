@@ -530,6 +530,10 @@ FT_TEST(pylayout_real_interpreters)
 		FT_EQ_INT(cd.name, l.code.name);
 		FT_EQ_INT(cd.ascii_size, l.unicode.ascii_size);
 		FT_EQ_INT(cd.utf8, l.unicode.ascii_size + 8);
+		/* the str state the interpreter source reads, from the same place */
+		FT_EQ_INT(cd.state, l.unicode.state);
+		FT_EQ_INT(cd.compact_bit, l.unicode.compact_bit);
+		FT_EQ_INT(cd.ascii_bit, l.unicode.ascii_bit);
 		/* only 3.13 has the __init__ shim */
 		FT_EQ_INT(l.init_cleanup_vaddr != 0, r->minor == 13);
 
@@ -580,6 +584,10 @@ FT_TEST(pylayout_code_death_markers)
 		FT_EQ_INT(cd.name, cases[i].name);
 		FT_EQ_INT(cd.ascii_size, 48);
 		FT_EQ_INT(cd.utf8, 56);
+		/* PyASCIIObject's state word and bits are 3.6's as they are 3.13's */
+		FT_EQ_INT(cd.state, 32);
+		FT_EQ_INT(cd.compact_bit, 5);
+		FT_EQ_INT(cd.ascii_bit, 6);
 		/* a str header that is not this version's is refused */
 		FT_EQ_INT(code_death_at(path, 12, &cd, why, sizeof(why)), -ENOTSUP);
 		FT_TRUE(strstr(why, "tp_basicsize"));

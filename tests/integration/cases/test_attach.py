@@ -178,7 +178,7 @@ def _register():
         for links, env in (("uprobe_multi", None), ("perf-event links", NO_MULTI)):
             add("attach arming: debian-3.11 frame, %s loop, %s" % (shape, links),
                 lambda shape=shape, env=env: attach_many(
-                    debian(), "frame", shape, env, probe=("frame", "frame+usdt")))
+                    debian(), "frame", shape, env, probe=("frame",)))
     # the interpreter source where every frame starts at the eval loop
     # (3.8-3.10): exact before arming too, kept as a guard
     add("attach arming: dtrace-3.9 frame, pair loop, perf-event links",

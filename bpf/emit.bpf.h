@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* How both BPF objects put records into the ring: the record header, a
+ * thread's state and its THREAD record, the NAME record's buffer and its
+ * sending, and the EXEC record. The objects differ only in what they read
+ * of the target (C strings at the markers, str objects and frames in the
+ * interpreter) and in their call records. The includer defines
+ * NAME_REC_MAX, the size of the largest NAME record it builds. */
+#ifndef FT_EMIT_BPF_H
+#define FT_EMIT_BPF_H
+
+#include "common.bpf.h"
+
+#ifndef NAME_REC_MAX
+#error "define NAME_REC_MAX (the largest NAME record) before including emit.bpf.h"
+#endif
+
+/* The submit flag for a record: wake the reader only once wakeup_bytes
+ * are queued (it also drains on a timer). */
+static __always_inline __u64 wakeup_flag(void)
+{
+	if (!wakeup_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type, __u32 seq,
+				     __s32 depth, __u32 arg)
+{
+	h->ts = bpf_ktime_get_ns();
+	h->tgid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->seq = seq;
+	h->depth = depth;
+	h->type = type;
+	h->flags = 0;
+	h->arg = arg;
+}
+
+/* The running thread's state in map (a task storage map, zeroed when
+ * made), made at the thread's first armed event; NULL while disarmed, or
+ * when none can be made (counted). Nothing is kept for a thread before
+ * arming, so its state starts at the instant every probe is in. */
+static __always_inline void *thread_get(void *map)
+{
+	void *st;
+
+	if (!armed)
+		return NULL;
+	st = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		count_drop(FT_DROP_NO_STORAGE);
+	return st;
+}
+
+/* A thread's first record: its comm. seq and depth are the thread's
+ * (the record takes no sequence number of its own). */
+static __always_inline void emit_thread(__u64 pid_tgid, __u32 seq, __s32 depth)
+{
+	struct ft_rec_thread *r;
+
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(FT_DROP_RINGBUF);
+		return;
+	}
+	fill_hdr(&r->hdr, pid_tgid, FT_REC_THREAD, seq, depth, 0);
+	/* every byte is written: the comm is NUL padded by the helper */
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	bpf_ringbuf_submit(r, wakeup_flag());
+}
+
+/* A NAME record is built here, not on the stack: with both strings it is
+ * several times the 512 bytes BPF's stack has. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[NAME_REC_MAX]);
+} name_buf SEC(".maps");
+
+/* The buffer to build a NAME record in (NULL cannot happen for a per-CPU
+ * array of one slot, but the verifier wants the check). */
+static __always_inline void *name_rec_buf(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&name_buf, &zero);
+}
+
+/* A fresh name id: each NAME record binds a new one (never 0). */
+static __always_inline __u32 name_new_id(void)
+{
+	return __sync_fetch_and_add(&next_name_id, 1) + 1;
+}
+
+/* Sends the NAME record of len bytes built in rec, which binds id to key
+ * and line, then caches the id: only once the record is in the ring, so no
+ * other thread can emit the id ahead of its name. One the ring has no room
+ * for, or one with a string that could not be read, is not cached: the
+ * next event sends it again. */
+static __always_inline void name_send(void *rec, __u64 len, const struct name_key *key, __u32 line,
+				      __u32 id, bool read_err)
+{
+	if (len > NAME_REC_MAX) /* a bound for the verifier; cannot happen */
+		return;
+	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag())) {
+		count_drop(FT_DROP_NAME);
+		return;
+	}
+	if (!read_err)
+		name_remember(key, line, id);
+}
+
+/* For the sched_process_exec tracepoint (tp_btf: it runs in the exec'ing
+ * task, after the kernel replaced the program and killed the other threads,
+ * before the new program runs an instruction). Emits FT_REC_EXEC when p is
+ * the target; returns whether it is. The ring orders records by
+ * reservation, so every record of the old program precedes this one and
+ * every record of the new one follows it: user space sees the exec exactly
+ * where it happened, which a notification from outside BPF (ptrace, the
+ * proc connector, a pidfd) could not promise. */
+static __always_inline bool emit_exec(struct task_struct *p, pid_t old_pid,
+				      struct linux_binprm *bprm)
+{
+	struct ft_rec_exec *r;
+	char c = 0;
+	long n;
+
+	if (p->tgid != target_tgid || !armed)
+		return false;
+	__sync_fetch_and_add(&image_gen, 1);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(FT_DROP_RINGBUF);
+		return true;
+	}
+	/* every byte is written: the helper stops at the NUL */
+	__builtin_memset(r->file, 0, sizeof(r->file));
+	fill_hdr(&r->hdr, ((__u64)p->tgid << 32) | (__u32)old_pid, FT_REC_EXEC, 0, 0, 0);
+	n = bpf_probe_read_kernel_str(r->file, sizeof(r->file), bprm->filename);
+	if (n == sizeof(r->file)) {
+		/* full: cut unless the NUL sat exactly at the last byte */
+		bpf_probe_read_kernel(&c, 1, bprm->filename + sizeof(r->file) - 1);
+		if (c)
+			r->hdr.flags = FT_EXEC_F_FILE_CUT;
+	}
+	/* user space acts on it (the new program may not be traceable): now */
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return true;
+}
+
+#endif /* FT_EMIT_BPF_H */

@@ -753,7 +753,7 @@ SEC("uprobe")
 int ft_pop(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ft_thread *st = thread_state(pid_tgid);
+	struct interp_thread *st = thread_state(pid_tgid);
 	__u64 frame = PT_REGS_PARM2(ctx);
 	struct frame_info fi = {};
 	struct code_info ci = {};

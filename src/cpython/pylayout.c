@@ -41,8 +41,7 @@
 #define TP_MEMBERS	      240 /* (24-byte PyVarObject head, then 27 pointer-sized slots) */
 #define MAX_MEMBERS	      64
 #define MAX_NAME	      64
-#define FRAME_OWNED_BY_CSTACK 3 /* 3.12, 3.13; 3.14: 3 is the interpreter's entry
-				 * frame and 4 the shim: owners >= 3 are no calls */
+#define FRAME_OWNED_BY_CSTACK 3	 /* 3.12, 3.13 (3.14: entry frame 3, shim 4; >= 3: no call) */
 #define TABLE_MAX_MINOR	      13 /* 3.14+ take their layout from _Py_DebugOffsets */
 
 /* A field of struct pylayout: its name for messages and its group. */
@@ -238,17 +237,16 @@ int pylayout_table(int major, int minor, struct pylayout *out)
  * each confirmed against the file by pylayout_for: co_flags by
  * PyCode_Type's tp_members, the compact str header by PyUnicode_Type's
  * tp_basicsize (research note 11.1). */
-#define CO_FLAGS_314		48
+#define CO_FLAGS_314		 48
 #define COMPACT_UNICODE_SIZE_314 56
-#define STACKREF_TAG_BITS	3 /* Py_TAG_BITS of a GIL build's _PyStackRef */
+#define STACKREF_TAG_BITS	 3 /* Py_TAG_BITS of a GIL build's _PyStackRef */
 
 static int32_t narrow(int64_t v)
 {
 	return v >= 0 && v <= INT32_MAX ? (int32_t)v : N;
 }
 
-int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why,
-			size_t len)
+int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why, size_t len)
 {
 	memset(out, 0, sizeof(*out));
 	if (d->major != 3 || d->minor < 14) {
@@ -303,7 +301,8 @@ int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, cha
 		group_of(out, g)->source = PYLAYOUT_SRC_DEBUG;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		/* every field the reader needs is in the table */
-		if (*field_ptr(out, i) == N && fields[i].off != offsetof(struct pylayout, interp.eval_frame) &&
+		if (*field_ptr(out, i) == N &&
+		    fields[i].off != offsetof(struct pylayout, interp.eval_frame) &&
 		    fields[i].off != offsetof(struct pylayout, runtime.tstate_current) &&
 		    fields[i].off != offsetof(struct pylayout, tstate.cframe) &&
 		    fields[i].off != offsetof(struct pylayout, tstate.cframe_frame)) {
@@ -1004,7 +1003,8 @@ static int check_flavour(const struct elfimage *img, const char *path, const str
  * objects and accessors, and the __init__ shim's code object from
  * .dynsym, checked by its bytecode. */
 static int layout_from_file(const struct elfimage *img, const char *path,
-			    const struct elf_info *info, struct pylayout *out, char *why, size_t len)
+			    const struct elf_info *info, struct pylayout *out, char *why,
+			    size_t len)
 {
 	struct checks c = {.l = out, .why = why, .len = len};
 	struct debug_offsets d;

@@ -1,4 +1,4 @@
-"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13,
+"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13, the 3.14 GIL builds,
 Debian's python3.11, the marker-complete 3.9) runs every workload under
 flowtrace-bpf, launched (-c) and attached at a start gate (-p), with the
 method auto picks and with each other method that must give complete

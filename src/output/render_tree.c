@@ -68,7 +68,35 @@ struct tree {
 	struct chain *chains;
 	size_t nchains, chains_cap;
 	int64_t hidden; /* levels the enclosing folded runs took away */
+	/* " [    TID] | " of the thread being printed, formatted once */
+	const struct ft_thread *tid_of;
+	char tid_col[32];
+	size_t tid_len;
 };
+
+/* "[d=" 20 digits "] " */
+#define DEPTH_ROOM 32
+
+/* v in decimal at dst (20 bytes at most, no NUL); returns the length.
+ * Without printf: lines are printed by the hundred thousand. */
+static size_t fmt_u64(char *dst, uint64_t v)
+{
+	char buf[20];
+	size_t i = sizeof(buf);
+
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(dst, buf + i, sizeof(buf) - i);
+	return sizeof(buf) - i;
+}
+
+static void put_u64(FILE *out, uint64_t v)
+{
+	char buf[20];
+
+	fwrite(buf, 1, fmt_u64(buf, v), out);
+}
 
 static void put_func(struct tree *tr, const struct ft_name *nm)
 {
@@ -100,7 +128,8 @@ static void put_location(struct tree *tr, const struct ft_name *nm)
 	render_put_text(tr->out, file, strlen(file), NULL, NULL);
 	if (file_cut)
 		fputs("...", tr->out);
-	fprintf(tr->out, ":%u", nm->line);
+	fputc(':', tr->out);
+	put_u64(tr->out, nm->line);
 }
 
 static void put_flags(struct tree *tr, uint32_t flags)
@@ -123,8 +152,12 @@ static void put_flags(struct tree *tr, uint32_t flags)
 static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_t *dur_ns,
 		       int depth)
 {
-	static const char spaces[] =
-		"                                                                ";
+	/* the start of the line goes out in one write, the default deepest
+	 * indent (2 * RENDER_INDENT_MAX_DEFAULT) included: lines come by the
+	 * hundred thousand, and each stdio call takes the stream's lock */
+	char head[1 + 16 + sizeof(tr->tid_col) + 2 * RENDER_INDENT_MAX_DEFAULT + DEPTH_ROOM];
+	size_t len = 0;
+	const char *dur;
 	char buf[16];
 	int64_t level = depth - tr->hidden;
 	/* the depth is said where the indentation does not tell it */
@@ -150,15 +183,41 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_
 		tr->thread_header = true;
 		tr->shown = true;
 	}
-	fprintf(tr->out, " %10s [%7u] | ", dur_ns ? fmt_duration(buf, *dur_ns) : "", t->tid);
-	while (indent) {
-		size_t n = indent < sizeof(spaces) - 1 ? indent : sizeof(spaces) - 1;
+	if (tr->tid_of != t) {
+		int n = snprintf(tr->tid_col, sizeof(tr->tid_col), " [%7u] | ", t->tid);
 
-		fwrite(spaces, 1, n, tr->out);
-		indent -= n;
+		tr->tid_len = n > 0 ? (size_t)n : 0;
+		tr->tid_of = t;
 	}
-	if (say_depth)
-		fprintf(tr->out, "[d=%d] ", depth);
+	/* fmt_duration() is at least 10 wide: the column " %10s" */
+	dur = dur_ns ? fmt_duration(buf, *dur_ns) : "          ";
+	head[len++] = ' ';
+	len += strlen(strcpy(head + len, dur));
+	memcpy(head + len, tr->tid_col, tr->tid_len);
+	len += tr->tid_len;
+	/* room is left for the depth; a deeper indent than the buffer holds
+	 * (a large --indent-max, or none) goes out in parts */
+	while (indent) {
+		size_t room = sizeof(head) - DEPTH_ROOM - len;
+		size_t n = indent < room ? indent : room;
+
+		memset(head + len, ' ', n);
+		len += n;
+		indent -= n;
+		if (indent) {
+			fwrite(head, 1, len, tr->out);
+			len = 0;
+		}
+	}
+	if (say_depth) {
+		/* shown depths are never negative: the walk counts from 0 */
+		memcpy(head + len, "[d=", 3);
+		len += 3;
+		len += fmt_u64(head + len, depth > 0 ? (uint64_t)depth : 0);
+		memcpy(head + len, "] ", 2);
+		len += 2;
+	}
+	fwrite(head, 1, len, tr->out);
 }
 
 /* Same function: the same id, or ids bound to the same (func, file, line),

@@ -16,11 +16,12 @@
  * same flags (plain recursion), prints as one line, "f() { ×K recursion,
  * d=A..B", closed by a line "} ... f ×K ..."; the innermost call of the run
  * and everything below it are shown in full, one level below that line.
- * The run is found while the walk goes down it: a pending run is the
- * first call, the last one entered and a count, as it is printed only
- * when it ends, O(1) memory however long; only runs that are folded take
- * a stack entry, and each of those spans at least tr->limit levels. A tree
- * shallower than the limit cannot fold anything, so it prints as it
+ * Nothing prints while the walk goes down a run: it is held as its first
+ * call, the last one entered and a count (O(1) memory however long), and
+ * printed when a call or a return does not continue it, folded if long
+ * enough, else call by call exactly as it would have been. Only folded
+ * runs take a stack entry, and each spans at least tr->limit levels. A
+ * tree shallower than the limit cannot fold anything, so it prints as it
  * always did. */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,7 +36,6 @@
 
 /* A folded recursion run being shown: its calls' own lines are skipped */
 struct chain {
-	const struct ft_node *first;
 	int depth;  /* the first call's shown depth */
 	uint64_t k; /* calls folded: depth .. depth + k - 1 */
 };
@@ -345,7 +345,7 @@ static void end_pending(struct tree *tr)
 	put_location(tr, nm);
 	put_flags(tr, first->flags & (FT_NODE_BEFORE_ATTACH | FT_NODE_START_LOST));
 	fputc('\n', tr->out);
-	tr->chains[tr->nchains++] = (struct chain){.first = first, .depth = depth, .k = k};
+	tr->chains[tr->nchains++] = (struct chain){.depth = depth, .k = k};
 	/* the innermost call goes one level below the run's line */
 	tr->hidden += (int64_t)k - 1;
 	show_enter(tr, t, tr->pend.last, depth + (int)k, tr->pend.last_has_children);

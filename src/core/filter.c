@@ -9,6 +9,7 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/grow.h"
 #include "core/names.h"
 
 #define DECIDED_SHOWN  1
@@ -93,18 +94,6 @@ static enum kind classify(struct walk *wk, const struct ft_node *n)
 	return filter__shows_name(wk->f, wk->names, n->name) ? K_SHOWN : K_HIDDEN;
 }
 
-static bool grow(void **p, size_t *cap, size_t elem)
-{
-	size_t n = *cap ? *cap * 2 : 64;
-	void *q = realloc(*p, n * elem);
-
-	if (!q)
-		return false;
-	*p = q;
-	*cap = n;
-	return true;
-}
-
 /* Whether any node below n would be shown one shown level down: a
  * depth-first search through glob-hidden nodes only, stopping at the first
  * shown one. Each hidden node lies below exactly one nearest shown
@@ -115,7 +104,7 @@ static bool shows_below(struct walk *wk, const struct ft_node *n)
 
 	if (!n->first_child)
 		return false;
-	if (!wk->scap && !grow((void **)&wk->scratch, &wk->scap, sizeof(*wk->scratch)))
+	if (!wk->scap && grow_array((void **)&wk->scratch, &wk->scap, 1, sizeof(*wk->scratch)))
 		goto nomem;
 	wk->scratch[sp++] = n->first_child;
 	while (sp) {
@@ -134,8 +123,8 @@ static bool shows_below(struct walk *wk, const struct ft_node *n)
 		case K_HIDDEN:
 			if (!c->first_child)
 				break;
-			if (sp == wk->scap &&
-			    !grow((void **)&wk->scratch, &wk->scap, sizeof(*wk->scratch)))
+			if (sp == wk->scap && grow_array((void **)&wk->scratch, &wk->scap, sp + 1,
+							 sizeof(*wk->scratch)))
 				goto nomem;
 			wk->scratch[sp++] = c->first_child;
 			break;
@@ -167,7 +156,7 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 
 	if (!t->first_root)
 		return;
-	if (!grow((void **)&st, &cap, sizeof(*st)))
+	if (grow_array((void **)&st, &cap, 1, sizeof(*st)))
 		return;
 	st[sp++] = (struct frame){.cur = t->first_root};
 	while (sp) {
@@ -208,7 +197,7 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 				continue;
 			}
 		}
-		if (sp == cap && !grow((void **)&st, &cap, sizeof(*st))) {
+		if (sp == cap && grow_array((void **)&st, &cap, sp + 1, sizeof(*st))) {
 			/* cannot descend: close what was opened so the output
 			 * stays balanced */
 			if (k == K_SHOWN && v->leave)

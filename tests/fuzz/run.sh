@@ -8,8 +8,8 @@ build=build/fuzz
 mkdir -p "$build/corpus"
 
 src=(src/core/tracefile.c src/core/record.c src/core/calltree.c src/core/names.c
-	src/core/filter.c src/output/render.c src/output/render_tree.c src/output/render_json.c
-	src/output/render_jsonl.c src/output/jsonw.c)
+	src/core/hashmap.c src/core/grow.c src/core/filter.c src/output/render.c
+	src/output/render_tree.c src/output/render_json.c src/output/render_jsonl.c src/output/jsonw.c)
 # every renderer the table in render.c names must link
 for f in src/output/render_*.c; do
 	case " ${src[*]} " in *" $f "*) ;; *) src+=("$f") ;; esac

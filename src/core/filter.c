@@ -14,6 +14,9 @@
 
 #define DECIDED_SHOWN  1
 #define DECIDED_HIDDEN 2
+/* The dense cache covers ids below 4 per id bound plus this (as names.c's
+ * dense array does): memory follows the names, not the largest id. */
+#define DENSE_SLACK (64 * 1024)
 
 void filter__free(struct filter *f)
 {
@@ -22,6 +25,7 @@ void filter__free(struct filter *f)
 	free(f->cache);
 	f->cache = NULL;
 	f->ncache = 0;
+	hashmap__fini(&f->far);
 }
 
 bool filter__active(const struct filter *f)
@@ -44,29 +48,35 @@ static bool decide(const struct filter *f, const struct ft_name *nm)
 	return !glob_any(f->exclude, f->nexclude, nm);
 }
 
+/* Remembers a decision; without memory it is only not remembered. */
+static void remember(struct filter *f, const struct names *names, uint32_t name_id, uint8_t how)
+{
+	size_t old = f->ncache;
+
+	if (name_id >= f->ncache && name_id >= 4 * names__ids(names) + DENSE_SLACK) {
+		hashmap__set(&f->far, name_id, how);
+		return;
+	}
+	if (grow_array((void **)&f->cache, &f->ncache, (size_t)name_id + 1, 1))
+		return;
+	memset(f->cache + old, 0, f->ncache - old);
+	f->cache[name_id] = how;
+}
+
 bool filter__shows_name(struct filter *f, const struct names *names, uint32_t name_id)
 {
+	uint64_t how;
+
 	if (!f || (!f->ninclude && !f->nexclude))
 		return true;
 	if (name_id < f->ncache && f->cache[name_id])
 		return f->cache[name_id] == DECIDED_SHOWN;
+	if (hashmap__find(&f->far, name_id, &how))
+		return how == DECIDED_SHOWN;
 
 	bool shown = decide(f, names__get(names, name_id));
 
-	if (name_id >= f->ncache) {
-		size_t n = f->ncache ? f->ncache : 256;
-
-		while (n <= name_id)
-			n *= 2;
-		uint8_t *cache = realloc(f->cache, n);
-		/* without memory the decision is only not remembered */
-		if (!cache)
-			return shown;
-		memset(cache + f->ncache, 0, n - f->ncache);
-		f->cache = cache;
-		f->ncache = n;
-	}
-	f->cache[name_id] = shown ? DECIDED_SHOWN : DECIDED_HIDDEN;
+	remember(f, names, name_id, shown ? DECIDED_SHOWN : DECIDED_HIDDEN);
 	return shown;
 }
 

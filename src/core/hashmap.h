@@ -40,7 +40,8 @@ struct hashmap {
 	void *ctx;
 };
 
-/* An empty map; hash and equal both NULL (integer keys) or both set. */
+/* An empty map; hash and equal both NULL (integer keys) or both set. A
+ * zeroed struct hashmap is an empty map of integer keys too. */
 void hashmap__init(struct hashmap *m, hashmap_hash_fn hash, hashmap_equal_fn equal, void *ctx);
 /* Frees the slots; the map is empty and may be used again. */
 void hashmap__fini(struct hashmap *m);

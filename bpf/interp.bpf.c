@@ -44,7 +44,15 @@ const volatile __s32 f_code = -1;
 const volatile __s32 f_back = -1;
 const volatile __s32 f_ip = -1;
 const volatile __s32 f_owner = -1; /* 3.12+: owner byte; shim frames are skipped */
+/* owners from this value up are no calls: 3.12/3.13's C-stack shim (3);
+ * 3.14's interpreter entry frame (3) and C-stack shim (4) */
 const volatile __u32 owner_cstack = 3;
+/* 3.14: f_executable is a _PyStackRef whose low bits are tags */
+const volatile __u64 code_mask = ~0ULL;
+/* 3.14: frames end at _PyEval_FrameClearAndPop (ft_pop), so the eval
+ * loop's entry only matters for throw(), which starts a frame without a
+ * RESUME */
+const volatile __u32 eval_throw_only = 0;
 const volatile __s32 co_flags = -1;
 const volatile __s32 co_firstlineno = -1;
 const volatile __s32 co_filename = -1;
@@ -264,7 +272,7 @@ static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
 
 	if (!b)
 		return false;
-	fi->code = span_u64(b->frame, f_code - frame_span_off, FRAME_SPAN_MAX);
+	fi->code = span_u64(b->frame, f_code - frame_span_off, FRAME_SPAN_MAX) & code_mask;
 	fi->back = span_u64(b->frame, f_back - frame_span_off, FRAME_SPAN_MAX);
 	fi->owner = 0;
 	if (f_owner >= frame_span_off && f_owner - frame_span_off < FRAME_SPAN_MAX)
@@ -302,7 +310,7 @@ static __always_inline bool read_code(__u64 code, struct code_info *ci)
 
 static __always_inline bool is_shim(const struct frame_info *fi)
 {
-	return fi->owner == owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr);
+	return fi->owner >= owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr);
 }
 
 static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi)
@@ -658,7 +666,9 @@ int ft_eval_entry(struct pt_regs *ctx)
 		snapshot(pid_tgid, st, current_frame(tstate));
 	frame = arg_n(&a, eval_frame_arg);
 	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
-	if (!eval_entries) {
+	if (eval_throw_only && !flags)
+		return 0;
+	if (!eval_entries && !eval_throw_only) {
 		emit(pid_tgid, st, FT_RAW_EVAL, 0, 0, frame, 0, sp);
 		if (!flags)
 			return 0;
@@ -728,6 +738,40 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	if (!st->snapped)
 		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame);
 	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
+	return 0;
+}
+
+/* 3.14: _PyEval_FrameClearAndPop(tstate, frame), where every frame that
+ * ends is popped: RETURN_VALUE calls it after making the caller current,
+ * the unwinding path after an exception left the frame; either way the
+ * dying frame is the second argument, no longer the current one. It is
+ * also called for frames that never ran (a recursion check failed at the
+ * eval loop's entry); user space ignores the exit of a frame it never saw
+ * start. The interpreter's own frames (entry frames, the __init__ shim)
+ * are no calls. */
+SEC("uprobe")
+int ft_pop(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct interp_thread *st = thread_state(pid_tgid);
+	__u64 frame = PT_REGS_PARM2(ctx);
+	struct frame_info fi = {};
+	struct code_info ci = {};
+	__u32 name;
+
+	if (!st)
+		return 0;
+	if (!read_frame(frame, &fi)) {
+		count_drop(FT_DROP_READ);
+		return 0;
+	}
+	if (f_owner >= 0 && is_shim(&fi))
+		return 0;
+	name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
+	/* the dying frame still counts as running: its caller is current */
+	if (!st->snapped)
+		snapshot(pid_tgid, st, frame);
+	emit3(pid_tgid, st, FT_RAW_EXIT, FT_RAW_F_POP, name, frame, 0, 0, 0, 0);
 	return 0;
 }
 

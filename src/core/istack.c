@@ -353,6 +353,12 @@ static int on_leave(struct istack *s, struct ithread *t, const struct ft_raw_cal
 		/* its start was lost: a child of the frame on top */
 		return emit(s, t, FT_REC_RETURN, ts, top_depth(t) + 1, r->hdr.name);
 	}
+	if ((r->hdr.flags & FT_RAW_F_POP) && (t->exact || (t->nf && t->f[t->nf - 1].started))) {
+		/* 3.14 pops frames that never ran too (a recursion check that
+		 * failed before the first instruction): no call */
+		s->st.never_ran++;
+		return 0;
+	}
 	if (t->exact || (t->nf && t->f[t->nf - 1].started)) {
 		/* a frame from before attach cannot leave while one that started
 		 * since is running, nor be missing from an exact snapshot: this

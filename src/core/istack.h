@@ -39,6 +39,7 @@ struct istack_stats {
 	uint64_t passed;	   /* starts whose caller never started (delegating generators) */
 	uint64_t lost;		   /* raw records missing (sequence gaps) */
 	uint64_t unplaced;	   /* exits and catches of frames never seen starting, counted */
+	uint64_t never_ran;	   /* 3.14 pops (FT_RAW_F_POP) of frames that never started */
 	uint64_t snapshots;	   /* threads whose stack came from a snapshot */
 	uint64_t bad_snapshots;	   /* snapshots with a chunk lost, not used */
 };

@@ -8,7 +8,13 @@
  * a shared object or PIE) or hold absolute addresses (non-PIE executable),
  * so the table shows up as a run of 256 code pointers, most of them into
  * _PyEval_EvalFrameDefault. PGO/LTO builds move rarely used handlers into a
- * ".cold" part outside the symbol, hence "most", not "all". */
+ * ".cold" part outside the symbol, hence "most", not "all".
+ *
+ * 3.14 built with clang's tail-calling interpreter has no labels: each
+ * handler is a function of its own, and the same kind of table
+ * (INSTRUCTION_TABLE) holds their entries, none inside the eval function,
+ * which only starts the first one. The same scan finds it with a second
+ * rule (opcodes_scan_tail_windows); the fingerprint is the same. */
 #include <errno.h>
 #include <gelf.h>
 #include <inttypes.h>
@@ -91,6 +97,11 @@ static const struct minor_ops minor_ops[OPCODES_MAX_MINOR + 1] = {
 	[13] = {.defined = {0xffffffffffffffffULL, 0x007fffffffffffffULL, 0xffffffffffe00000ULL,
 			    0x7ffff0007fffffffULL},
 		.number = OPS(149, -1, 207, 236, 36, 103, 118, 239, 240, 241, 35, 33, -1, 13)},
+	/* 3.14.7: 227 opcodes with a handler of their own (the same in the
+	 * computed-goto, tail-calling and free-threaded builds) */
+	[14] = {.defined = {0xffffffffffffffffULL, 0x01ffffffffffffffULL, 0xffffffffffffffffULL,
+			    0xfffffc00000fffffULL},
+		.number = OPS(128, -1, 196, 245, 35, -1, 120, 246, -1, 247, 34, 32, -1, 11)},
 };
 
 const char *opcodes_name(enum opcodes_op op)
@@ -164,6 +175,36 @@ size_t opcodes_scan_windows(const struct opcodes_slot *slots, size_t n, uint64_t
 					.first = k + 1 - OPCODES_NSLOTS,
 					.addr = slots[k + 1 - OPCODES_NSLOTS].addr,
 					.inside = best,
+				};
+			found++;
+		}
+		i = j;
+	}
+	return found;
+}
+
+size_t opcodes_scan_tail_windows(const struct opcodes_slot *slots, size_t n, uint64_t lo,
+				 uint64_t hi, struct opcodes_window *out, size_t max)
+{
+	size_t found = 0, i = 0;
+
+	while (i < n) {
+		size_t j = i + 1, outside = 0;
+
+		while (j < n && slots[j].addr == slots[j - 1].addr + 8)
+			j++;
+		/* every 256-slot window of the run with no target inside */
+		for (size_t k = i; k < j; k++) {
+			bool in = slots[k].target >= lo && slots[k].target < hi;
+
+			outside = in ? 0 : outside + 1;
+			if (outside < OPCODES_NSLOTS)
+				continue;
+			if (found < max)
+				out[found] = (struct opcodes_window){
+					.first = k + 1 - OPCODES_NSLOTS,
+					.addr = slots[k + 1 - OPCODES_NSLOTS].addr,
+					.inside = 0,
 				};
 			found++;
 		}
@@ -349,12 +390,20 @@ static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes
 	struct opcodes_fingerprint fp = {0}, first_fp = {0};
 	size_t nwin, matches = 0, pick = 0;
 	int first_bad = -1;
+	bool tail = false;
 
 	nwin = opcodes_scan_windows(slots, n, lo, hi, win, MAX_WINDOWS);
+	if (!nwin && out->minor >= 14) {
+		/* no labels inside the eval function: tail-calling handlers */
+		nwin = opcodes_scan_tail_windows(slots, n, lo, hi, win, MAX_WINDOWS);
+		tail = nwin > 0;
+	}
 	if (!nwin) {
 		snprintf(why, len,
-			 "no run of %d code pointers with %d or more into _PyEval_EvalFrameDefault",
-			 OPCODES_NSLOTS, OPCODES_MIN_INSIDE);
+			 "no run of %d code pointers with %d or more into "
+			 "_PyEval_EvalFrameDefault%s",
+			 OPCODES_NSLOTS, OPCODES_MIN_INSIDE,
+			 out->minor >= 14 ? ", nor one of tail-calling handlers" : "");
 		return -ENOTSUP;
 	}
 	if (nwin > MAX_WINDOWS) {
@@ -402,6 +451,87 @@ static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes
 	}
 	out->table_vaddr = win[pick].addr;
 	out->inside = win[pick].inside;
+	out->tail_calls = tail;
+	return 0;
+}
+
+#define MAX_POP_TARGETS 4
+#define RETURN_SCAN	256 /* bytes of a return handler searched for the call */
+
+/* The addresses a call to _PyEval_FrameClearAndPop can go to: the
+ * function, and each PLT stub that jumps through a GOT slot bound to it
+ * (the symbol is exported, so CPython's own calls go through the PLT). */
+static size_t pop_targets(const struct elfimage *img, uint64_t fn, uint64_t *t, size_t max)
+{
+	const struct elfimage_section *secs;
+	const struct elfimage_reloc *r;
+	size_t n = 0, nr, ns;
+
+	t[n++] = fn;
+	r = elfimage__relocs(img, &nr);
+	secs = elfimage__sections(img, &ns);
+	for (size_t i = 0; i < nr && n < max; i++) {
+		const char *sym;
+
+		if (r[i].type != R_X86_64_JUMP_SLOT && r[i].type != R_X86_64_GLOB_DAT)
+			continue;
+		sym = elfimage__symbol_name(img, r[i].sym);
+		if (!sym || strcmp(sym, "_PyEval_FrameClearAndPop"))
+			continue;
+		/* jmp *REL(%rip) (ff 25) */
+		for (size_t s = 0; s < ns && n < max; s++) {
+			const uint8_t *d;
+
+			if (!(secs[s].flags & SHF_EXECINSTR) || strncmp(secs[s].name, ".plt", 4) ||
+			    !(d = elfimage__bytes(img, secs[s].addr, secs[s].size)))
+				continue;
+			for (uint64_t k = 0; k + 6 <= secs[s].size && n < max; k++) {
+				uint64_t slot;
+
+				if (!x86_jmp_rip_slot(d + k, 6, secs[s].addr + k, &slot) ||
+				    slot != r[i].offset)
+					continue;
+				/* the stub starts at its 16-byte slot */
+				t[n++] = (secs[s].addr + k) & ~15ULL;
+			}
+		}
+	}
+	return n;
+}
+
+/* 3.14+: _PyEval_FrameClearAndPop, and the calls the return handlers make
+ * to it. A build that inlined it (LTO, -fno-semantic-interposition) has
+ * none, and a probe on the function would miss returns. */
+static int find_pop(const struct elfimage *img, struct opcodes_table *out)
+{
+	static const enum opcodes_op rets[] = {OPCODES_RETURN_VALUE,
+					       OPCODES_INSTRUMENTED_RETURN_VALUE};
+	uint64_t t[MAX_POP_TARGETS], size;
+	size_t nt;
+
+	out->pop_calls = 0;
+	if (elfimage__symbol(img, "_PyEval_FrameClearAndPop", &out->pop_vaddr, &size) ||
+	    !elfimage__is_code(img, out->pop_vaddr) ||
+	    elfimage__file_offset(img, out->pop_vaddr, &out->pop_offset)) {
+		out->pop_vaddr = out->pop_offset = 0;
+		return 0;
+	}
+	nt = pop_targets(img, out->pop_vaddr, t, MAX_POP_TARGETS);
+	for (size_t i = 0; i < sizeof(rets) / sizeof(rets[0]); i++) {
+		uint64_t at = out->ops[rets[i]].vaddr;
+		size_t len = RETURN_SCAN;
+		const uint8_t *code = NULL;
+		unsigned c;
+
+		while (len && !(code = elfimage__bytes(img, at, len)))
+			len /= 2;
+		c = x86_count_calls(code, len, at, t, nt);
+		if (!c) {
+			out->pop_calls = 0; /* every return handler must call it */
+			return 0;
+		}
+		out->pop_calls += c;
+	}
 	return 0;
 }
 
@@ -458,6 +588,8 @@ int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opc
 			return -ENOTSUP;
 		}
 	}
+	if (minor >= 14)
+		find_pop(img, out);
 	/* 3.8 has no accessor; pylayout decides what a failed decode means */
 	if (decode_eval_frame(img, &out->eval_frame_disp))
 		out->eval_frame_disp = -1;

@@ -18,25 +18,25 @@ struct elfimage;
 #define OPCODES_NSLOTS	   256 /* entries of opcode_targets */
 #define OPCODES_MIN_INSIDE 128 /* window entries that must point into the eval function */
 #define OPCODES_MIN_MINOR  8   /* supported CPython 3.x series */
-#define OPCODES_MAX_MINOR  13
+#define OPCODES_MAX_MINOR  14
 
 /* The opcodes whose handlers a probe source may attach to. Not every minor
  * has every one: opcodes_number() says -1 for those it lacks. */
 enum opcodes_op {
 	OPCODES_RESUME,			   /* 3.11+: every frame start and resume */
 	OPCODES_RESUME_QUICK,		   /* 3.11: quickened RESUME */
-	OPCODES_RESUME_CHECK,		   /* 3.13: specialised RESUME */
+	OPCODES_RESUME_CHECK,		   /* 3.13+: specialised RESUME */
 	OPCODES_INSTRUMENTED_RESUME,	   /* 3.12+: RESUME under sys.monitoring/settrace */
 	OPCODES_RETURN_VALUE,		   /* all */
-	OPCODES_RETURN_CONST,		   /* 3.12+ */
+	OPCODES_RETURN_CONST,		   /* 3.12, 3.13 (gone in 3.14) */
 	OPCODES_YIELD_VALUE,		   /* all */
 	OPCODES_INSTRUMENTED_RETURN_VALUE, /* 3.12+ */
-	OPCODES_INSTRUMENTED_RETURN_CONST, /* 3.12+ */
+	OPCODES_INSTRUMENTED_RETURN_CONST, /* 3.12, 3.13 */
 	OPCODES_INSTRUMENTED_YIELD_VALUE,  /* 3.12+ */
 	OPCODES_RETURN_GENERATOR,	   /* 3.11+ */
 	OPCODES_PUSH_EXC_INFO,		   /* 3.11+: first instruction of an except/finally block */
 	OPCODES_YIELD_FROM,		   /* 3.8-3.10 */
-	OPCODES_EXIT_INIT_CHECK,	   /* 3.13: first instruction of the __init__ shim frame */
+	OPCODES_EXIT_INIT_CHECK,	   /* 3.13+: first instruction of the __init__ shim frame */
 	OPCODES__NR,
 };
 
@@ -63,7 +63,7 @@ struct opcodes_table {
 	int major, minor;
 	uint64_t eval_vaddr, eval_size; /* _PyEval_EvalFrameDefault from .dynsym */
 	uint64_t eval_offset;		/* its file offset */
-	uint64_t table_vaddr;		/* opcode_targets */
+	uint64_t table_vaddr;		/* opcode_targets (tail-calling: INSTRUCTION_TABLE) */
 	uint64_t unknown;		/* the label filling the undefined slots */
 	unsigned inside;		/* handlers inside [eval_vaddr, +eval_size) */
 	unsigned distinct;		/* distinct handler addresses */
@@ -72,6 +72,15 @@ struct opcodes_table {
 				  * _PyInterpreterState_GetEvalFrameFunc; -1 without it */
 	uint64_t handlers[OPCODES_NSLOTS];
 	struct opcodes_handler ops[OPCODES__NR];
+	/* 3.14 built with clang's tail-calling interpreter: every handler is
+	 * a function of its own (_TAIL_CALL_<OPNAME>) outside the eval
+	 * function, reached through a table of function pointers */
+	bool tail_calls;
+	/* 3.14+: _PyEval_FrameClearAndPop (.dynsym), where every frame that
+	 * returns or is unwound is popped, and how many calls to it the
+	 * return handlers make (0: none found, e.g. inlined) */
+	uint64_t pop_vaddr, pop_offset;
+	unsigned pop_calls;
 };
 
 /* Finds the opcode table of the interpreter in img (the libpython shared
@@ -108,6 +117,14 @@ struct opcodes_window {
  * Stores up to max windows and returns how many were found. */
 size_t opcodes_scan_windows(const struct opcodes_slot *slots, size_t n, uint64_t lo, uint64_t hi,
 			    struct opcodes_window *out, size_t max);
+
+/* The tail-calling shape (3.14 clang): 256-slot windows of runs of at
+ * least 256 slots in which no target lies inside [lo, hi) (the eval
+ * function, which only starts the first handler) and every target is
+ * distinct but one, the unknown-opcode handler. Stores up to max windows
+ * and returns how many were found. */
+size_t opcodes_scan_tail_windows(const struct opcodes_slot *slots, size_t n, uint64_t lo,
+				 uint64_t hi, struct opcodes_window *out, size_t max);
 
 struct opcodes_fingerprint {
 	uint64_t unknown;	/* the most frequent target */

@@ -41,7 +41,8 @@
 #define TP_MEMBERS	      240 /* (24-byte PyVarObject head, then 27 pointer-sized slots) */
 #define MAX_MEMBERS	      64
 #define MAX_NAME	      64
-#define FRAME_OWNED_BY_CSTACK 3 /* 3.12, 3.13 */
+#define FRAME_OWNED_BY_CSTACK 3	 /* 3.12, 3.13 (3.14: entry frame 3, shim 4; >= 3: no call) */
+#define TABLE_MAX_MINOR	      13 /* 3.14+ take their layout from _Py_DebugOffsets */
 
 /* A field of struct pylayout: its name for messages and its group. */
 enum group { G_RUNTIME, G_INTERP, G_TSTATE, G_FRAME, G_CODE, G_UNICODE, G__NR };
@@ -105,7 +106,7 @@ struct row {
  * the GIL holder's thread state or N where it is thread-local); interpreter; thread
  * state; frame; ip and entry kinds; code object; str header sizes. */
 /* clang-format off */
-static const struct row rows[OPCODES_MAX_MINOR + 1] = {
+static const struct row rows[TABLE_MAX_MINOR + 1] = {
 	[8] = { 32, 1368,
 		0, 8, 568,
 		8, 16, 24, N, N, 176, N,
@@ -188,7 +189,7 @@ int pylayout_table(int major, int minor, struct pylayout *out)
 	const struct row *r;
 
 	memset(out, 0, sizeof(*out));
-	if (major != 3 || minor < OPCODES_MIN_MINOR || minor > OPCODES_MAX_MINOR)
+	if (major != 3 || minor < OPCODES_MIN_MINOR || minor > TABLE_MAX_MINOR)
 		return -ENOTSUP;
 	r = &rows[minor];
 	out->major = major;
@@ -229,6 +230,86 @@ int pylayout_table(int major, int minor, struct pylayout *out)
 	out->unicode.ready_bit = minor <= 11 ? 7 : N;
 	for (int g = 0; g < G__NR; g++)
 		group_of(out, g)->source = PYLAYOUT_SRC_TABLE;
+	return 0;
+}
+
+/* The values 3.14's _Py_DebugOffsets lacks, for a GIL build (x86-64),
+ * each confirmed against the file by pylayout_for: co_flags by
+ * PyCode_Type's tp_members, the compact str header by PyUnicode_Type's
+ * tp_basicsize (research note 11.1). */
+#define CO_FLAGS_314		 48
+#define COMPACT_UNICODE_SIZE_314 56
+#define STACKREF_TAG_BITS	 3 /* Py_TAG_BITS of a GIL build's _PyStackRef */
+
+static int32_t narrow(int64_t v)
+{
+	return v >= 0 && v <= INT32_MAX ? (int32_t)v : N;
+}
+
+int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why, size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	if (d->major != 3 || d->minor < 14) {
+		snprintf(why, len, "CPython %d.%d's layout does not come from its debug offsets",
+			 d->major, d->minor);
+		return -ENOTSUP;
+	}
+	if (d->free_threaded) {
+		snprintf(why, len, "free-threaded CPython builds are not supported");
+		return -ENOTSUP;
+	}
+	out->major = d->major;
+	out->minor = d->minor;
+	out->runtime.interpreters_head = narrow(d->runtime.interpreters_head);
+	out->runtime.tstate_current = N;
+	out->interp.next = narrow(d->interp.next);
+	out->interp.threads_head = narrow(d->interp.threads_head);
+	out->interp.eval_frame = N; /* set from the file's accessor */
+	out->tstate.next = narrow(d->tstate.next);
+	out->tstate.interp = narrow(d->tstate.interp);
+	out->tstate.frame = narrow(d->tstate.current_frame);
+	out->tstate.cframe = N;
+	out->tstate.cframe_frame = N;
+	out->tstate.thread_id = narrow(d->tstate.thread_id);
+	out->tstate.native_thread_id = narrow(d->tstate.native_thread_id);
+	out->frame.code = narrow(d->frame.executable);
+	out->frame.back = narrow(d->frame.previous);
+	out->frame.ip = narrow(d->frame.instr_ptr);
+	out->frame.entry = narrow(d->frame.owner);
+	out->frame.owner_cstack = FRAME_OWNED_BY_CSTACK;
+	out->frame.ip_kind = PYLAYOUT_IP_INSTR_PTR;
+	out->frame.entry_kind = PYLAYOUT_ENTRY_OWNER;
+	out->code.flags = CO_FLAGS_314;
+	out->code.firstlineno = narrow(d->code.firstlineno);
+	out->code.filename = narrow(d->code.filename);
+	out->code.name = narrow(d->code.name);
+	out->code.qualname = narrow(d->code.qualname);
+	out->code.linetable = narrow(d->code.linetable);
+	out->code.code_adaptive = narrow(d->code.code_adaptive);
+	out->unicode.length = narrow(d->unicode.length);
+	out->unicode.state = narrow(d->unicode.state);
+	out->unicode.ascii_size = narrow(d->unicode.ascii_size);
+	out->unicode.compact_size = COMPACT_UNICODE_SIZE_314;
+	out->unicode.kind_shift = 2;
+	out->unicode.compact_bit = 5;
+	out->unicode.ascii_bit = 6;
+	out->unicode.ready_bit = N;
+	out->code_tag_bits = STACKREF_TAG_BITS;
+	out->has_debug = true;
+	out->debug = *d;
+	for (int g = 0; g < G__NR; g++)
+		group_of(out, g)->source = PYLAYOUT_SRC_DEBUG;
+	for (size_t i = 0; i < NFIELDS; i++) {
+		/* every field the reader needs is in the table */
+		if (*field_ptr(out, i) == N &&
+		    fields[i].off != offsetof(struct pylayout, interp.eval_frame) &&
+		    fields[i].off != offsetof(struct pylayout, runtime.tstate_current) &&
+		    fields[i].off != offsetof(struct pylayout, tstate.cframe) &&
+		    fields[i].off != offsetof(struct pylayout, tstate.cframe_frame)) {
+			snprintf(why, len, "_Py_DebugOffsets has no usable %s", fields[i].name);
+			return -ENOTSUP;
+		}
+	}
 	return 0;
 }
 
@@ -880,8 +961,12 @@ static int check_flavour(const struct elfimage *img, const char *path, const str
 			 char *why, size_t len)
 {
 	static const char *const debug_syms[] = {"_Py_NegativeRefcount", "_Py_RefTotal",
-						 "_Py_GetRefTotal"};
+						 "_Py_GetRefTotal", "_Py_INCREF_IncRefTotal"};
 	static const char *const ft_syms[] = {"_Py_MergeZeroLocalRefcount", "_Py_DecRefShared"};
+	/* --enable-experimental-jit: tier-2 traces push and pop frames without
+	 * the bytecode handlers the probes sit on */
+	static const char *const jit_syms[] = {"_PyJIT_Compile", "_PyOptimizer_Optimize",
+					       "_PyUOpExecutor_Type"};
 	const char *base = path ? strrchr(path, '/') : NULL;
 	bool ft = false, dbg = false;
 
@@ -899,10 +984,85 @@ static int check_flavour(const struct elfimage *img, const char *path, const str
 		snprintf(why, len, "debug CPython builds (Py_DEBUG) are not supported");
 		return -ENOTSUP;
 	}
+	for (size_t i = 0; i < sizeof(jit_syms) / sizeof(jit_syms[0]); i++) {
+		if (info->minor >= 13 && !elfimage__symbol(img, jit_syms[i], NULL, NULL)) {
+			snprintf(why, len,
+				 "CPython built with the experimental JIT (%s) is not supported: "
+				 "its compiled traces run calls past the bytecode handlers",
+				 jit_syms[i]);
+			return -ENOTSUP;
+		}
+	}
 	return 0;
 }
 
 /* --- putting it together ------------------------------------------------------ */
+
+/* 3.14+: the layout the interpreter publishes (_Py_DebugOffsets in the
+ * file), with the few values it lacks confirmed by the file's type
+ * objects and accessors, and the __init__ shim's code object from
+ * .dynsym, checked by its bytecode. */
+static int layout_from_file(const struct elfimage *img, const char *path,
+			    const struct elf_info *info, struct pylayout *out, char *why,
+			    size_t len)
+{
+	struct checks c = {.l = out, .why = why, .len = len};
+	struct debug_offsets d;
+	uint64_t rt, shim;
+	int64_t disp;
+	const uint8_t *code;
+	uint64_t fn, size;
+	int err;
+
+	if (elfimage__symbol(img, "_PyEval_EvalFrameDefault", NULL, NULL)) {
+		snprintf(why, len, "the interpreter is not in this file%s%s",
+			 info->libpython[0] ? ": it is in " : "", info->libpython);
+		return -ENOTSUP;
+	}
+	err = check_flavour(img, path, info, why, len);
+	if (err)
+		return err;
+	err = debug_offsets_from_image(img, &d, &rt, why, len);
+	if (err)
+		return -ENOTSUP;
+	if (d.major != info->major || d.minor != info->minor) {
+		snprintf(why, len, "_Py_DebugOffsets says %d.%d, the file's version %d.%d", d.major,
+			 d.minor, info->major, info->minor);
+		return -ENOTSUP;
+	}
+	err = pylayout_from_debug(&d, out, why, len);
+	if (err)
+		return err;
+	out->runtime_vaddr = rt;
+	if (elfimage__symbol(img, "PyCode_Type", &out->code_type_vaddr, NULL)) {
+		snprintf(why, len, "no PyCode_Type in .dynsym");
+		return -ENOTSUP;
+	}
+	/* interp->eval_frame (PEP 523's slot) is not in the table: read only
+	 * to tell whether a hook is installed, so taken from the accessor */
+	if (!elfimage__symbol(img, "_PyInterpreterState_GetEvalFrameFunc", &fn, &size) &&
+	    (code = elfimage__bytes(img, fn, size && size < 32 ? size : 16)) &&
+	    !x86_decode_field_load(code, size && size < 32 ? size : 16, &disp))
+		out->interp.eval_frame = (int32_t)disp;
+	err = check_type_members(&c, img, "PyCode_Type", true);
+	if (!err)
+		err = check_basicsizes(&c, img);
+	if (!err)
+		err = check_accessors(&c, img);
+	if (err)
+		return err;
+	/* 3.14 exports the shim's code object; its bytecode must be the shim's */
+	if (elfimage__symbol(img, "_Py_InitCleanup", &shim, NULL) ||
+	    !is_init_cleanup(img, out, shim)) {
+		snprintf(why, len, "no __init__ shim code object (_Py_InitCleanup) in .dynsym");
+		return -ENOTSUP;
+	}
+	out->init_cleanup_vaddr = shim;
+	if (find_code_dealloc(img, out->code_type_vaddr, &out->code_dealloc_offset))
+		out->code_dealloc_offset = 0;
+	count_checks(&c);
+	return 0;
+}
 
 static int layout_for(const struct elfimage *img, const char *path, const struct elf_info *info,
 		      struct pylayout *out, char *why, size_t len)
@@ -916,6 +1076,8 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 		snprintf(why, len, "unknown CPython version");
 		return -ENOTSUP;
 	}
+	if (info->major == 3 && info->minor > TABLE_MAX_MINOR && info->minor <= OPCODES_MAX_MINOR)
+		return layout_from_file(img, path, info, out, why, len);
 	if (pylayout_table(info->major, info->minor, out)) {
 		snprintf(why, len, "CPython %d.%d is not supported (3.%d to 3.%d are)", info->major,
 			 info->minor, OPCODES_MIN_MINOR, OPCODES_MAX_MINOR);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpython/debug_offsets.h"
+
 struct elf_info;
 struct elfimage;
 
@@ -103,6 +105,13 @@ struct pylayout {
 		int32_t ready_bit; /* <= 3.11 */
 		struct pylayout_group g;
 	} unicode;
+	/* 3.14+: the layout comes from the interpreter's own _Py_DebugOffsets
+	 * (no per-minor table), decoded from the file; the live process's copy
+	 * must equal it (pylive). has_debug is false before 3.14. */
+	bool has_debug;
+	struct debug_offsets debug;
+	/* _PyStackRef tag bits of frame.code (3.14+: f_executable); 0 before */
+	uint64_t code_tag_bits;
 };
 
 /* Fills out for the interpreter in img (the ELF that defines
@@ -142,6 +151,14 @@ int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_c
 void pylayout_describe_source(unsigned source, char *buf, size_t len);
 
 /* --- pure pieces, exposed for the unit tests -------------------------- */
+
+/* 3.14+: the layout of a GIL build from its decoded _Py_DebugOffsets,
+ * plus the few values the table does not give (co_flags, the compact str
+ * header's size, the str state bits, f_executable's tag bits), which
+ * pylayout_for then confirms against the file. Returns 0, or -ENOTSUP with
+ * a one-line reason: a version without debug offsets, a free-threaded
+ * build. */
+int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why, size_t len);
 
 /* The table values for 3.minor: 0, or -ENOTSUP for versions it lacks.
  * Sources are PYLAYOUT_SRC_TABLE with nothing checked yet. */

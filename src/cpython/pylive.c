@@ -141,6 +141,31 @@ static int check_frames(const struct pyruntime *rt, struct pylive *out, uint64_t
 	return err;
 }
 
+/* 3.14+: the layout came from the file's _Py_DebugOffsets; the copy the
+ * running interpreter holds at _PyRuntime must decode to the same table
+ * (it is static data, so this checks the address arithmetic and that the
+ * process runs this file). */
+static int check_debug_live(const struct pyruntime *rt, char *why, size_t len)
+{
+	const struct debug_offsets *file = &rt->lay->debug;
+	uint8_t buf[DEBUG_OFFSETS_MAX];
+	struct debug_offsets live;
+	char dwhy[160];
+	int err;
+
+	if (file->table_size > sizeof(buf))
+		return -EINVAL;
+	err = tmem_read(rt->pid, rt->runtime_addr, buf, file->table_size);
+	if (err)
+		return read_failed(err, why, len, "_Py_DebugOffsets", rt->runtime_addr);
+	if (debug_offsets_decode(buf, file->table_size, &live, dwhy, sizeof(dwhy)) ||
+	    debug_offsets_compare(file, &live, dwhy, sizeof(dwhy))) {
+		log_line(why, len, "layout check failed: the process's _Py_DebugOffsets: %s", dwhy);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
 /* One pass of the checks of pylive_check(); tasks: the target's
  * threads, listed before it. */
 static int check_once(const struct pyruntime *rt, struct pylive *out,
@@ -167,6 +192,11 @@ static int check_once(const struct pyruntime *rt, struct pylive *out,
 				 rt->runtime_addr);
 			return -ENOTSUP;
 		}
+	}
+	if (lay->has_debug) {
+		err = check_debug_live(rt, why, len);
+		if (err)
+			return err;
 	}
 	v = rt->runtime_addr + lay->runtime.interpreters_head;
 	err = tmem_read_u64(rt->pid, v, &head);

@@ -73,7 +73,11 @@ static const char *hook_refusal(const struct elf_info *e)
 		 * recursion 900 deep raises RecursionError, untraced it runs */
 		return "every Python call would count against its C recursion limit, so a "
 		       "recursion 900 deep that runs untraced would raise RecursionError";
-	return "it still runs the __init__ of a class being called inline, unseen";
+	if (e->minor == 13)
+		return "it still runs the __init__ of a class being called inline, unseen";
+	/* 3.14: not needed (frames end at _PyEval_FrameClearAndPop) and not
+	 * shown exact, so not offered */
+	return "it is not shown exact there, and the default method is";
 }
 
 /* CPython 3.15 restored the markers (CPython PR #142397), but fires
@@ -150,7 +154,7 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	if (!e->major || (e->major == 3 && !e->minor) || e->major > 3)
 		return refuse(out,
 			      usdt_hint ? usdt_hint
-					: "interpreter uprobes support CPython 3.8 to 3.13; builds "
+					: "interpreter uprobes support CPython 3.8 to 3.14; builds "
 					  "configured --with-dtrace have markers",
 			      "cannot tell which CPython %s is%s", binary,
 			      usdt_hint ? "" : ", and it has no usable markers");
@@ -158,15 +162,15 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		return refuse(out,
 			      usdt_hint
 				      ? usdt_hint
-				      : "interpreter uprobes support CPython 3.8 to 3.13; a build "
+				      : "interpreter uprobes support CPython 3.8 to 3.14; a build "
 					"configured --with-dtrace has markers",
 			      "%s in %s is too old for interpreter uprobes%s", what, binary,
 			      usdt_hint ? "" : " and has no markers");
 	if (e->minor > METHOD_MAX_MINOR)
 		return refuse(out,
 			      usdt_hint ? usdt_hint
-					: "interpreter uprobes support CPython 3.8 to 3.13; 3.14 "
-					  "is not supported yet (docs/compatibility.md)",
+					: "interpreter uprobes support CPython 3.8 to 3.14; newer "
+					  "ones are not supported yet (docs/compatibility.md)",
 			      "%s in %s is newer than the interpreter layouts flowtrace-bpf "
 			      "knows%s",
 			      what, binary, usdt_hint ? "" : ", and it has no usable markers");
@@ -206,10 +210,12 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 	out->method = FT_METHOD_FRAME;
 	out->eval_entries = !no_hook;
 	log_line(out->why, sizeof(out->why),
-		 "%s in %s: frames start at %s; they end at the return/yield bytecode handlers, "
+		 "%s in %s: frames start at %s; they end at %s, "
 		 "so frames running at attach are seen leaving%s",
 		 what, binary,
 		 no_hook ? "the RESUME bytecode handlers (read-only)" : "the eval loop (read-only)",
+		 e->minor >= 14 ? "_PyEval_FrameClearAndPop and the yield handlers"
+				: "the return/yield bytecode handlers",
 		 unused);
 	return 0;
 }

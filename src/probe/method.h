@@ -49,7 +49,7 @@ struct method_choice {
 
 /* Oldest and newest CPython whose interpreter layout is known (pylayout.c) */
 #define METHOD_MIN_MINOR 8
-#define METHOD_MAX_MINOR 13
+#define METHOD_MAX_MINOR 14
 
 /* Fills out for the interpreter e (in binary, for messages). Returns 0, or
  * -ENOTSUP with why and hint set when nothing the request allows can trace

@@ -156,11 +156,16 @@ struct plan {
 	bool op_starts; /* RESUME-family handlers */
 	bool op_ends;	/* return and yield handlers */
 	bool op_catch;	/* PUSH_EXC_INFO */
+	/* 3.14+: every frame's end at _PyEval_FrameClearAndPop, in place of
+	 * the return handlers, PUSH_EXC_INFO and the eval loop's return;
+	 * only the yield handlers remain as ends */
+	bool pops;
 };
 
 static struct plan plan_of(const struct interp_probe *o)
 {
 	bool frame = o->method == FT_METHOD_FRAME;
+	bool pops = frame && o->lay.minor >= 14;
 
 	return (struct plan){
 		.op_starts = frame && !o->eval_entries,
@@ -168,7 +173,8 @@ static struct plan plan_of(const struct interp_probe *o)
 		/* with every frame start at the eval loop, its NULL return
 		 * places exceptions; without, a catch ends the frames above
 		 * the catcher */
-		.op_catch = frame && !o->eval_entries,
+		.op_catch = frame && !o->eval_entries && !pops,
+		.pops = pops,
 	};
 }
 
@@ -185,7 +191,8 @@ static void choose_programs(struct interp_probe *p)
 		bool used, uprobe;
 	} progs[] = {
 		{s->progs.ft_eval_entry, !cal, true},
-		{s->progs.ft_eval_return, !cal, true},
+		{s->progs.ft_eval_return, !cal && !pl.pops, true},
+		{s->progs.ft_pop, !cal && pl.pops, true},
 		{s->progs.ft_op, !cal && (pl.op_starts || pl.op_ends), true},
 		{s->progs.ft_nop, cal, true},
 		/* one uprobe: a perf-event link, never a multi one */
@@ -284,6 +291,8 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_throw_arg = minor >= 9 ? 2 : 1;
 	ro->eval_entries = p->method == FT_METHOD_EVAL || p->eval_entries;
 	ro->gen_check = minor >= 11 && ro->eval_entries;
+	ro->code_mask = ~l->code_tag_bits;
+	ro->eval_throw_only = plan_of(p).pops;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
 	set_spans(ro, l);
 	choose_programs(p);
@@ -343,7 +352,12 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 		OPCODES_INSTRUMENTED_RETURN_CONST,
 		OPCODES_INSTRUMENTED_YIELD_VALUE,
 	};
+	static const enum opcodes_op yields[] = {
+		OPCODES_YIELD_VALUE,
+		OPCODES_INSTRUMENTED_YIELD_VALUE,
+	};
 	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
+	uint64_t pop = p->opcodes.pop_offset;
 	size_t n = 0;
 	bool cached;
 	int rc;
@@ -360,13 +374,19 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	s->bss->names_cached = cached;
 	rc = attach_set(p, s->progs.ft_eval_entry, &eval, &zero, 1, false,
 			"_PyEval_EvalFrameDefault", err, errlen);
-	if (!rc)
+	if (!rc && !pl.pops)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);
+	if (!rc && pl.pops)
+		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false,
+				"_PyEval_FrameClearAndPop", err, errlen);
 	if (pl.op_starts)
 		n = add_ops(p, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER, offsets,
 			    cookies, n);
-	if (pl.op_ends)
+	if (pl.op_ends && pl.pops)
+		n = add_ops(p, yields, sizeof(yields) / sizeof(yields[0]), FT_RAW_EXIT, offsets,
+			    cookies, n);
+	else if (pl.op_ends)
 		n = add_ops(p, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets, cookies,
 			    n);
 	if (pl.op_catch)
@@ -379,7 +399,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 
 static const struct probe_ops interp_ops;
 
-#define KNOWN_BUILDS "flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.13"
+#define KNOWN_BUILDS "flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.14"
 
 int probe_interp__open(const struct method_choice *m, const struct target *t,
 		       const struct probe_opts *o, struct probe **out, struct probe_error *e)
@@ -401,10 +421,19 @@ int probe_interp__open(const struct method_choice *m, const struct target *t,
 	 * runtime is in the target */
 	if (pylayout_for(img, t->open_path, &t->elf, &p->lay, why, sizeof(why)))
 		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
-				   "cannot trust the interpreter layout of %s: %s", t->binary, why);
+				   "cannot trust the interpreter layout of CPython %s in %s: %s",
+				   t->elf.version, t->binary, why);
 	if (opcodes_find(img, &t->elf, &p->opcodes, why, sizeof(why)))
 		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
 				   "cannot locate the eval loop in %s: %s", t->binary, why);
+	/* 3.14's frames end at _PyEval_FrameClearAndPop; a build whose return
+	 * handlers do not call it (inlined by LTO) would lose every return */
+	if (p->lay.minor >= 14 && !p->opcodes.pop_calls)
+		return probe__fail(
+			e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
+			"CPython %s in %s: its return handlers do not call "
+			"_PyEval_FrameClearAndPop (inlined?), where frames are seen ending",
+			t->elf.version, t->binary);
 	err = pyruntime_open(&p->rt, t->pid, t->binary, img, &p->lay, &p->opcodes, why,
 			     sizeof(why));
 	if (err)

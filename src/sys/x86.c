@@ -130,3 +130,28 @@ int x86_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr,
 		*disp = 0;
 	return 0;
 }
+
+unsigned x86_count_calls(const uint8_t *code, size_t len, uint64_t code_vaddr,
+			 const uint64_t *targets, size_t ntargets)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; code && i + 5 <= len; i++) {
+		uint64_t to;
+
+		if (code[i] != 0xe8)
+			continue;
+		to = code_vaddr + i + 5 + (int64_t)sle32(code + i + 1);
+		for (size_t k = 0; k < ntargets; k++)
+			n += to == targets[k];
+	}
+	return n;
+}
+
+bool x86_jmp_rip_slot(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot)
+{
+	if (!code || len < 6 || code[0] != 0xff || code[1] != 0x25)
+		return false;
+	*slot = code_vaddr + 6 + (int64_t)sle32(code + 2);
+	return true;
+}

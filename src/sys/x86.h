@@ -32,4 +32,15 @@ int x86_decode_field_load(const uint8_t *code, size_t len, int64_t *disp);
 int x86_decode_global_load(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot,
 			   bool *indirect, int64_t *disp);
 
+/* Counts the "call rel32" (E8) byte patterns in code (at code_vaddr)
+ * whose target is one of targets[]: a byte scan, not a disassembly, so it
+ * can count a call that is not one; callers use it to find that calls
+ * exist, where finding none means refusing. */
+unsigned x86_count_calls(const uint8_t *code, size_t len, uint64_t code_vaddr,
+			 const uint64_t *targets, size_t ntargets);
+
+/* Whether the 6 bytes at code (at code_vaddr) are "jmp *REL(%rip)" (ff 25),
+ * a PLT stub's jump through its GOT slot: sets *slot to the slot's vaddr. */
+bool x86_jmp_rip_slot(const uint8_t *code, size_t len, uint64_t code_vaddr, uint64_t *slot);
+
 #endif /* FT_X86_H */

@@ -524,3 +524,30 @@ FT_TEST(istack_snapshot_cut)
 	FT_EQ_STR(result(&f), "R0:6 R-1:5 R-2:4");
 	istack__free(f.s);
 }
+
+/* 3.14: every frame ends at _PyEval_FrameClearAndPop (FT_RAW_F_POP), which
+ * CPython also calls for frames that never ran (a recursion check failed
+ * before their first instruction): such a pop is no call, and it is not a
+ * frame that left unseen either (not unplaced). Pops of frames that did
+ * start, nested and unwound, close exactly those frames. */
+FT_TEST(istack_pop_of_frame_that_never_ran)
+{
+	static const uint64_t frames[] = {0x60};
+	static const uint32_t names[] = {6};
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	snapshot(&f, 1, frames, names, 1, false, -1);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0x70, 0x60, 0);
+	ev(&f, 1, FT_RAW_ENTER, 0, 3, 0x80, 0x70, 0);
+	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 9, 0x90, 0, 0); /* never ran */
+	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 3, 0x80, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 2, 0x70, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 6, 0x60, 0, 0); /* from before attach */
+	FT_EQ_STR(result(&f), "E1:2 E2:3 R2:3 R1:2 R0:6");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.unplaced, 0);
+	FT_EQ_U64(st.never_ran, 1);
+	istack__free(f.s);
+}

@@ -187,7 +187,12 @@ FT_TEST(method_explicit_and_refusals)
 		  "refused");
 	FT_EQ_STR(pick(py(7, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
 		  "refused");
+	/* 3.14: the frame method, launched and attached; no eval hook */
 	FT_EQ_STR(pick(py(14, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, true, &rc),
+		  "frame");
+	FT_EQ_STR(pick(py(14, false, false), METHOD_ASK_AUTO, METHOD_HOOK_AUTO, false, &rc),
+		  "frame");
+	FT_EQ_STR(pick(py(14, false, false), METHOD_ASK_EVAL, METHOD_HOOK_AUTO, true, &rc),
 		  "refused");
 	FT_EQ_STR(pick(py(9, true, false), METHOD_ASK_FRAME, METHOD_HOOK_AUTO, false, &rc),
 		  "frame+evalstarts");

@@ -60,8 +60,20 @@ FT_TEST(opcodes_numbers_per_minor)
 		{13, OPCODES_INSTRUMENTED_YIELD_VALUE, 241},
 		{13, OPCODES_RETURN_GENERATOR, 35},
 		{13, OPCODES_PUSH_EXC_INFO, 33},
+		{14, OPCODES_RESUME, 128},
+		{14, OPCODES_RESUME_CHECK, 196},
+		{14, OPCODES_INSTRUMENTED_RESUME, 245},
+		{14, OPCODES_RETURN_VALUE, 35},
+		{14, OPCODES_RETURN_CONST, -1},
+		{14, OPCODES_YIELD_VALUE, 120},
+		{14, OPCODES_INSTRUMENTED_RETURN_VALUE, 246},
+		{14, OPCODES_INSTRUMENTED_RETURN_CONST, -1},
+		{14, OPCODES_INSTRUMENTED_YIELD_VALUE, 247},
+		{14, OPCODES_RETURN_GENERATOR, 34},
+		{14, OPCODES_PUSH_EXC_INFO, 32},
+		{14, OPCODES_EXIT_INIT_CHECK, 11},
 		{7, OPCODES_RETURN_VALUE, -1},
-		{14, OPCODES_RESUME, -1},
+		{15, OPCODES_RESUME, -1},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -446,7 +458,7 @@ FT_TEST(opcodes_find_synthetic_refusals)
 	FT_EQ_U64(t.table_vaddr, S_TABLE + 64 + 2048 + 8);
 	/* the wrong minor claimed */
 	FT_EQ_INT(find_synth(ET_DYN, 12, 1, -1, 13, &t, why, sizeof(why)), -ENOTSUP);
-	FT_EQ_INT(find_synth(ET_DYN, 12, 1, -1, 14, &t, why, sizeof(why)), -ENOTSUP);
+	FT_EQ_INT(find_synth(ET_DYN, 12, 1, -1, 15, &t, why, sizeof(why)), -ENOTSUP);
 	FT_TRUE(strstr(why, "not supported"));
 	FT_EQ_INT(find_synth(ET_DYN, 12, 0, -1, 12, &t, why, sizeof(why)), -ENOTSUP);
 	FT_TRUE(strstr(why, "no run of 256"));
@@ -672,6 +684,74 @@ FT_TEST(opcodes_find_real_interpreters)
 	}
 	if (!tested)
 		printf("  note: no CPython interpreter installed: nothing checked\n");
+}
+
+/* The four 3.14 GIL builds of scripts/build-python314.sh (research note
+ * 11.3): computed gotos (gcc) and tail calls (clang), each also with
+ * libpython stripped, which must give the same table, handlers and
+ * _PyEval_FrameClearAndPop (.dynsym) with the calls the return handlers
+ * make to it. Absent builds are skipped with a note. */
+static const struct {
+	const char *dir;
+	bool tail;
+	uint64_t table, resume, resume_check, yield, pop;
+} known314[] = {
+	{"python3.14-dtrace", false, 0x505940, 0x959c3, 0x95966, 0x94472, 0x254cf0},
+	{"python3.14-dtrace-strip", false, 0x505940, 0x959c3, 0x95966, 0x94472, 0x254cf0},
+	{"python3.14-tailcall", true, 0x4a9e60, 0x218a70, 0x21e8a0, 0x218960, 0x20cbe0},
+	{"python3.14-tailcall-strip", true, 0x4a9e60, 0x218a70, 0x21e8a0, 0x218960, 0x20cbe0},
+};
+
+FT_TEST(opcodes_find_real_314)
+{
+	for (size_t i = 0; i < sizeof(known314) / sizeof(known314[0]); i++) {
+		char path[512], why[256] = "";
+		struct opcodes_table t;
+		struct elf_info info;
+		int err;
+
+		snprintf(path, sizeof(path), "/var/cache/flowtrace-bpf/%s/lib/libpython3.14.so.1.0",
+			 known314[i].dir);
+		if (access(path, R_OK)) {
+			printf("  note: %s not built, skipped\n", path);
+			continue;
+		}
+		FT_EQ_INT(elf_inspect(path, &info), 0);
+		err = find_at(path, &info, &t, why, sizeof(why));
+		if (err)
+			FT_FAIL("%s: %d %s", path, err, why);
+		FT_EQ_INT(t.tail_calls, known314[i].tail);
+		FT_EQ_U64(t.table_vaddr, known314[i].table);
+		FT_EQ_U64(t.ops[OPCODES_RESUME].vaddr, known314[i].resume);
+		FT_EQ_U64(t.ops[OPCODES_RESUME_CHECK].vaddr, known314[i].resume_check);
+		FT_EQ_U64(t.ops[OPCODES_YIELD_VALUE].vaddr, known314[i].yield);
+		FT_EQ_INT(t.ops[OPCODES_RETURN_CONST].opcode, -1);
+		FT_EQ_INT(t.unknown_slots, 29);
+		FT_EQ_INT(t.distinct, 228);
+		FT_EQ_INT(t.inside, known314[i].tail ? 0 : 256);
+		FT_EQ_U64(t.pop_vaddr, known314[i].pop);
+		FT_EQ_U64(t.pop_offset, known314[i].pop);
+		/* RETURN_VALUE and INSTRUMENTED_RETURN_VALUE each call it once */
+		FT_EQ_INT(t.pop_calls, 2);
+	}
+}
+
+/* The tail-call rule: a run whose targets all lie outside the eval
+ * function; a run with one target inside is not one. */
+FT_TEST(opcodes_scan_tail_windows_rule)
+{
+	struct opcodes_slot s[OPCODES_NSLOTS + 1];
+	struct opcodes_window w[4];
+
+	for (size_t i = 0; i < OPCODES_NSLOTS; i++)
+		s[i] = (struct opcodes_slot){0x1000 + 8 * i, 0x9000 + 0x40 * i};
+	FT_EQ_INT(opcodes_scan_tail_windows(s, OPCODES_NSLOTS, 0x100, 0x200, w, 4), 1);
+	FT_EQ_U64(w[0].addr, 0x1000);
+	s[7].target = 0x180; /* one handler inside the eval function */
+	FT_EQ_INT(opcodes_scan_tail_windows(s, OPCODES_NSLOTS, 0x100, 0x200, w, 4), 0);
+	/* and the computed-goto rule does not take a tail-call table */
+	s[7].target = 0x9000;
+	FT_EQ_INT(opcodes_scan_windows(s, OPCODES_NSLOTS, 0x100, 0x200, w, 4), 0);
 }
 
 FT_TEST(opcodes_find_refuses_non_interpreters)

@@ -642,9 +642,9 @@ FT_TEST(pylayout_refusals)
 	info.minor = 12;
 	FT_EQ_INT(layout_at("/proc/self/exe", &info, &l, why, sizeof(why)), -ENOTSUP);
 	FT_TRUE(strstr(why, "not in this file"));
-	info.minor = 14;
+	info.minor = 15;
 	FT_EQ_INT(layout_at("/proc/self/exe", &info, &l, why, sizeof(why)), -ENOTSUP);
-	FT_TRUE(strstr(why, "3.14 is not supported"));
+	FT_TRUE(strstr(why, "3.15 is not supported"));
 
 	/* a free-threaded or debug soname is refused before anything is read */
 	real_path(&reals[5], path, sizeof(path));
@@ -766,4 +766,62 @@ FT_TEST(pylayout_init_cleanup_refused)
 	FT_EQ_U64(at, 0);
 	FT_EQ_INT(ic_find(ET_EXEC, false, two, &at, why, sizeof(why)), -ENOTSUP);
 	FT_TRUE(strstr(why, "2 static code objects"));
+}
+
+/* 3.14: no hand table; the layout is the interpreter's own debug offsets
+ * plus the constants they lack, each confirmed by the file (research note
+ * 11.1). The GIL builds give it, stripped or not; the free-threaded one is
+ * refused in one line. Absent builds are skipped with a note. */
+FT_TEST(pylayout_314_from_debug_offsets)
+{
+	static const char *const dirs[] = {"python3.14-dtrace", "python3.14-dtrace-strip",
+					   "python3.14-tailcall", "python3.14-tailcall-strip"};
+	struct debug_offsets d = {.major = 3, .minor = 14, .free_threaded = true};
+	struct elf_info info;
+	struct pylayout l;
+	char why[256] = "", path[512];
+
+	FT_EQ_INT(pylayout_from_debug(&d, &l, why, sizeof(why)), -ENOTSUP);
+	FT_TRUE(strstr(why, "free-threaded"));
+	d.minor = 13;
+	d.free_threaded = false;
+	FT_EQ_INT(pylayout_from_debug(&d, &l, why, sizeof(why)), -ENOTSUP);
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "/var/cache/flowtrace-bpf/%s/lib/libpython3.14.so.1.0",
+			 dirs[i]);
+		if (access(path, R_OK)) {
+			printf("  note: %s not built, skipped\n", path);
+			continue;
+		}
+		FT_EQ_INT(elf_inspect(path, &info), 0);
+		if (layout_at(path, &info, &l, why, sizeof(why)))
+			FT_FAIL("%s: %s", path, why);
+		FT_TRUE(l.has_debug);
+		FT_EQ_INT(l.runtime.interpreters_head, 808);
+		FT_EQ_INT(l.interp.threads_head, 7344);
+		FT_EQ_INT(l.interp.eval_frame, 8520); /* decoded, as the DWARF says */
+		FT_EQ_INT(l.tstate.frame, 72);
+		FT_EQ_INT(l.tstate.native_thread_id, 160);
+		FT_EQ_INT(l.frame.code, 0);
+		FT_EQ_INT(l.frame.back, 8);
+		FT_EQ_INT(l.frame.entry, 74);
+		FT_EQ_INT(l.frame.owner_cstack, 3);
+		FT_EQ_INT(l.code.flags, 48);
+		FT_EQ_INT(l.code.qualname, 128);
+		FT_EQ_INT(l.code.firstlineno, 68);
+		FT_EQ_INT(l.unicode.ascii_size, 40);
+		FT_EQ_INT(l.unicode.compact_size, 56);
+		FT_EQ_U64(l.code_tag_bits, 3);
+		FT_TRUE(l.init_cleanup_vaddr != 0);
+		/* co_flags and the compact header are confirmed by the file */
+		FT_TRUE(l.code.g.source & PYLAYOUT_SRC_MEMBERS);
+		FT_TRUE(l.unicode.g.source & PYLAYOUT_SRC_BASICSIZE);
+	}
+	snprintf(path, sizeof(path),
+		 "/var/cache/flowtrace-bpf/python3.14-ft/lib/libpython3.14t.so.1.0");
+	if (!access(path, R_OK)) {
+		FT_EQ_INT(elf_inspect(path, &info), 0);
+		FT_EQ_INT(layout_at(path, &info, &l, why, sizeof(why)), -ENOTSUP);
+		FT_TRUE(strstr(why, "free-threaded"));
+	}
 }

@@ -134,3 +134,30 @@ FT_TEST(x86_decode_global_loads)
 	FT_EQ_INT(x86_decode_global_load(B(0x48, 0x8b, 0x05, 0, 0), 0, &slot, &indirect, &disp),
 		  -EINVAL);
 }
+
+/* call rel32 byte patterns to given targets, as the return handlers'
+ * calls of _PyEval_FrameClearAndPop are found */
+FT_TEST(x86_count_calls_bytes)
+{
+	/* dtrace 3.14 at 0x95815: call 93390 <_PyEval_FrameClearAndPop@plt> */
+	static const uint8_t code[] = {0x90, 0xe8, 0x76, 0xdb, 0xff, 0xff, 0x90};
+	uint64_t plt = 0x93390, other = 0x1234;
+
+	FT_EQ_INT(x86_count_calls(code, sizeof(code), 0x95814, &plt, 1), 1);
+	FT_EQ_INT(x86_count_calls(code, sizeof(code), 0x95814, &other, 1), 0);
+	FT_EQ_INT(x86_count_calls(code, 5, 0x95814, &plt, 1), 0); /* cut short */
+	FT_EQ_INT(x86_count_calls(NULL, 0, 0, &plt, 1), 0);
+}
+
+/* a PLT stub: dtrace 3.14's _PyEval_FrameClearAndPop@plt at 0x93390,
+ * jmp *0x4c861a(%rip) through the GOT slot 0x55b9b0 */
+FT_TEST(x86_jmp_rip_slot_plt)
+{
+	static const uint8_t stub[] = {0xff, 0x25, 0x1a, 0x86, 0x4c, 0x00};
+	uint64_t slot = 0;
+
+	FT_TRUE(x86_jmp_rip_slot(stub, sizeof(stub), 0x93390, &slot));
+	FT_EQ_U64(slot, 0x55b9b0);
+	FT_TRUE(!x86_jmp_rip_slot(stub + 1, sizeof(stub) - 1, 0x93391, &slot));
+	FT_TRUE(!x86_jmp_rip_slot(stub, 5, 0x93390, &slot));
+}

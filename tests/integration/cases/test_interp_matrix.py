@@ -1,4 +1,4 @@
-"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13,
+"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13, the 3.14 GIL builds,
 Debian's python3.11, the marker-complete 3.9) runs every workload under
 flowtrace-bpf, launched (-c) and attached at a start gate (-p), with the
 method auto picks and with each other method that must give complete
@@ -55,7 +55,7 @@ UNFILTERED = {"classes": "main", "reused_code": "main"}
 PHANTOMS = ["<interpreter trampoline>", "<unknown>", "<unreadable>"]
 NAME_CAP = 1023  # bytes of a name that arrive whole; longer ones are cut and flagged
 
-DISCOVERY = interps.Discovery(cfg.py39)
+DISCOVERY = interps.Discovery(cfg.py39, cfg.py314, cfg.py314_missing)
 
 
 def only_workload_frames(threads):
@@ -109,6 +109,30 @@ def subtree_of(threads, func, path):
         if n is not None:
             return [trees.Thread(t.tid, t.name, [n])]
     raise Fail("no call of %s() in %s" % (func, path))
+
+
+def close_runs_no_frame(threads):
+    """CPython 3.14's gen.close() of a generator suspended outside any try
+    block does not run its frame when no tool listens for unwinding
+    (genobject.c, _PyEval_NoToolsForUnwind): the untraced process, which
+    flowtrace-bpf only reads, runs no Python code there. The oracle's
+    sys.setprofile is such a tool, so in its run close() throws
+    GeneratorExit into the frame, which shows as one more call. That call
+    is the oracle's own doing (test_py314's "gen.close()" case shows the
+    fact with a monitoring tool that does not listen for unwinding), so it
+    is removed from the expected tree: finalizers' by_close() closes
+    holder() suspended at its for loop's yield, so its second holder()
+    child (the one close() ran) goes."""
+    def fix(nodes):
+        for n in nodes:
+            if n.func == "by_close":
+                holders = [c for c in n.children if c.func == "holder"]
+                if len(holders) == 2:
+                    n.children.remove(holders[1])
+            fix(n.children)
+    for t in threads:
+        fix(t.calls)
+    return threads
 
 
 def links_line(stderr):
@@ -190,6 +214,8 @@ def exact_cell(interp, mode, opts, want, name, env=None):
         expected = view(expected) if root else as_attached(view(expected), path)
     if root:
         threads = subtree_of(threads, root, path)
+    if name == "finalizers" and interp.minor >= (3, 14):
+        expected = close_runs_no_frame(expected)
     n = sum(trees.count_calls(t.calls) for t in expected)
     if n < 5:
         raise Fail("test bug: the expected tree of %s has only %d calls" % (name, n))
@@ -218,6 +244,9 @@ def present():
         missing_required.append(interps.DEBIAN_311)
     if not any(i.kind == "dtrace" for i in DISCOVERY.interps):
         missing_required.append("the marker-complete 3.9 (%s)" % cfg.py39_missing)
+    for variant in interps.PY314_GIL:
+        if not any(i.name == "py3.14-" + variant for i in DISCOVERY.interps):
+            missing_required.append("CPython 3.14 %s (%s)" % (variant, cfg.py314_missing))
     if missing_required and cfg.ci:
         raise Fail("%s\n  CI=true: %s required" % (DISCOVERY.summary(),
                                                    " and ".join(missing_required)))

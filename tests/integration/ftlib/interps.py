@@ -17,15 +17,20 @@ import subprocess
 DEBIAN_311 = "/usr/bin/python3.11"
 MATRIX_MINORS = (8, 9, 10, 11, 12, 13)  # the pyenv builds the matrix wants
 OLD_MINORS = ((2, 7), (3, 6), (3, 7))  # refused: no interpreter uprobes before 3.8
+# The CPython 3.14 builds of scripts/build-python314.sh the matrix runs:
+# gcc computed gotos and clang tail calls, each also with libpython
+# stripped. The free-threaded build (ft) is refused (test_py314).
+PY314_GIL = ("dtrace", "tailcall", "dtrace-strip", "tailcall-strip")
 
 
 class Interp:
     """One interpreter of the matrix.
 
-    name: how case names show it ("pyenv-3.12.1", "debian-3.11", "dtrace-3.9")
+    name: how case names show it ("pyenv-3.12.1", "debian-3.11", "dtrace-3.9",
+          "py3.14-tailcall")
     path: absolute path of the python3.X executable
     minor: (3, X)
-    kind: "pyenv", "debian" or "dtrace"
+    kind: "pyenv", "debian", "dtrace" or "py314"
     """
 
     def __init__(self, name, path, minor, kind):
@@ -36,6 +41,8 @@ class Interp:
 
     @property
     def version(self):
+        if self.kind == "py314":
+            return "3.14"
         return self.name.split("-", 1)[1]
 
     def auto_method(self, mode):
@@ -103,7 +110,7 @@ def _pyenv_builds(root, major, minor):
 
 
 class Discovery:
-    def __init__(self, py39=None):
+    def __init__(self, py39=None, py314=None, py314_missing=""):
         self.root = pyenv_root()
         self.interps = []
         self.absent = []  # what the matrix wants but this machine lacks
@@ -121,6 +128,12 @@ class Discovery:
             self.interps.append(Interp("dtrace-3.9", py39, (3, 9), "dtrace"))
         else:
             self.absent.append("the marker-complete 3.9")
+        for variant in PY314_GIL:
+            path = (py314 or {}).get(variant)
+            if path and os.access(path, os.X_OK):
+                self.interps.append(Interp("py3.14-" + variant, path, (3, 14), "py314"))
+            else:
+                self.absent.append("CPython 3.14 %s (%s)" % (variant, py314_missing or "not built"))
         self.old = []  # (version, path) of builds that must be refused
         for major, minor in OLD_MINORS:
             self.old.extend(_pyenv_builds(self.root, major, minor))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* --flight's ring. A power-of-two array of headers, grown by doubling up
- * to the bound, so a quiet target does not pay for a busy one's window.
+/* --flight's ring. An array of headers, grown by doubling up to exactly
+ * the bound, so a quiet target does not pay for a busy one's window.
  * Two kinds of eviction: by age at every add (a record older than the
  * newest by more than the window goes), and by the bound when the array is
  * full; the latter remembers the newest record it pushed out, so a window
@@ -55,17 +55,17 @@ uint64_t flight__bytes(const struct flight *f)
 
 static const struct ft_rec_hdr *at(const struct flight *f, uint64_t i)
 {
-	return &f->ring[(f->head + i) & (f->cap - 1)];
+	return &f->ring[(f->head + i) % f->cap];
 }
 
 static int grow(struct flight *f)
 {
 	uint64_t cap = f->cap ? f->cap * 2 : 1024;
 
-	/* the last doubling may pass the bound: the ring then stops at it
-	 * (count never exceeds max, so the slots past it stay unused) */
 	if (f->cap >= f->max)
 		return -ENOSPC;
+	if (cap > f->max)
+		cap = f->max;
 	struct ft_rec_hdr *ring = malloc(cap * sizeof(*ring));
 	if (!ring)
 		return -ENOMEM;
@@ -80,7 +80,7 @@ static int grow(struct flight *f)
 
 static void drop_oldest(struct flight *f)
 {
-	f->head = (f->head + 1) & (f->cap - 1);
+	f->head = (f->head + 1) % f->cap;
 	f->count--;
 }
 
@@ -105,7 +105,7 @@ int flight__add(struct flight *f, const struct ft_rec_hdr *h)
 			drop_oldest(f);
 		}
 	}
-	f->ring[(f->head + f->count) & (f->cap - 1)] = *h;
+	f->ring[(f->head + f->count) % f->cap] = *h;
 	f->count++;
 	return 0;
 }

@@ -13,6 +13,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "app/capture.h"
 #include "app/cli.h"
@@ -133,17 +135,23 @@ static int window_record(void *ctx, const struct ft_rec_hdr *h)
 	return 0;
 }
 
+/* The wall time of BPF time ts. Live, both clocks are read now: the
+ * trace's start_wall pairs CLOCK_REALTIME with a t0 read a while before it
+ * (a launched command starts in between), and a window's edges must match
+ * the target's own clock. A replay has only the pair it recorded. */
 static struct timespec wall_at(const struct pipeline *p, uint64_t ts)
 {
-	struct timespec t = p->tmeta.wall_start;
-	uint64_t d = ts > p->tmeta.t0 ? ts - p->tmeta.t0 : 0;
+	struct timespec t = p->tmeta.wall_start, now, mono;
+	int64_t d = ts > p->tmeta.t0 ? (int64_t)(ts - p->tmeta.t0) : 0;
 
-	t.tv_sec += d / 1000000000ULL;
-	t.tv_nsec += d % 1000000000ULL;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
+	if (p->cfg->cmd == FT_CMD_TRACE && !clock_gettime(CLOCK_REALTIME, &now) &&
+	    !clock_gettime(CLOCK_MONOTONIC, &mono)) {
+		t = now;
+		d = (int64_t)ts - (int64_t)(mono.tv_sec * 1000000000LL + mono.tv_nsec);
 	}
+	int64_t ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec + d;
+	t.tv_sec = ns / 1000000000LL;
+	t.tv_nsec = ns % 1000000000LL;
 	return t;
 }
 
@@ -277,7 +285,9 @@ int capture_dump_name(char *buf, size_t len, const char *output, const char *for
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-void capture_flight_dump(struct pipeline *p, uint64_t now_ts)
+/* Writes the window ending at now_ts into its own file. 0 or -errno,
+ * after saying what went wrong. */
+static int write_dump(struct pipeline *p, uint64_t now_ts)
 {
 	struct timespec when = wall_at(p, now_ts);
 	char path[PATH_MAX];
@@ -289,26 +299,64 @@ void capture_flight_dump(struct pipeline *p, uint64_t now_ts)
 	const char *after = p->sink.path ? p->cfg->output : NULL;
 	if (capture_dump_name(path, sizeof(path), after, p->renderer->name, &when)) {
 		log_error("give -o a shorter path", "flight: cannot name the window's file");
-		return;
+		return -ENAMETOOLONG;
 	}
 	err = sink__open(&s, path);
 	if (err) {
 		log_error("choose a writable path for -o", "flight: cannot write '%s': %s", path,
 			  strerror(-err));
-		return;
+		return err;
 	}
 	err = capture_flight_render(p, s.fp, now_ts, NULL);
 	if (err) {
 		sink__abort(&s);
 		log_error(NULL, "flight: cannot write '%s': %s", path, strerror(-err));
-		return;
+		return err;
 	}
 	err = sink__commit(&s);
 	if (err) {
 		log_error(NULL, "flight: cannot write '%s': %s", path, strerror(-err));
-		return;
+		return err;
 	}
-	p->dumps++;
 	fprintf(stderr, "flowtrace-bpf: flight: wrote the last %g s to '%s'\n", p->cfg->flight_s,
 		path);
+	return 0;
+}
+
+void capture_flight_reap(struct pipeline *p, bool wait)
+{
+	int st;
+
+	if (p->dump_pid <= 0)
+		return;
+	pid_t r;
+	while ((r = waitpid(p->dump_pid, &st, wait ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		return;
+	if (r == p->dump_pid && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		p->dumps++;
+	p->dump_pid = 0;
+}
+
+void capture_flight_dump(struct pipeline *p, uint64_t now_ts)
+{
+	/* one window at a time: the previous one is finished first */
+	capture_flight_reap(p, true);
+	/* A window takes a while to render (a second for a million calls),
+	 * and meanwhile nobody would drain the ring: a child renders a
+	 * copy-on-write snapshot while tracing goes on. It writes only its
+	 * own file and leaves with _exit(), so the output's stdio buffer, a
+	 * copy of the parent's, is never flushed twice. */
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(write_dump(p, now_ts) ? 1 : 0);
+	if (pid > 0) {
+		p->dump_pid = pid;
+		return;
+	}
+	/* no child: in place, at the cost of records the ring drops meanwhile */
+	if (!write_dump(p, now_ts))
+		p->dumps++;
 }

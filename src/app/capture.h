@@ -31,8 +31,12 @@ int capture_flight_render(struct pipeline *p, FILE *out, uint64_t end_ts,
 			  const struct tracefile_end *e);
 /* SIGUSR1: writes the window ending at now_ts to a new file named after
  * -o with the time, through the sink (0600, temporary name, renamed into
- * place), and says so on stderr. Tracing goes on whatever happens. */
+ * place), and says so on stderr; a child process does it, so tracing goes
+ * on meanwhile (and whatever happens). */
 void capture_flight_dump(struct pipeline *p, uint64_t now_ts);
+/* Collects the process writing a window, if it is done (wait: waits for
+ * it). Called at every turn of the event loop and before the end. */
+void capture_flight_reap(struct pipeline *p, bool wait);
 /* The name a dump at wall time `when` gets: "DIR/NAME.STAMP.EXT" after
  * -o DIR/NAME.EXT, or "flowtrace.STAMP.EXT" (EXT from the format) without
  * a file to name it after; STAMP is UTC, "20261207T121314.123Z". Pure.

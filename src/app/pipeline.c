@@ -232,6 +232,8 @@ void pipeline__fail(struct pipeline *p, int err)
 
 void pipeline__flush(struct pipeline *p)
 {
+	if (p->dump_pid > 0)
+		capture_flight_reap(p, false);
 	if (p->renderer && p->renderer->streaming && p->rc.out) {
 		errno = 0;
 		fflush(p->rc.out);
@@ -399,6 +401,8 @@ enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e
 		p->trig_meta = (struct render_trigger){.kept = ts.kept, .dropped = ts.dropped};
 		p->meta.trigger = &p->trig_meta;
 	}
+	/* a window being written on SIGUSR1 is finished before the last one */
+	capture_flight_reap(p, true);
 	/* even into a dead output: end() frees what begin() made */
 	if (p->renderer && p->flight)
 		err = capture_flight_render(p, p->sink.fp, e->t_end, e);

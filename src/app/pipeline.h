@@ -57,6 +57,7 @@ struct pipeline {
 	struct flight *flight; /* --flight: the recent records */
 	struct render_trigger trig_meta; /* --trigger: what meta says */
 	uint64_t dumps;			 /* --flight: windows written on SIGUSR1 */
+	int dump_pid;			 /* --flight: the child writing one, or 0 */
 	char cwd[PATH_MAX];		 /* the tree shows files under it relative to it */
 };
 

@@ -66,8 +66,6 @@ void capture_flight_add(struct pipeline *p, const void *data, uint32_t size)
 	if (size < sizeof(h))
 		return;
 	memcpy(&h, data, sizeof(h));
-	if (h.tgid != p->tmeta.pid)
-		return;
 	/* the id as it reads now: a later rebinding must not rename the
 	 * calls already in the ring */
 	if (h.type == FT_REC_ENTRY || h.type == FT_REC_RETURN)

@@ -165,6 +165,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 
 int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 {
+	uint64_t ignored = p->rs.foreign + p->rs.malformed;
 	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
 
 	/* refused by the builder (counted there): not recorded either, so a
@@ -179,7 +180,9 @@ int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 		if (!p->record_err)
 			p->record_err = err;
 	}
-	if (p->flight)
+	/* the window replays what the trace applied, whichever processes it
+	 * takes records of */
+	if (p->flight && p->rs.foreign + p->rs.malformed == ignored)
 		capture_flight_add(p, data, size);
 	if (p->trig && trigger__error(p->trig) && !p->record_err)
 		p->record_err = trigger__error(p->trig);

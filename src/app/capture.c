@@ -81,13 +81,65 @@ struct window {
 	struct render_ctx rc;
 	struct hashmap base; /* tid -> its first seq in the window */
 	int err;
+	bool running;	  /* the calls completing now ran across the whole window */
+	uint64_t wrapped; /* such calls */
 };
 
 static void window_emit(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
 {
 	struct window *w = ctx;
 
+	if (w->running) {
+		struct ft_node c = *n;
+
+		c.flags |= FT_NODE_UNFINISHED;
+		w->p->renderer->call(&w->rc, t, &c, depth);
+		return;
+	}
 	w->p->renderer->call(&w->rc, t, n, depth);
+}
+
+/* The live thread a window's thread is (same tid and program). */
+static const struct ft_thread *live_thread(const struct calltree *live, const struct ft_thread *t)
+{
+	for (size_t i = calltree__nthreads(live); i-- > 0;) {
+		const struct ft_thread *l = calltree__thread_at(live, i);
+
+		if (l->tid == t->tid && l->image == t->image)
+			return l;
+	}
+	return NULL;
+}
+
+/* Frames running across the whole window (a server's loop) have no record
+ * in it: their entry is older, their return later. The live builder holds
+ * them open now; those above the window's roots wrap them, entered before
+ * the window and unfinished at its end, as a return from below the roots
+ * would wrap them (a synthetic one, at the window's end). */
+static void wrap_running(struct window *w, uint64_t end_ts)
+{
+	w->running = true;
+	for (size_t i = 0; i < calltree__nthreads(w->ct); i++) {
+		const struct ft_thread *t = calltree__thread_at(w->ct, i);
+		const struct ft_thread *l = live_thread(w->p->ct, t);
+
+		if (!l || t->nstack)
+			continue;
+		for (size_t k = l->nstack; k-- > 0;) {
+			const struct ft_node *f = l->stack[k];
+
+			if (f->level >= t->base)
+				continue;
+			if (f->level != t->base - 1 ||
+			    calltree__pop(w->ct, t->tid, end_ts, t->next_seq, f->level, f->name))
+				break;
+			w->wrapped++;
+			/* kept formats: the wrapping call is the last root now */
+			if (t->last_root && !w->trig)
+				((struct ft_node *)t->last_root)->flags |= FT_NODE_UNFINISHED;
+		}
+	}
+	w->running = false;
 }
 
 /* The comm the trace knows for tid: its latest thread of that id. */
@@ -207,14 +259,18 @@ int capture_flight_render(struct pipeline *p, FILE *out, uint64_t end_ts,
 	if (!err) {
 		flight__each(p->flight, &fw, window_record, &w);
 		calltree__finish(w.ct, fw.end_ts);
+		/* only live: a replay's builder is at the recording's end */
+		if (p->cfg->cmd == FT_CMD_TRACE && end_ts != UINT64_MAX)
+			wrap_running(&w, fw.end_ts);
 		struct calltree_stats cs;
 		calltree__stats(w.ct, &cs);
 		meta.duration_ns = win.end_ns - win.start_ns;
 		meta.events = cs.records;
 		meta.lost = cs.lost;
 		meta.threads = calltree__nthreads(w.ct);
-		meta.calls = cs.calls - cs.open;
-		meta.unfinished = cs.open;
+		/* the calls running across the window completed in the builder */
+		meta.calls = cs.calls - cs.open - w.wrapped;
+		meta.unfinished = cs.open + w.wrapped;
 		if (w.err || (w.trig && trigger__error(w.trig))) {
 			meta.incomplete = "out of memory";
 			err = -ENOMEM;

@@ -179,7 +179,7 @@ def wall_ns(iso):
     return int(secs) * 1000000000 + ns
 
 
-def check_window(path, reqs, seconds):
+def check_window(path, reqs, seconds, running):
     """The window file at path (jsonl) against the workload's log: every
     request inside the window is there, none outside it, each call within
     the window's time. Only the lines of the functions counted are parsed:
@@ -218,6 +218,15 @@ def check_window(path, reqs, seconds):
             if n.get("entered_before_attach") and n["start_ns"] != 0:
                 raise Fail("%s: %r entered before the window but does not start at 0"
                            % (path, n))
+    if running:
+        # serve() ran across the whole window: entered before it, unfinished
+        # at its end, at the depth it has in the program, the requests below
+        serve = [parse_json(l) for l in raw if b'"func":"serve"' in l]
+        if len(serve) != 1 or serve[0]["depth"] != 2 or serve[0]["start_ns"] != 0 \
+                or serve[0]["dur_ns"] != length \
+                or not serve[0].get("entered_before_attach") or not serve[0].get("unfinished"):
+            raise Fail("%s: expected one serve() entered before the window and unfinished at "
+                       "its end, lasting %d ns, got %r" % (path, length, serve))
     return w
 
 
@@ -247,7 +256,7 @@ def flight_long():
         mode = stat.S_IMODE(os.lstat(p).st_mode)
         if mode != 0o600:
             raise Fail("%s has mode %o, expected 600" % (p, mode))
-        w = check_window(p, reqs, 5)
+        w = check_window(p, reqs, 5, running=f != "trace.jsonl")
         if not w["shortened"]:
             raise Fail("%s: 5 s of this workload need more than --flight-size 16M, yet the "
                        "window %r is not shortened" % (p, w))

@@ -50,6 +50,14 @@ int capture_flight_open(struct pipeline *p)
 	p->flight = flight__new(&fo);
 	if (!p->flight)
 		return -ENOMEM;
+	if (p->cfg->cmd != FT_CMD_TRACE) {
+		fprintf(stderr,
+			"flowtrace-bpf: flight: rendering the recording's last %g s, kept in at "
+			"most %llu MiB (%llu records)\n",
+			p->cfg->flight_s, (unsigned long long)(p->cfg->flight_size >> 20),
+			(unsigned long long)flight__capacity(p->flight));
+		return 0;
+	}
 	fprintf(stderr,
 		"flowtrace-bpf: flight: keeping the last %g s of calls in at most %llu MiB "
 		"(%llu records); SIGUSR1 writes them to a file, the exit to %s\n",

@@ -46,6 +46,7 @@ struct tree {
 	bool thread_header; /* this thread's header is out */
 	bool shown;	    /* any node was printed */
 	bool fold;
+	bool window;	      /* --flight: "before attach" is before the window */
 	const char *base_dir; /* shown relative to it; NULL: as reported */
 	size_t base_len;
 	/* fold: the run of identical leaf calls not printed yet */
@@ -137,7 +138,8 @@ static void put_flags(struct tree *tr, uint32_t flags)
 	if (flags & FT_NODE_UNFINISHED)
 		fputs(" [unfinished]", tr->out);
 	if (flags & FT_NODE_BEFORE_ATTACH)
-		fputs(" [entered before attach]", tr->out);
+		fputs(tr->window ? " [entered before the window]" : " [entered before attach]",
+		      tr->out);
 	if (flags & FT_NODE_START_LOST)
 		fputs(" [entry lost]", tr->out);
 	if (flags & FT_NODE_END_LOST)
@@ -443,6 +445,7 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 	if (rc->meta && rc->meta->window) {
 		const struct render_window *w = rc->meta->window;
 
+		tr.window = true;
 		fprintf(rc->out, "# flight window: %.3f s to %.3f s of the trace%s\n",
 			w->start_ns / 1e9, w->end_ns / 1e9,
 			w->shortened ? " (shortened: --flight-size was full)" : "");

@@ -107,14 +107,14 @@ static void window_emit(void *ctx, const struct ft_thread *t, const struct ft_no
 	w->p->renderer->call(&w->rc, t, n, depth);
 }
 
-/* The live thread a window's thread is (same tid and program). */
-static const struct ft_thread *live_thread(const struct calltree *live, const struct ft_thread *t)
+/* The last thread of ct with t's tid and program. */
+static const struct ft_thread *last_thread(const struct calltree *ct, const struct ft_thread *t)
 {
-	for (size_t i = calltree__nthreads(live); i-- > 0;) {
-		const struct ft_thread *l = calltree__thread_at(live, i);
+	for (size_t i = calltree__nthreads(ct); i-- > 0;) {
+		const struct ft_thread *o = calltree__thread_at(ct, i);
 
-		if (l->tid == t->tid && l->image == t->image)
-			return l;
+		if (o->tid == t->tid && o->image == t->image)
+			return o;
 	}
 	return NULL;
 }
@@ -129,7 +129,7 @@ static void wrap_running(struct window *w, uint64_t end_ts)
 	w->running = true;
 	for (size_t i = 0; i < calltree__nthreads(w->ct); i++) {
 		const struct ft_thread *t = calltree__thread_at(w->ct, i);
-		const struct ft_thread *l = live_thread(w->p->ct, t);
+		const struct ft_thread *l = last_thread(w->p->ct, t);
 
 		if (!l || t->nstack)
 			continue;
@@ -142,9 +142,13 @@ static void wrap_running(struct window *w, uint64_t end_ts)
 			    calltree__pop(w->ct, t->tid, end_ts, t->next_seq, f->level, f->name))
 				break;
 			w->wrapped++;
-			/* kept formats: the wrapping call is the last root now */
-			if (t->last_root && !w->trig)
-				((struct ft_node *)t->last_root)->flags |= FT_NODE_UNFINISHED;
+			/* kept formats: the wrapping call (or, with --trigger, its
+			 * context copy) is the last root now */
+			const struct ft_thread *o = t;
+			if (w->trig)
+				o = last_thread(trigger__forest(w->trig), t);
+			if (o && o->last_root && (w->trig || !w->p->renderer->streaming))
+				((struct ft_node *)o->last_root)->flags |= FT_NODE_UNFINISHED;
 		}
 	}
 	w->running = false;

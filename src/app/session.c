@@ -110,9 +110,12 @@ static void catch_setup_signals(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+static volatile sig_atomic_t early_dump;
+
 static void on_dump_signal(int sig)
 {
 	(void)sig;
+	early_dump = 1;
 }
 
 /* --flight: SIGUSR1 asks for the window. Until the signalfd takes it, it
@@ -820,6 +823,9 @@ int session_run(const struct config *cfg)
 			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
 			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
 		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+		if (early_dump)
+			fprintf(stderr, "flowtrace-bpf: flight: a SIGUSR1 came before tracing "
+					"started: nothing to write then\n");
 		why = run_loop(&s);
 	}
 

@@ -35,6 +35,8 @@ struct tstate {
 	size_t ndone, capdone;
 	struct ctx_entry *ctx; /* context stack, outermost first */
 	size_t nctx, capctx;
+	bool has_top; /* something was kept: its outermost copies are at top_level */
+	int32_t top_level;
 };
 
 struct trigger {
@@ -275,6 +277,8 @@ static int keep_subtree(struct trigger *tr, const struct ft_thread *t, struct ts
 		s->nctx = i + 1;
 	}
 	struct ft_node *parent = nanc ? s->ctx[nanc - 1].copy : NULL;
+	s->has_top = true;
+	s->top_level = nanc ? s->ctx[0].copy->level : root->level;
 	if (tr->opts.keep) {
 		link_child(s->out, parent, root);
 	} else {
@@ -284,6 +288,43 @@ static int keep_subtree(struct trigger *tr, const struct ft_thread *t, struct ts
 		emit_subtree(tr, t, root);
 	if (!tr->opts.keep)
 		release(tr, root);
+	return 0;
+}
+
+/* A frame entered before the trace (or the window) that the builder just
+ * wrapped around everything at the root level: around kept calls, it is
+ * their context too, though it was never open above them. The builder
+ * wraps only with no frame open, so the context stack is empty. */
+static int wrap_kept(struct trigger *tr, const struct ft_thread *t, struct tstate *s,
+		     const struct ft_node *n)
+{
+	struct ft_node *c = copy_of(tr, n);
+
+	if (!c)
+		return -ENOMEM;
+	c->flags |= FT_NODE_CONTEXT;
+	if (tr->opts.keep) {
+		struct ft_node **at = &s->out->first_root, *last = NULL;
+
+		while (*at && (*at)->level != n->level + 1) {
+			last = *at;
+			at = &(*at)->next;
+		}
+		/* the roots from there on are the wrapped ones */
+		c->first_child = *at;
+		for (struct ft_node *k = *at; k; k = k->next) {
+			k->parent = c;
+			c->last_child = k;
+		}
+		*at = NULL;
+		s->out->last_root = last;
+		link_child(s->out, NULL, c);
+	}
+	s->top_level = n->level;
+	if (tr->opts.emit)
+		tr->opts.emit(tr->opts.ctx, t, c, c->level - 1);
+	if (!tr->opts.keep)
+		calltree__node_release(tr->forest, c);
 	return 0;
 }
 
@@ -305,8 +346,12 @@ void trigger__complete(void *ctx, const struct ft_thread *t, const struct ft_nod
 	for (const struct ft_node *p = n; p; p = p->parent)
 		if (matches(tr, p))
 			trig = p;
-	if (!trig)
+	if (!trig) {
+		if (!n->parent && (n->flags & FT_NODE_BEFORE_ATTACH) && s->has_top &&
+		    s->top_level == n->level + 1 && s->out && wrap_kept(tr, t, s, n))
+			fail(tr);
 		return;
+	}
 
 	struct ft_node *c = copy_of(tr, n);
 	if (!c || grow((void **)&s->done, &s->capdone, s->ndone + 1, sizeof(*s->done))) {

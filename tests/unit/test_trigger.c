@@ -310,3 +310,48 @@ FT_TEST(capture_dump_names_say_when)
 	FT_EQ_STR(buf, "a.d/.trace.20261207T121314.123Z");
 	FT_EQ_INT(capture_dump_name(buf, 20, "trace.json", "json", &when), -ENAMETOOLONG);
 }
+
+FT_TEST(trigger_frame_entered_before_the_trace_becomes_context)
+{
+	struct names *names = test_names();
+	struct trigger_opts to = {.globs = globs, .nglobs = 1, .names = names, .keep = true};
+	struct trigger *tr = trigger__new(&to);
+	/* the trace starts inside main: its return, below the first level,
+	 * wraps what ran, the kept request included */
+	struct feed f = {.ct = builder_for(tr, names), .depth = 1};
+
+	in(&f, HANDLE, 1);
+	in(&f, WORK, 1);
+	out(&f, WORK, 1);
+	out(&f, HANDLE, 1);
+	in(&f, IDLE, 1);
+	out(&f, IDLE, 1);
+	out(&f, MAIN, 1);
+	calltree__finish(f.ct, f.ts);
+	FT_EQ_STR(dump(trigger__forest(tr)), "1C{2{3}}");
+	const struct ft_node *m = calltree__thread_at(trigger__forest(tr), 0)->first_root;
+	FT_TRUE(m->flags & FT_NODE_BEFORE_ATTACH);
+	FT_EQ_INT(m->level, 1);
+	calltree__free(f.ct);
+	trigger__free(tr);
+	names__free(names);
+}
+
+FT_TEST(trigger_streams_a_wrapping_frame_after_what_it_wraps)
+{
+	struct names *names = test_names();
+	struct emitted e = {0};
+	struct trigger_opts to = {
+		.globs = globs, .nglobs = 1, .names = names, .emit = collect, .ctx = &e};
+	struct trigger *tr = trigger__new(&to);
+	struct feed f = {.ct = builder_for(tr, names), .depth = 1};
+
+	in(&f, HANDLE, 1);
+	out(&f, HANDLE, 1);
+	out(&f, MAIN, 1);
+	calltree__finish(f.ct, f.ts);
+	FT_EQ_STR(e.order, "2 1C ");
+	calltree__free(f.ct);
+	trigger__free(tr);
+	names__free(names);
+}

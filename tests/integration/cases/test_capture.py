@@ -15,7 +15,7 @@ import time
 
 from ftlib import trees
 from ftlib.flows import command, launch
-from ftlib.harness import (Fail, cfg, expect_rc, expect_trees, need_py39, oracle, parse_json,
+from ftlib.harness import (Fail, cfg, expect_rc, expect_trees, need_py39, oracle, parse_json, tool,
                            start_tool, tool_threads, wait_ready, workload)
 from ftlib.registry import case
 
@@ -264,3 +264,77 @@ def flight_long():
     # request makes handle_request, work, 4 parse, busy and 300 tick calls
     total_records = 2 * len(reqs) * (300 + 7)
     check_memory(peak, total_records * RECORD_BYTES, "every record")
+
+
+@case("capture --trigger with every format: the slow requests and nothing else")
+def trigger_formats():
+    py = need_py39()
+    path = workload("requests")
+    nslow = sum(1 for i in range(60) if i % 25 == 7)
+    args = ["--trigger", "handle_*", "--min-duration", "%dms" % SLOW_MS, "-c",
+            command(py, path, 60)]
+    # how each format shows one call of slow_path (calls, not a summary)
+    per_call = {
+        "tree": lambda out: out.count(b"slow_path();"),
+        "jsonl": lambda out: out.count(b'"func":"slow_path"'),
+        "chrome": lambda out: out.count(b'"func":"slow_path"'),
+    }
+    for fmt in ("tree", "jsonl", "chrome", "plantuml", "folded", "dot", "html"):
+        res = tool(["-f", fmt] + args)
+        expect_rc(res, 0, "flowtrace-bpf -f %s --trigger" % fmt)
+        # plantuml escapes the underscore
+        out = res.stdout.replace(b"&#95;", b"_")
+        if b"handle_request" not in out or b"slow_path" not in out:
+            raise Fail("-f %s: no slow_path or handle_request in the output:\n%r"
+                       % (fmt, out[:400]))
+        # html's page has the words in its code; its data has names quoted
+        if re.search(rb'"busy"|"tick"' if fmt == "html" else rb"\bbusy\b|\btick\b", out):
+            raise Fail("-f %s: calls outside any trigger call are in the output" % fmt)
+        if fmt in per_call:
+            got = per_call[fmt](out)
+            # a fast request that lasted SLOW_MS on a busy machine adds none
+            if got != nslow:
+                raise Fail("-f %s: %d slow_path calls, the workload made %d"
+                           % (fmt, got, nslow))
+
+
+@case("capture --flight 4 --trigger on a 12 s target: windows of slow requests only")
+def flight_trigger():
+    py = need_py39()
+    log = os.path.join(cfg.tmp, "flight-trigger.log")
+    d = os.path.join(cfg.tmp, "flight-trigger")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, "w.jsonl")
+    tracer = start_tool(["-f", "jsonl", "-o", out, "--flight", "4", "--trigger", "handle_*",
+                         "--min-duration", "%dms" % SLOW_MS, "-c",
+                         command(py, workload("requests"), 300, 12, log)])
+    run_watching_memory(tracer, 180, [(7, signal.SIGUSR1)])
+    expect_rc(tracer_result(tracer), 0)
+    reqs = read_log(log)
+    files = sorted(os.listdir(d))
+    if len(files) != 2:
+        raise Fail("expected w.jsonl and one window file, got %s" % files)
+    for f in files:
+        p = os.path.join(d, f)
+        with open(p, "rb") as fh:
+            raw = fh.read().splitlines()
+        meta = parse_json(raw[-1])
+        w = meta["window"]
+        length = w["end_ns"] - w["start_ns"]
+        ws = wall_ns(meta["start_wall"])
+        we = ws + length
+        delta = 2000000
+        slow = [r for r in reqs if r[1]]
+        must = sum(1 for r in slow if r[2] >= ws + delta and r[3] <= we - delta)
+        may = sum(1 for r in slow if r[3] >= ws - delta and r[2] <= we + delta)
+        got = [parse_json(l) for l in raw if b'"func":"slow_path"' in l]
+        if not must <= len(got) <= may:
+            raise Fail("%s: %d slow_path calls; the workload made %d inside the window and "
+                       "%d touching it" % (p, len(got), must, may))
+        serve = [parse_json(l) for l in raw if b'"func":"serve"' in l]
+        if len(serve) != 1 or not serve[0].get("context") \
+                or not serve[0].get("entered_before_attach"):
+            raise Fail("%s: expected serve() as context entered before the window, got %r"
+                       % (p, serve))
+        if any(b'"func":"busy"' in l or b'"func":"tick"' in l for l in raw):
+            raise Fail("%s: calls outside any trigger call are in the window" % p)

@@ -13,10 +13,10 @@ import signal
 import stat
 import time
 
-from ftlib import trees
+from ftlib import interps, trees
 from ftlib.flows import command, launch
-from ftlib.harness import (Fail, cfg, expect_rc, expect_trees, need_py39, oracle, parse_json, tool,
-                           start_tool, tool_threads, wait_ready, workload)
+from ftlib.harness import (Fail, Skip, cfg, expect_rc, expect_trees, need_py39, oracle,
+                           parse_json, start_tool, tool, tool_threads, wait_ready, workload)
 from ftlib.registry import case
 
 SLOW_MS = 20  # --min-duration; slow_path() sleeps 30 ms, other requests take microseconds
@@ -78,13 +78,29 @@ def slow_handlers(nodes):
             and any(c.func == "slow_path" for c in n.children)]
 
 
+def pyenv_312():
+    builds = interps._pyenv_builds(interps.pyenv_root(), 3, 12)
+    if not builds:
+        raise Skip("no pyenv CPython 3.12 here")
+    return builds[-1][1]
+
+
 @case("capture --trigger 'handle_*' --min-duration: exactly the slow requests, as the oracle's")
 def trigger_oracle():
-    py = need_py39()
+    trigger_vs_oracle(need_py39(), False)
+
+
+@case("capture --trigger on CPython 3.12 (frame method): the slow requests, as the oracle's")
+def trigger_oracle_312():
+    # what auto picks there, named so the generic meta check expects it
+    trigger_vs_oracle(pyenv_312(), True, ["--method", "frame"])
+
+
+def trigger_vs_oracle(py, uprobes, method=()):
     path = workload("requests")
-    tr = launch(["--trigger", "handle_*", "--min-duration", "%dms" % SLOW_MS],
+    tr = launch(list(method) + ["--trigger", "handle_*", "--min-duration", "%dms" % SLOW_MS],
                 command(py, path, 60))
-    want_threads = oracle(path)
+    want_threads = oracle(path, interp=py, uprobes=uprobes)
     # the oracle's slow requests, under their callers flagged as context
     main = [t for t in want_threads if t.calls][0]
     mod = trees.find_first(main.calls, lambda n: n.func == "<module>")

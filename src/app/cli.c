@@ -37,6 +37,8 @@ static const char doc[] =
 	"  sudo flowtrace-bpf --user www -c 'python3 app.py'   run it as user www\n"
 	"  flowtrace-bpf -p 4242 -f jsonl -o c.jsonl   stream completed calls\n"
 	"  flowtrace-bpf -p 4242 --include '*/myapp/*' --min-duration 1ms\n"
+	"  flowtrace-bpf -p 4242 --trigger 'handle_*' --min-duration 100ms\n"
+	"  flowtrace-bpf -p 4242 --flight 30 -o t.json   SIGUSR1: the last 30 s\n"
 	"  flowtrace-bpf record -o app.ftrace -p 4242  record now, analyse later\n"
 	"  flowtrace-bpf replay -f chrome -o t.json app.ftrace   for Perfetto UI\n"
 	"  flowtrace-bpf report --sort self app.ftrace   top functions by self time\n"

@@ -272,7 +272,7 @@ int capture_flight_render(struct pipeline *p, FILE *out, uint64_t end_ts,
 		flight__each(p->flight, &fw, window_record, &w);
 		calltree__finish(w.ct, fw.end_ts);
 		/* only live: a replay's builder is at the recording's end */
-		if (p->cfg->cmd == FT_CMD_TRACE && end_ts != UINT64_MAX)
+		if (p->cfg->cmd == FT_CMD_TRACE)
 			wrap_running(&w, fw.end_ts);
 		struct calltree_stats cs;
 		calltree__stats(w.ct, &cs);
@@ -283,6 +283,9 @@ int capture_flight_render(struct pipeline *p, FILE *out, uint64_t end_ts,
 		/* the calls running across the window completed in the builder */
 		meta.calls = cs.calls - cs.open - w.wrapped;
 		meta.unfinished = cs.open + w.wrapped;
+		if (p->record_err && p->cfg->cmd != FT_CMD_RECORD)
+			meta.incomplete = p->record_err == -ENOMEM ? "out of memory"
+								   : strerror(-p->record_err);
 		if (w.err || (w.trig && trigger__error(w.trig))) {
 			meta.incomplete = "out of memory";
 			err = -ENOMEM;

@@ -395,6 +395,12 @@ enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e
 	calltree__stats(p->ct, &cs);
 	uint64_t unseen =
 		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
+	/* --flight: a window being written on SIGUSR1 is finished first; the
+	 * last window is rendered while the live tree still holds the frames
+	 * running across it (a server's loop), which wrap its calls */
+	capture_flight_reap(p, true);
+	if (p->renderer && p->flight)
+		err = capture_flight_render(p, p->sink.fp, e->t_end, e);
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e, unseen);
 	if (p->trig) {
@@ -404,12 +410,8 @@ enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e
 		p->trig_meta = (struct render_trigger){.kept = ts.kept, .dropped = ts.dropped};
 		p->meta.trigger = &p->trig_meta;
 	}
-	/* a window being written on SIGUSR1 is finished before the last one */
-	capture_flight_reap(p, true);
 	/* even into a dead output: end() frees what begin() made */
-	if (p->renderer && p->flight)
-		err = capture_flight_render(p, p->sink.fp, e->t_end, e);
-	else if (p->renderer && p->renderer->end)
+	if (p->renderer && !p->flight && p->renderer->end)
 		err = p->renderer->end(&p->rc, p->trig && !p->renderer->streaming
 						       ? trigger__forest(p->trig)
 						       : p->ct);

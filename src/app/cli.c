@@ -37,6 +37,8 @@ static const char doc[] =
 	"  sudo flowtrace-bpf --user www -c 'python3 app.py'   run it as user www\n"
 	"  flowtrace-bpf -p 4242 -f jsonl -o c.jsonl   stream completed calls\n"
 	"  flowtrace-bpf -p 4242 --include '*/myapp/*' --min-duration 1ms\n"
+	"  flowtrace-bpf -p 4242 --trigger 'handle_*' --min-duration 100ms\n"
+	"  flowtrace-bpf -p 4242 --flight 30 -o t.json   SIGUSR1: the last 30 s\n"
 	"  flowtrace-bpf record -o app.ftrace -p 4242  record now, analyse later\n"
 	"  flowtrace-bpf replay -f chrome -o t.json app.ftrace   for Perfetto UI\n"
 	"  flowtrace-bpf report --sort self app.ftrace   top functions by self time\n"
@@ -64,6 +66,9 @@ enum {
 	OPT_THREADS,
 	OPT_USER,
 	OPT_INDENT_MAX,
+	OPT_TRIGGER,
+	OPT_FLIGHT,
+	OPT_FLIGHT_SIZE,
 };
 
 static const struct argp_option options[] = {
@@ -99,6 +104,21 @@ static const struct argp_option options[] = {
 	{"min-duration", OPT_MIN_DURATION, "TIME", 0,
 	 "Hide calls shorter than TIME (e.g. 50us, 2ms, 1s; bare numbers are us) and "
 	 "everything under them",
+	 3},
+
+	{"trigger", OPT_TRIGGER, "GLOB", 0,
+	 "Emit only calls made inside a call whose function name or file path matches GLOB "
+	 "(repeatable): that call's whole subtree, its callers as context; with "
+	 "--min-duration, only trigger calls that long",
+	 3},
+	{"flight", OPT_FLIGHT, "SECONDS", 0,
+	 "Flight recorder: keep only the last SECONDS of calls in bounded memory; SIGUSR1 "
+	 "writes them to a file named after -o with the time, and the exit writes the last "
+	 "window to -o",
+	 3},
+	{"flight-size", OPT_FLIGHT_SIZE, "SIZE", 0,
+	 "--flight: memory for the window's records (default 64M, 32 bytes a record); a "
+	 "window that needs more is shortened, and says so",
 	 3},
 
 	{NULL, 0, NULL, 0, "Tuning:", 4},
@@ -224,6 +244,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (key == OPT_INCLUDE ? push_glob(&cfg->include, &cfg->ninclude, arg)
 				       : push_glob(&cfg->exclude, &cfg->nexclude, arg))
 			return ENOMEM;
+		break;
+	case OPT_TRIGGER:
+		if (!*arg)
+			return usage_error("empty glob%s", "");
+		if (push_glob(&cfg->trigger, &cfg->ntrigger, arg))
+			return ENOMEM;
+		break;
+	case OPT_FLIGHT:
+		if (parse_seconds(arg, &cfg->flight_s) || cfg->flight_s <= 0)
+			return usage_error(
+				"invalid --flight '%s': expected seconds > 0, e.g. 30, 0.5, 2m",
+				arg);
+		break;
+	case OPT_FLIGHT_SIZE:
+		if (parse_size(arg, &cfg->flight_size) || cfg->flight_size < (64 << 10) ||
+		    cfg->flight_size > (16ULL << 30))
+			return usage_error("invalid --flight-size '%s': expected a size from 64K "
+					   "to 16G, e.g. 256M",
+					   arg);
 		break;
 	case OPT_MAX_DEPTH:
 		if (parse_int(arg, 1, 1000000, &v))
@@ -369,6 +408,20 @@ static error_t check_config(struct parse_state *st)
 			return EINVAL;
 		}
 	}
+	if ((cfg->ntrigger || cfg->flight_s > 0) && cfg->cmd != FT_CMD_TRACE &&
+	    cfg->cmd != FT_CMD_REPLAY) {
+		fprintf(stderr,
+			"flowtrace-bpf: --trigger and --flight choose what is rendered: "
+			"%s does not render calls\n",
+			commands[cfg->cmd - 1].name);
+		fprintf(stderr, "hint: record the whole trace, then 'replay --trigger GLOB' or "
+				"'replay --flight SECONDS' it\n");
+		return EINVAL;
+	}
+	if (cfg->flight_size && !(cfg->flight_s > 0))
+		return usage_error("--flight-size%s goes with --flight SECONDS", "");
+	if (!cfg->flight_size)
+		cfg->flight_size = 64 << 20;
 	if ((st->sort_given || cfg->per_thread) && cfg->cmd != FT_CMD_REPORT &&
 	    cfg->cmd != FT_CMD_DIFF)
 		return usage_error("--sort and --threads%s go with report and diff", "");
@@ -420,5 +473,7 @@ void config_free(struct config *cfg)
 {
 	free(cfg->include);
 	free(cfg->exclude);
+	free(cfg->trigger);
 	cfg->include = cfg->exclude = NULL;
+	cfg->trigger = NULL;
 }

@@ -52,6 +52,12 @@ struct config {
 	/* tree: --indent-max; 0: not given (the default), -1: no limit */
 	int indent_max;
 
+	/* capture windows */
+	const char **trigger; /* --trigger globs: emit only calls inside a match */
+	size_t ntrigger;
+	double flight_s;      /* --flight: keep the last SECONDS; 0 = off */
+	uint64_t flight_size; /* --flight-size: bytes the window may hold */
+
 	/* tuning */
 	uint64_t ring_size; /* bytes, power of two */
 	enum method_ask method;

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "core/calltree.h"
+#include "core/flight.h"
+#include "core/trigger.h"
+#include "app/capture.h"
 #include "app/cli.h"
 #include "app/version.h"
 #include "sys/log.h"
@@ -50,7 +53,9 @@ enum pipe_err pipeline__open(struct pipeline *p, const struct config *cfg, enum 
 		.exclude = cfg->exclude,
 		.nexclude = cfg->nexclude,
 		.max_depth = cfg->max_depth,
-		.min_dur_ns = cfg->min_dur_ns,
+		/* with --trigger it judges the trigger calls, whose subtrees
+		 * are shown whole */
+		.min_dur_ns = cfg->ntrigger ? 0 : cfg->min_dur_ns,
 	};
 	/* the output first: an unwritable file is refused before any target is touched */
 	p->sink.poll_fd = -1;
@@ -80,6 +85,11 @@ enum pipe_err pipeline__open(struct pipeline *p, const struct config *cfg, enum 
 		pipeline__abort(p);
 		return PIPE_ERR_RUNTIME;
 	}
+	if (mode == PIPE_RENDER && cfg->flight_s > 0 && capture_flight_open(p)) {
+		log_error(NULL, "out of memory");
+		pipeline__abort(p);
+		return PIPE_ERR_RUNTIME;
+	}
 	return PIPE_OK;
 }
 
@@ -102,6 +112,21 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 		.names = p->names,
 	};
 
+	/* --flight renders only windows, from its ring: the live tree counts;
+	 * --trigger keeps only the calls inside a trigger */
+	if (p->flight) {
+		co.keep = false;
+		co.on_complete = NULL;
+	} else if (p->renderer && p->cfg->ntrigger) {
+		p->trig = capture_trigger(p, !streaming, streaming ? on_complete : NULL, p);
+		if (!p->trig) {
+			log_error(NULL, "out of memory");
+			return PIPE_ERR_RUNTIME;
+		}
+		co.keep = false;
+		co.on_complete = trigger__complete;
+		co.ctx = p->trig;
+	}
 	p->tmeta = *m;
 	p->meta.pid = m->pid;
 	p->meta.python = p->tmeta.python;
@@ -130,7 +155,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 			.indent_max = p->cfg->indent_max,
 			.base_dir = p->cwd,
 		};
-		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
+		if (!p->flight && p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
 			log_error(NULL, "cannot start the output");
 			return PIPE_ERR_RUNTIME;
 		}
@@ -140,6 +165,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 
 int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 {
+	uint64_t ignored = p->rs.foreign + p->rs.malformed;
 	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
 
 	/* refused by the builder (counted there): not recorded either, so a
@@ -154,12 +180,18 @@ int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 		if (!p->record_err)
 			p->record_err = err;
 	}
+	/* the window replays what the trace applied, whichever processes it
+	 * takes records of */
+	if (p->flight && p->rs.foreign + p->rs.malformed == ignored)
+		capture_flight_add(p, data, size);
+	if (p->trig && trigger__error(p->trig) && !p->record_err)
+		p->record_err = trigger__error(p->trig);
 	if (p->rec && !p->record_err) {
 		err = tracefile_writer__add(p->rec, data, size);
 		if (err)
 			p->record_err = err;
 	}
-	if (p->renderer && !p->renderer->streaming && !p->warned_big &&
+	if (p->renderer && !p->renderer->streaming && !p->warned_big && !p->flight && !p->trig &&
 	    p->rs.events >= 2ULL * BIG_TRACE_CALLS) {
 		p->warned_big = true;
 		log_error(
@@ -203,6 +235,8 @@ void pipeline__fail(struct pipeline *p, int err)
 
 void pipeline__flush(struct pipeline *p)
 {
+	if (p->dump_pid > 0)
+		capture_flight_reap(p, false);
 	if (p->renderer && p->renderer->streaming && p->rc.out) {
 		errno = 0;
 		fflush(p->rc.out);
@@ -361,11 +395,26 @@ enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e
 	calltree__stats(p->ct, &cs);
 	uint64_t unseen =
 		e->drops[FT_DROP_RINGBUF] > cs.lost ? e->drops[FT_DROP_RINGBUF] - cs.lost : 0;
+	/* --flight: a window being written on SIGUSR1 is finished first; the
+	 * last window is rendered while the live tree still holds the frames
+	 * running across it (a server's loop), which wrap its calls */
+	capture_flight_reap(p, true);
+	if (p->renderer && p->flight)
+		err = capture_flight_render(p, p->sink.fp, e->t_end, e);
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
 	fill_meta(p, e, unseen);
+	if (p->trig) {
+		struct trigger_stats ts;
+
+		trigger__stats(p->trig, &ts);
+		p->trig_meta = (struct render_trigger){.kept = ts.kept, .dropped = ts.dropped};
+		p->meta.trigger = &p->trig_meta;
+	}
 	/* even into a dead output: end() frees what begin() made */
-	if (p->renderer && p->renderer->end)
-		err = p->renderer->end(&p->rc, p->ct);
+	if (p->renderer && !p->flight && p->renderer->end)
+		err = p->renderer->end(&p->rc, p->trig && !p->renderer->streaming
+						       ? trigger__forest(p->trig)
+						       : p->ct);
 	if (p->renderer && err == -ENOMEM) {
 		/* half a document must not look like a whole one */
 		sink__abort(&p->sink);
@@ -420,6 +469,10 @@ void pipeline__abort(struct pipeline *p)
 void pipeline__free(struct pipeline *p)
 {
 	calltree__free(p->ct);
+	trigger__free(p->trig);
+	flight__free(p->flight);
+	p->trig = NULL;
+	p->flight = NULL;
 	names__free(p->names);
 	filter__free(&p->filter);
 	p->ct = NULL;

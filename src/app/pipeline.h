@@ -19,6 +19,8 @@
 struct config;
 struct calltree;
 struct names;
+struct trigger;
+struct flight;
 
 enum pipe_mode {
 	PIPE_RENDER, /* render to the sink (live trace, replay) */
@@ -48,10 +50,15 @@ struct pipeline {
 	struct tracefile_writer *rec; /* record mode */
 	struct record_stats rs;
 	int record_err;
-	int out_err;	    /* the first error writing a streaming output (-EPIPE...) */
-	uint64_t unapplied; /* records that memory ran out for */
-	bool warned_big;    /* the "held in memory" warning was given */
-	char cwd[PATH_MAX]; /* the tree shows files under it relative to it */
+	int out_err;	       /* the first error writing a streaming output (-EPIPE...) */
+	uint64_t unapplied;    /* records that memory ran out for */
+	bool warned_big;       /* the "held in memory" warning was given */
+	struct trigger *trig;  /* --trigger on the live trace (not with --flight) */
+	struct flight *flight; /* --flight: the recent records */
+	struct render_trigger trig_meta; /* --trigger: what meta says */
+	uint64_t dumps;			 /* --flight: windows written on SIGUSR1 */
+	int dump_pid;			 /* --flight: the child writing one, or 0 */
+	char cwd[PATH_MAX];		 /* the tree shows files under it relative to it */
 };
 
 /* Opens the output (a sink for a renderer, a trace file when recording,

@@ -26,6 +26,7 @@
 #include "app/launch_gate.h"
 #include "sys/log.h"
 #include "probe/method.h"
+#include "app/capture.h"
 #include "app/pipeline.h"
 #include "probe/probe.h"
 #include "app/runas.h"
@@ -107,6 +108,28 @@ static void catch_setup_signals(void)
 		sigaddset(&set, stop_signals[i]);
 	}
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static volatile sig_atomic_t early_dump;
+
+static void on_dump_signal(int sig)
+{
+	(void)sig;
+	early_dump = 1;
+}
+
+/* --flight: SIGUSR1 asks for the window. Until the signalfd takes it, it
+ * must not end the tracer (its default action): a handler that does
+ * nothing, not SIG_IGN, which a launched command would inherit. */
+static void catch_dump_signal(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_dump_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
 }
 
 static const char *signal_name(int sig)
@@ -506,6 +529,8 @@ static int setup_loop(struct session *s)
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
 		sigaddset(&set, stop_signals[i]);
+	if (s->cfg->flight_s > 0)
+		sigaddset(&set, SIGUSR1);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -errno;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -584,6 +609,8 @@ static int read_signal(struct session *s, bool *forwarded)
 	*forwarded = false;
 	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
 		return 0;
+	if (si.ssi_signo == SIGUSR1) /* --flight's, never the command's */
+		return SIGUSR1;
 	*forwarded = forward_signal(s, &si);
 	if (*forwarded && s->cfg->verbose)
 		fprintf(stderr, "flowtrace-bpf: passed signal %u on to PID %d\n", si.ssi_signo,
@@ -629,8 +656,12 @@ static enum stop_reason run_loop(struct session *s)
 
 			if (fd == s->sigfd) {
 				s->stop_signal = read_signal(s, &s->forwarded);
-				if (s->stop_signal)
+				if (s->stop_signal == SIGUSR1) {
+					s->stop_signal = 0;
+					capture_flight_dump(&s->pipe, mono_ns());
+				} else if (s->stop_signal) {
 					return STOP_SIGNAL;
+				}
 			} else if (fd == s->pidfd) {
 				return STOP_TARGET_EXIT;
 			} else if (fd == s->timerfd) {
@@ -729,6 +760,8 @@ int session_run(const struct config *cfg)
 	int rc, err;
 
 	catch_setup_signals();
+	if (cfg->flight_s > 0)
+		catch_dump_signal();
 	rc = exit_for_pipe(pipeline__open(&s.pipe, cfg,
 					  cfg->cmd == FT_CMD_RECORD ? PIPE_RECORD : PIPE_RENDER));
 	if (rc)
@@ -790,6 +823,9 @@ int session_run(const struct config *cfg)
 			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
 			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
 		fprintf(stderr, "flowtrace-bpf: %s\n", line);
+		if (early_dump)
+			fprintf(stderr, "flowtrace-bpf: flight: a SIGUSR1 came before tracing "
+					"started: nothing to write then\n");
 		why = run_loop(&s);
 	}
 

@@ -655,6 +655,38 @@ void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen
 		add_lost(ct, latest, lost_count(unseen_lost));
 }
 
+struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thread *like)
+{
+	if (ct->nthreads == ct->cap) {
+		size_t cap = ct->cap ? ct->cap * 2 : 16;
+		struct ft_thread **threads = realloc(ct->threads, cap * sizeof(*threads));
+
+		if (!threads)
+			return NULL;
+		ct->threads = threads;
+		ct->cap = cap;
+	}
+	struct ft_thread *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = like->tid;
+	t->image = like->image;
+	memcpy(t->comm, like->comm, sizeof(t->comm));
+	t->first_ns = like->first_ns;
+	ct->threads[ct->nthreads++] = t;
+	return t;
+}
+
+struct ft_node *calltree__node_alloc(struct calltree *ct)
+{
+	return node_new(ct);
+}
+
+void calltree__node_release(struct calltree *ct, struct ft_node *n)
+{
+	node_recycle(ct, n);
+}
+
 size_t calltree__nthreads(const struct calltree *ct)
 {
 	return ct->nthreads;

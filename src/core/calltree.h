@@ -19,6 +19,8 @@ struct names;
 #define FT_NODE_START_LOST    0x08 /* its entry record was lost: start is a lower bound */
 #define FT_NODE_END_LOST      0x10 /* its return record was lost: end is an upper bound */
 #define FT_NODE_EXEC	      0x40 /* ended by the process's exec(): end is the exec */
+/* not captured itself: an ancestor shown as context of a --trigger call */
+#define FT_NODE_CONTEXT 0x80
 #define FT_NODE_SPANS_LOSS \
 	0x20 /* records were lost while it ran: its subtree holds a LOST
 				    * marker or a call whose entry or return was lost */
@@ -123,6 +125,14 @@ void calltree__finish(struct calltree *ct, uint64_t end_ts);
  * close as return lost rather than unfinished. */
 void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen_lost,
 			   bool target_exited);
+
+/* A forest assembled by its caller rather than from records (trigger.c
+ * keeps the captured subtrees in one): a thread appended after the others,
+ * copying like's identity (tid, image, comm, first_ns), and nodes owned by
+ * ct, which the caller links itself. */
+struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thread *like);
+struct ft_node *calltree__node_alloc(struct calltree *ct);
+void calltree__node_release(struct calltree *ct, struct ft_node *n);
 
 /* Threads in order of their first record. */
 size_t calltree__nthreads(const struct calltree *ct);

@@ -118,6 +118,22 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 		jsonw__key_uint(w, "records_not_applied", m->unapplied);
 		jsonw__end_object(w);
 	}
+	if (m->window) {
+		jsonw__key(w, "window");
+		jsonw__begin_object(w);
+		jsonw__key_fixed(w, "seconds", m->window->seconds_ns, 9);
+		jsonw__key_uint(w, "start_ns", m->window->start_ns);
+		jsonw__key_uint(w, "end_ns", m->window->end_ns);
+		jsonw__key_bool(w, "shortened", m->window->shortened);
+		jsonw__end_object(w);
+	}
+	if (m->trigger) {
+		jsonw__key(w, "trigger");
+		jsonw__begin_object(w);
+		jsonw__key_uint(w, "kept", m->trigger->kept);
+		jsonw__key_uint(w, "dropped", m->trigger->dropped);
+		jsonw__end_object(w);
+	}
 	jsonw__key_int(w, "abi", m->abi ? m->abi : FT_ABI_VERSION);
 	if (m->tool)
 		jsonw__key_string(w, "tool", m->tool);
@@ -135,6 +151,7 @@ void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft
 		{FT_NODE_END_LOST, "return_lost"},
 		{FT_NODE_EXEC, "ended_by_exec"},
 		{FT_NODE_SPANS_LOSS, "spans_loss"},
+		{FT_NODE_CONTEXT, "context"},
 	};
 
 	for (size_t i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++)

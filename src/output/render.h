@@ -17,6 +17,21 @@ struct ft_thread;
 struct names;
 struct filter;
 
+/* --flight: the window an output holds, times from the trace's start */
+struct render_window {
+	uint64_t seconds_ns; /* the window asked for */
+	uint64_t start_ns;
+	uint64_t end_ns;
+	bool shortened; /* --flight-size pushed out records of the window: it
+			 * starts later than end_ns - seconds_ns */
+};
+
+/* --trigger: what was captured */
+struct render_trigger {
+	uint64_t kept;	  /* trigger calls written */
+	uint64_t dropped; /* trigger calls shorter than --min-duration */
+};
+
 /* What the trace was: written into the output's metadata. */
 struct render_meta {
 	int pid;
@@ -39,7 +54,9 @@ struct render_meta {
 	/* NULL when the trace is whole; else why it is not ("out of memory"):
 	 * every format that can carry a note says so */
 	const char *incomplete;
-	uint64_t unapplied; /* records that could not be applied */
+	uint64_t unapplied;		      /* records that could not be applied */
+	const struct render_window *window;   /* NULL: the whole trace */
+	const struct render_trigger *trigger; /* NULL: no --trigger */
 };
 
 struct render_ctx {

@@ -46,6 +46,7 @@ struct tree {
 	bool thread_header; /* this thread's header is out */
 	bool shown;	    /* any node was printed */
 	bool fold;
+	bool window;	      /* --flight: "before attach" is before the window */
 	const char *base_dir; /* shown relative to it; NULL: as reported */
 	size_t base_len;
 	/* fold: the run of identical leaf calls not printed yet */
@@ -137,7 +138,8 @@ static void put_flags(struct tree *tr, uint32_t flags)
 	if (flags & FT_NODE_UNFINISHED)
 		fputs(" [unfinished]", tr->out);
 	if (flags & FT_NODE_BEFORE_ATTACH)
-		fputs(" [entered before attach]", tr->out);
+		fputs(tr->window ? " [entered before the window]" : " [entered before attach]",
+		      tr->out);
 	if (flags & FT_NODE_START_LOST)
 		fputs(" [entry lost]", tr->out);
 	if (flags & FT_NODE_END_LOST)
@@ -146,6 +148,8 @@ static void put_flags(struct tree *tr, uint32_t flags)
 		fputs(" [ended by exec]", tr->out);
 	if (flags & FT_NODE_SPANS_LOSS)
 		fputs(" [spans loss]", tr->out);
+	if (flags & FT_NODE_CONTEXT)
+		fputs(" [context]", tr->out);
 }
 
 /* " DURATION [    TID] | " and the indent; dur_ns NULL leaves it blank */
@@ -290,7 +294,8 @@ static void show_enter(struct tree *tr, const struct ft_thread *t, const struct 
 	put_func(tr, nm);
 	fputs(has_children ? "() {" : "();", tr->out);
 	put_location(tr, nm);
-	put_flags(tr, has_children ? n->flags & (FT_NODE_BEFORE_ATTACH | FT_NODE_START_LOST)
+	put_flags(tr, has_children ? n->flags & (FT_NODE_BEFORE_ATTACH | FT_NODE_START_LOST |
+						 FT_NODE_CONTEXT)
 				   : n->flags);
 	fputc('\n', tr->out);
 }
@@ -437,6 +442,14 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 	bool any_calls = false;
 
 	put_incomplete(rc);
+	if (rc->meta && rc->meta->window) {
+		const struct render_window *w = rc->meta->window;
+
+		tr.window = true;
+		fprintf(rc->out, "# flight window: %.3f s to %.3f s of the trace%s\n",
+			w->start_ns / 1e9, w->end_ns / 1e9,
+			w->shortened ? " (shortened: --flight-size was full)" : "");
+	}
 	fputs("# DURATION     TID      FUNCTION\n", rc->out);
 	for (size_t i = 0; i < nthreads; i++) {
 		const struct ft_thread *t = calltree__thread_at(ct, i);

@@ -35,6 +35,7 @@ CASE_MODULES = [
     "test_formats",
     "test_tree_deep",
     "test_filters",
+    "test_capture",
     "test_output",
     "test_output_safety",
     "test_errors",

@@ -180,3 +180,43 @@ FT_TEST(cli_indent_max)
 		config_free(&cfg);
 	}
 }
+
+FT_TEST(cli_capture_windows)
+{
+	struct config cfg;
+
+	const char *ok[] = {"ft",	"-p",	    "1",   "--trigger",
+			    "handle_*", "--flight", "2.5", "--flight-size",
+			    "16M",	NULL};
+	FT_EQ_INT(parse(&cfg, 9, ok), 0);
+	FT_EQ_INT(cfg.ntrigger, 1);
+	FT_EQ_STR(cfg.trigger[0], "handle_*");
+	FT_TRUE(cfg.flight_s == 2.5);
+	FT_EQ_U64(cfg.flight_size, 16 << 20);
+	config_free(&cfg);
+
+	const char *dflt[] = {"ft", "-p", "1", "--flight", "30", NULL};
+	FT_EQ_INT(parse(&cfg, 5, dflt), 0);
+	FT_EQ_U64(cfg.flight_size, 64 << 20);
+	config_free(&cfg);
+
+	/* replay renders: both apply */
+	const char *replay[] = {"ft",	    "replay", "--trigger", "x",
+				"--flight", "5",      "t.ftrace",  NULL};
+	FT_EQ_INT(parse(&cfg, 7, replay), 0);
+	config_free(&cfg);
+
+	/* record, report and diff render no calls: refused */
+	const char *rec[] = {"ft", "record", "-o", "t", "--trigger", "x", "-p", "1", NULL};
+	FT_EQ_INT(parse(&cfg, 8, rec), -EINVAL);
+	config_free(&cfg);
+	const char *rep[] = {"ft", "report", "--flight", "5", "t.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 5, rep), -EINVAL);
+	config_free(&cfg);
+	const char *size_alone[] = {"ft", "-p", "1", "--flight-size", "16M", NULL};
+	FT_EQ_INT(parse(&cfg, 5, size_alone), -EINVAL);
+	config_free(&cfg);
+	const char *zero[] = {"ft", "-p", "1", "--flight", "0", NULL};
+	FT_EQ_INT(parse(&cfg, 5, zero), -EINVAL);
+	config_free(&cfg);
+}

@@ -39,6 +39,7 @@ var D = JSON.parse($('ft-data').textContent);
 //   flag F_SPANS_LOSS FT_NODE_SPANS_LOSS
 //   unread FT_NODE_LOST: lost-record markers come in each thread's "lost", not as calls
 //   unread FT_NODE_EXEC: a call ended by exec() is drawn as an ordinary call
+//   unread FT_NODE_CONTEXT: a --trigger call's caller, shown as context, is drawn as an ordinary call
 var NAME_FUNC_CUT = 1, NAME_UNKNOWN = 2, NAME_FILE_CUT = 4, NAME_THREAD = 256;
 var F_UNFINISHED = 1, F_BEFORE = 2, F_START_LOST = 8, F_END_LOST = 16, F_SPANS_LOSS = 32;
 var ROW = 18, HEAD = 26, GAP = 12, AXIS = 24, MIN_SPAN = 20;

@@ -8,7 +8,7 @@ import re
 
 # Flags flowtrace-bpf sets (only when true) on a call.
 FLAGS = ("unfinished", "entered_before_attach", "entry_lost", "return_lost", "spans_loss",
-         "name_truncated", "name_unknown", "ended_by_exec")
+         "name_truncated", "name_unknown", "ended_by_exec", "context")
 
 
 class Node:

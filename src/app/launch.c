@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "sys/elfimage.h"
 #include "sys/elfinfo.h"
 #include "app/launch.h"
 #include "app/runas.h"
@@ -112,13 +113,17 @@ fail:
 /* What the exec'd image is: 2 = ready now (the executable carries the
  * markers, or is a static CPython), 1 = a CPython whose libpython is yet to
  * be mapped, 0 = not a CPython (a shell, env, a wrapper). */
-static int classify_exec(pid_t pid)
+static int classify_exec(struct launch *l)
 {
 	struct elf_info info;
 	char exe[64];
 
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-	if (elf_inspect(exe, &info) < 0)
+	/* the image is kept for target inspection (launch.h): each exec
+	 * replaces the program, so only the last one's is worth keeping */
+	elfimage__free(l->exe_img);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", l->pid);
+	l->exe_img = elfimage__open(exe);
+	if (!l->exe_img || elf_inspect_image(l->exe_img, exe, &info) < 0)
 		return 0;
 	if (info.has_entry || info.has_return || (info.is_cpython && !info.needs_libpython))
 		return 2;
@@ -309,7 +314,7 @@ enum launch_err launch__start(struct launch *l, const struct config *cfg, const 
 			if (first_exec)
 				launch_test_pause("exec", l->pid);
 			first_exec = false;
-			int kind = classify_exec(l->pid);
+			int kind = classify_exec(l);
 
 			if (kind == 2)
 				break;

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct elfimage;
+
 struct config;
 struct runas;
 
@@ -26,6 +28,10 @@ struct launch {
 	 * starting: > 0 passed on to it, < 0 not (the terminal sent it to the
 	 * command too); 0 none */
 	int signal;
+	/* the program the command exec'd last, as classify_exec() opened it:
+	 * target inspection adopts it (target_inspect_with), so the file is
+	 * read once per session; NULL when none or adopted */
+	struct elfimage *exe_img;
 };
 
 /* Why launch__start failed; why and hint say it in words. The application

@@ -251,7 +251,9 @@ static int find_target(struct session *s)
 		s->launched = true;
 		s->pid = s->launch.pid;
 	}
-	rc = target_inspect(s->pid, &s->target);
+	/* a launched command's executable is already open (launch.h) */
+	rc = target_inspect_with(s->pid, &s->target, s->launch.exe_img);
+	s->launch.exe_img = NULL;
 	if (rc < 0) {
 		int gone = exited_during_attach(s);
 
@@ -718,6 +720,7 @@ static void session_free(struct session *s)
 	probe__free(s->probe);
 	launch_gate__free(s->gate);
 	target_close(&s->target);
+	elfimage__free(s->launch.exe_img);
 	pipeline__free(&s->pipe);
 	if (s->sigfd >= 0)
 		close(s->sigfd);

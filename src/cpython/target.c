@@ -230,6 +230,11 @@ static void set_no_process(struct target *t)
 
 int target_inspect(int pid, struct target *t)
 {
+	return target_inspect_with(pid, t, NULL);
+}
+
+int target_inspect_with(int pid, struct target *t, struct elfimage *exe)
+{
 	char proc[64];
 	struct candidate *c, *best;
 	size_t n = 0;
@@ -242,12 +247,15 @@ int target_inspect(int pid, struct target *t)
 	t->pid = pid;
 	snprintf(proc, sizeof(proc), "/proc/%d", pid);
 	if (pid <= 0 || (stat(proc, &st) && (errno == ENOENT || errno == ESRCH))) {
+		elfimage__free(exe);
 		set_no_process(t);
 		return 0;
 	}
 	c = calloc(MAX_CANDIDATES, sizeof(*c));
-	if (!c)
+	if (!c) {
+		elfimage__free(exe);
 		return -ENOMEM;
+	}
 
 	/* kernel threads and zombies have no exe; unreadable exe shows up again
 	 * on maps, which says why */
@@ -273,12 +281,19 @@ int target_inspect(int pid, struct target *t)
 		set_no_process(t);
 		goto out;
 	} else if (err) {
+		elfimage__free(exe);
 		free(c);
 		return err;
 	}
 
 	for (size_t i = 0; i < n; i++) {
 		candidate_open_path(pid, &c[i]);
+		if (c[i].is_exe && exe) {
+			c[i].img = exe;
+			exe = NULL;
+			c[i].err = elf_inspect_image(c[i].img, c[i].open_path, &c[i].elf);
+			continue;
+		}
 		int fd = tfile_open(c[i].open_path);
 
 		if (fd < 0) {
@@ -337,6 +352,7 @@ int target_inspect(int pid, struct target *t)
 out:
 	for (size_t i = 0; i < MAX_CANDIDATES; i++)
 		elfimage__free(c[i].img);
+	elfimage__free(exe);
 	free(c);
 	return 0;
 }

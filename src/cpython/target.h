@@ -46,6 +46,10 @@ struct target {
  * opened once: the layout, handler and runtime steps read it, the probes
  * attach to it through t->attach_path. target_close() closes it. */
 int target_inspect(int pid, struct target *t);
+/* The same, given the process's executable already opened (exe, from
+ * /proc/PID/exe; launch.c opens it when the command execs it): it is used,
+ * not opened again. Takes exe over in every case (NULL: none). */
+int target_inspect_with(int pid, struct target *t, struct elfimage *exe);
 void target_close(struct target *t);
 
 /* Whether process pid has exited (gone, or a zombie): after a step of

@@ -372,3 +372,41 @@ FT_TEST(target_session_opens_each_file_once)
 	FT_TRUE(!t.img && t.fd == -1);
 	FT_TRUE(fcntl(i, F_GETFD) < 0 && errno == EBADF);
 }
+
+/* A launched command's executable, opened when it was exec'd (launch.c),
+ * is adopted by target inspection rather than opened a second time. */
+FT_TEST(target_inspect_adopts_the_executable_opened_at_exec)
+{
+	static struct target t;
+	struct elfimage *exe;
+	unsigned long before;
+	char path[64];
+	glob_t g;
+	pid_t pid;
+	int i;
+
+	if (glob("/root/.pyenv/versions/3.12.*/bin/python3.12", 0, NULL, &g) || !g.gl_pathc) {
+		printf("  note: no pyenv CPython 3.12, skipped\n");
+		return;
+	}
+	pid = spawn_python(g.gl_pathv[0]);
+	for (i = 0; i < 500 && !maps_name(pid, "/libpython3.12.so"); i++)
+		usleep(10000);
+	globfree(&g);
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	exe = elfimage__open(path);
+	FT_TRUE(exe != NULL);
+	before = elfimage__opened();
+	FT_EQ_INT(target_inspect_with(pid, &t, exe), 0);
+	/* libpython only: the executable was given */
+	FT_EQ_INT(elfimage__opened() - before, 1);
+	FT_EQ_INT(t.verdict, TARGET_NO_MARKERS);
+	FT_TRUE(t.in_library && t.img && t.img != exe);
+	target_close(&t);
+	/* given for a process that is gone, it is freed, not leaked (ASan) */
+	reap(pid);
+	exe = elfimage__open("/proc/self/exe");
+	FT_EQ_INT(target_inspect_with(pid, &t, exe), 0);
+	FT_EQ_INT(t.verdict, TARGET_NO_PROCESS);
+	target_close(&t);
+}

@@ -33,6 +33,7 @@
 #include "cpython/pystr.h"
 #include "cpython/target.h"
 #include "probe/method.h"
+#include "probe/probe_place.h"
 #include "probe/probe_priv.h"
 #include "sys/nspid.h"
 
@@ -308,16 +309,19 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 	return e;
 }
 
-/* The handlers of ops[] this version has, with the event type as cookie. */
-static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, size_t nops,
-		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
+/* The handlers of ops[] this version has, with the event type as cookie,
+ * each at the place probe_place.c chooses (an emulated instruction when it
+ * can). */
+static size_t add_ops(const struct interp_probe *p, struct probe_place *place,
+		      const enum opcodes_op *ops, size_t nops, uint16_t type, uint64_t *offsets,
+		      uint64_t *cookies, size_t n)
 {
 	for (size_t i = 0; i < nops && n < OPCODES__NR; i++) {
 		const struct opcodes_handler *h = &p->opcodes.ops[ops[i]];
 
 		if (h->opcode < 0)
 			continue;
-		offsets[n] = h->offset;
+		offsets[n] = probe_place_offset(place, ops[i], h);
 		cookies[n++] = type;
 	}
 	return n;
@@ -344,6 +348,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 		OPCODES_INSTRUMENTED_YIELD_VALUE,
 	};
 	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
+	struct probe_place *place;
 	size_t n = 0;
 	bool cached;
 	int rc;
@@ -363,14 +368,16 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);
+	place = probe_place_open(p->base.target->img, &p->opcodes, &p->lay, p->base.opts.verbose);
 	if (pl.op_starts)
-		n = add_ops(p, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER, offsets,
-			    cookies, n);
+		n = add_ops(p, place, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER,
+			    offsets, cookies, n);
 	if (pl.op_ends)
-		n = add_ops(p, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets, cookies,
-			    n);
+		n = add_ops(p, place, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets,
+			    cookies, n);
 	if (pl.op_catch)
-		n = add_ops(p, catches, 1, FT_RAW_CATCH, offsets, cookies, n);
+		n = add_ops(p, place, catches, 1, FT_RAW_CATCH, offsets, cookies, n);
+	probe_place_close(place);
 	if (!rc && n)
 		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
 				"the bytecode handlers", err, errlen);

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/* Handler probes on emulated instructions (probe_place.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/placement.h"
+#include "cpython/pylayout.h"
+#include "probe/probe_place.h"
+#include "sys/elfimage.h"
+
+struct probe_place {
+	struct placement_image *pi; /* NULL: every probe stays on its label */
+	struct placement_reads reads;
+	bool verbose;
+};
+
+static void add_field(struct placement_reads *r, int64_t off, unsigned size)
+{
+	if (off < 0 || r->nfields >= PLACEMENT_MAX_FIELDS)
+		return;
+	r->fields[r->nfields].off = off;
+	r->fields[r->nfields++].size = size;
+}
+
+void probe_place_frame_reads(const struct pylayout *l, int64_t cframe_local,
+			     struct placement_reads *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (l->tstate.frame >= 0) {
+		add_field(r, l->tstate.frame, 8);
+	} else {
+		/* tstate->cframe itself changes only on entry to and return
+		 * from the eval function, never inside a handler; its
+		 * current_frame is written through the local or a pointer */
+		add_field(r, l->tstate.cframe_frame, 8);
+		r->stack_state = true;
+		if (cframe_local >= 0) {
+			r->stack_off = cframe_local + l->tstate.cframe_frame;
+			r->stack_size = 8;
+		}
+	}
+	add_field(r, l->frame.code, 8);
+	add_field(r, l->frame.back, 8);
+	if (l->frame.entry_kind == PYLAYOUT_ENTRY_OWNER)
+		add_field(r, l->frame.entry, 1);
+	/* 3.11's thread state is read from _PyRuntime: the walk treats every
+	 * store to a global as a conflict, so nothing to add for it */
+}
+
+struct probe_place *probe_place_open(const struct elfimage *img, const struct opcodes_table *t,
+				     const struct pylayout *l, bool verbose)
+{
+	struct probe_place *pp = calloc(1, sizeof(*pp));
+	int64_t local = -1;
+	int err;
+
+	if (!pp)
+		return NULL;
+	pp->verbose = verbose;
+	err = placement_image_open(img, t, &pp->pi);
+	if (err) {
+		if (verbose)
+			fprintf(stderr,
+				"flowtrace-bpf: probe placement: cannot read the eval loop's code "
+				"(%s): handler probes stay on their labels\n",
+				strerror(-err));
+		probe_place_frame_reads(l, -1, &pp->reads);
+		return pp;
+	}
+	if (l->tstate.frame < 0 &&
+	    placement_image_cframe_local(pp->pi, l->tstate.cframe, &local) && verbose)
+		fprintf(stderr, "flowtrace-bpf: probe placement: the eval loop's _PyCFrame local "
+				"not found: no probe moves past a store to the stack\n");
+	probe_place_frame_reads(l, local, &pp->reads);
+	return pp;
+}
+
+void probe_place_close(struct probe_place *pp)
+{
+	if (!pp)
+		return;
+	placement_image_close(pp->pi);
+	free(pp);
+}
+
+uint64_t probe_place_offset(struct probe_place *pp, enum opcodes_op op,
+			    const struct opcodes_handler *h)
+{
+	struct placement pl;
+
+	if (!pp || !pp->pi || placement_choose(pp->pi, h->vaddr, &pp->reads, &pl))
+		return h->offset;
+	if (pp->verbose) {
+		if (pl.moved)
+			fprintf(stderr,
+				"flowtrace-bpf: probe %s moved to +%u (%s): emulated, not "
+				"single-stepped\n",
+				opcodes_name(op), (unsigned)(pl.vaddr - h->vaddr), pl.insn);
+		else if (pl.emulated)
+			fprintf(stderr, "flowtrace-bpf: probe %s on its label (%s): emulated\n",
+				opcodes_name(op), pl.insn);
+		else
+			fprintf(stderr,
+				"flowtrace-bpf: probe %s stays on its label (%s): single-stepped; "
+				"not moved: %s\n",
+				opcodes_name(op), pl.insn, pl.why);
+	}
+	/* the moved address lies a few bytes on in the same segment */
+	return h->offset + (pl.vaddr - h->vaddr);
+}

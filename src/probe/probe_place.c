@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Handler probes on emulated instructions (probe_place.h). */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,15 @@ struct probe_place *probe_place_open(const struct elfimage *img, const struct op
 	if (!pp)
 		return NULL;
 	pp->verbose = verbose;
+	/* FLOWTRACE_PROBE_LABELS=1 keeps every probe on its label: the
+	 * benchmarks' "before", and a way out should a placement ever be
+	 * wrong on some build */
+	if (getenv("FLOWTRACE_PROBE_LABELS") && !strcmp(getenv("FLOWTRACE_PROBE_LABELS"), "1")) {
+		if (verbose)
+			fprintf(stderr, "flowtrace-bpf: probe placement off "
+					"(FLOWTRACE_PROBE_LABELS=1): handler probes on their labels\n");
+		return pp;
+	}
 	err = placement_image_open(img, t, &pp->pi);
 	if (err) {
 		if (verbose)
@@ -89,23 +99,34 @@ uint64_t probe_place_offset(struct probe_place *pp, enum opcodes_op op,
 {
 	struct placement pl;
 
-	if (!pp || !pp->pi || placement_choose(pp->pi, h->vaddr, &pp->reads, &pl))
+	uint64_t off;
+
+	if (!pp || !pp->pi || placement_choose(pp->pi, h->vaddr, &pp->reads, &pl)) {
+		if (pp && pp->verbose)
+			fprintf(stderr,
+				"flowtrace-bpf: probe %s stays on its label at file offset %#" PRIx64
+				": placement off\n",
+				opcodes_name(op), h->offset);
 		return h->offset;
-	if (pp->verbose) {
-		if (pl.moved)
-			fprintf(stderr,
-				"flowtrace-bpf: probe %s moved to +%u (%s): emulated, not "
-				"single-stepped\n",
-				opcodes_name(op), (unsigned)(pl.vaddr - h->vaddr), pl.insn);
-		else if (pl.emulated)
-			fprintf(stderr, "flowtrace-bpf: probe %s on its label (%s): emulated\n",
-				opcodes_name(op), pl.insn);
-		else
-			fprintf(stderr,
-				"flowtrace-bpf: probe %s stays on its label (%s): single-stepped; "
-				"not moved: %s\n",
-				opcodes_name(op), pl.insn, pl.why);
 	}
 	/* the moved address lies a few bytes on in the same segment */
-	return h->offset + (pl.vaddr - h->vaddr);
+	off = h->offset + (pl.vaddr - h->vaddr);
+	if (!pp->verbose)
+		return off;
+	if (pl.moved)
+		fprintf(stderr,
+			"flowtrace-bpf: probe %s moved to +%u at file offset %#" PRIx64
+			" (%s): emulated, not single-stepped\n",
+			opcodes_name(op), (unsigned)(pl.vaddr - h->vaddr), off, pl.insn);
+	else if (pl.emulated)
+		fprintf(stderr,
+			"flowtrace-bpf: probe %s on its label at file offset %#" PRIx64
+			" (%s): emulated\n",
+			opcodes_name(op), off, pl.insn);
+	else
+		fprintf(stderr,
+			"flowtrace-bpf: probe %s stays on its label at file offset %#" PRIx64
+			" (%s): single-stepped; not moved: %s\n",
+			opcodes_name(op), off, pl.insn, pl.why);
+	return off;
 }

@@ -71,9 +71,13 @@ int placement_walk(struct disasm *d, const struct placement_code *c, uint64_t ha
 	uint64_t at = handler, end = c->vaddr + c->len;
 	struct disasm_insn in;
 	bool first = true;
+	/* with r->track_frame: registers written since the label, and those that
+	 * hold the frame the handler runs (0: not known yet) */
+	uint32_t written = 0, frame = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->vaddr = handler;
+	out->frame_reg = -1;
 	if (handler < c->vaddr || handler >= end)
 		return -EINVAL;
 	for (;;) {
@@ -97,7 +101,16 @@ int placement_walk(struct disasm *d, const struct placement_code *c, uint64_t ha
 			out->emulated = in.emulated;
 			snprintf(out->insn, sizeof(out->insn), "%s", in.text);
 		}
+		if (in.emulated && r->track_frame && !frame) {
+			keep(out, handler, at, "the frame's register is not known here");
+			return 0;
+		}
 		if (in.emulated) {
+			for (int i = 0; i < 16 && r->track_frame; i++)
+				if (frame & 1u << i) {
+					out->frame_reg = i;
+					break;
+				}
 			out->vaddr = at;
 			out->moved = !first;
 			out->emulated = true;
@@ -105,7 +118,8 @@ int placement_walk(struct disasm *d, const struct placement_code *c, uint64_t ha
 			return 0;
 		}
 		if (in.flow != DISASM_NEXT) {
-			keep(out, handler, at, "control leaves by an instruction the kernel single-steps");
+			keep(out, handler, at,
+			     "control leaves by an instruction the kernel single-steps");
 			return 0;
 		}
 		if (in.writes & r->regs) {
@@ -119,6 +133,20 @@ int placement_walk(struct disasm *d, const struct placement_code *c, uint64_t ha
 		if (in.stores && (why = store_conflict(&in, r))) {
 			keep(out, handler, at, why);
 			return 0;
+		}
+		if (r->track_frame) {
+			/* the first store at frame_ip from a register not yet
+			 * written names the frame's register */
+			if (!frame && in.stores && in.store_disp == r->frame_ip &&
+			    !in.store_index && in.store_base >= 0 && in.store_base < 16 &&
+			    in.store_base != DISASM_RSP && !(written & 1u << in.store_base))
+				frame = 1u << in.store_base;
+			if (in.copy_src >= 0 && in.copy_src < 16 && in.copy_dest >= 0 &&
+			    in.copy_dest < 16 && (frame & 1u << in.copy_src))
+				frame |= 1u << in.copy_dest;
+			else
+				frame &= ~in.writes;
+			written |= in.writes;
 		}
 		at += in.len;
 		first = false;
@@ -262,8 +290,8 @@ void placement_image_close(struct placement_image *pi)
 	free(pi);
 }
 
-int placement_choose(struct placement_image *pi, uint64_t handler,
-		     const struct placement_reads *r, struct placement *out)
+int placement_choose(struct placement_image *pi, uint64_t handler, const struct placement_reads *r,
+		     struct placement *out)
 {
 	return placement_walk(pi->d, &pi->code, handler, r, out);
 }
@@ -276,6 +304,6 @@ int placement_image_cframe_local(struct placement_image *pi, int64_t ts_cframe, 
 		return -ENOENT;
 	return placement_cframe_local(pi->d, pi->code.bytes + start,
 				      pi->code.len - start < pi->eval_size ? pi->code.len - start
-									    : pi->eval_size,
+									   : pi->eval_size,
 				      pi->eval_vaddr, ts_cframe, off);
 }

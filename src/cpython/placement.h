@@ -40,6 +40,14 @@ struct placement_reads {
 	int64_t stack_off;
 	unsigned stack_size;
 	uint32_t regs; /* general-purpose registers read (bit n: register n) */
+	/* The program may take the current frame from a register instead of
+	 * memory (track_frame): the register the handler's frame lives in is
+	 * the base of its store at frame_ip (frame->instr_ptr or prev_instr,
+	 * which every handler writes first), followed through register copies
+	 * to the chosen place; out->frame_reg says which holds it there. The
+	 * current-frame field is then left out of fields[]. */
+	bool track_frame;
+	int64_t frame_ip;
 };
 
 /* The code the walk reads: bytes at vaddr, and every address something
@@ -54,11 +62,12 @@ struct placement_code {
 };
 
 struct placement {
-	uint64_t vaddr;	 /* where the probe goes: the handler itself when not moved */
-	bool moved;	 /* to an emulated instruction after the label */
-	bool emulated;	 /* the instruction at vaddr is emulated by the kernel */
-	char insn[64];	 /* that instruction */
-	char why[128];	 /* when not moved: why not */
+	uint64_t vaddr; /* where the probe goes: the handler itself when not moved */
+	bool moved;	/* to an emulated instruction after the label */
+	bool emulated;	/* the instruction at vaddr is emulated by the kernel */
+	int frame_reg;	/* with reads.track_frame: the register holding the frame there, or -1 */
+	char insn[64];	/* that instruction */
+	char why[128];	/* when not moved: why not */
 };
 
 /* Walks from handler along straight-line code to the first instruction the
@@ -85,8 +94,8 @@ int placement_image_open(const struct elfimage *img, const struct opcodes_table 
 			 struct placement_image **out);
 void placement_image_close(struct placement_image *pi);
 /* placement_walk on the image (handler: a vaddr of it) */
-int placement_choose(struct placement_image *pi, uint64_t handler,
-		     const struct placement_reads *r, struct placement *out);
+int placement_choose(struct placement_image *pi, uint64_t handler, const struct placement_reads *r,
+		     struct placement *out);
 /* placement_cframe_local on the image's eval function */
 int placement_image_cframe_local(struct placement_image *pi, int64_t ts_cframe, int64_t *off);
 

@@ -311,18 +311,19 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 
 /* The handlers of ops[] this version has, with the event type as cookie,
  * each at the place probe_place.c chooses (an emulated instruction when it
- * can). */
+ * can; the cookie then may name the register holding the frame). */
 static size_t add_ops(const struct interp_probe *p, struct probe_place *place,
 		      const enum opcodes_op *ops, size_t nops, uint16_t type, uint64_t *offsets,
 		      uint64_t *cookies, size_t n)
 {
 	for (size_t i = 0; i < nops && n < OPCODES__NR; i++) {
 		const struct opcodes_handler *h = &p->opcodes.ops[ops[i]];
+		uint64_t reg;
 
 		if (h->opcode < 0)
 			continue;
-		offsets[n] = probe_place_offset(place, ops[i], h);
-		cookies[n++] = type;
+		offsets[n] = probe_place_offset(place, ops[i], h, &reg);
+		cookies[n++] = type | reg << FT_OP_COOKIE_REG_SHIFT;
 	}
 	return n;
 }

@@ -28,8 +28,16 @@ struct probe_place *probe_place_open(const struct elfimage *img, const struct op
 				     const struct pylayout *l, bool verbose);
 void probe_place_close(struct probe_place *pp);
 
-/* The file offset to attach op's handler probe to. */
+/* The file offset to attach op's handler probe to; *cookie_reg gets the
+ * attach cookie's register part (FT_OP_COOKIE_REG_SHIFT, flowtrace/interp.h):
+ * 0, or 1 + the register that holds the frame there when the probe only
+ * moves past the frame's unlinking by reading it from a register. */
 uint64_t probe_place_offset(struct probe_place *pp, enum opcodes_op op,
-			    const struct opcodes_handler *h);
+			    const struct opcodes_handler *h, uint64_t *cookie_reg);
+
+/* What ft_op reads when it takes the frame from a register: the frame's
+ * fields only (the register is tracked from the handler's store at
+ * frame->ip). */
+void probe_place_reg_reads(const struct pylayout *l, struct placement_reads *r);
 
 #endif /* FT_PROBE_PLACE_H */

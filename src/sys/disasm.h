@@ -35,8 +35,9 @@ struct disasm_insn {
 	bool store_index; /* the address has an index register */
 	int64_t store_disp;
 	unsigned store_size;
-	int store_src;	  /* the register a store writes out, or -1 */
-	bool lea;	  /* lea lea_disp(lea_base),lea_dest */
+	int store_src;		 /* the register a store writes out, or -1 */
+	int copy_src, copy_dest; /* mov %copy_src,%copy_dest, 64-bit; else -1 */
+	bool lea;		 /* lea lea_disp(lea_base),lea_dest */
 	int lea_base, lea_dest;
 	int64_t lea_disp;
 	uint32_t writes; /* general-purpose registers written: bit n is register n */

@@ -27,28 +27,28 @@ FT_TEST(disasm_kernel_emulation_rule)
 		size_t len;
 		bool emulated;
 	} cases[] = {
-		{B(0x90), true},				   /* nop */
-		{B(0x66, 0x90), true},				   /* xchg %ax,%ax: x86_nops[2] */
-		{B(0x0f, 0x1f, 0x44, 0x00, 0x00), true},	   /* nop5 */
-		{B(0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0), true},	   /* nop8 */
-		{B(0xeb, 0x10), true},				   /* jmp rel8 */
-		{B(0xe9, 1, 2, 3, 4), true},			   /* jmp rel32 */
-		{B(0xe8, 1, 2, 3, 4), true},			   /* call rel32 */
-		{B(0x74, 0x05), true},				   /* je rel8 */
-		{B(0x0f, 0x85, 1, 2, 3, 4), true},		   /* jne rel32 */
-		{B(0x55), true},				   /* push %rbp */
-		{B(0x41, 0x57), true},				   /* push %r15 */
-		{B(0x48, 0x8b, 0x03), false},			   /* mov (%rbx),%rax */
-		{B(0x48, 0x8d, 0x44, 0x24, 0x10), false},	   /* lea */
-		{B(0xc3), false},				   /* ret */
-		{B(0xff, 0xe0), false},				   /* jmp *%rax */
-		{B(0xff, 0x14, 0xc5, 0, 0, 0, 0), false},	   /* call *(,%rax,8) */
-		{B(0x66, 0xe8, 1, 2), false},			   /* callw: 0x66 refused */
-		{B(0x41, 0x90), false},				   /* xchg %eax,%r8d */
-		{B(0xf3, 0x0f, 0x1e, 0xfa), false},		   /* endbr64 */
-		{B(0x0f, 0x0b), false},				   /* ud2 */
-		{B(0x48, 0x89, 0x44, 0x24, 0x10), false},	   /* mov %rax,0x10(%rsp) */
-		{B(0x0f, 0x1f, 0x44, 0x00, 0x01), false},	   /* a nop5 the kernel's table lacks */
+		{B(0x90), true},			    /* nop */
+		{B(0x66, 0x90), true},			    /* xchg %ax,%ax: x86_nops[2] */
+		{B(0x0f, 0x1f, 0x44, 0x00, 0x00), true},    /* nop5 */
+		{B(0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0), true}, /* nop8 */
+		{B(0xeb, 0x10), true},			    /* jmp rel8 */
+		{B(0xe9, 1, 2, 3, 4), true},		    /* jmp rel32 */
+		{B(0xe8, 1, 2, 3, 4), true},		    /* call rel32 */
+		{B(0x74, 0x05), true},			    /* je rel8 */
+		{B(0x0f, 0x85, 1, 2, 3, 4), true},	    /* jne rel32 */
+		{B(0x55), true},			    /* push %rbp */
+		{B(0x41, 0x57), true},			    /* push %r15 */
+		{B(0x48, 0x8b, 0x03), false},		    /* mov (%rbx),%rax */
+		{B(0x48, 0x8d, 0x44, 0x24, 0x10), false},   /* lea */
+		{B(0xc3), false},			    /* ret */
+		{B(0xff, 0xe0), false},			    /* jmp *%rax */
+		{B(0xff, 0x14, 0xc5, 0, 0, 0, 0), false},   /* call *(,%rax,8) */
+		{B(0x66, 0xe8, 1, 2), false},		    /* callw: 0x66 refused */
+		{B(0x41, 0x90), false},			    /* xchg %eax,%r8d */
+		{B(0xf3, 0x0f, 0x1e, 0xfa), false},	    /* endbr64 */
+		{B(0x0f, 0x0b), false},			    /* ud2 */
+		{B(0x48, 0x89, 0x44, 0x24, 0x10), false},   /* mov %rax,0x10(%rsp) */
+		{B(0x0f, 0x1f, 0x44, 0x00, 0x01), false},   /* a nop5 the kernel's table lacks */
 	};
 	struct disasm *d;
 
@@ -222,13 +222,59 @@ FT_TEST(placement_walk_synthetic)
 	}
 }
 
+FT_TEST(placement_walk_frame_register)
+{
+	/* 3.13.0's RETURN_VALUE: the frame (%rbp) goes to %rsi, %rbp becomes
+	 * the caller, tstate->current_frame (0x48) is set to it, then the
+	 * call of _PyEval_FrameClearAndPop */
+	static const uint8_t code[] = {
+		0x4c, 0x89, 0x7d, 0x38,	   /* mov %r15,0x38(%rbp): frame->instr_ptr */
+		0x48, 0x89, 0xee,	   /* mov %rbp,%rsi */
+		0x4c, 0x89, 0xe5,	   /* mov %r12,%rbp */
+		0x4c, 0x89, 0x60, 0x48,	   /* mov %r12,0x48(%rax) */
+		0xe8, 0,    0,	  0,	0, /* call */
+	};
+	struct placement_reads mem = {.fields = {{0x48, 8}, {0x0, 8}, {0x8, 8}}, .nfields = 3};
+	struct placement_reads reg = {.fields = {{0x0, 8}, {0x8, 8}},
+				      .nfields = 2,
+				      .track_frame = true,
+				      .frame_ip = 0x38};
+	struct placement_code c = {code, sizeof(code), 0x1000, NULL, 0};
+	struct placement pl;
+	struct disasm *d;
+	uint8_t other[sizeof(code)];
+
+	FT_EQ_INT(disasm_open(&d), 0);
+	/* reading tstate->current_frame: the store at +10 stops the walk */
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &mem, &pl), 0);
+	FT_TRUE(!pl.moved && pl.frame_reg == -1);
+	/* from a register: %rsi holds the frame at the call */
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &reg, &pl), 0);
+	FT_TRUE(pl.moved);
+	FT_EQ_U64(pl.vaddr, 0x100e);
+	FT_EQ_INT(pl.frame_reg, 6);
+	/* without the copy to %rsi, nothing holds it there */
+	memcpy(other, code, sizeof(code));
+	memcpy(other + 4, (const uint8_t[]){0x48, 0x89, 0xc6}, 3); /* mov %rax,%rsi */
+	c.bytes = other;
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &reg, &pl), 0);
+	FT_TRUE(!pl.moved && strstr(pl.why, "register"));
+	/* a store at frame->ip from a register already overwritten names nothing */
+	memcpy(other, (const uint8_t[]){0x48, 0x89, 0xc5}, 3); /* mov %rax,%rbp */
+	memcpy(other + 3, code, sizeof(code) - 3);
+	c.bytes = other;
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &reg, &pl), 0);
+	FT_TRUE(!pl.moved);
+	disasm_close(d);
+}
+
 FT_TEST(placement_cframe_local_synthetic)
 {
 	/* 3.12.1's prologue: pushes, sub, an early je, then &cframe */
 	static const uint8_t ok[] = {
 		0x41, 0x57, 0x55, 0x48, 0x81, 0xec, 0x48, 0x01, 0, 0, /* push; push; sub */
 		0x48, 0x85, 0xff, 0x74, 0x10,			      /* test; je */
-		0x48, 0x8d, 0x84, 0x24, 0x80, 0, 0, 0,		      /* lea 0x80(%rsp),%rax */
+		0x48, 0x8d, 0x84, 0x24, 0x80, 0,    0,	  0,	      /* lea 0x80(%rsp),%rax */
 		0x48, 0x8b, 0x57, 0x38,				      /* mov 0x38(%rdi),%rdx */
 		0x48, 0x89, 0x47, 0x38,				      /* mov %rax,0x38(%rdi) */
 	};
@@ -329,9 +375,9 @@ static void recheck(const struct elfimage *img, struct disasm *d, uint64_t label
 						(unsigned)(at - label));
 		}
 		if (in.stores && in.store_base == DISASM_RSP && r->stack_state)
-			FT_TRUE(r->stack_size && (in.store_disp + (int64_t)in.store_size <=
-							  r->stack_off ||
-						  in.store_disp >= r->stack_off + 8));
+			FT_TRUE(r->stack_size &&
+				(in.store_disp + (int64_t)in.store_size <= r->stack_off ||
+				 in.store_disp >= r->stack_off + 8));
 		at += in.len;
 	}
 	FT_EQ_U64(at, place);
@@ -399,6 +445,22 @@ FT_TEST(placement_real_interpreters)
 				FT_FAIL("%s: at +%d, expected +%d (%s)", what,
 					(int)(pl.vaddr - h->vaddr), w->moved_by, pl.why);
 			recheck(img, d, h->vaddr, pl.vaddr, &r, what);
+		}
+		/* 3.13's RETURN_VALUE unlinks its frame before its first branch:
+		 * it moves only by taking the frame from %rsi at the call of
+		 * _PyEval_FrameClearAndPop */
+		if (builds[b].minor == 13) {
+			const struct opcodes_handler *h = &t.ops[OPCODES_RETURN_VALUE];
+			struct placement_reads rr;
+			struct placement pl;
+
+			probe_place_reg_reads(&lay, &rr);
+			FT_EQ_INT(placement_choose(pi, h->vaddr, &rr, &pl), 0);
+			FT_TRUE(pl.moved);
+			FT_EQ_U64(pl.vaddr - h->vaddr, 47);
+			FT_EQ_INT(pl.frame_reg, 6);
+			recheck(img, d, h->vaddr, pl.vaddr, &rr,
+				"3.13 RETURN_VALUE, frame in %rsi");
 		}
 		disasm_close(d);
 		placement_image_close(pi);

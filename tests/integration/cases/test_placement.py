@@ -22,16 +22,19 @@ from ftlib.registry import add
 from .test_interp_matrix import DISCOVERY, exact_cell
 
 # The handlers every call passes through on the hot path that must leave
-# their labels on each minor (RESUME on 3.13 cannot: RESUME_CHECK jumps
-# back into it; 3.13's RETURN_VALUE writes tstate->current_frame before
-# its first branch, so it stays too: the -v line says why).
+# their labels on each minor (RESUME on 3.13 cannot: RESUME_CHECK, which
+# runs instead once specialised, jumps back into it). 3.13's RETURN_VALUE
+# writes tstate->current_frame before its first branch: it moves only with
+# the frame read from a register, which -v must say.
 MUST_MOVE = {
     (3, 11): ["RESUME", "RESUME_QUICK", "RETURN_VALUE"],
     (3, 12): ["RESUME", "RETURN_VALUE", "RETURN_CONST"],
-    (3, 13): ["RESUME_CHECK", "RETURN_CONST"],
+    (3, 13): ["RESUME_CHECK", "RETURN_VALUE", "RETURN_CONST"],
 }
+VIA_REGISTER = {(3, 13): {"RETURN_VALUE": "rsi"}}
 MOVED = re.compile(r"^flowtrace-bpf: probe (\w+) moved to \+(\d+) at file offset (0x[0-9a-f]+) "
-                   r"\((.*)\): emulated, not single-stepped$")
+                   r"\((.*)\): emulated, not single-stepped"
+                   r"(?:; the frame read from register (\w+))?$")
 STAYS = re.compile(r"^flowtrace-bpf: probe (\w+) stays on its label at file offset "
                    r"(0x[0-9a-f]+)(?: \((.*)\): single-stepped; not moved: (.*)|: placement off)$")
 METHOD = re.compile(r"^flowtrace-bpf: method frame: CPython \S+ in (.+?): ")
@@ -87,6 +90,10 @@ def run_moved(interp):
         elif not m.group(4).startswith({"jcc": "j", "jmp": "jmp", "call": "call",
                                         "nop": "nop", "push": "push"}[kind]):
             problems.append("%s: -v says %r, the bytes are a %s" % (op, m.group(4), kind))
+    via = VIA_REGISTER.get(interp.minor, {})
+    for op, m in sorted(moved.items()):
+        if m.group(5) != via.get(op):
+            problems.append("%s: frame read from %s, expected %s" % (op, m.group(5), via.get(op)))
     for op, m in sorted(stays.items()):
         if not m.group(4):
             problems.append("%s stays without a reason: %s" % (op, m.group(0)))

@@ -35,7 +35,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 CFLAGS ?=
 override CFLAGS := $(CFLAGS_BASE) $(CFLAGS)
-LDLIBS := -lbpf -lelf -lz
+LDLIBS := -lbpf -lelf -lz -lcapstone
 
 # clang -target bpf does not see the host's multiarch include dirs by itself
 CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \

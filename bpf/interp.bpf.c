@@ -709,7 +709,85 @@ int ft_eval_return(struct pt_regs *ctx)
 	return 0;
 }
 
-static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
+/* General-purpose register n (x86 numbering: 0 rax .. 7 rdi, 8-15 r8-r15).
+ * Each case keeps its own load (barrier_var): merged into one load at a
+ * computed offset, the verifier refuses the access to the context. */
+static __always_inline __u64 reg_n(struct pt_regs *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	switch (n) {
+	case 0:
+		v = ctx->ax;
+		barrier_var(v);
+		break;
+	case 1:
+		v = ctx->cx;
+		barrier_var(v);
+		break;
+	case 2:
+		v = ctx->dx;
+		barrier_var(v);
+		break;
+	case 3:
+		v = ctx->bx;
+		barrier_var(v);
+		break;
+	case 4:
+		v = ctx->sp;
+		barrier_var(v);
+		break;
+	case 5:
+		v = ctx->bp;
+		barrier_var(v);
+		break;
+	case 6:
+		v = ctx->si;
+		barrier_var(v);
+		break;
+	case 7:
+		v = ctx->di;
+		barrier_var(v);
+		break;
+	case 8:
+		v = ctx->r8;
+		barrier_var(v);
+		break;
+	case 9:
+		v = ctx->r9;
+		barrier_var(v);
+		break;
+	case 10:
+		v = ctx->r10;
+		barrier_var(v);
+		break;
+	case 11:
+		v = ctx->r11;
+		barrier_var(v);
+		break;
+	case 12:
+		v = ctx->r12;
+		barrier_var(v);
+		break;
+	case 13:
+		v = ctx->r13;
+		barrier_var(v);
+		break;
+	case 14:
+		v = ctx->r14;
+		barrier_var(v);
+		break;
+	case 15:
+		v = ctx->r15;
+		barrier_var(v);
+		break;
+	}
+	barrier_var(v);
+	return v;
+}
+
+/* freg: 0, or 1 + the register holding the frame (the cookie's upper part) */
+static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 freg)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct interp_thread *st = thread_state(pid_tgid);
@@ -721,7 +799,10 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 
 	if (!st)
 		return 0;
-	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
+	if (freg)
+		frame = reg_n(ctx, freg - 1);
+	else
+		frame = current_frame(current_tstate(st, (__u32)pid_tgid));
 	if (type != FT_RAW_CATCH) {
 		if (!read_frame(frame, &fi))
 			fi.code = fi.back = 0;
@@ -778,16 +859,18 @@ int ft_pop(struct pt_regs *ctx)
 /* Bytecode handlers; the attach cookie says which event the handler is:
  * FT_RAW_ENTER at the RESUME family (the current frame starts or resumes),
  * FT_RAW_EXIT at RETURN_* and YIELD_VALUE (it leaves), FT_RAW_CATCH at
- * PUSH_EXC_INFO (it handles an exception). One program for all of them:
- * one load, one link. */
+ * PUSH_EXC_INFO (it handles an exception), and, where the probe was moved
+ * past the store that unlinks the frame, the register holding it. One
+ * program for all of them: one load, one link. */
 SEC("uprobe")
 int ft_op(struct pt_regs *ctx)
 {
-	__u64 type = bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 type = cookie & FT_OP_COOKIE_TYPE;
 
 	if (type != FT_RAW_ENTER && type != FT_RAW_EXIT && type != FT_RAW_CATCH)
 		return 0;
-	return frame_event(ctx, type);
+	return frame_event(ctx, type, (cookie >> FT_OP_COOKIE_REG_SHIFT) & 0x1f);
 }
 
 /* PyCode_Type's tp_dealloc, at its entry: the code object still holds its

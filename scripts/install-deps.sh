@@ -7,6 +7,7 @@ pkgs=(
 	make gcc clang llvm pkg-config       # user space and BPF compilers
 	libbpf-dev bpftool libelf-dev zlib1g-dev   # libbpf, skeleton generator, ELF parsing
 	systemtap-sdt-dev                    # <sys/sdt.h> for the test fixture, dtrace(1) for the 3.9 build
+	libcapstone-dev                      # x86-64 decoding: where uprobes go in the eval loop
 )
 case "${1:-}" in
 --bench) pkgs+=(bpftrace) ;;              # the peer the benchmarks compare against

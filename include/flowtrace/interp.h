@@ -20,6 +20,13 @@
 #define FT_RAW_NAME	21 /* struct ft_raw_name */
 #define FT_RAW_STACK	22 /* struct ft_raw_stack: the frames running at a thread's first event */
 
+/* The attach cookie of a bytecode-handler probe: the event type in its low
+ * byte; above it, 0, or 1 + the x86 number of the register that holds the
+ * handler's frame where the probe was moved past the store that unlinks it
+ * (probe placement, docs/interpreter-layout.md) */
+#define FT_OP_COOKIE_TYPE      0xff
+#define FT_OP_COOKIE_REG_SHIFT 8
+
 /* ft_rec_hdr.flags of raw records */
 #define FT_RAW_F_HAS_SP	    0x01 /* ENTER: also an eval-loop call; sp is valid */
 #define FT_RAW_F_GEN_CREATE 0x02 /* ENTER: 3.11+ generator creation, not a call */

@@ -396,6 +396,7 @@ static int open_probe(struct session *s)
 		.launch = s->launched,
 		.ring_size = s->cfg->ring_size,
 		.calibrate = s->cfg->calibrate,
+		.verbose = s->cfg->verbose > 0,
 		.on_record = on_record,
 		.ctx = s,
 	};

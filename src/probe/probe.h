@@ -26,6 +26,7 @@ struct probe_opts {
 	bool launch;	    /* a command started here that has run no Python yet (-c) */
 	uint64_t ring_size; /* the ring buffer's size in bytes */
 	bool calibrate;	    /* programs that return at once */
+	bool verbose;	    /* say on stderr where probes go (-v) */
 	probe_record_fn on_record;
 	void *ctx;
 };

@@ -33,6 +33,7 @@
 #include "cpython/pystr.h"
 #include "cpython/target.h"
 #include "probe/method.h"
+#include "probe/probe_place.h"
 #include "probe/probe_priv.h"
 #include "sys/nspid.h"
 
@@ -317,17 +318,21 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 	return e;
 }
 
-/* The handlers of ops[] this version has, with the event type as cookie. */
-static size_t add_ops(const struct interp_probe *p, const enum opcodes_op *ops, size_t nops,
-		      uint16_t type, uint64_t *offsets, uint64_t *cookies, size_t n)
+/* The handlers of ops[] this version has, with the event type as cookie,
+ * each at the place probe_place.c chooses (an emulated instruction when it
+ * can; the cookie then may name the register holding the frame). */
+static size_t add_ops(const struct interp_probe *p, struct probe_place *place,
+		      const enum opcodes_op *ops, size_t nops, uint16_t type, uint64_t *offsets,
+		      uint64_t *cookies, size_t n)
 {
 	for (size_t i = 0; i < nops && n < OPCODES__NR; i++) {
 		const struct opcodes_handler *h = &p->opcodes.ops[ops[i]];
+		uint64_t reg;
 
 		if (h->opcode < 0)
 			continue;
-		offsets[n] = h->offset;
-		cookies[n++] = type;
+		offsets[n] = probe_place_offset(place, ops[i], h, &reg);
+		cookies[n++] = type | reg << FT_OP_COOKIE_REG_SHIFT;
 	}
 	return n;
 }
@@ -358,6 +363,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	};
 	static const enum opcodes_op catches[] = {OPCODES_PUSH_EXC_INFO};
 	uint64_t pop = p->opcodes.pop_offset;
+	struct probe_place *place;
 	size_t n = 0;
 	bool cached;
 	int rc;
@@ -380,17 +386,19 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc && pl.pops)
 		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false,
 				"_PyEval_FrameClearAndPop", err, errlen);
+	place = probe_place_open(p->base.target->img, &p->opcodes, &p->lay, p->base.opts.verbose);
 	if (pl.op_starts)
-		n = add_ops(p, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER, offsets,
-			    cookies, n);
+		n = add_ops(p, place, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER,
+			    offsets, cookies, n);
 	if (pl.op_ends && pl.pops)
-		n = add_ops(p, yields, sizeof(yields) / sizeof(yields[0]), FT_RAW_EXIT, offsets,
-			    cookies, n);
+		n = add_ops(p, place, yields, sizeof(yields) / sizeof(yields[0]), FT_RAW_EXIT,
+			    offsets, cookies, n);
 	else if (pl.op_ends)
-		n = add_ops(p, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets, cookies,
-			    n);
+		n = add_ops(p, place, ends, sizeof(ends) / sizeof(ends[0]), FT_RAW_EXIT, offsets,
+			    cookies, n);
 	if (pl.op_catch)
-		n = add_ops(p, catches, 1, FT_RAW_CATCH, offsets, cookies, n);
+		n = add_ops(p, place, catches, 1, FT_RAW_CATCH, offsets, cookies, n);
+	probe_place_close(place);
 	if (!rc && n)
 		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
 				"the bytecode handlers", err, errlen);

@@ -47,6 +47,7 @@ CASE_MODULES = [
     "test_portability",
     "test_record",
     "test_interp_matrix",
+    "test_placement",
     "test_py314",
     "test_exec",
     "test_namespaces",

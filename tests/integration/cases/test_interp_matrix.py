@@ -200,16 +200,17 @@ def exact_cell(interp, mode, opts, want, name, env=None):
     args = ["-v", "-f", "json"] + ([] if root else [a for g in shown for a in ("--include", g)]) \
         + list(opts)
     allowed = {"name_truncated"} if name == "long_names" else set()
+    perf = bool((env or {}).get("FLOWTRACE_NO_UPROBE_MULTI"))  # env may set other knobs
     if mode == "-c":
         res = tool(args + ["-c", command(interp.path, path)], timeout=120,
                    env=child_env(env) if env else None)
         expect_rc(res, 0)
-        doc, threads, line = check_output(res, want, perf_links=bool(env))
+        doc, threads, line = check_output(res, want, perf_links=perf)
         expected = view(oracle(path, interp=interp.path, uprobes=interp.uprobes(want)))
     else:
         allowed.add("entered_before_attach")
         res, pid = attach_raw(args, [interp.path, path], tool_env=env)
-        doc, threads, line = check_output(res, want, pid, perf_links=bool(env))
+        doc, threads, line = check_output(res, want, pid, perf_links=perf)
         expected = oracle(path, gate=True, interp=interp.path, uprobes=interp.uprobes(want))
         expected = view(expected) if root else as_attached(view(expected), path)
     if root:

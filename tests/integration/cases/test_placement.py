@@ -1,0 +1,124 @@
+"""Probe placement (issue 11, docs/interpreter-layout.md "Probe placement"):
+on 3.11-3.13 the read-only frame method moves each handler probe from its
+label (a mov or lea, which the kernel single-steps out of line) to the
+first instruction on the handler's straight-line path that the kernel
+emulates, where that is exact. -v names each probe's place and file offset.
+
+The oracle for "emulated" is the kernel's own rule (arch/x86/kernel/
+uprobes.c, 6.18: branch_setup_xol_ops and push_setup_xol_ops): jmp rel8/
+rel32, call rel32, jcc rel8/rel32, the x86_nops and push of a register.
+The bytes at each reported file offset are read from the file here and
+checked against it. Exactness of the moved probes is the interpreter
+matrix's job (every workload on these builds); the fallback cell below
+runs one workload with every probe kept on its label."""
+
+import functools
+import re
+
+from ftlib.flows import command
+from ftlib.harness import Fail, child_env, expect_rc, tool
+from ftlib.registry import add
+
+from .test_interp_matrix import DISCOVERY, exact_cell
+
+# The handlers every call passes through on the hot path that must leave
+# their labels on each minor (RESUME on 3.13 cannot: RESUME_CHECK, which
+# runs instead once specialised, jumps back into it). 3.13's RETURN_VALUE
+# writes tstate->current_frame before its first branch: it moves only with
+# the frame read from a register, which -v must say.
+MUST_MOVE = {
+    (3, 11): ["RESUME", "RESUME_QUICK", "RETURN_VALUE"],
+    (3, 12): ["RESUME", "RETURN_VALUE", "RETURN_CONST"],
+    (3, 13): ["RESUME_CHECK", "RETURN_VALUE", "RETURN_CONST"],
+}
+VIA_REGISTER = {(3, 13): {"RETURN_VALUE": "rsi"}}
+MOVED = re.compile(r"^flowtrace-bpf: probe (\w+) moved to \+(\d+) at file offset (0x[0-9a-f]+) "
+                   r"\((.*)\): emulated, not single-stepped"
+                   r"(?:; the frame read from register (\w+))?$")
+STAYS = re.compile(r"^flowtrace-bpf: probe (\w+) stays on its label at file offset "
+                   r"(0x[0-9a-f]+)(?: \((.*)\): single-stepped; not moved: (.*)|: placement off)$")
+METHOD = re.compile(r"^flowtrace-bpf: method frame: CPython \S+ in (.+?): ")
+NOPS = [bytes.fromhex(h) for h in ("90", "6690", "0f1f00", "0f1f4000", "0f1f440000",
+                                   "660f1f440000", "0f1f8000000000", "0f1f840000000000")]
+
+
+def kernel_emulates(code):
+    """Which encoding at the start of code the kernel emulates, or None."""
+    for nop in NOPS:
+        if code.startswith(nop):
+            return "nop"
+    b = code[0]
+    if b in (0xeb, 0xe9):
+        return "jmp"
+    if b == 0xe8:
+        return "call"
+    if 0x70 <= b <= 0x7f or (b == 0x0f and 0x80 <= code[1] <= 0x8f):
+        return "jcc"
+    if 0x50 <= b <= 0x57 or (b == 0x41 and 0x50 <= code[1] <= 0x57):
+        return "push"
+    return None
+
+
+def placement_lines(interp, env=None):
+    res = tool(["-v", "-o", "/dev/null", "-c", command(interp.path, "-c", "pass")],
+               env=env)
+    expect_rc(res, 0)
+    lines = res.stderr.splitlines()
+    binary = next((m.group(1) for m in map(METHOD.match, lines) if m), None)
+    if not binary:
+        raise Fail("no 'method frame: ... in FILE:' line under -v\n%s" % res.context())
+    moved = {m.group(1): m for m in map(MOVED.match, lines) if m}
+    stays = {m.group(1): m for m in map(STAYS.match, lines) if m}
+    return res, binary, moved, stays
+
+
+def run_moved(interp):
+    res, binary, moved, stays = placement_lines(interp)
+    with open(binary, "rb") as f:
+        data = f.read()
+    problems = []
+    for op in MUST_MOVE[interp.minor]:
+        if op not in moved:
+            why = stays[op].group(4) if op in stays else "no -v line"
+            problems.append("%s not moved (%s)" % (op, why))
+    for op, m in sorted(moved.items()):
+        off = int(m.group(3), 16)
+        kind = kernel_emulates(data[off:off + 8])
+        if not kind:
+            problems.append("%s at %#x holds %s, which the kernel single-steps"
+                            % (op, off, data[off:off + 8].hex()))
+        elif not m.group(4).startswith({"jcc": "j", "jmp": "jmp", "call": "call",
+                                        "nop": "nop", "push": "push"}[kind]):
+            problems.append("%s: -v says %r, the bytes are a %s" % (op, m.group(4), kind))
+    via = VIA_REGISTER.get(interp.minor, {})
+    for op, m in sorted(moved.items()):
+        if m.group(5) != via.get(op):
+            problems.append("%s: frame read from %s, expected %s" % (op, m.group(5), via.get(op)))
+    for op, m in sorted(stays.items()):
+        if not m.group(4):
+            problems.append("%s stays without a reason: %s" % (op, m.group(0)))
+    if problems:
+        raise Fail("\n".join(problems) + "\n" + res.context())
+    return "%d moved (%s), %d on their labels" % (len(moved), ", ".join(
+        "%s +%s" % (op, m.group(2)) for op, m in sorted(moved.items())), len(stays))
+
+
+def run_labels(interp):
+    """FLOWTRACE_PROBE_LABELS=1: every probe on its label, -v says so, and
+    the tree of a workload with starts, yields, returns and catches is still
+    the oracle's."""
+    env = {"FLOWTRACE_PROBE_LABELS": "1"}
+    res, _, moved, stays = placement_lines(interp, env=child_env(env))
+    if moved or not stays or any(not m.group(0).endswith("placement off")
+                                 for m in stays.values()):
+        raise Fail("expected every probe on its label with placement off\n" + res.context())
+    return exact_cell(interp, "-p", (), "frame", "generators", env)
+
+
+for _interp in DISCOVERY.interps:
+    if _interp.minor not in MUST_MOVE or _interp.kind not in ("pyenv", "debian"):
+        continue
+    add("placement %s: handler probes on emulated instructions" % _interp.name,
+        functools.partial(run_moved, _interp))
+    add("placement %s: fallback, FLOWTRACE_PROBE_LABELS=1: probes on labels, tree exact"
+        % _interp.name, functools.partial(run_labels, _interp))

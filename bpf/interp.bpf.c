@@ -77,8 +77,11 @@ const volatile __s32 eval_throw_arg = 1;
 const volatile __u32 eval_entries = 1; /* 1: every eval call is a frame entry (eval method) */
 const volatile __u32 gen_check = 0;    /* 3.11+: flag the generator-creation pseudo-call */
 const volatile __u32 ip_is_next = 0;   /* 3.13: ip points at the next instruction */
+/* PyObject.ob_type: after the 8-byte refcount, or (free-threaded 3.14t)
+ * at 24 in a 32-byte header */
+const volatile __s32 ob_type_off = 8;
 /* The bytes of a frame (from frame_span_off) and of a code object (from
- * its ob_type at +8) that hold every field read here: each is read with
+ * its ob_type) that hold every field read here: each is read with
  * one bpf_probe_read_user, not one per field (each read costs about as
  * much as the next on this path). Both spans lie inside the object. */
 const volatile __s32 frame_span_off = 0;
@@ -120,7 +123,6 @@ struct {
 
 #define FRAME_SPAN_MAX 128
 #define CODE_SPAN_MAX  256
-#define CODE_SPAN_OFF  8 /* ob_type */
 
 struct spans {
 	__u8 frame[FRAME_SPAN_MAX];
@@ -283,15 +285,15 @@ static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
 /* Fills ci; false when code is not a code object (or cannot be read). */
 static __always_inline bool read_code(__u64 code, struct code_info *ci)
 {
-	struct spans *b = code ? read_span(true, code + CODE_SPAN_OFF, code_span_len) : NULL;
+	struct spans *b = code ? read_span(true, code + ob_type_off, code_span_len) : NULL;
 
 	if (!b)
 		return false;
 	ci->type = span_u64(b->code, 0, CODE_SPAN_MAX);
-	ci->name = span_u64(b->code, co_name - CODE_SPAN_OFF, CODE_SPAN_MAX);
-	ci->file = span_u64(b->code, co_filename - CODE_SPAN_OFF, CODE_SPAN_MAX);
-	ci->flags = span_u32(b->code, co_flags - CODE_SPAN_OFF, CODE_SPAN_MAX);
-	ci->line = (__s32)span_u32(b->code, co_firstlineno - CODE_SPAN_OFF, CODE_SPAN_MAX);
+	ci->name = span_u64(b->code, co_name - ob_type_off, CODE_SPAN_MAX);
+	ci->file = span_u64(b->code, co_filename - ob_type_off, CODE_SPAN_MAX);
+	ci->flags = span_u32(b->code, co_flags - ob_type_off, CODE_SPAN_MAX);
+	ci->line = (__s32)span_u32(b->code, co_firstlineno - ob_type_off, CODE_SPAN_MAX);
 	return ci->type == code_type_addr;
 }
 

@@ -112,6 +112,17 @@ struct pylayout {
 	struct debug_offsets debug;
 	/* _PyStackRef tag bits of frame.code (3.14+: f_executable); 0 before */
 	uint64_t code_tag_bits;
+	/* The object header and type object slots read in the file and the
+	 * process: the same in every GIL build; a free-threaded build's
+	 * (3.14t) header is 32 bytes, so each is 16 further (from its
+	 * _Py_DebugOffsets). */
+	bool free_threaded;
+	struct {
+		int32_t ob_type;      /* PyObject.ob_type */
+		int32_t tp_basicsize; /* PyTypeObject slots */
+		int32_t tp_dealloc;
+		int32_t tp_members;
+	} object;
 };
 
 /* Fills out for the interpreter in img (the ELF that defines

@@ -214,7 +214,7 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
 	struct {
 		int32_t off, size;
 	} frame[] = {{l->frame.code, 8}, {l->frame.back, 8}, {ro->f_owner, 1}},
-	  code[] = {{8, 8}, /* ob_type */
+	  code[] = {{l->object.ob_type, 8},
 		    {l->code.flags, 4},
 		    {l->code.firstlineno, 4},
 		    {l->code.filename, 8},
@@ -235,7 +235,8 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
 	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
 		if (code[i].off + code[i].size > hi)
 			hi = code[i].off + code[i].size;
-	ro->code_span_len = hi - 8;
+	ro->ob_type_off = l->object.ob_type;
+	ro->code_span_len = hi - l->object.ob_type;
 }
 
 static int configure(struct interp_probe *p, char *err, size_t errlen)

@@ -33,6 +33,7 @@ const volatile __s32 rt_interp_head = -1;
 const volatile __s32 is_threads_head = -1;
 const volatile __s32 ts_next = -1;
 const volatile __s32 ts_native_tid = -1;
+const volatile __s32 ts_interp = -1; /* the thread state's interpreter */
 /* The target's PID namespace (/proc/PID/ns/pid; 0: not known): the ids
  * native_thread_id holds are the ones the target sees there */
 const volatile __u64 pidns_dev = 0;
@@ -112,6 +113,9 @@ struct interp_thread {
 	__u16 snapped; /* its STACK records are sent */
 	/* [0]: the frame that started last; [1]: its caller */
 	struct known_frame known[2];
+	/* seq right after known[0]'s ENTER record: when it is still the
+	 * thread's next, that ENTER was its last record */
+	__u32 enter_seq;
 };
 
 struct {
@@ -192,10 +196,18 @@ static __always_inline __u32 own_tid(__u32 tid)
 /* The running thread's PyThreadState. Up to 3.11 the GIL holder is in
  * _PyRuntime; 3.12+ keep it thread-local, so it is remembered from the eval
  * loop's argument, or found once in the interpreter's thread list by
- * native_thread_id (the id in the target's own PID namespace). */
+ * native_thread_id (the id in the target's own PID namespace). The list
+ * changes under its lock, which a reader outside cannot take, and without
+ * a GIL (3.14t) other threads join and leave it while this walks: a node
+ * unlinked and freed under the walk can end it early (its next pointer
+ * then reads as anything), so a walk that ends without this thread starts
+ * once more from the head, and a node counts only when it names this
+ * thread and this interpreter. This thread's own state stays linked while
+ * it runs Python. 0: not found. */
 static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
 {
 	__u64 ts, interp;
+	bool again = false;
 
 	if (rt_tstate_current >= 0)
 		return read_ptr(runtime_addr + rt_tstate_current);
@@ -206,11 +218,18 @@ static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
 	tid = own_tid(tid);
 	interp = read_ptr(runtime_addr + rt_interp_head);
 	ts = field_ptr(interp, is_threads_head);
-	for (int i = 0; i < MAX_THREADS_WALK && ts; i++) {
+	for (int i = 0; i < 2 * MAX_THREADS_WALK; i++) {
 		__u64 ntid = 0;
 
+		if (!ts) {
+			if (again)
+				break;
+			again = true;
+			ts = field_ptr(interp, is_threads_head);
+			continue;
+		}
 		bpf_probe_read_user(&ntid, sizeof(ntid), (void *)(ts + ts_native_tid));
-		if (ntid == tid) {
+		if (ntid == tid && (ts_interp < 0 || field_ptr(ts, ts_interp) == interp)) {
 			st->tstate = ts;
 			return ts;
 		}
@@ -626,6 +645,26 @@ static __always_inline void started(struct interp_thread *st, __u64 frame,
 	};
 }
 
+/* Whether a frame starting is the one whose ENTER was the thread's last
+ * record, running the same code: one start seen twice. The free-threaded
+ * 3.14t runs RESUME twice when a thread first runs a code object (RESUME
+ * switches the frame to the thread's own copy of the bytecode and
+ * dispatches to the same RESUME there), and the eval loop and the RESUME
+ * handler both see a throw(). User space drops the second ENTER as one
+ * start when it names the frame on top with the same name id; but with
+ * threads naming the same code at once, two NAME records (two ids) can
+ * exist for one name, and a second lookup could give the other id (the
+ * second ENTER would then read as a new call at that frame). So it takes
+ * the first one's id: the code object is the same live one (its frame ran
+ * on with no record between), so the id still names it. */
+static __always_inline bool again(const struct interp_thread *st, __u64 frame,
+				  const struct frame_info *fi)
+{
+	return st->enter_seq == st->seq && st->known[0].frame == frame &&
+	       st->known[0].code == fi->code && st->known[0].back == fi->back &&
+	       st->known[0].name;
+}
+
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its
  * own, before the first instruction that counts; that is not a call. */
 static __always_inline bool creates_generator(__u64 frame, __u64 code, const struct code_info *ci)
@@ -694,6 +733,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 	parent = caller_of(pid_tgid, st, parent, &pname, &flags, &grand);
 	started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, grand, sp, pname);
+	st->enter_seq = st->seq;
 	return 0;
 }
 
@@ -715,7 +755,7 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct interp_thread *st = thread_state(pid_tgid);
-	__u64 frame, parent = 0, grand = 0;
+	__u64 tstate, frame, parent = 0, grand = 0;
 	struct frame_info fi = {};
 	struct code_info ci = {};
 	__u32 name = 0, pname = 0;
@@ -723,14 +763,26 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 
 	if (!st)
 		return 0;
-	frame = current_frame(current_tstate(st, (__u32)pid_tgid));
+	tstate = current_tstate(st, (__u32)pid_tgid);
+	if (!tstate) {
+		/* this thread's state was not found: its frame is not known.
+		 * The record's seq goes unused, so the tree shows a loss here
+		 * rather than a call of no frame. */
+		st->seq++;
+		return 0;
+	}
+	frame = current_frame(tstate);
 	if (type != FT_RAW_CATCH) {
 		if (!read_frame(frame, &fi))
 			fi.code = fi.back = 0;
 		/* the __init__ shim's own RETURN_VALUE */
 		if (init_cleanup_addr && fi.code == init_cleanup_addr)
 			return 0;
-		name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
+		if (type == FT_RAW_ENTER && again(st, frame, &fi)) {
+			name = st->known[0].name;
+			ci.flags = st->known[0].gen ? CO_GENERATOR : 0;
+		} else
+			name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
 	}
 	if (type == FT_RAW_ENTER) {
 		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
@@ -740,6 +792,8 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type)
 	if (!st->snapped)
 		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame);
 	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
+	if (type == FT_RAW_ENTER)
+		st->enter_seq = st->seq;
 	return 0;
 }
 

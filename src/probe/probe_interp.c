@@ -256,6 +256,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->is_threads_head = l->interp.threads_head;
 	ro->ts_next = l->tstate.next;
 	ro->ts_native_tid = l->tstate.native_thread_id;
+	ro->ts_interp = l->tstate.interp;
 	/* 3.12+ find a thread's state by native_thread_id, an id of the
 	 * target's PID namespace */
 	e = nspid_ns_of(pid, &dev, &ino);

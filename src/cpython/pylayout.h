@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* CPython's struct layout as an out-of-process reader needs it (x86-64,
- * default GIL builds, 3.8-3.13): where the runtime, interpreter, thread,
- * frame, code and str objects keep what a call-flow tracer reads. Values
- * come from a per-minor table; the interpreter's own file confirms them
+ * default GIL builds, 3.8-3.14, and the free-threaded 3.14t): where the
+ * runtime, interpreter, thread, frame, code and str objects keep what a
+ * call-flow tracer reads. Values come from a per-minor table (3.14+: the
+ * interpreter's _Py_DebugOffsets); the interpreter's own file confirms them
  * (PyCode_Type/PyFrame_Type member tables, type sizes, 3.13's
  * _Py_DebugOffsets, decoded accessor functions), and any disagreement is a
  * refusal, never a guess. Touches no process. See docs/interpreter-layout.md. */

@@ -401,7 +401,9 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 
 static const struct probe_ops interp_ops;
 
-#define KNOWN_BUILDS "flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.14"
+#define KNOWN_BUILDS                                                                     \
+	"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.14, and free-threaded " \
+	"3.14t"
 
 int probe_interp__open(const struct method_choice *m, const struct target *t,
 		       const struct probe_opts *o, struct probe **out, struct probe_error *e)

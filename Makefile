@@ -176,11 +176,11 @@ bench: deps
 	$(Q)scripts/bench.sh
 
 format:
-	$(Q)clang-format -i $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
+	$(Q)clang-format -i $(SRCS) $(HDRS) bpf/*.c bpf/*.h include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 
 check:
 	$(Q)scripts/check-layers.sh
-	$(Q)clang-format --dry-run --Werror $(SRCS) $(HDRS) bpf/*.c include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
+	$(Q)clang-format --dry-run --Werror $(SRCS) $(HDRS) bpf/*.c bpf/*.h include/flowtrace/*.h tests/unit/*.c tests/unit/*.h
 	$(Q)$(MAKE) --no-print-directory WERROR=1 all $(UNIT)
 	$(Q)$(UNIT)
 	$(Q)tests/unit/embed_html.sh

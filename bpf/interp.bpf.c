@@ -661,8 +661,7 @@ static __always_inline bool again(const struct interp_thread *st, __u64 frame,
 				  const struct frame_info *fi)
 {
 	return st->enter_seq == st->seq && st->known[0].frame == frame &&
-	       st->known[0].code == fi->code && st->known[0].back == fi->back &&
-	       st->known[0].name;
+	       st->known[0].code == fi->code && st->known[0].back == fi->back && st->known[0].name;
 }
 
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its

@@ -25,8 +25,9 @@
 #define FT_RAW_F_GEN_CREATE 0x02 /* ENTER: 3.11+ generator creation, not a call */
 #define FT_RAW_F_THROW	    0x04 /* ENTER: resumed by gen.throw() */
 #define FT_RAW_F_NULL	    0x08 /* EVAL_RET: returned NULL (exception) */
-#define FT_RAW_F_POP	    0x10 /* EXIT: 3.14's frame pop, also called for frames that
-				  * never ran: an unknown frame is ignored, not unplaced */
+/* EXIT from 3.14's frame pop, which CPython also calls for frames that never
+ * ran: a pop of a frame never seen starting is ignored, not unplaced */
+#define FT_RAW_F_POP	    0x10
 #define FT_RAW_F_PARENT_GEN 0x20 /* ENTER: the caller is a generator or coroutine */
 #define FT_RAW_F_STACK_LAST 0x01 /* STACK: the snapshot's last chunk */
 #define FT_RAW_F_STACK_CUT  0x02 /* STACK: deeper than FT_RAW_STACK_MAX; the rest is unknown */

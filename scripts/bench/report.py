@@ -574,7 +574,7 @@ def method_section(res):
         out += ["### The eval hook alone (3.11+)", "",
                 "Written by `flowtrace-bpf -p PID --method eval --eval-hook=on --calibrate`, "
                 "which the driver SIGKILLs once it is ready and reaps before it opens the gate: "
-                "a killed flowtrace-bpf cannot restore the slot (src/pyruntime.h), and its "
+                "a killed flowtrace-bpf cannot restore the slot (src/cpython/pyruntime.h), and its "
                 "uprobes go with its file descriptors. The workload then runs with every call "
                 "routed through `_PyEval_EvalFrameDefault` (no call inlining) and no probe "
                 "attached. This is what a target pays, for as long as the hook stays written, "

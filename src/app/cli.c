@@ -63,6 +63,7 @@ enum {
 	OPT_SORT,
 	OPT_THREADS,
 	OPT_USER,
+	OPT_INDENT_MAX,
 };
 
 static const struct argp_option options[] = {
@@ -83,6 +84,10 @@ static const struct argp_option options[] = {
 	{"output", 'o', "FILE", 0,
 	 "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2},
 	{"fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2},
+	{"indent-max", OPT_INDENT_MAX, "N", 0,
+	 "tree: indent at most N levels (default 64), deeper lines say their depth, and fold "
+	 "recursions of N or more nested calls into one line; 0: no limit",
+	 2},
 
 	{NULL, 0, NULL, 0, "Filters (on what is shown):", 3},
 	{"include", OPT_INCLUDE, "GLOB", 0,
@@ -258,6 +263,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FOLD:
 		cfg->fold = true;
+		break;
+	case OPT_INDENT_MAX:
+		if (parse_int(arg, 0, 1000000, &v))
+			return usage_error("invalid --indent-max '%s': expected a number >= 0",
+					   arg);
+		cfg->indent_max = v ? v : -1;
 		break;
 	case OPT_SORT:
 		if (report_sort_parse(arg, &cfg->sort))

@@ -49,6 +49,8 @@ struct config {
 	bool fold;	     /* tree: fold repeated identical sibling calls */
 	int max_depth;	     /* 0 = no limit */
 	uint64_t min_dur_ns; /* 0 = no limit */
+	/* tree: --indent-max; 0: not given (the default), -1: no limit */
+	int indent_max;
 
 	/* tuning */
 	uint64_t ring_size; /* bytes, power of two */

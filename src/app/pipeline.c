@@ -127,6 +127,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 			.filter = &p->filter,
 			.meta = &p->meta,
 			.fold = p->cfg->fold,
+			.indent_max = p->cfg->indent_max,
 			.base_dir = p->cwd,
 		};
 		if (p->renderer->begin && p->renderer->begin(&p->rc) < 0) {

@@ -43,6 +43,8 @@
 #include <string.h>
 
 #include "core/calltree.h"
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "core/names.h"
 
 #define NODE_CHUNK 4096
@@ -56,9 +58,8 @@ struct calltree {
 	struct calltree_opts opts;
 	struct ft_thread **threads; /* in order of first record */
 	size_t nthreads, cap;
-	/* tid -> index + 1, open addressing */
-	uint32_t *htid, *hidx;
-	size_t hcap;
+	struct hashmap by_tid;	/* tid -> struct ft_thread *, of the current image */
+	struct ft_thread *last; /* the thread of the last record: records come in runs */
 	struct node_chunk *chunks;
 	size_t chunk_used;
 	struct ft_node *free_nodes;
@@ -78,6 +79,7 @@ struct calltree *calltree__new(const struct calltree_opts *opts)
 		return NULL;
 	ct->opts = *opts;
 	ct->chunk_used = NODE_CHUNK;
+	hashmap__init(&ct->by_tid, NULL, NULL, NULL);
 	return ct;
 }
 
@@ -94,8 +96,7 @@ void calltree__free(struct calltree *ct)
 		free(c);
 	}
 	free(ct->threads);
-	free(ct->htid);
-	free(ct->hidx);
+	hashmap__fini(&ct->by_tid);
 	free(ct);
 }
 
@@ -134,66 +135,28 @@ static void node_recycle(struct calltree *ct, struct ft_node *n)
 	ct->st.nodes--;
 }
 
-static int hash_insert(uint32_t *htid, uint32_t *hidx, size_t hcap, uint32_t tid, uint32_t idx)
-{
-	size_t i = (tid * 2654435761u) & (hcap - 1);
-
-	while (hidx[i])
-		i = (i + 1) & (hcap - 1);
-	htid[i] = tid;
-	hidx[i] = idx;
-	return 0;
-}
-
-static int hash_grow(struct calltree *ct)
-{
-	size_t hcap = ct->hcap ? ct->hcap * 2 : 64;
-	uint32_t *htid = calloc(hcap, sizeof(*htid));
-	uint32_t *hidx = calloc(hcap, sizeof(*hidx));
-
-	if (!htid || !hidx) {
-		free(htid);
-		free(hidx);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < ct->hcap; i++)
-		if (ct->hidx[i])
-			hash_insert(htid, hidx, hcap, ct->htid[i], ct->hidx[i]);
-	free(ct->htid);
-	free(ct->hidx);
-	ct->htid = htid;
-	ct->hidx = hidx;
-	ct->hcap = hcap;
-	return 0;
-}
-
 static struct ft_thread *thread_get(struct calltree *ct, uint32_t tid)
 {
-	if (ct->hcap) {
-		for (size_t i = (tid * 2654435761u) & (ct->hcap - 1); ct->hidx[i];
-		     i = (i + 1) & (ct->hcap - 1))
-			if (ct->htid[i] == tid)
-				return ct->threads[ct->hidx[i] - 1];
-	}
-	if ((ct->nthreads + 1) * 2 > ct->hcap && hash_grow(ct) < 0)
-		return NULL;
-	if (ct->nthreads == ct->cap) {
-		size_t cap = ct->cap ? ct->cap * 2 : 16;
-		struct ft_thread **threads = realloc(ct->threads, cap * sizeof(*threads));
+	struct ft_thread *t = ct->last;
+	uint64_t found;
 
-		if (!threads)
-			return NULL;
-		ct->threads = threads;
-		ct->cap = cap;
-	}
-	struct ft_thread *t = calloc(1, sizeof(*t));
+	if (t && t->tid == tid)
+		return t;
+	if (hashmap__find(&ct->by_tid, tid, &found))
+		return ct->last = (struct ft_thread *)(uintptr_t)found;
+	if (grow_array((void **)&ct->threads, &ct->cap, ct->nthreads + 1, sizeof(*ct->threads)))
+		return NULL;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	if (hashmap__add(&ct->by_tid, tid, (uintptr_t)t, NULL)) {
+		free(t);
+		return NULL;
+	}
 	t->tid = tid;
 	t->image = ct->image;
 	ct->threads[ct->nthreads++] = t;
-	hash_insert(ct->htid, ct->hidx, ct->hcap, tid, ct->nthreads);
-	return t;
+	return ct->last = t;
 }
 
 static uint64_t rel(const struct calltree *ct, uint64_t ts)
@@ -235,15 +198,9 @@ static void link_under(struct calltree *ct, struct ft_thread *t, struct ft_node 
 
 static int stack_push(struct ft_thread *t, struct ft_node *n)
 {
-	if (t->nstack == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct ft_node **stack = realloc(t->stack, cap * sizeof(*stack));
-
-		if (!stack)
-			return -ENOMEM;
-		t->stack = stack;
-		t->cap = cap;
-	}
+	if (t->nstack == t->cap &&
+	    grow_array((void **)&t->stack, &t->cap, t->nstack + 1, sizeof(*t->stack)))
+		return -ENOMEM;
 	t->stack[t->nstack++] = n;
 	return 0;
 }
@@ -650,8 +607,8 @@ int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
 	ct->image++;
 	ct->st.execs++;
 	/* retire every tid: the next record of any tid opens a new thread */
-	if (ct->hcap)
-		memset(ct->hidx, 0, ct->hcap * sizeof(*ct->hidx));
+	hashmap__clear(&ct->by_tid);
+	ct->last = NULL;
 	return 0;
 }
 

@@ -9,10 +9,14 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/grow.h"
 #include "core/names.h"
 
 #define DECIDED_SHOWN  1
 #define DECIDED_HIDDEN 2
+/* The dense cache covers ids below 4 per id bound plus this (as names.c's
+ * dense array does): memory follows the names, not the largest id. */
+#define DENSE_SLACK (64 * 1024)
 
 void filter__free(struct filter *f)
 {
@@ -21,6 +25,7 @@ void filter__free(struct filter *f)
 	free(f->cache);
 	f->cache = NULL;
 	f->ncache = 0;
+	hashmap__fini(&f->far);
 }
 
 bool filter__active(const struct filter *f)
@@ -43,29 +48,35 @@ static bool decide(const struct filter *f, const struct ft_name *nm)
 	return !glob_any(f->exclude, f->nexclude, nm);
 }
 
+/* Remembers a decision; without memory it is only not remembered. */
+static void remember(struct filter *f, const struct names *names, uint32_t name_id, uint8_t how)
+{
+	size_t old = f->ncache;
+
+	if (name_id >= f->ncache && name_id >= 4 * names__ids(names) + DENSE_SLACK) {
+		hashmap__set(&f->far, name_id, how);
+		return;
+	}
+	if (grow_array((void **)&f->cache, &f->ncache, (size_t)name_id + 1, 1))
+		return;
+	memset(f->cache + old, 0, f->ncache - old);
+	f->cache[name_id] = how;
+}
+
 bool filter__shows_name(struct filter *f, const struct names *names, uint32_t name_id)
 {
+	uint64_t how;
+
 	if (!f || (!f->ninclude && !f->nexclude))
 		return true;
 	if (name_id < f->ncache && f->cache[name_id])
 		return f->cache[name_id] == DECIDED_SHOWN;
+	if (hashmap__find(&f->far, name_id, &how))
+		return how == DECIDED_SHOWN;
 
 	bool shown = decide(f, names__get(names, name_id));
 
-	if (name_id >= f->ncache) {
-		size_t n = f->ncache ? f->ncache : 256;
-
-		while (n <= name_id)
-			n *= 2;
-		uint8_t *cache = realloc(f->cache, n);
-		/* without memory the decision is only not remembered */
-		if (!cache)
-			return shown;
-		memset(cache + f->ncache, 0, n - f->ncache);
-		f->cache = cache;
-		f->ncache = n;
-	}
-	f->cache[name_id] = shown ? DECIDED_SHOWN : DECIDED_HIDDEN;
+	remember(f, names, name_id, shown ? DECIDED_SHOWN : DECIDED_HIDDEN);
 	return shown;
 }
 
@@ -93,18 +104,6 @@ static enum kind classify(struct walk *wk, const struct ft_node *n)
 	return filter__shows_name(wk->f, wk->names, n->name) ? K_SHOWN : K_HIDDEN;
 }
 
-static bool grow(void **p, size_t *cap, size_t elem)
-{
-	size_t n = *cap ? *cap * 2 : 64;
-	void *q = realloc(*p, n * elem);
-
-	if (!q)
-		return false;
-	*p = q;
-	*cap = n;
-	return true;
-}
-
 /* Whether any node below n would be shown one shown level down: a
  * depth-first search through glob-hidden nodes only, stopping at the first
  * shown one. Each hidden node lies below exactly one nearest shown
@@ -115,7 +114,7 @@ static bool shows_below(struct walk *wk, const struct ft_node *n)
 
 	if (!n->first_child)
 		return false;
-	if (!wk->scap && !grow((void **)&wk->scratch, &wk->scap, sizeof(*wk->scratch)))
+	if (!wk->scap && grow_array((void **)&wk->scratch, &wk->scap, 1, sizeof(*wk->scratch)))
 		goto nomem;
 	wk->scratch[sp++] = n->first_child;
 	while (sp) {
@@ -134,8 +133,8 @@ static bool shows_below(struct walk *wk, const struct ft_node *n)
 		case K_HIDDEN:
 			if (!c->first_child)
 				break;
-			if (sp == wk->scap &&
-			    !grow((void **)&wk->scratch, &wk->scap, sizeof(*wk->scratch)))
+			if (sp == wk->scap && grow_array((void **)&wk->scratch, &wk->scap, sp + 1,
+							 sizeof(*wk->scratch)))
 				goto nomem;
 			wk->scratch[sp++] = c->first_child;
 			break;
@@ -167,7 +166,7 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 
 	if (!t->first_root)
 		return;
-	if (!grow((void **)&st, &cap, sizeof(*st)))
+	if (grow_array((void **)&st, &cap, 1, sizeof(*st)))
 		return;
 	st[sp++] = (struct frame){.cur = t->first_root};
 	while (sp) {
@@ -208,7 +207,7 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 				continue;
 			}
 		}
-		if (sp == cap && !grow((void **)&st, &cap, sizeof(*st))) {
+		if (sp == cap && grow_array((void **)&st, &cap, sp + 1, sizeof(*st))) {
 			/* cannot descend: close what was opened so the output
 			 * stays balanced */
 			if (k == K_SHOWN && v->leave)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hashmap.h"
+
 struct names;
 struct ft_node;
 struct ft_thread;
@@ -21,9 +23,12 @@ struct filter {
 	size_t nexclude;
 	int max_depth;	     /* shown levels, counted from 1; 0 = no limit */
 	uint64_t min_dur_ns; /* 0 = no limit */
-	/* private: shown/hidden per name id, 0 = not decided yet */
+	/* private: shown/hidden per name id, 0 = not decided yet; ids far
+	 * beyond the ids bound (a damaged file's) in far, id -> decision (a
+	 * zeroed map is an empty one) */
 	uint8_t *cache;
 	size_t ncache;
+	struct hashmap far;
 };
 
 /* Frees the decision cache (the globs belong to the caller). */

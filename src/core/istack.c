@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "core/istack.h"
 
 struct iframe {
@@ -39,8 +41,8 @@ struct ithread {
 
 struct istack {
 	struct istack_opts o;
-	struct ithread **tab; /* open addressing by tid */
-	size_t cap, n;
+	struct hashmap threads; /* tid -> struct ithread * */
+	struct ithread *last;	/* the thread of the last record: records come in runs */
 	struct istack_stats st;
 };
 
@@ -51,28 +53,26 @@ struct istack *istack__new(const struct istack_opts *o)
 	if (!s)
 		return NULL;
 	s->o = *o;
-	s->cap = 64;
-	s->tab = calloc(s->cap, sizeof(*s->tab));
-	if (!s->tab) {
-		free(s);
-		return NULL;
-	}
+	hashmap__init(&s->threads, NULL, NULL, NULL);
 	return s;
 }
 
 void istack__free(struct istack *s)
 {
+	size_t pos = 0;
+	uint64_t v;
+
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->tab[i])
-			continue;
-		free(s->tab[i]->f);
-		free(s->tab[i]->e);
-		free(s->tab[i]->snap);
-		free(s->tab[i]);
+	while (hashmap__next(&s->threads, &pos, NULL, &v)) {
+		struct ithread *t = (struct ithread *)(uintptr_t)v;
+
+		free(t->f);
+		free(t->e);
+		free(t->snap);
+		free(t);
 	}
-	free(s->tab);
+	hashmap__fini(&s->threads);
 	free(s);
 }
 
@@ -81,43 +81,24 @@ void istack__stats(const struct istack *s, struct istack_stats *st)
 	*st = s->st;
 }
 
-static size_t slot_of(struct ithread **tab, size_t cap, uint32_t tid)
-{
-	size_t i = (tid * 2654435761u) & (cap - 1);
-
-	while (tab[i] && tab[i]->tid != tid)
-		i = (i + 1) & (cap - 1);
-	return i;
-}
-
 static struct ithread *thread_get(struct istack *s, uint32_t tid)
 {
-	size_t i = slot_of(s->tab, s->cap, tid);
-	struct ithread *t;
+	struct ithread *t = s->last;
+	uint64_t found;
 
-	if (s->tab[i])
-		return s->tab[i];
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t ncap = s->cap * 2;
-		struct ithread **nt = calloc(ncap, sizeof(*nt));
-
-		if (!nt)
-			return NULL;
-		for (size_t k = 0; k < s->cap; k++)
-			if (s->tab[k])
-				nt[slot_of(nt, ncap, s->tab[k]->tid)] = s->tab[k];
-		free(s->tab);
-		s->tab = nt;
-		s->cap = ncap;
-		i = slot_of(s->tab, s->cap, tid);
-	}
+	if (t && t->tid == tid)
+		return t;
+	if (hashmap__find(&s->threads, tid, &found))
+		return s->last = (struct ithread *)(uintptr_t)found;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
+	if (hashmap__add(&s->threads, tid, (uintptr_t)t, NULL)) {
+		free(t);
+		return NULL;
+	}
 	t->tid = tid;
-	s->tab[i] = t;
-	s->n++;
-	return t;
+	return s->last = t;
 }
 
 static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts, int32_t depth,
@@ -142,15 +123,8 @@ static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
 
 static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool started)
 {
-	if (t->nf == t->capf) {
-		size_t ncap = t->capf ? t->capf * 2 : 64;
-		struct iframe *nf = realloc(t->f, ncap * sizeof(*nf));
-
-		if (!nf)
-			return -ENOMEM;
-		t->f = nf;
-		t->capf = ncap;
-	}
+	if (t->nf == t->capf && grow_array((void **)&t->f, &t->capf, t->nf + 1, sizeof(*t->f)))
+		return -ENOMEM;
 	t->f[t->nf++] =
 		(struct iframe){.frame = frame, .depth = depth, .name = name, .started = started};
 	return 0;
@@ -248,15 +222,8 @@ static int end_evals(struct istack *s, struct ithread *t, uint64_t sp, uint64_t 
 
 static int push_eval(struct ithread *t, uint64_t sp, uint64_t frame)
 {
-	if (t->ne == t->cape) {
-		size_t ncap = t->cape ? t->cape * 2 : 64;
-		struct ieval *ne = realloc(t->e, ncap * sizeof(*ne));
-
-		if (!ne)
-			return -ENOMEM;
-		t->e = ne;
-		t->cape = ncap;
-	}
+	if (t->ne == t->cape && grow_array((void **)&t->e, &t->cape, t->ne + 1, sizeof(*t->e)))
+		return -ENOMEM;
 	t->e[t->ne++] = (struct ieval){.sp = sp, .frame = frame};
 	return 0;
 }
@@ -470,18 +437,8 @@ int istack__stack(struct istack *s, const struct ft_raw_stack *r)
 	if ((int32_t)r->chunk != t->snap_chunks)
 		t->snap_chunks = -1; /* a chunk went missing: the snapshot is unusable */
 	if (t->snap_chunks >= 0) {
-		if (t->nsnap + n > t->capsnap) {
-			size_t ncap = t->capsnap ? t->capsnap * 2 : 64;
-			struct ft_raw_stack_frame *ns;
-
-			while (ncap < t->nsnap + n)
-				ncap *= 2;
-			ns = realloc(t->snap, ncap * sizeof(*ns));
-			if (!ns)
-				return -ENOMEM;
-			t->snap = ns;
-			t->capsnap = ncap;
-		}
+		if (grow_array((void **)&t->snap, &t->capsnap, t->nsnap + n, sizeof(*t->snap)))
+			return -ENOMEM;
 		if (n) /* an empty chunk has no buffer to copy to yet (UBSan) */
 			memcpy(t->snap + t->nsnap, r->f, n * sizeof(*r->f));
 		t->nsnap += n;

@@ -12,12 +12,14 @@
  * An id far beyond the ids bound so far (a damaged trace file, or ids spent
  * on names the ring had no room for) goes to a small hash instead of the
  * dense array, so memory follows the names bound, never the largest id
- * claimed. */
+ * claimed. It stays there when the dense array later grows past it: an
+ * id unbound in the dense array is looked up in the hash too. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "core/names.h"
 
 #define ARENA_CHUNK (64 * 1024)
@@ -28,26 +30,25 @@ struct arena_chunk {
 	char data[];
 };
 
+struct sparse_name {
+	struct ft_name nm;
+	uint8_t bound; /* BOUND_* */
+};
+
 struct names {
-	/* interned strings */
-	const char **slots;
-	size_t nslots, nstrings;
+	/* interned strings: a set of arena strings, by contents */
+	struct hashmap strings;
 	struct arena_chunk *chunks;
 	/* ids: BPF hands them out densely from 1 */
 	struct ft_name *ids;
 	uint8_t *bound; /* BOUND_* per id */
 	size_t nids_cap, nids;
-	uint32_t top; /* the largest id bound, wire id or alias */
-	/* wire id -> alias, open addressing; alias 0 marks a free slot */
-	struct remap {
-		uint32_t wire, alias;
-	} * remap;
-	size_t nremap, capremap;
-	/* sparse ids: open addressing, key 0 is free (id 0 is never bound) */
-	uint32_t *skeys;
-	struct ft_name *svals;
-	uint8_t *sbound;
-	size_t scap, sn;
+	uint32_t top;	      /* the largest id bound, wire id or alias */
+	struct hashmap remap; /* wire id -> alias */
+	/* sparse ids: id -> index in sparse */
+	struct hashmap sparse_ids;
+	struct sparse_name *sparse;
+	size_t nsparse, capsparse;
 };
 
 /* The dense array covers ids below 4 per id bound plus this. */
@@ -66,18 +67,32 @@ static const struct ft_name unknown_name = {
 	.flags = FT_NAME_UNKNOWN,
 };
 
+/* FNV-1a: short strings, no need for anything stronger */
+static uint64_t hash_string(uint64_t key, void *ctx)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (const char *s = (const char *)(uintptr_t)key; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static bool same_string(uint64_t a, uint64_t b, void *ctx)
+{
+	return !strcmp((const char *)(uintptr_t)a, (const char *)(uintptr_t)b);
+}
+
 struct names *names__new(void)
 {
 	struct names *n = calloc(1, sizeof(*n));
 
 	if (!n)
 		return NULL;
-	n->nslots = 1024;
-	n->slots = calloc(n->nslots, sizeof(*n->slots));
-	if (!n->slots) {
-		free(n);
-		return NULL;
-	}
+	hashmap__init(&n->strings, hash_string, same_string, NULL);
+	hashmap__init(&n->remap, NULL, NULL, NULL);
+	hashmap__init(&n->sparse_ids, NULL, NULL, NULL);
 	return n;
 }
 
@@ -89,26 +104,13 @@ void names__free(struct names *n)
 		next = c->next;
 		free(c);
 	}
-	free(n->slots);
+	hashmap__fini(&n->strings);
 	free(n->ids);
 	free(n->bound);
-	free(n->remap);
-	free(n->skeys);
-	free(n->svals);
-	free(n->sbound);
+	hashmap__fini(&n->remap);
+	hashmap__fini(&n->sparse_ids);
+	free(n->sparse);
 	free(n);
-}
-
-/* FNV-1a: short strings, no need for anything stronger */
-static uint64_t hash_bytes(const char *s, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
 }
 
 static char *arena_alloc(struct names *n, size_t len)
@@ -131,223 +133,115 @@ static char *arena_alloc(struct names *n, size_t len)
 	return p;
 }
 
-static int grow_slots(struct names *n)
+const char *names__intern(struct names *n, const char *s, size_t len)
 {
-	size_t nslots = n->nslots * 2;
-	const char **slots = calloc(nslots, sizeof(*slots));
+	/* strings from BPF carry no NUL inside; stop at one if a caller passes it */
+	const char *nul = memchr(s, 0, len);
+	char *copy;
+	uint64_t old;
+	int err;
 
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < n->nslots; i++) {
-		const char *s = n->slots[i];
-
-		if (!s)
-			continue;
-		size_t j = hash_bytes(s, strlen(s)) & (nslots - 1);
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = s;
-	}
-	free(n->slots);
-	n->slots = slots;
-	n->nslots = nslots;
-	return 0;
-}
-
-static const char *insert_at(struct names *n, size_t i, const char *s, size_t len)
-{
-	char *copy = arena_alloc(n, len + 1);
-
+	if (nul)
+		len = nul - s;
+	/* the candidate goes where it would stay; a string seen before gives
+	 * the arena its bytes back */
+	copy = arena_alloc(n, len + 1);
 	if (!copy) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	memcpy(copy, s, len);
 	copy[len] = 0;
-	n->slots[i] = copy;
-	n->nstrings++;
-	/* keep the load under one half so probing stays short; if growing
-	 * fails the string is still interned, the table is only fuller */
-	if (n->nstrings * 2 > n->nslots)
-		grow_slots(n);
-	return copy;
-}
-
-const char *names__intern(struct names *n, const char *s, size_t len)
-{
-	size_t mask = n->nslots - 1;
-
-	/* strings from BPF carry no NUL inside; stop at one if a caller passes it */
-	const char *nul = memchr(s, 0, len);
-	if (nul)
-		len = nul - s;
-	for (size_t i = hash_bytes(s, len) & mask;; i = (i + 1) & mask) {
-		const char *t = n->slots[i];
-
-		if (!t)
-			return insert_at(n, i, s, len);
-		if (!strncmp(t, s, len) && t[len] == 0)
-			return t;
-	}
+	err = hashmap__add(&n->strings, (uintptr_t)copy, (uintptr_t)copy, &old);
+	if (!err)
+		return copy;
+	n->chunks->used -= len + 1;
+	if (err == -EEXIST)
+		return (const char *)(uintptr_t)old;
+	errno = ENOMEM;
+	return NULL;
 }
 
 static int ensure_ids(struct names *n, uint32_t id)
 {
-	size_t cap = n->nids_cap ? n->nids_cap : 1024;
+	size_t cap = n->nids_cap, bcap = n->nids_cap;
 
 	if (id < n->nids_cap)
 		return 0;
-	while (cap <= id)
-		cap *= 2;
-	struct ft_name *ids = realloc(n->ids, cap * sizeof(*ids));
-	if (!ids)
+	if (grow_array((void **)&n->ids, &cap, (size_t)id + 1, sizeof(*n->ids)) ||
+	    grow_array((void **)&n->bound, &bcap, (size_t)id + 1, sizeof(*n->bound)))
 		return -ENOMEM;
-	n->ids = ids;
-	uint8_t *bound = realloc(n->bound, cap);
-	if (!bound)
-		return -ENOMEM;
-	memset(bound + n->nids_cap, 0, cap - n->nids_cap);
-	n->bound = bound;
+	memset(n->bound + n->nids_cap, 0, cap - n->nids_cap);
 	n->nids_cap = cap;
 	return 0;
 }
 
-static uint32_t remap_hash(uint32_t wire, size_t cap)
+/* Rebound and far ids are rare: their lookups stay out of line (noinline
+ * here and below), so the per-record names__id() and names__get() stay
+ * small. */
+static __attribute__((noinline)) uint32_t remap_get(const struct names *n, uint32_t wire)
 {
-	return (uint32_t)((wire * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	uint64_t alias = 0;
+
+	hashmap__find(&n->remap, wire, &alias);
+	return (uint32_t)alias;
 }
 
-static uint32_t remap_get(const struct names *n, uint32_t wire)
+/* The sparse entry of id, or NULL. */
+static __attribute__((noinline)) struct sparse_name *sparse_find(const struct names *n, uint32_t id)
 {
-	if (!n->nremap)
-		return 0;
-	for (size_t i = remap_hash(wire, n->capremap);; i = (i + 1) & (n->capremap - 1)) {
-		if (!n->remap[i].alias)
-			return 0;
-		if (n->remap[i].wire == wire)
-			return n->remap[i].alias;
-	}
+	uint64_t i;
+
+	return hashmap__find(&n->sparse_ids, id, &i) ? &n->sparse[i] : NULL;
 }
 
-static int remap_put(struct names *n, uint32_t wire, uint32_t alias)
+/* The sparse entry for id, added (unbound) if new; NULL without memory. */
+static struct sparse_name *sparse_add(struct names *n, uint32_t id)
 {
-	if ((n->nremap + 1) * 2 > n->capremap) {
-		size_t cap = n->capremap ? n->capremap * 2 : 16;
-		struct remap *t = calloc(cap, sizeof(*t));
+	uint64_t i = n->nsparse;
+	int err;
 
-		if (!t)
-			return -ENOMEM;
-		for (size_t i = 0; i < n->capremap; i++) {
-			if (!n->remap[i].alias)
-				continue;
-			size_t j = remap_hash(n->remap[i].wire, cap);
-			while (t[j].alias)
-				j = (j + 1) & (cap - 1);
-			t[j] = n->remap[i];
-		}
-		free(n->remap);
-		n->remap = t;
-		n->capremap = cap;
-	}
-	size_t i = remap_hash(wire, n->capremap);
-	while (n->remap[i].alias && n->remap[i].wire != wire)
-		i = (i + 1) & (n->capremap - 1);
-	if (!n->remap[i].alias)
-		n->nremap++;
-	n->remap[i] = (struct remap){.wire = wire, .alias = alias};
-	return 0;
-}
-
-static size_t sparse_slot(const struct names *n, uint32_t id)
-{
-	size_t i = (id * 2654435761u) & (n->scap - 1);
-
-	while (n->skeys[i] && n->skeys[i] != id)
-		i = (i + 1) & (n->scap - 1);
-	return i;
-}
-
-/* The sparse slot of id, or -1. */
-static ssize_t sparse_find(const struct names *n, uint32_t id)
-{
-	if (!n->scap || !id)
-		return -1;
-	size_t i = sparse_slot(n, id);
-	return n->skeys[i] ? (ssize_t)i : -1;
-}
-
-/* The sparse slot for id, added if new; -ENOMEM. */
-static ssize_t sparse_add(struct names *n, uint32_t id)
-{
-	if ((n->sn + 1) * 2 > n->scap) {
-		size_t cap = n->scap ? n->scap * 2 : 64;
-		uint32_t *keys = calloc(cap, sizeof(*keys));
-		struct ft_name *vals = calloc(cap, sizeof(*vals));
-		uint8_t *bound = calloc(cap, 1);
-
-		if (!keys || !vals || !bound) {
-			free(keys);
-			free(vals);
-			free(bound);
-			return -ENOMEM;
-		}
-		struct names old = {
-			.skeys = n->skeys, .svals = n->svals, .sbound = n->sbound, .scap = n->scap};
-		n->skeys = keys;
-		n->svals = vals;
-		n->sbound = bound;
-		n->scap = cap;
-		for (size_t i = 0; i < old.scap; i++) {
-			if (!old.skeys[i])
-				continue;
-			size_t j = sparse_slot(n, old.skeys[i]);
-			n->skeys[j] = old.skeys[i];
-			n->svals[j] = old.svals[i];
-			n->sbound[j] = old.sbound[i];
-		}
-		free(old.skeys);
-		free(old.svals);
-		free(old.sbound);
-	}
-	size_t i = sparse_slot(n, id);
-	if (!n->skeys[i]) {
-		n->skeys[i] = id;
-		n->sn++;
-	}
-	return (ssize_t)i;
+	if (grow_array((void **)&n->sparse, &n->capsparse, n->nsparse + 1, sizeof(*n->sparse)))
+		return NULL;
+	err = hashmap__add(&n->sparse_ids, id, i, &i);
+	if (err == -ENOMEM)
+		return NULL;
+	if (!err)
+		n->sparse[n->nsparse++] = (struct sparse_name){0};
+	return &n->sparse[i];
 }
 
 /* BOUND_* of id, 0 when unbound. */
 static uint8_t bound_of(const struct names *n, uint32_t id)
 {
-	ssize_t i;
+	const struct sparse_name *sp;
 
-	if (id < n->nids_cap)
+	if (id < n->nids_cap && n->bound[id])
 		return n->bound[id];
-	i = sparse_find(n, id);
-	return i < 0 ? 0 : n->sbound[i];
+	sp = sparse_find(n, id);
+	return sp ? sp->bound : 0;
 }
 
 static const struct ft_name *name_of(const struct names *n, uint32_t id)
 {
-	ssize_t i;
+	const struct sparse_name *sp;
 
-	if (id < n->nids_cap)
-		return n->bound[id] ? &n->ids[id] : NULL;
-	i = sparse_find(n, id);
-	return i < 0 || !n->sbound[i] ? NULL : &n->svals[i];
+	if (id < n->nids_cap && n->bound[id])
+		return &n->ids[id];
+	sp = sparse_find(n, id);
+	return sp && sp->bound ? &sp->nm : NULL;
 }
 
 static int set_id(struct names *n, uint32_t id, uint8_t how, const struct ft_name *nm)
 {
 	/* the dense array reaches only as far as the ids bound justify */
 	if (id >= n->nids_cap && id >= 4 * n->nids + DENSE_SLACK) {
-		ssize_t i = sparse_add(n, id);
+		struct sparse_name *sp = sparse_add(n, id);
 
-		if (i < 0)
-			return (int)i;
-		n->sbound[i] = how;
-		n->svals[i] = *nm;
+		if (!sp)
+			return -ENOMEM;
+		sp->bound = how;
+		sp->nm = *nm;
 	} else {
 		int err = ensure_ids(n, id);
 
@@ -388,22 +282,25 @@ int names__bind(struct names *n, uint32_t id, const char *func, size_t func_len,
 		if (err)
 			return err;
 	}
-	return remap_put(n, id, alias);
+	return hashmap__set(&n->remap, id, alias);
 }
 
-uint32_t names__id(const struct names *n, uint32_t id)
+static __attribute__((noinline)) uint32_t remapped_id(const struct names *n, uint32_t id)
 {
-	uint32_t alias;
+	uint32_t alias = remap_get(n, id);
 
-	if (!n->nremap)
-		return id;
-	alias = remap_get(n, id);
 	if (alias)
 		return alias;
 	/* an id of the wire that was never bound, where an alias lives: unknown */
 	if (bound_of(n, id) == BOUND_ALIAS)
 		return 0;
 	return id;
+}
+
+uint32_t names__id(const struct names *n, uint32_t id)
+{
+	/* per record: nothing but this test unless some id was rebound */
+	return hashmap__count(&n->remap) ? remapped_id(n, id) : id;
 }
 
 const struct ft_name *names__get(const struct names *n, uint32_t id)
@@ -415,7 +312,7 @@ const struct ft_name *names__get(const struct names *n, uint32_t id)
 
 size_t names__strings(const struct names *n)
 {
-	return n->nstrings;
+	return hashmap__count(&n->strings);
 }
 
 size_t names__ids(const struct names *n)

@@ -400,7 +400,8 @@ static int pick_table(const struct opcodes_slot *slots, size_t n, struct opcodes
 	}
 	if (!nwin) {
 		snprintf(why, len,
-			 "no run of %d code pointers with %d or more into _PyEval_EvalFrameDefault%s",
+			 "no run of %d code pointers with %d or more into "
+			 "_PyEval_EvalFrameDefault%s",
 			 OPCODES_NSLOTS, OPCODES_MIN_INSIDE,
 			 out->minor >= 14 ? ", nor one of tail-calling handlers" : "");
 		return -ENOTSUP;

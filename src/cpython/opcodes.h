@@ -28,7 +28,7 @@ enum opcodes_op {
 	OPCODES_RESUME_CHECK,		   /* 3.13+: specialised RESUME */
 	OPCODES_INSTRUMENTED_RESUME,	   /* 3.12+: RESUME under sys.monitoring/settrace */
 	OPCODES_RETURN_VALUE,		   /* all */
-	OPCODES_RETURN_CONST,		   /* 3.12, 3.13 (3.14 returns constants with RETURN_VALUE) */
+	OPCODES_RETURN_CONST,		   /* 3.12, 3.13 (gone in 3.14) */
 	OPCODES_YIELD_VALUE,		   /* all */
 	OPCODES_INSTRUMENTED_RETURN_VALUE, /* 3.12+ */
 	OPCODES_INSTRUMENTED_RETURN_CONST, /* 3.12, 3.13 */
@@ -64,6 +64,14 @@ struct opcodes_table {
 	uint64_t eval_vaddr, eval_size; /* _PyEval_EvalFrameDefault from .dynsym */
 	uint64_t eval_offset;		/* its file offset */
 	uint64_t table_vaddr;		/* opcode_targets (tail-calling: INSTRUCTION_TABLE) */
+	uint64_t unknown;		/* the label filling the undefined slots */
+	unsigned inside;		/* handlers inside [eval_vaddr, +eval_size) */
+	unsigned distinct;		/* distinct handler addresses */
+	unsigned unknown_slots;		/* slots holding .unknown */
+	int64_t eval_frame_disp;	/* interp->eval_frame offset decoded from
+				  * _PyInterpreterState_GetEvalFrameFunc; -1 without it */
+	uint64_t handlers[OPCODES_NSLOTS];
+	struct opcodes_handler ops[OPCODES__NR];
 	/* 3.14 built with clang's tail-calling interpreter: every handler is
 	 * a function of its own (_TAIL_CALL_<OPNAME>) outside the eval
 	 * function, reached through a table of function pointers */
@@ -73,14 +81,6 @@ struct opcodes_table {
 	 * return handlers make (0: none found, e.g. inlined) */
 	uint64_t pop_vaddr, pop_offset;
 	unsigned pop_calls;
-	uint64_t unknown;		/* the label filling the undefined slots */
-	unsigned inside;		/* handlers inside [eval_vaddr, +eval_size) */
-	unsigned distinct;		/* distinct handler addresses */
-	unsigned unknown_slots;		/* slots holding .unknown */
-	int64_t eval_frame_disp;	/* interp->eval_frame offset decoded from
-				  * _PyInterpreterState_GetEvalFrameFunc; -1 without it */
-	uint64_t handlers[OPCODES_NSLOTS];
-	struct opcodes_handler ops[OPCODES__NR];
 };
 
 /* Finds the opcode table of the interpreter in img (the libpython shared

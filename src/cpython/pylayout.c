@@ -47,8 +47,7 @@
 #define OB_TYPE		      8	  /* PyObject.ob_type after the 8-byte refcount (GIL builds) */
 #define MAX_MEMBERS	      64
 #define MAX_NAME	      64
-#define FRAME_OWNED_BY_CSTACK 3 /* 3.12, 3.13; 3.14: 3 is the interpreter's entry
-				 * frame and 4 the shim: owners >= 3 are no calls */
+#define FRAME_OWNED_BY_CSTACK 3	 /* 3.12, 3.13 (3.14: entry frame 3, shim 4; >= 3: no call) */
 #define TABLE_MAX_MINOR	      13 /* 3.14+ take their layout from _Py_DebugOffsets */
 
 /* A field of struct pylayout: its name for messages and its group. */
@@ -244,8 +243,8 @@ int pylayout_table(int major, int minor, struct pylayout *out)
 	return 0;
 }
 
-/* The values 3.14's _Py_DebugOffsets lacks, for a GIL build (x86-64),
- * each confirmed against the file by pylayout_for: co_flags by
+/* The values 3.14's _Py_DebugOffsets lacks (x86-64, GIL and
+ * free-threaded builds), each confirmed against the file by pylayout_for: co_flags by
  * PyCode_Type's tp_members, the compact str header by PyUnicode_Type's
  * tp_basicsize (research note 11.1). */
 #define STACKREF_TAG_BITS    3 /* Py_TAG_BITS of a GIL build's _PyStackRef */
@@ -272,8 +271,7 @@ static int32_t narrow(int64_t v)
 	return v >= 0 && v <= INT32_MAX ? (int32_t)v : N;
 }
 
-int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why,
-			size_t len)
+int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why, size_t len)
 {
 	memset(out, 0, sizeof(*out));
 	if (d->major != 3 || d->minor < 14) {
@@ -284,7 +282,8 @@ int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, cha
 	/* every object offset follows from the header: 16 bytes with the
 	 * GIL, 32 free-threaded (ob_tid, flags, mutex, gc bits, local and
 	 * shared refcounts before ob_type) */
-	if (d->object.ob_type != d->object.size - 8 || d->object.size != (d->free_threaded ? 32 : 16) ||
+	if (d->object.ob_type != d->object.size - 8 ||
+	    d->object.size != (d->free_threaded ? 32 : 16) ||
 	    d->type.tp_name != d->object.size + 8 ||
 	    d->type.tp_flags != d->type.tp_name + TP_NAME_TO_FLAGS) {
 		snprintf(why, len,
@@ -343,7 +342,8 @@ int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, cha
 		group_of(out, g)->source = PYLAYOUT_SRC_DEBUG;
 	for (size_t i = 0; i < NFIELDS; i++) {
 		/* every field the reader needs is in the table */
-		if (*field_ptr(out, i) == N && fields[i].off != offsetof(struct pylayout, interp.eval_frame) &&
+		if (*field_ptr(out, i) == N &&
+		    fields[i].off != offsetof(struct pylayout, interp.eval_frame) &&
 		    fields[i].off != offsetof(struct pylayout, runtime.tstate_current) &&
 		    fields[i].off != offsetof(struct pylayout, tstate.cframe) &&
 		    fields[i].off != offsetof(struct pylayout, tstate.cframe_frame)) {
@@ -1049,7 +1049,8 @@ static int check_flavour(const struct elfimage *img, const char *path, const str
  * objects and accessors, and the __init__ shim's code object from
  * .dynsym, checked by its bytecode. */
 static int layout_from_file(const struct elfimage *img, const char *path,
-			    const struct elf_info *info, struct pylayout *out, char *why, size_t len)
+			    const struct elf_info *info, struct pylayout *out, char *why,
+			    size_t len)
 {
 	struct checks c = {.l = out, .why = why, .len = len};
 	struct debug_offsets d;
@@ -1224,7 +1225,8 @@ int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_c
 	}
 	out->filename = (int32_t)fm->offset;
 	out->name = (int32_t)nm->offset;
-	if (find_code_dealloc(img, code_type, TP_DEALLOC, &out->dealloc_offset) || !out->dealloc_offset) {
+	if (find_code_dealloc(img, code_type, TP_DEALLOC, &out->dealloc_offset) ||
+	    !out->dealloc_offset) {
 		snprintf(why, len, "cannot find PyCode_Type.tp_dealloc in the file");
 		out->dealloc_offset = 0;
 		return -ENOTSUP;

@@ -170,10 +170,7 @@ void pylayout_describe_source(unsigned source, char *buf, size_t len);
  * pylayout_for then confirms against the file. Returns 0, or -ENOTSUP with
  * a one-line reason: a version without debug offsets, a free-threaded
  * build. */
-int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why,
-			size_t len);
-
-
+int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, char *why, size_t len);
 
 /* The table values for 3.minor: 0, or -ENOTSUP for versions it lacks.
  * Sources are PYLAYOUT_SRC_TABLE with nothing checked yet. */

@@ -164,8 +164,7 @@ static int check_debug_live(const struct pyruntime *rt, char *why, size_t len)
 		return read_failed(err, why, len, "_Py_DebugOffsets", rt->runtime_addr);
 	if (debug_offsets_decode(buf, file->table_size, &live, dwhy, sizeof(dwhy)) ||
 	    debug_offsets_compare(file, &live, dwhy, sizeof(dwhy))) {
-		log_line(why, len, "layout check failed: the process's _Py_DebugOffsets: %s",
-			 dwhy);
+		log_line(why, len, "layout check failed: the process's _Py_DebugOffsets: %s", dwhy);
 		return -ENOTSUP;
 	}
 	return 0;

@@ -50,6 +50,10 @@ struct render_ctx {
 	bool fold;			/* tree: fold repeated identical sibling calls (--fold) */
 	const char *base_dir;		/* tree: files under it are shown relative to it */
 	void *priv;			/* the renderer's own state */
+	/* tree: levels of indentation at most, and the shortest recursion run
+	 * folded into one line (--indent-max); 0: RENDER_INDENT_MAX_DEFAULT,
+	 * below 0: no limit */
+	int indent_max;
 };
 
 struct renderer {
@@ -64,6 +68,8 @@ struct renderer {
 	/* writes the rest; ct holds the whole forest for non-streaming renderers */
 	int (*end)(struct render_ctx *rc, const struct calltree *ct);
 };
+
+#define RENDER_INDENT_MAX_DEFAULT 64
 
 extern const struct renderer render_tree;
 extern const struct renderer render_json;

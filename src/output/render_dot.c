@@ -18,6 +18,8 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "core/names.h"
 #include "output/render.h"
 #include "output/render_priv.h"
@@ -36,12 +38,6 @@ struct edge {
 	uint32_t active;
 };
 
-/* An open-addressing index of records by key: slots hold index + 1. */
-struct index {
-	uint32_t *slots;
-	size_t nslots;
-};
-
 struct open_call {
 	uint32_t func, edge;
 	uint64_t self_ns;
@@ -51,101 +47,48 @@ struct dot {
 	const struct names *names;
 	struct func *funcs;
 	size_t nfuncs, fcap;
-	struct index fidx;
+	struct hashmap fidx; /* struct ft_name * (by contents) -> index in funcs */
 	struct edge *edges;
 	size_t nedges, ecap;
-	struct index eidx;
+	struct hashmap eidx; /* from << 32 | to -> index in edges */
 	struct open_call *open;
 	size_t ocap;
 	int err;
 };
 
-static uint64_t mix(uint64_t h, uint64_t v)
+/* A function is its name's contents: ids bound to equal names are one
+ * function. Equal strings are interned once: compare them by address. */
+static uint64_t func_hash(uint64_t key, void *ctx)
 {
-	h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-	return h;
+	const struct ft_name *nm = (const struct ft_name *)(uintptr_t)key;
+	uint64_t h = hashmap_mix(0, (uintptr_t)nm->func);
+
+	h = hashmap_mix(h, (uintptr_t)nm->file);
+	return hashmap_mix(h, (uint64_t)nm->line << 32 | nm->flags);
 }
 
-static uint64_t func_hash(const struct ft_name *nm)
+static bool same_function(uint64_t a, uint64_t b, void *ctx)
 {
-	uint64_t h = mix(0, (uintptr_t)nm->func);
+	const struct ft_name *x = (const struct ft_name *)(uintptr_t)a;
+	const struct ft_name *y = (const struct ft_name *)(uintptr_t)b;
 
-	h = mix(h, (uintptr_t)nm->file);
-	return mix(h, (uint64_t)nm->line << 32 | nm->flags);
-}
-
-static uint64_t edge_hash(uint32_t from, uint32_t to)
-{
-	return mix(mix(0, from), to);
-}
-
-/* Equal strings are interned once: compare them by address. */
-static bool same_function(const struct ft_name *x, const struct ft_name *y)
-{
 	return x == y || (x->func == y->func && x->file == y->file && x->line == y->line &&
 			  x->flags == y->flags);
 }
 
-static uint64_t hash_at(const struct dot *d, bool edges, size_t i)
-{
-	return edges ? edge_hash(d->edges[i].from, d->edges[i].to) : func_hash(d->funcs[i].nm);
-}
-
-/* Makes room for one more record of count in ix. */
-static int index_reserve(struct dot *d, struct index *ix, bool edges, size_t count)
-{
-	size_t n = ix->nslots ? ix->nslots * 2 : 256;
-	uint32_t *slots;
-
-	if ((count + 1) * 2 <= ix->nslots)
-		return 0;
-	slots = calloc(n, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < count; i++) {
-		size_t j = hash_at(d, edges, i) & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(ix->slots);
-	ix->slots = slots;
-	ix->nslots = n;
-	return 0;
-}
-
-static bool grow(void **p, size_t *cap, size_t count, size_t elem)
-{
-	size_t n = *cap ? *cap * 2 : 256;
-	void *q;
-
-	if (count < *cap)
-		return true;
-	if (n >= UINT32_MAX)
-		return false;
-	q = realloc(*p, n * elem);
-	if (!q)
-		return false;
-	*p = q;
-	*cap = n;
-	return true;
-}
-
 static uint32_t func_get(struct dot *d, const struct ft_name *nm)
 {
-	size_t j;
+	uint64_t i;
 
-	if (index_reserve(d, &d->fidx, false, d->nfuncs) ||
-	    !grow((void **)&d->funcs, &d->fcap, d->nfuncs, sizeof(*d->funcs)))
+	if (hashmap__find(&d->fidx, (uintptr_t)nm, &i))
+		return (uint32_t)i;
+	/* indexes are 32 bits, UINT32_MAX says "none" */
+	if (d->nfuncs >= UINT32_MAX - 1 ||
+	    grow_array((void **)&d->funcs, &d->fcap, d->nfuncs + 1, sizeof(*d->funcs)) ||
+	    hashmap__add(&d->fidx, (uintptr_t)nm, d->nfuncs, NULL))
 		goto nomem;
-	for (j = func_hash(nm) & (d->fidx.nslots - 1); d->fidx.slots[j];
-	     j = (j + 1) & (d->fidx.nslots - 1))
-		if (same_function(d->funcs[d->fidx.slots[j] - 1].nm, nm))
-			return d->fidx.slots[j] - 1;
 	d->funcs[d->nfuncs] = (struct func){.nm = nm};
-	d->fidx.slots[j] = ++d->nfuncs;
-	return d->nfuncs - 1;
+	return (uint32_t)d->nfuncs++;
 nomem:
 	d->err = -ENOMEM;
 	return UINT32_MAX;
@@ -153,21 +96,16 @@ nomem:
 
 static uint32_t edge_get(struct dot *d, uint32_t from, uint32_t to)
 {
-	size_t j;
+	uint64_t key = (uint64_t)from << 32 | to, i;
 
-	if (index_reserve(d, &d->eidx, true, d->nedges) ||
-	    !grow((void **)&d->edges, &d->ecap, d->nedges, sizeof(*d->edges)))
+	if (hashmap__find(&d->eidx, key, &i))
+		return (uint32_t)i;
+	if (d->nedges >= UINT32_MAX - 1 ||
+	    grow_array((void **)&d->edges, &d->ecap, d->nedges + 1, sizeof(*d->edges)) ||
+	    hashmap__add(&d->eidx, key, d->nedges, NULL))
 		goto nomem;
-	for (j = edge_hash(from, to) & (d->eidx.nslots - 1); d->eidx.slots[j];
-	     j = (j + 1) & (d->eidx.nslots - 1)) {
-		const struct edge *e = &d->edges[d->eidx.slots[j] - 1];
-
-		if (e->from == from && e->to == to)
-			return d->eidx.slots[j] - 1;
-	}
 	d->edges[d->nedges] = (struct edge){.from = from, .to = to};
-	d->eidx.slots[j] = ++d->nedges;
-	return d->nedges - 1;
+	return (uint32_t)d->nedges++;
 nomem:
 	d->err = -ENOMEM;
 	return UINT32_MAX;
@@ -182,7 +120,8 @@ static void dot_enter(void *ctx, const struct ft_thread *t, const struct ft_node
 
 	if ((n->flags & FT_NODE_LOST) || d->err)
 		return;
-	if (!grow((void **)&d->open, &d->ocap, (size_t)depth, sizeof(*d->open))) {
+	if ((size_t)depth >= d->ocap &&
+	    grow_array((void **)&d->open, &d->ocap, (size_t)depth + 1, sizeof(*d->open))) {
 		d->err = -ENOMEM;
 		return;
 	}
@@ -320,6 +259,8 @@ static int dot_end(struct render_ctx *rc, const struct calltree *ct)
 	FILE *out = rc->out;
 	int err;
 
+	hashmap__init(&d.fidx, func_hash, same_function, NULL);
+	hashmap__init(&d.eidx, NULL, NULL, NULL);
 	for (size_t i = 0; i < nthreads && !d.err; i++)
 		filter__walk(rc->filter, rc->names, calltree__thread_at(ct, i), &visit, &d);
 	err = d.err;
@@ -349,9 +290,9 @@ static int dot_end(struct render_ctx *rc, const struct calltree *ct)
 		err = -EIO;
 out:
 	free(d.funcs);
-	free(d.fidx.slots);
+	hashmap__fini(&d.fidx);
 	free(d.edges);
-	free(d.eidx.slots);
+	hashmap__fini(&d.eidx);
 	free(d.open);
 	return err;
 }

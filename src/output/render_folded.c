@@ -26,6 +26,8 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "core/names.h"
 #include "output/render.h"
 #include "output/render_priv.h"
@@ -53,54 +55,35 @@ struct folded {
 	const struct names *names;
 	struct stack *stacks;
 	size_t nstacks, cap;
-	uint32_t *slots; /* hash of stacks by key: index + 1, 0 = empty */
-	size_t nslots;
-	FILE *texts; /* every frame's text, NUL-terminated, back to back */
+	struct hashmap index; /* stacks by key: an index in stacks, to itself */
+	FILE *texts;	      /* every frame's text, NUL-terminated, back to back */
 	char *texts_buf;
 	size_t texts_len;
 	struct open_call *open;
-	size_t nopen;
+	size_t capopen;
 	uint32_t thread; /* the current thread's stack */
 	int err;
 };
 
-static uint64_t key_hash(uint32_t parent, const char *func, const char *file, uint32_t line,
-			 uint32_t flags)
+/* A stack's key: its parent and its frame's name contents (strings are
+ * interned: compared by address). The keys are indexes in stacks. */
+static uint64_t stack_hash(uint64_t key, void *ctx)
 {
-	uint64_t h = parent * 0x9e3779b97f4a7c15ULL;
+	const struct stack *s = &((const struct folded *)ctx)->stacks[key];
+	uint64_t h = hashmap_mix(0, s->parent);
 
-	h ^= (uintptr_t)func + 0x632be59bd9b4e019ULL + (h << 6) + (h >> 2);
-	h ^= (uintptr_t)file + 0x8cb92ba72f3d8dd7ULL + (h << 6) + (h >> 2);
-	h ^= ((uint64_t)line << 32 | flags) + (h << 6) + (h >> 2);
-	return h ^ (h >> 29);
+	h = hashmap_mix(h, (uintptr_t)s->func);
+	h = hashmap_mix(h, (uintptr_t)s->file);
+	return hashmap_mix(h, (uint64_t)s->line << 32 | s->flags);
 }
 
-static bool key_eq(const struct stack *s, uint32_t parent, const char *func, const char *file,
-		   uint32_t line, uint32_t flags)
+static bool same_stack(uint64_t a, uint64_t b, void *ctx)
 {
-	return s->parent == parent && s->func == func && s->file == file && s->line == line &&
-	       s->flags == flags;
-}
+	const struct stack *x = &((const struct folded *)ctx)->stacks[a];
+	const struct stack *y = &((const struct folded *)ctx)->stacks[b];
 
-static int rehash(struct folded *fo)
-{
-	size_t n = fo->nslots ? fo->nslots * 2 : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < fo->nstacks; i++) {
-		const struct stack *s = &fo->stacks[i];
-		size_t j = key_hash(s->parent, s->func, s->file, s->line, s->flags) & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(fo->slots);
-	fo->slots = slots;
-	fo->nslots = n;
-	return 0;
+	return x->parent == y->parent && x->func == y->func && x->file == y->file &&
+	       x->line == y->line && x->flags == y->flags;
 }
 
 /* ';' separates frames */
@@ -151,37 +134,27 @@ static uint32_t stack_get(struct folded *fo, uint32_t parent, const struct ft_na
 	/* a thread's key is its tid; comm only names it */
 	uint32_t line = nm ? nm->line : t->tid;
 	uint32_t flags = nm ? nm->flags : 0;
-	size_t j;
 	struct stack *s;
+	uint64_t old;
+	int err;
 
-	if (fo->nstacks * 2 >= fo->nslots && rehash(fo))
+	/* indexes are 32 bits, UINT32_MAX says "none" */
+	if (fo->nstacks >= UINT32_MAX - 1 ||
+	    (fo->nstacks == fo->cap &&
+	     grow_array((void **)&fo->stacks, &fo->cap, fo->nstacks + 1, sizeof(*fo->stacks))))
 		goto nomem;
-	j = key_hash(parent, func, file, line, flags) & (fo->nslots - 1);
-	while (fo->slots[j]) {
-		s = &fo->stacks[fo->slots[j] - 1];
-		if (key_eq(s, parent, func, file, line, flags))
-			return fo->slots[j] - 1;
-		j = (j + 1) & (fo->nslots - 1);
-	}
-	if (fo->nstacks == fo->cap) {
-		size_t cap = fo->cap ? fo->cap * 2 : 1024;
-		struct stack *p;
-
-		if (cap >= UINT32_MAX)
-			goto nomem;
-		p = realloc(fo->stacks, cap * sizeof(*p));
-		if (!p)
-			goto nomem;
-		fo->stacks = p;
-		fo->cap = cap;
-	}
+	/* the candidate, in the next free element: kept only if new */
 	s = &fo->stacks[fo->nstacks];
 	*s = (struct stack){
 		.parent = parent, .func = func, .file = file, .line = line, .flags = flags};
+	err = hashmap__add(&fo->index, fo->nstacks, fo->nstacks, &old);
+	if (err == -EEXIST)
+		return (uint32_t)old;
+	if (err)
+		goto nomem;
 	s->text = (size_t)ftello(fo->texts);
 	put_frame_text(fo, nm, nm ? NULL : t);
-	fo->slots[j] = ++fo->nstacks;
-	return fo->nstacks - 1;
+	return (uint32_t)fo->nstacks++;
 nomem:
 	fo->err = -ENOMEM;
 	return UINT32_MAX;
@@ -196,16 +169,12 @@ static void folded_enter(void *ctx, const struct ft_thread *t, const struct ft_n
 
 	if ((n->flags & FT_NODE_LOST) || fo->err)
 		return;
-	if ((size_t)depth >= fo->nopen) {
-		size_t cap = fo->nopen ? fo->nopen * 2 : 64;
-		struct open_call *p = realloc(fo->open, cap * sizeof(*p));
-
-		if (!p) {
+	if ((size_t)depth >= fo->capopen) {
+		if (grow_array((void **)&fo->open, &fo->capopen, (size_t)depth + 1,
+			       sizeof(*fo->open))) {
 			fo->err = -ENOMEM;
 			return;
 		}
-		fo->open = p;
-		fo->nopen = cap;
 		up = depth ? &fo->open[depth - 1] : NULL;
 	}
 	s = stack_get(fo, up ? up->stack : fo->thread, names__get(fo->names, n->name), NULL);
@@ -286,16 +255,9 @@ static int write_lines(struct folded *fo, FILE *out)
 		const char *text = fo->texts_buf + s->text;
 		size_t tl = strlen(text), before = len;
 
-		if (len + tl + 2 > pcap) {
-			while (len + tl + 2 > pcap)
-				pcap *= 2;
-			char *p = realloc(path, pcap);
-
-			if (!p) {
-				err = -ENOMEM;
-				goto out;
-			}
-			path = p;
+		if (grow_array((void **)&path, &pcap, len + tl + 2, 1)) {
+			err = -ENOMEM;
+			goto out;
 		}
 		if (len)
 			path[len++] = ';';
@@ -328,6 +290,7 @@ static int folded_end(struct render_ctx *rc, const struct calltree *ct)
 	fo.texts = open_memstream(&fo.texts_buf, &fo.texts_len);
 	if (!fo.texts)
 		return -ENOMEM;
+	hashmap__init(&fo.index, stack_hash, same_stack, &fo);
 	for (size_t i = 0; i < nthreads && !fo.err; i++) {
 		const struct ft_thread *t = calltree__thread_at(ct, i);
 
@@ -344,7 +307,7 @@ static int folded_end(struct render_ctx *rc, const struct calltree *ct)
 		err = write_lines(&fo, rc->out);
 	free(fo.texts_buf);
 	free(fo.stacks);
-	free(fo.slots);
+	hashmap__fini(&fo.index);
 	free(fo.open);
 	if (!err && ferror(rc->out))
 		err = -EIO;

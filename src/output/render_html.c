@@ -12,6 +12,8 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/grow.h"
+#include "core/hashmap.h"
 #include "output/jsonw.h"
 #include "core/names.h"
 #include "output/render.h"
@@ -28,77 +30,28 @@
 struct html {
 	struct jsonw *w;
 	const struct names *names;
-	const struct ft_name **slots; /* open addressing */
-	uint32_t *slot_idx;
-	size_t nslots;
+	struct hashmap index;	      /* struct ft_name * -> index */
 	const struct ft_name **order; /* index -> name */
 	size_t nnames, cap;
 	int err;
 };
 
-static size_t hash_ptr(const void *p)
-{
-	uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h ^ (h >> 29));
-}
-
-static int rehash(struct html *h)
-{
-	size_t n = h->nslots ? h->nslots * 2 : 1024;
-	const struct ft_name **slots = calloc(n, sizeof(*slots));
-	uint32_t *idx = calloc(n, sizeof(*idx));
-
-	if (!slots || !idx) {
-		free(slots);
-		free(idx);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < h->nslots; i++) {
-		size_t j;
-
-		if (!h->slots[i])
-			continue;
-		for (j = hash_ptr(h->slots[i]) & (n - 1); slots[j]; j = (j + 1) & (n - 1))
-			;
-		slots[j] = h->slots[i];
-		idx[j] = h->slot_idx[i];
-	}
-	free(h->slots);
-	free(h->slot_idx);
-	h->slots = slots;
-	h->slot_idx = idx;
-	h->nslots = n;
-	return 0;
-}
-
 /* The page's index of a name; 0 (a valid index, shown as the first name)
  * with h->err set when out of memory. */
 static uint32_t name_index(struct html *h, const struct ft_name *nm)
 {
-	size_t i;
+	uint64_t i;
 
-	if ((h->nnames + 1) * 2 > h->nslots && rehash(h))
-		goto nomem;
-	for (i = hash_ptr(nm) & (h->nslots - 1); h->slots[i]; i = (i + 1) & (h->nslots - 1))
-		if (h->slots[i] == nm)
-			return h->slot_idx[i];
-	if (h->nnames == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 256;
-		const struct ft_name **order = realloc(h->order, cap * sizeof(*order));
-
-		if (!order)
-			goto nomem;
-		h->order = order;
-		h->cap = cap;
+	if (hashmap__find(&h->index, (uintptr_t)nm, &i))
+		return (uint32_t)i;
+	if (h->nnames >= UINT32_MAX ||
+	    grow_array((void **)&h->order, &h->cap, h->nnames + 1, sizeof(*h->order)) ||
+	    hashmap__add(&h->index, (uintptr_t)nm, h->nnames, NULL)) {
+		h->err = -ENOMEM;
+		return 0;
 	}
 	h->order[h->nnames] = nm;
-	h->slots[i] = nm;
-	h->slot_idx[i] = (uint32_t)h->nnames;
 	return (uint32_t)h->nnames++;
-nomem:
-	h->err = -ENOMEM;
-	return 0;
 }
 
 /* Shown calls in call order, five numbers each: name index, start, duration,
@@ -257,6 +210,7 @@ static int html_end(struct render_ctx *rc, const struct calltree *ct)
 	FILE *data;
 	int err;
 
+	hashmap__init(&h.index, NULL, NULL, NULL);
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<title>",
@@ -285,8 +239,7 @@ static int html_end(struct render_ctx *rc, const struct calltree *ct)
 		err = -EIO;
 	if (h.err && !err)
 		err = h.err;
-	free(h.slots);
-	free(h.slot_idx);
+	hashmap__fini(&h.index);
 	free(h.order);
 
 	fputs("</script>\n<script>\n", rc->out);

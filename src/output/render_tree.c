@@ -6,9 +6,26 @@
  * are all leaves of the shown tree and carry no flag prints as one line,
  * "f(); ×N, total", its duration the sum of the run: a loop calling a
  * helper takes one line instead of thousands. Calls with children never
- * fold, so nothing below the fold is hidden. */
+ * fold, so nothing below the fold is hidden.
+ *
+ * Deep trees: indentation stops at tr->limit levels (--indent-max, 64 by
+ * default), so a line costs the same at depth 3000 as at depth 3. Where
+ * the indentation no longer tells a line's depth, the line says it,
+ * "[d=1234] ". And a run of at least that many nested calls of one
+ * function, each the only shown call of the one before and all with the
+ * same flags (plain recursion), prints as one line, "f() { ×K recursion,
+ * d=A..B", closed by a line "} ... f ×K ..."; the innermost call of the run
+ * and everything below it are shown in full, one level below that line.
+ * Nothing prints while the walk goes down a run: it is held as its first
+ * call, the last one entered and a count (O(1) memory however long), and
+ * printed when a call or a return does not continue it, folded if long
+ * enough, else call by call exactly as it would have been. Only folded
+ * runs take a stack entry, and each spans at least tr->limit levels. A
+ * tree shallower than the limit cannot fold anything, so it prints as it
+ * always did. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/calltree.h"
@@ -16,6 +33,12 @@
 #include "core/names.h"
 #include "output/render.h"
 #include "output/render_priv.h"
+
+/* A folded recursion run being shown: its calls' own lines are skipped */
+struct chain {
+	int depth;  /* the first call's shown depth */
+	uint64_t k; /* calls folded: depth .. depth + k - 1 */
+};
 
 struct tree {
 	FILE *out;
@@ -30,7 +53,50 @@ struct tree {
 	const struct ft_thread *run_thread;
 	int run_depth;
 	uint64_t run_count, run_total_ns;
+	int limit; /* levels of indentation at most; 0: no limit, no recursion folding */
+	/* the recursion run being entered, not printed yet: its first call,
+	 * the last one entered (whose children decide whether it goes on),
+	 * how many were entered, and whether the last has shown children */
+	struct {
+		const struct ft_node *first, *last;
+		const struct ft_thread *t;
+		int depth;
+		uint64_t count;
+		bool last_has_children;
+	} pend;
+	/* folded runs enclosing the current line, innermost last */
+	struct chain *chains;
+	size_t nchains, chains_cap;
+	int64_t hidden; /* levels the enclosing folded runs took away */
+	/* " [    TID] | " of the thread being printed, formatted once */
+	const struct ft_thread *tid_of;
+	char tid_col[32];
+	size_t tid_len;
 };
+
+/* "[d=" 20 digits "] " */
+#define DEPTH_ROOM 32
+
+/* v in decimal at dst (20 bytes at most, no NUL); returns the length.
+ * Without printf: lines are printed by the hundred thousand. */
+static size_t fmt_u64(char *dst, uint64_t v)
+{
+	char buf[20];
+	size_t i = sizeof(buf);
+
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while (v /= 10);
+	memcpy(dst, buf + i, sizeof(buf) - i);
+	return sizeof(buf) - i;
+}
+
+static void put_u64(FILE *out, uint64_t v)
+{
+	char buf[20];
+
+	fwrite(buf, 1, fmt_u64(buf, v), out);
+}
 
 static void put_func(struct tree *tr, const struct ft_name *nm)
 {
@@ -62,7 +128,8 @@ static void put_location(struct tree *tr, const struct ft_name *nm)
 	render_put_text(tr->out, file, strlen(file), NULL, NULL);
 	if (file_cut)
 		fputs("...", tr->out);
-	fprintf(tr->out, ":%u", nm->line);
+	fputc(':', tr->out);
+	put_u64(tr->out, nm->line);
 }
 
 static void put_flags(struct tree *tr, uint32_t flags)
@@ -85,10 +152,21 @@ static void put_flags(struct tree *tr, uint32_t flags)
 static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_t *dur_ns,
 		       int depth)
 {
-	static const char spaces[] =
-		"                                                                ";
+	/* the start of the line goes out in one write, the default deepest
+	 * indent (2 * RENDER_INDENT_MAX_DEFAULT) included: lines come by the
+	 * hundred thousand, and each stdio call takes the stream's lock */
+	char head[1 + 16 + sizeof(tr->tid_col) + 2 * RENDER_INDENT_MAX_DEFAULT + DEPTH_ROOM];
+	size_t len = 0;
+	const char *dur;
 	char buf[16];
-	size_t indent = depth > 0 ? 2 * (size_t)depth : 0;
+	int64_t level = depth - tr->hidden;
+	/* the depth is said where the indentation does not tell it */
+	bool say_depth = level != depth || (tr->limit && level >= tr->limit);
+	size_t indent;
+
+	if (tr->limit && level > tr->limit)
+		level = tr->limit;
+	indent = level > 0 ? 2 * (size_t)level : 0;
 
 	if (!tr->thread_header) {
 		fputs("#\n# thread ", tr->out);
@@ -105,13 +183,41 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_
 		tr->thread_header = true;
 		tr->shown = true;
 	}
-	fprintf(tr->out, " %10s [%7u] | ", dur_ns ? fmt_duration(buf, *dur_ns) : "", t->tid);
-	while (indent) {
-		size_t n = indent < sizeof(spaces) - 1 ? indent : sizeof(spaces) - 1;
+	if (tr->tid_of != t) {
+		int n = snprintf(tr->tid_col, sizeof(tr->tid_col), " [%7u] | ", t->tid);
 
-		fwrite(spaces, 1, n, tr->out);
-		indent -= n;
+		tr->tid_len = n > 0 ? (size_t)n : 0;
+		tr->tid_of = t;
 	}
+	/* fmt_duration() is at least 10 wide: the column " %10s" */
+	dur = dur_ns ? fmt_duration(buf, *dur_ns) : "          ";
+	head[len++] = ' ';
+	len += strlen(strcpy(head + len, dur));
+	memcpy(head + len, tr->tid_col, tr->tid_len);
+	len += tr->tid_len;
+	/* room is left for the depth; a deeper indent than the buffer holds
+	 * (a large --indent-max, or none) goes out in parts */
+	while (indent) {
+		size_t room = sizeof(head) - DEPTH_ROOM - len;
+		size_t n = indent < room ? indent : room;
+
+		memset(head + len, ' ', n);
+		len += n;
+		indent -= n;
+		if (indent) {
+			fwrite(head, 1, len, tr->out);
+			len = 0;
+		}
+	}
+	if (say_depth) {
+		/* shown depths are never negative: the walk counts from 0 */
+		memcpy(head + len, "[d=", 3);
+		len += 3;
+		len += fmt_u64(head + len, depth > 0 ? (uint64_t)depth : 0);
+		memcpy(head + len, "] ", 2);
+		len += 2;
+	}
+	fwrite(head, 1, len, tr->out);
 }
 
 /* Same function: the same id, or ids bound to the same (func, file, line),
@@ -148,10 +254,11 @@ static void flush_run(struct tree *tr)
 	tr->run = NULL;
 }
 
-static void tree_enter(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
-		       bool has_children)
+/* A call as the tree shows it: a line of its own, or the start or the
+ * continuation of a --fold run. */
+static void show_enter(struct tree *tr, const struct ft_thread *t, const struct ft_node *n,
+		       int depth, bool has_children)
 {
-	struct tree *tr = ctx;
 	const struct ft_name *nm;
 	/* flags mark a call as unlike its siblings: it stays on its own line */
 	bool foldable = tr->fold && !has_children && !n->flags;
@@ -188,17 +295,115 @@ static void tree_enter(void *ctx, const struct ft_thread *t, const struct ft_nod
 	fputc('\n', tr->out);
 }
 
-static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+/* Whether c goes on the recursion run whose last entered call is p: c is
+ * p's only call (then, as c is shown, p's only shown child) and a call of
+ * the run's function with the run's flags. The walk only visits shown
+ * calls, so a call the filters hide ends the run where it is. */
+static bool run_goes_on(const struct tree *tr, const struct ft_node *first, const struct ft_node *p,
+			const struct ft_node *c)
+{
+	return c && p->first_child == c && p->last_child == c && !(c->flags & FT_NODE_LOST) &&
+	       c->flags == first->flags && same_function(tr->names, first->name, c->name);
+}
+
+/* The pending run has ended: prints it folded when it is long enough, else
+ * call by call as if it had never been held back. Its last call is the
+ * innermost one, shown in full either way. */
+static void end_pending(struct tree *tr)
+{
+	const struct ft_node *first = tr->pend.first, *n;
+	const struct ft_thread *t = tr->pend.t;
+	int depth = tr->pend.depth;
+	uint64_t k = tr->pend.count - 1; /* the calls above the innermost */
+	uint64_t min_run = tr->limit > 2 ? (uint64_t)tr->limit : 2;
+
+	tr->pend.first = NULL;
+	if (k >= min_run && tr->nchains == tr->chains_cap) {
+		size_t cap = tr->chains_cap ? 2 * tr->chains_cap : 8;
+		struct chain *c = realloc(tr->chains, cap * sizeof(*c));
+
+		/* without memory the run is shown in full: longer, still true */
+		if (c) {
+			tr->chains = c;
+			tr->chains_cap = cap;
+		}
+	}
+	if (k < min_run || tr->nchains == tr->chains_cap) {
+		n = first;
+		for (uint64_t i = 0; i < k; i++, n = n->first_child)
+			show_enter(tr, t, n, depth + (int)i, true);
+		show_enter(tr, t, n, depth + (int)k, tr->pend.last_has_children);
+		return;
+	}
+
+	const struct ft_name *nm = names__get(tr->names, first->name);
+
+	line_start(tr, t, NULL, depth);
+	put_func(tr, nm);
+	fprintf(tr->out, "() { ×%" PRIu64 " recursion, d=%d..%" PRId64, k, depth,
+		(int64_t)depth + (int64_t)k - 1);
+	put_location(tr, nm);
+	put_flags(tr, first->flags & (FT_NODE_BEFORE_ATTACH | FT_NODE_START_LOST));
+	fputc('\n', tr->out);
+	tr->chains[tr->nchains++] = (struct chain){.depth = depth, .k = k};
+	/* the innermost call goes one level below the run's line */
+	tr->hidden += (int64_t)k - 1;
+	show_enter(tr, t, tr->pend.last, depth + (int)k, tr->pend.last_has_children);
+}
+
+static void tree_enter(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
 		       bool has_children)
 {
 	struct tree *tr = ctx;
 
+	if (tr->pend.first) {
+		if (run_goes_on(tr, tr->pend.first, tr->pend.last, n)) {
+			tr->pend.last = n;
+			tr->pend.count++;
+			tr->pend.last_has_children = has_children;
+			return;
+		}
+		end_pending(tr);
+	}
+	if (tr->limit && has_children && run_goes_on(tr, n, n, n->first_child)) {
+		/* nothing else is printed while a run is pending */
+		flush_run(tr);
+		tr->pend.first = tr->pend.last = n;
+		tr->pend.t = t;
+		tr->pend.depth = depth;
+		tr->pend.count = 1;
+		tr->pend.last_has_children = true;
+		return;
+	}
+	show_enter(tr, t, n, depth, has_children);
+}
+
+static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+		       bool has_children)
+{
+	struct tree *tr = ctx;
+	const struct chain *c;
+	bool folded = false;
+
+	/* a leave ends a pending run: this is its innermost call leaving */
+	if (tr->pend.first)
+		end_pending(tr);
 	if (!has_children)
 		return;
+	c = tr->nchains ? &tr->chains[tr->nchains - 1] : NULL;
 	flush_run(tr);
+	if (c && depth > c->depth && (uint64_t)(depth - c->depth) < c->k)
+		return; /* a call folded into the run's line */
+	if (c && depth == c->depth) {
+		tr->nchains--;
+		tr->hidden -= (int64_t)c->k - 1;
+		folded = true;
+	}
 	line_start(tr, t, &n->dur_ns, depth);
 	fputs("} /* ", tr->out);
 	put_func(tr, names__get(tr->names, n->name));
+	if (folded)
+		fprintf(tr->out, " ×%" PRIu64, c->k);
 	fputs(" */", tr->out);
 	put_flags(tr, n->flags & (FT_NODE_UNFINISHED | FT_NODE_END_LOST | FT_NODE_EXEC |
 				  FT_NODE_SPANS_LOSS));
@@ -221,6 +426,9 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
 	struct tree tr = {.out = rc->out, .names = rc->names, .fold = rc->fold};
 
+	if (rc->indent_max >= 0)
+		tr.limit = rc->indent_max ? rc->indent_max : RENDER_INDENT_MAX_DEFAULT;
+
 	if (rc->base_dir && strcmp(rc->base_dir, "/")) {
 		tr.base_dir = rc->base_dir;
 		tr.base_len = strlen(rc->base_dir);
@@ -240,8 +448,15 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 		 * calls are all filtered out takes no room */
 		tr.thread_header = false;
 		filter__walk(rc->filter, rc->names, t, &visit, &tr);
+		/* the walk closes every call it opens, so a run never outlives
+		 * its thread; start the next one clean all the same */
+		if (tr.pend.first)
+			end_pending(&tr);
 		flush_run(&tr);
+		tr.nchains = 0;
+		tr.hidden = 0;
 	}
+	free(tr.chains);
 	if (!any_calls)
 		fputs("# no calls traced\n", rc->out);
 	else if (!tr.shown)

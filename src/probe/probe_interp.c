@@ -401,7 +401,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 
 static const struct probe_ops interp_ops;
 
-#define KNOWN_BUILDS                                                                     \
+#define KNOWN_BUILDS                                                                               \
 	"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.14, and free-threaded " \
 	"3.14t"
 
@@ -433,10 +433,11 @@ int probe_interp__open(const struct method_choice *m, const struct target *t,
 	/* 3.14's frames end at _PyEval_FrameClearAndPop; a build whose return
 	 * handlers do not call it (inlined by LTO) would lose every return */
 	if (p->lay.minor >= 14 && !p->opcodes.pop_calls)
-		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
-				   "CPython %s in %s: its return handlers do not call "
-				   "_PyEval_FrameClearAndPop (inlined?), where frames are seen ending",
-				   t->elf.version, t->binary);
+		return probe__fail(
+			e, PROBE_FAULT_UNSUPPORTED, ENOTSUP, KNOWN_BUILDS,
+			"CPython %s in %s: its return handlers do not call "
+			"_PyEval_FrameClearAndPop (inlined?), where frames are seen ending",
+			t->elf.version, t->binary);
 	err = pyruntime_open(&p->rt, t->pid, t->binary, img, &p->lay, &p->opcodes, why,
 			     sizeof(why));
 	if (err)

@@ -10,8 +10,8 @@ mkdir -p "$build/corpus"
 make -s --no-print-directory build/output/html_page.h
 
 src=(src/core/tracefile.c src/core/record.c src/core/calltree.c src/core/names.c
-	src/core/filter.c src/output/render.c src/output/render_tree.c src/output/render_json.c
-	src/output/render_jsonl.c src/output/jsonw.c)
+	src/core/hashmap.c src/core/grow.c src/core/filter.c src/output/render.c
+	src/output/render_tree.c src/output/render_json.c src/output/render_jsonl.c src/output/jsonw.c)
 # every renderer the table in render.c names must link
 for f in src/output/render_*.c; do
 	case " ${src[*]} " in *" $f "*) ;; *) src+=("$f") ;; esac

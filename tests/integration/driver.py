@@ -33,6 +33,7 @@ CASE_MODULES = [
     "test_launch",
     "test_launch_faults",
     "test_formats",
+    "test_tree_deep",
     "test_filters",
     "test_output",
     "test_output_safety",

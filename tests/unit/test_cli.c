@@ -148,3 +148,35 @@ FT_TEST(cli_help_and_version_run_nothing)
 	FT_EQ_INT(r1, 1);
 	FT_EQ_INT(r2, 1);
 }
+
+/* --indent-max: the tree's limit; 0 asks for none, which the config keeps
+ * apart from "not given" (the renderer's default) */
+FT_TEST(cli_indent_max)
+{
+	struct config cfg;
+
+	const char *a1[] = {"ft", "replay", "f.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 3, a1), 0);
+	FT_EQ_INT(cfg.indent_max, 0);
+	config_free(&cfg);
+
+	const char *a2[] = {"ft", "replay", "--indent-max", "8", "f.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 5, a2), 0);
+	FT_EQ_INT(cfg.indent_max, 8);
+	config_free(&cfg);
+
+	const char *a3[] = {"ft", "-p", "1", "--indent-max", "0", NULL};
+	FT_EQ_INT(parse(&cfg, 5, a3), 0);
+	FT_EQ_INT(cfg.indent_max, -1);
+	config_free(&cfg);
+
+	const char *bad[][6] = {
+		{"ft", "-p", "1", "--indent-max", "-1", NULL},
+		{"ft", "-p", "1", "--indent-max", "8x", NULL},
+		{"ft", "-p", "1", "--indent-max", "", NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FT_EQ_INT(parse(&cfg, 5, bad[i]), -EINVAL);
+		config_free(&cfg);
+	}
+}

@@ -353,6 +353,28 @@ FT_TEST(filter_has_children_exact)
 	forest_free(&fo);
 }
 
+FT_TEST(filter_far_name_id_costs_one_entry)
+{
+	struct forest fo;
+	const char *inc[] = {"*.py"};
+	struct filter f = {.include = inc, .ninclude = 1};
+
+	/* a damaged or crafted trace file: an id near 2^32 */
+	forest_init(&fo, 1);
+	forest_name(&fo, 1, "main", "app.py", 1, 0);
+	forest_name(&fo, 0xf0000000u, "far", "x.py", 2, 0);
+	for (int round = 0; round < 2; round++) {
+		FT_TRUE(filter__shows_name(&f, fo.names, 1));
+		FT_TRUE(filter__shows_name(&f, fo.names, 0xf0000000u));
+		FT_TRUE(!filter__shows_name(&f, fo.names, 0xfffffff0u)); /* never bound */
+	}
+	/* the dense cache reaches only as far as the ids bound justify */
+	FT_TRUE(f.ncache < 1 << 20);
+	FT_EQ_INT(hashmap__count(&f.far), 2);
+	filter__free(&f);
+	forest_free(&fo);
+}
+
 FT_TEST(filter_name_decisions_cached)
 {
 	struct forest fo;
@@ -372,7 +394,9 @@ FT_TEST(filter_name_decisions_cached)
 		/* never bound: "<unknown>" in "" matches nothing */
 		FT_TRUE(!filter__shows_name(&f, fo.names, 77));
 	}
-	FT_TRUE(f.ncache > 100000);
+	/* 100000 is far beyond the 4 ids bound: kept aside, not in the array */
+	FT_TRUE(f.ncache <= 100000);
+	FT_EQ_INT(hashmap__count(&f.far), 1);
 	FT_EQ_INT(f.cache[1], 1);
 	FT_EQ_INT(f.cache[2], 2);
 	FT_EQ_INT(f.cache[4], 0);

@@ -410,3 +410,16 @@ FT_TEST(grow_array_overflow_and_no_memory_change_nothing)
 out:
 	free(a);
 }
+
+FT_TEST(hashmap_mix_tells_fields_apart)
+{
+	struct hashmap m;
+
+	/* every (a, b) of small fields, in either order, is another hash */
+	hashmap__init(&m, NULL, NULL, NULL);
+	for (uint64_t a = 0; a < 300; a++)
+		for (uint64_t b = 0; b < 300; b++)
+			FT_EQ_INT(hashmap__add(&m, hashmap_mix(hashmap_mix(0, a), b), 0, NULL), 0);
+	FT_EQ_INT(hashmap__count(&m), 300 * 300);
+	hashmap__fini(&m);
+}

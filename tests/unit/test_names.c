@@ -150,3 +150,22 @@ FT_TEST(names_far_ids_cost_what_they_hold)
 	FT_EQ_INT(names__ids(n), 1001 + 199997);
 	names__free(n);
 }
+
+FT_TEST(names_sparse_id_survives_the_dense_array_growing_past_it)
+{
+	struct names *n = names__new();
+
+	/* far beyond the ids bound so far: kept aside */
+	FT_EQ_INT(names__bind(n, 200000, "far", 3, "/a.py", 5, 1, 0), 0);
+	/* dense ids up to where the dense array grows past 200000 */
+	for (uint32_t id = 1; id <= 140000; id++)
+		FT_EQ_INT(names__bind(n, id, "near", 4, "/a.py", 5, id, 0), 0);
+	FT_EQ_STR(names__get(n, 200000)->func, "far");
+	FT_EQ_INT(names__get(n, 200000)->flags, 0);
+	FT_EQ_INT(names__id(n, 200000), 200000);
+	/* binding it again to the same name changes nothing */
+	FT_EQ_INT(names__bind(n, 200000, "far", 3, "/a.py", 5, 1, 0), 0);
+	FT_EQ_INT(names__id(n, 200000), 200000);
+	FT_EQ_INT(names__ids(n), 140001);
+	names__free(n);
+}

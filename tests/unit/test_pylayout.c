@@ -828,7 +828,8 @@ FT_TEST(pylayout_314_from_debug_offsets)
 		FT_TRUE(l.code.g.source & PYLAYOUT_SRC_MEMBERS);
 		FT_TRUE(l.unicode.g.source & PYLAYOUT_SRC_BASICSIZE);
 	}
-	snprintf(path, sizeof(path), "/var/cache/flowtrace-bpf/python3.14-ft/lib/libpython3.14t.so.1.0");
+	snprintf(path, sizeof(path),
+		 "/var/cache/flowtrace-bpf/python3.14-ft/lib/libpython3.14t.so.1.0");
 	if (!access(path, R_OK)) {
 		FT_EQ_INT(elf_inspect(path, &info), 0);
 		if (layout_at(path, &info, &l, why, sizeof(why)))

@@ -1,6 +1,6 @@
-"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13,
-Debian's python3.11, the marker-complete 3.9, the 3.14 builds of
-scripts/build-python314.sh, free-threaded 3.14t included) runs every workload under
+"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13, the 3.14 builds
+of scripts/build-python314.sh, free-threaded 3.14t included, Debian's python3.11, the
+marker-complete 3.9) runs every workload under
 flowtrace-bpf, launched (-c) and attached at a start gate (-p), with the
 method auto picks and with each other method that must give complete
 trees there. -v must name the expected method, and the tree, restricted

@@ -8,7 +8,7 @@ second time.
 
 Kill points. FLOWTRACE_TEST_PAUSE=STEP makes the tracer announce "test
 pause at STEP, command PID N" on stderr and block at that start-up step
-(src/launch.h lists the steps; the variable is for these tests only and
+(src/app/launch.h lists the steps; the variable is for these tests only and
 changes nothing when unset). The case SIGKILLs it there, which puts the
 command deterministically in each state it can be in during start-up:
 forked and waiting for the seize, seized before its exec, stopped at an

@@ -47,7 +47,7 @@ class Interp:
         return self.name.split("-", 1)[1]
 
     def auto_method(self, mode):
-        """The method --method auto must pick (src/method.c,
+        """The method --method auto must pick (src/probe/method.c,
         docs/compatibility.md): never a CPython's markers (switching them
         on can make the target raise SystemError); eval where every call
         enters the eval loop (3.8-3.10) in launch mode, and frame otherwise

@@ -17,7 +17,8 @@
 #include "flowtrace/interp.h"
 #include "common.bpf.h"
 /* the NAME records built here, for emit.bpf.h's buffer */
-#define NAME_REC_MAX (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#define NAME_REC_MAX	 (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#define NAME_REC_BUF_OWN /* name_rec_buf() below: per thread */
 #include "emit.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -133,20 +134,48 @@ struct spans {
 	__u8 code[CODE_SPAN_MAX];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct spans);
-} span_buf SEC(".maps");
+/* Scratch space, per thread rather than per CPU: on the free-threaded
+ * 3.14t the target's threads run these programs at once, and a kernel that
+ * preempts kernel code (preempt=full or lazy, RT) can switch from one
+ * halfway through to another thread's on the same CPU (uprobe programs run
+ * with migration disabled, not preemption), which would overwrite a
+ * per-CPU buffer under the first. With a GIL no two of a target's programs
+ * run at once. */
+struct scratch {
+	struct spans spans;
+	struct ft_raw_stack chunk; /* a STACK chunk being filled */
+	char name[NAME_REC_MAX];   /* a NAME record being built */
+};
 
-/* a STACK chunk being filled; apart from name_buf, which names use meanwhile */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ft_raw_stack);
-} stack_chunk SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* The running thread's scratch space; NULL when none can be made. */
+static __always_inline struct scratch *scratch_get(void)
+{
+	return bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* The buffer to build a NAME record in (emit.bpf.h) */
+static __always_inline void *name_rec_buf(void)
+{
+	struct scratch *sc = scratch_get();
+
+	return sc ? sc->name : NULL;
+}
+
+/* a STACK chunk being filled (names use the name buffer meanwhile) */
+static __always_inline struct ft_raw_stack *stack_chunk_buf(void)
+{
+	struct scratch *sc = scratch_get();
+
+	return sc ? &sc->chunk : NULL;
+}
 
 static __always_inline __u64 field_ptr(__u64 base, __s32 off)
 {
@@ -278,8 +307,8 @@ static __always_inline __u32 span_u32(const __u8 *buf, __s32 off, __u32 max)
  * or code part; NULL when that cannot be read. */
 static __always_inline struct spans *read_span(bool code, __u64 addr, __u32 len)
 {
-	__u32 zero = 0;
-	struct spans *b = bpf_map_lookup_elem(&span_buf, &zero);
+	struct scratch *sc = scratch_get();
+	struct spans *b = sc ? &sc->spans : NULL;
 
 	if (!b || !addr || !len || len > (code ? CODE_SPAN_MAX : FRAME_SPAN_MAX) ||
 	    bpf_probe_read_user(code ? b->code : b->frame, len, (void *)addr))
@@ -499,14 +528,15 @@ static long walk_frame(__u32 i, void *ctx)
 {
 	struct walk *w = ctx;
 	struct ft_raw_stack_frame *e;
-	struct ft_raw_stack *c;
-	struct frame_info fi;
-	struct code_info ci;
-	__u32 zero = 0;
-	__u64 frame = real_frame(w->frame, &fi, true);
+	struct ft_raw_stack *c = stack_chunk_buf();
+	struct frame_info fi = {};
+	struct code_info ci = {};
+	__u64 frame;
 
-	c = bpf_map_lookup_elem(&stack_chunk, &zero);
-	if (!c || !frame)
+	if (!c)
+		return 1;
+	frame = real_frame(w->frame, &fi, true);
+	if (!frame)
 		return 1;
 	e = &c->f[w->n & (FT_RAW_STACK_CHUNK - 1)];
 	e->frame = frame;
@@ -526,11 +556,10 @@ static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 
 	struct ft_raw_stack *c;
 	struct frame_info fi;
 	__u16 flags = FT_RAW_F_STACK_LAST;
-	__u32 zero = 0;
 
 	st->snapped = 1;
 	bpf_loop(FT_RAW_STACK_MAX, walk_frame, &w, 0);
-	c = bpf_map_lookup_elem(&stack_chunk, &zero);
+	c = stack_chunk_buf();
 	if (!c)
 		return;
 	/* stopped early (deeper than FT_RAW_STACK_MAX): the rest is unknown */

@@ -199,12 +199,18 @@ static __always_inline void fill_raw_hdr(struct ft_raw_hdr *h, __u64 pid_tgid, _
 }
 
 /* The running thread's state (NULL: none, nothing to emit), its THREAD
- * record sent at its first event. */
+ * record sent at its first event, once its scratch space exists too (made
+ * here, it is found by every later look-up: a thread's storage lives as
+ * long as the thread; none made is counted as for the state). */
 static __always_inline struct interp_thread *thread_state(__u64 pid_tgid)
 {
 	struct interp_thread *st = thread_get(&threads);
 
 	if (st && !st->started) {
+		if (!scratch_get()) {
+			count_drop(FT_DROP_NO_STORAGE);
+			return NULL;
+		}
 		st->started = 1;
 		emit_thread(pid_tgid, st->seq, 0);
 	}
@@ -875,18 +881,22 @@ int ft_op(struct pt_regs *ctx)
 }
 
 /* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
- * names. Its (name, file) entry goes from the name cache. */
+ * names. Its (name, file) entry goes from the name cache. The three words
+ * are read onto the stack, not through the thread's scratch space: a death
+ * must not go unseen because the dying thread (3.14t: any thread, the
+ * collector's included) has none and none can be made. */
 SEC("uprobe")
 int ft_code_dealloc(struct pt_regs *ctx)
 {
-	struct code_info ci;
-	struct name_key key;
+	__u64 code = PT_REGS_PARM1(ctx), type = 0;
+	struct name_key key = {.gen = image_gen};
 
-	if (!read_code(PT_REGS_PARM1(ctx), &ci))
+	if (!code || bpf_probe_read_user(&type, sizeof(type), (void *)(code + ob_type_off)) ||
+	    type != code_type_addr)
 		return 0;
-	key.func = ci.name;
-	key.file = ci.file;
-	key.gen = image_gen;
+	if (bpf_probe_read_user(&key.func, sizeof(key.func), (void *)(code + co_name)) ||
+	    bpf_probe_read_user(&key.file, sizeof(key.file), (void *)(code + co_filename)))
+		return 0;
 	name_forget(&key);
 	return 0;
 }

@@ -72,7 +72,10 @@ static __always_inline void emit_thread(__u64 pid_tgid, __u32 seq, __s32 depth)
 }
 
 /* A NAME record is built here, not on the stack: with both strings it is
- * several times the 512 bytes BPF's stack has. */
+ * several times the 512 bytes BPF's stack has. An includer whose programs
+ * can run at once on one CPU defines NAME_REC_BUF_OWN and brings its own
+ * name_rec_buf() (interp.bpf.c: per thread). */
+#ifndef NAME_REC_BUF_OWN
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -88,6 +91,7 @@ static __always_inline void *name_rec_buf(void)
 
 	return bpf_map_lookup_elem(&name_buf, &zero);
 }
+#endif
 
 /* A fresh name id: each NAME record binds a new one (never 0). */
 static __always_inline __u32 name_new_id(void)

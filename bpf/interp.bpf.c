@@ -17,7 +17,8 @@
 #include "flowtrace/interp.h"
 #include "common.bpf.h"
 /* the NAME records built here, for emit.bpf.h's buffer */
-#define NAME_REC_MAX (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#define NAME_REC_MAX	 (sizeof(struct ft_raw_name) + FT_RAW_FUNC_MAX + FT_RAW_FILE_MAX)
+#define NAME_REC_BUF_OWN /* name_rec_buf() below: per thread */
 #include "emit.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -33,6 +34,7 @@ const volatile __s32 rt_interp_head = -1;
 const volatile __s32 is_threads_head = -1;
 const volatile __s32 ts_next = -1;
 const volatile __s32 ts_native_tid = -1;
+const volatile __s32 ts_interp = -1; /* the thread state's interpreter */
 /* The target's PID namespace (/proc/PID/ns/pid; 0: not known): the ids
  * native_thread_id holds are the ones the target sees there */
 const volatile __u64 pidns_dev = 0;
@@ -77,8 +79,11 @@ const volatile __s32 eval_throw_arg = 1;
 const volatile __u32 eval_entries = 1; /* 1: every eval call is a frame entry (eval method) */
 const volatile __u32 gen_check = 0;    /* 3.11+: flag the generator-creation pseudo-call */
 const volatile __u32 ip_is_next = 0;   /* 3.13: ip points at the next instruction */
+/* PyObject.ob_type: after the 8-byte refcount, or (free-threaded 3.14t)
+ * at 24 in a 32-byte header */
+const volatile __s32 ob_type_off = 8;
 /* The bytes of a frame (from frame_span_off) and of a code object (from
- * its ob_type at +8) that hold every field read here: each is read with
+ * its ob_type) that hold every field read here: each is read with
  * one bpf_probe_read_user, not one per field (each read costs about as
  * much as the next on this path). Both spans lie inside the object. */
 const volatile __s32 frame_span_off = 0;
@@ -109,6 +114,9 @@ struct interp_thread {
 	__u16 snapped; /* its STACK records are sent */
 	/* [0]: the frame that started last; [1]: its caller */
 	struct known_frame known[2];
+	/* seq right after known[0]'s ENTER record: when it is still the
+	 * thread's next, that ENTER was its last record */
+	__u32 enter_seq;
 };
 
 struct {
@@ -120,27 +128,54 @@ struct {
 
 #define FRAME_SPAN_MAX 128
 #define CODE_SPAN_MAX  256
-#define CODE_SPAN_OFF  8 /* ob_type */
 
 struct spans {
 	__u8 frame[FRAME_SPAN_MAX];
 	__u8 code[CODE_SPAN_MAX];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct spans);
-} span_buf SEC(".maps");
+/* Scratch space, per thread rather than per CPU: on the free-threaded
+ * 3.14t the target's threads run these programs at once, and a kernel that
+ * preempts kernel code (preempt=full or lazy, RT) can switch from one
+ * halfway through to another thread's on the same CPU (uprobe programs run
+ * with migration disabled, not preemption), which would overwrite a
+ * per-CPU buffer under the first. With a GIL no two of a target's programs
+ * run at once. */
+struct scratch {
+	struct spans spans;
+	struct ft_raw_stack chunk; /* a STACK chunk being filled */
+	char name[NAME_REC_MAX];   /* a NAME record being built */
+};
 
-/* a STACK chunk being filled; apart from name_buf, which names use meanwhile */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ft_raw_stack);
-} stack_chunk SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* The running thread's scratch space; NULL when none can be made. */
+static __always_inline struct scratch *scratch_get(void)
+{
+	return bpf_task_storage_get(&scratch, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
+/* The buffer to build a NAME record in (emit.bpf.h) */
+static __always_inline void *name_rec_buf(void)
+{
+	struct scratch *sc = scratch_get();
+
+	return sc ? sc->name : NULL;
+}
+
+/* a STACK chunk being filled (names use the name buffer meanwhile) */
+static __always_inline struct ft_raw_stack *stack_chunk_buf(void)
+{
+	struct scratch *sc = scratch_get();
+
+	return sc ? &sc->chunk : NULL;
+}
 
 static __always_inline __u64 field_ptr(__u64 base, __s32 off)
 {
@@ -164,12 +199,18 @@ static __always_inline void fill_raw_hdr(struct ft_raw_hdr *h, __u64 pid_tgid, _
 }
 
 /* The running thread's state (NULL: none, nothing to emit), its THREAD
- * record sent at its first event. */
+ * record sent at its first event, once its scratch space exists too (made
+ * here, it is found by every later look-up: a thread's storage lives as
+ * long as the thread; none made is counted as for the state). */
 static __always_inline struct interp_thread *thread_state(__u64 pid_tgid)
 {
 	struct interp_thread *st = thread_get(&threads);
 
 	if (st && !st->started) {
+		if (!scratch_get()) {
+			count_drop(FT_DROP_NO_STORAGE);
+			return NULL;
+		}
 		st->started = 1;
 		emit_thread(pid_tgid, st->seq, 0);
 	}
@@ -190,10 +231,18 @@ static __always_inline __u32 own_tid(__u32 tid)
 /* The running thread's PyThreadState. Up to 3.11 the GIL holder is in
  * _PyRuntime; 3.12+ keep it thread-local, so it is remembered from the eval
  * loop's argument, or found once in the interpreter's thread list by
- * native_thread_id (the id in the target's own PID namespace). */
+ * native_thread_id (the id in the target's own PID namespace). The list
+ * changes under its lock, which a reader outside cannot take, and without
+ * a GIL (3.14t) other threads join and leave it while this walks: a node
+ * unlinked and freed under the walk can end it early (its next pointer
+ * then reads as anything), so a walk that ends without this thread starts
+ * once more from the head, and a node counts only when it names this
+ * thread and this interpreter. This thread's own state stays linked while
+ * it runs Python. 0: not found. */
 static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
 {
 	__u64 ts, interp;
+	bool again = false;
 
 	if (rt_tstate_current >= 0)
 		return read_ptr(runtime_addr + rt_tstate_current);
@@ -204,11 +253,18 @@ static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
 	tid = own_tid(tid);
 	interp = read_ptr(runtime_addr + rt_interp_head);
 	ts = field_ptr(interp, is_threads_head);
-	for (int i = 0; i < MAX_THREADS_WALK && ts; i++) {
+	for (int i = 0; i < 2 * MAX_THREADS_WALK; i++) {
 		__u64 ntid = 0;
 
+		if (!ts) {
+			if (again)
+				break;
+			again = true;
+			ts = field_ptr(interp, is_threads_head);
+			continue;
+		}
 		bpf_probe_read_user(&ntid, sizeof(ntid), (void *)(ts + ts_native_tid));
-		if (ntid == tid) {
+		if (ntid == tid && (ts_interp < 0 || field_ptr(ts, ts_interp) == interp)) {
 			st->tstate = ts;
 			return ts;
 		}
@@ -257,8 +313,8 @@ static __always_inline __u32 span_u32(const __u8 *buf, __s32 off, __u32 max)
  * or code part; NULL when that cannot be read. */
 static __always_inline struct spans *read_span(bool code, __u64 addr, __u32 len)
 {
-	__u32 zero = 0;
-	struct spans *b = bpf_map_lookup_elem(&span_buf, &zero);
+	struct scratch *sc = scratch_get();
+	struct spans *b = sc ? &sc->spans : NULL;
 
 	if (!b || !addr || !len || len > (code ? CODE_SPAN_MAX : FRAME_SPAN_MAX) ||
 	    bpf_probe_read_user(code ? b->code : b->frame, len, (void *)addr))
@@ -283,15 +339,15 @@ static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
 /* Fills ci; false when code is not a code object (or cannot be read). */
 static __always_inline bool read_code(__u64 code, struct code_info *ci)
 {
-	struct spans *b = code ? read_span(true, code + CODE_SPAN_OFF, code_span_len) : NULL;
+	struct spans *b = code ? read_span(true, code + ob_type_off, code_span_len) : NULL;
 
 	if (!b)
 		return false;
 	ci->type = span_u64(b->code, 0, CODE_SPAN_MAX);
-	ci->name = span_u64(b->code, co_name - CODE_SPAN_OFF, CODE_SPAN_MAX);
-	ci->file = span_u64(b->code, co_filename - CODE_SPAN_OFF, CODE_SPAN_MAX);
-	ci->flags = span_u32(b->code, co_flags - CODE_SPAN_OFF, CODE_SPAN_MAX);
-	ci->line = (__s32)span_u32(b->code, co_firstlineno - CODE_SPAN_OFF, CODE_SPAN_MAX);
+	ci->name = span_u64(b->code, co_name - ob_type_off, CODE_SPAN_MAX);
+	ci->file = span_u64(b->code, co_filename - ob_type_off, CODE_SPAN_MAX);
+	ci->flags = span_u32(b->code, co_flags - ob_type_off, CODE_SPAN_MAX);
+	ci->line = (__s32)span_u32(b->code, co_firstlineno - ob_type_off, CODE_SPAN_MAX);
 	return ci->type == code_type_addr;
 }
 
@@ -478,14 +534,15 @@ static long walk_frame(__u32 i, void *ctx)
 {
 	struct walk *w = ctx;
 	struct ft_raw_stack_frame *e;
-	struct ft_raw_stack *c;
-	struct frame_info fi;
-	struct code_info ci;
-	__u32 zero = 0;
-	__u64 frame = real_frame(w->frame, &fi, true);
+	struct ft_raw_stack *c = stack_chunk_buf();
+	struct frame_info fi = {};
+	struct code_info ci = {};
+	__u64 frame;
 
-	c = bpf_map_lookup_elem(&stack_chunk, &zero);
-	if (!c || !frame)
+	if (!c)
+		return 1;
+	frame = real_frame(w->frame, &fi, true);
+	if (!frame)
 		return 1;
 	e = &c->f[w->n & (FT_RAW_STACK_CHUNK - 1)];
 	e->frame = frame;
@@ -505,11 +562,10 @@ static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 
 	struct ft_raw_stack *c;
 	struct frame_info fi;
 	__u16 flags = FT_RAW_F_STACK_LAST;
-	__u32 zero = 0;
 
 	st->snapped = 1;
 	bpf_loop(FT_RAW_STACK_MAX, walk_frame, &w, 0);
-	c = bpf_map_lookup_elem(&stack_chunk, &zero);
+	c = stack_chunk_buf();
 	if (!c)
 		return;
 	/* stopped early (deeper than FT_RAW_STACK_MAX): the rest is unknown */
@@ -624,6 +680,25 @@ static __always_inline void started(struct interp_thread *st, __u64 frame,
 	};
 }
 
+/* Whether a frame starting is the one whose ENTER was the thread's last
+ * record, running the same code: one start seen twice. The free-threaded
+ * 3.14t runs RESUME twice when a thread first runs a code object (RESUME
+ * switches the frame to the thread's own copy of the bytecode and
+ * dispatches to the same RESUME there), and the eval loop and the RESUME
+ * handler both see a throw(). User space drops the second ENTER as one
+ * start when it names the frame on top with the same name id; but with
+ * threads naming the same code at once, two NAME records (two ids) can
+ * exist for one name, and a second lookup could give the other id (the
+ * second ENTER would then read as a new call at that frame). So it takes
+ * the first one's id: the code object is the same live one (its frame ran
+ * on with no record between), so the id still names it. */
+static __always_inline bool again(const struct interp_thread *st, __u64 frame,
+				  const struct frame_info *fi)
+{
+	return st->enter_seq == st->seq && st->known[0].frame == frame &&
+	       st->known[0].code == fi->code && st->known[0].back == fi->back && st->known[0].name;
+}
+
 /* 3.11+: creating a generator runs RETURN_GENERATOR in an eval call of its
  * own, before the first instruction that counts; that is not a call. */
 static __always_inline bool creates_generator(__u64 frame, __u64 code, const struct code_info *ci)
@@ -692,6 +767,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 	parent = caller_of(pid_tgid, st, parent, &pname, &flags, &grand);
 	started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, grand, sp, pname);
+	st->enter_seq = st->seq;
 	return 0;
 }
 
@@ -791,7 +867,7 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct interp_thread *st = thread_state(pid_tgid);
-	__u64 frame, parent = 0, grand = 0;
+	__u64 tstate, frame, parent = 0, grand = 0;
 	struct frame_info fi = {};
 	struct code_info ci = {};
 	__u32 name = 0, pname = 0;
@@ -799,17 +875,30 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 
 	if (!st)
 		return 0;
-	if (freg)
+	if (freg) {
 		frame = reg_n(ctx, freg - 1);
-	else
-		frame = current_frame(current_tstate(st, (__u32)pid_tgid));
+	} else {
+		tstate = current_tstate(st, (__u32)pid_tgid);
+		if (!tstate) {
+			/* this thread's state was not found: its frame is not
+			 * known. The record's seq goes unused, so the tree shows
+			 * a loss here rather than a call of no frame. */
+			st->seq++;
+			return 0;
+		}
+		frame = current_frame(tstate);
+	}
 	if (type != FT_RAW_CATCH) {
 		if (!read_frame(frame, &fi))
 			fi.code = fi.back = 0;
 		/* the __init__ shim's own RETURN_VALUE */
 		if (init_cleanup_addr && fi.code == init_cleanup_addr)
 			return 0;
-		name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
+		if (type == FT_RAW_ENTER && again(st, frame, &fi)) {
+			name = st->known[0].name;
+			ci.flags = st->known[0].gen ? CO_GENERATOR : 0;
+		} else
+			name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
 	}
 	if (type == FT_RAW_ENTER) {
 		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
@@ -819,6 +908,8 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 	if (!st->snapped)
 		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame);
 	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
+	if (type == FT_RAW_ENTER)
+		st->enter_seq = st->seq;
 	return 0;
 }
 
@@ -874,18 +965,22 @@ int ft_op(struct pt_regs *ctx)
 }
 
 /* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
- * names. Its (name, file) entry goes from the name cache. */
+ * names. Its (name, file) entry goes from the name cache. The three words
+ * are read onto the stack, not through the thread's scratch space: a death
+ * must not go unseen because the dying thread (3.14t: any thread, the
+ * collector's included) has none and none can be made. */
 SEC("uprobe")
 int ft_code_dealloc(struct pt_regs *ctx)
 {
-	struct code_info ci;
-	struct name_key key;
+	__u64 code = PT_REGS_PARM1(ctx), type = 0;
+	struct name_key key = {.gen = image_gen};
 
-	if (!read_code(PT_REGS_PARM1(ctx), &ci))
+	if (!code || bpf_probe_read_user(&type, sizeof(type), (void *)(code + ob_type_off)) ||
+	    type != code_type_addr)
 		return 0;
-	key.func = ci.name;
-	key.file = ci.file;
-	key.gen = image_gen;
+	if (bpf_probe_read_user(&key.func, sizeof(key.func), (void *)(code + co_name)) ||
+	    bpf_probe_read_user(&key.file, sizeof(key.file), (void *)(code + co_filename)))
+		return 0;
 	name_forget(&key);
 	return 0;
 }

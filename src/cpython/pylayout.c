@@ -35,10 +35,16 @@
 #define STR_KIND_SHIFT	2
 #define STR_COMPACT_BIT 5
 #define STR_ASCII_BIT	6
+/* free-threaded builds (3.13t+): the state's interned field is a whole
+ * byte (read atomically), so the bit fields after it start at bit 8 */
+#define STR_KIND_SHIFT_FT  8
+#define STR_COMPACT_BIT_FT 11
+#define STR_ASCII_BIT_FT   12
 
 #define TP_BASICSIZE	      32  /* PyTypeObject offsets: 3.8-3.13, x86-64, no Py_TRACE_REFS */
 #define TP_DEALLOC	      48  /* (the same in 3.6 and 3.7) */
 #define TP_MEMBERS	      240 /* (24-byte PyVarObject head, then 27 pointer-sized slots) */
+#define OB_TYPE		      8	  /* PyObject.ob_type after the 8-byte refcount (GIL builds) */
 #define MAX_MEMBERS	      64
 #define MAX_NAME	      64
 #define FRAME_OWNED_BY_CSTACK 3	 /* 3.12, 3.13 (3.14: entry frame 3, shim 4; >= 3: no call) */
@@ -228,18 +234,37 @@ int pylayout_table(int major, int minor, struct pylayout *out)
 	out->unicode.compact_bit = STR_COMPACT_BIT;
 	out->unicode.ascii_bit = STR_ASCII_BIT;
 	out->unicode.ready_bit = minor <= 11 ? 7 : N;
+	out->object.ob_type = OB_TYPE;
+	out->object.tp_basicsize = TP_BASICSIZE;
+	out->object.tp_dealloc = TP_DEALLOC;
+	out->object.tp_members = TP_MEMBERS;
 	for (int g = 0; g < G__NR; g++)
 		group_of(out, g)->source = PYLAYOUT_SRC_TABLE;
 	return 0;
 }
 
-/* The values 3.14's _Py_DebugOffsets lacks, for a GIL build (x86-64),
- * each confirmed against the file by pylayout_for: co_flags by
+/* The values 3.14's _Py_DebugOffsets lacks (x86-64, GIL and
+ * free-threaded builds), each confirmed against the file by pylayout_for: co_flags by
  * PyCode_Type's tp_members, the compact str header by PyUnicode_Type's
  * tp_basicsize (research note 11.1). */
-#define CO_FLAGS_314		 48
-#define COMPACT_UNICODE_SIZE_314 56
-#define STACKREF_TAG_BITS	 3 /* Py_TAG_BITS of a GIL build's _PyStackRef */
+#define STACKREF_TAG_BITS    3 /* Py_TAG_BITS of a GIL build's _PyStackRef */
+#define STACKREF_TAG_BITS_FT 1 /* free-threaded: Py_TAG_DEFERRED, the only tag */
+
+/* PyTypeObject after its PyVarObject head (the object header plus
+ * ob_size): tp_name, tp_basicsize, tp_itemsize, tp_dealloc, then 14 more
+ * pointer-sized slots to tp_flags and 9 from tp_flags to tp_members. The
+ * table gives tp_name and tp_flags, which must sit where these say. */
+#define TP_NAME_TO_BASICSIZE 8
+#define TP_NAME_TO_DEALLOC   24
+#define TP_NAME_TO_FLAGS     144
+#define TP_FLAGS_TO_MEMBERS  72
+
+/* 3.14's PyCodeObject: co_flags is the int right before co_argcount (the
+ * table gives co_argcount); PyCompactUnicodeObject is PyASCIIObject plus
+ * utf8_length and utf8. Both are confirmed by the file (tp_members,
+ * tp_basicsize). */
+#define CO_ARGCOUNT_TO_FLAGS 4
+#define COMPACT_AFTER_ASCII  16
 
 static int32_t narrow(int64_t v)
 {
@@ -254,10 +279,26 @@ int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, cha
 			 d->major, d->minor);
 		return -ENOTSUP;
 	}
-	if (d->free_threaded) {
-		snprintf(why, len, "free-threaded CPython builds are not supported");
+	/* every object offset follows from the header: 16 bytes with the
+	 * GIL, 32 free-threaded (ob_tid, flags, mutex, gc bits, local and
+	 * shared refcounts before ob_type) */
+	if (d->object.ob_type != d->object.size - 8 ||
+	    d->object.size != (d->free_threaded ? 32 : 16) ||
+	    d->type.tp_name != d->object.size + 8 ||
+	    d->type.tp_flags != d->type.tp_name + TP_NAME_TO_FLAGS) {
+		snprintf(why, len,
+			 "_Py_DebugOffsets: an object header of %" PRId64
+			 " bytes (ob_type at %" PRId64 ", tp_name at %" PRId64
+			 ") is not a %s build's",
+			 d->object.size, d->object.ob_type, d->type.tp_name,
+			 d->free_threaded ? "free-threaded" : "GIL");
 		return -ENOTSUP;
 	}
+	out->free_threaded = d->free_threaded;
+	out->object.ob_type = narrow(d->object.ob_type);
+	out->object.tp_basicsize = narrow(d->type.tp_name + TP_NAME_TO_BASICSIZE);
+	out->object.tp_dealloc = narrow(d->type.tp_name + TP_NAME_TO_DEALLOC);
+	out->object.tp_members = narrow(d->type.tp_flags + TP_FLAGS_TO_MEMBERS);
 	out->major = d->major;
 	out->minor = d->minor;
 	out->runtime.interpreters_head = narrow(d->runtime.interpreters_head);
@@ -279,7 +320,7 @@ int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, cha
 	out->frame.owner_cstack = FRAME_OWNED_BY_CSTACK;
 	out->frame.ip_kind = PYLAYOUT_IP_INSTR_PTR;
 	out->frame.entry_kind = PYLAYOUT_ENTRY_OWNER;
-	out->code.flags = CO_FLAGS_314;
+	out->code.flags = narrow(d->code.argcount - CO_ARGCOUNT_TO_FLAGS);
 	out->code.firstlineno = narrow(d->code.firstlineno);
 	out->code.filename = narrow(d->code.filename);
 	out->code.name = narrow(d->code.name);
@@ -289,12 +330,12 @@ int pylayout_from_debug(const struct debug_offsets *d, struct pylayout *out, cha
 	out->unicode.length = narrow(d->unicode.length);
 	out->unicode.state = narrow(d->unicode.state);
 	out->unicode.ascii_size = narrow(d->unicode.ascii_size);
-	out->unicode.compact_size = COMPACT_UNICODE_SIZE_314;
-	out->unicode.kind_shift = 2;
-	out->unicode.compact_bit = 5;
-	out->unicode.ascii_bit = 6;
+	out->unicode.compact_size = narrow(d->unicode.ascii_size + COMPACT_AFTER_ASCII);
+	out->unicode.kind_shift = d->free_threaded ? STR_KIND_SHIFT_FT : STR_KIND_SHIFT;
+	out->unicode.compact_bit = d->free_threaded ? STR_COMPACT_BIT_FT : STR_COMPACT_BIT;
+	out->unicode.ascii_bit = d->free_threaded ? STR_ASCII_BIT_FT : STR_ASCII_BIT;
 	out->unicode.ready_bit = N;
-	out->code_tag_bits = STACKREF_TAG_BITS;
+	out->code_tag_bits = d->free_threaded ? STACKREF_TAG_BITS_FT : STACKREF_TAG_BITS;
 	out->has_debug = true;
 	out->debug = *d;
 	for (int g = 0; g < G__NR; g++)
@@ -514,14 +555,14 @@ int pylayout_check_frame_members(struct pylayout *out, const struct pylayout_mem
 
 /* Reads the member table of the type object at type_vaddr into m (names
  * point into the image). Returns the count, or a negative errno. */
-static int read_members(const struct elfimage *img, uint64_t type_vaddr, struct pylayout_member *m,
-			size_t max)
+static int read_members(const struct elfimage *img, uint64_t type_vaddr, int32_t tp_members,
+			struct pylayout_member *m, size_t max)
 {
 	uint64_t table, name;
 	size_t n = 0;
 	int err;
 
-	err = elfimage__read_ptr(img, type_vaddr + TP_MEMBERS, &table);
+	err = elfimage__read_ptr(img, type_vaddr + (uint64_t)tp_members, &table);
 	if (err)
 		return err;
 	if (!table)
@@ -558,7 +599,7 @@ static int check_type_members(struct checks *c, const struct elfimage *img, cons
 		snprintf(c->why, c->len, "no %s in .dynsym", type);
 		return -ENOTSUP;
 	}
-	n = read_members(img, vaddr, m, MAX_MEMBERS);
+	n = read_members(img, vaddr, c->l->object.tp_members, m, MAX_MEMBERS);
 	if (n < 0) {
 		snprintf(c->why, c->len, "cannot read %s.tp_members: %s", type, strerror(-n));
 		return -ENOTSUP;
@@ -578,14 +619,14 @@ static int check_basicsizes(struct checks *c, const struct elfimage *img)
 	int err;
 
 	if (!elfimage__symbol(img, "PyUnicode_Type", &vaddr, NULL) &&
-	    (p = elfimage__bytes(img, vaddr + TP_BASICSIZE, 8))) {
+	    (p = elfimage__bytes(img, vaddr + (uint64_t)c->l->object.tp_basicsize, 8))) {
 		err = confirm(c, &c->l->unicode.compact_size, le(p, 8) - 8, PYLAYOUT_SRC_BASICSIZE,
 			      "PyUnicode_Type.tp_basicsize - 8");
 		if (err)
 			return err;
 	}
 	if (c->l->minor >= 11 && !elfimage__symbol(img, "PyCode_Type", &vaddr, NULL) &&
-	    (p = elfimage__bytes(img, vaddr + TP_BASICSIZE, 8)))
+	    (p = elfimage__bytes(img, vaddr + (uint64_t)c->l->object.tp_basicsize, 8)))
 		return confirm(c, &c->l->code.code_adaptive, le(p, 8), PYLAYOUT_SRC_BASICSIZE,
 			       "PyCode_Type.tp_basicsize");
 	return 0;
@@ -593,10 +634,11 @@ static int check_basicsizes(struct checks *c, const struct elfimage *img)
 
 /* The file offset of PyCode_Type's tp_dealloc: every code object dies
  * through it (the type allows no subclasses). */
-static int find_code_dealloc(const struct elfimage *img, uint64_t code_type, uint64_t *off)
+static int find_code_dealloc(const struct elfimage *img, uint64_t code_type, int32_t tp_dealloc,
+			     uint64_t *off)
 {
 	uint64_t fn;
-	int err = elfimage__read_ptr(img, code_type + TP_DEALLOC, &fn);
+	int err = elfimage__read_ptr(img, code_type + (uint64_t)tp_dealloc, &fn);
 
 	if (err)
 		return err;
@@ -957,8 +999,11 @@ static void name_flags(const char *name, bool *ft, bool *dbg)
 	}
 }
 
+/* Refuses debug and JIT builds, and free-threaded ones unless allow_ft
+ * (3.14+, whose layout comes from _Py_DebugOffsets); *is_ft says whether
+ * the file's name or symbols flag a free-threaded build. */
 static int check_flavour(const struct elfimage *img, const char *path, const struct elf_info *info,
-			 char *why, size_t len)
+			 bool allow_ft, bool *is_ft, char *why, size_t len)
 {
 	static const char *const debug_syms[] = {"_Py_NegativeRefcount", "_Py_RefTotal",
 						 "_Py_GetRefTotal", "_Py_INCREF_IncRefTotal"};
@@ -976,8 +1021,9 @@ static int check_flavour(const struct elfimage *img, const char *path, const str
 		ft |= !elfimage__symbol(img, ft_syms[i], NULL, NULL);
 	for (size_t i = 0; i < sizeof(debug_syms) / sizeof(debug_syms[0]); i++)
 		dbg |= !elfimage__symbol(img, debug_syms[i], NULL, NULL);
-	if (ft) {
-		snprintf(why, len, "free-threaded CPython builds are not supported");
+	*is_ft = ft;
+	if (ft && !allow_ft) {
+		snprintf(why, len, "free-threaded CPython builds before 3.14 are not supported");
 		return -ENOTSUP;
 	}
 	if (dbg) {
@@ -1012,6 +1058,7 @@ static int layout_from_file(const struct elfimage *img, const char *path,
 	int64_t disp;
 	const uint8_t *code;
 	uint64_t fn, size;
+	bool ft = false;
 	int err;
 
 	if (elfimage__symbol(img, "_PyEval_EvalFrameDefault", NULL, NULL)) {
@@ -1019,12 +1066,19 @@ static int layout_from_file(const struct elfimage *img, const char *path,
 			 info->libpython[0] ? ": it is in " : "", info->libpython);
 		return -ENOTSUP;
 	}
-	err = check_flavour(img, path, info, why, len);
+	err = check_flavour(img, path, info, true, &ft, why, len);
 	if (err)
 		return err;
 	err = debug_offsets_from_image(img, &d, &rt, why, len);
 	if (err)
 		return -ENOTSUP;
+	/* the file's name and symbols and its table must agree on the kind */
+	if (d.free_threaded != ft) {
+		snprintf(why, len,
+			 "_Py_DebugOffsets says a %s build, the file's name and symbols a %s one",
+			 d.free_threaded ? "free-threaded" : "GIL", ft ? "free-threaded" : "GIL");
+		return -ENOTSUP;
+	}
 	if (d.major != info->major || d.minor != info->minor) {
 		snprintf(why, len, "_Py_DebugOffsets says %d.%d, the file's version %d.%d", d.major,
 			 d.minor, info->major, info->minor);
@@ -1058,7 +1112,8 @@ static int layout_from_file(const struct elfimage *img, const char *path,
 		return -ENOTSUP;
 	}
 	out->init_cleanup_vaddr = shim;
-	if (find_code_dealloc(img, out->code_type_vaddr, &out->code_dealloc_offset))
+	if (find_code_dealloc(img, out->code_type_vaddr, out->object.tp_dealloc,
+			      &out->code_dealloc_offset))
 		out->code_dealloc_offset = 0;
 	count_checks(&c);
 	return 0;
@@ -1070,6 +1125,7 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 	struct checks c = {.l = out, .why = why, .len = len};
 	const struct elfimage_section *sec;
 	const uint8_t *dbg;
+	bool ft = false;
 	int err;
 
 	if (!info->major) {
@@ -1088,7 +1144,7 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 			 info->libpython[0] ? ": it is in " : "", info->libpython);
 		return -ENOTSUP;
 	}
-	err = check_flavour(img, path, info, why, len);
+	err = check_flavour(img, path, info, false, &ft, why, len);
 	if (err)
 		return err;
 	if (elfimage__symbol(img, "_PyRuntime", &out->runtime_vaddr, NULL) ||
@@ -1116,7 +1172,8 @@ static int layout_for(const struct elfimage *img, const char *path, const struct
 	if (err)
 		return err;
 	/* not a check: without it the names are only not cached */
-	if (find_code_dealloc(img, out->code_type_vaddr, &out->code_dealloc_offset))
+	if (find_code_dealloc(img, out->code_type_vaddr, out->object.tp_dealloc,
+			      &out->code_dealloc_offset))
 		out->code_dealloc_offset = 0;
 	count_checks(&c);
 	return 0;
@@ -1158,7 +1215,7 @@ int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_c
 		snprintf(why, len, "PyUnicode_Type.tp_basicsize is not CPython 3.%d's", minor);
 		return -ENOTSUP;
 	}
-	n = read_members(img, code_type, m, MAX_MEMBERS);
+	n = read_members(img, code_type, TP_MEMBERS, m, MAX_MEMBERS);
 	fm = n > 0 ? find_member(m, (size_t)n, "co_filename") : NULL;
 	nm = n > 0 ? find_member(m, (size_t)n, "co_name") : NULL;
 	if (!fm || !nm || (fm->type != PYLAYOUT_T_OBJECT && fm->type != PYLAYOUT_T_OBJECT_EX) ||
@@ -1168,7 +1225,8 @@ int pylayout_code_death(const struct elfimage *img, int minor, struct pylayout_c
 	}
 	out->filename = (int32_t)fm->offset;
 	out->name = (int32_t)nm->offset;
-	if (find_code_dealloc(img, code_type, &out->dealloc_offset) || !out->dealloc_offset) {
+	if (find_code_dealloc(img, code_type, TP_DEALLOC, &out->dealloc_offset) ||
+	    !out->dealloc_offset) {
 		snprintf(why, len, "cannot find PyCode_Type.tp_dealloc in the file");
 		out->dealloc_offset = 0;
 		return -ENOTSUP;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* CPython's struct layout as an out-of-process reader needs it (x86-64,
- * default GIL builds, 3.8-3.13): where the runtime, interpreter, thread,
- * frame, code and str objects keep what a call-flow tracer reads. Values
- * come from a per-minor table; the interpreter's own file confirms them
+ * default GIL builds, 3.8-3.14, and the free-threaded 3.14t): where the
+ * runtime, interpreter, thread, frame, code and str objects keep what a
+ * call-flow tracer reads. Values come from a per-minor table (3.14+: the
+ * interpreter's _Py_DebugOffsets); the interpreter's own file confirms them
  * (PyCode_Type/PyFrame_Type member tables, type sizes, 3.13's
  * _Py_DebugOffsets, decoded accessor functions), and any disagreement is a
  * refusal, never a guess. Touches no process. See docs/interpreter-layout.md. */
@@ -112,6 +113,17 @@ struct pylayout {
 	struct debug_offsets debug;
 	/* _PyStackRef tag bits of frame.code (3.14+: f_executable); 0 before */
 	uint64_t code_tag_bits;
+	/* The object header and type object slots read in the file and the
+	 * process: the same in every GIL build; a free-threaded build's
+	 * (3.14t) header is 32 bytes, so each is 16 further (from its
+	 * _Py_DebugOffsets). */
+	bool free_threaded;
+	struct {
+		int32_t ob_type;      /* PyObject.ob_type */
+		int32_t tp_basicsize; /* PyTypeObject slots */
+		int32_t tp_dealloc;
+		int32_t tp_members;
+	} object;
 };
 
 /* Fills out for the interpreter in img (the ELF that defines

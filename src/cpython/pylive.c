@@ -104,8 +104,9 @@ static int check_frames(const struct pyruntime *rt, struct pylive *out, uint64_t
 			err = tmem_read(rt->pid, frame + lay->frame.entry, &owner, 1);
 			if (err)
 				return read_failed(err, why, len, "frame->owner", frame);
-			if (owner == lay->frame.owner_cstack) {
-				/* a C-stack shim: no code object of its own */
+			if (owner >= lay->frame.owner_cstack) {
+				/* a C-stack shim (3.14: or the interpreter's
+				 * entry frame): no code object of its own */
 				uint64_t prev;
 
 				err = tmem_read_u64(rt->pid, frame + lay->frame.back, &prev);
@@ -118,13 +119,16 @@ static int check_frames(const struct pyruntime *rt, struct pylive *out, uint64_t
 		err = tmem_read_u64(rt->pid, frame + lay->frame.code, &code);
 		if (err)
 			return read_failed(err, why, len, "frame->code", frame);
+		/* 3.14: a _PyStackRef; free-threaded builds tag every code
+		 * object (deferred reference counting) */
+		code &= ~lay->code_tag_bits;
 		if (!pylive_pointer_ok(code)) {
 			log_line(why, len,
 				 "layout check failed: frame 0x%" PRIx64 " has code 0x%" PRIx64,
 				 frame, code);
 			return -ENOTSUP;
 		}
-		err = tmem_read_u64(rt->pid, code + 8, &type);
+		err = tmem_read_u64(rt->pid, code + (uint64_t)lay->object.ob_type, &type);
 		if (err)
 			return read_failed(err, why, len, "code->ob_type", code);
 		if (type != rt->code_type_addr) {

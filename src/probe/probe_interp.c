@@ -215,7 +215,7 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
 	struct {
 		int32_t off, size;
 	} frame[] = {{l->frame.code, 8}, {l->frame.back, 8}, {ro->f_owner, 1}},
-	  code[] = {{8, 8}, /* ob_type */
+	  code[] = {{l->object.ob_type, 8},
 		    {l->code.flags, 4},
 		    {l->code.firstlineno, 4},
 		    {l->code.filename, 8},
@@ -236,7 +236,8 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
 	for (size_t i = 0; i < sizeof(code) / sizeof(code[0]); i++)
 		if (code[i].off + code[i].size > hi)
 			hi = code[i].off + code[i].size;
-	ro->code_span_len = hi - 8;
+	ro->ob_type_off = l->object.ob_type;
+	ro->code_span_len = hi - l->object.ob_type;
 }
 
 static int configure(struct interp_probe *p, char *err, size_t errlen)
@@ -256,6 +257,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->is_threads_head = l->interp.threads_head;
 	ro->ts_next = l->tstate.next;
 	ro->ts_native_tid = l->tstate.native_thread_id;
+	ro->ts_interp = l->tstate.interp;
 	/* 3.12+ find a thread's state by native_thread_id, an id of the
 	 * target's PID namespace */
 	e = nspid_ns_of(pid, &dev, &ino);
@@ -407,7 +409,9 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 
 static const struct probe_ops interp_ops;
 
-#define KNOWN_BUILDS "flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.14"
+#define KNOWN_BUILDS                                                                               \
+	"flowtrace-bpf knows default (GIL) release builds of CPython 3.8-3.14, and free-threaded " \
+	"3.14t"
 
 int probe_interp__open(const struct method_choice *m, const struct target *t,
 		       const struct probe_opts *o, struct probe **out, struct probe_error *e)

@@ -770,8 +770,10 @@ FT_TEST(pylayout_init_cleanup_refused)
 
 /* 3.14: no hand table; the layout is the interpreter's own debug offsets
  * plus the constants they lack, each confirmed by the file (research note
- * 11.1). The GIL builds give it, stripped or not; the free-threaded one is
- * refused in one line. Absent builds are skipped with a note. */
+ * 11.1). The GIL builds give it, stripped or not, and so does the
+ * free-threaded one, whose object offsets are each 16 further (its 32-byte
+ * header). A table whose header does not fit its build kind is refused in
+ * one line. Absent builds are skipped with a note. */
 FT_TEST(pylayout_314_from_debug_offsets)
 {
 	static const char *const dirs[] = {"python3.14-dtrace", "python3.14-dtrace-strip",
@@ -781,8 +783,13 @@ FT_TEST(pylayout_314_from_debug_offsets)
 	struct pylayout l;
 	char why[256] = "", path[512];
 
+	/* a free-threaded flag with a GIL build's 16-byte header */
+	d.object.size = 16;
+	d.object.ob_type = 8;
+	d.type.tp_name = 24;
+	d.type.tp_flags = 168;
 	FT_EQ_INT(pylayout_from_debug(&d, &l, why, sizeof(why)), -ENOTSUP);
-	FT_TRUE(strstr(why, "free-threaded"));
+	FT_TRUE(strstr(why, "is not a free-threaded build's"));
 	d.minor = 13;
 	d.free_threaded = false;
 	FT_EQ_INT(pylayout_from_debug(&d, &l, why, sizeof(why)), -ENOTSUP);
@@ -812,6 +819,10 @@ FT_TEST(pylayout_314_from_debug_offsets)
 		FT_EQ_INT(l.unicode.ascii_size, 40);
 		FT_EQ_INT(l.unicode.compact_size, 56);
 		FT_EQ_U64(l.code_tag_bits, 3);
+		FT_EQ_INT(l.object.ob_type, 8);
+		FT_EQ_INT(l.object.tp_dealloc, 48);
+		FT_EQ_INT(l.object.tp_members, 240);
+		FT_TRUE(!l.free_threaded);
 		FT_TRUE(l.init_cleanup_vaddr != 0);
 		/* co_flags and the compact header are confirmed by the file */
 		FT_TRUE(l.code.g.source & PYLAYOUT_SRC_MEMBERS);
@@ -821,7 +832,36 @@ FT_TEST(pylayout_314_from_debug_offsets)
 		 "/var/cache/flowtrace-bpf/python3.14-ft/lib/libpython3.14t.so.1.0");
 	if (!access(path, R_OK)) {
 		FT_EQ_INT(elf_inspect(path, &info), 0);
-		FT_EQ_INT(layout_at(path, &info, &l, why, sizeof(why)), -ENOTSUP);
-		FT_TRUE(strstr(why, "free-threaded"));
+		if (layout_at(path, &info, &l, why, sizeof(why)))
+			FT_FAIL("%s: %s", path, why);
+		/* research note 11.1 (debug offsets) and 11.6 (DWARF) */
+		FT_TRUE(l.free_threaded);
+		FT_EQ_INT(l.object.ob_type, 24);
+		FT_EQ_INT(l.object.tp_basicsize, 48);
+		FT_EQ_INT(l.object.tp_dealloc, 64);
+		FT_EQ_INT(l.object.tp_members, 256);
+		FT_EQ_INT(l.interp.threads_head, 7344);
+		FT_EQ_INT(l.interp.eval_frame, 8560);
+		FT_EQ_INT(l.tstate.native_thread_id, 160);
+		FT_EQ_INT(l.frame.entry, 78);
+		FT_EQ_INT(l.code.flags, 64);
+		FT_EQ_INT(l.code.qualname, 144);
+		FT_EQ_INT(l.code.filename, 128);
+		FT_EQ_INT(l.code.firstlineno, 84);
+		FT_EQ_INT(l.unicode.state, 48);
+		FT_EQ_INT(l.unicode.length, 32);
+		FT_EQ_INT(l.unicode.ascii_size, 56);
+		FT_EQ_INT(l.unicode.compact_size, 72);
+		/* the interned field is a byte: kind, compact, ascii from bit 8 */
+		FT_EQ_INT(l.unicode.kind_shift, 8);
+		FT_EQ_INT(l.unicode.compact_bit, 11);
+		FT_EQ_INT(l.unicode.ascii_bit, 12);
+		FT_EQ_U64(l.code_tag_bits, 1);
+		FT_TRUE(l.init_cleanup_vaddr != 0);
+		/* tp_dealloc at 64: code_dealloc (0x113b00 in .symtab; .text's
+		 * file offsets equal its addresses in the builds here) */
+		FT_EQ_U64(l.code_dealloc_offset, 0x113b00);
+		FT_TRUE(l.code.g.source & PYLAYOUT_SRC_MEMBERS);
+		FT_TRUE(l.unicode.g.source & PYLAYOUT_SRC_BASICSIZE);
 	}
 }

@@ -1,5 +1,6 @@
-"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13, the 3.14 GIL builds,
-Debian's python3.11, the marker-complete 3.9) runs every workload under
+"""The interpreter matrix (issue 3): every CPython found (pyenv 3.8-3.13, the 3.14 builds
+of scripts/build-python314.sh, free-threaded 3.14t included, Debian's python3.11, the
+marker-complete 3.9) runs every workload under
 flowtrace-bpf, launched (-c) and attached at a start gate (-p), with the
 method auto picks and with each other method that must give complete
 trees there. -v must name the expected method, and the tree, restricted
@@ -42,6 +43,7 @@ WORKLOADS = [
     "midrun_attach",  # -p: 100 frames and a started generator on the stack at attach
     "finalizers",  # __del__ while a frame is cleared: next(), for, list(), close(), tasks
     "reused_code",  # code objects freed and their memory reused: every name its own
+    "parallel_threads",  # 4 threads at once (3.14t: in parallel), 2 parked 30 deep at attach
 ]
 NEEDS = {"monitoring_active": (3, 12)}
 # Traced without --include, comparing the subtree of this function of the
@@ -62,14 +64,30 @@ def only_workload_frames(threads):
     return trees.filter_threads(threads, lambda calls: trees.apply_globs(calls, [INCLUDE]))
 
 
+# Workloads whose threads started by a call of root wait in a call of park
+# while the main thread is at the gate: a tracer attaching then sees them
+# from there (threads started after the gate are seen whole).
+PARKED = {"parallel_threads": ("early", "park")}
+
+
 def as_attached(threads, path):
     """The oracle's gated run as a tracer attached at the gate sees it
-    (the gate may be deep in the main thread's stack)."""
+    (the gate may be deep in the main thread's stack; other threads may
+    wait in a park call of their own)."""
     main = threads[0]
     calls = trees.attached_view(main.calls, lambda n: n.func == "gate" and n.file == path)
     if calls is None:
         raise Fail("the oracle's gated run of %s has no gate() call" % path)
-    return [trees.Thread(main.tid, main.name, calls)] + threads[1:]
+    out = [trees.Thread(main.tid, main.name, calls)]
+    root, park = PARKED.get(os.path.splitext(os.path.basename(path))[0], (None, None))
+    for t in threads[1:]:
+        view = None
+        if root and t.calls and t.calls[0].func == root:
+            view = trees.attached_view(t.calls, lambda n: n.func == park and n.file == path)
+            if view is None:
+                raise Fail("the oracle's thread %s of %s has no %s() call" % (t.tid, path, park))
+        out.append(trees.Thread(t.tid, t.name, view) if view is not None else t)
+    return out
 
 
 def long_names(expected, actual):
@@ -245,7 +263,7 @@ def present():
         missing_required.append(interps.DEBIAN_311)
     if not any(i.kind == "dtrace" for i in DISCOVERY.interps):
         missing_required.append("the marker-complete 3.9 (%s)" % cfg.py39_missing)
-    for variant in interps.PY314_GIL:
+    for variant in interps.PY314:
         if not any(i.name == "py3.14-" + variant for i in DISCOVERY.interps):
             missing_required.append("CPython 3.14 %s (%s)" % (variant, cfg.py314_missing))
     if missing_required and cfg.ci:

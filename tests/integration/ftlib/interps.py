@@ -19,8 +19,9 @@ MATRIX_MINORS = (8, 9, 10, 11, 12, 13)  # the pyenv builds the matrix wants
 OLD_MINORS = ((2, 7), (3, 6), (3, 7))  # refused: no interpreter uprobes before 3.8
 # The CPython 3.14 builds of scripts/build-python314.sh the matrix runs:
 # gcc computed gotos and clang tail calls, each also with libpython
-# stripped. The free-threaded build (ft) is refused (test_py314).
+# stripped, and the free-threaded 3.14t (gcc, --disable-gil).
 PY314_GIL = ("dtrace", "tailcall", "dtrace-strip", "tailcall-strip")
+PY314 = PY314_GIL + ("ft",)
 
 
 class Interp:
@@ -128,7 +129,7 @@ class Discovery:
             self.interps.append(Interp("dtrace-3.9", py39, (3, 9), "dtrace"))
         else:
             self.absent.append("the marker-complete 3.9")
-        for variant in PY314_GIL:
+        for variant in PY314:
             path = (py314 or {}).get(variant)
             if path and os.access(path, os.X_OK):
                 self.interps.append(Interp("py3.14-" + variant, path, (3, 14), "py314"))

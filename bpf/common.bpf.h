@@ -85,68 +85,6 @@ static __always_inline __u32 name_cached(const struct name_key *key, __u32 line)
 	return 0;
 }
 
-/* A thread's own small cache of the ids it used last, in front of the
- * shared map: a hit costs a few compares where the map costs a hash of the
- * key and an LRU update (about a sixth of a marker event's BPF time).
- * Direct-mapped by the function name's address and the line. A slot is
- * good only while code_deaths and image_gen have not moved since it was
- * filled: it was filled while a code object holding both strings lived
- * (the one running then), and as long as no code object has died since,
- * that one still lives and the addresses still hold the same strings. Any
- * death makes every slot stale at once, with nothing to clear: the next
- * use of each name goes to the shared map again. */
-#define NAME_MEMO_SLOTS 64
-
-struct name_memo_slot {
-	__u64 func;
-	__u64 file;
-	__u64 deaths; /* code_deaths when filled */
-	__u32 gen;    /* image_gen when filled */
-	__u32 line;
-	__u32 id; /* 0: free */
-	__u32 pad;
-};
-
-struct name_memo {
-	struct name_memo_slot slot[NAME_MEMO_SLOTS];
-};
-
-static __always_inline struct name_memo_slot *memo_slot(struct name_memo *m, __u64 func, __u32 line)
-{
-	return &m->slot[((func >> 4) * 31 + line) & (NAME_MEMO_SLOTS - 1)];
-}
-
-/* The id m holds for key and line, or 0. deaths: code_deaths read before
- * anything else of this event. */
-static __always_inline __u32 memo_get(struct name_memo *m, const struct name_key *key, __u32 line,
-				      __u64 deaths)
-{
-	struct name_memo_slot *s = memo_slot(m, key->func, line);
-
-	if (s->id && s->func == key->func && s->file == key->file && s->line == line &&
-	    s->deaths == deaths && s->gen == key->gen)
-		return s->id;
-	return 0;
-}
-
-/* Puts id for key and line into m: an id the shared map gave, or one whose
- * NAME record is in the ring (only with the death watch on). deaths: as
- * for memo_get, read before the id was looked up or sent. */
-static __always_inline void memo_put(struct name_memo *m, const struct name_key *key, __u32 line,
-				     __u64 deaths, __u32 id)
-{
-	struct name_memo_slot *s = memo_slot(m, key->func, line);
-
-	if (!names_cached || !id)
-		return;
-	s->func = key->func;
-	s->file = key->file;
-	s->deaths = deaths;
-	s->gen = key->gen;
-	s->line = line;
-	s->id = id;
-}
-
 /* Caches id for key and line, once its NAME record is in the ring (so no
  * other thread can emit the id ahead of its name). */
 static __always_inline void name_remember(const struct name_key *key, __u32 line, __u32 id)

@@ -99,20 +99,18 @@ static __always_inline __u32 name_new_id(void)
  * and line, then caches the id: only once the record is in the ring, so no
  * other thread can emit the id ahead of its name. One the ring has no room
  * for, or one with a string that could not be read, is not cached: the
- * next event sends it again. Returns whether it was cached. */
-static __always_inline bool name_send(void *rec, __u64 len, const struct name_key *key, __u32 line,
+ * next event sends it again. */
+static __always_inline void name_send(void *rec, __u64 len, const struct name_key *key, __u32 line,
 				      __u32 id, bool read_err)
 {
 	if (len > NAME_REC_MAX) /* a bound for the verifier; cannot happen */
-		return false;
+		return;
 	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag())) {
 		count_drop(FT_DROP_NAME);
-		return false;
+		return;
 	}
-	if (read_err)
-		return false;
-	name_remember(key, line, id);
-	return true;
+	if (!read_err)
+		name_remember(key, line, id);
 }
 
 /* For the sched_process_exec tracepoint (tp_btf: it runs in the exec'ing

@@ -37,8 +37,6 @@ struct usdt_thread {
 	__s32 depth;
 	__u32 seq;
 	__u32 started; /* its THREAD record is sent */
-	__u32 pad;
-	struct name_memo memo; /* the ids it used last */
 };
 
 struct {
@@ -65,22 +63,15 @@ static __always_inline bool is_cut(const char *last)
 static __always_inline __u32 name_id(__u64 pid_tgid, struct usdt_thread *st, const char *file,
 				     const char *func, __s32 line)
 {
-	/* first: a death after this read keeps what is memoised below stale */
-	__u64 deaths = *(volatile __u64 *)&code_deaths;
 	struct name_key key = {.func = (__u64)func, .file = (__u64)file, .gen = image_gen};
 	struct ft_rec_name *r;
 	__u32 id;
 	long fl, nl;
 	__u16 flags = 0;
 
-	id = memo_get(&st->memo, &key, line, deaths);
+	id = name_cached(&key, line);
 	if (id)
 		return id;
-	id = name_cached(&key, line);
-	if (id) {
-		memo_put(&st->memo, &key, line, deaths, id);
-		return id;
-	}
 
 	id = name_new_id();
 	r = name_rec_buf();
@@ -114,8 +105,7 @@ static __always_inline __u32 name_id(__u64 pid_tgid, struct usdt_thread *st, con
 	r->line = line;
 	r->func_len = fl;
 	r->file_len = nl;
-	if (name_send(r, sizeof(*r) + fl + nl, &key, line, id, flags & FT_NAME_F_READ_ERR))
-		memo_put(&st->memo, &key, line, deaths, id);
+	name_send(r, sizeof(*r) + fl + nl, &key, line, id, flags & FT_NAME_F_READ_ERR);
 	return id;
 }
 

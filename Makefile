@@ -57,13 +57,16 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/obj/unit/%.o,$(UNIT_SRCS))
 TOOL     := $(BUILD)/flowtrace-bpf
 UNIT     := $(BUILD)/unit-tests
 FIXTURE  := $(BUILD)/sdt-fixture
+# the same fixture unoptimised: its markers' arguments sit in its stack frame
+# (memory operands, not registers), the other form a USDT argument takes
+FIXTURE_STACK := $(BUILD)/sdt-fixture-stackargs
 
 .DELETE_ON_ERROR:
 # keep the BPF objects between the skeleton steps
 .SECONDARY:
 .PHONY: all deps demo test test-unit test-integration test-asan test-fuzz test-browser bench check format clean install help
 
-all: $(TOOL) $(FIXTURE)
+all: $(TOOL) $(FIXTURE) $(FIXTURE_STACK)
 
 help:
 	@echo 'flowtrace-bpf targets:'
@@ -135,6 +138,10 @@ $(FIXTURE): tests/fixtures/sdt_fixture.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -rdynamic -pthread $< -o $@
 
+$(FIXTURE_STACK): tests/fixtures/sdt_fixture.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) -std=gnu11 -O0 -g -Wall -rdynamic -pthread $< -o $@
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
@@ -152,7 +159,7 @@ test-unit: $(UNIT)
 	$(Q)$(UNIT)
 	$(Q)tests/unit/embed_html.sh
 
-test-integration: $(TOOL) $(FIXTURE)
+test-integration: $(TOOL) $(FIXTURE) $(FIXTURE_STACK)
 	$(Q)tests/integration/run.sh
 
 # ASan/UBSan build in its own directory; the unit tests and the integration

@@ -152,18 +152,106 @@ static __always_inline int emit_call(__u16 type, const char *file, const char *f
 	return 0;
 }
 
-/* CPython: function__entry(const char *filename, const char *funcname, int lineno) */
-SEC("usdt")
-int BPF_USDT(ft_usdt_entry, const char *file, const char *func, int line)
+/* The value of the register at offset off of struct pt_regs, which is
+ * how libbpf's USDT spec names a register. Read from the context at a
+ * constant offset per case: the verifier allows no variable one there, and
+ * a helper call per argument (what bpf_usdt_arg does) costs more than the
+ * whole switch. */
+static __always_inline int usdt_reg(struct pt_regs *ctx, short off, __u64 *v)
 {
-	return emit_call(FT_REC_ENTRY, file, func, line);
+#if defined(__TARGET_ARCH_x86)
+#define REG(r)                            \
+	case offsetof(struct pt_regs, r): \
+		*v = ctx->r;              \
+		return 0;
+	switch (off) {
+		REG(r15)
+		REG(r14)
+		REG(r13)
+		REG(r12)
+		REG(bp)
+		REG(bx)
+		REG(r11)
+		REG(r10)
+		REG(r9)
+		REG(r8)
+		REG(ax)
+		REG(cx)
+		REG(dx)
+		REG(si)
+		REG(di)
+		REG(ip)
+		REG(sp)
+	}
+#undef REG
+#endif
+	return bpf_probe_read_kernel(v, sizeof(*v), (void *)ctx + off);
 }
 
-/* CPython: function__return(const char *filename, const char *funcname, int lineno) */
-SEC("usdt")
-int BPF_USDT(ft_usdt_return, const char *file, const char *func, int line)
+/* Argument n of the marker that fired, as libbpf's bpf_usdt_arg() gives
+ * it (same spec, same casts; 0 when it cannot be read), from a spec looked
+ * up once per event rather than once per argument. */
+static __always_inline long usdt_arg(struct pt_regs *ctx, const struct __bpf_usdt_spec *spec, int n)
 {
-	return emit_call(FT_REC_RETURN, file, func, line);
+	const struct __bpf_usdt_arg_spec *a;
+	__u64 val;
+
+	if (n >= spec->arg_cnt)
+		return 0;
+	a = &spec->args[n];
+	switch (a->arg_type) {
+	case BPF_USDT_ARG_CONST:
+		val = a->val_off;
+		break;
+	case BPF_USDT_ARG_REG:
+		if (usdt_reg(ctx, a->reg_off, &val))
+			return 0;
+		break;
+	case BPF_USDT_ARG_REG_DEREF:
+		if (usdt_reg(ctx, a->reg_off, &val) ||
+		    bpf_probe_read_user(&val, sizeof(val), (void *)val + a->val_off))
+			return 0;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		val >>= a->arg_bitshift;
+#endif
+		break;
+	default:
+		return 0;
+	}
+	val <<= a->arg_bitshift;
+	if (a->arg_signed)
+		return ((long)val) >> a->arg_bitshift;
+	return val >> a->arg_bitshift;
+}
+
+/* Both markers: (const char *filename, const char *funcname, int lineno). */
+static __always_inline int marker(struct pt_regs *ctx, __u16 type)
+{
+	const struct __bpf_usdt_spec *spec = NULL;
+	int spec_id = __bpf_usdt_spec_id(ctx);
+	const char *file = NULL, *func = NULL;
+	__s32 line = 0;
+
+	if (spec_id >= 0)
+		spec = bpf_map_lookup_elem(&__bpf_usdt_specs, &spec_id);
+	if (spec) {
+		file = (const char *)usdt_arg(ctx, spec, 0);
+		func = (const char *)usdt_arg(ctx, spec, 1);
+		line = usdt_arg(ctx, spec, 2);
+	}
+	return emit_call(type, file, func, line);
+}
+
+SEC("usdt")
+int ft_usdt_entry(struct pt_regs *ctx)
+{
+	return marker(ctx, FT_REC_ENTRY);
+}
+
+SEC("usdt")
+int ft_usdt_return(struct pt_regs *ctx)
+{
+	return marker(ctx, FT_REC_RETURN);
 }
 
 /* The target exec'd: its threads' depth and seq belong to the old program

@@ -2,7 +2,10 @@
 trees known from its parameters: deep recursion, awkward names, threads
 firing at once, and a flood that overruns a small ring buffer."""
 
+import os
+import re
 import signal
+import subprocess
 import time
 
 from ftlib import trees
@@ -90,7 +93,11 @@ def check_name(i, n, want, how):
 @case("fixture names (JSON): long names whole up to the cap, cut and flagged beyond, "
       "UTF-8 intact, escapes, invalid bytes")
 def names_json():
-    tr = launch([], command(cfg.fixture, "names"))
+    check_names(cfg.fixture)
+
+
+def check_names(fixture):
+    tr = launch([], command(fixture, "names"))
     no_flags(tr.threads, allowed={"name_truncated"})
     calls = [n for t in tr.threads for n in t.calls]
     if [len(n.children) for n in calls] != [0] * len(calls) or len(calls) != len(NAMES):
@@ -103,6 +110,35 @@ def names_json():
             problems.append("call %d (%s): %s" % (i, trees.shorten(want, 30), msg))
     if problems:
         raise Fail("\n".join(problems))
+
+
+def stack_fixture():
+    """build/sdt-fixture-stackargs (the fixture at -O0), after checking what
+    makes it worth a case: every marker argument is a memory operand in its
+    stack frame ("8@-8(%rbp)"), which a USDT program reads from the target,
+    where the -O1 fixture and every CPython here pass registers."""
+    path = cfg.fixture + "-stackargs"
+    if not os.path.exists(path):
+        raise Fail("%s is missing: `make all` builds it" % path)
+    notes = subprocess.run(["readelf", "-n", path], capture_output=True, text=True,
+                           check=True).stdout
+    args = re.findall(r"Name: function__(?:entry|return)\n.*\n\s*Arguments: (.*)", notes)
+    if len(args) != 2 or not all(re.fullmatch(r"(-?\d+@-?\d+\(%\w+\) ?){3}", a.strip())
+                                 for a in args):
+        raise Fail("expected both markers' three arguments as memory operands, readelf shows %s"
+                   % args)
+    return path
+
+
+@case("fixture stack arguments: marker arguments read from the target's stack, "
+      "names, lines and a 200-deep chain exact")
+def stack_args():
+    path = stack_fixture()
+    check_names(path)
+    tr = launch([], command(path, "recurse", "200"))
+    no_flags(tr.threads)
+    want = [trees.Thread(0, None, chain(200, "f", "/fixture/recurse.py", 7))]
+    expect_trees(want, trees.filter_threads(tr.threads, list), "a chain of 200 f() calls")
 
 
 @case("fixture names (tree): UTF-8 intact, control characters and bad bytes escaped")

@@ -62,6 +62,7 @@ struct config {
 	uint64_t ring_size; /* bytes, power of two */
 	enum method_ask method;
 	enum method_hook eval_hook;
+	bool follow;	/* -F: the target's descendants too */
 	bool calibrate; /* attach empty programs: the cost floor (benchmarks) */
 
 	/* report, diff */

@@ -73,6 +73,8 @@ struct session {
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
 	bool forwarded;		  /* launch mode: the stop signal was passed on to the command */
 	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
+	bool root_gone;		  /* --follow: the target exited, descendants may not have */
+	uint64_t execs_left;	  /* --follow: processes that left the trace by an exec */
 };
 
 /* The signals that end a trace (read from the signalfd once the probes are
@@ -157,12 +159,37 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* --follow: a traced process exec'd, and BPF took it out of the trace (its
+ * probes' addresses belong to the old program). Said once; every one
+ * under -v. */
+static void followed_exec(struct session *s, const struct ft_rec_exec *x)
+{
+	char file[FT_EXEC_FILE_MAX + 1], note[600];
+
+	memcpy(file, x->file, sizeof(x->file));
+	file[sizeof(x->file)] = 0;
+	log_line(note, sizeof(note), "PID %u exec'd %s", x->hdr.tgid, *file ? file : "a new program");
+	if (!s->execs_left++)
+		log_error("a process started by exec (multiprocessing's spawn and forkserver, "
+			  "subprocess) can be traced on its own with -p PID",
+			  "warning: %s: not followed (--follow traces forked processes, not a new "
+			  "program)",
+			  note);
+	else if (s->cfg->verbose)
+		fprintf(stderr, "flowtrace-bpf: %s: not followed\n", note);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct ft_rec_exec *x = data;
 
 	pipeline__add(&s->pipe, data, size);
+	if (s->cfg->follow) {
+		if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC)
+			followed_exec(s, x);
+		return 0;
+	}
 	/* judged once the batch is in: the builder already closed the old
 	 * program's frames at the exec */
 	if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC && x->hdr.tgid == (__u32)s->pid) {
@@ -296,6 +323,11 @@ static int find_target(struct session *s)
 	}
 	if (*s->method.warning)
 		fprintf(stderr, "flowtrace-bpf: warning: %s\n", s->method.warning);
+	if (cfg->follow && s->method.method == FT_METHOD_USDT) {
+		log_error("--follow works with the interpreter methods (eval, frame)",
+			  "--follow cannot follow a program traced by its markers yet");
+		return FT_EXIT_USAGE;
+	}
 	return 0;
 }
 
@@ -396,6 +428,7 @@ static int open_probe(struct session *s)
 		.launch = s->launched,
 		.ring_size = s->cfg->ring_size,
 		.calibrate = s->cfg->calibrate,
+		.follow = s->cfg->follow,
 		.on_record = on_record,
 		.ctx = s,
 	};
@@ -644,6 +677,9 @@ static enum stop_reason run_loop(struct session *s)
 		pipeline__flush(&s->pipe);
 		if (s->exec_seen && !follow_exec(s))
 			return STOP_EXEC;
+		/* --follow: the trace ends with the last traced process */
+		if (s->root_gone && !probe__follows_any(s->probe))
+			return STOP_TARGET_EXIT;
 		/* nothing more can be written, or memory ran out: tracing on
 		 * would only keep the probes in the target */
 		if (pipeline__error(&s->pipe))
@@ -665,7 +701,11 @@ static enum stop_reason run_loop(struct session *s)
 					return STOP_SIGNAL;
 				}
 			} else if (fd == s->pidfd) {
-				return STOP_TARGET_EXIT;
+				if (!s->cfg->follow || !probe__follows_any(s->probe))
+					return STOP_TARGET_EXIT;
+				/* descendants live on: checked at each round from now on */
+				epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->pidfd, NULL);
+				s->root_gone = true;
 			} else if (fd == s->timerfd) {
 				return STOP_DURATION;
 			}
@@ -740,6 +780,7 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 
 	memset(m, 0, sizeof(*m));
 	m->pid = s->pid;
+	m->follow = s->cfg->follow;
 	m->abi = FT_ABI_VERSION;
 	m->t0 = s->t0;
 	clock_gettime(CLOCK_REALTIME, &m->wall_start);
@@ -822,7 +863,8 @@ int session_run(const struct config *cfg)
 	if (!rc) {
 		char line[PATH_MAX + 256];
 
-		log_line(line, sizeof(line), "tracing PID %d (CPython %s, %s in %s)%s", s.pid,
+		log_line(line, sizeof(line), "tracing PID %d%s (CPython %s, %s in %s)%s", s.pid,
+			 cfg->follow ? " and its descendants" : "",
 			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
 			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
 		fprintf(stderr, "flowtrace-bpf: %s\n", line);

@@ -35,6 +35,7 @@ struct render_trigger {
 /* What the trace was: written into the output's metadata. */
 struct render_meta {
 	int pid;
+	bool follow; /* --follow: threads of pid's descendants too (ft_thread.pid) */
 	const char *python;	     /* "3.9.2", or "" when unknown */
 	const char *probe;	     /* "usdt" */
 	const char *binary;	     /* ELF whose probes were used, as the target sees it */

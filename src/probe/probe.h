@@ -26,6 +26,7 @@ struct probe_opts {
 	bool launch;	    /* a command started here that has run no Python yet (-c) */
 	uint64_t ring_size; /* the ring buffer's size in bytes */
 	bool calibrate;	    /* programs that return at once */
+	bool follow;	    /* --follow: the target's descendants too (interpreter methods) */
 	probe_record_fn on_record;
 	void *ctx;
 };
@@ -105,6 +106,10 @@ int probe__error(const struct probe *p);
 void probe__links(const struct probe *p, size_t *perf, size_t *multi);
 /* The file offsets of the uprobes placed by offset (not the markers'). */
 const uint64_t *probe__uprobes(const struct probe *p, size_t *n);
+/* --follow: whether a traced process is still alive (the target or a
+ * descendant it forked). Entries of processes gone are dropped on the way.
+ * False without --follow. */
+bool probe__follows_any(const struct probe *p);
 /* "usdt", "eval", "frame", ...: the method, as shown to the user */
 const char *probe__name(const struct probe *p);
 void probe__free(struct probe *p);

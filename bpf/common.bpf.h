@@ -135,13 +135,15 @@ const volatile __u32 target_tgid = 0;
 /* How many times the target exec'd a new program while traced. */
 __u32 image_gen = 0;
 
-/* --follow: the uprobes are attached for every process mapping the file
- * (a pid filter in the kernel would not cover a child, which the kernel
- * gives no uprobe of its parent's), and this map says which processes are
- * traced: the targets, set by user space before arming, and every child a
- * traced process forks (ft_fork, before the child runs an instruction).
- * A process leaves it when it exits or execs a new program. */
+/* --follow, or several PIDs: the uprobes are attached for every process
+ * mapping the file (a pid filter in the kernel would not cover a child,
+ * which the kernel gives no uprobe of its parent's), and this map says
+ * which processes are traced: the targets, set by user space before
+ * arming, and under --follow (follow_forks) every child a traced process
+ * forks (ft_fork, before the child runs an instruction). A process leaves
+ * it when it exits or execs a new program. */
 const volatile __u32 follow = 0;
+const volatile __u32 follow_forks = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -167,7 +167,7 @@ static __always_inline void follow_fork(struct task_struct *parent, struct task_
 {
 	__u32 ptgid = parent->tgid, ctgid = child->tgid, one = 1;
 
-	if (!follow || ptgid == ctgid || !bpf_map_lookup_elem(&followed, &ptgid))
+	if (!follow_forks || ptgid == ctgid || !bpf_map_lookup_elem(&followed, &ptgid))
 		return;
 	if (bpf_map_update_elem(&followed, &ctgid, &one, BPF_ANY))
 		count_drop(FT_DROP_NO_STORAGE);

@@ -216,15 +216,35 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
-		if (strchr(arg, ','))
-			return usage_error("several PIDs ('%s') are not supported yet: give one "
-					   "-p PID (with --follow, its descendants are traced too)",
-					   arg);
-		if (parse_int(arg, 1, 0x7fffffff, &v))
-			return usage_error("invalid PID '%s': expected a positive number", arg);
 		if (cfg->pid)
 			return usage_error("-p given twice%s", "");
-		cfg->pid = v;
+		/* PID or PID,PID,...: the first is the target, the others are
+		 * traced beside it (they must be its kin: session.c checks) */
+		for (char *s = arg, *comma;; s = comma + 1) {
+			char one[16];
+			size_t len;
+
+			comma = strchr(s, ',');
+			len = comma ? (size_t)(comma - s) : strlen(s);
+			if (len >= sizeof(one))
+				return usage_error("invalid PID '%s': expected a positive number",
+						   arg);
+			memcpy(one, s, len);
+			one[len] = 0;
+			if (parse_int(one, 1, 0x7fffffff, &v))
+				return usage_error("invalid PID '%s': expected a positive number "
+						   "or a list (12,34)",
+						   arg);
+			if (!cfg->pid) {
+				cfg->pid = v;
+			} else {
+				if (cfg->npids_more == FT_MORE_PIDS_MAX)
+					return usage_error("too many PIDs in '%s'", arg);
+				cfg->pids_more[cfg->npids_more++] = v;
+			}
+			if (!comma)
+				break;
+		}
 		break;
 	case 'c':
 		if (!*arg)

@@ -348,9 +348,14 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 	return 0;
 }
 
+bool probe__multi_process(const struct probe *p)
+{
+	return p->opts.follow || p->opts.nmore_pids;
+}
+
 int probe__uprobe_pid(const struct probe *p)
 {
-	return p->opts.follow ? -1 : p->target->pid;
+	return probe__multi_process(p) ? -1 : p->target->pid;
 }
 
 int probe__attach_follow(struct probe *p, struct bpf_map *followed, struct bpf_program *fork_prog,
@@ -360,11 +365,14 @@ int probe__attach_follow(struct probe *p, struct bpf_map *followed, struct bpf_p
 	int e;
 
 	p->followed_fd = bpf_map__fd(followed);
-	if (bpf_map_update_elem(p->followed_fd, &tgid, &one, BPF_ANY)) {
-		e = errno;
-		snprintf(err, errlen, "cannot add PID %d to the followed processes: %s",
-			 p->target->pid, strerror(e));
-		return -e;
+	for (size_t i = 0; i <= p->opts.nmore_pids; i++) {
+		tgid = i ? (__u32)p->opts.more_pids[i - 1] : (__u32)p->target->pid;
+		if (bpf_map_update_elem(p->followed_fd, &tgid, &one, BPF_ANY)) {
+			e = errno;
+			snprintf(err, errlen, "cannot add PID %u to the traced processes: %s",
+				 tgid, strerror(e));
+			return -e;
+		}
 	}
 	p->fork_link = bpf_program__attach_trace(fork_prog);
 	if (p->fork_link)

@@ -197,8 +197,8 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_nop, cal, true},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
-		{s->progs.ft_fork, p->base.opts.follow, false},
-		{s->progs.ft_proc_exit, p->base.opts.follow, false},
+		{s->progs.ft_fork, probe__multi_process(&p->base), false},
+		{s->progs.ft_proc_exit, probe__multi_process(&p->base), false},
 	};
 
 	p->multi = probe__has_uprobe_multi();
@@ -249,7 +249,8 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 
 	ro->wakeup_bytes = p->base.opts.ring_size / 8;
 	ro->target_tgid = pid;
-	ro->follow = p->base.opts.follow;
+	ro->follow = probe__multi_process(&p->base);
+	ro->follow_forks = p->base.opts.follow;
 	ro->runtime_addr = p->rt.runtime_addr;
 	ro->code_type_addr = p->rt.code_type_addr;
 	ro->init_cleanup_addr = p->rt.init_cleanup_addr;
@@ -366,7 +367,7 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	int rc;
 
 	/* the followed processes first: a fork while the rest goes in is seen */
-	if (p->base.opts.follow) {
+	if (probe__multi_process(&p->base)) {
 		rc = probe__attach_follow(&p->base, s->maps.followed, s->progs.ft_fork,
 					  s->progs.ft_proc_exit, err, errlen);
 		if (rc)

@@ -157,15 +157,72 @@ def sigkill_unharmed(interp):
     return "workers exited normally"
 
 
+def def_line(path, func):
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if line.startswith("def %s(" % func):
+                return i
+    raise Fail("no def %s in %s" % (func, path))
+
+
+def several_pids(interp):
+    """-p W1,W2: two workers forked from one master, traced without it.
+    Stated from the source: each worker was in wait_go() at attach (shown
+    when it returns, flagged entered_before_attach), then calls handle(),
+    which calls respond(); worker() never returns (os._exit)."""
+    path = workload("workers_idle")
+    master = start_gated([interp.path, path])
+    line = [l for l in master.stderr.splitlines() if l.startswith("FT_GATE_READY pids ")][0]
+    pids = [int(p) for p in line.split()[2:]]
+    tracer = start_tool(["-f", "json", "--include", INCLUDE, "-p",
+                         ",".join(str(p) for p in pids)])
+    wait_ready(tracer)
+    master.send(b"xx")
+    master.close_stdin()
+    rc = master.wait(60, "the master")
+    if rc != 0:
+        raise Fail("the master exited %s\n%s" % (rc, master.stderr_tail()))
+    tracer.wait(30, "flowtrace-bpf after the workers exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    check_meta(doc, pid=pids[0], probe=interp.auto_method("-p"))
+    root, others = tool_processes(doc, res)
+
+    def n(func, flags=(), children=()):
+        node = trees.Node(func, path, def_line(path, func), flags, list(children))
+        node.ignore_line = "entered_before_attach" in flags
+        return node
+
+    want = [n("wait_go", {"entered_before_attach"}), n("handle", (), [n("respond")])]
+    got = root + [t for p in others for t in p]
+    expect_trees([trees.Thread(p, None, want) for p in pids], got, "the two workers")
+    return "both workers traced"
+
+
 def refusals():
     py = cfg.py39 or "/usr/bin/python3"
     res = tool(["-F", "--method", "usdt", "-c", command(py, "-c", "pass")])
     expect_rc(res, 2)
     if "--follow" not in res.stderr:
         raise Fail("the refusal does not name --follow\n  %s" % res.context())
-    res = tool(["-p", "12,34"])
-    expect_rc(res, 2)
-    return "usdt and several PIDs refused"
+    # not kin: two processes of one interpreter, started apart, load it at
+    # different addresses (ASLR), which the probes' runtime addresses hold
+    with open("/proc/sys/kernel/randomize_va_space") as f:
+        aslr = f.read().strip() != "0"
+    if aslr:
+        a = start_gated([py, workload("fib")])
+        b = start_gated([py, workload("fib")])
+        res = tool(["-p", "%d,%d" % (a.pid, b.pid)])
+        expect_rc(res, 6)
+        if "does not run PID %d's interpreter at its addresses" % a.pid not in res.stderr:
+            raise Fail("the refusal does not say why\n  %s" % res.context())
+        for t in (a, b):
+            t.send(b"go\n")
+            t.close_stdin()
+            if t.wait(30, "an untraced fib") != 0:
+                raise Fail("a refused target did not exit 0\n%s" % t.stderr_tail())
+    return "usdt refused, unrelated PIDs refused"
 
 
 def _register():
@@ -185,7 +242,9 @@ def _register():
                 functools.partial(run_follow, interp, mode, name, args, pooled, execs))
         add("follow %s -p: workers unharmed when the tracer is SIGKILLed" % interp.name,
             functools.partial(sigkill_unharmed, interp))
-    add("follow: refused with the markers and for several PIDs", refusals)
+        add("follow %s -p W1,W2: two workers of one master" % interp.name,
+            functools.partial(several_pids, interp))
+    add("follow: refused with the markers, and for unrelated PIDs", refusals)
 
 
 _register()

@@ -118,6 +118,16 @@ def run_follow(interp, mode, name, args=(), pooled=False, execs=False):
         res = tool(topts + ["-c", command(*argv)])
         expect_rc(res, 0)
         pid = None
+    elif mode == "record":
+        # the trace file keeps the processes: replayed, the same checks
+        out = os.path.join(cfg.tmp, "follow-%s-%s.ftrace" % (interp.name, name))
+        rec = tool(["record", "-F", "-o", out, "-c", command(*argv)])
+        expect_rc(rec, 0, "flowtrace-bpf record -F")
+        res = tool(["replay"] + topts[1:] + [out])
+        expect_rc(res, 0, "flowtrace-bpf replay")
+        check_chrome_and_report(out, parse_json(res.stdout, res), res)
+        res.stderr = rec.stderr + res.stderr
+        mode, pid = "-c", None
     else:
         res, pid = attach_raw(topts, argv)
     doc = parse_json(res.stdout, res)
@@ -136,6 +146,25 @@ def run_follow(interp, mode, name, args=(), pooled=False, execs=False):
         raise Fail("unexpected exec note\n  %s" % res.context())
     expect_processes(want, got, pooled)
     return "%d child processes" % len(got[1])
+
+
+def check_chrome_and_report(out, doc, res):
+    """chrome: each process's events under its real pid; report --threads:
+    each thread's table says its process."""
+    pids = sorted({t["pid"] for t in doc["threads"] if t["calls"]})
+    ch = tool(["replay", "-f", "chrome", "--include", INCLUDE, out])
+    expect_rc(ch, 0, "flowtrace-bpf replay -f chrome")
+    events = parse_json(ch.stdout, ch)["traceEvents"]
+    got = sorted({e["pid"] for e in events if e.get("ph") == "X"})
+    if got != pids:
+        raise Fail("chrome: call events under pids %s, expected the processes' %s"
+                   % (got, pids))
+    rep = tool(["report", "--threads", "--include", INCLUDE, out])
+    expect_rc(rep, 0, "flowtrace-bpf report --threads")
+    text = rep.stdout.decode()
+    for pid in pids:
+        if not re.search(r"^# thread \d+ \(.*\) in PID %d$" % pid, text, re.M):
+            raise Fail("report --threads: no table headed for PID %d\n%s" % (pid, text[:2000]))
 
 
 def sigkill_unharmed(interp):
@@ -235,7 +264,8 @@ def _register():
                  ("-c", "pool_map", ("fork",), True, False),
                  ("-c", "pool_map", ("spawn",), True, True),
                  ("-c", "pool_map", ("forkserver",), True, True),
-                 ("-p", "prefork", (), False, False)]
+                 ("-p", "prefork", (), False, False),
+                 ("record", "fork_tree", (), False, False)]
         for mode, name, args, pooled, execs in cells:
             add("follow %s %s: %s%s" % (interp.name, mode, name,
                                         " " + " ".join(args) if args else ""),

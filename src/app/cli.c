@@ -411,9 +411,10 @@ static error_t check_config(struct parse_state *st)
 		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
 
 		if (targets || cfg->duration_s > 0 || cfg->user || cfg->follow)
-			return usage_error("%s reads trace files: -p, -c, -d, -F, --user and commands "
-					   "do not apply",
-					   commands[cfg->cmd - 1].name);
+			return usage_error(
+				"%s reads trace files: -p, -c, -d, -F, --user and commands "
+				"do not apply",
+				commands[cfg->cmd - 1].name);
 		if (cfg->ninputs != want)
 			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER"
 						     : "%s needs one trace file",

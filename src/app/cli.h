@@ -65,7 +65,7 @@ struct config {
 	uint64_t ring_size; /* bytes, power of two */
 	enum method_ask method;
 	enum method_hook eval_hook;
-	bool follow;	/* -F: the target's descendants too */
+	bool follow; /* -F: the target's descendants too */
 	/* -p PID,PID...: the PIDs after the first, traced beside it */
 	int pids_more[FT_MORE_PIDS_MAX];
 	int npids_more;

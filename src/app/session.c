@@ -176,7 +176,8 @@ static void followed_exec(struct session *s, const struct ft_rec_exec *x)
 
 	memcpy(file, x->file, sizeof(x->file));
 	file[sizeof(x->file)] = 0;
-	log_line(note, sizeof(note), "PID %u exec'd %s", x->hdr.tgid, *file ? file : "a new program");
+	log_line(note, sizeof(note), "PID %u exec'd %s", x->hdr.tgid,
+		 *file ? file : "a new program");
 	if (!s->execs_left++)
 		log_error("a process started by exec (multiprocessing's spawn and forkserver, "
 			  "subprocess) can be traced on its own with -p PID",
@@ -294,7 +295,8 @@ static int check_kin(struct session *s)
 		struct first_map m = {.path = s->target.binary};
 
 		if (pid == s->pid || target_gone(pid)) {
-			log_error(NULL, pid == s->pid ? "PID %d given twice" : "no process %d", pid);
+			log_error(NULL, pid == s->pid ? "PID %d given twice" : "no process %d",
+				  pid);
 			return pid == s->pid ? FT_EXIT_USAGE : FT_EXIT_NO_PROCESS;
 		}
 		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
@@ -940,7 +942,10 @@ int session_run(const struct config *cfg)
 		if (cfg->npids_more)
 			snprintf(more, sizeof(more), " and %d more", cfg->npids_more);
 		log_line(line, sizeof(line), "tracing PID %d%s%s (CPython %s, %s in %s)%s", s.pid,
-			 more, cfg->follow ? (cfg->npids_more ? ", and descendants" : " and its descendants") : "",
+			 more,
+			 cfg->follow
+				 ? (cfg->npids_more ? ", and descendants" : " and its descendants")
+				 : "",
 			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
 			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
 		fprintf(stderr, "flowtrace-bpf: %s\n", line);

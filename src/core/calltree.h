@@ -69,7 +69,7 @@ struct ft_thread {
 	int32_t base; /* level of the roots */
 	uint32_t next_seq;
 	bool seen;
-	bool retired; /* its process exec'd: a later record of the tid is a new thread */
+	bool retired;	/* its process exec'd: a later record of the tid is a new thread */
 	bool root_loss; /* a root holds a loss: a frame wrapped around the roots spans it */
 	int32_t skew;	/* BPF's depth minus the level: frames left with no return record */
 	uint64_t last_ns;

@@ -35,7 +35,6 @@ struct render_trigger {
 /* What the trace was: written into the output's metadata. */
 struct render_meta {
 	int pid;
-	bool follow; /* --follow: threads of pid's descendants too (ft_thread.pid) */
 	const char *python;	     /* "3.9.2", or "" when unknown */
 	const char *probe;	     /* "usdt" */
 	const char *binary;	     /* ELF whose probes were used, as the target sees it */
@@ -58,6 +57,9 @@ struct render_meta {
 	uint64_t unapplied;		      /* records that could not be applied */
 	const struct render_window *window;   /* NULL: the whole trace */
 	const struct render_trigger *trigger; /* NULL: no --trigger */
+	/* --follow or several PIDs: the threads of other processes than pid
+	 * too (ft_thread.pid) */
+	bool follow;
 };
 
 struct render_ctx {

@@ -369,8 +369,8 @@ int probe__attach_follow(struct probe *p, struct bpf_map *followed, struct bpf_p
 		tgid = i ? (__u32)p->opts.more_pids[i - 1] : (__u32)p->target->pid;
 		if (bpf_map_update_elem(p->followed_fd, &tgid, &one, BPF_ANY)) {
 			e = errno;
-			snprintf(err, errlen, "cannot add PID %u to the traced processes: %s",
-				 tgid, strerror(e));
+			snprintf(err, errlen, "cannot add PID %u to the traced processes: %s", tgid,
+				 strerror(e));
 			return -e;
 		}
 	}

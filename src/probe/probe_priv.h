@@ -48,9 +48,11 @@ struct probe {
 	size_t nlinks;
 	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
 	size_t nmlinks;
-	struct bpf_link *exec_link;	     /* probe__attach_exec's; not a probe */
-	struct bpf_link *fork_link, *exit_link; /* probe__attach_follow's */
-	int followed_fd; /* --follow: BPF's map of traced processes, once exit_link is set */
+	struct bpf_link *exec_link; /* probe__attach_exec's; not a probe */
+	/* probe__attach_follow's; followed_fd (BPF's map of traced processes)
+	 * is valid once exit_link is set */
+	struct bpf_link *fork_link, *exit_link;
+	int followed_fd;
 	uint64_t uprobes[PROBE_MAX_UPROBES]; /* file offsets probe__attach_uprobes attached */
 	size_t nuprobes;
 	int error;	   /* the first failure handling a record (-ENOMEM), for the end */

@@ -152,11 +152,17 @@ struct {
 	__type(value, __u32);
 } followed SEC(".maps");
 
-/* Whether records of process tgid are for the trace. Without --follow the
- * probes were attached for the target alone: nothing to check. */
-static __always_inline bool tgid_traced(__u32 tgid)
+/* Whether the running process's records are for the trace. Without
+ * --follow the probes were attached for the target alone: nothing to check
+ * (the load sees follow as 0 and drops the rest). */
+static __always_inline bool tgid_traced(void)
 {
-	return !follow || bpf_map_lookup_elem(&followed, &tgid);
+	__u32 tgid;
+
+	if (!follow)
+		return true;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&followed, &tgid);
 }
 
 /* The generation part of a name key: the program (image_gen) and, under

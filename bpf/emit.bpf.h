@@ -45,7 +45,7 @@ static __always_inline void *thread_get(void *map)
 {
 	void *st;
 
-	if (!armed || !tgid_traced(bpf_get_current_pid_tgid() >> 32))
+	if (!armed || !tgid_traced())
 		return NULL;
 	st = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -798,7 +798,7 @@ int ft_code_dealloc(struct pt_regs *ctx)
 	struct code_info ci;
 	struct name_key key;
 
-	if (!tgid_traced(bpf_get_current_pid_tgid() >> 32) || !read_code(PT_REGS_PARM1(ctx), &ci))
+	if (!tgid_traced() || !read_code(PT_REGS_PARM1(ctx), &ci))
 		return 0;
 	key.func = ci.name;
 	key.file = ci.file;

@@ -111,11 +111,11 @@ def expect_processes(want, got, pooled):
     expect_trees([t for p in wc for t in p], [t for p in gc for t in p], "the children")
 
 
-def run_follow(interp, mode, name, args=(), pooled=False, execs=False):
+def run_follow(interp, mode, name, args=(), pooled=False, execs=False, env=None):
     argv = [interp.path, workload(name)] + list(args)
     topts = ["-F", "-f", "json", "--include", INCLUDE]
     if mode == "-c":
-        res = tool(topts + ["-c", command(*argv)])
+        res = tool(topts + ["-c", command(*argv)], env=child_env(env) if env else None)
         expect_rc(res, 0)
         pid = None
     elif mode == "record":
@@ -270,6 +270,10 @@ def _register():
             add("follow %s %s: %s%s" % (interp.name, mode, name,
                                         " " + " ".join(args) if args else ""),
                 functools.partial(run_follow, interp, mode, name, args, pooled, execs))
+        # kernels before 6.6: perf-event links, attached for every process (pid -1)
+        add("follow %s -c: fork_tree, perf-event links" % interp.name,
+            functools.partial(run_follow, interp, "-c", "fork_tree",
+                              env={"FLOWTRACE_NO_UPROBE_MULTI": "1"}))
         add("follow %s -p: workers unharmed when the tracer is SIGKILLed" % interp.name,
             functools.partial(sigkill_unharmed, interp))
         add("follow %s -p W1,W2: two workers of one master" % interp.name,

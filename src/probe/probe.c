@@ -17,6 +17,7 @@
 #include "cpython/target.h"
 #include "probe/method.h"
 #include "probe/probe_priv.h"
+#include "sys/procfs.h"
 #include "sys/log.h"
 
 struct probe *probe__open(const struct method_choice *m, const struct target *t,
@@ -388,36 +389,19 @@ int probe__attach_follow(struct probe *p, struct bpf_map *followed, struct bpf_p
 bool probe__follows_any(const struct probe *p)
 {
 	__u32 key, next;
-	bool first = true, any = false;
+	bool first = true;
 
 	if (!p || !p->exit_link)
 		return false;
 	/* a process that ended unseen by the exit program (none should) is
 	 * checked in /proc: a zombie or a missing one is gone */
 	while (!bpf_map_get_next_key(p->followed_fd, first ? NULL : &key, &next)) {
-		char path[64], state = 0;
-		FILE *f;
-
 		first = false;
 		key = next;
-		snprintf(path, sizeof(path), "/proc/%u/stat", next);
-		f = fopen(path, "re");
-		if (f) {
-			/* "PID (COMM) S ...": the comm may hold ')' itself */
-			char buf[512];
-			size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-			char *rp;
-
-			buf[n] = 0;
-			rp = strrchr(buf, ')');
-			if (rp && rp[1] == ' ')
-				state = rp[2];
-			fclose(f);
-		}
-		if (state && state != 'Z' && state != 'X')
-			any = true;
+		if (!procfs_exited((int)next))
+			return true;
 	}
-	return any;
+	return false;
 }
 
 int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen)

@@ -73,7 +73,10 @@ enum {
 
 static const struct argp_option options[] = {
 	{NULL, 0, NULL, 0, "Target:", 1},
-	{"pid", 'p', "PID", 0, "Attach to the running Python process PID", 1},
+	{"pid", 'p', "PID", 0,
+	 "Attach to the running Python process PID; PID,PID,...: several processes forked "
+	 "from one (a pre-fork server's workers)",
+	 1},
 	{"command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1},
 	{"duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1},
 	{"follow", 'F', NULL, 0,

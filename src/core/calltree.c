@@ -688,6 +688,7 @@ struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thre
 	if (!t)
 		return NULL;
 	t->tid = like->tid;
+	t->pid = like->pid;
 	t->image = like->image;
 	memcpy(t->comm, like->comm, sizeof(t->comm));
 	t->first_ns = like->first_ns;

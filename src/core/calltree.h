@@ -136,7 +136,7 @@ void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen
 
 /* A forest assembled by its caller rather than from records (trigger.c
  * keeps the captured subtrees in one): a thread appended after the others,
- * copying like's identity (tid, image, comm, first_ns), and nodes owned by
+ * copying like's identity (tid, pid, image, comm, first_ns), and nodes owned by
  * ct, which the caller links itself. */
 struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thread *like);
 struct ft_node *calltree__node_alloc(struct calltree *ct);

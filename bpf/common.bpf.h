@@ -135,6 +135,47 @@ const volatile __u32 target_tgid = 0;
 /* How many times the target exec'd a new program while traced. */
 __u32 image_gen = 0;
 
+/* --follow, or several PIDs: the uprobes are attached for every process
+ * mapping the file (a pid filter in the kernel would not cover a child,
+ * which the kernel gives no uprobe of its parent's), and this map says
+ * which processes are traced: the targets, set by user space before
+ * arming, and under --follow (follow_forks) every child a traced process
+ * forks (ft_fork, before the child runs an instruction). A process leaves
+ * it when it exits or execs a new program. */
+const volatile __u32 follow = 0;
+const volatile __u32 follow_forks = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u32);
+} followed SEC(".maps");
+
+/* Whether the running process's records are for the trace. Without
+ * --follow the probes were attached for the target alone: nothing to check
+ * (the load sees follow as 0 and drops the rest). */
+static __always_inline bool tgid_traced(void)
+{
+	__u32 tgid;
+
+	if (!follow)
+		return true;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&followed, &tgid);
+}
+
+/* The generation part of a name key: the program (image_gen) and, under
+ * --follow, the process. A forked child shares its parent's addresses but
+ * not its later allocations: a code object freed and made anew at the
+ * same address in one process must not rename the other's. */
+static __always_inline __u64 name_gen(void)
+{
+	if (!follow)
+		return image_gen;
+	return (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | image_gen;
+}
+
 static __always_inline void count_drop(int why)
 {
 	__sync_fetch_and_add(&drops[why], 1);

@@ -45,7 +45,7 @@ static __always_inline void *thread_get(void *map)
 {
 	void *st;
 
-	if (!armed)
+	if (!armed || !tgid_traced())
 		return NULL;
 	st = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -132,8 +132,16 @@ static __always_inline bool emit_exec(struct task_struct *p, pid_t old_pid,
 	char c = 0;
 	long n;
 
-	if (p->tgid != target_tgid || !armed)
+	if (follow) {
+		__u32 tgid = p->tgid;
+
+		/* the new program is not followed: the probes' addresses (the
+		 * interpreter methods) and names belong to the old one */
+		if (!armed || bpf_map_delete_elem(&followed, &tgid))
+			return false;
+	} else if (p->tgid != target_tgid || !armed) {
 		return false;
+	}
 	__sync_fetch_and_add(&image_gen, 1);
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
@@ -153,6 +161,31 @@ static __always_inline bool emit_exec(struct task_struct *p, pid_t old_pid,
 	/* user space acts on it (the new program may not be traceable): now */
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
 	return true;
+}
+
+/* For tp_btf/sched_process_fork under --follow: a new process (not a
+ * thread) forked by a traced one is traced from its first instruction. The
+ * tracepoint runs in the parent before the child is woken. A child made
+ * before arming is followed too: arming only starts the records. */
+static __always_inline void follow_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, one = 1;
+
+	if (!follow_forks || ptgid == ctgid || !bpf_map_lookup_elem(&followed, &ptgid))
+		return;
+	if (bpf_map_update_elem(&followed, &ctgid, &one, BPF_ANY))
+		count_drop(FT_DROP_NO_STORAGE);
+}
+
+/* For tp_btf/sched_process_exit under --follow: the last thread of a
+ * process ends, so its tgid can be given to an unrelated process. The
+ * tracepoint runs after the thread counted itself out of signal->live. */
+static __always_inline void follow_exit(struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+
+	if (follow && !p->signal->live.counter)
+		bpf_map_delete_elem(&followed, &tgid);
 }
 
 #endif /* FT_EMIT_BPF_H */

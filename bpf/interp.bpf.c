@@ -427,7 +427,7 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
  * record when it is new. seq: the thread's next. */
 static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct code_info *ci)
 {
-	struct name_key key = {.func = ci->name, .file = ci->file, .gen = image_gen};
+	struct name_key key = {.func = ci->name, .file = ci->file, .gen = name_gen()};
 	struct ft_raw_name *r;
 	__u32 id;
 	__s32 line = ci->line;
@@ -973,14 +973,17 @@ SEC("uprobe")
 int ft_code_dealloc(struct pt_regs *ctx)
 {
 	__u64 code = PT_REGS_PARM1(ctx), type = 0;
-	struct name_key key = {.gen = image_gen};
+	struct name_key key = {};
 
+	if (!tgid_traced())
+		return 0;
 	if (!code || bpf_probe_read_user(&type, sizeof(type), (void *)(code + ob_type_off)) ||
 	    type != code_type_addr)
 		return 0;
 	if (bpf_probe_read_user(&key.func, sizeof(key.func), (void *)(code + co_name)) ||
 	    bpf_probe_read_user(&key.file, sizeof(key.file), (void *)(code + co_filename)))
 		return 0;
+	key.gen = name_gen();
 	name_forget(&key);
 	return 0;
 }
@@ -999,7 +1002,24 @@ int ft_nop(struct pt_regs *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	if (emit_exec(p, old_pid, bprm))
+	/* under --follow only that process leaves the trace (emit_exec) */
+	if (emit_exec(p, old_pid, bprm) && !follow)
 		armed = 0;
+	return 0;
+}
+
+/* --follow: a traced process forks (emit.bpf.h) */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(ft_fork, struct task_struct *parent, struct task_struct *child)
+{
+	follow_fork(parent, child);
+	return 0;
+}
+
+/* --follow: a process ends (emit.bpf.h) */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ft_proc_exit, struct task_struct *p)
+{
+	follow_exit(p);
 	return 0;
 }

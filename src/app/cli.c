@@ -73,9 +73,16 @@ enum {
 
 static const struct argp_option options[] = {
 	{NULL, 0, NULL, 0, "Target:", 1},
-	{"pid", 'p', "PID", 0, "Attach to the running Python process PID", 1},
+	{"pid", 'p', "PID", 0,
+	 "Attach to the running Python process PID; PID,PID,...: several processes forked "
+	 "from one (a pre-fork server's workers)",
+	 1},
 	{"command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1},
 	{"duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1},
+	{"follow", 'F', NULL, 0,
+	 "Trace the processes the target forks too, and theirs (interpreter methods; a child "
+	 "that execs a new program is not followed)",
+	 1},
 	{"user", OPT_USER, "USER", 0,
 	 "-c/--: run the command as USER (a name or uid); under sudo the default is the user who "
 	 "ran sudo (SUDO_UID); --user root runs it as root",
@@ -212,11 +219,35 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'p':
-		if (parse_int(arg, 1, 0x7fffffff, &v))
-			return usage_error("invalid PID '%s': expected a positive number", arg);
 		if (cfg->pid)
 			return usage_error("-p given twice%s", "");
-		cfg->pid = v;
+		/* PID or PID,PID,...: the first is the target, the others are
+		 * traced beside it (they must be its kin: session.c checks) */
+		for (char *s = arg, *comma;; s = comma + 1) {
+			char one[16];
+			size_t len;
+
+			comma = strchr(s, ',');
+			len = comma ? (size_t)(comma - s) : strlen(s);
+			if (len >= sizeof(one))
+				return usage_error("invalid PID '%s': expected a positive number",
+						   arg);
+			memcpy(one, s, len);
+			one[len] = 0;
+			if (parse_int(one, 1, 0x7fffffff, &v))
+				return usage_error("invalid PID '%s': expected a positive number "
+						   "or a list (12,34)",
+						   arg);
+			if (!cfg->pid) {
+				cfg->pid = v;
+			} else {
+				if (cfg->npids_more == FT_MORE_PIDS_MAX)
+					return usage_error("too many PIDs in '%s'", arg);
+				cfg->pids_more[cfg->npids_more++] = v;
+			}
+			if (!comma)
+				break;
+		}
 		break;
 	case 'c':
 		if (!*arg)
@@ -323,6 +354,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v':
 		cfg->verbose++;
 		break;
+	case 'F':
+		cfg->follow = true;
+		break;
 	case ARGP_KEY_ARG:
 		if (cfg->cmd >= FT_CMD_REPLAY) {
 			if (cfg->ninputs == 2)
@@ -367,6 +401,10 @@ static error_t check_config(struct parse_state *st)
 			return usage_error("nothing to trace%s: give -p PID, -c CMD or -- CMD", "");
 		if (targets > 1)
 			return usage_error("give only one of -p PID, -c CMD and -- CMD%s", "");
+		if (cfg->follow && cfg->method == METHOD_ASK_USDT)
+			return usage_error("--follow%s works with the interpreter methods, not the "
+					   "markers yet: leave --method out, or give eval or frame",
+					   "");
 		if (cfg->user && cfg->pid)
 			return usage_error(
 				"--user%s chooses who runs a command (-c, --); -p attaches "
@@ -375,10 +413,11 @@ static error_t check_config(struct parse_state *st)
 	} else {
 		int want = cfg->cmd == FT_CMD_DIFF ? 2 : 1;
 
-		if (targets || cfg->duration_s > 0 || cfg->user)
-			return usage_error("%s reads trace files: -p, -c, -d, --user and commands "
-					   "do not apply",
-					   commands[cfg->cmd - 1].name);
+		if (targets || cfg->duration_s > 0 || cfg->user || cfg->follow)
+			return usage_error(
+				"%s reads trace files: -p, -c, -d, -F, --user and commands "
+				"do not apply",
+				commands[cfg->cmd - 1].name);
 		if (cfg->ninputs != want)
 			return usage_error(want == 2 ? "%s needs two trace files: BEFORE AFTER"
 						     : "%s needs one trace file",

@@ -5,6 +5,9 @@
 #ifndef FT_CLI_H
 #define FT_CLI_H
 
+/* -p PID,PID,...: at most this many after the first */
+#define FT_MORE_PIDS_MAX 63
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +65,10 @@ struct config {
 	uint64_t ring_size; /* bytes, power of two */
 	enum method_ask method;
 	enum method_hook eval_hook;
+	bool follow; /* -F: the target's descendants too */
+	/* -p PID,PID...: the PIDs after the first, traced beside it */
+	int pids_more[FT_MORE_PIDS_MAX];
+	int npids_more;
 	bool calibrate; /* attach empty programs: the cost floor (benchmarks) */
 
 	/* report, diff */

@@ -129,6 +129,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 	}
 	p->tmeta = *m;
 	p->meta.pid = m->pid;
+	p->meta.follow = m->follow;
 	p->meta.python = p->tmeta.python;
 	p->meta.probe = p->tmeta.probe;
 	p->meta.binary = p->tmeta.binary;
@@ -166,7 +167,8 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 {
 	uint64_t ignored = p->rs.foreign + p->rs.malformed;
-	int err = record_apply(p->ct, p->names, p->tmeta.pid, data, size, &p->rs);
+	int err = record_apply(p->ct, p->names, p->tmeta.follow ? 0 : p->tmeta.pid, data, size,
+			       &p->rs);
 
 	/* refused by the builder (counted there): not recorded either, so a
 	 * replay of the recording sees the same gap the live trace showed */

@@ -172,6 +172,8 @@ static int run_report(const struct config *cfg)
 	rc = load_report(cfg, cfg->inputs[0], &p[0], &rep[0]);
 	if (!rc && diff)
 		rc = load_report(cfg, cfg->inputs[1], &p[1], &rep[1]);
+	/* a trace of several processes says each thread's */
+	ro.processes = !rc && p[0].tmeta.follow;
 	if (!rc) {
 		err = diff ? report_diff_print(rep[0], rep[1], &ro, sink.fp)
 			   : report__print(rep[0], &ro, sink.fp);

@@ -32,6 +32,8 @@
 #include "app/runas.h"
 #include "app/session.h"
 #include "cpython/target.h"
+#include "sys/nspid.h"
+#include "sys/procfs.h"
 
 /* records can sit in the ring without a wake-up (see wakeup_bytes in the
  * BPF program): drain at least this often */
@@ -73,6 +75,8 @@ struct session {
 	char exec_file[FT_EXEC_FILE_MAX + 1]; /* what it exec'd */
 	bool forwarded;		  /* launch mode: the stop signal was passed on to the command */
 	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
+	bool root_gone;		  /* --follow: the target exited, descendants may not have */
+	uint64_t execs_left;	  /* --follow: processes that left the trace by an exec */
 };
 
 /* The signals that end a trace (read from the signalfd once the probes are
@@ -157,12 +161,44 @@ static uint64_t mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* --follow or several PIDs: BPF keeps the set of traced processes. */
+static bool multi_process(const struct config *cfg)
+{
+	return cfg->follow || cfg->npids_more;
+}
+
+/* --follow: a traced process exec'd, and BPF took it out of the trace (its
+ * probes' addresses belong to the old program). Said once; every one
+ * under -v. */
+static void followed_exec(struct session *s, const struct ft_rec_exec *x)
+{
+	char file[FT_EXEC_FILE_MAX + 1], note[600];
+
+	memcpy(file, x->file, sizeof(x->file));
+	file[sizeof(x->file)] = 0;
+	log_line(note, sizeof(note), "PID %u exec'd %s", x->hdr.tgid,
+		 *file ? file : "a new program");
+	if (!s->execs_left++)
+		log_error("a process started by exec (multiprocessing's spawn and forkserver, "
+			  "subprocess) can be traced on its own with -p PID",
+			  "warning: %s: not followed (--follow traces forked processes, not a new "
+			  "program)",
+			  note);
+	else if (s->cfg->verbose)
+		fprintf(stderr, "flowtrace-bpf: %s: not followed\n", note);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct ft_rec_exec *x = data;
 
 	pipeline__add(&s->pipe, data, size);
+	if (multi_process(s->cfg)) {
+		if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC)
+			followed_exec(s, x);
+		return 0;
+	}
 	/* judged once the batch is in: the builder already closed the old
 	 * program's frames at the exec */
 	if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC && x->hdr.tgid == (__u32)s->pid) {
@@ -219,6 +255,67 @@ __attribute__((format(printf, 4, 5))) static int step_failed(const struct sessio
 	va_end(ap);
 	log_error(hint, "%s", msg);
 	return rc;
+}
+
+/* The first mapping of file offset 0 of path in pid: where it is loaded. */
+struct first_map {
+	const char *path;
+	uint64_t start;
+};
+
+static int first_map_fn(void *ctx, struct procfs_map *m)
+{
+	struct first_map *f = ctx;
+
+	if (!m->path || m->offset || !procfs_path_matches(m->path, f->path))
+		return 0;
+	f->start = m->start;
+	return 1;
+}
+
+/* -p PID,PID,...: one set of probes serves them all only if each runs the
+ * target's interpreter at the target's addresses in its PID namespace (the
+ * probes hold the target's runtime addresses): processes forked from one
+ * process, such as a pre-fork server's workers. Returns 0 or an exit code
+ * after reporting. */
+static int check_kin(struct session *s)
+{
+	struct first_map root = {.path = s->target.binary};
+	uint64_t rdev, rino, dev, ino;
+	struct stat rexe, exe;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);
+	if (stat(path, &rexe) || procfs_maps(s->pid, first_map_fn, &root) != 1 ||
+	    nspid_ns_of(s->pid, &rdev, &rino))
+		return step_failed(s, FT_EXIT_FAILURE, NULL, "cannot read the maps of PID %d",
+				   s->pid);
+	for (int i = 0; i < s->cfg->npids_more; i++) {
+		int pid = s->cfg->pids_more[i];
+		struct first_map m = {.path = s->target.binary};
+
+		if (pid == s->pid || target_gone(pid)) {
+			log_error(NULL, pid == s->pid ? "PID %d given twice" : "no process %d",
+				  pid);
+			return pid == s->pid ? FT_EXIT_USAGE : FT_EXIT_NO_PROCESS;
+		}
+		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+		if (stat(path, &exe) || exe.st_dev != rexe.st_dev || exe.st_ino != rexe.st_ino ||
+		    procfs_maps(pid, first_map_fn, &m) != 1 || m.start != root.start ||
+		    nspid_ns_of(pid, &dev, &ino) || dev != rdev || ino != rino) {
+			if (target_gone(pid)) {
+				log_error(NULL, "process %d exited during attach", pid);
+				return FT_EXIT_NO_PROCESS;
+			}
+			log_error("several PIDs share one set of probes when they were forked from "
+				  "one process (a pre-fork server's workers); trace the others "
+				  "separately",
+				  "PID %d does not run PID %d's interpreter at its addresses", pid,
+				  s->pid);
+			return FT_EXIT_NO_PROBES;
+		}
+	}
+	return 0;
 }
 
 /* Finds (or starts) the target and checks that its markers can be used.
@@ -296,7 +393,14 @@ static int find_target(struct session *s)
 	}
 	if (*s->method.warning)
 		fprintf(stderr, "flowtrace-bpf: warning: %s\n", s->method.warning);
-	return 0;
+	if (multi_process(cfg) && s->method.method == FT_METHOD_USDT) {
+		log_error("--follow and several PIDs work with the interpreter methods (eval, "
+			  "frame)",
+			  "%s cannot be traced by the markers yet",
+			  cfg->follow ? "--follow" : "several PIDs");
+		return FT_EXIT_USAGE;
+	}
+	return cfg->npids_more ? check_kin(s) : 0;
 }
 
 static bool gate_fired(void *ctx)
@@ -397,6 +501,9 @@ static int open_probe(struct session *s)
 		.ring_size = s->cfg->ring_size,
 		.calibrate = s->cfg->calibrate,
 		.verbose = s->cfg->verbose > 0,
+		.follow = s->cfg->follow,
+		.more_pids = s->cfg->pids_more,
+		.nmore_pids = (size_t)s->cfg->npids_more,
 		.on_record = on_record,
 		.ctx = s,
 	};
@@ -645,6 +752,9 @@ static enum stop_reason run_loop(struct session *s)
 		pipeline__flush(&s->pipe);
 		if (s->exec_seen && !follow_exec(s))
 			return STOP_EXEC;
+		/* --follow: the trace ends with the last traced process */
+		if (s->root_gone && !probe__follows_any(s->probe))
+			return STOP_TARGET_EXIT;
 		/* nothing more can be written, or memory ran out: tracing on
 		 * would only keep the probes in the target */
 		if (pipeline__error(&s->pipe))
@@ -666,7 +776,11 @@ static enum stop_reason run_loop(struct session *s)
 					return STOP_SIGNAL;
 				}
 			} else if (fd == s->pidfd) {
-				return STOP_TARGET_EXIT;
+				if (!multi_process(s->cfg) || !probe__follows_any(s->probe))
+					return STOP_TARGET_EXIT;
+				/* descendants live on: checked at each round from now on */
+				epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->pidfd, NULL);
+				s->root_gone = true;
 			} else if (fd == s->timerfd) {
 				return STOP_DURATION;
 			}
@@ -741,6 +855,7 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 
 	memset(m, 0, sizeof(*m));
 	m->pid = s->pid;
+	m->follow = multi_process(s->cfg);
 	m->abi = FT_ABI_VERSION;
 	m->t0 = s->t0;
 	clock_gettime(CLOCK_REALTIME, &m->wall_start);
@@ -823,7 +938,15 @@ int session_run(const struct config *cfg)
 	if (!rc) {
 		char line[PATH_MAX + 256];
 
-		log_line(line, sizeof(line), "tracing PID %d (CPython %s, %s in %s)%s", s.pid,
+		char more[32] = "";
+
+		if (cfg->npids_more)
+			snprintf(more, sizeof(more), " and %d more", cfg->npids_more);
+		log_line(line, sizeof(line), "tracing PID %d%s%s (CPython %s, %s in %s)%s", s.pid,
+			 more,
+			 cfg->follow
+				 ? (cfg->npids_more ? ", and descendants" : " and its descendants")
+				 : "",
 			 *s.target.elf.version ? s.target.elf.version : "?", probe__name(s.probe),
 			 s.target.binary, cfg->duration_s > 0 ? "" : "; Ctrl-C to stop");
 		fprintf(stderr, "flowtrace-bpf: %s\n", line);

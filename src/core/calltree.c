@@ -140,16 +140,19 @@ static struct ft_thread *thread_get(struct calltree *ct, uint32_t tid)
 	struct ft_thread *t = ct->last;
 	uint64_t found;
 
-	if (t && t->tid == tid)
+	/* a retired thread (its process exec'd) is not the tid's any more */
+	if (t && t->tid == tid && !t->retired)
 		return t;
-	if (hashmap__find(&ct->by_tid, tid, &found))
+	if (hashmap__find(&ct->by_tid, tid, &found) &&
+	    !((struct ft_thread *)(uintptr_t)found)->retired)
 		return ct->last = (struct ft_thread *)(uintptr_t)found;
 	if (grow_array((void **)&ct->threads, &ct->cap, ct->nthreads + 1, sizeof(*ct->threads)))
 		return NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	if (hashmap__add(&ct->by_tid, tid, (uintptr_t)t, NULL)) {
+	/* replaces a retired thread's entry */
+	if (hashmap__set(&ct->by_tid, tid, (uintptr_t)t)) {
 		free(t);
 		return NULL;
 	}
@@ -587,7 +590,22 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 	return 0;
 }
 
+int calltree__thread_pid(struct calltree *ct, uint32_t tid, uint32_t pid)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+
+	if (!t)
+		return -ENOMEM;
+	t->pid = pid;
+	return 0;
+}
+
 int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
+{
+	return calltree__exec_pid(ct, 0, tid, ts);
+}
+
+int calltree__exec_pid(struct calltree *ct, uint32_t pid, uint32_t tid, uint64_t ts)
 {
 	uint64_t now = rel(ct, ts);
 
@@ -595,8 +613,10 @@ int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
 	for (size_t i = 0; i < ct->nthreads; i++) {
 		struct ft_thread *t = ct->threads[i];
 
-		if (t->image != ct->image)
+		if (t->retired || (pid && t->pid && t->pid != pid))
 			continue;
+		/* retired: the next record of its tid opens a new thread */
+		t->retired = true;
 		/* the exec'ing thread's frames end at the exec; the other threads
 		 * were killed on the way there, so the exec bounds their end */
 		if (t->nstack && now > t->last_ns)
@@ -606,8 +626,6 @@ int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
 	}
 	ct->image++;
 	ct->st.execs++;
-	/* retire every tid: the next record of any tid opens a new thread */
-	hashmap__clear(&ct->by_tid);
 	ct->last = NULL;
 	return 0;
 }
@@ -670,6 +688,7 @@ struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thre
 	if (!t)
 		return NULL;
 	t->tid = like->tid;
+	t->pid = like->pid;
 	t->image = like->image;
 	memcpy(t->comm, like->comm, sizeof(t->comm));
 	t->first_ns = like->first_ns;

@@ -55,6 +55,7 @@ struct ft_node {
 
 struct ft_thread {
 	uint32_t tid;
+	uint32_t pid;	/* its process (tgid); 0 while no THREAD record said it */
 	uint32_t image; /* the program it ran: 0 traced first, N after the Nth exec */
 	char comm[16];
 	uint64_t first_ns; /* first record of the thread, from trace start */
@@ -68,6 +69,7 @@ struct ft_thread {
 	int32_t base; /* level of the roots */
 	uint32_t next_seq;
 	bool seen;
+	bool retired;	/* its process exec'd: a later record of the tid is a new thread */
 	bool root_loss; /* a root holds a loss: a frame wrapped around the roots spans it */
 	int32_t skew;	/* BPF's depth minus the level: frames left with no return record */
 	uint64_t last_ns;
@@ -116,6 +118,12 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
  * (FT_NODE_EXEC), and records after it start new threads (image + 1),
  * also when they reuse a tid. tid is the thread that called exec. */
 int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts);
+/* The same for process pid alone (--follow traces several): only its
+ * threads, and those whose process is not known, end and are retired. pid
+ * 0: every thread, as calltree__exec. */
+int calltree__exec_pid(struct calltree *ct, uint32_t pid, uint32_t tid, uint64_t ts);
+/* Thread tid belongs to process pid (from its THREAD record). */
+int calltree__thread_pid(struct calltree *ct, uint32_t tid, uint32_t pid);
 
 /* Closes every open frame as unfinished at end_ts (raw BPF time). */
 void calltree__finish(struct calltree *ct, uint64_t end_ts);
@@ -128,7 +136,7 @@ void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen
 
 /* A forest assembled by its caller rather than from records (trigger.c
  * keeps the captured subtrees in one): a thread appended after the others,
- * copying like's identity (tid, image, comm, first_ns), and nodes owned by
+ * copying like's identity (tid, pid, image, comm, first_ns), and nodes owned by
  * ct, which the caller links itself. */
 struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thread *like);
 struct ft_node *calltree__node_alloc(struct calltree *ct);

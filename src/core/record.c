@@ -42,7 +42,7 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		st->malformed++;
 		return 0;
 	}
-	if (h->tgid != tgid) {
+	if (tgid && h->tgid != tgid) {
 		st->foreign++;
 		return 0;
 	}
@@ -77,7 +77,8 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		memcpy(comm, r->comm, sizeof(r->comm));
 		comm[sizeof(r->comm)] = 0;
 		st->threads++;
-		return calltree__thread(ct, h->tid, comm);
+		err = calltree__thread(ct, h->tid, comm);
+		return err ? err : calltree__thread_pid(ct, h->tid, h->tgid);
 	}
 	case FT_REC_EXEC:
 		if (size < sizeof(struct ft_rec_exec)) {
@@ -85,7 +86,7 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 			return 0;
 		}
 		st->execs++;
-		return calltree__exec(ct, h->tid, h->ts);
+		return calltree__exec_pid(ct, h->tgid, h->tid, h->ts);
 	default:
 		st->malformed++;
 		return 0;

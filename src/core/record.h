@@ -19,7 +19,7 @@ struct record_stats {
 	uint64_t malformed; /* records that failed validation: ignored */
 };
 
-/* Applies one record of process tgid. Returns 0 (also for records it
+/* Applies one record of process tgid (0: of any process, --follow). Returns 0 (also for records it
  * ignores, which it counts), -ENOMEM, or -ERANGE when the builder refused
  * the record's depth (see calltree__push()). */
 int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const void *data,

@@ -239,6 +239,7 @@ static int build_thread(struct builder *b, struct filter *filter, const struct f
 	static const struct filter_visit visit = {.enter = build_enter, .leave = build_leave};
 
 	table->tid = t->tid;
+	table->pid = t->pid;
 	memcpy(table->comm, t->comm, sizeof(table->comm));
 	b->table = table;
 	b->cap_entries = 0;

@@ -56,6 +56,7 @@ struct report_entry {
  * order of first call; report_table_sorted() gives a sorted view. */
 struct report_table {
 	uint32_t tid; /* 0 for the merged table */
+	uint32_t pid; /* the thread's process; 0: not known, or the merged table */
 	char comm[16];
 	struct report_entry *entries;
 	size_t nentries;

@@ -161,6 +161,16 @@ int tracefile_writer__begin(struct tracefile_writer *w, const struct tracefile_m
 		      "probe=%s\nbinary=%s\ncommand=%s\n",
 		      m->pid, m->abi, m->t0, (long long)m->wall_start.tv_sec, m->wall_start.tv_nsec,
 		      py, probe, bin, cmd);
+	/* only when set: a trace of one process is written as before */
+	if (!err && m->follow) {
+		char *more = NULL;
+		size_t mlen;
+
+		err = kv_text(&more, &mlen, "%sfollow=1\n", text);
+		free(text);
+		text = more;
+		len = mlen;
+	}
 	if (!err)
 		err = write_block(w, BLOCK_META, text, len);
 	free(text);
@@ -361,6 +371,8 @@ static void meta_kv(struct tracefile_reader *r, const char *k, const char *v)
 		m->pid = num(r, k, v, UINT32_MAX);
 	else if (!strcmp(k, "abi"))
 		m->abi = num(r, k, v, UINT32_MAX);
+	else if (!strcmp(k, "follow"))
+		m->follow = num(r, k, v, 1);
 	else if (!strcmp(k, "t0"))
 		m->t0 = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "wall_sec"))

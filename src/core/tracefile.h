@@ -28,6 +28,7 @@ struct tracefile_meta {
 	char probe[16];
 	char binary[PATH_MAX];
 	char command[1024];
+	bool follow; /* --follow: records of pid's descendants are the trace's too */
 };
 
 /* Written last; absent when the recording was cut short. */

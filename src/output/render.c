@@ -93,6 +93,8 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	snprintf(wall + strlen(wall), 16, ".%09ldZ", (long)m->wall_start.tv_nsec);
 
 	jsonw__key_int(w, "pid", m->pid);
+	if (m->follow)
+		jsonw__key_bool(w, "follow", true);
 	key_string_or_null(w, "python", m->python);
 	key_string_or_null(w, "probe", m->probe);
 	key_string_or_null(w, "binary", m->binary);

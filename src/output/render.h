@@ -57,6 +57,9 @@ struct render_meta {
 	uint64_t unapplied;		      /* records that could not be applied */
 	const struct render_window *window;   /* NULL: the whole trace */
 	const struct render_trigger *trigger; /* NULL: no --trigger */
+	/* --follow or several PIDs: the threads of other processes than pid
+	 * too (ft_thread.pid) */
+	bool follow;
 };
 
 struct render_ctx {

@@ -71,7 +71,7 @@ static void event_where(struct chrome *ch, const struct ft_thread *t, uint64_t t
 	jsonw__key_fixed(ch->w, "ts", ts_ns, 3);
 	if (dur_ns)
 		jsonw__key_fixed(ch->w, "dur", *dur_ns, 3);
-	jsonw__key_int(ch->w, "pid", ch->pid);
+	jsonw__key_int(ch->w, "pid", t->pid ? (int)t->pid : ch->pid);
 	jsonw__key_uint(ch->w, "tid", t->tid);
 }
 
@@ -141,13 +141,20 @@ static void thread_events(struct chrome *ch, const struct ft_thread *t, size_t i
 	memcpy(comm, t->comm, sizeof(t->comm));
 	comm[sizeof(t->comm)] = 0;
 	/* Perfetto shows the tid beside the name, chrome://tracing does not */
+	int pid = t->pid ? (int)t->pid : ch->pid;
+
+	/* --follow: a descendant's main thread names its process */
+	if (pid != ch->pid && t->tid == t->pid) {
+		snprintf(name, sizeof(name), "python PID %d", pid);
+		meta_event(ch->w, "process_name", pid, (uint32_t)pid, "name", name, 0);
+	}
 	if (*comm)
 		snprintf(name, sizeof(name), "%s (%u)", comm, t->tid);
 	else
 		snprintf(name, sizeof(name), "thread %u", t->tid);
-	meta_event(ch->w, "thread_name", ch->pid, t->tid, "name", name, 0);
+	meta_event(ch->w, "thread_name", pid, t->tid, "name", name, 0);
 	/* threads in order of their first record, the main thread first */
-	meta_event(ch->w, "thread_sort_index", ch->pid, t->tid, "sort_index", NULL, index);
+	meta_event(ch->w, "thread_sort_index", pid, t->tid, "sort_index", NULL, index);
 }
 
 static int chrome_end(struct render_ctx *rc, const struct calltree *ct)

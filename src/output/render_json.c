@@ -78,6 +78,8 @@ static int json_end(struct render_ctx *rc, const struct calltree *ct)
 
 		jsonw__begin_object(js.w);
 		jsonw__key_uint(js.w, "tid", t->tid);
+		if (t->pid)
+			jsonw__key_uint(js.w, "pid", t->pid);
 		jsonw__key(js.w, "name");
 		jsonw__string_len(js.w, t->comm, strnlen(t->comm, sizeof(t->comm)));
 		if (t->image)

@@ -76,6 +76,8 @@ static void jsonl_call(struct render_ctx *rc, const struct ft_thread *t, const s
 	if (n->flags & FT_NODE_LOST) {
 		jsonw__key_string(w, "type", "lost");
 		jsonw__key_uint(w, "tid", t->tid);
+		if (t->pid)
+			jsonw__key_uint(w, "pid", t->pid);
 		jsonw__key_int(w, "depth", depth);
 		jsonw__key_uint(w, "start_ns", n->start_ns);
 		jsonw__key_uint(w, "count", n->lost);
@@ -83,6 +85,8 @@ static void jsonl_call(struct render_ctx *rc, const struct ft_thread *t, const s
 		nm = names__get(rc->names, n->name);
 		jsonw__key_string(w, "type", "call");
 		jsonw__key_uint(w, "tid", t->tid);
+		if (t->pid)
+			jsonw__key_uint(w, "pid", t->pid);
 		if (t->image)
 			jsonw__key_uint(w, "image", t->image);
 		jsonw__key_int(w, "depth", depth);

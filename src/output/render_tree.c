@@ -47,6 +47,7 @@ struct tree {
 	bool shown;	    /* any node was printed */
 	bool fold;
 	bool window;	      /* --flight: "before attach" is before the window */
+	bool follow;	      /* --follow: headers say each thread's process */
 	const char *base_dir; /* shown relative to it; NULL: as reported */
 	size_t base_len;
 	/* fold: the run of identical leaf calls not printed yet */
@@ -183,6 +184,9 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_
 		}
 		if (t->image)
 			fprintf(tr->out, " after exec %u", t->image);
+		/* --follow: which process, the target or a descendant */
+		if (tr->follow && t->pid)
+			fprintf(tr->out, " in PID %u", t->pid);
 		fputc('\n', tr->out);
 		tr->thread_header = true;
 		tr->shown = true;
@@ -429,7 +433,10 @@ static void put_incomplete(struct render_ctx *rc)
 static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 {
 	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
-	struct tree tr = {.out = rc->out, .names = rc->names, .fold = rc->fold};
+	struct tree tr = {.out = rc->out,
+			  .names = rc->names,
+			  .fold = rc->fold,
+			  .follow = rc->meta && rc->meta->follow};
 
 	if (rc->indent_max >= 0)
 		tr.limit = rc->indent_max ? rc->indent_max : RENDER_INDENT_MAX_DEFAULT;

@@ -78,7 +78,7 @@ static int print_table_text(const struct report_table *t, const struct report_op
 	return 0;
 }
 
-static void put_thread_header(FILE *out, const struct report_table *t)
+static void put_thread_header(FILE *out, const struct report_table *t, bool processes)
 {
 	fprintf(out, "#\n# thread %" PRIu32, t->tid);
 	if (*t->comm) {
@@ -89,6 +89,8 @@ static void put_thread_header(FILE *out, const struct report_table *t)
 		put_text(out, comm);
 		fputc(')', out);
 	}
+	if (processes && t->pid)
+		fprintf(out, " in PID %" PRIu32, t->pid);
 	fputc('\n', out);
 }
 
@@ -114,7 +116,7 @@ static int print_text(const struct report *r, const struct report_opts *opts, FI
 		/* like the tree: a thread with nothing shown takes no room */
 		if (!t->nentries)
 			continue;
-		put_thread_header(out, t);
+		put_thread_header(out, t, opts->processes);
 		err = print_table_text(t, opts, out);
 		if (err)
 			return err;
@@ -156,6 +158,8 @@ static int print_table_json(struct jsonw *w, const struct report_table *t,
 		jsonw__begin_object(w);
 		if (thread) {
 			jsonw__key_uint(w, "tid", t->tid);
+			if (opts->processes && t->pid)
+				jsonw__key_uint(w, "pid", t->pid);
 			jsonw__key(w, "thread");
 			jsonw__string_len(w, t->comm, strnlen(t->comm, sizeof(t->comm)));
 		}

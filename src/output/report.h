@@ -14,6 +14,7 @@
 struct report_opts {
 	enum report_sort sort;
 	bool per_thread; /* report: one table per thread; diff ignores it */
+	bool processes;	 /* the trace holds several processes: say each thread's */
 	bool json;	 /* JSON instead of the text table */
 	int limit;	 /* rows per table; 0 = all */
 	/* diff: what A and B were (file names), shown in the text header */

@@ -17,6 +17,7 @@
 #include "cpython/target.h"
 #include "probe/method.h"
 #include "probe/probe_priv.h"
+#include "sys/procfs.h"
 #include "sys/log.h"
 
 struct probe *probe__open(const struct method_choice *m, const struct target *t,
@@ -150,6 +151,10 @@ void probe__detach(struct probe *p)
 		bpf_link__destroy(p->links[--p->nlinks]);
 	bpf_link__destroy(p->exec_link);
 	p->exec_link = NULL;
+	bpf_link__destroy(p->fork_link);
+	p->fork_link = NULL;
+	bpf_link__destroy(p->exit_link);
+	p->exit_link = NULL;
 }
 
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
@@ -335,11 +340,68 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 	}
 	if (p->nmlinks == PROBE_MAX_LINKS)
 		return -E2BIG;
-	fd = uprobe_multi_link(bpf_program__fd(prog), binary, offsets, cookies, n, retprobe, pid);
+	/* a uprobe_multi link's pid 0 is every process, a perf event's -1 */
+	fd = uprobe_multi_link(bpf_program__fd(prog), binary, offsets, cookies, n, retprobe,
+			       pid < 0 ? 0 : pid);
 	if (fd < 0)
 		return fd;
 	p->mlinks[p->nmlinks++] = fd;
 	return 0;
+}
+
+bool probe__multi_process(const struct probe *p)
+{
+	return p->opts.follow || p->opts.nmore_pids;
+}
+
+int probe__uprobe_pid(const struct probe *p)
+{
+	return probe__multi_process(p) ? -1 : p->target->pid;
+}
+
+int probe__attach_follow(struct probe *p, struct bpf_map *followed, struct bpf_program *fork_prog,
+			 struct bpf_program *exit_prog, char *err, size_t errlen)
+{
+	__u32 tgid = (__u32)p->target->pid, one = 1;
+	int e;
+
+	p->followed_fd = bpf_map__fd(followed);
+	for (size_t i = 0; i <= p->opts.nmore_pids; i++) {
+		tgid = i ? (__u32)p->opts.more_pids[i - 1] : (__u32)p->target->pid;
+		if (bpf_map_update_elem(p->followed_fd, &tgid, &one, BPF_ANY)) {
+			e = errno;
+			snprintf(err, errlen, "cannot add PID %u to the traced processes: %s", tgid,
+				 strerror(e));
+			return -e;
+		}
+	}
+	p->fork_link = bpf_program__attach_trace(fork_prog);
+	if (p->fork_link)
+		p->exit_link = bpf_program__attach_trace(exit_prog);
+	if (p->exit_link)
+		return 0;
+	e = errno;
+	snprintf(err, errlen, "cannot attach to the sched_process_%s tracepoint: %s",
+		 p->fork_link ? "exit" : "fork", strerror(e));
+	return -e;
+}
+
+bool probe__follows_any(const struct probe *p)
+{
+	__u32 key, next;
+	bool first = true;
+
+	if (!p || !p->exit_link)
+		return false;
+	/* a process that ended unseen by the exit program (none should) is
+	 * checked in /proc: a zombie or a missing one is gone */
+	while (!bpf_map_get_next_key(p->followed_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!procfs_exited((int)next))
+			return true;
+	}
+	return false;
 }
 
 int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen)
@@ -365,8 +427,8 @@ int probe__attach_code_death(struct probe *p, struct bpf_program *prog, uint64_t
 	*on = false;
 	if (p->opts.calibrate || !dealloc_offset)
 		return 0;
-	e = probe__attach_uprobes(p, prog, false, p->target->pid, binary, &dealloc_offset, &cookie,
-				  1, false);
+	e = probe__attach_uprobes(p, prog, false, probe__uprobe_pid(p), binary, &dealloc_offset,
+				  &cookie, 1, false);
 	if (e) {
 		snprintf(err, errlen,
 			 "cannot attach a uprobe to PyCode_Type's tp_dealloc in %s: %s", binary,

@@ -27,6 +27,11 @@ struct probe_opts {
 	uint64_t ring_size; /* the ring buffer's size in bytes */
 	bool calibrate;	    /* programs that return at once */
 	bool verbose;	    /* say on stderr where probes go (-v) */
+	bool follow;	    /* --follow: the target's descendants too (interpreter methods) */
+	/* traced beside the target: processes with its very layout (forked
+	 * from one process, no exec since): session.c checks */
+	const int *more_pids;
+	size_t nmore_pids;
 	probe_record_fn on_record;
 	void *ctx;
 };
@@ -106,6 +111,13 @@ int probe__error(const struct probe *p);
 void probe__links(const struct probe *p, size_t *perf, size_t *multi);
 /* The file offsets of the uprobes placed by offset (not the markers'). */
 const uint64_t *probe__uprobes(const struct probe *p, size_t *n);
+/* Whether BPF keeps the set of traced processes (--follow, or several
+ * PIDs): the probes are then attached for every process. */
+bool probe__multi_process(const struct probe *p);
+/* --follow or several PIDs: whether a traced process is still alive (the target or a
+ * descendant it forked). Entries of processes gone are dropped on the way.
+ * False without --follow. */
+bool probe__follows_any(const struct probe *p);
 /* "usdt", "eval", "frame", ...: the method, as shown to the user */
 const char *probe__name(const struct probe *p);
 void probe__free(struct probe *p);

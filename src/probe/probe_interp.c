@@ -198,6 +198,8 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_nop, cal, true},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
+		{s->progs.ft_fork, probe__multi_process(&p->base), false},
+		{s->progs.ft_proc_exit, probe__multi_process(&p->base), false},
 	};
 
 	p->multi = probe__has_uprobe_multi();
@@ -249,6 +251,8 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 
 	ro->wakeup_bytes = p->base.opts.ring_size / 8;
 	ro->target_tgid = pid;
+	ro->follow = probe__multi_process(&p->base);
+	ro->follow_forks = p->base.opts.follow;
 	ro->runtime_addr = p->rt.runtime_addr;
 	ro->code_type_addr = p->rt.code_type_addr;
 	ro->init_cleanup_addr = p->rt.init_cleanup_addr;
@@ -312,8 +316,8 @@ static int attach_set(struct interp_probe *p, struct bpf_program *prog, const ui
 
 	if (p->base.opts.calibrate)
 		prog = p->skel->progs.ft_nop;
-	e = probe__attach_uprobes(&p->base, prog, p->multi, p->base.target->pid, binary, offsets,
-				  cookies, n, retprobe);
+	e = probe__attach_uprobes(&p->base, prog, p->multi, probe__uprobe_pid(&p->base), binary,
+				  offsets, cookies, n, retprobe);
 	if (e)
 		snprintf(err, errlen, "cannot attach uprobes to %s in %s: %s", what, binary,
 			 strerror(-e));
@@ -370,6 +374,13 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	bool cached;
 	int rc;
 
+	/* the followed processes first: a fork while the rest goes in is seen */
+	if (probe__multi_process(&p->base)) {
+		rc = probe__attach_follow(&p->base, s->maps.followed, s->progs.ft_fork,
+					  s->progs.ft_proc_exit, err, errlen);
+		if (rc)
+			return rc;
+	}
 	rc = probe__attach_exec(&p->base, s->progs.ft_exec, err, errlen);
 	if (rc)
 		return rc;

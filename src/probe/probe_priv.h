@@ -48,7 +48,11 @@ struct probe {
 	size_t nlinks;
 	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
 	size_t nmlinks;
-	struct bpf_link *exec_link;	     /* probe__attach_exec's; not a probe */
+	struct bpf_link *exec_link; /* probe__attach_exec's; not a probe */
+	/* probe__attach_follow's; followed_fd (BPF's map of traced processes)
+	 * is valid once exit_link is set */
+	struct bpf_link *fork_link, *exit_link;
+	int followed_fd;
 	uint64_t uprobes[PROBE_MAX_UPROBES]; /* file offsets probe__attach_uprobes attached */
 	size_t nuprobes;
 	int error;	   /* the first failure handling a record (-ENOMEM), for the end */
@@ -84,6 +88,14 @@ int probe__keep_link(struct probe *p, struct bpf_link *link);
  * target is seen in ring order (FT_REC_EXEC). Attached before the probes:
  * no exec can fall between them. */
 int probe__attach_exec(struct probe *p, struct bpf_program *prog, char *err, size_t errlen);
+/* --follow: puts the target into followed (BPF's map of traced
+ * processes) and attaches the sched_process_fork and sched_process_exit
+ * programs that keep it, before any probe: no fork can fall between. */
+int probe__attach_follow(struct probe *p, struct bpf_map *followed, struct bpf_program *fork_prog,
+			 struct bpf_program *exit_prog, char *err, size_t errlen);
+/* The pid the uprobes are attached for: the target's, or under --follow
+ * -1 (every process mapping the file; BPF keeps the traced ones). */
+int probe__uprobe_pid(const struct probe *p);
 /* Attaches prog to the code objects' tp_dealloc at file offset
  * dealloc_offset of the probed file (one perf-event link), the first probe
  * in: a name cached after it is forgotten when its code object dies.

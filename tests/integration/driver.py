@@ -51,6 +51,7 @@ CASE_MODULES = [
     "test_py314",
     "test_exec",
     "test_namespaces",
+    "test_follow",
 ]
 
 

@@ -20,6 +20,13 @@ decorated function). For a resumed generator or coroutine frame the
 markers report PyCode_Addr2Line(f_lasti), the line where it was
 suspended, which is frame.f_lineno at the 'call' event.
 
+A forked child (os.fork, multiprocessing's fork start method) inherits
+the profile function, as --follow inherits the probes. Its tree starts at
+the fork: the frames running then never return in the child (it leaves
+by os._exit, as multiprocessing's children do), so its calls are roots,
+written at its exit to OUT.json.child.PID (os._exit is wrapped for that;
+the wrapper lives in this file, outside every workload filter).
+
 Runs on CPython 3.6 to 3.13; keep the syntax 3.6-compatible.
 
 usage: oracle.py -o OUT.json WORKLOAD.py [ARGS...]
@@ -110,6 +117,15 @@ class Recorder:
                     del stack[i:]
                     return
 
+    def forked(self):
+        """In a forked child: only the forking thread is left, and what
+        ran before the fork is the parent's."""
+        state = getattr(self.local, "state", None)
+        self.states = []
+        if state is not None:
+            state[1], state[2] = [], []
+            self.states.append(state)
+
     def result(self):
         out = []
         for ident, roots, stack in self.states:
@@ -117,7 +133,13 @@ class Recorder:
         return out
 
 
-def run(path, args):
+def write_doc(out_path, threads):
+    doc = {"python": "%d.%d.%d" % sys.version_info[:3], "threads": threads}
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(doc, f, ensure_ascii=False)
+
+
+def run(path, args, out_path):
     path = os.path.abspath(path)
     with open(path, "rb") as f:
         source = f.read()
@@ -133,6 +155,19 @@ def run(path, args):
 
     rec = Recorder()
     status = 0
+    parent = os.getpid()
+    real_exit = os._exit
+
+    def child_exit(code):
+        sys.setprofile(None)
+        threading.setprofile(None)
+        if os.getpid() != parent:
+            write_doc("%s.child.%d" % (out_path, os.getpid()), rec.result())
+        real_exit(code)
+
+    os._exit = child_exit
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=rec.forked)
     threading.setprofile(rec.profile)
     sys.setprofile(rec.profile)
     try:
@@ -157,10 +192,11 @@ def main():
         sys.stderr.write("usage: oracle.py -o OUT.json WORKLOAD.py [ARGS...]\n")
         return 2
     out_path, workload, args = argv[1], argv[2], argv[3:]
-    threads, status = run(workload, args)
-    doc = {"python": "%d.%d.%d" % sys.version_info[:3], "threads": threads}
-    with open(out_path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, ensure_ascii=False)
+    parent = os.getpid()
+    threads, status = run(workload, args, out_path)
+    # a forked child that returned instead of calling os._exit
+    write_doc(out_path if os.getpid() == parent else "%s.child.%d" % (out_path, os.getpid()),
+              threads)
     return status
 
 

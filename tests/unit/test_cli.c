@@ -45,7 +45,20 @@ FT_TEST(cli_targets_and_options)
 	FT_EQ_STR(cfg.argv[1], "-p");
 	config_free(&cfg);
 
+	/* -p PID,PID and --follow */
+	const char *a4[] = {"ft", "-F", "-p", "12,34,56", NULL};
+	FT_EQ_INT(parse(&cfg, 4, a4), 0);
+	FT_EQ_INT(cfg.pid, 12);
+	FT_TRUE(cfg.follow);
+	FT_EQ_INT(cfg.npids_more, 2);
+	FT_EQ_INT(cfg.pids_more[0], 34);
+	FT_EQ_INT(cfg.pids_more[1], 56);
+	config_free(&cfg);
+
 	const char *bad[][6] = {
+		{"ft", "-p", "12,", NULL},			 /* an empty PID */
+		{"ft", "-p", "12,x", NULL},			 /* a bad PID in a list */
+		{"ft", "-F", "--method", "usdt", "-p1", NULL},	 /* --follow with the markers */
 		{"ft", NULL},					 /* no target */
 		{"ft", "-p", "1", "-c", "x", NULL},		 /* two targets */
 		{"ft", "-p", "abc", NULL},			 /* bad pid */

@@ -276,3 +276,48 @@ FT_TEST(tracefile_reads_older_abi)
 		unlink(path);
 	}
 }
+
+/* --follow: a child process (its own tgid) execs while its parent runs
+ * on. Only the child's frames end at the exec, only its tid is retired;
+ * the parent's open frame stays open and its later calls nest in it. */
+FT_TEST(calltree_exec_of_one_process_leaves_the_others)
+{
+	struct calltree_opts o = {.t0 = 1000, .keep = true};
+	struct calltree *ct = calltree__new(&o);
+	const struct ft_thread *t;
+
+	FT_TRUE(ct);
+	FT_EQ_INT(calltree__thread(ct, PID, "parent"), 0);
+	FT_EQ_INT(calltree__thread_pid(ct, PID, PID), 0);
+	FT_EQ_INT(calltree__push(ct, PID, 1100, 0, 1, 1), 0); /* parent: main */
+	FT_EQ_INT(calltree__thread(ct, PID + 1, "child"), 0);
+	FT_EQ_INT(calltree__thread_pid(ct, PID + 1, PID + 1), 0);
+	FT_EQ_INT(calltree__push(ct, PID + 1, 1200, 0, 1, 2), 0); /* child: spawn_main */
+	FT_EQ_INT(calltree__exec_pid(ct, PID + 1, PID + 1, 1300), 0);
+	FT_EQ_INT(calltree__push(ct, PID, 1400, 1, 2, 3), 0); /* parent: f, inside main */
+	FT_EQ_INT(calltree__pop(ct, PID, 1500, 2, 2, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, PID, 1600, 3, 1, 1), 0);
+	/* the child's tid after the exec: a new thread */
+	FT_EQ_INT(calltree__push(ct, PID + 1, 1700, 0, 1, 4), 0);
+	FT_EQ_INT(calltree__pop(ct, PID + 1, 1800, 1, 1, 4), 0);
+	calltree__finish(ct, 5000);
+
+	FT_EQ_U64(calltree__nthreads(ct), 3);
+	t = calltree__thread_at(ct, 0);
+	FT_EQ_INT(t->pid, PID);
+	FT_TRUE(t->first_root && !t->first_root->next);
+	FT_EQ_INT(t->first_root->name, 1);
+	FT_EQ_INT(t->first_root->flags, 0); /* returned, not ended by the child's exec */
+	FT_EQ_INT(t->first_root->first_child->name, 3);
+	t = calltree__thread_at(ct, 1);
+	FT_EQ_INT(t->pid, PID + 1);
+	FT_EQ_INT(t->first_root->name, 2);
+	FT_EQ_INT(t->first_root->flags, FT_NODE_EXEC);
+	FT_EQ_U64(t->first_root->start_ns + t->first_root->dur_ns, 300);
+	t = calltree__thread_at(ct, 2);
+	FT_EQ_INT(t->tid, PID + 1);
+	FT_EQ_INT(t->image, 1);
+	FT_EQ_INT(t->first_root->name, 4);
+	FT_EQ_INT(t->first_root->flags, 0);
+	calltree__free(ct);
+}

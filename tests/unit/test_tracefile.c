@@ -307,3 +307,30 @@ FT_TEST(tracefile_values_are_checked)
 	tracefile_reader__free(r);
 	fclose(fp);
 }
+
+/* --follow (or several PIDs) is recorded: a replay accepts the records of
+ * every process; a trace of one process is written without the key. */
+FT_TEST(tracefile_records_follow)
+{
+	const char *path = tmp_path();
+	char err[256];
+
+	for (int follow = 0; follow < 2; follow++) {
+		struct tracefile_meta m = meta();
+		struct tracefile_writer *w = tracefile_writer__create(path);
+		struct tracefile_end e = {.t_end = 9};
+
+		m.follow = follow;
+		FT_TRUE(w);
+		FT_EQ_INT(tracefile_writer__begin(w, &m), 0);
+		FT_EQ_INT(tracefile_writer__close(w, &e), 0);
+		FILE *fp = fopen(path, "r");
+		struct tracefile_reader *r = tracefile_reader__new(fp, err, sizeof(err));
+		FT_TRUE(r);
+		FT_EQ_INT(tracefile_reader__meta(r)->follow, follow);
+		FT_EQ_INT(tracefile_reader__meta(r)->pid, 42);
+		tracefile_reader__free(r);
+		fclose(fp);
+	}
+	unlink(path);
+}

@@ -1,0 +1,296 @@
+"""--follow (issue 12, item 1): the processes a traced one forks are traced
+too, from their first instruction, and theirs (grandchildren), whenever
+they are forked (a pre-fork server's workers started after attach).
+
+Every case compares with the oracle (oracle.py), whose profile function a
+forked child inherits, as it inherits the probes: the child's tree, from
+the fork on, is written to a file of its own. The tracer's threads carry
+"pid"; they are grouped into processes by it, and each process's trees are
+compared with the oracle's process, ignoring pids and order. A frame that
+is still running when its process leaves by os._exit is flagged
+unfinished, as the oracle's open stack says.
+
+Children that exec a new program (multiprocessing's spawn and forkserver)
+are not followed: the trace says so in one line, and holds the parent's
+calls only (the oracle's new interpreters write nothing either).
+
+Case names: "follow INTERP MODE: WHAT"."""
+
+import functools
+import glob
+import os
+import re
+import signal
+import time
+
+from ftlib import interps, trees
+from ftlib.flows import attach_raw, command, start_gated
+from ftlib.harness import (INCLUDE, Fail, Proc, Result, cfg, check_meta, check_well_formed,
+                           child_env, expect_rc, expect_trees, parse_json, start_tool,
+                           tool, tool_threads, wait_ready, workload)
+from ftlib.registry import add
+
+EXEC_NOTE = re.compile(r"^flowtrace-bpf: warning: PID (\d+) exec'd (.*?): not followed", re.M)
+
+
+def mark_open(calls, n):
+    """The oracle's open stack (n frames) is the chain of last roots: those
+    frames never returned (os._exit), which the tracer flags unfinished."""
+    while n > 0 and calls:
+        last = calls[-1]
+        last.flags = frozenset(set(last.flags) | {"unfinished"})
+        calls = last.children
+        n -= 1
+
+
+def oracle_process(path, uprobes):
+    doc = parse_json(open(path, "rb").read())
+    out = []
+    for raw, t in zip(doc["threads"], trees.threads_from_oracle(doc, uprobes)):
+        mark_open(t.calls, raw.get("open", 0))
+        out.append(t)
+    return trees.filter_threads(out, lambda calls: trees.apply_globs(calls, [INCLUDE]))
+
+
+def run_oracle(interp, name, args=(), gate=False):
+    """(parent threads, [child process threads]) of the oracle's run."""
+    out = os.path.join(cfg.tmp, "follow-oracle-%s-%s-%s.json"
+                       % (interp.name, name, "-".join(args) or "x"))
+    for f in glob.glob(out + "*"):
+        os.unlink(f)
+    env = child_env({"FT_GATE": "1"} if gate else None)
+    p = Proc([interp.path, os.path.join(cfg.here, "oracle.py"), "-o", out, workload(name)]
+             + list(args), env=env, stdin="pipe")
+    p.send(b"go\n")
+    p.close_stdin()
+    rc = p.wait(120, "oracle on " + name)
+    if rc != 0:
+        raise Fail("the oracle failed on %s (status %s)\n%s" % (name, rc, p.stderr_tail()))
+    parent = oracle_process(out, True)
+    if gate:
+        parent = [trees.Thread(t.tid, t.name, trees.attached_view(
+            t.calls, lambda n: n.func == "gate") or t.calls) for t in parent]
+    children = [oracle_process(f, True) for f in sorted(glob.glob(out + ".child.*"))]
+    return parent, [c for c in children if c]
+
+
+def tool_processes(doc, res):
+    """The tracer's threads with calls, grouped by "pid": (root's, [each
+    other process's])."""
+    root = doc["meta"]["pid"]
+    if doc["meta"].get("follow") is not True:
+        raise Fail("meta.follow: expected true, got %r" % doc["meta"].get("follow"))
+    threads = tool_threads(doc)
+    check_well_formed(threads)
+    procs = {}
+    for raw, t in zip(doc["threads"], threads):
+        if not isinstance(raw.get("pid"), int):
+            raise Fail("thread %s has no integer \"pid\"\n  %s" % (t.tid, res.context()))
+        if t.calls:
+            procs.setdefault(raw["pid"], []).append(t)
+    return procs.pop(root, []), [procs[k] for k in sorted(procs)]
+
+
+def merged(processes):
+    """Every process's roots as one thread, sorted: which pool worker ran
+    which item is the scheduler's choice."""
+    calls = [n for threads in processes for t in threads for n in t.calls]
+    calls.sort(key=lambda n: repr(trees.forest_key([n])))
+    return [trees.Thread(0, None, calls)] if calls else []
+
+
+def expect_processes(want, got, pooled):
+    (wp, wc), (gp, gc) = want, got
+    expect_trees(wp, gp, "the traced process")
+    if pooled:
+        expect_trees(merged(wc), merged(gc), "the children's calls, all together")
+        return
+    if len(wc) != len(gc):
+        raise Fail("expected %d child processes with calls, got %d" % (len(wc), len(gc)))
+    # each child has one thread here: compare them as threads, in any order
+    expect_trees([t for p in wc for t in p], [t for p in gc for t in p], "the children")
+
+
+def run_follow(interp, mode, name, args=(), pooled=False, execs=False, env=None,
+               parent_only=False):
+    argv = [interp.path, workload(name)] + list(args)
+    topts = ["-F", "-f", "json", "--include", INCLUDE]
+    if mode == "-c":
+        res = tool(topts + ["-c", command(*argv)], env=child_env(env) if env else None)
+        expect_rc(res, 0)
+        pid = None
+    elif mode == "record":
+        # the trace file keeps the processes: replayed, the same checks
+        out = os.path.join(cfg.tmp, "follow-%s-%s.ftrace" % (interp.name, name))
+        rec = tool(["record", "-F", "-o", out, "-c", command(*argv)])
+        expect_rc(rec, 0, "flowtrace-bpf record -F")
+        res = tool(["replay"] + topts[1:] + [out])
+        expect_rc(res, 0, "flowtrace-bpf replay")
+        check_chrome_and_report(out, parse_json(res.stdout, res), res)
+        res.stderr = rec.stderr + res.stderr
+        mode, pid = "-c", None
+    else:
+        res, pid = attach_raw(topts, argv)
+    doc = parse_json(res.stdout, res)
+    check_meta(doc, pid=pid, probe=interp.auto_method(mode))
+    got = tool_processes(doc, res)
+    want = run_oracle(interp, name, args, gate=mode == "-p")
+    note = EXEC_NOTE.findall(res.stderr)
+    if execs:
+        if len(note) != 1:
+            raise Fail("expected one line saying a child exec'd and is not followed, got "
+                       "%d\n  %s" % (len(note), res.context()))
+        if got[1]:
+            raise Fail("processes after an exec were traced: %s" % [
+                [n.label() for t in p for n in t.calls] for p in got[1]])
+    elif note:
+        raise Fail("unexpected exec note\n  %s" % res.context())
+    if parent_only:
+        # the child's own calls vary from run to run (how long it takes to
+        # get an address back); the parent's must not
+        if len(got[1]) != 1:
+            raise Fail("expected one child process, got %d" % len(got[1]))
+        expect_trees(want[0], got[0], "the parent, after its child reused its addresses")
+        return "the parent's calls keep their own names"
+    expect_processes(want, got, pooled)
+    return "%d child processes" % len(got[1])
+
+
+def check_chrome_and_report(out, doc, res):
+    """chrome: each process's events under its real pid; report --threads:
+    each thread's table says its process."""
+    pids = sorted({t["pid"] for t in doc["threads"] if t["calls"]})
+    ch = tool(["replay", "-f", "chrome", "--include", INCLUDE, out])
+    expect_rc(ch, 0, "flowtrace-bpf replay -f chrome")
+    events = parse_json(ch.stdout, ch)["traceEvents"]
+    got = sorted({e["pid"] for e in events if e.get("ph") == "X"})
+    if got != pids:
+        raise Fail("chrome: call events under pids %s, expected the processes' %s"
+                   % (got, pids))
+    rep = tool(["report", "--threads", "--include", INCLUDE, out])
+    expect_rc(rep, 0, "flowtrace-bpf report --threads")
+    text = rep.stdout.decode()
+    for pid in pids:
+        if not re.search(r"^# thread \d+ \(.*\) in PID %d$" % pid, text, re.M):
+            raise Fail("report --threads: no table headed for PID %d\n%s" % (pid, text[:2000]))
+
+
+def sigkill_unharmed(interp):
+    """The tracer is SIGKILLed while two followed workers run: the master
+    (which exits 0 only if both workers did) must exit 0."""
+    target = start_gated([interp.path, workload("outlive")])
+    tracer = start_tool(["-F", "-f", "json", "-p", str(target.pid)])
+    wait_ready(tracer)
+    target.send(b"go\n")
+    target.close_stdin()
+    if not target.wait_stderr("FT_CHILDREN_UP", 30):
+        raise Fail("the workers never started\n%s" % target.stderr_tail())
+    time.sleep(0.3)  # well inside the workers' 2 s of calls
+    os.kill(tracer.pid, signal.SIGKILL)
+    tracer.wait(30, "the SIGKILLed tracer")
+    rc = target.wait(60, "the master after the tracer died")
+    if rc != 0:
+        raise Fail("the master exited %s: a worker was harmed\n%s" % (rc, target.stderr_tail()))
+    return "workers exited normally"
+
+
+def def_line(path, func):
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if line.startswith("def %s(" % func):
+                return i
+    raise Fail("no def %s in %s" % (func, path))
+
+
+def several_pids(interp):
+    """-p W1,W2: two workers forked from one master, traced without it.
+    Stated from the source: each worker was in wait_go() at attach (shown
+    when it returns, flagged entered_before_attach), then calls handle(),
+    which calls respond(); worker() never returns (os._exit)."""
+    path = workload("workers_idle")
+    master = start_gated([interp.path, path])
+    line = [l for l in master.stderr.splitlines() if l.startswith("FT_GATE_READY pids ")][0]
+    pids = [int(p) for p in line.split()[2:]]
+    tracer = start_tool(["-f", "json", "--include", INCLUDE, "-p",
+                         ",".join(str(p) for p in pids)])
+    wait_ready(tracer)
+    master.send(b"xx")
+    master.close_stdin()
+    rc = master.wait(60, "the master")
+    if rc != 0:
+        raise Fail("the master exited %s\n%s" % (rc, master.stderr_tail()))
+    tracer.wait(30, "flowtrace-bpf after the workers exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    check_meta(doc, pid=pids[0], probe=interp.auto_method("-p"))
+    root, others = tool_processes(doc, res)
+
+    def n(func, flags=(), children=()):
+        node = trees.Node(func, path, def_line(path, func), flags, list(children))
+        node.ignore_line = "entered_before_attach" in flags
+        return node
+
+    want = [n("wait_go", {"entered_before_attach"}), n("handle", (), [n("respond")])]
+    got = root + [t for p in others for t in p]
+    expect_trees([trees.Thread(p, None, want) for p in pids], got, "the two workers")
+    return "both workers traced"
+
+
+def refusals():
+    py = cfg.py39 or "/usr/bin/python3"
+    res = tool(["-F", "--method", "usdt", "-c", command(py, "-c", "pass")])
+    expect_rc(res, 2)
+    if "--follow" not in res.stderr:
+        raise Fail("the refusal does not name --follow\n  %s" % res.context())
+    # not kin: two processes of one interpreter, started apart, load it at
+    # different addresses (ASLR), which the probes' runtime addresses hold
+    with open("/proc/sys/kernel/randomize_va_space") as f:
+        aslr = f.read().strip() != "0"
+    if aslr:
+        a = start_gated([py, workload("fib")])
+        b = start_gated([py, workload("fib")])
+        res = tool(["-p", "%d,%d" % (a.pid, b.pid)])
+        expect_rc(res, 6)
+        if "does not run PID %d's interpreter at its addresses" % a.pid not in res.stderr:
+            raise Fail("the refusal does not say why\n  %s" % res.context())
+        for t in (a, b):
+            t.send(b"go\n")
+            t.close_stdin()
+            if t.wait(30, "an untraced fib") != 0:
+                raise Fail("a refused target did not exit 0\n%s" % t.stderr_tail())
+    return "usdt refused, unrelated PIDs refused"
+
+
+def _register():
+    found = []
+    for interp in interps.Discovery(cfg.py39).interps:
+        if interp.kind == "dtrace" or (interp.kind == "pyenv" and interp.minor == (3, 12)):
+            found.append(interp)
+    for interp in found:
+        cells = [("-c", "fork_tree", (), False, False),
+                 ("-c", "pool_map", ("fork",), True, False),
+                 ("-c", "pool_map", ("spawn",), True, True),
+                 ("-c", "pool_map", ("forkserver",), True, True),
+                 ("-p", "prefork", (), False, False),
+                 ("record", "fork_tree", (), False, False)]
+        for mode, name, args, pooled, execs in cells:
+            add("follow %s %s: %s%s" % (interp.name, mode, name,
+                                        " " + " ".join(args) if args else ""),
+                functools.partial(run_follow, interp, mode, name, args, pooled, execs))
+        # names are per process: a child reusing the parent's string addresses
+        add("follow %s -c: fork_reuse (a child reuses its parent's name addresses)"
+            % interp.name,
+            functools.partial(run_follow, interp, "-c", "fork_reuse", parent_only=True))
+        # kernels before 6.6: perf-event links, attached for every process (pid -1)
+        add("follow %s -c: fork_tree, perf-event links" % interp.name,
+            functools.partial(run_follow, interp, "-c", "fork_tree",
+                              env={"FLOWTRACE_NO_UPROBE_MULTI": "1"}))
+        add("follow %s -p: workers unharmed when the tracer is SIGKILLed" % interp.name,
+            functools.partial(sigkill_unharmed, interp))
+        add("follow %s -p W1,W2: two workers of one master" % interp.name,
+            functools.partial(several_pids, interp))
+    add("follow: refused with the markers, and for unrelated PIDs", refusals)
+
+
+_register()

@@ -27,6 +27,7 @@
 #include "sys/log.h"
 #include "probe/method.h"
 #include "app/pipeline.h"
+#include "probe/calibrate.h"
 #include "probe/probe.h"
 #include "app/runas.h"
 #include "app/session.h"
@@ -62,7 +63,8 @@ struct session {
 	struct pipeline pipe;
 	struct probe *probe;
 	struct method_choice method;
-	uint64_t t0; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	struct probe_cal cal; /* the tracer's cost per probe hit; how empty: not measured */
+	uint64_t t0;	      /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int outfd; /* the output pipe, watched for its reader going away */
 	int stop_signal;
@@ -700,6 +702,30 @@ static void session_free(struct session *s)
 	launch_gate__join();
 }
 
+/* Measures what a probe hit of this trace costs, before the trace starts
+ * (the target runs on meanwhile, its probes disarmed). A failure leaves
+ * the durations raw and says so. */
+static void calibrate(struct session *s)
+{
+	char err[256];
+	int e;
+
+	if (s->cfg->calibrate || s->cfg->raw_times)
+		return;
+	e = probe__calibrate(s->probe, &s->cal, err, sizeof(err));
+	if (e) {
+		memset(&s->cal, 0, sizeof(s->cal));
+		fprintf(stderr, "flowtrace-bpf: %s: durations include the tracer's own cost\n",
+			err);
+		return;
+	}
+	if (s->cfg->verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: a probe hit costs %.3f us (+-%.3f us): taken out of every "
+			"duration\n",
+			s->cal.hit_ps / 1e6, s->cal.err_ps / 1e6);
+}
+
 static void trace_meta(struct session *s, struct tracefile_meta *m)
 {
 	char cmd[sizeof(m->command)];
@@ -714,6 +740,9 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 	snprintf(m->binary, sizeof(m->binary), "%s", s->target.binary);
 	const char *c = command_text(s->cfg, cmd, sizeof(cmd));
 	snprintf(m->command, sizeof(m->command), "%s", c ? c : "");
+	m->cal_hit_ps = s->cal.hit_ps;
+	m->cal_err_ps = s->cal.err_ps;
+	snprintf(m->cal_how, sizeof(m->cal_how), "%s", s->cal.how);
 }
 
 int session_run(const struct config *cfg)
@@ -755,6 +784,7 @@ int session_run(const struct config *cfg)
 		rc = setup_interrupted();
 	if (!rc) {
 		/* every record is stamped after this, so start_ns is never negative */
+		calibrate(&s);
 		if (!s.t0)
 			s.t0 = mono_ns();
 		trace_meta(&s, &tm);

@@ -28,6 +28,11 @@ struct tracefile_meta {
 	char probe[16];
 	char binary[PATH_MAX];
 	char command[1024];
+	/* the calibration of the tracer's cost (calltree_cal), so a replay
+	 * corrects as the live trace did; cal_how empty: none was made */
+	uint64_t cal_hit_ps;
+	uint64_t cal_err_ps;
+	char cal_how[160];
 };
 
 /* Written last; absent when the recording was cut short. */

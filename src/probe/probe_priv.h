@@ -50,6 +50,8 @@ struct probe {
 	size_t nmlinks;
 	struct bpf_link *exec_link;	     /* probe__attach_exec's; not a probe */
 	uint64_t uprobes[PROBE_MAX_UPROBES]; /* file offsets probe__attach_uprobes attached */
+	bool uprobe_ret[PROBE_MAX_UPROBES];  /* ... as uretprobes */
+	size_t death_uprobe; /* 1 + the index of probe__attach_code_death's; 0: none */
 	size_t nuprobes;
 	int error;	   /* the first failure handling a record (-ENOMEM), for the end */
 	char warning[512]; /* probe__warning */

@@ -24,10 +24,11 @@
 #include "probe/calibrate.h"
 #include "probe/probe_priv.h"
 
-#define CAL_ROUNDS 25
-/* probe hits per round: about 0.1 ms of emulated hits, 2 ms of stepped,
- * short enough that most rounds run unpreempted on a loaded machine */
-#define CAL_HITS_PER_ROUND 160
+#define CAL_ROUNDS 41
+/* probe hits per round: about 25 us of emulated hits, 0.25 ms of stepped,
+ * short enough that most rounds run unpreempted on a loaded machine, long
+ * enough that the clock's own cost (tens of ns) is noise */
+#define CAL_HITS_PER_ROUND 48
 #define CAL_SLOT	   16	/* bytes per function in the page */
 #define CAL_BARE	   2048 /* where the bare copy starts */
 #define CAL_PAGE	   4096

@@ -97,7 +97,7 @@ const char *renderer_names(void);
 char *fmt_duration(char *buf, uint64_t ns);
 /* A call's duration, as fmt_duration() does; a duration within the
  * correction's error (FT_NODE_DUR_UNCERTAIN) as its upper bound after a
- * '<': "  <1.250 us". buf must hold 16 bytes. Returns buf. */
+ * '<': " <1.250 us". buf must hold 16 bytes. Returns buf. */
 char *fmt_node_duration(char *buf, const struct ft_node *n);
 
 #endif /* FT_RENDER_H */

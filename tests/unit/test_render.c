@@ -49,6 +49,25 @@ FT_TEST(render_fmt_duration_boundaries)
 	FT_EQ_STR(fmt_duration(b, UINT64_MAX), "5124095.576  h");
 }
 
+/* A duration within the correction's error shows as its bound after '<',
+ * in the same column; an exact one as fmt_duration() has it. */
+FT_TEST(render_fmt_node_duration_uncertain)
+{
+	struct ft_node n = {.dur_ns = 250, .err_ns = 1000};
+	char b[16];
+
+	FT_EQ_STR(fmt_node_duration(b, &n), "  0.250 us");
+	n.flags = FT_NODE_DUR_UNCERTAIN;
+	FT_EQ_STR(fmt_node_duration(b, &n), " <1.250 us");
+	n.dur_ns = 0, n.err_ns = 12345;
+	FT_EQ_STR(fmt_node_duration(b, &n), "<12.345 us");
+	n.err_ns = 123456;
+	FT_EQ_STR(fmt_node_duration(b, &n), "<123.456 us");
+	/* no padding left: one wider rather than cut */
+	n.dur_ns = 999 * 3600000000000ULL, n.err_ns = 0;
+	FT_EQ_STR(fmt_node_duration(b, &n), "<999.000  h");
+}
+
 FT_TEST(render_find_by_name)
 {
 	FT_TRUE(renderer_find("tree") == &render_tree);

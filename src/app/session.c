@@ -773,6 +773,9 @@ int session_run(const struct config *cfg)
 	 * with the interpreter methods attached and armed them already) */
 	if (!rc && !s.probe)
 		rc = attach(&s);
+	/* before the loop's timer starts: -d counts tracing time only */
+	if (!rc)
+		calibrate(&s);
 	if (!rc) {
 		err = setup_loop(&s);
 		if (err) {
@@ -784,7 +787,6 @@ int session_run(const struct config *cfg)
 		rc = setup_interrupted();
 	if (!rc) {
 		/* every record is stamped after this, so start_ns is never negative */
-		calibrate(&s);
 		if (!s.t0)
 			s.t0 = mono_ns();
 		trace_meta(&s, &tm);

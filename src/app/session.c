@@ -63,8 +63,9 @@ struct session {
 	struct pipeline pipe;
 	struct probe *probe;
 	struct method_choice method;
-	struct probe_cal cal; /* the tracer's cost per probe hit; how empty: not measured */
-	uint64_t t0;	      /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	struct probe_cal cal;	   /* the tracer's cost per probe hit; how empty: not measured */
+	struct calibration *calib; /* its links, freed after the trace's probes */
+	uint64_t t0;		   /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int outfd; /* the output pipe, watched for its reader going away */
 	int stop_signal;
@@ -687,6 +688,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 static void session_free(struct session *s)
 {
 	probe__free(s->probe);
+	calibration__free(s->calib);
 	launch_gate__free(s->gate);
 	target_close(&s->target);
 	pipeline__free(&s->pipe);
@@ -712,7 +714,7 @@ static void calibrate(struct session *s)
 
 	if (s->cfg->calibrate || s->cfg->raw_times)
 		return;
-	e = probe__calibrate(s->probe, &s->cal, err, sizeof(err));
+	e = probe__calibrate(s->probe, &s->cal, &s->calib, err, sizeof(err));
 	if (e) {
 		memset(&s->cal, 0, sizeof(s->cal));
 		fprintf(stderr, "flowtrace-bpf: %s: durations include the tracer's own cost\n",
@@ -830,6 +832,9 @@ int session_run(const struct config *cfg)
 	probe__stop(s.probe);
 	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
+	/* only now: see calibration__free() */
+	calibration__free(s.calib);
+	s.calib = NULL;
 	launch_gate__free(s.gate);
 	s.gate = NULL;
 	probe__consume(s.probe);

@@ -223,58 +223,86 @@ static void plan_site(struct cal_plan *pl, uint64_t target_off, const uint8_t *i
 		pl->entry[pl->nentry++] = i * CAL_SLOT;
 }
 
-static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char *err, size_t errlen)
+/* What the measurement attached, kept until the trace's probes are gone. */
+struct calibration {
+	struct probe sp; /* the links, in the shape probe__detach() takes */
+	struct calibrate_bpf *skel;
+	uint8_t *code;
+	int fd;
+};
+
+void calibration__free(struct calibration *c)
 {
-	struct calibrate_bpf *skel = NULL;
-	struct probe sp = {0};
+	if (!c)
+		return;
+	probe__detach(&c->sp);
+	calibrate_bpf__destroy(c->skel);
+	if (c->code != MAP_FAILED)
+		munmap(c->code, CAL_PAGE);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out,
+		   struct calibration **keep, char *err, size_t errlen)
+{
+	struct calibration *c = calloc(1, sizeof(*c));
 	uint64_t zero[PROBE_MAX_UPROBES] = {0};
 	int64_t cost[CAL_ROUNDS];
 	char path[64];
-	uint8_t *code = MAP_FAILED;
 	int fd, e = 0;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->code = MAP_FAILED;
+	c->fd = -1;
 	fd = memfd_create("flowtrace-calibration", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, pl->page, CAL_PAGE) != CAL_PAGE) {
 		e = fd < 0 ? -errno : -EIO;
 		snprintf(err, errlen, "cannot make the calibration's code: %s", strerror(-e));
 		goto out;
 	}
-	code = mmap(NULL, CAL_PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
-	if (code == MAP_FAILED) {
+	c->code = mmap(NULL, CAL_PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	if (c->code == MAP_FAILED) {
 		e = -errno;
 		snprintf(err, errlen, "cannot map the calibration's code: %s", strerror(-e));
 		goto out;
 	}
-	skel = calibrate_bpf__open();
-	if (!skel) {
+	c->skel = calibrate_bpf__open();
+	if (!c->skel) {
 		e = -errno;
 		snprintf(err, errlen, "cannot open the calibration's BPF programs: %s",
 			 strerror(-e));
 		goto out;
 	}
-	bpf_program__set_autoload(skel->progs.ft_cal_hit, !multi);
-	bpf_program__set_autoload(skel->progs.ft_cal_hit_multi, multi);
+	bpf_program__set_autoload(c->skel->progs.ft_cal_hit, !multi);
+	bpf_program__set_autoload(c->skel->progs.ft_cal_hit_multi, multi);
 	if (multi)
-		probe__prepare_multi(skel->progs.ft_cal_hit_multi);
-	e = calibrate_bpf__load(skel);
+		probe__prepare_multi(c->skel->progs.ft_cal_hit_multi);
+	e = calibrate_bpf__load(c->skel);
 	if (e) {
 		snprintf(err, errlen, "cannot load the calibration's BPF programs: %s",
 			 strerror(-e));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	struct bpf_program *prog = multi ? skel->progs.ft_cal_hit_multi : skel->progs.ft_cal_hit;
-	e = probe__attach_uprobes(&sp, prog, multi, getpid(), path, pl->entry, zero, pl->nentry,
+	struct bpf_program *prog =
+		multi ? c->skel->progs.ft_cal_hit_multi : c->skel->progs.ft_cal_hit;
+	e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, pl->entry, zero, pl->nentry,
 				  false);
 	if (!e)
-		e = probe__attach_uprobes(&sp, prog, multi, getpid(), path, pl->ret, zero, pl->nret,
-					  true);
+		e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, pl->ret, zero,
+					  pl->nret, true);
 	if (e) {
 		snprintf(err, errlen, "cannot attach the calibration's uprobes: %s", strerror(-e));
 		goto out;
 	}
 	/* a first pass each to fault the pages in and warm the kernel's paths */
-	run(code, pl->nfn, 1);
-	run(code + CAL_BARE, pl->nfn, 1);
+	run(c->code, pl->nfn, 1);
+	run(c->code + CAL_BARE, pl->nfn, 1);
 	/* each probed instruction on its own: a call's probes are not all of
 	 * one kind (the frame method's handlers are single-stepped, its eval
 	 * entry emulated), and an average over the sites would weigh rare
@@ -284,8 +312,8 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 		unsigned iter = CAL_HITS_PER_ROUND / h;
 
 		for (int r = 0; r < CAL_ROUNDS; r++) {
-			uint64_t probed = run(code + f * CAL_SLOT, 1, iter);
-			uint64_t bare = run(code + CAL_BARE + f * CAL_SLOT, 1, iter);
+			uint64_t probed = run(c->code + f * CAL_SLOT, 1, iter);
+			uint64_t bare = run(c->code + CAL_BARE + f * CAL_SLOT, 1, iter);
 
 			cost[r] = ((int64_t)probed - (int64_t)bare) * 1000 / (int64_t)(iter * h);
 		}
@@ -298,21 +326,26 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 		 pl->nfn, pl->nfn == 1 ? "" : "s", pl->stepped, CAL_ROUNDS,
 		 multi ? "uprobe_multi" : "perf-event");
 out:
-	probe__detach(&sp);
-	calibrate_bpf__destroy(skel);
-	if (code != MAP_FAILED)
-		munmap(code, CAL_PAGE);
-	if (fd >= 0)
-		close(fd);
+	c->fd = fd;
+	/* the links stay until the trace's own are gone: closing a uprobe
+	 * link waits until every return instance the kernel holds is
+	 * released, and with the eval method's uretprobe in, a target that
+	 * keeps calling renews them at every call (see probe__detach()) */
+	if (e)
+		calibration__free(c);
+	else
+		*keep = c;
 	return e;
 }
 
-int probe__calibrate(struct probe *p, struct probe_cal *out, char *err, size_t errlen)
+int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
+		     size_t errlen)
 {
 	struct cal_plan *pl = calloc(1, sizeof(*pl));
 	int e;
 
 	memset(out, 0, sizeof(*out));
+	*keep = NULL;
 	if (!pl) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -324,7 +357,7 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, char *err, size_t e
 
 		plan_site(pl, 0, &nop, 1, false);
 		plan_site(pl, 1, &nop, 1, false);
-		e = measure(pl, false, out, err, errlen);
+		e = measure(pl, false, out, keep, err, errlen);
 	} else {
 		for (size_t i = 0; i < p->nuprobes; i++) {
 			uint8_t insn[16];
@@ -337,7 +370,7 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, char *err, size_t e
 			plan_site(pl, p->uprobes[i], insn, got > 0 ? (size_t)got : 0,
 				  p->uprobe_ret[i]);
 		}
-		e = measure(pl, p->nmlinks > 0, out, err, errlen);
+		e = measure(pl, p->nmlinks > 0, out, keep, err, errlen);
 	}
 	free(pl);
 	return e;

@@ -46,8 +46,17 @@ void calibrate_summary(int64_t *cost_ps, size_t n, uint64_t *median_ps, uint64_t
 void calibrate_choose(const uint64_t *hit_ps, const uint64_t *err_ps, const unsigned *hits,
 		      size_t n, uint64_t *out_hit, uint64_t *out_err);
 
+struct calibration;
+
 /* Measures the cost per hit of p's probes (attached, disarmed or not:
- * nothing of the target is touched). Returns 0, or -errno with err set. */
-int probe__calibrate(struct probe *p, struct probe_cal *out, char *err, size_t errlen);
+ * nothing of the target is touched). Returns 0 with *keep set, or -errno
+ * with err set. */
+int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
+		     size_t errlen);
+/* Detaches what the measurement attached in flowtrace-bpf's own process:
+ * only once the trace's probes are gone (probe__detach()), since closing a
+ * uprobe link waits for the return instances the target holds under the
+ * eval method's uretprobe. NULL is fine. */
+void calibration__free(struct calibration *c);
 
 #endif /* FT_CALIBRATE_H */

@@ -216,11 +216,14 @@ static void plan_site(struct cal_plan *pl, uint64_t target_off, const uint8_t *i
 		pl->fn_of[pl->nfn++] = target_off;
 		pl->stepped += stepped;
 	}
-	pl->hits[i]++;
+	/* a uretprobe is stood for by its entry's uprobe: a uretprobe of
+	 * ours would hold the kernel's return-instance lease, and closing any
+	 * uprobe link (the trace's at teardown among them) waits for leases
+	 * to be released */
 	if (ret)
-		pl->ret[pl->nret++] = i * CAL_SLOT;
-	else
-		pl->entry[pl->nentry++] = i * CAL_SLOT;
+		return;
+	pl->hits[i]++;
+	pl->entry[pl->nentry++] = i * CAL_SLOT;
 }
 
 /* What the measurement attached, kept until the trace's probes are gone. */
@@ -327,14 +330,10 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		 multi ? "uprobe_multi" : "perf-event");
 out:
 	c->fd = fd;
-	/* the links stay until the trace's own are gone: closing a uprobe
-	 * link waits until every return instance the kernel holds is
-	 * released, and with the eval method's uretprobe in, a target that
-	 * keeps calling renews them at every call (see probe__detach()) */
-	if (e)
-		calibration__free(c);
-	else
-		*keep = c;
+	/* no uretprobe of ours holds a lease (see plan_site()): the links can
+	 * go now, before a SIGKILL would close them in fd order */
+	calibration__free(c);
+	(void)keep;
 	return e;
 }
 

@@ -53,10 +53,10 @@ struct calibration;
  * with err set. */
 int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
 		     size_t errlen);
-/* Detaches what the measurement attached in flowtrace-bpf's own process:
- * only once the trace's probes are gone (probe__detach()), since closing a
- * uprobe link waits for the return instances the target holds under the
- * eval method's uretprobe. NULL is fine. */
+/* Detaches what the measurement left attached in flowtrace-bpf's own
+ * process: nothing today (its links go at once: it holds no uretprobe),
+ * kept so a caller frees it after the trace's probes either way. NULL is
+ * fine. */
 void calibration__free(struct calibration *c);
 
 #endif /* FT_CALIBRATE_H */

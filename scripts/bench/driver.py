@@ -42,6 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
+import durations  # noqa: E402
 import report  # noqa: E402
 
 WORKLOAD = os.path.join(HERE, "workload.py")
@@ -833,8 +834,10 @@ def main():
     ap.add_argument("--pyenv-root", default=os.environ.get("PYENV_ROOT") or os.path.expanduser(
         "~/.pyenv"), help="where pyenv's versions/3.X.Y are")
     ap.add_argument("--method-rounds", type=int, default=2 if quick else 3)
-    ap.add_argument("--parts", default="main,methods",
-                    help="main (usdt, peer, memory, ready) and/or methods (testing the driver)")
+    ap.add_argument("--parts", default="main,methods,durations",
+                    help="main (usdt, peer, memory, ready), methods and/or durations "
+                    "(corrected against untraced; testing the driver)")
+    ap.add_argument("--duration-rounds", type=int, default=2 if quick else 5)
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     args.tracer = os.path.abspath(args.tracer)
@@ -928,6 +931,9 @@ def main():
             t_m = time.monotonic()
             run_methods(bench, mtargets, args.method_rounds, results["methods"])
             results["methods"]["seconds"] = time.monotonic() - t_m
+        if "durations" in parts:
+            results["durations"] = durations.run(args.tracer, args.python, args.pyenv_root,
+                                                 args.duration_rounds, log=log)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["bench_seconds"] = time.monotonic() - t_start

@@ -8,8 +8,12 @@ usage: report.py RESULTS.json [OUT.md]    (re-renders a saved run)
 """
 
 import json
+import os
 import statistics
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import durations  # noqa: E402
 
 GOAL_RATIO = 1.15  # overhead per call, x the floor of the same method
 GOAL_CORE_PCT = 10.0  # % of one core per 100k events/s
@@ -869,6 +873,7 @@ def render(res):
     out.append("")
     if not res["rounds"]:  # driver.py --parts methods: testing the driver
         out += method_section(res)
+        out += durations.section(res.get("durations"))
         return "\n".join(out).rstrip("\n") + "\n"
     launch, lr, pr = launch_section(an, res)
     out += goals_section(an, res, lr, pr)
@@ -876,6 +881,7 @@ def render(res):
     out += peer_notes(an, res)
     out += split_section(an, res)
     out += method_section(res)
+    out += durations.section(res.get("durations"))
     out += ["## Per workload", ""]
     for w in res["workloads"]:
         out += workload_tables(an, w)

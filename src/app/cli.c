@@ -69,6 +69,7 @@ enum {
 	OPT_TRIGGER,
 	OPT_FLIGHT,
 	OPT_FLIGHT_SIZE,
+	OPT_RAW_TIMES,
 };
 
 static const struct argp_option options[] = {
@@ -96,6 +97,8 @@ static const struct argp_option options[] = {
 	{"output", 'o', "FILE", 0,
 	 "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2},
 	{"fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2},
+	{"raw-times", OPT_RAW_TIMES, NULL, 0,
+	 "Show the measured intervals: do not take the tracer's own cost out of durations", 2},
 	{"indent-max", OPT_INDENT_MAX, "N", 0,
 	 "tree: indent at most N levels (default 64), deeper lines say their depth, and fold "
 	 "recursions of N or more nested calls into one line; 0: no limit",
@@ -333,6 +336,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_FOLD:
 		cfg->fold = true;
+		break;
+	case OPT_RAW_TIMES:
+		cfg->raw_times = true;
 		break;
 	case OPT_INDENT_MAX:
 		if (parse_int(arg, 0, 1000000, &v))

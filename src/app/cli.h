@@ -52,6 +52,7 @@ struct config {
 	bool fold;	     /* tree: fold repeated identical sibling calls */
 	int max_depth;	     /* 0 = no limit */
 	uint64_t min_dur_ns; /* 0 = no limit */
+	bool raw_times;	     /* --raw-times: no correction for the tracer's cost */
 	/* tree: --indent-max; 0: not given (the default), -1: no limit */
 	int indent_max;
 

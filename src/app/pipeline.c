@@ -127,6 +127,10 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 		co.on_complete = trigger__complete;
 		co.ctx = p->trig;
 	}
+	/* a replay corrects with the calibration its file holds, as the live
+	 * trace did; --raw-times shows the measured intervals */
+	if (!p->cfg->raw_times && *m->cal_how)
+		co.cal = (struct calltree_cal){.hit_ps = m->cal_hit_ps, .err_ps = m->cal_err_ps};
 	p->tmeta = *m;
 	p->meta.pid = m->pid;
 	p->meta.follow = m->follow;
@@ -137,6 +141,10 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 	p->meta.wall_start = m->wall_start;
 	p->meta.abi = m->abi;
 	p->meta.tool = FT_TOOL;
+	p->meta.cal_hit_ps = p->tmeta.cal_hit_ps;
+	p->meta.cal_err_ps = p->tmeta.cal_err_ps;
+	p->meta.cal_how = *p->tmeta.cal_how ? p->tmeta.cal_how : NULL;
+	p->meta.raw_times = p->cfg->raw_times;
 	p->ct = calltree__new(&co);
 	if (!p->ct) {
 		log_error(NULL, "out of memory");

@@ -28,6 +28,7 @@
 #include "probe/method.h"
 #include "app/capture.h"
 #include "app/pipeline.h"
+#include "probe/calibrate.h"
 #include "probe/probe.h"
 #include "app/runas.h"
 #include "app/session.h"
@@ -65,7 +66,9 @@ struct session {
 	struct pipeline pipe;
 	struct probe *probe;
 	struct method_choice method;
-	uint64_t t0; /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
+	struct probe_cal cal;	   /* the tracer's cost per probe hit; how empty: not measured */
+	struct calibration *calib; /* its links, freed after the trace's probes */
+	uint64_t t0;		   /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int outfd; /* the output pipe, watched for its reader going away */
 	int stop_signal;
@@ -833,6 +836,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 static void session_free(struct session *s)
 {
 	probe__free(s->probe);
+	calibration__free(s->calib);
 	launch_gate__free(s->gate);
 	target_close(&s->target);
 	elfimage__free(s->launch.exe_img);
@@ -847,6 +851,30 @@ static void session_free(struct session *s)
 		close(s->epfd);
 	runas_free(&s->runas);
 	launch_gate__join();
+}
+
+/* Measures what a probe hit of this trace costs, before the trace starts
+ * (the target runs on meanwhile, its probes disarmed). A failure leaves
+ * the durations raw and says so. */
+static void calibrate(struct session *s)
+{
+	char err[256];
+	int e;
+
+	if (s->cfg->calibrate || s->cfg->raw_times)
+		return;
+	e = probe__calibrate(s->probe, &s->cal, &s->calib, err, sizeof(err));
+	if (e) {
+		memset(&s->cal, 0, sizeof(s->cal));
+		fprintf(stderr, "flowtrace-bpf: %s: durations include the tracer's own cost\n",
+			err);
+		return;
+	}
+	if (s->cfg->verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: a probe hit costs %.3f us (+-%.3f us): taken out of every "
+			"duration\n",
+			s->cal.hit_ps / 1e6, s->cal.err_ps / 1e6);
 }
 
 static void trace_meta(struct session *s, struct tracefile_meta *m)
@@ -864,6 +892,9 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 	snprintf(m->binary, sizeof(m->binary), "%s", s->target.binary);
 	const char *c = command_text(s->cfg, cmd, sizeof(cmd));
 	snprintf(m->command, sizeof(m->command), "%s", c ? c : "");
+	m->cal_hit_ps = s->cal.hit_ps;
+	m->cal_err_ps = s->cal.err_ps;
+	snprintf(m->cal_how, sizeof(m->cal_how), "%s", s->cal.how);
 }
 
 int session_run(const struct config *cfg)
@@ -896,6 +927,9 @@ int session_run(const struct config *cfg)
 	 * with the interpreter methods attached and armed them already) */
 	if (!rc && !s.probe)
 		rc = attach(&s);
+	/* before the loop's timer starts: -d counts tracing time only */
+	if (!rc)
+		calibrate(&s);
 	if (!rc) {
 		err = setup_loop(&s);
 		if (err) {
@@ -961,6 +995,9 @@ int session_run(const struct config *cfg)
 	probe__stop(s.probe);
 	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
+	/* only now: see calibration__free() */
+	calibration__free(s.calib);
+	s.calib = NULL;
 	launch_gate__free(s.gate);
 	s.gate = NULL;
 	probe__consume(s.probe);

@@ -217,6 +217,7 @@ static struct ft_node *open_node(struct calltree *ct, struct ft_thread *t, uint6
 	if (!n)
 		return NULL;
 	n->start_ns = start;
+	n->lag_ns = t->lag;
 	n->name = name;
 	n->flags = flags;
 	n->level = cur_level(t) + 1;
@@ -229,11 +230,80 @@ static struct ft_node *open_node(struct calltree *ct, struct ft_thread *t, uint6
 	return n;
 }
 
+uint64_t calltree_cal_err_ns(const struct calltree_cal *cal, uint64_t cost_ns)
+{
+	/* the error grows with the hits taken out: cost / hit of them */
+	return cal->hit_ps ? (cost_ns * cal->err_ps + cal->hit_ps - 1) / cal->hit_ps : 0;
+}
+
+/* The cost of halves half hits: the clock's lag behind the raw one. */
+static uint64_t lag_ns(const struct calltree *ct, uint64_t halves)
+{
+	return (halves * ct->opts.cal.hit_ps + 1000) / 2000;
+}
+
+/* A record's time on the thread's tracer-free clock: its raw time less the
+ * cost of every probe hit the thread took before it, the half of its own
+ * hit before the timestamp included (records lost since the last one were
+ * hits too). The clock never runs backwards, so no interval is negative;
+ * t->lag keeps the lag actually applied, so raw intervals come back exact. */
+static uint64_t tick(struct calltree *ct, struct ft_thread *t, uint64_t now, uint32_t seq)
+{
+	uint64_t lost = 0, lag, at;
+
+	if (!ct->opts.cal.hit_ps)
+		return now;
+	if (t->seen && (int32_t)(seq - t->next_seq) > 0)
+		lost = seq - t->next_seq;
+	t->halves += 1 + 2 * lost;
+	lag = lag_ns(ct, t->halves);
+	at = now > lag ? now - lag : 0;
+	if (t->seen && at < t->last_ns)
+		at = t->last_ns;
+	t->lag = now - at;
+	t->halves++; /* the rest of this record's hit */
+	return at;
+}
+
+/* The same for an end with no record of its own (exec, end of trace). */
+static uint64_t tock(const struct calltree *ct, struct ft_thread *t, uint64_t now)
+{
+	uint64_t lag = lag_ns(ct, t->halves), at;
+
+	if (!ct->opts.cal.hit_ps)
+		return now;
+	at = now > lag ? now - lag : 0;
+	if (t->seen && at < t->last_ns)
+		at = t->last_ns;
+	t->lag = now > at ? now - at : 0;
+	return at;
+}
+
+/* n's duration on the tracer-free clock, and the raw one: the lag gained
+ * between its ends put back. One within the correction's error is
+ * flagged uncertain. */
+static void set_durations(struct calltree *ct, struct ft_thread *t, struct ft_node *n, uint64_t end)
+{
+	const struct calltree_cal *cal = &ct->opts.cal;
+	uint64_t cost, err;
+
+	n->dur_ns = end > n->start_ns ? end - n->start_ns : 0;
+	n->raw_dur_ns = n->dur_ns;
+	if (!cal->hit_ps || (n->flags & FT_NODE_LOST))
+		return;
+	cost = t->lag > n->lag_ns ? t->lag - n->lag_ns : 0;
+	n->raw_dur_ns += cost;
+	err = calltree_cal_err_ns(cal, cost);
+	n->err_ns = err > UINT32_MAX ? UINT32_MAX : (uint32_t)err;
+	if (n->dur_ns <= err)
+		n->flags |= FT_NODE_DUR_UNCERTAIN;
+}
+
 static void complete(struct calltree *ct, struct ft_thread *t, struct ft_node *n, uint64_t end,
 		     uint32_t flags)
 {
-	n->dur_ns = end > n->start_ns ? end - n->start_ns : 0;
 	n->flags |= flags;
+	set_durations(ct, t, n, end);
 	/* the parent is still open (children complete first): it ran across
 	 * whatever loss lies below n */
 	if (n->flags & LOSS_FLAGS) {
@@ -354,6 +424,7 @@ static struct ft_node *wrap_roots(struct calltree *ct, struct ft_thread *t, uint
 	if (t->lost) {
 		p->flags = FT_NODE_START_LOST;
 		p->start_ns = t->first_root ? t->first_root->start_ns : t->last_ns;
+		p->lag_ns = t->first_root ? t->first_root->lag_ns : t->lag;
 	} else {
 		p->flags = FT_NODE_BEFORE_ATTACH;
 		p->start_ns = 0;
@@ -495,6 +566,7 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 	if (admit(ct, t, seq, depth, true))
 		return -ERANGE;
 	ct->st.records++;
+	now = tick(ct, t, now, seq);
 	check_seq(ct, t, seq, now, depth);
 	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
 		return -ENOMEM;
@@ -514,6 +586,7 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 	if (admit(ct, t, seq, depth, false))
 		return -ERANGE;
 	ct->st.records++;
+	now = tick(ct, t, now, seq);
 	/* a thread whose first record is a return starts with roots just
 	 * above it, so the frame is wrapped like any frame from before attach */
 	bool gap = check_seq(ct, t, seq, now, depth + 1);
@@ -619,10 +692,12 @@ int calltree__exec_pid(struct calltree *ct, uint32_t pid, uint32_t tid, uint64_t
 		t->retired = true;
 		/* the exec'ing thread's frames end at the exec; the other threads
 		 * were killed on the way there, so the exec bounds their end */
-		if (t->nstack && now > t->last_ns)
-			t->last_ns = now;
+		uint64_t at = tock(ct, t, now);
+
+		if (t->nstack && at > t->last_ns)
+			t->last_ns = at;
 		while (t->nstack)
-			close_top(ct, t, now, FT_NODE_EXEC);
+			close_top(ct, t, at, FT_NODE_EXEC);
 	}
 	ct->image++;
 	ct->st.execs++;
@@ -665,7 +740,8 @@ void calltree__finish_lost(struct calltree *ct, uint64_t end_ts, uint64_t unseen
 		while (t->nstack) {
 			if (how == FT_NODE_UNFINISHED)
 				ct->st.open++;
-			close_top(ct, t, how == FT_NODE_END_LOST ? t->last_ns : end, how);
+			close_top(ct, t, how == FT_NODE_END_LOST ? t->last_ns : tock(ct, t, end),
+				  how);
 		}
 	}
 	/* no thread was left inside a call: the loss still gets a place */

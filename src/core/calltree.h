@@ -21,6 +21,9 @@ struct names;
 #define FT_NODE_EXEC	      0x40 /* ended by the process's exec(): end is the exec */
 /* not captured itself: an ancestor shown as context of a --trigger call */
 #define FT_NODE_CONTEXT 0x80
+/* dur_ns is smaller than the correction's error (see calltree_cal): the
+ * call is shorter than dur_ns + err_ns, and no more can be said */
+#define FT_NODE_DUR_UNCERTAIN 0x100
 #define FT_NODE_SPANS_LOSS \
 	0x20 /* records were lost while it ran: its subtree holds a LOST
 				    * marker or a call whose entry or return was lost */
@@ -38,19 +41,23 @@ struct names;
 #define CALLTREE_UNSEEN_SLACK (1 << 16)
 #endif
 
-/* One call. Times are nanoseconds from the start of the trace. Children are
- * in call order. */
+/* One call. Times are nanoseconds from the start of the trace, on the
+ * thread's tracer-free clock (see calltree_cal; the raw clock when no
+ * correction is made). Children are in call order. */
 struct ft_node {
 	struct ft_node *parent;
 	struct ft_node *first_child;
 	struct ft_node *last_child;
 	struct ft_node *next;
 	uint64_t start_ns;
-	uint64_t dur_ns;
-	uint32_t name;	/* name id, resolved with names__get() */
-	uint32_t flags; /* FT_NODE_* */
-	uint32_t lost;	/* FT_NODE_LOST: how many records went missing here */
-	int32_t level;	/* call depth as BPF counted it: 1 = first level after attach */
+	uint64_t dur_ns;     /* raw_dur_ns less the tracer's cost inside it (calltree_cal) */
+	uint64_t raw_dur_ns; /* the measured interval, return minus entry timestamp */
+	uint64_t lag_ns;     /* its thread's clock lag at its start (calltree_cal) */
+	uint32_t err_ns;     /* error bound of the correction (saturating) */
+	uint32_t name;	     /* name id, resolved with names__get() */
+	uint32_t flags;	     /* FT_NODE_* */
+	uint32_t lost;	     /* FT_NODE_LOST: how many records went missing here */
+	int32_t level;	     /* call depth as BPF counted it: 1 = first level after attach */
 };
 
 struct ft_thread {
@@ -69,9 +76,11 @@ struct ft_thread {
 	int32_t base; /* level of the roots */
 	uint32_t next_seq;
 	bool seen;
-	bool retired;	/* its process exec'd: a later record of the tid is a new thread */
-	bool root_loss; /* a root holds a loss: a frame wrapped around the roots spans it */
-	int32_t skew;	/* BPF's depth minus the level: frames left with no return record */
+	bool retired;	 /* its process exec'd: a later record of the tid is a new thread */
+	bool root_loss;	 /* a root holds a loss: a frame wrapped around the roots spans it */
+	int32_t skew;	 /* BPF's depth minus the level: frames left with no return record */
+	uint64_t halves; /* half probe hits so far, whose cost its tracer-free clock lags by */
+	uint64_t lag;	 /* the lag applied at its last record */
 	uint64_t last_ns;
 };
 
@@ -82,8 +91,27 @@ struct ft_thread {
 typedef void (*calltree_complete_fn)(void *ctx, const struct ft_thread *t,
 				     const struct ft_node *node, int depth);
 
+/* The tracer's own cost, as the calibration measured it (docs/design.md,
+ * "Durations corrected for the tracer's cost"). A probe hit costs hit_ps
+ * picoseconds of the traced thread's time, half of it before the record's
+ * timestamp and half after (on average over an entry and a return). Each
+ * thread keeps a clock that lags the raw one by the cost of the hits it
+ * took so far: every time the builder gives (start_ns, dur_ns) is on that
+ * clock, so a call's duration loses its descendants' hits and its own
+ * hits' inner halves, nesting stays intact and nothing goes negative.
+ * err_ps bounds hit_ps's error. All zero: the raw times (--raw-times). */
+struct calltree_cal {
+	uint64_t hit_ps;
+	uint64_t err_ps;
+};
+
+/* The error bound of a correction of cost_ns, in ns (rounded up): err_ps
+ * per hit_ps taken out. Pure, for the tests. */
+uint64_t calltree_cal_err_ns(const struct calltree_cal *cal, uint64_t cost_ns);
+
 struct calltree_opts {
-	uint64_t t0; /* BPF timestamp of the trace start */
+	uint64_t t0;		 /* BPF timestamp of the trace start */
+	struct calltree_cal cal; /* zero: raw durations (--raw-times) */
 	/* optional: after a loss, a return is matched to the open frame by its
 	 * function too, not by depth alone */
 	const struct names *names;

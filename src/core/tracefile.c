@@ -171,6 +171,20 @@ int tracefile_writer__begin(struct tracefile_writer *w, const struct tracefile_m
 		text = more;
 		len = mlen;
 	}
+	/* keys an older reader skips: the file stays readable by it */
+	if (!err && *m->cal_how) {
+		char how[sizeof(m->cal_how)];
+		char *more = NULL;
+		size_t morelen;
+
+		one_line(how, m->cal_how, sizeof(how));
+		err = kv_text(&more, &morelen,
+			      "%scal_hit_ps=%" PRIu64 "\ncal_err_ps=%" PRIu64 "\ncal_how=%s\n",
+			      text, m->cal_hit_ps, m->cal_err_ps, how);
+		free(text);
+		text = more;
+		len = morelen;
+	}
 	if (!err)
 		err = write_block(w, BLOCK_META, text, len);
 	free(text);
@@ -388,6 +402,12 @@ static void meta_kv(struct tracefile_reader *r, const char *k, const char *v)
 		snprintf(m->binary, sizeof(m->binary), "%s", v);
 	else if (!strcmp(k, "command"))
 		snprintf(m->command, sizeof(m->command), "%s", v);
+	else if (!strcmp(k, "cal_hit_ps"))
+		m->cal_hit_ps = num(r, k, v, NUM_MAX);
+	else if (!strcmp(k, "cal_err_ps"))
+		m->cal_err_ps = num(r, k, v, NUM_MAX);
+	else if (!strcmp(k, "cal_how"))
+		snprintf(m->cal_how, sizeof(m->cal_how), "%s", v);
 }
 
 static void end_kv(struct tracefile_reader *r, const char *k, const char *v)

@@ -29,6 +29,11 @@ struct tracefile_meta {
 	char binary[PATH_MAX];
 	char command[1024];
 	bool follow; /* --follow: records of pid's descendants are the trace's too */
+	/* the calibration of the tracer's cost (calltree_cal), so a replay
+	 * corrects as the live trace did; cal_how empty: none was made */
+	uint64_t cal_hit_ps;
+	uint64_t cal_err_ps;
+	char cal_how[160];
 };
 
 /* Written last; absent when the recording was cut short. */

@@ -68,6 +68,25 @@ char *fmt_duration(char *buf, uint64_t ns)
 	return buf;
 }
 
+char *fmt_node_duration(char *buf, const struct ft_node *n)
+{
+	size_t i = 0;
+
+	if (!(n->flags & FT_NODE_DUR_UNCERTAIN))
+		return fmt_duration(buf, n->dur_ns);
+	fmt_duration(buf, n->dur_ns + n->err_ns);
+	/* into the padding before the first digit; none left (14 characters
+	 * at most): one wider */
+	while (buf[i + 1] == ' ')
+		i++;
+	if (buf[i] != ' ') {
+		memmove(buf + 1, buf, strlen(buf) + 1);
+		i = 0;
+	}
+	buf[i] = '<';
+	return buf;
+}
+
 static void key_string_or_null(struct jsonw *w, const char *key, const char *s)
 {
 	jsonw__key(w, key);
@@ -136,6 +155,19 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 		jsonw__key_uint(w, "dropped", m->trigger->dropped);
 		jsonw__end_object(w);
 	}
+	/* what the durations are: see "Durations corrected for the tracer's
+	 * cost" in docs/design.md */
+	jsonw__key(w, "timing");
+	jsonw__begin_object(w);
+	jsonw__key_bool(w, "corrected", m->cal_how && m->cal_hit_ps && !m->raw_times);
+	if (m->cal_how) {
+		jsonw__key_fixed(w, "hit_ns", m->cal_hit_ps, 3);
+		jsonw__key_fixed(w, "hit_err_ns", m->cal_err_ps, 3);
+		jsonw__key_string(w, "how", m->cal_how);
+	}
+	if (m->raw_times)
+		jsonw__key_string(w, "off", "--raw-times");
+	jsonw__end_object(w);
 	jsonw__key_int(w, "abi", m->abi ? m->abi : FT_ABI_VERSION);
 	if (m->tool)
 		jsonw__key_string(w, "tool", m->tool);
@@ -154,11 +186,15 @@ void render_json_flags(struct jsonw *w, const struct ft_node *n, const struct ft
 		{FT_NODE_EXEC, "ended_by_exec"},
 		{FT_NODE_SPANS_LOSS, "spans_loss"},
 		{FT_NODE_CONTEXT, "context"},
+		{FT_NODE_DUR_UNCERTAIN, "dur_uncertain"},
 	};
 
 	for (size_t i = 0; i < sizeof(node_keys) / sizeof(node_keys[0]); i++)
 		if (n->flags & node_keys[i].flag)
 			jsonw__key_bool(w, node_keys[i].key, true);
+	/* within the correction's error: what can be said is a bound */
+	if (n->flags & FT_NODE_DUR_UNCERTAIN)
+		jsonw__key_uint(w, "dur_max_ns", n->dur_ns + n->err_ns);
 	if (nm->flags & FT_NAME_CUT)
 		jsonw__key_bool(w, "name_truncated", true);
 	if (nm->flags & FT_NAME_UNKNOWN)

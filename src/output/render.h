@@ -60,6 +60,12 @@ struct render_meta {
 	/* --follow or several PIDs: the threads of other processes than pid
 	 * too (ft_thread.pid) */
 	bool follow;
+	/* the correction taken out of every duration (calltree_cal): tracer
+	 * time per probe hit and its error bound, in ps; how it was obtained
+	 * (NULL: none was, the durations are raw); raw_times: --raw-times */
+	uint64_t cal_hit_ps, cal_err_ps;
+	const char *cal_how;
+	bool raw_times;
 };
 
 struct render_ctx {
@@ -109,5 +115,9 @@ const char *renderer_names(void);
 /* Formats a duration the way uftrace does: "%3u.%03u %s" with us, ms, s, m, h
  * units, always 10 characters. buf must hold 16 bytes. Returns buf. */
 char *fmt_duration(char *buf, uint64_t ns);
+/* A call's duration, as fmt_duration() does; a duration within the
+ * correction's error (FT_NODE_DUR_UNCERTAIN) as its upper bound after a
+ * '<': " <1.250 us". buf must hold 16 bytes. Returns buf. */
+char *fmt_node_duration(char *buf, const struct ft_node *n);
 
 #endif /* FT_RENDER_H */

@@ -36,6 +36,7 @@ static void json_enter(void *ctx, const struct ft_thread *t, const struct ft_nod
 	jsonw__key_uint(w, "line", nm->line);
 	jsonw__key_uint(w, "start_ns", n->start_ns);
 	jsonw__key_uint(w, "dur_ns", n->dur_ns);
+	jsonw__key_uint(w, "raw_dur_ns", n->raw_dur_ns);
 	render_json_flags(w, n, nm);
 	jsonw__key(w, "children");
 	jsonw__begin_array(w);

@@ -95,6 +95,7 @@ static void jsonl_call(struct render_ctx *rc, const struct ft_thread *t, const s
 		jsonw__key_uint(w, "line", nm->line);
 		jsonw__key_uint(w, "start_ns", n->start_ns);
 		jsonw__key_uint(w, "dur_ns", n->dur_ns);
+		jsonw__key_uint(w, "raw_dur_ns", n->raw_dur_ns);
 		render_json_flags(w, n, nm);
 	}
 	jsonw__end_object(w);

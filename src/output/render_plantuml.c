@@ -204,7 +204,7 @@ static void puml_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 	pu->drawn_at[depth] = false;
 	if (!pu->out)
 		return;
-	for (dur = fmt_duration(buf, n->dur_ns); *dur == ' '; dur++)
+	for (dur = fmt_node_duration(buf, n); *dur == ' '; dur++)
 		;
 	/* "--" ends the activation of the arrow's source: the callee */
 	if (depth)

@@ -153,17 +153,15 @@ static void put_flags(struct tree *tr, uint32_t flags)
 		fputs(" [context]", tr->out);
 }
 
-/* " DURATION [    TID] | " and the indent; dur_ns NULL leaves it blank */
-static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_t *dur_ns,
-		       int depth)
+/* " DURATION [    TID] | " and the indent; dur (fmt_duration() or
+ * fmt_node_duration()) NULL leaves it blank */
+static void line_start(struct tree *tr, const struct ft_thread *t, const char *dur, int depth)
 {
 	/* the start of the line goes out in one write, the default deepest
 	 * indent (2 * RENDER_INDENT_MAX_DEFAULT) included: lines come by the
 	 * hundred thousand, and each stdio call takes the stream's lock */
 	char head[1 + 16 + sizeof(tr->tid_col) + 2 * RENDER_INDENT_MAX_DEFAULT + DEPTH_ROOM];
 	size_t len = 0;
-	const char *dur;
-	char buf[16];
 	int64_t level = depth - tr->hidden;
 	/* the depth is said where the indentation does not tell it */
 	bool say_depth = level != depth || (tr->limit && level >= tr->limit);
@@ -198,7 +196,8 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const uint64_
 		tr->tid_of = t;
 	}
 	/* fmt_duration() is at least 10 wide: the column " %10s" */
-	dur = dur_ns ? fmt_duration(buf, *dur_ns) : "          ";
+	if (!dur)
+		dur = "          ";
 	head[len++] = ' ';
 	len += strlen(strcpy(head + len, dur));
 	memcpy(head + len, tr->tid_col, tr->tid_len);
@@ -248,11 +247,12 @@ static bool same_function(const struct names *names, uint32_t a, uint32_t b)
 static void flush_run(struct tree *tr)
 {
 	const struct ft_name *nm;
+	char buf[16];
 
 	if (!tr->run)
 		return;
 	nm = names__get(tr->names, tr->run->name);
-	line_start(tr, tr->run_thread, &tr->run_total_ns, tr->run_depth);
+	line_start(tr, tr->run_thread, fmt_duration(buf, tr->run_total_ns), tr->run_depth);
 	put_func(tr, nm);
 	fputs("();", tr->out);
 	if (tr->run_count > 1)
@@ -267,6 +267,7 @@ static void flush_run(struct tree *tr)
 static void show_enter(struct tree *tr, const struct ft_thread *t, const struct ft_node *n,
 		       int depth, bool has_children)
 {
+	char buf[16];
 	const struct ft_name *nm;
 	/* flags mark a call as unlike its siblings: it stays on its own line */
 	bool foldable = tr->fold && !has_children && !n->flags;
@@ -294,7 +295,7 @@ static void show_enter(struct tree *tr, const struct ft_thread *t, const struct 
 		return;
 	}
 	nm = names__get(tr->names, n->name);
-	line_start(tr, t, has_children ? NULL : &n->dur_ns, depth);
+	line_start(tr, t, has_children ? NULL : fmt_node_duration(buf, n), depth);
 	put_func(tr, nm);
 	fputs(has_children ? "() {" : "();", tr->out);
 	put_location(tr, nm);
@@ -390,6 +391,7 @@ static void tree_enter(void *ctx, const struct ft_thread *t, const struct ft_nod
 static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
 		       bool has_children)
 {
+	char buf[16];
 	struct tree *tr = ctx;
 	const struct chain *c;
 	bool folded = false;
@@ -408,7 +410,7 @@ static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 		tr->hidden -= (int64_t)c->k - 1;
 		folded = true;
 	}
-	line_start(tr, t, &n->dur_ns, depth);
+	line_start(tr, t, fmt_node_duration(buf, n), depth);
 	fputs("} /* ", tr->out);
 	put_func(tr, names__get(tr->names, n->name));
 	if (folded)

@@ -327,6 +327,8 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 	if (p->nuprobes + n > PROBE_MAX_UPROBES)
 		return -E2BIG;
 	memcpy(p->uprobes + p->nuprobes, offsets, n * sizeof(*offsets));
+	for (size_t i = 0; i < n; i++)
+		p->uprobe_ret[p->nuprobes + i] = retprobe;
 	p->nuprobes += n;
 	if (!multi) {
 		for (size_t i = 0; i < n && !e; i++) {
@@ -429,6 +431,8 @@ int probe__attach_code_death(struct probe *p, struct bpf_program *prog, uint64_t
 		return 0;
 	e = probe__attach_uprobes(p, prog, false, probe__uprobe_pid(p), binary, &dealloc_offset,
 				  &cookie, 1, false);
+	/* not a call's probe: the calibration leaves it out */
+	p->death_uprobe = p->nuprobes;
 	if (e) {
 		snprintf(err, errlen,
 			 "cannot attach a uprobe to PyCode_Type's tp_dealloc in %s: %s", binary,

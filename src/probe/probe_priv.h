@@ -54,6 +54,8 @@ struct probe {
 	struct bpf_link *fork_link, *exit_link;
 	int followed_fd;
 	uint64_t uprobes[PROBE_MAX_UPROBES]; /* file offsets probe__attach_uprobes attached */
+	bool uprobe_ret[PROBE_MAX_UPROBES];  /* ... as uretprobes */
+	size_t death_uprobe; /* 1 + the index of probe__attach_code_death's; 0: none */
 	size_t nuprobes;
 	int error;	   /* the first failure handling a record (-ENOMEM), for the end */
 	char warning[512]; /* probe__warning */

@@ -34,6 +34,7 @@ CASE_MODULES = [
     "test_launch_faults",
     "test_formats",
     "test_tree_deep",
+    "test_durations",
     "test_filters",
     "test_capture",
     "test_output",

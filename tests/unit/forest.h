@@ -52,6 +52,7 @@ static inline struct ft_node *forest_add(struct forest *fo, struct ft_thread *t,
 	n->name = name;
 	n->start_ns = start;
 	n->dur_ns = dur;
+	n->raw_dur_ns = dur;
 	n->flags = flags;
 	n->level = parent ? parent->level + 1 : 1;
 	if (parent) {

@@ -229,8 +229,10 @@ FT_TEST(render_json_exec)
 
 	exec_sample(&d);
 	char *out = rd_render(&render_json, &d, NULL, NULL);
-	FT_TRUE(strstr(out, "\"func\":\"go\",\"file\":\"/tmp/a.py\",\"line\":6,\"start_ns\":2000,"
-			    "\"dur_ns\":3000,\"ended_by_exec\":true,\"children\":[]}"));
+	FT_TRUE(strstr(
+		out,
+		"\"func\":\"go\",\"file\":\"/tmp/a.py\",\"line\":6,\"start_ns\":2000,"
+		"\"dur_ns\":3000,\"raw_dur_ns\":3000,\"ended_by_exec\":true,\"children\":[]}"));
 	FT_TRUE(strstr(out, "{\"tid\":4242,\"name\":\"python3\",\"image\":1,\"calls\":["));
 	/* the old program's thread carries no image key */
 	FT_TRUE(strstr(out, "\"threads\":[{\"tid\":4242,\"name\":\"python3\",\"calls\":["));

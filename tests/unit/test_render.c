@@ -49,6 +49,25 @@ FT_TEST(render_fmt_duration_boundaries)
 	FT_EQ_STR(fmt_duration(b, UINT64_MAX), "5124095.576  h");
 }
 
+/* A duration within the correction's error shows as its bound after '<',
+ * in the same column; an exact one as fmt_duration() has it. */
+FT_TEST(render_fmt_node_duration_uncertain)
+{
+	struct ft_node n = {.dur_ns = 250, .err_ns = 1000};
+	char b[16];
+
+	FT_EQ_STR(fmt_node_duration(b, &n), "  0.250 us");
+	n.flags = FT_NODE_DUR_UNCERTAIN;
+	FT_EQ_STR(fmt_node_duration(b, &n), " <1.250 us");
+	n.dur_ns = 0, n.err_ns = 12345;
+	FT_EQ_STR(fmt_node_duration(b, &n), "<12.345 us");
+	n.err_ns = 123456;
+	FT_EQ_STR(fmt_node_duration(b, &n), "<123.456 us");
+	/* no padding left: one wider rather than cut */
+	n.dur_ns = 999 * 3600000000000ULL, n.err_ns = 0;
+	FT_EQ_STR(fmt_node_duration(b, &n), "<999.000  h");
+}
+
 FT_TEST(render_find_by_name)
 {
 	FT_TRUE(renderer_find("tree") == &render_tree);
@@ -388,25 +407,27 @@ FT_TEST(render_tree_deep_chain)
 
 /* ---- json ---- */
 
-#define META_JSON                                                                           \
-	"\"pid\":4242,\"python\":\"3.11.2\",\"probe\":\"usdt\","                            \
-	"\"binary\":\"/usr/bin/python3.11\",\"command\":\"python3 \\\"app.py\\\"\","        \
-	"\"start_wall\":\"2026-11-22T04:12:50.123456789Z\",\"duration_ns\":9000000,"        \
-	"\"events\":22,\"lost\":5,\"drops\":{\"ringbuf\":5,\"name\":1,\"no_storage\":0,"    \
-	"\"read\":2,\"unplaced\":0},\"threads\":2,\"calls\":11,\"unfinished\":3,\"abi\":2," \
+#define META_JSON                                                                             \
+	"\"pid\":4242,\"python\":\"3.11.2\",\"probe\":\"usdt\","                              \
+	"\"binary\":\"/usr/bin/python3.11\",\"command\":\"python3 \\\"app.py\\\"\","          \
+	"\"start_wall\":\"2026-11-22T04:12:50.123456789Z\",\"duration_ns\":9000000,"          \
+	"\"events\":22,\"lost\":5,\"drops\":{\"ringbuf\":5,\"name\":1,\"no_storage\":0,"      \
+	"\"read\":2,\"unplaced\":0},\"threads\":2,\"calls\":11,\"unfinished\":3,\"timing\":{" \
+	"\"corrected\":false},\"abi\":2,"                                                     \
 	"\"tool\":\"flowtrace-bpf 0.1.0\""
 
 #define J_FIB1                                                                     \
 	"{\"func\":\"fib\",\"file\":\"/tmp/app.py\",\"line\":3,\"start_ns\":1200," \
-	"\"dur_ns\":1612,\"children\":[]}"
+	"\"dur_ns\":1612,\"raw_dur_ns\":1612,\"children\":[]}"
 #define J_FIB2                                                                     \
 	"{\"func\":\"fib\",\"file\":\"/tmp/app.py\",\"line\":3,\"start_ns\":5100," \
-	"\"dur_ns\":100,\"children\":[]}"
+	"\"dur_ns\":100,\"raw_dur_ns\":100,\"children\":[]}"
 #define J_LOST "{\"lost\":5,\"start_ns\":3124}"
-#define J_MODULE_HEAD                                                                           \
-	"{\"func\":\"<module>\",\"file\":\"/tmp/app.py\",\"line\":1,\"start_ns\":0,"            \
-	"\"dur_ns\":9000000,\"unfinished\":true,\"entered_before_attach\":true,\"spans_loss\":" \
-	"true,"                                                                                 \
+#define J_MODULE_HEAD                                                                              \
+	"{\"func\":\"<module>\",\"file\":\"/tmp/app.py\",\"line\":1,\"start_ns\":0,"               \
+	"\"dur_ns\":9000000,\"raw_dur_ns\":9000000,\"unfinished\":true,\"entered_before_attach\":" \
+	"true,\"spans_loss\":"                                                                     \
+	"true,"                                                                                    \
 	"\"children\":["
 #define J_T4242_HEAD "{\"tid\":4242,\"name\":\"python3\",\"calls\":["
 #define J_T77_HEAD   "{\"tid\":77,\"name\":\"\",\"calls\":["
@@ -421,23 +442,26 @@ FT_TEST(render_json_sample)
 	snprintf(expected, sizeof(expected),
 		 "{\"meta\":{" META_JSON "},\"threads\":[" J_T4242_HEAD J_MODULE_HEAD
 		 "{\"func\":\"main\",\"file\":\"/tmp/app.py\",\"line\":10,\"start_ns\":1000,"
-		 "\"dur_ns\":2124,\"children\":[" J_FIB1 "]}," J_LOST ","
+		 "\"dur_ns\":2124,\"raw_dur_ns\":2124,\"children\":[" J_FIB1 "]}," J_LOST ","
 		 "{\"func\":\"naïve_ünïcode\",\"file\":\"/tmp/ü.py\",\"line\":7,\"start_ns\":4000,"
-		 "\"dur_ns\":753,\"children\":[]},"
+		 "\"dur_ns\":753,\"raw_dur_ns\":753,\"children\":[]},"
 		 "{\"func\":\"helper\",\"file\":\"/tmp/app.py\",\"line\":20,\"start_ns\":5000,"
-		 "\"dur_ns\":8995000,\"unfinished\":true,\"children\":[" J_FIB2 "]}"
+		 "\"dur_ns\":8995000,\"raw_dur_ns\":8995000,\"unfinished\":true,\"children\":"
+		 "[" J_FIB2 "]}"
 		 "]}]}," J_T77_HEAD
 		 "{\"func\":\"函数\",\"file\":\"/tmp/中.py\",\"line\":5,\"start_ns\":100,"
-		 "\"dur_ns\":1900,\"children\":["
+		 "\"dur_ns\":1900,\"raw_dur_ns\":1900,\"children\":["
 		 "{\"func\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd(\\u001b[2J\\u009b\","
-		 "\"file\":\"/tmp/x\\ty.py\",\"line\":2,\"start_ns\":200,\"dur_ns\":100,"
+		 "\"file\":\"/tmp/"
+		 "x\\ty.py\",\"line\":2,\"start_ns\":200,\"dur_ns\":100,\"raw_dur_ns\":100,"
 		 "\"entry_lost\":true,\"children\":[]},"
 		 "{\"func\":\"%s\",\"file\":\"/tmp/l.py\",\"line\":1,\"start_ns\":400,"
-		 "\"dur_ns\":1000,\"children\":[]},"
+		 "\"dur_ns\":1000,\"raw_dur_ns\":1000,\"children\":[]},"
 		 "{\"func\":\"cut_name\",\"file\":\"/tmp/c.py\",\"line\":4,\"start_ns\":1500,"
-		 "\"dur_ns\":100,\"return_lost\":true,\"name_truncated\":true,\"children\":[]},"
+		 "\"dur_ns\":100,\"raw_dur_ns\":100,\"return_lost\":true,\"name_truncated\":true,"
+		 "\"children\":[]},"
 		 "{\"func\":\"<unknown>\",\"file\":\"\",\"line\":0,\"start_ns\":1700,"
-		 "\"dur_ns\":100,\"name_unknown\":true,\"children\":[]}"
+		 "\"dur_ns\":100,\"raw_dur_ns\":100,\"name_unknown\":true,\"children\":[]}"
 		 "]}]}]}\n",
 		 long_name);
 	out = render(&render_json, &d, NULL, &sample_meta);
@@ -468,13 +492,14 @@ FT_TEST(render_json_filtered_and_meta_variants)
 		"{\"meta\":{\"pid\":4242,\"python\":\"\",\"probe\":\"usdt\",\"binary\":null,"
 		"\"start_wall\":\"1970-01-01T00:00:00.000000005Z\",\"duration_ns\":9000000,"
 		"\"events\":22,\"lost\":5,\"drops\":{\"ringbuf\":5,\"name\":1,\"no_storage\":0,"
-		"\"read\":2,\"unplaced\":0},\"threads\":2,\"calls\":11,\"unfinished\":3,\"abi\":2,"
+		"\"read\":2,\"unplaced\":0},\"threads\":2,\"calls\":11,\"unfinished\":3,\"timing\":"
+		"{\"corrected\":false},\"abi\":2,"
 		"\"tool\":\"flowtrace-bpf 0.1.0\"},\"threads\":[" J_T4242_HEAD J_MODULE_HEAD J_FIB1
 		"," J_LOST ","
 		"{\"func\":\"naïve_ünïcode\",\"file\":\"/tmp/ü.py\",\"line\":7,\"start_ns\":4000,"
-		"\"dur_ns\":753,\"children\":[]}]}]}," J_T77_HEAD
+		"\"dur_ns\":753,\"raw_dur_ns\":753,\"children\":[]}]}]}," J_T77_HEAD
 		"{\"func\":\"函数\",\"file\":\"/tmp/中.py\",\"line\":5,\"start_ns\":100,"
-		"\"dur_ns\":1900,\"children\":[]}]}]}\n");
+		"\"dur_ns\":1900,\"raw_dur_ns\":1900,\"children\":[]}]}]}\n");
 	FT_TRUE(json_check(out, false));
 	free(out);
 	filter__free(&f);
@@ -510,7 +535,7 @@ FT_TEST(render_json_deep_chain)
 	}
 	FT_EQ_U64(open, close);
 	FT_EQ_U64(open, 2 * DEEP + 4);
-	FT_TRUE(strstr(out, "\"start_ns\":4999,\"dur_ns\":1,\"children\":[]}]}"));
+	FT_TRUE(strstr(out, "\"start_ns\":4999,\"dur_ns\":1,\"raw_dur_ns\":1,\"children\":[]}]}"));
 	free(out);
 	drive_free(&d);
 }
@@ -568,16 +593,18 @@ FT_TEST(render_jsonl_lines)
 	FT_EQ_STR(
 		out,
 		"{\"type\":\"call\",\"tid\":4242,\"depth\":0,\"func\":\"cut_name\","
-		"\"file\":\"/tmp/c.py\",\"line\":4,\"start_ns\":10,\"dur_ns\":20,"
+		"\"file\":\"/tmp/c.py\",\"line\":4,\"start_ns\":10,\"dur_ns\":20,\"raw_dur_ns\":20,"
 		"\"entry_lost\":true,\"return_lost\":true,\"name_truncated\":true}\n"
 		"{\"type\":\"call\",\"tid\":4242,\"depth\":0,"
 		"\"func\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xef\xbf\xbd(\\u001b[2J\\u009b\","
-		"\"file\":\"/tmp/x\\ty.py\",\"line\":2,\"start_ns\":40,\"dur_ns\":1}\n"
+		"\"file\":\"/tmp/"
+		"x\\ty.py\",\"line\":2,\"start_ns\":40,\"dur_ns\":1,\"raw_dur_ns\":1}\n"
 		"{\"type\":\"lost\",\"tid\":4242,\"depth\":0,\"start_ns\":50,\"count\":7}\n"
 		"{\"type\":\"call\",\"tid\":4242,\"depth\":0,\"func\":\"<unknown>\",\"file\":\"\","
-		"\"line\":0,\"start_ns\":60,\"dur_ns\":2,\"name_unknown\":true}\n"
+		"\"line\":0,\"start_ns\":60,\"dur_ns\":2,\"raw_dur_ns\":2,\"name_unknown\":true}\n"
 		"{\"type\":\"call\",\"tid\":4242,\"depth\":-1,\"func\":\"<module>\","
-		"\"file\":\"/tmp/app.py\",\"line\":1,\"start_ns\":0,\"dur_ns\":9000000,"
+		"\"file\":\"/tmp/"
+		"app.py\",\"line\":1,\"start_ns\":0,\"dur_ns\":9000000,\"raw_dur_ns\":9000000,"
 		"\"unfinished\":true,\"entered_before_attach\":true}\n"
 		"{\"type\":\"meta\"," META_JSON "}\n");
 	FT_TRUE(json_check(out, true));
@@ -622,15 +649,15 @@ FT_TEST(render_jsonl_filters)
 #define FIB(depth, start, dur)                                                            \
 	LINE("call", depth,                                                               \
 	     ",\"func\":\"fib\",\"file\":\"/tmp/app.py\",\"line\":3,\"start_ns\":" #start \
-	     ",\"dur_ns\":" #dur)
+	     ",\"dur_ns\":" #dur ",\"raw_dur_ns\":" #dur)
 #define MAIN                                                            \
 	LINE("call", 0,                                                 \
 	     ",\"func\":\"main\",\"file\":\"/tmp/app.py\",\"line\":10," \
-	     "\"start_ns\":0,\"dur_ns\":1000")
+	     "\"start_ns\":0,\"dur_ns\":1000,\"raw_dur_ns\":1000")
 #define HELPER                                                                            \
 	LINE("call", 1,                                                                   \
 	     ",\"func\":\"helper\",\"file\":\"/tmp/app.py\",\"line\":20,\"start_ns\":10," \
-	     "\"dur_ns\":500")
+	     "\"dur_ns\":500,\"raw_dur_ns\":500")
 #define LOST(depth) LINE("lost", depth, ",\"start_ns\":40,\"count\":2")
 #define META	    "{\"type\":\"meta\"}\n"
 
@@ -653,7 +680,7 @@ FT_TEST(render_jsonl_filters)
 	FT_EQ_STR(jl_end(&j, NULL),
 		  HELPER MAIN LINE("call", -3,
 				   ",\"func\":\"main\",\"file\":\"/tmp/app.py\",\"line\":10,"
-				   "\"start_ns\":0,\"dur_ns\":1000") META);
+				   "\"start_ns\":0,\"dur_ns\":1000,\"raw_dur_ns\":1000") META);
 
 	/* min duration: the lost marker's own duration does not count */
 	g = (struct filter){.min_dur_ns = 300};
@@ -712,13 +739,14 @@ FT_TEST(render_jsonl_through_builder)
 	char *out = jl_end(&j, NULL);
 	FT_EQ_STR(out, "{\"type\":\"call\",\"tid\":5,\"depth\":1,\"func\":\"fib\",\"file\":\"/tmp/"
 		       "app.py\","
-		       "\"line\":3,\"start_ns\":400,\"dur_ns\":50}\n"
+		       "\"line\":3,\"start_ns\":400,\"dur_ns\":50,\"raw_dur_ns\":50}\n"
 		       "{\"type\":\"call\",\"tid\":5,\"depth\":0,\"func\":\"fib\",\"file\":\"/tmp/"
 		       "app.py\","
-		       "\"line\":3,\"start_ns\":200,\"dur_ns\":400}\n"
+		       "\"line\":3,\"start_ns\":200,\"dur_ns\":400,\"raw_dur_ns\":400}\n"
 		       "{\"type\":\"call\",\"tid\":5,\"depth\":0,\"func\":\"fib\",\"file\":\"/tmp/"
 		       "app.py\","
-		       "\"line\":3,\"start_ns\":700,\"dur_ns\":300,\"unfinished\":true}\n"
+		       "\"line\":3,\"start_ns\":700,\"dur_ns\":300,\"raw_dur_ns\":300,"
+		       "\"unfinished\":true}\n"
 		       "{\"type\":\"meta\"}\n");
 	FT_TRUE(json_check(out, true));
 	free(out);

@@ -37,11 +37,12 @@ var D = JSON.parse($('ft-data').textContent);
 //   flag F_START_LOST FT_NODE_START_LOST
 //   flag F_END_LOST FT_NODE_END_LOST
 //   flag F_SPANS_LOSS FT_NODE_SPANS_LOSS
+//   flag F_DUR_UNCERTAIN FT_NODE_DUR_UNCERTAIN
 //   unread FT_NODE_LOST: lost-record markers come in each thread's "lost", not as calls
 //   unread FT_NODE_EXEC: a call ended by exec() is drawn as an ordinary call
 //   unread FT_NODE_CONTEXT: a --trigger call's caller, shown as context, is drawn as an ordinary call
 var NAME_FUNC_CUT = 1, NAME_UNKNOWN = 2, NAME_FILE_CUT = 4, NAME_THREAD = 256;
-var F_UNFINISHED = 1, F_BEFORE = 2, F_START_LOST = 8, F_END_LOST = 16, F_SPANS_LOSS = 32;
+var F_UNFINISHED = 1, F_BEFORE = 2, F_START_LOST = 8, F_END_LOST = 16, F_SPANS_LOSS = 32, F_DUR_UNCERTAIN = 256;
 var ROW = 18, HEAD = 26, GAP = 12, AXIS = 24, MIN_SPAN = 20;
 var FONT = '11px ui-monospace, "SF Mono", SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace';
 var HEAD_FONT = '600 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
@@ -585,6 +586,7 @@ function showTip(h, mx, my) {
     if (f & F_START_LOST) tip.appendChild(el('span', 'chip bad', 'entry record lost: started earlier'));
     if (f & F_END_LOST) tip.appendChild(el('span', 'chip bad', 'return record lost: ended earlier'));
     if (f & F_SPANS_LOSS) tip.appendChild(el('span', 'chip warn', 'records were lost while it ran: calls under it may be missing'));
+    if (f & F_DUR_UNCERTAIN) tip.appendChild(el('span', 'chip warn', 'shorter than the tracer\'s own cost can be told from: duration uncertain'));
     if (nf & (NAME_FUNC_CUT | NAME_FILE_CUT)) tip.appendChild(el('span', 'chip', 'name cut short by the tracer'));
     if (nf & NAME_UNKNOWN) tip.appendChild(el('span', 'chip bad', 'name record lost'));
   }

@@ -85,7 +85,14 @@ def _node_from_tool(obj, where):
                 raise FormatError("%s: flag %s must be true when present, got %r"
                                   % (where, key, value))
             flags.append(key)
-        elif key not in ("func", "file", "line", "start_ns", "dur_ns", "children"):
+        elif key == "dur_uncertain":
+            # the correction for the tracer's cost: a remark on dur_ns, not
+            # a flag of the call (docs/formats.md)
+            if value is not True:
+                raise FormatError("%s: dur_uncertain must be true when present, got %r"
+                                  % (where, value))
+        elif key not in ("func", "file", "line", "start_ns", "dur_ns", "raw_dur_ns",
+                         "dur_max_ns", "children"):
             raise FormatError("%s: unknown key %r in a call" % (where, key))
     label = "%s > %s" % (where, shorten(obj["func"], 30))
     children = [_node_from_tool(c, "%s[%d]" % (label, i)) for i, c in enumerate(obj["children"])]

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+/* The calibration of the tracer's own cost (calibrate.h). A page of tiny
+ * functions, each a copy of one probed instruction and a ret, lives in a
+ * memfd twice: one copy under empty BPF programs attached as the trace's
+ * probes are (uprobe or uretprobe, perf-event or uprobe_multi link), one
+ * bare. Timing rounds of calls over both, the difference per hit is what
+ * a probe hit costs: the kernel's trap, its emulation or single step, the
+ * dispatch into BPF. The target is never touched: this works the same
+ * attached to a service that cannot be restarted. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "calibrate.skel.h"
+#include "cpython/target.h"
+#include "probe/calibrate.h"
+#include "probe/probe_priv.h"
+
+#define CAL_ROUNDS 41
+/* probe hits per round: about 25 us of emulated hits, 0.25 ms of stepped,
+ * short enough that most rounds run unpreempted on a loaded machine, long
+ * enough that the clock's own cost (tens of ns) is noise */
+#define CAL_HITS_PER_ROUND 48
+#define CAL_SLOT	   16	/* bytes per function in the page */
+#define CAL_BARE	   2048 /* where the bare copy starts */
+#define CAL_PAGE	   4096
+
+size_t calibrate_copy_insn(const uint8_t *in, size_t avail, uint8_t *out, int *stepped)
+{
+	static const uint8_t endbr64[] = {0xf3, 0x0f, 0x1e, 0xfa};
+	static const uint8_t nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+	/* mov (%rsp),%rax: a load the kernel always single-steps */
+	static const uint8_t load[] = {0x48, 0x8b, 0x04, 0x24};
+	size_t n = 0;
+
+	*stepped = 0;
+	if (avail >= 1 && in[0] == 0x90) {
+		out[n++] = 0x90;
+	} else if (avail >= 2 && in[0] == 0x66 && in[1] == 0x90) {
+		memcpy(out, in, n = 2);
+	} else if (avail >= 4 && !memcmp(in, endbr64, 4)) {
+		memcpy(out, endbr64, n = 4);
+	} else if (avail >= 5 && !memcmp(in, nop5, 5)) {
+		/* the nop5 a kernel may optimise into a call: as it is */
+		memcpy(out, nop5, n = 5);
+	} else if (avail >= 2 && in[0] == 0x0f && in[1] == 0x1f) {
+		/* another long nop: one of the same family */
+		out[n++] = 0x0f, out[n++] = 0x1f, out[n++] = 0x00;
+	} else if (avail >= 1 && in[0] >= 0x70 && in[0] <= 0x7f) {
+		out[n++] = in[0], out[n++] = 0; /* jcc rel8 to the next instruction */
+	} else if (avail >= 2 && in[0] == 0x0f && in[1] >= 0x80 && in[1] <= 0x8f) {
+		out[n++] = 0x0f, out[n++] = in[1]; /* jcc rel32 */
+		memset(out + n, 0, 4), n += 4;
+	} else if (avail >= 1 && in[0] == 0xeb) {
+		out[n++] = 0xeb, out[n++] = 0;
+	} else if (avail >= 1 && in[0] == 0xe9) {
+		out[n++] = 0xe9;
+		memset(out + n, 0, 4), n += 4;
+	} else if (avail >= 1 && in[0] == 0xe8) {
+		out[n++] = 0xe8; /* call the next instruction, */
+		memset(out + n, 0, 4), n += 4;
+		/* then lea 8(%rsp),%rsp: its pushed address goes, flags stay */
+		out[n++] = 0x48, out[n++] = 0x8d, out[n++] = 0x64, out[n++] = 0x24, out[n++] = 8;
+	} else if (avail >= 1 && in[0] >= 0x50 && in[0] <= 0x57) {
+		out[n++] = in[0], out[n++] = in[0] + 8; /* push, pop */
+	} else if (avail >= 2 && in[0] == 0x41 && in[1] >= 0x50 && in[1] <= 0x57) {
+		out[n++] = 0x41, out[n++] = in[1], out[n++] = 0x41, out[n++] = in[1] + 8;
+	} else {
+		memcpy(out, load, n = sizeof(load));
+		*stepped = 1;
+	}
+	return n;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void calibrate_summary(int64_t *c, size_t n, uint64_t *median_ps, uint64_t *err_ps)
+{
+	int64_t med, iqr;
+	uint64_t root = 1;
+
+	*median_ps = *err_ps = 0;
+	if (!n)
+		return;
+	qsort(c, n, sizeof(*c), cmp_i64);
+	med = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+	iqr = c[(3 * (n - 1)) / 4] - c[(n - 1) / 4];
+	/* a hit cannot cost less than nothing: a negative median is noise */
+	*median_ps = med > 0 ? (uint64_t)med : 0;
+	/* the median's standard error: about 1.25 sigma / sqrt(n), sigma
+	 * about IQR / 1.35 for normal noise; the heavy tail of preempted
+	 * rounds moves the median little */
+	while ((root + 1) * (root + 1) <= n)
+		root++;
+	*err_ps = (uint64_t)(iqr > 0 ? iqr : 0) * 93 / 100 / root + *median_ps / 20;
+}
+
+void calibrate_choose(const uint64_t *hit_ps, const uint64_t *err_ps, const unsigned *hits,
+		      size_t n, uint64_t *out_hit, uint64_t *out_err)
+{
+	size_t total = 0, seen = 0;
+
+	*out_hit = *out_err = 0;
+	for (size_t i = 0; i < n; i++)
+		total += hits[i];
+	if (!total)
+		return;
+	/* the site holding the middle hit, sites in order of cost (n is
+	 * small: a selection by repeated minimum does) */
+	bool used[64] = {0};
+	for (;;) {
+		size_t best = n;
+
+		for (size_t i = 0; i < n && i < 64; i++)
+			if (!used[i] && (best == n || hit_ps[i] < hit_ps[best]))
+				best = i;
+		if (best == n)
+			return;
+		used[best] = true;
+		seen += hits[best];
+		if (2 * seen > total || (2 * seen == total && total % 2)) {
+			*out_hit = hit_ps[best];
+			*out_err = err_ps[best];
+			return;
+		}
+		if (2 * seen == total) {
+			/* an even split: the mean of the two middle sites, the
+			 * error reaching both */
+			size_t next = n;
+
+			for (size_t i = 0; i < n && i < 64; i++)
+				if (!used[i] && (next == n || hit_ps[i] < hit_ps[next]))
+					next = i;
+			if (next == n) {
+				*out_hit = hit_ps[best];
+				*out_err = err_ps[best];
+				return;
+			}
+			*out_hit = (hit_ps[best] + hit_ps[next]) / 2;
+			*out_err = (hit_ps[next] - hit_ps[best]) / 2 +
+				   (err_ps[best] > err_ps[next] ? err_ps[best] : err_ps[next]);
+			return;
+		}
+	}
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+typedef void (*cal_fn)(void);
+
+/* One round: iter passes over the n functions at base. */
+static uint64_t run(const uint8_t *base, size_t n, unsigned iter)
+{
+	uint64_t t = now_ns();
+
+	for (unsigned k = 0; k < iter; k++)
+		for (size_t i = 0; i < n; i++) {
+			cal_fn f;
+			const void *addr = base + i * CAL_SLOT;
+
+			memcpy(&f, &addr, sizeof(f));
+			f();
+		}
+	return now_ns() - t;
+}
+
+struct cal_plan {
+	uint8_t page[CAL_PAGE];
+	size_t nfn;			   /* functions in each copy */
+	uint64_t entry[PROBE_MAX_UPROBES]; /* copy offsets under uprobes */
+	uint64_t ret[PROBE_MAX_UPROBES];   /* ... under uretprobes */
+	size_t nentry, nret, stepped;
+	unsigned hits[PROBE_MAX_UPROBES];   /* probe hits per call of each function */
+	uint64_t hit_ps[PROBE_MAX_UPROBES]; /* measured per hit, each function */
+	uint64_t err_ps[PROBE_MAX_UPROBES];
+	uint64_t fn_of[PROBE_MAX_UPROBES]; /* target offset of each function */
+};
+
+/* One function per distinct probed offset: an offset under a uprobe and a
+ * uretprobe (the eval method's) takes one trap for both at entry, as in
+ * the target. */
+static void plan_site(struct cal_plan *pl, uint64_t target_off, const uint8_t *insn, size_t avail,
+		      bool ret)
+{
+	size_t i;
+
+	for (i = 0; i < pl->nfn && pl->fn_of[i] != target_off; i++)
+		;
+	if (i == pl->nfn) {
+		uint8_t code[CALIBRATE_COPY_MAX + 1];
+		int stepped;
+		size_t len = calibrate_copy_insn(insn, avail, code, &stepped);
+
+		code[len++] = 0xc3; /* ret */
+		memcpy(pl->page + i * CAL_SLOT, code, len);
+		memcpy(pl->page + CAL_BARE + i * CAL_SLOT, code, len);
+		pl->fn_of[pl->nfn++] = target_off;
+		pl->stepped += stepped;
+	}
+	/* a uretprobe is stood for by its entry's uprobe: a uretprobe of
+	 * ours would hold the kernel's return-instance lease, and closing any
+	 * uprobe link (the trace's at teardown among them) waits for leases
+	 * to be released */
+	if (ret)
+		return;
+	pl->hits[i]++;
+	pl->entry[pl->nentry++] = i * CAL_SLOT;
+}
+
+/* What the measurement attached, kept until the trace's probes are gone. */
+struct calibration {
+	struct probe sp; /* the links, in the shape probe__detach() takes */
+	struct calibrate_bpf *skel;
+	uint8_t *code;
+	int fd;
+};
+
+void calibration__free(struct calibration *c)
+{
+	if (!c)
+		return;
+	probe__detach(&c->sp);
+	calibrate_bpf__destroy(c->skel);
+	if (c->code != MAP_FAILED)
+		munmap(c->code, CAL_PAGE);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out,
+		   struct calibration **keep, char *err, size_t errlen)
+{
+	struct calibration *c = calloc(1, sizeof(*c));
+	uint64_t zero[PROBE_MAX_UPROBES] = {0};
+	int64_t cost[CAL_ROUNDS];
+	char path[64];
+	int fd, e = 0;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	c->code = MAP_FAILED;
+	c->fd = -1;
+	fd = memfd_create("flowtrace-calibration", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, pl->page, CAL_PAGE) != CAL_PAGE) {
+		e = fd < 0 ? -errno : -EIO;
+		snprintf(err, errlen, "cannot make the calibration's code: %s", strerror(-e));
+		goto out;
+	}
+	c->code = mmap(NULL, CAL_PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	if (c->code == MAP_FAILED) {
+		e = -errno;
+		snprintf(err, errlen, "cannot map the calibration's code: %s", strerror(-e));
+		goto out;
+	}
+	c->skel = calibrate_bpf__open();
+	if (!c->skel) {
+		e = -errno;
+		snprintf(err, errlen, "cannot open the calibration's BPF programs: %s",
+			 strerror(-e));
+		goto out;
+	}
+	bpf_program__set_autoload(c->skel->progs.ft_cal_hit, !multi);
+	bpf_program__set_autoload(c->skel->progs.ft_cal_hit_multi, multi);
+	if (multi)
+		probe__prepare_multi(c->skel->progs.ft_cal_hit_multi);
+	e = calibrate_bpf__load(c->skel);
+	if (e) {
+		snprintf(err, errlen, "cannot load the calibration's BPF programs: %s",
+			 strerror(-e));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct bpf_program *prog =
+		multi ? c->skel->progs.ft_cal_hit_multi : c->skel->progs.ft_cal_hit;
+	e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, pl->entry, zero, pl->nentry,
+				  false);
+	if (!e)
+		e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, pl->ret, zero,
+					  pl->nret, true);
+	if (e) {
+		snprintf(err, errlen, "cannot attach the calibration's uprobes: %s", strerror(-e));
+		goto out;
+	}
+	/* a first pass each to fault the pages in and warm the kernel's paths */
+	run(c->code, pl->nfn, 1);
+	run(c->code + CAL_BARE, pl->nfn, 1);
+	/* each probed instruction on its own: a call's probes are not all of
+	 * one kind (the frame method's handlers are single-stepped, its eval
+	 * entry emulated), and an average over the sites would weigh rare
+	 * ones like common ones */
+	for (size_t f = 0; f < pl->nfn; f++) {
+		unsigned h = pl->hits[f];
+		unsigned iter = CAL_HITS_PER_ROUND / h;
+
+		for (int r = 0; r < CAL_ROUNDS; r++) {
+			uint64_t probed = run(c->code + f * CAL_SLOT, 1, iter);
+			uint64_t bare = run(c->code + CAL_BARE + f * CAL_SLOT, 1, iter);
+
+			cost[r] = ((int64_t)probed - (int64_t)bare) * 1000 / (int64_t)(iter * h);
+		}
+		calibrate_summary(cost, CAL_ROUNDS, &pl->hit_ps[f], &pl->err_ps[f]);
+	}
+	calibrate_choose(pl->hit_ps, pl->err_ps, pl->hits, pl->nfn, &out->hit_ps, &out->err_ps);
+	snprintf(out->how, sizeof(out->how),
+		 "median over the hits of copies of the %zu probed instruction%s (%zu "
+		 "single-stepped), %d timed rounds each, %s links",
+		 pl->nfn, pl->nfn == 1 ? "" : "s", pl->stepped, CAL_ROUNDS,
+		 multi ? "uprobe_multi" : "perf-event");
+out:
+	c->fd = fd;
+	/* no uretprobe of ours holds a lease (see plan_site()): the links can
+	 * go now, before a SIGKILL would close them in fd order */
+	calibration__free(c);
+	(void)keep;
+	return e;
+}
+
+int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
+		     size_t errlen)
+{
+	struct cal_plan *pl = calloc(1, sizeof(*pl));
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	*keep = NULL;
+	if (!pl) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (p->nuprobes <= (p->death_uprobe ? 1u : 0u)) {
+		/* the markers: a nop at the entry, one at the return, reached
+		 * through libbpf's USDT attach (perf-event links) */
+		static const uint8_t nop = 0x90;
+
+		plan_site(pl, 0, &nop, 1, false);
+		plan_site(pl, 1, &nop, 1, false);
+		e = measure(pl, false, out, keep, err, errlen);
+	} else {
+		for (size_t i = 0; i < p->nuprobes; i++) {
+			uint8_t insn[16];
+			ssize_t got;
+
+			/* code objects' deaths: rare, and no call's interval holds them */
+			if (i + 1 == p->death_uprobe)
+				continue;
+			got = pread(p->target->fd, insn, sizeof(insn), (off_t)p->uprobes[i]);
+			plan_site(pl, p->uprobes[i], insn, got > 0 ? (size_t)got : 0,
+				  p->uprobe_ret[i]);
+		}
+		e = measure(pl, p->nmlinks > 0, out, keep, err, errlen);
+	}
+	free(pl);
+	return e;
+}

@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -337,6 +340,72 @@ out:
 	return e;
 }
 
+/* measure() in a child process of its own: the copies run there, so
+ * nothing they do can take the tracer down (a copy faulting is reported
+ * as a failed calibration: the durations stay raw and the trace goes on),
+ * and the child's uprobes go with it when it exits. */
+static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out, char *err,
+			 size_t errlen)
+{
+	struct {
+		int e;
+		struct probe_cal cal;
+		char err[256];
+	} r;
+	size_t got = 0;
+	int fds[2], st = 0;
+	pid_t pid;
+
+	memset(&r, 0, sizeof(r));
+	if (pipe2(fds, O_CLOEXEC)) {
+		snprintf(err, errlen, "cannot make the calibration's pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(fds[0]);
+		close(fds[1]);
+		snprintf(err, errlen, "cannot start the calibration: %s", strerror(e));
+		return -e;
+	}
+	if (!pid) {
+		close(fds[0]);
+		r.e = measure(pl, multi, &r.cal, NULL, r.err, sizeof(r.err));
+		if (write(fds[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got < sizeof(r)) {
+		ssize_t n = read(fds[0], (char *)&r + got, sizeof(r) - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (got != sizeof(r)) {
+		if (WIFSIGNALED(st))
+			snprintf(err, errlen, "the calibration's process died of signal %d",
+				 WTERMSIG(st));
+		else
+			snprintf(err, errlen, "the calibration's process ended without a result");
+		return -EIO;
+	}
+	if (r.e) {
+		snprintf(err, errlen, "%s", r.err);
+		return r.e;
+	}
+	*out = r.cal;
+	return 0;
+}
+
 int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
 		     size_t errlen)
 {
@@ -356,7 +425,7 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration 
 
 		plan_site(pl, 0, &nop, 1, false);
 		plan_site(pl, 1, &nop, 1, false);
-		e = measure(pl, false, out, keep, err, errlen);
+		e = measure_apart(pl, false, out, err, errlen);
 	} else {
 		for (size_t i = 0; i < p->nuprobes; i++) {
 			uint8_t insn[16];
@@ -369,7 +438,7 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration 
 			plan_site(pl, p->uprobes[i], insn, got > 0 ? (size_t)got : 0,
 				  p->uprobe_ret[i]);
 		}
-		e = measure(pl, p->nmlinks > 0, out, keep, err, errlen);
+		e = measure_apart(pl, p->nmlinks > 0, out, err, errlen);
 	}
 	free(pl);
 	return e;

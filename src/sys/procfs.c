@@ -336,6 +336,19 @@ char procfs_stat_state(const char *text)
 	return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
+unsigned long procfs_stat_flags(const char *text)
+{
+	const char *p = strrchr(text, ')');
+	int field = 2;
+
+	/* fields after the comm: 3 state, 4 ppid, ... 9 flags */
+	while (p && *p && field < 9) {
+		p = strchr(p + 1, ' ');
+		field++;
+	}
+	return p ? strtoul(p + 1, NULL, 10) : 0;
+}
+
 bool procfs_exited(int pid)
 {
 	char path[64], buf[512];
@@ -353,5 +366,9 @@ bool procfs_exited(int pid)
 		return e == ESRCH;
 	buf[n] = 0;
 	char state = procfs_stat_state(buf);
-	return state == 'Z' || state == 'X';
+	if (state == 'Z' || state == 'X')
+		return true;
+	/* exiting but not yet a zombie: its mappings may already be gone, so
+	 * what it maps says nothing (the kernel's PF_EXITING in field 9) */
+	return procfs_stat_flags(buf) & PROCFS_PF_EXITING;
 }

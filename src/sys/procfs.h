@@ -77,10 +77,14 @@ ssize_t procfs_read_status(int pid, int tid, char *buf, size_t len);
 
 /* Pure: the state letter of a /proc/PID/stat text ("pid (comm) S ..."; the
  * comm may hold anything, the state follows its last ')'), or 0. */
+/* The flags word (field 9) of a /proc/PID/stat text, 0 when absent. */
+#define PROCFS_PF_EXITING 0x4UL
+unsigned long procfs_stat_flags(const char *text);
 char procfs_stat_state(const char *text);
 
-/* Whether process pid has exited: /proc/PID is gone, or it is a zombie
- * (Z) or dead (X). */
+/* Whether process pid has exited: /proc/PID is gone, it is a zombie (Z)
+ * or dead (X), or it is exiting (PF_EXITING: its mappings may be gone
+ * before it is a zombie). */
 bool procfs_exited(int pid);
 
 #endif /* FT_PROCFS_H */

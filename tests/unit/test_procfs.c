@@ -306,6 +306,18 @@ FT_TEST(procfs_stat_states)
 	FT_TRUE(!procfs_exited(getpid()));
 }
 
+/* An exiting process (PF_EXITING) counts as gone: its mappings can be
+ * torn down before it is a zombie, and a target whose maps name no
+ * CPython then is one that exited during attach, not "not a Python" */
+FT_TEST(procfs_stat_flags_exiting)
+{
+	FT_EQ_INT(procfs_stat_flags("9 (py) R 1 9 9 0 -1 4194564 10 0"), 4194564);
+	FT_TRUE(procfs_stat_flags("9 (py) R 1 9 9 0 -1 4194564 10 0") & PROCFS_PF_EXITING);
+	FT_TRUE(!(procfs_stat_flags("9 (a b) c) S 1 9 9 0 -1 4194560 1") & PROCFS_PF_EXITING));
+	FT_EQ_INT(procfs_stat_flags("9 (py) R 1"), 0);
+	FT_EQ_INT(procfs_stat_flags("garbage"), 0);
+}
+
 FT_TEST(procfs_own_tasks_and_status)
 {
 	uint32_t *tids;

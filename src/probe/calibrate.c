@@ -426,6 +426,8 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration 
 		plan_site(pl, 0, &nop, 1, false);
 		plan_site(pl, 1, &nop, 1, false);
 		e = measure_apart(pl, false, out, err, errlen);
+		if (e == -EIO) /* the child died: once more */
+			e = measure_apart(pl, false, out, err, errlen);
 	} else {
 		for (size_t i = 0; i < p->nuprobes; i++) {
 			uint8_t insn[16];
@@ -439,6 +441,8 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration 
 				  p->uprobe_ret[i]);
 		}
 		e = measure_apart(pl, p->nmlinks > 0, out, err, errlen);
+		if (e == -EIO) /* the child died: once more */
+			e = measure_apart(pl, p->nmlinks > 0, out, err, errlen);
 	}
 	free(pl);
 	return e;

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -361,6 +362,8 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		snprintf(err, errlen, "cannot make the calibration's pipe: %s", strerror(errno));
 		return -errno;
 	}
+	pid_t parent = getpid();
+
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -371,7 +374,15 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		return -e;
 	}
 	if (!pid) {
-		close(fds[0]);
+		/* it dies with the tracer, and holds none of the tracer's files:
+		 * a SIGKILLed tracer's links, rings and pipes go at once, as
+		 * without it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		if (fds[1] > 3)
+			close_range(3, (unsigned)fds[1] - 1, 0);
+		close_range((unsigned)fds[1] + 1, ~0U, 0);
 		r.e = measure(pl, multi, &r.cal, NULL, r.err, sizeof(r.err));
 		if (write(fds[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
 			_exit(1);

@@ -60,7 +60,7 @@ make -s --no-print-directory "${objs[@]}" >"$OUT/build.log" 2>&1 ||
 	broken "building the tool's objects failed (see $OUT/build.log)"
 ${CC:-gcc} -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
 	-Iinclude -Isrc -I"$BUILD" tests/browser/gen_page.c "${objs[@]}" \
-	${LDFLAGS:-} -lbpf -lelf -lz -o "$OUT/gen-page" >>"$OUT/build.log" 2>&1 ||
+	${LDFLAGS:-} -lbpf -lelf -lz -lcapstone -o "$OUT/gen-page" >>"$OUT/build.log" 2>&1 ||
 	broken "building gen-page failed (see $OUT/build.log)"
 
 # ---- the browser ----

@@ -8,6 +8,7 @@
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sys/elfimage.h"
@@ -617,6 +618,15 @@ void *elfimage__section_copy(const struct elfimage *img, const struct elfimage_s
 	(void)img;
 	if (s->type == SHT_NOBITS || s->offset > INT64_MAX) {
 		errno = ENOENT;
+		return NULL;
+	}
+	/* a section that claims more than the file holds (a damaged or
+	 * crafted file) is refused before anything is allocated for it */
+	struct stat st;
+
+	if (fstat(img->fd, &st) || s->size > (uint64_t)st.st_size ||
+	    s->offset > (uint64_t)st.st_size - s->size) {
+		errno = EIO;
 		return NULL;
 	}
 	buf = malloc(s->size ? s->size : 1);

@@ -125,7 +125,8 @@ static int walk(const uint8_t *mid, size_t midlen, const uint64_t *targets, size
 	int rc;
 
 	memcpy(code, head, sizeof(head));
-	memcpy(code + sizeof(head), mid, midlen);
+	if (midlen)
+		memcpy(code + sizeof(head), mid, midlen);
 	memcpy(code + sizeof(head) + midlen, tail, sizeof(tail));
 	c.len = sizeof(head) + midlen + sizeof(tail);
 	FT_EQ_INT(disasm_open(&d), 0);

@@ -339,30 +339,34 @@ static void close_top_named(struct calltree *ct, struct ft_thread *t, uint64_t e
 	close_top(ct, t, end, 0);
 }
 
-/* Whether a return (by its name id) can belong to the open frame n. Entry
- * and return ids differ for one frame (the line is part of the key), so the
- * function and file are compared; unknown names match anything. */
-static bool same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
+/* Whether a return (by its name id) is of the open frame n's function.
+ * Entry and return ids differ for one frame (the line is part of the
+ * key), so the function and file are compared: 1 the same, 0 not, -1
+ * cannot tell (no names, or one unknown). */
+static int name_match(const struct calltree *ct, const struct ft_node *n, uint32_t name)
 {
-	if (!ct->opts.names || !n->name || n->name == name)
-		return true;
+	if (!ct->opts.names || !n->name)
+		return -1;
+	if (n->name == name)
+		return 1;
 	const struct ft_name *a = names__get(ct->opts.names, n->name);
 	const struct ft_name *b = names__get(ct->opts.names, name);
 	if ((a->flags | b->flags) & FT_NAME_UNKNOWN)
-		return true;
+		return -1;
 	return a->func == b->func && a->file == b->file;
 }
 
-/* Whether a return (name) certainly belongs to the open frame n: both
- * names known and the same function and file. */
+/* Whether a return can belong to the open frame n (unknown names match
+ * anything). */
+static bool same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
+{
+	return name_match(ct, n, name) != 0;
+}
+
+/* Whether a return certainly belongs to the open frame n. */
 static bool surely_same_function(const struct calltree *ct, const struct ft_node *n, uint32_t name)
 {
-	if (!ct->opts.names || !n->name)
-		return false;
-	const struct ft_name *a = names__get(ct->opts.names, n->name);
-	const struct ft_name *b = names__get(ct->opts.names, name);
-	return !((a->flags | b->flags) & FT_NAME_UNKNOWN) && a->func == b->func &&
-	       a->file == b->file;
+	return name_match(ct, n, name) == 1;
 }
 
 /* Whether a return naming another function than the frame on top belongs

@@ -82,19 +82,18 @@ FT_TEST(container_tree_headers)
 
 	container_forest(&d);
 	out = rd_render(&render_tree, &d, NULL, &m);
-	FT_EQ_STR(out,
-		  "# PID 4242 (ns 1) in its own pid, mnt, user namespaces [cgroup "
-		  "/user.slice/app.scope]\n"
-		  "# DURATION     TID      FUNCTION\n"
-		  "#\n"
-		  "# thread 4242 (python3, ns 1) in PID 4242 (ns 1)\n"
-		  "   0.500 us [   4242] | work();  # /app/w.py:3\n"
-		  "#\n"
-		  "# thread 4250 (worker, ns 7) in PID 4242 (ns 1)\n"
-		  "   0.500 us [   4250] | work();  # /app/w.py:3\n"
-		  "#\n"
-		  "# thread 4260 (ns 9) in PID 4242 (ns 1)\n"
-		  "   0.500 us [   4260] | work();  # /app/w.py:3\n");
+	FT_EQ_STR(out, "# PID 4242 (ns 1) in its own pid, mnt, user namespaces [cgroup "
+		       "/user.slice/app.scope]\n"
+		       "# DURATION     TID      FUNCTION\n"
+		       "#\n"
+		       "# thread 4242 (python3, ns 1) in PID 4242 (ns 1)\n"
+		       "   0.500 us [   4242] | work();  # /app/w.py:3\n"
+		       "#\n"
+		       "# thread 4250 (worker, ns 7) in PID 4242 (ns 1)\n"
+		       "   0.500 us [   4250] | work();  # /app/w.py:3\n"
+		       "#\n"
+		       "# thread 4260 (ns 9) in PID 4242 (ns 1)\n"
+		       "   0.500 us [   4260] | work();  # /app/w.py:3\n");
 	free(out);
 
 	/* only a mount namespace of its own: the ids are the host's */

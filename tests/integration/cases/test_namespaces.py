@@ -342,6 +342,45 @@ def check_follow_ids(doc, pid):
     return "%d processes, ns pids %s" % (len(nspids), nspids)
 
 
+def record_cell(interp):
+    """A trace file keeps the container: recorded from a namespaced target,
+    replayed after the container is gone, json says the same meta.ns,
+    meta.cgroup and thread ids as /proc said of the live target."""
+    if not os.access(UNSHARE, os.X_OK):
+        raise Skip("no %s" % UNSHARE)
+    path = workload("three_threads")
+    target = start_gated(target_argv(interp, "private", [path]))
+    pid = child_of(target.pid)
+    if pid is None:
+        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    facts = container_facts(pid)
+    out = os.path.join(cfg.tmp, "namespaces-%s.ftrace" % interp.name)
+    tracer = start_tool(["record", "-o", out, "-p", str(pid)])
+    wait_ready(tracer)
+    target.send(b"go\n")
+    target.close_stdin()
+    rc = target.wait(60, "the traced target")
+    if rc != 0:
+        raise Fail("the traced target exited with %s\n%s" % (rc, target.stderr_tail()))
+    tracer.wait(30, "flowtrace-bpf record after its target exited")
+    expect_rc(Result(tracer), 0, "flowtrace-bpf record")
+    res = tool(["replay", "-f", "json", "--include", INCLUDE, out])
+    expect_rc(res, 0, "flowtrace-bpf replay")
+    doc = parse_json(res.stdout, res)
+    check_container(doc, facts, FOREIGN["private"], res)
+    threads = tool_threads(doc)
+    expect_trees(expected_tree(interp, path, interp.auto_method("-p")),
+                 trees.filter_threads(threads, list), "the oracle, through a trace file")
+    res = tool(["replay", "-f", "tree", "--include", INCLUDE, out])
+    expect_rc(res, 0, "flowtrace-bpf replay -f tree")
+    head = "# PID %d (ns %d) in its own pid, mnt, user namespaces [cgroup %s]\n" % (
+        pid, facts["ns"]["pid"], facts["cgroup"])
+    text = res.stdout.decode()
+    if not text.startswith(head):
+        raise Fail("expected the tree to open with %r, got %r" % (head, text[:200]))
+    return "replayed: meta.ns, cgroup and %d threads' ids kept" % len(threads)
+
+
 def need_trixie():
     if not cfg.trixie:
         if cfg.ci:
@@ -476,6 +515,8 @@ for _interp in DISCOVERY.interps:
         add("namespaces %s pid+user -F -p: %s (workers forked in the namespace)"
             % (_interp.name, FOLLOWED),
             functools.partial(follow_cell, _interp, _interp.auto_method("-p")))
+        add("namespaces %s private record + replay: the container kept" % _interp.name,
+            functools.partial(record_cell, _interp))
 for _name in WORKLOADS:
     add("namespaces trixie python3.13 chroot -p auto(frame): %s" % _name,
         functools.partial(trixie_cell, _name, False))

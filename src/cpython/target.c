@@ -182,6 +182,12 @@ static void candidate_open_path(int pid, struct candidate *c)
 		snprintf(mapped, sizeof(mapped), "/proc/%d/exe", pid);
 	else
 		return;
+	/* what the target put at its own path that is not a file (a FIFO
+	 * bound over it) stays the answer: tfile refuses it with its reason */
+	struct stat st;
+
+	if (!stat(c->open_path, &st) && !S_ISREG(st.st_mode))
+		return;
 	if (!same_file(c->open_path, mapped) && same_file(c->path, mapped))
 		snprintf(c->open_path, sizeof(c->open_path), "%s", c->path);
 }

@@ -89,6 +89,7 @@ mv -- "$tmp" "$ROOT"
 {
 	echo "$STAMP_TAG"
 	echo "mirror $MIRROR"
+	# shellcheck disable=SC2016 # dpkg-query expands the fields, not the shell
 	chroot "$ROOT" dpkg-query -W -f='${Package} ${Version}\n' python3.13 2>/dev/null || true
 } >"$STAMP"
 check_root || die 1 "the new $SUITE root's $PY does not run" "see $LOG"

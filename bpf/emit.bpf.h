@@ -8,6 +8,7 @@
 #ifndef FT_EMIT_BPF_H
 #define FT_EMIT_BPF_H
 
+#include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 
 #ifndef NAME_REC_MAX
@@ -54,8 +55,31 @@ static __always_inline void *thread_get(void *map)
 	return st;
 }
 
-/* A thread's first record: its comm. seq and depth are the thread's
- * (the record takes no sequence number of its own). */
+/* The id of the task in its own PID namespace: the innermost of the ids
+ * struct pid holds (numbers[level]), what getpid()/gettid() return inside
+ * a container; 0 when it cannot be read. Probe reads, so the program also
+ * loads where thread_pid is not a trusted pointer. */
+static __always_inline __u32 ns_id_of(struct task_struct *task)
+{
+	struct pid *p = BPF_CORE_READ(task, thread_pid);
+	unsigned int level;
+	int nr = 0;
+
+	if (!p)
+		return 0;
+	level = BPF_CORE_READ(p, level);
+	/* MAX_PID_NS_LEVEL is 32: a bound the verifier can see too */
+	if (level >= 32)
+		return 0;
+	if (bpf_core_read(&nr, sizeof(nr), &p->numbers[level].nr))
+		return 0;
+	return nr > 0 ? (__u32)nr : 0;
+}
+
+/* A thread's first record: its comm, and its ids in its own PID namespace
+ * (threads born after attach are known to /proc only briefly, so BPF says
+ * them). seq and depth are the thread's (the record takes no sequence
+ * number of its own). */
 static __always_inline void emit_thread(__u64 pid_tgid, __u32 seq, __s32 depth)
 {
 	struct ft_rec_thread *r;
@@ -68,6 +92,12 @@ static __always_inline void emit_thread(__u64 pid_tgid, __u32 seq, __s32 depth)
 	fill_hdr(&r->hdr, pid_tgid, FT_REC_THREAD, seq, depth, 0);
 	/* every byte is written: the comm is NUL padded by the helper */
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	{
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		r->ns_tid = ns_id_of(task);
+		r->ns_pid = ns_id_of(BPF_CORE_READ(task, group_leader));
+	}
 	bpf_ringbuf_submit(r, wakeup_flag());
 }
 

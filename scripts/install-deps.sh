@@ -11,7 +11,7 @@ pkgs=(
 )
 case "${1:-}" in
 --bench) pkgs+=(bpftrace) ;;              # the peer the benchmarks compare against
---test) pkgs+=(chromium libclang-rt-14-dev graphviz) ;; # browser test, libFuzzer, dot consumer
+--test) pkgs+=(chromium libclang-rt-14-dev graphviz debootstrap) ;; # browser test, libFuzzer, dot consumer, trixie root
 --browser) pkgs+=(chromium) ;;            # headless browser for tests/browser/run.sh alone
 "") ;;
 *)

@@ -62,11 +62,18 @@ struct ft_rec_name {
 	char data[];
 };
 
-/* FT_REC_THREAD: the comm of the thread at its first record. */
+/* FT_REC_THREAD: the comm of the thread at its first record, and its
+ * thread and process ids in its own PID namespace (a container's view of
+ * them; equal to hdr.tid and hdr.tgid outside one). The ids were appended
+ * within ABI 2: a record of FT_REC_THREAD_MIN bytes (an older build's)
+ * has none, and readers take them only when the size holds them. */
 struct ft_rec_thread {
 	struct ft_rec_hdr hdr;
 	char comm[16];
+	__u32 ns_tid;
+	__u32 ns_pid;
 };
+#define FT_REC_THREAD_MIN 48
 
 /* FT_REC_EXEC: the traced process called execve() and the kernel has
  * replaced its program (the sched_process_exec tracepoint). Every thread of
@@ -96,7 +103,7 @@ struct ft_rec_exec {
 
 _Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");
 _Static_assert(sizeof(struct ft_rec_name) == 40, "ft_rec_name ABI");
-_Static_assert(sizeof(struct ft_rec_thread) == 48, "ft_rec_thread ABI");
+_Static_assert(sizeof(struct ft_rec_thread) == 56, "ft_rec_thread ABI");
 _Static_assert(sizeof(struct ft_rec_exec) == 32 + FT_EXEC_FILE_MAX, "ft_rec_exec ABI");
 
 #endif /* FLOWTRACE_EVENT_H */

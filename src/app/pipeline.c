@@ -145,6 +145,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 	p->meta.cal_err_ps = p->tmeta.cal_err_ps;
 	p->meta.cal_how = *p->tmeta.cal_how ? p->tmeta.cal_how : NULL;
 	p->meta.raw_times = p->cfg->raw_times;
+	p->meta.ns = p->tmeta.ns.pid_ns ? &p->tmeta.ns : NULL;
 	p->ct = calltree__new(&co);
 	if (!p->ct) {
 		log_error(NULL, "out of memory");

@@ -30,6 +30,7 @@
 #include "app/pipeline.h"
 #include "probe/calibrate.h"
 #include "probe/probe.h"
+#include "app/container.h"
 #include "app/runas.h"
 #include "app/session.h"
 #include "cpython/target.h"
@@ -895,6 +896,8 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 	m->cal_hit_ps = s->cal.hit_ps;
 	m->cal_err_ps = s->cal.err_ps;
 	snprintf(m->cal_how, sizeof(m->cal_how), "%s", s->cal.how);
+	/* what container the target is in: a process that ended has none to say */
+	(void)container_read(s->pid, &m->ns);
 }
 
 int session_run(const struct config *cfg)

@@ -677,6 +677,17 @@ int calltree__thread_pid(struct calltree *ct, uint32_t tid, uint32_t pid)
 	return 0;
 }
 
+int calltree__thread_ns(struct calltree *ct, uint32_t tid, uint32_t ns_tid, uint32_t ns_pid)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+
+	if (!t)
+		return -ENOMEM;
+	t->ns_tid = ns_tid;
+	t->ns_pid = ns_pid;
+	return 0;
+}
+
 int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts)
 {
 	return calltree__exec_pid(ct, 0, tid, ts);
@@ -770,6 +781,8 @@ struct ft_thread *calltree__add_thread(struct calltree *ct, const struct ft_thre
 	t->tid = like->tid;
 	t->pid = like->pid;
 	t->image = like->image;
+	t->ns_tid = like->ns_tid;
+	t->ns_pid = like->ns_pid;
 	memcpy(t->comm, like->comm, sizeof(t->comm));
 	t->first_ns = like->first_ns;
 	ct->threads[ct->nthreads++] = t;

@@ -64,6 +64,9 @@ struct ft_thread {
 	uint32_t tid;
 	uint32_t pid;	/* its process (tgid); 0 while no THREAD record said it */
 	uint32_t image; /* the program it ran: 0 traced first, N after the Nth exec */
+	/* its ids in its own PID namespace (a container's view; equal to tid
+	 * and pid outside one); 0: not said (an older trace) */
+	uint32_t ns_tid, ns_pid;
 	char comm[16];
 	uint64_t first_ns; /* first record of the thread, from trace start */
 	struct ft_node *first_root;
@@ -152,6 +155,9 @@ int calltree__exec(struct calltree *ct, uint32_t tid, uint64_t ts);
 int calltree__exec_pid(struct calltree *ct, uint32_t pid, uint32_t tid, uint64_t ts);
 /* Thread tid belongs to process pid (from its THREAD record). */
 int calltree__thread_pid(struct calltree *ct, uint32_t tid, uint32_t pid);
+/* Thread tid is ns_tid of process ns_pid in its own PID namespace (from its
+ * THREAD record). */
+int calltree__thread_ns(struct calltree *ct, uint32_t tid, uint32_t ns_tid, uint32_t ns_pid);
 
 /* Closes every open frame as unfinished at end_ts (raw BPF time). */
 void calltree__finish(struct calltree *ct, uint64_t end_ts);

@@ -70,7 +70,7 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		const struct ft_rec_thread *r = data;
 		char comm[sizeof(r->comm) + 1];
 
-		if (size < sizeof(*r)) {
+		if (size < FT_REC_THREAD_MIN) {
 			st->malformed++;
 			return 0;
 		}
@@ -78,7 +78,12 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		comm[sizeof(r->comm)] = 0;
 		st->threads++;
 		err = calltree__thread(ct, h->tid, comm);
-		return err ? err : calltree__thread_pid(ct, h->tid, h->tgid);
+		if (!err)
+			err = calltree__thread_pid(ct, h->tid, h->tgid);
+		/* the namespace ids came later in ABI 2: an older record has none */
+		if (!err && size >= sizeof(*r))
+			err = calltree__thread_ns(ct, h->tid, r->ns_tid, r->ns_pid);
+		return err;
 	}
 	case FT_REC_EXEC:
 		if (size < sizeof(struct ft_rec_exec)) {

@@ -185,6 +185,22 @@ int tracefile_writer__begin(struct tracefile_writer *w, const struct tracefile_m
 		text = more;
 		len = morelen;
 	}
+	/* the container the target was in (procns.h): keys an older reader skips */
+	if (!err && m->ns.pid_ns) {
+		char cg[sizeof(m->ns.cgroup)];
+		char *more = NULL;
+		size_t morelen;
+
+		one_line(cg, m->ns.cgroup, sizeof(cg));
+		err = kv_text(&more, &morelen,
+			      "%sns_pid=%u\nns_foreign=%u\npid_ns=%" PRIu64 "\nmnt_ns=%" PRIu64
+			      "\nuser_ns=%" PRIu64 "\ncgroup=%s\n",
+			      text, m->ns.ns_pid, m->ns.foreign, m->ns.pid_ns, m->ns.mnt_ns,
+			      m->ns.user_ns, cg);
+		free(text);
+		text = more;
+		len = morelen;
+	}
 	if (!err)
 		err = write_block(w, BLOCK_META, text, len);
 	free(text);
@@ -408,6 +424,18 @@ static void meta_kv(struct tracefile_reader *r, const char *k, const char *v)
 		m->cal_err_ps = num(r, k, v, NUM_MAX);
 	else if (!strcmp(k, "cal_how"))
 		snprintf(m->cal_how, sizeof(m->cal_how), "%s", v);
+	else if (!strcmp(k, "ns_pid"))
+		m->ns.ns_pid = num(r, k, v, UINT32_MAX);
+	else if (!strcmp(k, "ns_foreign"))
+		m->ns.foreign = num(r, k, v, PROCNS_PID | PROCNS_MNT | PROCNS_USER);
+	else if (!strcmp(k, "pid_ns"))
+		m->ns.pid_ns = num(r, k, v, UINT64_MAX);
+	else if (!strcmp(k, "mnt_ns"))
+		m->ns.mnt_ns = num(r, k, v, UINT64_MAX);
+	else if (!strcmp(k, "user_ns"))
+		m->ns.user_ns = num(r, k, v, UINT64_MAX);
+	else if (!strcmp(k, "cgroup"))
+		snprintf(m->ns.cgroup, sizeof(m->ns.cgroup), "%s", v);
 }
 
 static void end_kv(struct tracefile_reader *r, const char *k, const char *v)

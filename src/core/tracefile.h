@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/procns.h"
 #include "flowtrace/event.h"
 
 #define TRACEFILE_VERSION 2 /* 2: records 8-byte aligned in their blocks */
@@ -34,6 +35,8 @@ struct tracefile_meta {
 	uint64_t cal_hit_ps;
 	uint64_t cal_err_ps;
 	char cal_how[160];
+	/* the container the target was in; ns.pid_ns 0: not read (older files) */
+	struct procns ns;
 };
 
 /* Written last; absent when the recording was cut short. */

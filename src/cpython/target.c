@@ -148,8 +148,18 @@ static int scan_maps(int pid, struct candidate *c, size_t *n)
 	return procfs_maps(pid, scan_one, &sc);
 }
 
+/* Whether paths a and b name one file (both stat). */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static void candidate_open_path(int pid, struct candidate *c)
 {
+	char mapped[64];
+
 	if (c->deleted && c->have_range)
 		snprintf(c->open_path, sizeof(c->open_path), "/proc/%d/map_files/%lx-%lx", pid,
 			 c->start, c->end);
@@ -157,6 +167,29 @@ static void candidate_open_path(int pid, struct candidate *c)
 		snprintf(c->open_path, sizeof(c->open_path), "/proc/%d/exe", pid);
 	else
 		snprintf(c->open_path, sizeof(c->open_path), "/proc/%d/root%s", pid, c->path);
+	if (c->deleted)
+		return;
+	/* The kernel writes a maps path (and the exe link) as seen from the
+	 * reader's root when the file is reachable from it: a target chrooted
+	 * below ours (a container's root that is a directory here) shows
+	 * /srv/root/usr/bin/python3, which its /proc/PID/root does not hold.
+	 * Only a file in a mount the tracer cannot reach is shown from the
+	 * target's root. The mapped file decides which reading is right. */
+	if (c->have_range)
+		snprintf(mapped, sizeof(mapped), "/proc/%d/map_files/%lx-%lx", pid, c->start,
+			 c->end);
+	else if (c->is_exe)
+		snprintf(mapped, sizeof(mapped), "/proc/%d/exe", pid);
+	else
+		return;
+	/* what the target put at its own path that is not a file (a FIFO
+	 * bound over it) stays the answer: tfile refuses it with its reason */
+	struct stat st;
+
+	if (!stat(c->open_path, &st) && !S_ISREG(st.st_mode))
+		return;
+	if (!same_file(c->open_path, mapped) && same_file(c->path, mapped))
+		snprintf(c->open_path, sizeof(c->open_path), "%s", c->path);
 }
 
 static struct candidate *choose(struct candidate *c, size_t n)

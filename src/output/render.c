@@ -7,6 +7,7 @@
 #include "core/calltree.h"
 #include "output/jsonw.h"
 #include "core/names.h"
+#include "core/procns.h"
 #include "output/render.h"
 #include "output/render_priv.h"
 #include "sys/utf8.h"
@@ -96,6 +97,44 @@ static void key_string_or_null(struct jsonw *w, const char *key, const char *s)
 		jsonw__null(w);
 }
 
+void render_thread_ns(struct jsonw *w, const struct ft_thread *t)
+{
+	if (t->ns_tid && t->ns_tid != t->tid)
+		jsonw__key_uint(w, "ns_tid", t->ns_tid);
+	if (t->ns_pid && t->pid && t->ns_pid != t->pid)
+		jsonw__key_uint(w, "ns_pid", t->ns_pid);
+}
+
+/* "ns": the target's PID as its namespace numbers it, the namespaces' inodes
+ * (as `ls -l /proc/PID/ns` and lsns(8) show them) and which of them are not
+ * the tracer's; "cgroup": its cgroup path */
+static void meta_ns(struct jsonw *w, const struct procns *ns)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} kinds[] = {{PROCNS_PID, "pid"}, {PROCNS_MNT, "mnt"}, {PROCNS_USER, "user"}};
+
+	jsonw__key(w, "ns");
+	jsonw__begin_object(w);
+	if (ns->ns_pid)
+		jsonw__key_uint(w, "pid", ns->ns_pid);
+	jsonw__key_uint(w, "pid_ns", ns->pid_ns);
+	if (ns->mnt_ns)
+		jsonw__key_uint(w, "mnt", ns->mnt_ns);
+	if (ns->user_ns)
+		jsonw__key_uint(w, "user", ns->user_ns);
+	jsonw__key(w, "foreign");
+	jsonw__begin_array(w);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (ns->foreign & kinds[i].bit)
+			jsonw__string(w, kinds[i].name);
+	jsonw__end_array(w);
+	jsonw__end_object(w);
+	if (*ns->cgroup)
+		jsonw__key_string(w, "cgroup", ns->cgroup);
+}
+
 void render_meta_members(struct jsonw *w, const struct render_meta *m)
 {
 	static const char *const drop_keys[FT_DROP_MAX] = {
@@ -119,6 +158,8 @@ void render_meta_members(struct jsonw *w, const struct render_meta *m)
 	key_string_or_null(w, "binary", m->binary);
 	if (m->command)
 		jsonw__key_string(w, "command", m->command);
+	if (m->ns)
+		meta_ns(w, m->ns);
 	jsonw__key_string(w, "start_wall", wall);
 	jsonw__key_uint(w, "duration_ns", m->duration_ns);
 	jsonw__key_uint(w, "events", m->events);

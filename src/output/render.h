@@ -11,6 +11,8 @@
 
 #include "flowtrace/event.h"
 
+struct procns;
+
 struct calltree;
 struct ft_node;
 struct ft_thread;
@@ -66,6 +68,9 @@ struct render_meta {
 	uint64_t cal_hit_ps, cal_err_ps;
 	const char *cal_how;
 	bool raw_times;
+	/* the container the target was in (namespaces, cgroup); NULL: not
+	 * known (an older trace file) */
+	const struct procns *ns;
 };
 
 struct render_ctx {

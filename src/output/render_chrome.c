@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "output/jsonw.h"
 #include "core/names.h"
+#include "core/procns.h"
 #include "output/render.h"
 #include "output/render_priv.h"
 
@@ -145,10 +146,17 @@ static void thread_events(struct chrome *ch, const struct ft_thread *t, size_t i
 
 	/* --follow: a descendant's main thread names its process */
 	if (pid != ch->pid && t->tid == t->pid) {
-		snprintf(name, sizeof(name), "python PID %d", pid);
+		if (t->ns_pid && t->ns_pid != t->pid)
+			snprintf(name, sizeof(name), "python PID %d (ns %u)", pid, t->ns_pid);
+		else
+			snprintf(name, sizeof(name), "python PID %d", pid);
 		meta_event(ch->w, "process_name", pid, (uint32_t)pid, "name", name, 0);
 	}
-	if (*comm)
+	/* in a container, the id its own logs show beside the host's */
+	if (t->ns_tid && t->ns_tid != t->tid)
+		snprintf(name, sizeof(name), "%s (%u, ns %u)", *comm ? comm : "thread", t->tid,
+			 t->ns_tid);
+	else if (*comm)
 		snprintf(name, sizeof(name), "%s (%u)", comm, t->tid);
 	else
 		snprintf(name, sizeof(name), "thread %u", t->tid);
@@ -174,6 +182,9 @@ static int chrome_end(struct render_ctx *rc, const struct calltree *ct)
 	jsonw__begin_array(ch.w);
 	if (m && m->command) {
 		meta_event(ch.w, "process_name", ch.pid, (uint32_t)ch.pid, "name", m->command, 0);
+	} else if (m && m->ns && m->ns->ns_pid && (int)m->ns->ns_pid != ch.pid) {
+		snprintf(pname, sizeof(pname), "python PID %d (ns %u)", ch.pid, m->ns->ns_pid);
+		meta_event(ch.w, "process_name", ch.pid, (uint32_t)ch.pid, "name", pname, 0);
 	} else {
 		snprintf(pname, sizeof(pname), "python PID %d", ch.pid);
 		meta_event(ch.w, "process_name", ch.pid, (uint32_t)ch.pid, "name", pname, 0);

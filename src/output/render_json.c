@@ -81,6 +81,7 @@ static int json_end(struct render_ctx *rc, const struct calltree *ct)
 		jsonw__key_uint(js.w, "tid", t->tid);
 		if (t->pid)
 			jsonw__key_uint(js.w, "pid", t->pid);
+		render_thread_ns(js.w, t);
 		jsonw__key(js.w, "name");
 		jsonw__string_len(js.w, t->comm, strnlen(t->comm, sizeof(t->comm)));
 		if (t->image)

@@ -78,6 +78,7 @@ static void jsonl_call(struct render_ctx *rc, const struct ft_thread *t, const s
 		jsonw__key_uint(w, "tid", t->tid);
 		if (t->pid)
 			jsonw__key_uint(w, "pid", t->pid);
+		render_thread_ns(w, t);
 		jsonw__key_int(w, "depth", depth);
 		jsonw__key_uint(w, "start_ns", n->start_ns);
 		jsonw__key_uint(w, "count", n->lost);
@@ -87,6 +88,7 @@ static void jsonl_call(struct render_ctx *rc, const struct ft_thread *t, const s
 		jsonw__key_uint(w, "tid", t->tid);
 		if (t->pid)
 			jsonw__key_uint(w, "pid", t->pid);
+		render_thread_ns(w, t);
 		if (t->image)
 			jsonw__key_uint(w, "image", t->image);
 		jsonw__key_int(w, "depth", depth);

@@ -10,12 +10,17 @@
 
 struct ft_name;
 struct ft_node;
+struct ft_thread;
 struct jsonw;
 struct render_meta;
 
 /* Writes the metadata members (pid, python, ..., tool) into the object
  * being written: json puts them under "meta", jsonl in its last line. */
 void render_meta_members(struct jsonw *w, const struct render_meta *m);
+
+/* Writes a thread's ids in its own PID namespace ("ns_tid", "ns_pid") where
+ * they differ from the host's (a thread in a container), in json and jsonl. */
+void render_thread_ns(struct jsonw *w, const struct ft_thread *t);
 
 /* Writes the call's flags that are true as JSON members (unfinished,
  * entered_before_attach, entry_lost, return_lost, spans_loss, name_truncated,

@@ -31,6 +31,7 @@
 #include "core/calltree.h"
 #include "core/filter.h"
 #include "core/names.h"
+#include "core/procns.h"
 #include "output/render.h"
 #include "output/render_priv.h"
 
@@ -174,17 +175,27 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const char *d
 	if (!tr->thread_header) {
 		fputs("#\n# thread ", tr->out);
 		fprintf(tr->out, "%u", t->tid);
-		if (*t->comm) {
+		/* in a container, the ids its own logs show: "(python3, ns 7)" */
+		bool ns_tid = t->ns_tid && t->ns_tid != t->tid;
+		bool ns_pid = t->ns_pid && t->pid && t->ns_pid != t->pid;
+
+		if (*t->comm || ns_tid) {
 			fputs(" (", tr->out);
 			render_put_text(tr->out, t->comm, strnlen(t->comm, sizeof(t->comm)), NULL,
 					NULL);
+			if (ns_tid)
+				fprintf(tr->out, "%sns %u", *t->comm ? ", " : "", t->ns_tid);
 			fputc(')', tr->out);
 		}
 		if (t->image)
 			fprintf(tr->out, " after exec %u", t->image);
-		/* --follow: which process, the target or a descendant */
-		if (tr->follow && t->pid)
+		/* --follow: which process, the target or a descendant; in a
+		 * container, with its id there */
+		if ((tr->follow || ns_pid) && t->pid) {
 			fprintf(tr->out, " in PID %u", t->pid);
+			if (ns_pid)
+				fprintf(tr->out, " (ns %u)", t->ns_pid);
+		}
 		fputc('\n', tr->out);
 		tr->thread_header = true;
 		tr->shown = true;
@@ -421,6 +432,38 @@ static void tree_leave(void *ctx, const struct ft_thread *t, const struct ft_nod
 	fputc('\n', tr->out);
 }
 
+/* A target in a container: one line says which, in the ids and names its
+ * own tools show: "# PID 5678 (ns 1) in its own pid, mnt namespaces [cgroup
+ * /system.slice/x.service]". */
+static void put_container(FILE *out, const struct render_meta *m)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} kinds[] = {{PROCNS_PID, "pid"}, {PROCNS_MNT, "mnt"}, {PROCNS_USER, "user"}};
+	const struct procns *ns = m->ns;
+	const char *sep = "";
+
+	fprintf(out, "# PID %d", m->pid);
+	if (ns->ns_pid && (int)ns->ns_pid != m->pid)
+		fprintf(out, " (ns %u)", ns->ns_pid);
+	fputs(" in its own ", out);
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (ns->foreign & kinds[i].bit) {
+			fprintf(out, "%s%s", sep, kinds[i].name);
+			sep = ", ";
+		}
+	fputs(" namespace", out);
+	if (ns->foreign & (ns->foreign - 1))
+		fputc('s', out);
+	if (*ns->cgroup) {
+		fputs(" [cgroup ", out);
+		render_put_text(out, ns->cgroup, strlen(ns->cgroup), NULL, NULL);
+		fputc(']', out);
+	}
+	fputc('\n', out);
+}
+
 /* A tree that is not whole says so where a reader looks: its first and
  * last lines. */
 static void put_incomplete(struct render_ctx *rc)
@@ -459,6 +502,8 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 			w->start_ns / 1e9, w->end_ns / 1e9,
 			w->shortened ? " (shortened: --flight-size was full)" : "");
 	}
+	if (rc->meta && rc->meta->ns && rc->meta->ns->foreign)
+		put_container(rc->out, rc->meta);
 	fputs("# DURATION     TID      FUNCTION\n", rc->out);
 	for (size_t i = 0; i < nthreads; i++) {
 		const struct ft_thread *t = calltree__thread_at(ct, i);

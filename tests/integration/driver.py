@@ -93,6 +93,8 @@ def main():
     ap.add_argument("--python39-missing", default="")
     ap.add_argument("--python314", default="", help="VARIANT=PATH,... of the 3.14 builds")
     ap.add_argument("--python314-missing", default="")
+    ap.add_argument("--trixie-root", default="", help="a Debian trixie root with python3.13")
+    ap.add_argument("--trixie-missing", default="")
     ap.add_argument("-k", action="append", default=[], help="run cases whose name contains this")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args()
@@ -109,6 +111,8 @@ def main():
     cfg.py39_missing = args.python39_missing or "no interpreter given"
     cfg.py314 = dict(kv.split("=", 1) for kv in args.python314.split(",") if "=" in kv)
     cfg.py314_missing = args.python314_missing or "no 3.14 builds given"
+    cfg.trixie = args.trixie_root or None
+    cfg.trixie_missing = args.trixie_missing or "no trixie root given"
     cfg.ci = os.environ.get("CI") == "true"
 
     for name in CASE_MODULES:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration tests: real BPF on real Python processes (and on the C
 # fixture). Called by `make test-integration`, as root. Finds the tools,
-# gets the marker-complete CPython 3.9 (building it once if needed), then
+# gets the marker-complete CPython 3.9 (building it once if needed) and the
+# Debian trixie root of the container cases (debootstrap'd once), then
 # hands over to driver.py, which prints one line per case and ends with
 # "integration: N passed, N failed".
 #
@@ -60,6 +61,18 @@ else
 	py314_missing="scripts/build-python314.sh failed (exit $?; its message is above)"
 fi
 
+# The Debian trixie root (scripts/build-trixie-root.sh: "ROOT PYTHON", built
+# with debootstrap and cached on first use): the container cases run its
+# python3.13 chrooted in namespaces of its own.
+trixie=""
+trixie_missing=""
+if out=$("$repo/scripts/build-trixie-root.sh"); then
+	trixie=$(printf '%s\n' "$out" | awk 'NF == 2 { r = $1 } END { print r }')
+else
+	trixie_missing="scripts/build-trixie-root.sh failed (exit $?; its message is above)"
+fi
+
 exec "$PY" "$here/driver.py" --tool "$tool" --fixture "$fixture" \
 	--python39 "$py39" --python39-missing "$py39_missing" \
-	--python314 "$py314" --python314-missing "$py314_missing" "$@"
+	--python314 "$py314" --python314-missing "$py314_missing" \
+	--trixie-root "$trixie" --trixie-missing "$trixie_missing" "$@"

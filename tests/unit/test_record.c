@@ -103,9 +103,10 @@ FT_TEST(record_damaged_records_are_skipped)
 	FT_EQ_INT(record_apply(ct, n, PID, buf, len, &st), 0);
 	/* NAME shorter than its fixed part */
 	FT_EQ_INT(record_apply(ct, n, PID, buf, sizeof(struct ft_rec_hdr) + 2, &st), 0);
-	/* THREAD cut short */
+	/* THREAD cut short (shorter than an older build's record, which had
+	 * no namespace ids) */
 	struct ft_rec_thread th = {.hdr = hdr(FT_REC_THREAD, 0, 0, 0)};
-	FT_EQ_INT(record_apply(ct, n, PID, &th, sizeof(th) - 4, &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &th, FT_REC_THREAD_MIN - 4, &st), 0);
 	FT_EQ_U64(st.malformed, 6);
 	FT_EQ_U64(st.events, 0);
 	FT_EQ_INT(names__ids(n), 0);
@@ -153,6 +154,40 @@ FT_TEST(record_other_process_is_ignored)
 	FT_EQ_INT(record_apply(ct, n, PID, &e, sizeof(e), &st), 0);
 	FT_EQ_U64(st.foreign, 1);
 	FT_EQ_INT(calltree__nthreads(ct), 0);
+	calltree__free(ct);
+	names__free(n);
+}
+
+/* A THREAD record says the thread's ids in its own PID namespace; an older
+ * build's record (FT_REC_THREAD_MIN bytes) has none and still applies. */
+FT_TEST(record_thread_namespace_ids)
+{
+	struct calltree_opts o = {.keep = true};
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = {0};
+	struct ft_rec_thread th = {.hdr = hdr(FT_REC_THREAD, 0, 0, 0), .comm = "python3"};
+	const struct ft_thread *t;
+
+	th.hdr.tid = PID + 1;
+	th.ns_tid = 7;
+	th.ns_pid = 1;
+	FT_EQ_INT(record_apply(ct, n, PID, &th, sizeof(th), &st), 0);
+	th.hdr.tid = PID + 2;
+	th.ns_tid = 8;
+	FT_EQ_INT(record_apply(ct, n, PID, &th, FT_REC_THREAD_MIN, &st), 0);
+	FT_EQ_U64(st.malformed, 0);
+	FT_EQ_INT(calltree__nthreads(ct), 2);
+	t = calltree__thread_at(ct, 0);
+	FT_EQ_INT(t->tid, PID + 1);
+	FT_EQ_INT(t->pid, PID);
+	FT_EQ_INT(t->ns_tid, 7);
+	FT_EQ_INT(t->ns_pid, 1);
+	t = calltree__thread_at(ct, 1);
+	FT_EQ_INT(t->tid, PID + 2);
+	FT_EQ_STR(t->comm, "python3");
+	FT_EQ_INT(t->ns_tid, 0);
+	FT_EQ_INT(t->ns_pid, 0);
 	calltree__free(ct);
 	names__free(n);
 }

@@ -334,3 +334,44 @@ FT_TEST(tracefile_records_follow)
 	}
 	unlink(path);
 }
+
+/* The container the target was in goes through the file: a replay shows
+ * what the live trace showed, even after the container is gone. A file
+ * without it (an older build's, or none read) reads as not known. */
+FT_TEST(tracefile_records_container)
+{
+	const char *path = tmp_path();
+	char err[256];
+
+	for (int with = 0; with < 2; with++) {
+		struct tracefile_meta m = meta();
+		struct tracefile_writer *w = tracefile_writer__create(path);
+		struct tracefile_end e = {.t_end = 9};
+
+		if (with) {
+			m.ns = (struct procns){.ns_pid = 7,
+					       .foreign = PROCNS_PID | PROCNS_USER,
+					       .pid_ns = 4026532001,
+					       .mnt_ns = 4026531841,
+					       .user_ns = 4026532002};
+			strcpy(m.ns.cgroup, "/system.slice/app.service\nforged=1");
+		}
+		FT_TRUE(w);
+		FT_EQ_INT(tracefile_writer__begin(w, &m), 0);
+		FT_EQ_INT(tracefile_writer__close(w, &e), 0);
+		FILE *fp = fopen(path, "r");
+		struct tracefile_reader *r = tracefile_reader__new(fp, err, sizeof(err));
+		FT_TRUE(r);
+		const struct procns *ns = &tracefile_reader__meta(r)->ns;
+		FT_EQ_U64(ns->pid_ns, with ? 4026532001 : 0);
+		FT_EQ_U64(ns->mnt_ns, with ? 4026531841 : 0);
+		FT_EQ_U64(ns->user_ns, with ? 4026532002 : 0);
+		FT_EQ_INT(ns->ns_pid, with ? 7 : 0);
+		FT_EQ_INT(ns->foreign, with ? (PROCNS_PID | PROCNS_USER) : 0);
+		/* a newline in the path cannot forge a key */
+		FT_EQ_STR(ns->cgroup, with ? "/system.slice/app.service forged=1" : "");
+		tracefile_reader__free(r);
+		fclose(fp);
+	}
+	unlink(path);
+}

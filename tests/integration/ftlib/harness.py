@@ -30,6 +30,8 @@ class Config:
     py39_missing = ""  # why py39 is None
     py314 = {}  # CPython 3.14 builds: variant -> interpreter path
     py314_missing = ""  # why py314 is empty
+    trixie = None  # a Debian trixie root with python3.13 (scripts/build-trixie-root.sh)
+    trixie_missing = ""  # why trixie is None
     repo = None
     here = None  # tests/integration
     tmp = None  # per-run temporary directory

@@ -118,7 +118,7 @@ struct known_frame {
 /* What the programs keep per thread of the target. */
 struct interp_thread {
 	__u64 tstate;
-	__u64 delta; /* the process's image delta (image_delta()), set at each hit */
+	__u64 delta;  /* the process's image delta (image_delta()), set at each hit */
 	__u64 deaths; /* code_deaths when known[] was last checked */
 	__u32 seq;
 	__u16 started; /* its THREAD record is sent */

@@ -63,7 +63,7 @@ struct calltree {
 	struct node_chunk *chunks;
 	size_t chunk_used;
 	struct ft_node *free_nodes;
-	uint32_t image; /* exec()s seen so far */
+	uint32_t image;	      /* exec()s seen so far */
 	struct hashmap execs; /* pid -> exec()s of that process (--follow: per process) */
 	struct calltree_stats st;
 	uint64_t offered; /* ENTRY/RETURN records offered, refused ones included */

@@ -350,8 +350,8 @@ static size_t add_ops(const struct interp_probe *p, struct probe_place *place,
 		offsets[n] = probe_place_offset(place, ops[i], h, &reg);
 		/* the offset lets BPF place the probe in any process mapping
 		 * the file (a text segment of 4 GiB is not a CPython's) */
-		cookies[n] = type | reg << FT_OP_COOKIE_REG_SHIFT |
-			     offsets[n] << FT_OP_COOKIE_OFF_SHIFT;
+		cookies[n] =
+			type | reg << FT_OP_COOKIE_REG_SHIFT | offsets[n] << FT_OP_COOKIE_OFF_SHIFT;
 		n++;
 	}
 	return n;

@@ -1,4 +1,5 @@
-# Workload: the parent starts a child that execs, the way argv[1] says:
+# Workload: the parent starts a child that execs, the way argv[1] says
+# (python when not given):
 #   python  subprocess.run([sys.executable, exec_leaf.py])
 #   sh      through sh -c, which forks the Python (more commands follow)
 #   true    a program that is no Python (true)
@@ -43,4 +44,4 @@ def main(how, other=None):
 if __name__ == "__main__":
     if os.environ.get("FT_GATE"):
         gate()
-    sys.exit(main(*sys.argv[1:]))
+    sys.exit(main(*(sys.argv[1:] or ["python"])))

@@ -218,6 +218,30 @@ def sigkill_unharmed(interp):
     return "workers exited normally"
 
 
+def exec_reuse(interp):
+    """In a child that exec'd the interpreter, a code object's file name
+    string freed and its address taken by another file's (stated by the
+    workload, FT_REUSED FILE): the second outer() call must be named after
+    FILE, which needs the code-death probe to see deaths in a process that
+    loaded the interpreter elsewhere."""
+    res = tool(["-F", "-f", "json", "--include", "*/reuse_*",
+                "-c", command(interp.path, workload("exec_reuse"))])
+    expect_rc(res, 0)
+    m = re.search(r"^FT_REUSED (.*)$", res.stderr, re.M)
+    if not m:
+        raise Fail("the child never got the address back: the case proves nothing\n  %s"
+                   % res.context())
+    doc = parse_json(res.stdout, res)
+    root, others = tool_processes(doc, res)
+    outers = [n for p in others for t in p for n in t.calls if n.func == "outer"]
+    got = [os.path.basename(n.file) for n in outers]
+    want = ["reuse_aaaa.py", os.path.basename(m.group(1))]
+    if got != want:
+        raise Fail("the exec'd child's outer() calls are named after %s, expected %s"
+                   % (got, want))
+    return "the second call named after %s" % want[1]
+
+
 def tracefs_uprobe_events():
     """The text of uprobe_events (probes made through tracefs, libbpf's
     legacy way), from a tracefs mounted for the purpose when none is."""
@@ -393,6 +417,8 @@ def _register():
                               env={"FLOWTRACE_NO_UPROBE_MULTI": "1"}))
         add("follow %s -p: workers unharmed when the tracer is SIGKILLed" % interp.name,
             functools.partial(sigkill_unharmed, interp))
+        add("follow %s -c: exec_reuse (an exec'd child reuses a dead code's name addresses)"
+            % interp.name, functools.partial(exec_reuse, interp))
         add("follow %s -p: exec'd children unharmed when the tracer is SIGKILLed"
             % interp.name, functools.partial(sigkill_exec_unharmed, interp))
         add("follow %s -p W1,W2: two workers of one master" % interp.name,

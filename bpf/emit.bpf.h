@@ -165,9 +165,10 @@ static __always_inline bool emit_exec(struct task_struct *p, pid_t old_pid,
 	if (follow) {
 		__u32 tgid = p->tgid;
 
-		/* the new program is not followed: the probes' addresses (the
-		 * interpreter methods) and names belong to the old one */
-		if (!armed || bpf_map_delete_elem(&followed, &tgid))
+		/* the process stays in the set: a shell or env exec'd on the way
+		 * forks or execs the Python, which the probes then see (they are
+		 * attached by file and place themselves: interp.bpf.c) */
+		if (!armed || !bpf_map_lookup_elem(&followed, &tgid))
 			return false;
 	} else if (p->tgid != target_tgid || !armed) {
 		return false;

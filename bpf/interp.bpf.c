@@ -23,12 +23,22 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set by user space between open and load (-1: the version lacks it). */
+/* Set by user space between open and load (-1: the version lacks it).
+ * The addresses are the target's; under --follow a process that exec'd
+ * the same interpreter file loads it elsewhere, and each hit adds its
+ * process's image delta (image_delta() below) to them. */
 const volatile __u64 runtime_addr = 0;	 /* &_PyRuntime */
 const volatile __u64 code_type_addr = 0; /* &PyCode_Type */
 /* 3.13: &_Py_InitCleanup, the code of the frame CPython runs below the
  * __init__ of a class call it specialised: not a call of the program's */
 const volatile __u64 init_cleanup_addr = 0;
+/* Where the target maps file offset 0 of the interpreter's text segment,
+ * and the file offsets of the single-place probes: a hit at a different
+ * address is a process that loaded the file elsewhere (image_delta()) */
+const volatile __u64 text_addr = 0;
+const volatile __u64 eval_off = 0;
+const volatile __u64 pop_off = 0;
+const volatile __u64 dealloc_off = 0;
 const volatile __s32 rt_tstate_current = -1;
 const volatile __s32 rt_interp_head = -1;
 const volatile __s32 is_threads_head = -1;
@@ -108,6 +118,7 @@ struct known_frame {
 /* What the programs keep per thread of the target. */
 struct interp_thread {
 	__u64 tstate;
+	__u64 delta;  /* the process's image delta (image_delta()), set at each hit */
 	__u64 deaths; /* code_deaths when known[] was last checked */
 	__u32 seq;
 	__u16 started; /* its THREAD record is sent */
@@ -184,6 +195,23 @@ static __always_inline __u64 field_ptr(__u64 base, __s32 off)
 	return read_ptr(base + off);
 }
 
+/* How far the running process loaded the interpreter file from where the
+ * target did: the uprobe's address (a uprobe program runs with the IP set
+ * back to the probed instruction) minus where the target has the probed
+ * file offset. 0 in the target and in every process forked from it; under
+ * --follow, a process that exec'd the same interpreter (multiprocessing's
+ * spawn and forkserver, subprocess) has its own load bias, and the probes,
+ * attached by file, fire there too. Every address BPF holds of the
+ * target's image (rodata) is read with it added, so the probes hold for
+ * any process mapping the file. A load bias is page aligned: a delta that
+ * is not would be an IP that is not the probe's, and 0 is used. */
+static __always_inline __u64 image_delta(struct pt_regs *ctx, __u64 off)
+{
+	__u64 d = PT_REGS_IP(ctx) - text_addr - off;
+
+	return (d & 0xfff) ? 0 : d;
+}
+
 /* The header of a raw record (interp.h); flags 0. */
 static __always_inline void fill_raw_hdr(struct ft_raw_hdr *h, __u64 pid_tgid, __u16 type,
 					 __u32 seq, __u32 name, __u32 parent_name)
@@ -245,13 +273,13 @@ static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
 	bool again = false;
 
 	if (rt_tstate_current >= 0)
-		return read_ptr(runtime_addr + rt_tstate_current);
+		return read_ptr(runtime_addr + st->delta + rt_tstate_current);
 	if (st->tstate)
 		return st->tstate;
 	if (rt_interp_head < 0 || is_threads_head < 0 || ts_next < 0 || ts_native_tid < 0)
 		return 0;
 	tid = own_tid(tid);
-	interp = read_ptr(runtime_addr + rt_interp_head);
+	interp = read_ptr(runtime_addr + st->delta + rt_interp_head);
 	ts = field_ptr(interp, is_threads_head);
 	for (int i = 0; i < 2 * MAX_THREADS_WALK; i++) {
 		__u64 ntid = 0;
@@ -337,7 +365,7 @@ static __always_inline bool read_frame(__u64 frame, struct frame_info *fi)
 }
 
 /* Fills ci; false when code is not a code object (or cannot be read). */
-static __always_inline bool read_code(__u64 code, struct code_info *ci)
+static __always_inline bool read_code(__u64 code, struct code_info *ci, __u64 delta)
 {
 	struct spans *b = code ? read_span(true, code + ob_type_off, code_span_len) : NULL;
 
@@ -348,7 +376,7 @@ static __always_inline bool read_code(__u64 code, struct code_info *ci)
 	ci->file = span_u64(b->code, co_filename - ob_type_off, CODE_SPAN_MAX);
 	ci->flags = span_u32(b->code, co_flags - ob_type_off, CODE_SPAN_MAX);
 	ci->line = (__s32)span_u32(b->code, co_firstlineno - ob_type_off, CODE_SPAN_MAX);
-	return ci->type == code_type_addr;
+	return ci->type == code_type_addr + delta;
 }
 
 /* Frames that are no Python call: 3.12+'s C-stack shim below an entry
@@ -364,12 +392,14 @@ static __always_inline bool read_code(__u64 code, struct code_info *ci)
  * with fi read for it. Before 3.12 there are none, and nothing is read. */
 #define MAX_SHIMS 16
 
-static __always_inline bool is_shim(const struct frame_info *fi)
+static __always_inline bool is_shim(const struct frame_info *fi, __u64 delta)
 {
-	return fi->owner >= owner_cstack || (init_cleanup_addr && fi->code == init_cleanup_addr);
+	return fi->owner >= owner_cstack ||
+	       (init_cleanup_addr && fi->code == init_cleanup_addr + delta);
 }
 
-static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi)
+static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi,
+					__u64 delta)
 {
 	if (!frame || (f_owner < 0 && !need_fi))
 		return frame;
@@ -378,7 +408,7 @@ static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool
 			fi->code = fi->back = 0;
 			return frame; /* an unreadable frame is kept, known by its address */
 		}
-		if (f_owner < 0 || !is_shim(fi))
+		if (f_owner < 0 || !is_shim(fi, delta))
 			return frame;
 		frame = fi->back;
 		if (!frame)
@@ -473,9 +503,9 @@ static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct cod
 
 /* The id of the name of a frame's code; 0 when it is not a code object. */
 static __always_inline __u32 code_name_id(__u64 pid_tgid, __u32 seq, __u64 code,
-					  struct code_info *ci)
+					  struct code_info *ci, __u64 delta)
 {
-	if (!read_code(code, ci)) {
+	if (!read_code(code, ci, delta)) {
 		count_drop(FT_DROP_READ);
 		return 0;
 	}
@@ -514,6 +544,7 @@ static __always_inline void emit(__u64 pid_tgid, struct interp_thread *st, __u16
 struct walk {
 	__u64 pid_tgid;
 	__u64 frame; /* the next frame to record */
+	__u64 delta; /* the process's image delta */
 	__u32 seq;   /* the thread's next seq */
 	__u32 n;     /* entries in the chunk being filled */
 	__u32 chunk; /* its index */
@@ -541,12 +572,12 @@ static long walk_frame(__u32 i, void *ctx)
 
 	if (!c)
 		return 1;
-	frame = real_frame(w->frame, &fi, true);
+	frame = real_frame(w->frame, &fi, true, w->delta);
 	if (!frame)
 		return 1;
 	e = &c->f[w->n & (FT_RAW_STACK_CHUNK - 1)];
 	e->frame = frame;
-	e->name = code_name_id(w->pid_tgid, w->seq, fi.code, &ci);
+	e->name = code_name_id(w->pid_tgid, w->seq, fi.code, &ci, w->delta);
 	e->pad = 0;
 	w->frame = fi.back;
 	if (++w->n == FT_RAW_STACK_CHUNK)
@@ -558,7 +589,7 @@ static long walk_frame(__u32 i, void *ctx)
  * running, from frame (the innermost) out. */
 static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame)
 {
-	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .seq = st->seq};
+	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .delta = st->delta, .seq = st->seq};
 	struct ft_raw_stack *c;
 	struct frame_info fi;
 	__u16 flags = FT_RAW_F_STACK_LAST;
@@ -569,7 +600,7 @@ static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 
 	if (!c)
 		return;
 	/* stopped early (deeper than FT_RAW_STACK_MAX): the rest is unknown */
-	if (real_frame(w.frame, &fi, false))
+	if (real_frame(w.frame, &fi, false, w.delta))
 		flags |= FT_RAW_F_STACK_CUT;
 	/* every byte of a record is written */
 	for (__u32 k = 0; k < FT_RAW_STACK_CHUNK; k++) {
@@ -605,10 +636,11 @@ static __always_inline __u64 arg_n(const struct args *a, __s32 n)
 
 /* The caller's name id (from its code), and whether it is a generator or
  * coroutine. */
-static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, __u16 *flags)
+static __always_inline __u32 parent_info(__u64 pid_tgid, __u32 seq, __u64 code, __u16 *flags,
+					 __u64 delta)
 {
 	struct code_info ci;
-	__u32 id = code_name_id(pid_tgid, seq, code, &ci);
+	__u32 id = code_name_id(pid_tgid, seq, code, &ci, delta);
 
 	if (id && (ci.flags & CO_GENERATOR_ANY))
 		*flags |= FT_RAW_F_PARENT_GEN;
@@ -631,7 +663,7 @@ static __always_inline __u64 caller_of(__u64 pid_tgid, struct interp_thread *st,
 {
 	struct frame_info pfi, gfi;
 	struct known_frame *k = &st->known[1];
-	__u64 parent = real_frame(back, &pfi, true);
+	__u64 parent = real_frame(back, &pfi, true, st->delta);
 	__u64 deaths = code_deaths;
 
 	*pname = 0;
@@ -653,8 +685,8 @@ static __always_inline __u64 caller_of(__u64 pid_tgid, struct interp_thread *st,
 			.frame = parent,
 			.code = pfi.code,
 			.back = pfi.back,
-			.parent = real_frame(pfi.back, &gfi, false),
-			.name = parent_info(pid_tgid, st->seq, pfi.code, &f),
+			.parent = real_frame(pfi.back, &gfi, false, st->delta),
+			.name = parent_info(pid_tgid, st->seq, pfi.code, &f, st->delta),
 			.gen = !!(f & FT_RAW_F_PARENT_GEN),
 		};
 	}
@@ -729,6 +761,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 
 	if (!st)
 		return 0;
+	st->delta = image_delta(ctx, eval_off);
 	read_args(ctx, &a);
 	if (eval_tstate_arg >= 0) {
 		tstate = arg_n(&a, eval_tstate_arg);
@@ -754,7 +787,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 	if (!read_frame(frame, &fi))
 		fi.code = 0;
 	name = 0;
-	if (read_code(fi.code, &ci)) {
+	if (read_code(fi.code, &ci, st->delta)) {
 		if (creates_generator(frame, fi.code, &ci)) {
 			flags |= FT_RAW_F_GEN_CREATE;
 			emit(pid_tgid, st, FT_RAW_ENTER, flags, 0, frame, parent, sp);
@@ -863,7 +896,7 @@ static __always_inline __u64 reg_n(struct pt_regs *ctx, __u32 n)
 }
 
 /* freg: 0, or 1 + the register holding the frame (the cookie's upper part) */
-static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 freg)
+static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 freg, __u64 off)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct interp_thread *st = thread_state(pid_tgid);
@@ -875,6 +908,7 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 
 	if (!st)
 		return 0;
+	st->delta = image_delta(ctx, off);
 	if (freg) {
 		frame = reg_n(ctx, freg - 1);
 	} else {
@@ -892,13 +926,13 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 		if (!read_frame(frame, &fi))
 			fi.code = fi.back = 0;
 		/* the __init__ shim's own RETURN_VALUE */
-		if (init_cleanup_addr && fi.code == init_cleanup_addr)
+		if (init_cleanup_addr && fi.code == init_cleanup_addr + st->delta)
 			return 0;
 		if (type == FT_RAW_ENTER && again(st, frame, &fi)) {
 			name = st->known[0].name;
 			ci.flags = st->known[0].gen ? CO_GENERATOR : 0;
 		} else
-			name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
+			name = code_name_id(pid_tgid, st->seq, fi.code, &ci, st->delta);
 	}
 	if (type == FT_RAW_ENTER) {
 		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
@@ -933,13 +967,14 @@ int ft_pop(struct pt_regs *ctx)
 
 	if (!st)
 		return 0;
+	st->delta = image_delta(ctx, pop_off);
 	if (!read_frame(frame, &fi)) {
 		count_drop(FT_DROP_READ);
 		return 0;
 	}
-	if (f_owner >= 0 && is_shim(&fi))
+	if (f_owner >= 0 && is_shim(&fi, st->delta))
 		return 0;
-	name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
+	name = code_name_id(pid_tgid, st->seq, fi.code, &ci, st->delta);
 	/* the dying frame still counts as running: its caller is current */
 	if (!st->snapped)
 		snapshot(pid_tgid, st, frame);
@@ -961,7 +996,8 @@ int ft_op(struct pt_regs *ctx)
 
 	if (type != FT_RAW_ENTER && type != FT_RAW_EXIT && type != FT_RAW_CATCH)
 		return 0;
-	return frame_event(ctx, type, (cookie >> FT_OP_COOKIE_REG_SHIFT) & 0x1f);
+	return frame_event(ctx, type, (cookie >> FT_OP_COOKIE_REG_SHIFT) & 0x1f,
+			   cookie >> FT_OP_COOKIE_OFF_SHIFT);
 }
 
 /* PyCode_Type's tp_dealloc, at its entry: the code object still holds its
@@ -978,7 +1014,7 @@ int ft_code_dealloc(struct pt_regs *ctx)
 	if (!tgid_traced())
 		return 0;
 	if (!code || bpf_probe_read_user(&type, sizeof(type), (void *)(code + ob_type_off)) ||
-	    type != code_type_addr)
+	    type != code_type_addr + image_delta(ctx, dealloc_off))
 		return 0;
 	if (bpf_probe_read_user(&key.func, sizeof(key.func), (void *)(code + co_name)) ||
 	    bpf_probe_read_user(&key.file, sizeof(key.file), (void *)(code + co_filename)))
@@ -995,16 +1031,25 @@ int ft_nop(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The target exec'd: every address in rodata (_PyRuntime, PyCode_Type, the
- * handlers' layout) belongs to the old program, and reading them in the new
- * one would give wrong names. Nothing more is read; user space ends the
- * trace of the process there. */
+/* A traced process exec'd. Without --follow the probes were attached for
+ * the target's old program: nothing more is read, and user space ends the
+ * trace there. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	/* under --follow only that process leaves the trace (emit_exec) */
-	if (emit_exec(p, old_pid, bprm) && !follow)
+	if (!emit_exec(p, old_pid, bprm))
+		return 0;
+	if (!follow) {
 		armed = 0;
+		return 0;
+	}
+	/* --follow: the process stays in the set, and starts afresh when
+	 * (if) the new program runs the interpreter file, which the probes
+	 * are attached to; image_delta() places its addresses. The exec'ing
+	 * thread keeps its task, so the old program's state goes: its first
+	 * event sends a THREAD record and a snapshot again. */
+	bpf_task_storage_delete(&threads, p);
+	bpf_task_storage_delete(&scratch, p);
 	return 0;
 }
 

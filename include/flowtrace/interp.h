@@ -23,9 +23,11 @@
 /* The attach cookie of a bytecode-handler probe: the event type in its low
  * byte; above it, 0, or 1 + the x86 number of the register that holds the
  * handler's frame where the probe was moved past the store that unlinks it
- * (probe placement, docs/interpreter-layout.md) */
+ * (probe placement, docs/interpreter-layout.md); in the upper 32 bits the
+ * probe's file offset (where the process runs it tells its load bias) */
 #define FT_OP_COOKIE_TYPE      0xff
 #define FT_OP_COOKIE_REG_SHIFT 8
+#define FT_OP_COOKIE_OFF_SHIFT 32
 
 /* ft_rec_hdr.flags of raw records */
 #define FT_RAW_F_HAS_SP	    0x01 /* ENTER: also an eval-loop call; sp is valid */

@@ -81,8 +81,8 @@ static const struct argp_option options[] = {
 	{"command", 'c', "CMD", 0, "Run CMD (through /bin/sh, exec'd in place) and trace it", 1},
 	{"duration", 'd', "SECONDS", 0, "Stop tracing after SECONDS (e.g. 10, 0.5, 2m)", 1},
 	{"follow", 'F', NULL, 0,
-	 "Trace the processes the target forks too, and theirs (interpreter methods; a child "
-	 "that execs a new program is not followed)",
+	 "Trace the processes the target forks too, and theirs, and those that exec its "
+	 "interpreter again (spawn, forkserver, subprocess); interpreter methods only",
 	 1},
 	{"user", OPT_USER, "USER", 0,
 	 "-c/--: run the command as USER (a name or uid); under sudo the default is the user who "

@@ -80,7 +80,6 @@ struct session {
 	bool forwarded;		  /* launch mode: the stop signal was passed on to the command */
 	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
 	bool root_gone;		  /* --follow: the target exited, descendants may not have */
-	uint64_t execs_left;	  /* --follow: processes that left the trace by an exec */
 };
 
 /* The signals that end a trace (read from the signalfd once the probes are
@@ -171,25 +170,36 @@ static bool multi_process(const struct config *cfg)
 	return cfg->follow || cfg->npids_more;
 }
 
-/* --follow: a traced process exec'd, and BPF took it out of the trace (its
- * probes' addresses belong to the old program). Said once; every one
- * under -v. */
+/* --follow: a traced process exec'd. It stays traced (BPF keeps it in the
+ * set): a new run of the target's executable starts afresh (spawn,
+ * forkserver, subprocess), the probes placing themselves in it; another
+ * program (a shell, env, another Python) is passed over: the probes, bound
+ * to the interpreter file, do not fire in it, and what it forks or execs
+ * in turn is followed. Said under -v, a line per exec. Judged from the
+ * process's executable when it is still there, else from the path given
+ * to exec (the process may have gone on, or ended, meanwhile). */
 static void followed_exec(struct session *s, const struct ft_rec_exec *x)
 {
-	char file[FT_EXEC_FILE_MAX + 1], note[600];
+	char file[FT_EXEC_FILE_MAX + 1], note[600], path[64];
+	struct stat st;
+	bool same;
 
+	if (!s->cfg->verbose)
+		return;
 	memcpy(file, x->file, sizeof(x->file));
 	file[sizeof(x->file)] = 0;
 	log_line(note, sizeof(note), "PID %u exec'd %s", x->hdr.tgid,
 		 *file ? file : "a new program");
-	if (!s->execs_left++)
-		log_error("a process started by exec (multiprocessing's spawn and forkserver, "
-			  "subprocess) can be traced on its own with -p PID",
-			  "warning: %s: not followed (--follow traces forked processes, not a new "
-			  "program)",
-			  note);
-	else if (s->cfg->verbose)
-		fprintf(stderr, "flowtrace-bpf: %s: not followed\n", note);
+	snprintf(path, sizeof(path), "/proc/%u/exe", x->hdr.tgid);
+	same = (!stat(path, &st) || (file[0] == '/' && !stat(file, &st))) &&
+	       st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino;
+	if (same)
+		fprintf(stderr, "flowtrace-bpf: %s, the traced interpreter: traced afresh\n", note);
+	else
+		fprintf(stderr,
+			"flowtrace-bpf: %s: not the traced interpreter, passed over (what it "
+			"starts is followed)\n",
+			note);
 }
 
 static int on_record(void *ctx, void *data, size_t size)

@@ -63,7 +63,8 @@ struct calltree {
 	struct node_chunk *chunks;
 	size_t chunk_used;
 	struct ft_node *free_nodes;
-	uint32_t image; /* exec()s seen so far */
+	uint32_t image;	      /* exec()s seen so far */
+	struct hashmap execs; /* pid -> exec()s of that process (--follow: per process) */
 	struct calltree_stats st;
 	uint64_t offered; /* ENTRY/RETURN records offered, refused ones included */
 	struct calltree_reject reject;
@@ -80,6 +81,7 @@ struct calltree *calltree__new(const struct calltree_opts *opts)
 	ct->opts = *opts;
 	ct->chunk_used = NODE_CHUNK;
 	hashmap__init(&ct->by_tid, NULL, NULL, NULL);
+	hashmap__init(&ct->execs, NULL, NULL, NULL);
 	return ct;
 }
 
@@ -97,6 +99,7 @@ void calltree__free(struct calltree *ct)
 	}
 	free(ct->threads);
 	hashmap__fini(&ct->by_tid);
+	hashmap__fini(&ct->execs);
 	free(ct);
 }
 
@@ -670,10 +673,17 @@ int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, 
 int calltree__thread_pid(struct calltree *ct, uint32_t tid, uint32_t pid)
 {
 	struct ft_thread *t = thread_get(ct, tid);
+	uint64_t n = 0;
 
 	if (!t)
 		return -ENOMEM;
 	t->pid = pid;
+	/* a program's number counts its own process's execs (--follow: the
+	 * others' are not this process's programs) */
+	if (pid) {
+		hashmap__find(&ct->execs, pid, &n);
+		t->image = n;
+	}
 	return 0;
 }
 
@@ -713,6 +723,13 @@ int calltree__exec_pid(struct calltree *ct, uint32_t pid, uint32_t tid, uint64_t
 			t->last_ns = at;
 		while (t->nstack)
 			close_top(ct, t, at, FT_NODE_EXEC);
+	}
+	if (pid) {
+		uint64_t n = 0;
+
+		hashmap__find(&ct->execs, pid, &n);
+		if (hashmap__set(&ct->execs, pid, n + 1))
+			return -ENOMEM;
 	}
 	ct->image++;
 	ct->st.execs++;

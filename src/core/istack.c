@@ -81,6 +81,26 @@ void istack__stats(const struct istack *s, struct istack_stats *st)
 	*st = s->st;
 }
 
+void istack__exec(struct istack *s, uint32_t tgid)
+{
+	size_t pos = 0;
+	uint64_t v;
+
+	while (hashmap__next(&s->threads, &pos, NULL, &v)) {
+		struct ithread *t = (struct ithread *)(uintptr_t)v;
+
+		if (t->tgid != tgid)
+			continue;
+		/* as new, keeping the arrays: the next record is a new thread's */
+		t->out_seq = t->next_raw = 0;
+		t->lossy = t->exact = false;
+		t->floor = 0;
+		t->last_popped = 0;
+		t->nf = t->ne = t->nsnap = 0;
+		t->snap_chunks = 0;
+	}
+}
+
 static struct ithread *thread_get(struct istack *s, uint32_t tid)
 {
 	struct ithread *t = s->last;

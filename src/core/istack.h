@@ -55,5 +55,10 @@ int istack__event(struct istack *s, const struct ft_raw_call *r);
  * the last one makes it the thread's stack. Returns 0 or -ENOMEM. */
 int istack__stack(struct istack *s, const struct ft_raw_stack *r);
 void istack__stats(const struct istack *s, struct istack_stats *st);
+/* Process tgid exec'd (FT_REC_EXEC, in ring order): its threads' stacks
+ * belong to the old program, and BPF numbers the new program's records
+ * afresh from 0 (the exec'ing thread keeps a tid of the process). The
+ * builder ends the old frames itself (calltree__exec_pid). */
+void istack__exec(struct istack *s, uint32_t tgid);
 
 #endif /* FT_ISTACK_H */

@@ -128,8 +128,12 @@ static int on_raw(void *ctx, void *data, size_t size)
 	if (size < sizeof(*h))
 		return 0;
 	switch (h->type) {
-	case FT_REC_THREAD:
 	case FT_REC_EXEC:
+		/* --follow: the process goes on, from its new program's start */
+		istack__exec(p->stack, h->tgid);
+		p->base.opts.on_record(p->base.opts.ctx, data, size);
+		return 0;
+	case FT_REC_THREAD:
 		p->base.opts.on_record(p->base.opts.ctx, data, size);
 		return 0;
 	case FT_RAW_NAME:
@@ -256,6 +260,12 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->runtime_addr = p->rt.runtime_addr;
 	ro->code_type_addr = p->rt.code_type_addr;
 	ro->init_cleanup_addr = p->rt.init_cleanup_addr;
+	/* the probes all sit in the text segment: one offset-to-address step
+	 * (BPF's image_delta()) */
+	ro->text_addr = p->rt.bias + p->opcodes.eval_vaddr - p->opcodes.eval_offset;
+	ro->eval_off = p->opcodes.eval_offset;
+	ro->pop_off = p->opcodes.pop_offset;
+	ro->dealloc_off = p->lay.code_dealloc_offset;
 	ro->rt_tstate_current = l->runtime.tstate_current;
 	ro->rt_interp_head = l->runtime.interpreters_head;
 	ro->is_threads_head = l->interp.threads_head;
@@ -338,7 +348,11 @@ static size_t add_ops(const struct interp_probe *p, struct probe_place *place,
 		if (h->opcode < 0)
 			continue;
 		offsets[n] = probe_place_offset(place, ops[i], h, &reg);
-		cookies[n++] = type | reg << FT_OP_COOKIE_REG_SHIFT;
+		/* the offset lets BPF place the probe in any process mapping
+		 * the file (a text segment of 4 GiB is not a CPython's) */
+		cookies[n] =
+			type | reg << FT_OP_COOKIE_REG_SHIFT | offsets[n] << FT_OP_COOKIE_OFF_SHIFT;
+		n++;
 	}
 	return n;
 }

@@ -27,12 +27,21 @@ by os._exit, as multiprocessing's children do), so its calls are roots,
 written at its exit to OUT.json.child.PID (os._exit is wrapped for that;
 the wrapper lives in this file, outside every workload filter).
 
+A child that execs the same interpreter (multiprocessing's spawn and
+forkserver, subprocess) is traced afresh by --follow; here its
+interpreter imports oracle_site/sitecustomize.py (on PYTHONPATH for the
+workload's children), which starts a profile function of its own from
+there and writes OUT.json.child.PID when the process exits (normally or
+by os._exit), its forked children likewise. Each such process first
+leaves OUT.json.exec.PID, so the runner waits for its tree.
+
 Runs on CPython 3.6 to 3.13; keep the syntax 3.6-compatible.
 
 usage: oracle.py -o OUT.json WORKLOAD.py [ARGS...]
 """
 
 import _thread
+import atexit
 import dis
 import json
 import os
@@ -139,6 +148,40 @@ def write_doc(out_path, threads):
         json.dump(doc, f, ensure_ascii=False)
 
 
+def trace_exec_child(out_path):
+    """In a process started by exec (oracle_site/sitecustomize.py): its
+    calls from here on, written at its exit; a process it forks the same."""
+    rec = Recorder()
+    written = set()
+    real_exit = os._exit
+
+    def announce():
+        open("%s.exec.%d" % (out_path, os.getpid()), "w").close()
+
+    def finish():
+        sys.setprofile(None)
+        threading.setprofile(None)
+        if os.getpid() not in written:
+            written.add(os.getpid())
+            write_doc("%s.child.%d" % (out_path, os.getpid()), rec.result())
+
+    def child_exit(code):
+        finish()
+        real_exit(code)
+
+    def forked():
+        rec.forked()
+        announce()
+
+    announce()
+    os._exit = child_exit
+    atexit.register(finish)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=forked)
+    threading.setprofile(rec.profile)
+    sys.setprofile(rec.profile)
+
+
 def run(path, args, out_path):
     path = os.path.abspath(path)
     with open(path, "rb") as f:
@@ -168,6 +211,12 @@ def run(path, args, out_path):
     os._exit = child_exit
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=rec.forked)
+    # processes started by exec: oracle_site/sitecustomize.py
+    site = os.path.join(os.path.dirname(os.path.abspath(__file__)), "oracle_site")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [site] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    os.environ["FT_ORACLE_EXEC_OUT"] = out_path
+    os.environ["FT_ORACLE_PYTHON"] = os.path.realpath(sys.executable)
     threading.setprofile(rec.profile)
     sys.setprofile(rec.profile)
     try:

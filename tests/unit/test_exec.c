@@ -323,3 +323,39 @@ FT_TEST(calltree_exec_of_one_process_leaves_the_others)
 	FT_EQ_INT(t->first_root->flags, 0);
 	calltree__free(ct);
 }
+
+/* --follow: each process counts its own execs (the tree's "after exec N"):
+ * a process that exec'd once is after exec 1 however many others did, and
+ * one that never exec'd, started after those execs, is no program after an
+ * exec. */
+FT_TEST(calltree_exec_numbers_per_process)
+{
+	struct calltree_opts o = {.t0 = 1000, .keep = true};
+	struct calltree *ct = calltree__new(&o);
+	const struct ft_thread *t;
+
+	FT_TRUE(ct);
+	for (uint32_t pid = PID + 1; pid <= PID + 2; pid++) {
+		FT_EQ_INT(calltree__thread(ct, pid, "child"), 0);
+		FT_EQ_INT(calltree__thread_pid(ct, pid, pid), 0);
+		FT_EQ_INT(calltree__exec_pid(ct, pid, pid, 1100), 0);
+		FT_EQ_INT(calltree__thread(ct, pid, "child"), 0);
+		FT_EQ_INT(calltree__thread_pid(ct, pid, pid), 0);
+		FT_EQ_INT(calltree__push(ct, pid, 1200, 0, 1, 1), 0);
+	}
+	FT_EQ_INT(calltree__thread(ct, PID + 3, "forked"), 0);
+	FT_EQ_INT(calltree__thread_pid(ct, PID + 3, PID + 3), 0);
+	FT_EQ_INT(calltree__push(ct, PID + 3, 1300, 0, 1, 2), 0);
+	calltree__finish(ct, 5000);
+	FT_EQ_U64(calltree__nthreads(ct), 5);
+	t = calltree__thread_at(ct, 1);
+	FT_EQ_INT(t->pid, PID + 1);
+	FT_EQ_INT(t->image, 1);
+	t = calltree__thread_at(ct, 3);
+	FT_EQ_INT(t->pid, PID + 2);
+	FT_EQ_INT(t->image, 1);
+	t = calltree__thread_at(ct, 4);
+	FT_EQ_INT(t->pid, PID + 3);
+	FT_EQ_INT(t->image, 0);
+	calltree__free(ct);
+}

@@ -551,3 +551,44 @@ FT_TEST(istack_pop_of_frame_that_never_ran)
 	FT_EQ_U64(st.never_ran, 1);
 	istack__free(f.s);
 }
+
+/* --follow: the process execs the same interpreter mid-call; BPF numbers
+ * the new program's records from 0 again under the same tid. Its stack
+ * starts empty (the builder ended the old frames at the exec): no loss, no
+ * return of the old frame, the new program's first call at depth 1. */
+FT_TEST(istack_exec_starts_the_process_afresh)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	CALL(&f, 2, 0xb, 0xa, 900);
+	istack__exec(f.s, 1);
+	f.seq[1] = 0;
+	f.out.next_seq[1] = 0;
+	CALL(&f, 3, 0xa, 0, 1000);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 E1:3 R1:3");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.lost, 0);
+	istack__free(f.s);
+}
+
+/* Another process's exec leaves this one's stack alone. */
+FT_TEST(istack_exec_of_another_process)
+{
+	struct fixture f;
+	struct istack_stats st;
+
+	setup(&f);
+	CALL(&f, 1, 0xa, 0, 1000);
+	istack__exec(f.s, 2);
+	CALL(&f, 2, 0xb, 0xa, 900);
+	RET(&f, 900);
+	RET(&f, 1000);
+	FT_EQ_STR(result(&f), "E1:1 E2:2 R2:2 R1:1");
+	istack__stats(f.s, &st);
+	FT_EQ_U64(st.lost, 0);
+	istack__free(f.s);
+}

@@ -10,9 +10,12 @@ compared with the oracle's process, ignoring pids and order. A frame that
 is still running when its process leaves by os._exit is flagged
 unfinished, as the oracle's open stack says.
 
-Children that exec a new program (multiprocessing's spawn and forkserver)
-are not followed: the trace says so in one line, and holds the parent's
-calls only (the oracle's new interpreters write nothing either).
+Children that exec the same interpreter (multiprocessing's spawn and
+forkserver, subprocess.run([sys.executable, ...]), through sh -c) are
+traced afresh, and so are the processes they fork (the forkserver's
+workers); the oracle follows them through oracle_site/sitecustomize.py.
+A child that execs another program (true, another Python) is passed over,
+said under -v.
 
 Case names: "follow INTERP MODE: WHAT"."""
 
@@ -21,6 +24,7 @@ import glob
 import os
 import re
 import signal
+import subprocess
 import time
 
 from ftlib import interps, trees
@@ -30,7 +34,9 @@ from ftlib.harness import (INCLUDE, Fail, Proc, Result, cfg, check_meta, check_w
                            tool, tool_threads, wait_ready, workload)
 from ftlib.registry import add
 
-EXEC_NOTE = re.compile(r"^flowtrace-bpf: warning: PID (\d+) exec'd (.*?): not followed", re.M)
+EXEC_NOTE = re.compile(r"^flowtrace-bpf: (?:warning: )?PID (\d+) exec'd (.*?)(?::|, the) "
+                       r"(not the traced interpreter, passed over|traced interpreter: "
+                       r"traced afresh|not followed)", re.M)
 
 
 def mark_open(calls, n):
@@ -55,7 +61,7 @@ def oracle_process(path, uprobes):
 def run_oracle(interp, name, args=(), gate=False):
     """(parent threads, [child process threads]) of the oracle's run."""
     out = os.path.join(cfg.tmp, "follow-oracle-%s-%s-%s.json"
-                       % (interp.name, name, "-".join(args) or "x"))
+                       % (interp.name, name, "-".join(args).replace("/", "_") or "x"))
     for f in glob.glob(out + "*"):
         os.unlink(f)
     env = child_env({"FT_GATE": "1"} if gate else None)
@@ -70,6 +76,17 @@ def run_oracle(interp, name, args=(), gate=False):
     if gate:
         parent = [trees.Thread(t.tid, t.name, trees.attached_view(
             t.calls, lambda n: n.func == "gate") or t.calls) for t in parent]
+    # processes started by exec end on their own (a forkserver when its
+    # parent is gone): wait for each one's tree
+    deadline = time.monotonic() + 60
+    while True:
+        started = [f[len(out + ".exec."):] for f in glob.glob(out + ".exec.*")]
+        missing = [pid for pid in started if not os.path.exists(out + ".child." + pid)]
+        if not missing:
+            break
+        if time.monotonic() > deadline:
+            raise Fail("the oracle's exec'd processes %s never wrote their trees" % missing)
+        time.sleep(0.1)
     children = [oracle_process(f, True) for f in sorted(glob.glob(out + ".child.*"))]
     return parent, [c for c in children if c]
 
@@ -111,10 +128,12 @@ def expect_processes(want, got, pooled):
     expect_trees([t for p in wc for t in p], [t for p in gc for t in p], "the children")
 
 
-def run_follow(interp, mode, name, args=(), pooled=False, execs=False, env=None,
+def run_follow(interp, mode, name, args=(), pooled=False, execs=(), env=None,
                parent_only=False):
+    """execs: under -v, the exec lines expected, as (file substring,
+    "traced afresh" or "passed over"), in any order."""
     argv = [interp.path, workload(name)] + list(args)
-    topts = ["-F", "-f", "json", "--include", INCLUDE]
+    topts = ["-F", "-f", "json", "--include", INCLUDE] + (["-v"] if execs else [])
     if mode == "-c":
         res = tool(topts + ["-c", command(*argv)], env=child_env(env) if env else None)
         expect_rc(res, 0)
@@ -135,16 +154,7 @@ def run_follow(interp, mode, name, args=(), pooled=False, execs=False, env=None,
     check_meta(doc, pid=pid, probe=interp.auto_method(mode))
     got = tool_processes(doc, res)
     want = run_oracle(interp, name, args, gate=mode == "-p")
-    note = EXEC_NOTE.findall(res.stderr)
-    if execs:
-        if len(note) != 1:
-            raise Fail("expected one line saying a child exec'd and is not followed, got "
-                       "%d\n  %s" % (len(note), res.context()))
-        if got[1]:
-            raise Fail("processes after an exec were traced: %s" % [
-                [n.label() for t in p for n in t.calls] for p in got[1]])
-    elif note:
-        raise Fail("unexpected exec note\n  %s" % res.context())
+    check_exec_lines(EXEC_NOTE.findall(res.stderr), execs, res)
     if parent_only:
         # the child's own calls vary from run to run (how long it takes to
         # get an address back); the parent's must not
@@ -154,6 +164,20 @@ def run_follow(interp, mode, name, args=(), pooled=False, execs=False, env=None,
         return "the parent's calls keep their own names"
     expect_processes(want, got, pooled)
     return "%d child processes" % len(got[1])
+
+
+def check_exec_lines(notes, execs, res):
+    """Every expected exec line once (file substring, verdict), no other."""
+    got = sorted((f, v.split()[-1]) for _, f, v in notes)
+    left = list(got)
+    for sub, verdict in execs:
+        hit = [g for g in left if sub in g[0] and verdict.endswith(g[1])]
+        if not hit:
+            raise Fail("no -v line: exec'd *%s*: %s; got %s\n  %s"
+                       % (sub, verdict, got, res.context()))
+        left.remove(hit[0])
+    if left:
+        raise Fail("unexpected exec lines %s\n  %s" % (left, res.context()))
 
 
 def check_chrome_and_report(out, doc, res):
@@ -192,6 +216,96 @@ def sigkill_unharmed(interp):
     if rc != 0:
         raise Fail("the master exited %s: a worker was harmed\n%s" % (rc, target.stderr_tail()))
     return "workers exited normally"
+
+
+def exec_reuse(interp):
+    """In a child that exec'd the interpreter, a code object's file name
+    string freed and its address taken by another file's (stated by the
+    workload, FT_REUSED FILE): the second outer() call must be named after
+    FILE, which needs the code-death probe to see deaths in a process that
+    loaded the interpreter elsewhere."""
+    res = tool(["-F", "-f", "json", "--include", "*/reuse_*",
+                "-c", command(interp.path, workload("exec_reuse"))])
+    expect_rc(res, 0)
+    m = re.search(r"^FT_REUSED (.*)$", res.stderr, re.M)
+    if not m:
+        raise Fail("the child never got the address back: the case proves nothing\n  %s"
+                   % res.context())
+    doc = parse_json(res.stdout, res)
+    root, others = tool_processes(doc, res)
+    outers = [n for p in others for t in p for n in t.calls if n.func == "outer"]
+    got = [os.path.basename(n.file) for n in outers]
+    want = ["reuse_aaaa.py", os.path.basename(m.group(1))]
+    if got != want:
+        raise Fail("the exec'd child's outer() calls are named after %s, expected %s"
+                   % (got, want))
+    return "the second call named after %s" % want[1]
+
+
+def tracefs_uprobe_events():
+    """The text of uprobe_events (probes made through tracefs, libbpf's
+    legacy way), from a tracefs mounted for the purpose when none is."""
+    for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        f = os.path.join(d, "uprobe_events")
+        if os.path.exists(f):
+            with open(f) as fh:
+                return fh.read()
+    mnt = os.path.join(cfg.tmp, "tracefs")
+    os.makedirs(mnt, exist_ok=True)
+    if subprocess.run(["mount", "-t", "tracefs", "nodev", mnt]).returncode != 0:
+        raise Fail("no tracefs, and none could be mounted at %s" % mnt)
+    try:
+        with open(os.path.join(mnt, "uprobe_events")) as fh:
+            return fh.read()
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def link_ids_of(pid):
+    """The ids of the BPF links process pid holds (its fds' fdinfo)."""
+    ids = set()
+    d = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(d):
+        try:
+            with open(os.path.join(d, fd)) as fh:
+                m = re.search(r"^link_id:\s*(\d+)", fh.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def sigkill_exec_unharmed(interp):
+    """The tracer is SIGKILLed while two children it follows after their
+    exec of the interpreter (subprocess.Popen([sys.executable, ...])) make
+    calls: both must finish with their right result (the master exits 0
+    only then), and nothing of the tracer stays in the kernel: none of its
+    links, the same uprobe_events as before."""
+    events = tracefs_uprobe_events()
+    target = start_gated([interp.path, workload("exec_outlive")])
+    tracer = start_tool(["-F", "-f", "json", "-p", str(target.pid)])
+    wait_ready(tracer)
+    links = link_ids_of(tracer.pid)
+    if not links:
+        raise Fail("the tracer holds no BPF links: nothing to check")
+    target.send(b"go\n")
+    target.close_stdin()
+    if not target.wait_stderr("FT_CHILDREN_UP", 30):
+        raise Fail("the children never started\n%s" % target.stderr_tail())
+    time.sleep(0.3)  # well inside the children's 2 s of calls
+    os.kill(tracer.pid, signal.SIGKILL)
+    tracer.wait(30, "the SIGKILLed tracer")
+    rc = target.wait(60, "the master after the tracer died")
+    if rc != 0:
+        raise Fail("the master exited %s: a child was harmed\n%s" % (rc, target.stderr_tail()))
+    out = subprocess.run(["bpftool", "-j", "link", "list"], stdout=subprocess.PIPE)
+    left = links & {l["id"] for l in parse_json(out.stdout)}
+    if left:
+        raise Fail("links of the dead tracer remain: %s" % sorted(left))
+    if tracefs_uprobe_events() != events:
+        raise Fail("uprobe_events changed")
+    return "children exited normally, %d links gone" % len(links)
 
 
 def def_line(path, func):
@@ -264,16 +378,31 @@ def refusals():
 
 def _register():
     found = []
-    for interp in interps.Discovery(cfg.py39).interps:
+    disc = interps.Discovery(cfg.py39, cfg.py314, cfg.py314_missing)
+    for interp in disc.interps:
         if interp.kind == "dtrace" or (interp.kind == "pyenv" and interp.minor == (3, 12)):
             found.append(interp)
+    # another Python for a child to exec: passed over
+    other = {i.minor: i for i in disc.interps if i.kind == "pyenv"}.get((3, 11))
     for interp in found:
-        cells = [("-c", "fork_tree", (), False, False),
-                 ("-c", "pool_map", ("fork",), True, False),
-                 ("-c", "pool_map", ("spawn",), True, True),
-                 ("-c", "pool_map", ("forkserver",), True, True),
-                 ("-p", "prefork", (), False, False),
-                 ("record", "fork_tree", (), False, False)]
+        me = os.path.basename(interp.path)
+        cells = [("-c", "fork_tree", (), False, ()),
+                 ("-c", "pool_map", ("fork",), True, ()),
+                 ("-c", "pool_map", ("spawn",), True, ()),
+                 ("-c", "pool_map", ("forkserver",), True, ()),
+                 ("-p", "pool_map", ("spawn",), True, ()),
+                 ("-p", "pool_map", ("forkserver",), True, ()),
+                 ("-c", "exec_child", ("python",), False, ((me, "traced afresh"),)),
+                 ("-p", "exec_child", ("python",), False, ((me, "traced afresh"),)),
+                 ("-c", "exec_child", ("sh",), False,
+                  (("/sh", "passed over"), (me, "traced afresh"))),
+                 ("-c", "exec_child", ("true",), False, (("/true", "passed over"),)),
+                 ("-p", "prefork", (), False, ()),
+                 ("record", "fork_tree", (), False, ()),
+                 ("record", "pool_map", ("spawn",), True, ())]
+        if other:
+            cells.append(("-c", "exec_child", ("other", other.path), False,
+                          ((other.path, "passed over"),)))
         for mode, name, args, pooled, execs in cells:
             add("follow %s %s: %s%s" % (interp.name, mode, name,
                                         " " + " ".join(args) if args else ""),
@@ -288,8 +417,17 @@ def _register():
                               env={"FLOWTRACE_NO_UPROBE_MULTI": "1"}))
         add("follow %s -p: workers unharmed when the tracer is SIGKILLed" % interp.name,
             functools.partial(sigkill_unharmed, interp))
+        add("follow %s -c: exec_reuse (an exec'd child reuses a dead code's name addresses)"
+            % interp.name, functools.partial(exec_reuse, interp))
+        add("follow %s -p: exec'd children unharmed when the tracer is SIGKILLed"
+            % interp.name, functools.partial(sigkill_exec_unharmed, interp))
         add("follow %s -p W1,W2: two workers of one master" % interp.name,
             functools.partial(several_pids, interp))
+    # 3.14's default start method on Linux: forkserver
+    for interp in disc.interps:
+        if interp.name == "py3.14-dtrace":
+            add("follow %s -c: pool_map default (forkserver)" % interp.name,
+                functools.partial(run_follow, interp, "-c", "pool_map", ("default",), True))
     add("follow: refused with the markers, and for unrelated PIDs", refusals)
 
 

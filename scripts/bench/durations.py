@@ -76,7 +76,7 @@ def prog_stats(pid):
 def one_run(tracer, py, args, workdir, tag):
     out = os.path.join(workdir, "untraced-%s.json" % tag)
     trace = os.path.join(workdir, "trace-%s.json" % tag)
-    env = dict(os.environ, FT_GATE="1", FT_UNTRACED_OUT=out)
+    env = dict(os.environ, FT_GATE="1", FT_HOLD="1", FT_UNTRACED_OUT=out)
     w = subprocess.Popen([py, WORKLOAD], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=env, text=True)
     t = None
@@ -89,10 +89,11 @@ def one_run(tracer, py, args, workdir, tag):
             raise RuntimeError("flowtrace-bpf never got ready")
         st0 = prog_stats(t.pid)
         w.stdin.write("go\n")
+        w.stdin.flush()
+        # the workload holds after its calls (FT_HOLD): the probes are in
+        st1 = prog_stats(t.pid) if wait_line(w.stderr, "FT_DONE", 300) else None
         w.stdin.close()
         w.wait(300)
-        # the tracer still holds its programs while it drains and renders
-        st1 = prog_stats(t.pid)
         t.stderr.read()
         t.wait(300)
         with open(out) as f:
@@ -227,17 +228,18 @@ def section(res):
             ok = ok and abs(median(cor)) <= res["goal"]
         cells.append("**yes**" if ok else "**no**")
         out.append("| " + " | ".join(cells) + " |")
-    out += ["", "The hit cost is the start-up calibration's (docs/design.md, \"Durations "
-            "corrected for the tracer's cost\"), median over the rounds; the hit in the "
-            "target is what `mid()`'s raw interval implies, (raw − untraced) / 21. BPF "
-            "programs µs / hit is the trace programs' own run time over their runs "
-            "(BPF_ENABLE_STATS, on for every run of this section, calibrations included), "
-            "median over the rounds. The calibration times copies of the probed instructions "
-            "under empty BPF programs, so what it leaves in per hit is about the BPF column "
-            "(the methods' programs read the frame and the code object and reserve ring "
-            "space; an empty one returns) plus the caches a trap disturbs: together the "
-            "difference of the two hit columns. A leaf holds one hit of it; `mid()` 21, so "
-            "its error is about 21 times that difference over its untraced time.", ""]
+    out += ["", "The hit cost is the one the trace ended with (`meta.timing.hit_ns`: the start-up "
+            "calibration's copies of the probed instructions, with the trace's BPF programs' "
+            "run time per hit in place of the empty programs', measured while it ran; "
+            "docs/design.md, \"Durations corrected for the tracer's cost\"), median over the "
+            "rounds; the hit in the target is what `mid()`'s raw interval implies, "
+            "(raw − untraced) / 21. BPF programs µs / hit is the trace programs' own run time "
+            "over their runs (BPF_ENABLE_STATS), median over the rounds: the part of the hit "
+            "cost the calibration's copies cannot run. What is still left in per hit, the "
+            "difference of the two hit columns, is what neither measures: the caches and "
+            "predictors a trap disturbs, and load that changes during the trace. A leaf holds "
+            "one hit of it; `mid()` 21, so its error is about 21 times that difference over its "
+            "untraced time.", ""]
     return out
 
 

@@ -241,7 +241,8 @@ def workload_tables(an, w):
         out.append("| %s | %s | %s | %s | %s | %s |" % (
             c["label"], fmt_mr(f["elapsed"], 3),
             fmt_mr(f["ovh_us"], 2) if traced else "–", ratio,
-            fmt_int(med(f["rate"])) if traced else "–", lost))
+            fmt_int(med(f["rate"])) if c["kind"] in ("flowtrace", "peer", "floor") else "–",
+            lost))
     out += ["", "Cost in the tracer:", "",
             "| configuration | CPU ns / event | % core per 100k ev/s | peak RSS MiB | "
             "ready ms (-p) | output bytes / call |",

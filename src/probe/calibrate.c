@@ -349,8 +349,8 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 	if (!prog_run_stats(bpf_program__fd(prog), &ns, &cnt) && cnt)
 		out->empty_ps = ns * 1000 / cnt;
 	snprintf(out->how, sizeof(out->how),
-		 "median over the hits of copies of the %zu probed instruction%s (%zu "
-		 "single-stepped), %d rounds each, %s links",
+		 "copies of the %zu probed instruction%s (%zu single-stepped), median hit, "
+		 "%d rounds each, %s links",
 		 pl->nfn, pl->nfn == 1 ? "" : "s", pl->stepped, CAL_ROUNDS,
 		 multi ? "uprobe_multi" : "perf-event");
 out:

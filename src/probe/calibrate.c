@@ -6,7 +6,9 @@
  * bare. Timing rounds of calls over both, the difference per hit is what
  * a probe hit costs: the kernel's trap, its emulation or single step, the
  * dispatch into BPF. The target is never touched: this works the same
- * attached to a service that cannot be restarted. */
+ * attached to a service that cannot be restarted. What no copy can run,
+ * the trace's own programs' work, the kernel's run-time accounting
+ * measures as the trace runs (calibration__refine()). */
 
 #include <errno.h>
 #include <stdbool.h>

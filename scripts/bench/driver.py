@@ -93,10 +93,26 @@ def configs():
         out.append({"id": "peer-%s" % sink, "kind": "peer", "sink": sink,
                     "label": "bpftrace uflow-like script, %s" % (
                         "stdout to a drained pipe" if sink == "null" else "stdout to a file")})
+    out += inproc_configs(9)
     # only in the cost split: how far --calibrate is from a program doing nothing
     out.append({"id": "empty-bpftrace", "kind": "peer", "sink": "file", "split_only": True,
                 "template": "empty.bt.in",
                 "label": "truly empty programs (bpftrace, empty actions)"})
+    return out
+
+
+def inproc_configs(minor):
+    """For scale: the in-process ways to trace a CPython 3.<minor> offers,
+    run by the workload itself around its measured section (workload.py's
+    INPROC), no tracer attached."""
+    out = [{"id": "inproc-cprofile", "kind": "inproc", "inproc": "cprofile",
+            "label": "in-process: cProfile"},
+           {"id": "inproc-setprofile", "kind": "inproc", "inproc": "setprofile",
+            "label": "in-process: sys.setprofile, a Python function doing nothing"}]
+    if minor >= 12:
+        out.append({"id": "inproc-monitoring", "kind": "inproc", "inproc": "monitoring",
+                    "label": "in-process: sys.monitoring PY_START/PY_RETURN callbacks doing "
+                    "nothing"})
     return out
 
 
@@ -137,7 +153,7 @@ def method_configs(t):
         out.append({"id": "ft-" + mid, "kind": "flowtrace", "method": mid, "args": args,
                     "name": label, "format": "jsonl", "sink": "null",
                     "label": "%s, flowtrace-bpf -f jsonl to /dev/null" % label})
-    return out
+    return out + inproc_configs(t["minor"])
 
 
 def py_version(py):
@@ -444,10 +460,16 @@ class Bench:
             except OSError:
                 pass
 
-    def start_workload(self, name, size, py=None):
+    def start_workload(self, name, size, py=None, inproc=None):
+        """inproc: the in-process tracer the workload runs its measured
+        section under (workload.py's INPROC), or None."""
+        env = dict(os.environ)
+        env.pop("FT_INPROC", None)
+        if inproc:
+            env["FT_INPROC"] = inproc
         w = subprocess.Popen([py or self.py, WORKLOAD, name, str(size)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=self.workdir, preexec_fn=self._pin_target)
+                             cwd=self.workdir, preexec_fn=self._pin_target, env=env)
         t_end = time.monotonic() + TIMEOUT_READY
         line = w.stdout.readline()
         if line.strip() != "ready" or time.monotonic() > t_end:
@@ -483,13 +505,13 @@ class Bench:
         which leaves the eval hook written and removes every probe (see
         method_configs)."""
         r = {"workload": wname, "config": cfg["id"]}
-        w = self.start_workload(wname, size, py)
+        w = self.start_workload(wname, size, py, cfg.get("inproc"))
         tr = None
         out_path = None
         out_f = None
         errs = peer = None
         try:
-            if cfg["kind"] != "untraced":
+            if cfg["kind"] not in ("untraced", "inproc"):
                 out_path = os.path.join(self.workdir, "out-%s-%s" % (wname, cfg["id"]))
                 if cfg["kind"] == "peer":
                     argv = [self.bpftrace, "-p", str(w.pid),
@@ -896,7 +918,7 @@ def main():
                     results["runs"].append(r)
                     log("round %d/%d %-8s %-12s %7.3f s  %s" % (
                         rnd + 1, args.rounds, wname, cfg["id"], r["elapsed_s"],
-                        "" if cfg["kind"] == "untraced" else
+                        "" if cfg["kind"] in ("untraced", "inproc") else
                         "ready %.0f ms, lost %s" % (r["ready_ms"], r.get("lost", "-"))))
             for _ in range(3):
                 r = bench.ready_launch()

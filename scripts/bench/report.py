@@ -5,6 +5,7 @@ Every figure in the page is computed here from one run's measurements
 not depend on the numbers (what is measured and how) lives in INTRO below.
 
 usage: report.py RESULTS.json [OUT.md]    (re-renders a saved run)
+       report.py --self-check             (checks the in-process rows on made-up runs)
 """
 
 import json
@@ -63,6 +64,11 @@ benchmark again.
   programs run in the target's context: their cost is in the overhead per call, not here.
   "% core per 100k ev/s" is that CPU expressed as the share of one core the tracer would
   need to keep up with 100 000 events per second.
+- **In-process tracers**, for scale: the same workloads run under cProfile, under
+  `sys.setprofile` with a Python function that does nothing, and (3.12+) under
+  `sys.monitoring` with `PY_START`/`PY_RETURN` callbacks that do nothing, installed by the
+  workload itself around its measured section (no tracer attached). They are in the same
+  rounds as everything else, on the same interpreters.
 - **Peak RSS** = the tracer's `ru_maxrss` (VmHWM) at exit. **Ready** = from the driver's
   fork/exec of the tracer to its ready line on stderr. **Events** = entry + return
   records; a call is two events. **Lost** = as the tracer reports it (flowtrace-bpf's
@@ -228,14 +234,15 @@ def workload_tables(an, w):
             continue
         c = an.cfgs[cid]
         traced = c["kind"] != "untraced"
-        ratio = fmt_mr(f["ratio"], 3) if c["kind"] in ("flowtrace", "peer") else (
+        ratio = fmt_mr(f["ratio"], 3) if c["kind"] in ("flowtrace", "peer", "inproc") else (
             "1" if c["kind"] == "floor" else "–")
         lost = ", ".join("–" if x is None else str(x) for x in f["lost"]) if \
             c["kind"] in ("flowtrace", "peer") else "–"
         out.append("| %s | %s | %s | %s | %s | %s |" % (
             c["label"], fmt_mr(f["elapsed"], 3),
             fmt_mr(f["ovh_us"], 2) if traced else "–", ratio,
-            fmt_int(med(f["rate"])) if traced else "–", lost))
+            fmt_int(med(f["rate"])) if c["kind"] in ("flowtrace", "peer", "floor") else "–",
+            lost))
     out += ["", "Cost in the tracer:", "",
             "| configuration | CPU ns / event | % core per 100k ev/s | peak RSS MiB | "
             "ready ms (-p) | output bytes / call |",
@@ -243,7 +250,7 @@ def workload_tables(an, w):
     for cid in an.order:
         f = an.get(wname, cid)
         c = an.cfgs[cid]
-        if not f or c["kind"] == "untraced":
+        if not f or c["kind"] in ("untraced", "inproc"):
             continue
         out.append("| %s | %s | %s | %s | %s | %s |" % (
             c["label"], fmt_mr(f["cpu_ns_per_event"], 0) if c["kind"] != "floor" else "–",
@@ -292,6 +299,20 @@ def method_table(an, res):
         else:
             cells.append("–")
     out.append("| peer (file) ÷ flowtrace-bpf jsonl (file) | %s |" % " | ".join(cells))
+    inproc = [cid for cid in an.order if an.cfgs[cid]["kind"] == "inproc"]
+    for cid in inproc:
+        row(an.cfgs[cid]["label"], cid)
+    for cid in inproc:
+        cells = []
+        for w in ws:
+            p = an.get(w["name"], cid)
+            f = an.get(w["name"], "ft-jsonl-null")
+            if p and f and med(f["ovh_us"]):
+                cells.append("%.2f×" % (med(p["ovh_us"]) / med(f["ovh_us"])))
+            else:
+                cells.append("–")
+        out.append("| %s ÷ flowtrace-bpf jsonl (/dev/null) | %s |" % (
+            an.cfgs[cid]["label"], " | ".join(cells)))
     out.append("")
     return out
 
@@ -504,6 +525,54 @@ def method_findings(ma):
     return out + [""]
 
 
+def paired_ratios(a, b):
+    """a's overhead over b's, paired round by round (b's above zero)."""
+    by_round = {r["round"]: o for r, o in zip(b.get("runs", []), b.get("ovh_us", []))}
+    return [o / by_round[r["round"]] for r, o in zip(a.get("runs", []), a.get("ovh_us", []))
+            if by_round.get(r["round"], 0) > 0]
+
+
+def inproc_table(ma):
+    """The in-process tracers of each interpreter next to flowtrace-bpf's
+    methods on it, from the same rounds."""
+    rows = []
+    for t in ma.targets:
+        fts = [c for c in t["configs"] if c["kind"] == "flowtrace"]
+        for c in t["configs"]:
+            if c["kind"] != "inproc":
+                continue
+            cells = []
+            for w in ma.wnames:
+                f = ma.get(t["id"], w, c["id"])
+                cells.append(fmt_mr(f.get("ovh_us", []), 2))
+                ratios = []
+                for ft in fts:
+                    x = paired_ratios(f, ma.get(t["id"], w, ft["id"]))
+                    if x:
+                        ratios.append("%s %s×" % (ft["method"], fmt_num(med(x), 2)))
+                cells.append(", ".join(ratios) or "–")
+            rows.append("| %s | %s | %s |" % (t["label"], c["label"][len("in-process: "):]
+                                              if c["label"].startswith("in-process: ")
+                                              else c["label"], " | ".join(cells)))
+    if not rows:
+        return []
+    out = ["### In-process tracers, for scale", "",
+           "What a user pays tracing from inside the process instead, measured in the same "
+           "rounds and on the same interpreters as the methods above: the workload installs "
+           "the tracer just before its timer starts and removes it just after (workload.py, "
+           "`FT_INPROC`), nothing attached from outside. `sys.setprofile` and `sys.monitoring` "
+           "(3.12+, `PY_START` and `PY_RETURN`) with callbacks that do nothing are the least a "
+           "Python-level tracer costs; cProfile does its own work, in C (on 3.12+ through "
+           "`sys.monitoring`). **µs / call** as above; **÷ method** = its overhead over "
+           "flowtrace-bpf's (`-f jsonl` to /dev/null) with that method on the same "
+           "interpreter, paired round by round, median: above 1, the in-process way costs "
+           "the target more.", "",
+           "| interpreter | in-process tracer | " + " | ".join(
+               "%s µs / call | %s ÷ method" % (w, w) for w in ma.wnames) + " |",
+           "|---|---|" + "---|---|" * len(ma.wnames)]
+    return out + rows + [""]
+
+
 def method_section(res):
     """Per-method cost: every method on every interpreter, against its own
     floor, and the eval hook's own slowdown on 3.11+."""
@@ -603,6 +672,8 @@ def method_section(res):
                     fails.append((t, w, r))
             out.append("| %s | %s |" % (t["label"], " | ".join(cells)))
         out.append("")
+
+    out += inproc_table(ma)
 
     # untraced speed, for scale
     out += ["Untraced, for scale (µs per call): " + "; ".join(
@@ -890,7 +961,34 @@ def render(res):
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def self_check():
+    """The in-process rows from a made-up run whose ratios are known: an
+    interpreter whose untraced run takes 1 s for 1000 calls, a flowtrace
+    method 3 s (2 ms a call over it) and cProfile 2 s (1 ms): 0.5×."""
+    t = {"id": "py", "label": "py 3.x", "python": "/py",
+         "configs": [{"id": "untraced", "kind": "untraced", "label": "untraced"},
+                     {"id": "ft-eval", "kind": "flowtrace", "method": "eval", "args": [],
+                      "name": "eval", "label": "eval"},
+                     {"id": "inproc-cprofile", "kind": "inproc", "inproc": "cprofile",
+                      "label": "in-process: cProfile"}]}
+    runs = []
+    for rnd in range(3):
+        for cid, s in (("untraced", 1.0), ("ft-eval", 3.0), ("inproc-cprofile", 2.0)):
+            runs.append({"target": "py", "workload": "w", "config": cid, "round": rnd,
+                         "elapsed_s": s, "calls": 1000})
+    ma = MethodAnalysis({"targets": [t], "workloads": [{"name": "w"}], "runs": runs})
+    rows = [l for l in inproc_table(ma) if l.startswith("| py 3.x")]
+    want = "| py 3.x | cProfile | 1000.00 (1000.00–1000.00) | eval 0.50× |"
+    if rows != [want]:
+        print("report.py self-check failed:\n  got  %s\n  want %s" % (rows, [want]))
+        return 1
+    print("report.py self-check: ok")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-check"]:
+        return self_check()
     with open(sys.argv[1]) as f:
         res = json.load(f)
     text = render(res)

@@ -26,10 +26,20 @@ usage: workload.py NAME [SIZE]      NAME: fib, mix, threads, deep, long, noop
   long SECONDS    mix rounds until SECONDS have passed (memory run)
   noop            nothing (launch-to-ready measurement)
 Standard library only; runs on CPython 3.8 to 3.13.
+
+With FT_INPROC set, the measured section runs under one of the in-process
+ways a user could trace instead of flowtrace-bpf, installed just before the
+timer starts and removed just after it stops (see INPROC below):
+  cprofile    cProfile.Profile().enable()
+  setprofile  sys.setprofile and threading.setprofile with a Python
+              function that does nothing
+  monitoring  sys.monitoring (3.12+): PY_START and PY_RETURN callbacks
+              that do nothing
 """
 
 import itertools
 import json
+import os
 import re
 import sys
 import threading
@@ -172,6 +182,73 @@ def run_noop(size):
     pass
 
 
+# ---------------------------------------------------------------- in-process tracers
+#
+# For scale: what a user pays tracing from inside the process. The two
+# Python-level ones do nothing in their callbacks, so they are the least any
+# Python-level tracer costs; cProfile does its real work (in C). Each returns
+# (start, stop).
+
+
+def _noop_profile(frame, event, arg):
+    pass
+
+
+def inproc_cprofile():
+    import cProfile
+
+    prof = cProfile.Profile()
+    # cProfile hooks the thread that enables it (3.12+: every thread, through
+    # sys.monitoring)
+    return prof.enable, prof.disable
+
+
+def inproc_setprofile():
+    def start():
+        threading.setprofile(_noop_profile)
+        sys.setprofile(_noop_profile)
+
+    def stop():
+        sys.setprofile(None)
+        threading.setprofile(None)
+
+    return start, stop
+
+
+def inproc_monitoring():
+    mon = sys.monitoring  # AttributeError before 3.12: the driver asks only 3.12+
+    tool = mon.PROFILER_ID
+    ev = mon.events
+
+    def on_start(code, offset):
+        pass
+
+    def on_return(code, offset, retval):
+        pass
+
+    def start():
+        mon.use_tool_id(tool, "flowtrace-bench")
+        mon.register_callback(tool, ev.PY_START, on_start)
+        mon.register_callback(tool, ev.PY_RETURN, on_return)
+        # global events: every code object, every thread
+        mon.set_events(tool, ev.PY_START | ev.PY_RETURN)
+
+    def stop():
+        mon.set_events(tool, 0)
+        mon.register_callback(tool, ev.PY_START, None)
+        mon.register_callback(tool, ev.PY_RETURN, None)
+        mon.free_tool_id(tool)
+
+    return start, stop
+
+
+INPROC = {
+    "cprofile": inproc_cprofile,
+    "setprofile": inproc_setprofile,
+    "monitoring": inproc_monitoring,
+}
+
+
 # ---------------------------------------------------------------- harness
 
 RUNNERS = {
@@ -223,12 +300,18 @@ def main():
             fn(1)  # warm-up
         calls = count_calls(fn, arg)
 
+    inproc = os.environ.get("FT_INPROC")
+    start, stop = INPROC[inproc]() if inproc else (None, None)
     print("ready", flush=True)
     if not sys.stdin.readline():
         return 1  # the driver went away
+    if start:
+        start()
     t0 = time.perf_counter()
     ret = fn(arg)
     elapsed = time.perf_counter() - t0
+    if stop:
+        stop()
 
     if name == "long":
         # run_long's own call, its loop's mix rounds

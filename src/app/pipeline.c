@@ -16,6 +16,7 @@
 #include "app/version.h"
 #include "sys/log.h"
 #include "core/names.h"
+#include "core/record.h"
 #include "app/pipeline.h"
 
 /* a non-streaming format keeps every call until the end, about 60 MB per
@@ -175,7 +176,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 
 int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 {
-	uint64_t ignored = p->rs.foreign + p->rs.malformed;
+	uint64_t ignored = p->rs.foreign + p->rs.malformed, costs = p->rs.costs;
 	int err = record_apply(p->ct, p->names, p->tmeta.follow ? 0 : p->tmeta.pid, data, size,
 			       &p->rs);
 
@@ -191,9 +192,16 @@ int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 		if (!p->record_err)
 			p->record_err = err;
 	}
+	/* meta.timing gives the cost the trace ended with */
+	if (p->rs.costs != costs && p->meta.cal_how && !p->meta.raw_times) {
+		const struct record_cost *c = data;
+
+		p->meta.cal_hit_ps = c->hit_ps;
+		p->meta.cal_err_ps = c->err_ps;
+	}
 	/* the window replays what the trace applied, whichever processes it
-	 * takes records of */
-	if (p->flight && p->rs.foreign + p->rs.malformed == ignored)
+	 * takes records of; the tracer's cost records are of no thread */
+	if (p->flight && p->rs.foreign + p->rs.malformed == ignored && p->rs.costs == costs)
 		capture_flight_add(p, data, size);
 	if (p->trig && trigger__error(p->trig) && !p->record_err)
 		p->record_err = trigger__error(p->trig);

@@ -28,6 +28,7 @@
 #include "probe/method.h"
 #include "app/capture.h"
 #include "app/pipeline.h"
+#include "core/record.h"
 #include "probe/calibrate.h"
 #include "probe/probe.h"
 #include "app/container.h"
@@ -68,7 +69,9 @@ struct session {
 	struct probe *probe;
 	struct method_choice method;
 	struct probe_cal cal;	   /* the tracer's cost per probe hit; how empty: not measured */
-	struct calibration *calib; /* its links, freed after the trace's probes */
+	struct calibration *calib; /* refines cal as the trace runs (calibration__refine) */
+	uint64_t refined_ns;	   /* when it last did */
+	uint64_t cost_ps;	   /* the cost per hit last given to the pipeline */
 	uint64_t t0;		   /* CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns() */
 	int sigfd, pidfd, timerfd, epfd;
 	int outfd; /* the output pipe, watched for its reader going away */
@@ -742,6 +745,33 @@ static int read_signal(struct session *s, bool *forwarded)
 	return (int)si.ssi_signo;
 }
 
+/* The cost per hit with the trace's own BPF programs' run time so far, in
+ * place of the calibration's empty programs: a cost record goes ahead of
+ * the records it applies to, so a recording replays with it too. At most
+ * once a drain interval unless at_end. */
+static void refine_cost(struct session *s, bool at_end)
+{
+	struct probe_cal cal;
+	uint64_t now = mono_ns();
+
+	if (!s->calib || (!at_end && now - s->refined_ns < DRAIN_MS * 1000000ULL))
+		return;
+	s->refined_ns = now;
+	if (calibration__refine(s->calib, &cal) > 0) {
+		struct record_cost r = {.hdr = {.ts = now, .type = RECORD_COST},
+					.hit_ps = cal.hit_ps,
+					.err_ps = cal.err_ps};
+
+		pipeline__add(&s->pipe, &r, sizeof(r));
+		s->cost_ps = cal.hit_ps;
+	}
+	if (at_end && s->cost_ps && s->cfg->verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: with its BPF programs' run time, a probe hit cost %.3f "
+			"us\n",
+			s->cost_ps / 1e6);
+}
+
 static enum stop_reason run_loop(struct session *s)
 {
 	/* a target that is already gone ends the trace at once */
@@ -762,6 +792,7 @@ static enum stop_reason run_loop(struct session *s)
 				continue;
 			return STOP_ERROR;
 		}
+		refine_cost(s, false);
 		probe__consume(s->probe);
 		pipeline__flush(&s->pipe);
 		if (s->exec_seen && !follow_exec(s))
@@ -1008,7 +1039,8 @@ int session_run(const struct config *cfg)
 	probe__stop(s.probe);
 	struct tracefile_end end = {.t_end = mono_ns(), .target_exited = why == STOP_TARGET_EXIT};
 	probe__detach(s.probe);
-	/* only now: see calibration__free() */
+	/* every hit is in: the last refinement, ahead of the last records */
+	refine_cost(&s, true);
 	calibration__free(s.calib);
 	s.calib = NULL;
 	launch_gate__free(s.gate);

@@ -239,10 +239,17 @@ uint64_t calltree_cal_err_ns(const struct calltree_cal *cal, uint64_t cost_ns)
 	return cal->hit_ps ? (cost_ns * cal->err_ps + cal->hit_ps - 1) / cal->hit_ps : 0;
 }
 
-/* The cost of halves half hits: the clock's lag behind the raw one. */
-static uint64_t lag_ns(const struct calltree *ct, uint64_t halves)
+/* The clock's lag behind the raw one, from twice the cost in ps. */
+static uint64_t lag_ns(uint64_t lag2_ps)
 {
-	return (halves * ct->opts.cal.hit_ps + 1000) / 2000;
+	return (lag2_ps + 1000) / 2000;
+}
+
+void calltree__set_cal(struct calltree *ct, const struct calltree_cal *cal)
+{
+	if (!ct->opts.cal.hit_ps || !cal->hit_ps)
+		return;
+	ct->opts.cal = *cal;
 }
 
 /* A record's time on the thread's tracer-free clock: its raw time less the
@@ -258,20 +265,22 @@ static uint64_t tick(struct calltree *ct, struct ft_thread *t, uint64_t now, uin
 		return now;
 	if (t->seen && (int32_t)(seq - t->next_seq) > 0)
 		lost = seq - t->next_seq;
-	t->halves += 1 + 2 * lost;
-	lag = lag_ns(ct, t->halves);
+	/* each thread's lag adds up the cost of its hits at the time of each:
+	 * a cost refined later (calltree__set_cal) counts from then on */
+	t->lag2_ps += (1 + 2 * lost) * ct->opts.cal.hit_ps;
+	lag = lag_ns(t->lag2_ps);
 	at = now > lag ? now - lag : 0;
 	if (t->seen && at < t->last_ns)
 		at = t->last_ns;
 	t->lag = now - at;
-	t->halves++; /* the rest of this record's hit */
+	t->lag2_ps += ct->opts.cal.hit_ps; /* the rest of this record's hit */
 	return at;
 }
 
 /* The same for an end with no record of its own (exec, end of trace). */
 static uint64_t tock(const struct calltree *ct, struct ft_thread *t, uint64_t now)
 {
-	uint64_t lag = lag_ns(ct, t->halves), at;
+	uint64_t lag = lag_ns(t->lag2_ps), at;
 
 	if (!ct->opts.cal.hit_ps)
 		return now;

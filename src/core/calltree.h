@@ -79,11 +79,11 @@ struct ft_thread {
 	int32_t base; /* level of the roots */
 	uint32_t next_seq;
 	bool seen;
-	bool retired;	 /* its process exec'd: a later record of the tid is a new thread */
-	bool root_loss;	 /* a root holds a loss: a frame wrapped around the roots spans it */
-	int32_t skew;	 /* BPF's depth minus the level: frames left with no return record */
-	uint64_t halves; /* half probe hits so far, whose cost its tracer-free clock lags by */
-	uint64_t lag;	 /* the lag applied at its last record */
+	bool retired;	  /* its process exec'd: a later record of the tid is a new thread */
+	bool root_loss;	  /* a root holds a loss: a frame wrapped around the roots spans it */
+	int32_t skew;	  /* BPF's depth minus the level: frames left with no return record */
+	uint64_t lag2_ps; /* twice the cost of its probe hits so far, in ps: its clock's lag */
+	uint64_t lag;	  /* the lag applied at its last record */
 	uint64_t last_ns;
 };
 
@@ -126,6 +126,13 @@ struct calltree_opts {
 struct calltree;
 
 struct calltree *calltree__new(const struct calltree_opts *opts);
+
+/* From the next record on, a probe hit costs cal->hit_ps (+-err_ps): the
+ * calibration refined while the trace runs (the BPF programs' own run time
+ * per hit, docs/design.md). Hits already taken keep the cost they were
+ * taken out with. Nothing changes for a builder that corrects nothing
+ * (--raw-times, no calibration) or for a zero cost. */
+void calltree__set_cal(struct calltree *ct, const struct calltree_cal *cal);
 void calltree__free(struct calltree *ct);
 /* Sets the clock origin when it is known only after the builder exists. */
 void calltree__set_t0(struct calltree *ct, uint64_t t0);

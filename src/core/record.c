@@ -42,6 +42,18 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		st->malformed++;
 		return 0;
 	}
+	if (h->type == RECORD_COST) {
+		/* the tracer's own: of no process */
+		const struct record_cost *c = data;
+
+		if (size < sizeof(*c)) {
+			st->malformed++;
+			return 0;
+		}
+		st->costs++;
+		calltree__set_cal(ct, &(struct calltree_cal){c->hit_ps, c->err_ps});
+		return 0;
+	}
 	if (tgid && h->tgid != tgid) {
 		st->foreign++;
 		return 0;

@@ -14,9 +14,10 @@
 struct probe;
 
 struct probe_cal {
-	uint64_t hit_ps; /* per probe hit, picoseconds: the median round */
-	uint64_t err_ps; /* its error bound */
-	char how[160];	 /* how it was obtained, for the output's meta */
+	uint64_t hit_ps;   /* per probe hit, picoseconds: the median round */
+	uint64_t err_ps;   /* its error bound */
+	uint64_t empty_ps; /* of it, the empty BPF program's run time (0: not counted) */
+	char how[160];	   /* how it was obtained, for the output's meta */
 };
 
 /* Longest copy calibrate_copy_insn() makes */
@@ -49,14 +50,18 @@ void calibrate_choose(const uint64_t *hit_ps, const uint64_t *err_ps, const unsi
 struct calibration;
 
 /* Measures the cost per hit of p's probes (attached, disarmed or not:
- * nothing of the target is touched). Returns 0 with *keep set, or -errno
- * with err set. */
+ * nothing of the target is touched) with empty BPF programs. Turns BPF's
+ * run-time accounting on for as long as *keep lives, so that
+ * calibration__refine() can put the trace's own programs' run time in the
+ * empty ones' place. Returns 0 with *keep set, or -errno with err set. */
 int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
 		     size_t errlen);
-/* Detaches what the measurement left attached in flowtrace-bpf's own
- * process: nothing today (its links go at once: it holds no uretprobe),
- * kept so a caller frees it after the trace's probes either way. NULL is
- * fine. */
+/* The cost per hit with the trace's programs' mean run time since the
+ * calibration: 1 with out's hit_ps and err_ps set when it moved by more
+ * than 1% since the last one given out, else 0 (also when the accounting
+ * is unavailable, or c is NULL). */
+int calibration__refine(struct calibration *c, struct probe_cal *out);
+/* Turns the accounting off and closes the programs. NULL is fine. */
 void calibration__free(struct calibration *c);
 
 #endif /* FT_CALIBRATE_H */

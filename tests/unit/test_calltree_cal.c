@@ -57,6 +57,46 @@ FT_TEST(calltree_cal_subtracts_descendants_and_own_halves)
 	calltree__free(ct);
 }
 
+/* A cost refined while the trace runs (calltree__set_cal, the BPF
+ * programs' run time measured as they go) counts for the hits from then
+ * on: A(B) with B's entry and return taken at 1 us a hit, then the cost
+ * raised to 3 us before A's return. A loses B's two hits (1 us each),
+ * half of its entry's (0.5 us) and half of its return's at the new cost
+ * (1.5 us): 4 us of the 100 measured. */
+FT_TEST(calltree_cal_refined_cost_counts_from_then_on)
+{
+	struct calltree *ct = cal_tree(1000000, 0, true);
+	uint64_t base = T0 + 1000 * US;
+
+	FT_EQ_INT(calltree__push(ct, 1, base, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__push(ct, 1, base + 10 * US, 1, 2, 2), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, base + 20 * US, 2, 2, 2), 0);
+	calltree__set_cal(ct, &(struct calltree_cal){3000000, 0});
+	FT_EQ_INT(calltree__pop(ct, 1, base + 100 * US, 3, 1, 1), 0);
+	calltree__finish(ct, base + 200 * US);
+
+	const struct ft_node *a = calltree__thread_at(ct, 0)->first_root;
+	FT_EQ_U64(a->raw_dur_ns, 100 * US);
+	FT_EQ_U64(a->dur_ns, 96 * US);
+	FT_EQ_U64(a->first_child->dur_ns, 9 * US);
+	calltree__free(ct);
+}
+
+/* A builder that corrects nothing (--raw-times) stays raw whatever cost a
+ * recording brings. */
+FT_TEST(calltree_cal_refined_cost_never_turns_correction_on)
+{
+	struct calltree *ct = cal_tree(0, 0, true);
+	uint64_t base = T0 + 1000 * US;
+
+	calltree__set_cal(ct, &(struct calltree_cal){3000000, 0});
+	FT_EQ_INT(calltree__push(ct, 1, base, 0, 1, 1), 0);
+	FT_EQ_INT(calltree__pop(ct, 1, base + 100 * US, 1, 1, 1), 0);
+	calltree__finish(ct, base + 200 * US);
+	FT_EQ_U64(calltree__thread_at(ct, 0)->first_root->dur_ns, 100 * US);
+	calltree__free(ct);
+}
+
 /* The same numbers when the nodes are recycled as they complete (jsonl). */
 static uint64_t streamed[4];
 static size_t nstreamed;

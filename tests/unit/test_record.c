@@ -191,3 +191,30 @@ FT_TEST(record_thread_namespace_ids)
 	calltree__free(ct);
 	names__free(n);
 }
+
+/* The tracer's cost record (RECORD_COST) is of no process: it passes the
+ * process filter, refines the builder's cost from then on, and a short
+ * one is skipped. E(1) at 1 us a hit, the cost record, R(1) at 3 us: the
+ * call loses half of each, 2 us of its 100. */
+FT_TEST(record_cost_refines_the_correction)
+{
+	struct calltree_opts o = {.keep = true, .cal = {1000000, 0}};
+	struct calltree *ct = calltree__new(&o);
+	struct names *n = names__new();
+	struct record_stats st = {0};
+	struct ft_rec_hdr e = hdr(FT_REC_ENTRY, 0, 1, 1), r = hdr(FT_REC_RETURN, 1, 1, 1);
+	struct record_cost c = {.hdr = {.type = RECORD_COST}, .hit_ps = 3000000};
+
+	r.ts = e.ts + 100000;
+	FT_EQ_INT(record_apply(ct, n, PID, &e, sizeof(e), &st), 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &c, sizeof(c.hdr), &st), 0);
+	FT_EQ_U64(st.malformed, 1);
+	FT_EQ_INT(record_apply(ct, n, PID, &c, sizeof(c), &st), 0);
+	FT_EQ_U64(st.costs, 1);
+	FT_EQ_U64(st.foreign, 0);
+	FT_EQ_INT(record_apply(ct, n, PID, &r, sizeof(r), &st), 0);
+	calltree__finish(ct, r.ts + 1000);
+	FT_EQ_U64(calltree__thread_at(ct, 0)->first_root->dur_ns, 98000);
+	calltree__free(ct);
+	names__free(n);
+}

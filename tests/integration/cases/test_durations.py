@@ -174,3 +174,52 @@ def replay():
                 x["func"], x["raw_dur_ns"], y["dur_ns"]))
     if sum(1 for x in ca if x["dur_ns"] < x["raw_dur_ns"]) < len(ca) // 2:
         raise Fail("the replay took nothing out of most durations")
+
+
+def us_after(lines, prefix):
+    """The µs figure in the -v line starting with prefix, or None."""
+    for l in lines:
+        if l.startswith(prefix):
+            return float(l[len(prefix):].split()[0])
+    return None
+
+
+@case("durations: the trace's own BPF run time joins the cost, and a replay applies it too")
+def refined_cost():
+    """The calibration times the probed instructions under empty BPF
+    programs; the trace's programs do more (read the name, reserve ring
+    space), and the kernel's run-time accounting measures how much while
+    the trace runs. So the cost a trace ends with is above the calibration's
+    (-v says both), and a recording carries it: its replay's
+    meta.timing.hit_ns is the live trace's final cost, not the start-up
+    one."""
+    py = need_py39()
+    d = os.path.join(cfg.tmp, "durations")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "refined.ftrace")
+    target = start_gated([py, workload("busy_calls")])
+    tracer = start_tool(["record", "-v", "--method", "usdt", "-o", path, "-p", str(target.pid)])
+    wait_ready(tracer)
+    target.send(b"go\n")
+    target.close_stdin()
+    target.wait(120, "the recorded target")
+    tracer.wait(60, "flowtrace-bpf record after its target exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    lines = [l for l in res.stderr.splitlines()]
+    first = us_after(lines, "flowtrace-bpf: a probe hit costs ")
+    last = us_after(lines, "flowtrace-bpf: with its BPF programs' run time, a probe hit cost ")
+    if first is None:
+        raise Fail("no calibration line under -v\n%s" % res.context())
+    if last is None:
+        raise Fail("no refined cost under -v (BPF run-time accounting unavailable?)\n%s"
+                   % res.context())
+    if not last > first:
+        raise Fail("the cost with the trace's programs (%.3f us) is not above the empty "
+                   "programs' (%.3f us)" % (last, first))
+    rep = tool(["replay", "-f", "json", path])
+    expect_rc(rep, 0)
+    timing = parse_json(rep.stdout, rep)["meta"]["timing"]
+    if abs(timing.get("hit_ns", 0) - last * 1000) > 1.0:
+        raise Fail("the replay's meta.timing.hit_ns %s is not the live trace's final cost "
+                   "%.3f us: %s" % (timing.get("hit_ns"), last, timing))

@@ -96,3 +96,9 @@ out = os.environ.get("FT_UNTRACED_OUT")
 if out:
     with open(out, "w") as f:
         json.dump(res, f)
+if os.environ.get("FT_HOLD"):
+    # scripts/bench/durations.py reads the tracer's BPF counters while the
+    # probes are still attached, then closes stdin
+    sys.stderr.write("FT_DONE\n")
+    sys.stderr.flush()
+    sys.stdin.read()

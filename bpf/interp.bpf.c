@@ -764,6 +764,8 @@ int ft_eval_entry(struct pt_regs *ctx)
 	} else {
 		count_drop(FT_DROP_READ);
 	}
+	if (name && (ci.flags & CO_COROUTINE))
+		flags |= FT_RAW_F_CORO;
 	parent = caller_of(pid_tgid, st, parent, &pname, &flags, &grand);
 	started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, grand, sp, pname);
@@ -901,6 +903,8 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 			name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
 	}
 	if (type == FT_RAW_ENTER) {
+		if (name && (ci.flags & CO_COROUTINE))
+			flags |= FT_RAW_F_CORO;
 		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
 		started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	}

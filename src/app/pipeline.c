@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/calltree.h"
+#include "core/tasks.h"
 #include "core/flight.h"
 #include "core/trigger.h"
 #include "app/capture.h"
@@ -146,7 +147,9 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 	p->meta.cal_how = *p->tmeta.cal_how ? p->tmeta.cal_how : NULL;
 	p->meta.raw_times = p->cfg->raw_times;
 	p->ct = calltree__new(&co);
-	if (!p->ct) {
+	if (p->ct && p->renderer && p->cfg->by_task)
+		p->tasks = tasks__new();
+	if (!p->ct || (p->cfg->by_task && p->renderer && !p->tasks)) {
 		log_error(NULL, "out of memory");
 		return PIPE_ERR_RUNTIME;
 	}
@@ -163,6 +166,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 			.fold = p->cfg->fold,
 			.indent_max = p->cfg->indent_max,
 			.base_dir = p->cwd,
+			.tasks = p->tasks,
 		};
 		if (!p->flight && p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
 			log_error(NULL, "cannot start the output");
@@ -178,6 +182,8 @@ int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 	int err = record_apply(p->ct, p->names, p->tmeta.follow ? 0 : p->tmeta.pid, data, size,
 			       &p->rs);
 
+	if (p->tasks && err != -ERANGE && tasks__record(p->tasks, p->ct, data, size) && !err)
+		err = -ENOMEM;
 	/* refused by the builder (counted there): not recorded either, so a
 	 * replay of the recording sees the same gap the live trace showed */
 	if (err == -ERANGE)
@@ -412,6 +418,8 @@ enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e
 	if (p->renderer && p->flight)
 		err = capture_flight_render(p, p->sink.fp, e->t_end, e);
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
+	if (p->tasks)
+		tasks__finish(p->tasks);
 	fill_meta(p, e, unseen);
 	if (p->trig) {
 		struct trigger_stats ts;
@@ -479,6 +487,8 @@ void pipeline__abort(struct pipeline *p)
 void pipeline__free(struct pipeline *p)
 {
 	calltree__free(p->ct);
+	tasks__free(p->tasks);
+	p->tasks = NULL;
 	trigger__free(p->trig);
 	flight__free(p->flight);
 	p->trig = NULL;

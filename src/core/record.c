@@ -80,6 +80,14 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 		err = calltree__thread(ct, h->tid, comm);
 		return err ? err : calltree__thread_pid(ct, h->tid, h->tgid);
 	}
+	case FT_REC_TASK:
+		/* the asyncio task view's (core/tasks.c): no call of the tree */
+		if (size < sizeof(struct ft_rec_task)) {
+			st->malformed++;
+			return 0;
+		}
+		st->tasks++;
+		return 0;
 	case FT_REC_EXEC:
 		if (size < sizeof(struct ft_rec_exec)) {
 			st->malformed++;

@@ -71,6 +71,19 @@ static int emit_record(void *ctx, const struct ft_rec_hdr *rec)
 	return p->base.opts.on_record(p->base.opts.ctx, (void *)rec, sizeof(*rec));
 }
 
+/* An asyncio task's step (FT_REC_TASK), before its ENTRY. */
+static int emit_task(void *ctx, const struct ft_rec_hdr *entry, uint64_t coro)
+{
+	struct interp_probe *p = ctx;
+	struct ft_rec_task r = {
+		.hdr = *entry,
+		.coro = coro,
+	};
+
+	r.hdr.type = FT_REC_TASK;
+	return p->base.opts.on_record(p->base.opts.ctx, &r, sizeof(r));
+}
+
 /* A raw NAME (str data as stored) becomes an ordinary NAME record (UTF-8). */
 static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, size_t size)
 {
@@ -512,7 +525,7 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 		if (!p->code_dealloc)
 			probe__warn_uncached(pp, "PyCode_Type.tp_dealloc not found");
 	}
-	so = (struct istack_opts){.emit = emit_record, .ctx = p};
+	so = (struct istack_opts){.emit = emit_record, .ctx = p, .task = emit_task};
 	p->stack = istack__new(&so);
 	if (!p->stack) {
 		e = ENOMEM;

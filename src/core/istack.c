@@ -137,7 +137,7 @@ static int task_step(struct istack *s, const struct ithread *t, uint64_t ts, int
 	};
 
 	s->st.task_steps++;
-	return s->o.task(s->o.ctx, &h, r->frame);
+	return s->o.task(s->o.ctx, &h, r);
 }
 
 static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool started)

@@ -28,8 +28,10 @@ typedef int (*istack_emit_fn)(void *ctx, const struct ft_rec_hdr *rec);
 
 /* Optional: called right before the ENTRY record of a coroutine resumed
  * from outside any generator or coroutine (an asyncio task's step, see
- * FT_REC_TASK), with that record and the coroutine's frame address. */
-typedef int (*istack_task_fn)(void *ctx, const struct ft_rec_hdr *entry, uint64_t coro);
+ * FT_REC_TASK), with that record and the raw start it comes from (the
+ * coroutine's frame address, the raw sequence number). */
+typedef int (*istack_task_fn)(void *ctx, const struct ft_rec_hdr *entry,
+			      const struct ft_raw_call *raw);
 
 struct istack_opts {
 	istack_emit_fn emit;

@@ -769,7 +769,8 @@ __noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
 		}
 	} else if ((tpf & TPFLAGS_LONG_SUBCLASS) &&
 		   !bpf_probe_read_user(&tag, sizeof(tag), (void *)(name + ob_type_off + 8)) &&
-		   !bpf_probe_read_user(digits, sizeof(digits), (void *)(name + ob_type_off + 16))) {
+		   !bpf_probe_read_user(digits, sizeof(digits),
+					(void *)(name + ob_type_off + 16))) {
 		/* lv_tag: digit count above bit 3, sign in its low bits (0: > 0) */
 		__u64 nd = tag >> 3;
 

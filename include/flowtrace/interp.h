@@ -39,7 +39,7 @@
 #define FT_RAW_F_PARENT_GEN 0x20 /* ENTER: the caller is a generator or coroutine */
 /* ENTER: the frame starting runs a coroutine (CO_COROUTINE); without
  * PARENT_GEN it is resumed from C, which asyncio's task step does */
-#define FT_RAW_F_CORO 0x40
+#define FT_RAW_F_CORO	    0x40
 #define FT_RAW_F_STACK_LAST 0x01 /* STACK: the snapshot's last chunk */
 #define FT_RAW_F_STACK_CUT  0x02 /* STACK: deeper than FT_RAW_STACK_MAX; the rest is unknown */
 

@@ -477,12 +477,12 @@ static error_t check_config(struct parse_state *st)
 		if (cfg->cmd != FT_CMD_TRACE && cfg->cmd != FT_CMD_REPLAY)
 			return usage_error("--by-task%s goes with tracing and replay", "");
 		if (strcmp(f, "tree") && strcmp(f, "json") && strcmp(f, "chrome"))
-			return usage_error("--by-task shows tasks in tree, json and chrome, not '%s'",
-					   f);
+			return usage_error(
+				"--by-task shows tasks in tree, json and chrome, not '%s'", f);
 		/* the view points into the whole trace's trees */
 		if (cfg->ntrigger || cfg->flight_s > 0)
-			return usage_error("--by-task%s does not combine with --trigger or --flight",
-					   "");
+			return usage_error(
+				"--by-task%s does not combine with --trigger or --flight", "");
 	}
 	if (cfg->flight_size && !(cfg->flight_s > 0))
 		return usage_error("--flight-size%s goes with --flight SECONDS", "");

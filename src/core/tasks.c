@@ -155,7 +155,8 @@ void tasks__finish(struct tasks *tk)
 			 * cost taken out, as dur_ns does: the gap is on it too */
 			uint64_t end = prev ? prev->start_ns + prev->dur_ns : 0;
 
-			st->gap_ns = prev && st->node->start_ns > end ? st->node->start_ns - end : 0;
+			st->gap_ns =
+				prev && st->node->start_ns > end ? st->node->start_ns - end : 0;
 			t->run_ns += st->node->dur_ns;
 			t->suspended_ns += st->gap_ns;
 		}

@@ -32,11 +32,11 @@ struct ft_task_step {
 };
 
 struct ft_task {
-	uint32_t id;	    /* 1, 2, ... in the order of first steps */
-	uint32_t pid;	    /* process (tgid) */
-	uint32_t coro_name; /* name id of its coroutine's function */
-	uint64_t coro;	    /* its coroutine's frame address in the target */
-	uint64_t addr;	    /* the Task object's address; 0: not known */
+	uint32_t id;		     /* 1, 2, ... in the order of first steps */
+	uint32_t pid;		     /* process (tgid) */
+	uint32_t coro_name;	     /* name id of its coroutine's function */
+	uint64_t coro;		     /* its coroutine's frame address in the target */
+	uint64_t addr;		     /* the Task object's address; 0: not known */
 	char name[FT_TASK_NAME_MAX]; /* the Task's name; "": not known */
 	struct ft_task_step *steps;
 	size_t nsteps, cap;

@@ -15,7 +15,7 @@
 #define ASYNCIO_DEBUG_SECTION ".AsyncioDebug"
 
 struct asyncio_debug {
-	uint64_t task_size, task_name, task_coro;		 /* TaskObj */
+	uint64_t task_size, task_name, task_coro;	  /* TaskObj */
 	uint64_t tstate_size, running_loop, running_task; /* _PyThreadStateImpl */
 };
 

@@ -119,8 +119,8 @@ void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
 		       void (*header)(void *tree, const char *text));
 void render_tasks_json(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w,
 		       const struct filter_visit *v, void *js);
-void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w,
-			 int pid, const struct filter_visit *v, void *ch);
+void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w, int pid,
+			 const struct filter_visit *v, void *ch);
 
 /* Looks a renderer up by name; NULL if there is none. */
 const struct renderer *renderer_find(const char *name);

@@ -127,8 +127,8 @@ void render_tasks_json(struct render_ctx *rc, const struct calltree *ct, struct 
 	jsonw__end_array(w);
 }
 
-void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w,
-			 int pid, const struct filter_visit *v, void *ch)
+void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w, int pid,
+			 const struct filter_visit *v, void *ch)
 {
 	size_t n = tasks__count(rc->tasks);
 	char label[64 + FT_TASK_NAME_MAX];
@@ -140,7 +140,8 @@ void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struc
 		uint32_t track = TASK_TRACK_BASE + t->id;
 		const char *what[] = {"thread_name", "thread_sort_index"};
 
-		snprintf(label, sizeof(label), "task %u %s (%.40s)", t->id, tasks__name(t), nm->func);
+		snprintf(label, sizeof(label), "task %u %s (%.40s)", t->id, tasks__name(t),
+			 nm->func);
 		for (int k = 0; k < 2; k++) {
 			jsonw__begin_object(w);
 			jsonw__key_string(w, "name", what[k]);

@@ -306,8 +306,7 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
  * interpreter's own file (_asyncio built in) or of its _asyncio module
  * (lib-dynload beside the interpreter's library directory), read before
  * the target imports asyncio. Returns 0, or -ENOENT with why said. */
-static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char *why,
-			   size_t len)
+static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char *why, size_t len)
 {
 	const struct target *t = p->base.target;
 	const struct elfimage_section *sec;
@@ -327,8 +326,8 @@ static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char
 	}
 	/* libpython sits in PREFIX/lib, the executable in PREFIX/bin */
 	snprintf(dir, sizeof(dir), "%s", t->open_path);
-	snprintf(pat, sizeof(pat), "%s%s/python3.*/lib-dynload/_asyncio.cpython-3*.so", dirname(dir),
-		 t->in_library ? "" : "/../lib");
+	snprintf(pat, sizeof(pat), "%s%s/python3.*/lib-dynload/_asyncio.cpython-3*.so",
+		 dirname(dir), t->in_library ? "" : "/../lib");
 	if (glob(pat, 0, NULL, &g) || !g.gl_pathc) {
 		snprintf(why, len, "no _asyncio module beside %s", t->binary);
 		globfree(&g);

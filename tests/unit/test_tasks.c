@@ -41,16 +41,26 @@ static void feed(struct drive *d, const void *rec, size_t size)
 
 static void enter(struct drive *d, uint64_t ts, uint32_t name)
 {
-	struct ft_rec_hdr h = {.ts = ts, .tgid = PID, .tid = TID, .seq = d->seq++,
-			       .depth = ++d->depth, .type = FT_REC_ENTRY, .arg = name};
+	struct ft_rec_hdr h = {.ts = ts,
+			       .tgid = PID,
+			       .tid = TID,
+			       .seq = d->seq++,
+			       .depth = ++d->depth,
+			       .type = FT_REC_ENTRY,
+			       .arg = name};
 
 	feed(d, &h, sizeof(h));
 }
 
 static void leave(struct drive *d, uint64_t ts, uint32_t name)
 {
-	struct ft_rec_hdr h = {.ts = ts, .tgid = PID, .tid = TID, .seq = d->seq++,
-			       .depth = d->depth--, .type = FT_REC_RETURN, .arg = name};
+	struct ft_rec_hdr h = {.ts = ts,
+			       .tgid = PID,
+			       .tid = TID,
+			       .seq = d->seq++,
+			       .depth = d->depth--,
+			       .type = FT_REC_RETURN,
+			       .arg = name};
 
 	feed(d, &h, sizeof(h));
 }
@@ -59,10 +69,16 @@ static void leave(struct drive *d, uint64_t ts, uint32_t name)
 static void task(struct drive *d, uint64_t ts, uint64_t coro, uint32_t name, uint64_t addr,
 		 const char *tname, uint16_t flags)
 {
-	struct ft_rec_task r = {.hdr = {.ts = ts, .tgid = PID, .tid = TID, .seq = d->seq,
-					.depth = d->depth + 1, .type = FT_REC_TASK,
-					.flags = flags, .arg = name},
-				.coro = coro, .task = addr};
+	struct ft_rec_task r = {.hdr = {.ts = ts,
+					.tgid = PID,
+					.tid = TID,
+					.seq = d->seq,
+					.depth = d->depth + 1,
+					.type = FT_REC_TASK,
+					.flags = flags,
+					.arg = name},
+				.coro = coro,
+				.task = addr};
 
 	if (tname)
 		snprintf(r.name, sizeof(r.name), "%s", tname);
@@ -243,11 +259,12 @@ FT_TEST(tasks_render_tree_json_chrome)
 	f.include = inc;
 	f.ninclude = 1;
 	out = render(&render_json, &d, &f);
-	FT_TRUE(strstr(out, "\"tasks\":[{\"id\":1,\"pid\":4242,\"name\":\"Task-?\","
-			    "\"name_known\":false,\"coro_addr\":\"0xa\",\"coro\":\"main\","
-			    "\"coro_file\":\"/app.py\",\"coro_line\":5,\"run_ns\":130,"
-			    "\"suspended_ns\":1900,\"steps\":[{\"tid\":4243,\"start_ns\":1001,"
-			    "\"dur_ns\":100,\"suspended_before_ns\":0,\"calls\":[{\"func\":\"main\"") !=
+	FT_TRUE(strstr(out,
+		       "\"tasks\":[{\"id\":1,\"pid\":4242,\"name\":\"Task-?\","
+		       "\"name_known\":false,\"coro_addr\":\"0xa\",\"coro\":\"main\","
+		       "\"coro_file\":\"/app.py\",\"coro_line\":5,\"run_ns\":130,"
+		       "\"suspended_ns\":1900,\"steps\":[{\"tid\":4243,\"start_ns\":1001,"
+		       "\"dur_ns\":100,\"suspended_before_ns\":0,\"calls\":[{\"func\":\"main\"") !=
 		NULL);
 	FT_TRUE(strstr(out, "Handle._run") == NULL);
 	free(out);
@@ -316,7 +333,7 @@ FT_TEST(filter_walk_node_stays_in_its_subtree)
 }
 
 /* The .AsyncioDebug section of CPython 3.14.7's _asyncio module (gcc). */
-static const uint64_t SECTION_314[13] = {0xa8, 0x88, 0x60, 0x6c, 0x6d, 0x80, 0x98,
+static const uint64_t SECTION_314[13] = {0xa8,	  0x88,	  0x60,	 0x6c,	0x6d,  0x80, 0x98,
 					 0x37248, 0x2a80, 0x3a8, 0x360, 0x368, 0x370};
 
 FT_TEST(asyncio_debug_section_parsed_and_checked)

@@ -201,3 +201,46 @@ def by_task_refused():
         if "--by-task" not in res.stderr:
             raise Fail("the refusal does not name --by-task: %r" % res.stderr)
     return "refused: jsonl, folded, --trigger"
+
+
+def check_attach(py, want_names):
+    """workloads/async_service.py (four named workers, a request per timer
+    tick) attached for a second: its facts are the workload's code. Every
+    worker is a task of its own, each step after the first handles one
+    request (worker, then handle), the last may be cut by the detach."""
+    from ftlib.flows import start_gated
+    target = start_gated([py, os.path.join(cfg.here, "workloads", "async_service.py")],
+                         ready="FT_SERVICE_READY")
+    try:
+        res = tool(["-f", "json", "--by-task", "--include", INCLUDE, "-d", "1", "-p",
+                    str(target.pid)], timeout=120)
+    finally:
+        target.close_stdin()
+        target.wait(60, "the service after its stdin closed")
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    workers = [t for t in doc.get("tasks", []) if t["coro"] == "worker"]
+    if len(workers) != 4:
+        raise Fail("%d worker tasks traced, 4 expected: %s" % (
+            len(workers), [(t["name"], t["coro"]) for t in doc.get("tasks", [])]))
+    names = sorted(t["name"] for t in workers)
+    if want_names and names != ["worker-%d" % i for i in range(4)]:
+        raise Fail("worker names %s" % names)
+    if not want_names and names != ["Task-?"] * 4:
+        raise Fail("unknown names shown as %s" % names)
+    for t in workers:
+        steps = [step_calls(s["calls"]) for s in t["steps"]]
+        if len(steps) < 10:
+            raise Fail("task %s: %d steps in a second of 2 ms ticks" % (t["name"], len(steps)))
+        for i, s in enumerate(steps):
+            full = [[0, "worker"], [1, "handle"]]
+            if s != full and not (i == len(steps) - 1 and s == full[:len(s)]):
+                raise Fail("task %s step %d: %s" % (t["name"], i, s))
+        if any(s["suspended_before_ns"] <= 0 for s in t["steps"][1:]):
+            raise Fail("task %s: a step not suspended before it" % t["name"])
+    return "4 workers, %s steps" % "/".join(str(len(t["steps"])) for t in workers)
+
+
+for _name, _names in (("pyenv-3.12", False), ("dtrace-3.9", False), ("py3.14-dtrace", True)):
+    add("asyncio by-task -p %s: a service's workers" % _name,
+        (lambda n, w: lambda: check_attach(find(n), w))(_name, _names))

@@ -65,6 +65,11 @@ const volatile __u64 code_mask = ~0ULL;
  * loop's entry only matters for throw(), which starts a frame without a
  * RESUME */
 const volatile __u32 eval_throw_only = 0;
+/* 3.14+ asyncio (the _asyncio module's AsyncioDebug section): the thread
+ * state's running task and the Task's name; -1: not read */
+const volatile __s32 ts_asyncio_task = -1;
+const volatile __s32 task_name_off = -1;
+const volatile __s32 tp_flags_off = -1; /* PyTypeObject.tp_flags */
 const volatile __s32 co_flags = -1;
 const volatile __s32 co_firstlineno = -1;
 const volatile __s32 co_filename = -1;
@@ -746,6 +751,70 @@ static __always_inline bool creates_generator(__u64 frame, __u64 code, const str
 	return ip_is_next ? ip == start : (__s64)(ip - start) < 0;
 }
 
+#define TPFLAGS_LONG_SUBCLASS	 (1ULL << 24)
+#define TPFLAGS_UNICODE_SUBCLASS (1ULL << 28)
+
+/* 3.14+: before the ENTER (seq: its) of a coroutine step, the asyncio
+ * Task the thread runs and its name (FT_RAW_TASK). A global function: the
+ * verifier checks it once, apart from the handler programs it is called
+ * from, which sit near its limit of one million instructions. A name is a str, or the
+ * int of a default name not formatted yet (3.13+ make "Task-N" only when
+ * asked); an int's value is its first two 30-bit digits, after lv_tag. */
+__noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
+{
+	struct ft_raw_task *r;
+	__u64 task, name, type, code, tpf = 0, tag = 0;
+	__u32 digits[2] = {}, cf = 0;
+	long n;
+	bool cut;
+
+	if (ts_asyncio_task < 0 || task_name_off < 0 || tp_flags_off < 0 || !tstate || !frame)
+		return 0;
+	task = read_ptr(tstate + ts_asyncio_task);
+	if (!task)
+		return 0;
+	/* only for a coroutine: C calls back into Python inside a step too */
+	code = read_ptr(frame + f_code) & code_mask;
+	if (!code || bpf_probe_read_user(&cf, sizeof(cf), (void *)(code + co_flags)) ||
+	    !(cf & CO_COROUTINE))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_drop(FT_DROP_RINGBUF);
+		return 0;
+	}
+	fill_raw_hdr(&r->hdr, pid_tgid, FT_RAW_TASK, seq, 0, 0);
+	r->task = task;
+	r->number = 0;
+	r->len = 0;
+	r->kind = 0;
+	__builtin_memset(r->pad, 0, sizeof(r->pad));
+	name = read_ptr(task + task_name_off);
+	type = name ? read_ptr(name + ob_type_off) : 0;
+	if (type)
+		bpf_probe_read_user(&tpf, sizeof(tpf), (void *)(type + tp_flags_off));
+	if (tpf & TPFLAGS_UNICODE_SUBCLASS) {
+		n = read_str(r->data, FT_RAW_TASK_NAME_MAX, name, &r->kind, &cut);
+		if (n >= 0) {
+			r->len = n;
+			r->hdr.flags = FT_RAW_TASK_F_STR | (cut ? FT_RAW_TASK_F_CUT : 0);
+		}
+	} else if ((tpf & TPFLAGS_LONG_SUBCLASS) &&
+		   !bpf_probe_read_user(&tag, sizeof(tag), (void *)(name + ob_type_off + 8)) &&
+		   !bpf_probe_read_user(digits, sizeof(digits),
+					(void *)(name + ob_type_off + 16))) {
+		/* lv_tag: digit count above bit 3, sign in its low bits (0: > 0) */
+		__u64 nd = tag >> 3;
+
+		if ((tag & 3) == 0 && nd >= 1 && nd <= 2) {
+			r->number = digits[0] + (nd == 2 ? (__u64)digits[1] << 30 : 0);
+			r->hdr.flags = FT_RAW_TASK_F_INT;
+		}
+	}
+	bpf_ringbuf_submit(r, wakeup_flag());
+	return 0;
+}
+
 /* _PyEval_EvalFrameDefault(tstate, frame, throwflag); 3.8 has no tstate */
 SEC("uprobe")
 int ft_eval_entry(struct pt_regs *ctx)
@@ -773,6 +842,11 @@ int ft_eval_entry(struct pt_regs *ctx)
 	if (!st->snapped)
 		snapshot(pid_tgid, st, current_frame(tstate));
 	frame = arg_n(&a, eval_frame_arg);
+	/* 3.14+: a coroutine resumed from C (an asyncio task's step) enters
+	 * the eval loop; its start (here on a throw, else at its RESUME
+	 * handler) is the thread's next record */
+	if (ts_asyncio_task >= 0)
+		emit_task(pid_tgid, st->seq, tstate, frame);
 	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
 	if (eval_throw_only && !flags)
 		return 0;
@@ -797,6 +871,8 @@ int ft_eval_entry(struct pt_regs *ctx)
 	} else {
 		count_drop(FT_DROP_READ);
 	}
+	if (name && (ci.flags & CO_COROUTINE))
+		flags |= FT_RAW_F_CORO;
 	parent = caller_of(pid_tgid, st, parent, &pname, &flags, &grand);
 	started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	emit3(pid_tgid, st, FT_RAW_ENTER, flags, name, frame, parent, grand, sp, pname);
@@ -900,7 +976,7 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct interp_thread *st = thread_state(pid_tgid);
-	__u64 tstate, frame, parent = 0, grand = 0;
+	__u64 tstate = 0, frame, parent = 0, grand = 0;
 	struct frame_info fi = {};
 	struct code_info ci = {};
 	__u32 name = 0, pname = 0;
@@ -935,6 +1011,8 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 			name = code_name_id(pid_tgid, st->seq, fi.code, &ci, st->delta);
 	}
 	if (type == FT_RAW_ENTER) {
+		if (name && (ci.flags & CO_COROUTINE))
+			flags |= FT_RAW_F_CORO;
 		parent = caller_of(pid_tgid, st, fi.back, &pname, &flags, &grand);
 		started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	}

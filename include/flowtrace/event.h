@@ -10,9 +10,9 @@
 #include <linux/types.h>
 #endif
 
-/* 2: adds FT_REC_EXEC. A build reads every version from FT_ABI_OLDEST on,
+/* 2: adds FT_REC_EXEC. 3: adds FT_REC_TASK. A build reads every version from FT_ABI_OLDEST on,
  * since a later version only adds record types. */
-#define FT_ABI_VERSION 2
+#define FT_ABI_VERSION 3
 #define FT_ABI_OLDEST  1
 
 /* Longest string BPF copies for one name or path, NUL included. Longer
@@ -27,6 +27,7 @@
 #define FT_REC_NAME   3 /* binds a name id to (function, file, line) */
 #define FT_REC_THREAD 4 /* first record of a thread: its comm */
 #define FT_REC_EXEC   5 /* the process exec'd a new program (ABI 2) */
+#define FT_REC_TASK   6 /* the next ENTRY of the thread is an asyncio task's step (ABI 3) */
 
 /* Header of every record. seq counts every record BPF tried to emit for the
  * thread, whether or not the ring had room, so a gap in seq is a loss that
@@ -90,6 +91,25 @@ struct ft_rec_exec {
 	char file[FT_EXEC_FILE_MAX];
 };
 
+/* FT_REC_TASK: the thread's next ENTRY record resumes a coroutine from
+ * outside any generator or coroutine, which is how asyncio runs a task's
+ * step (its task_step resumes the task's one coroutine from C). coro is the
+ * coroutine's frame address, which stays the same for the coroutine's
+ * whole life (3.8-3.10: its frame object; 3.11+: the frame inside the
+ * coroutine object), so it names the task. task is the Task object's
+ * address where the interpreter publishes it (0: unknown), name its name as
+ * UTF-8, NUL-padded ("": unknown). hdr.seq is the ENTRY's (the record takes
+ * no sequence number of its own), hdr.arg the coroutine's name id. */
+#define FT_TASK_NAME_MAX   48
+#define FT_TASK_F_NAME_CUT 0x1 /* name was longer than FT_TASK_NAME_MAX - 1 bytes */
+#define FT_TASK_F_FIRST	   0x2 /* the coroutine's first step: a new task */
+struct ft_rec_task {
+	struct ft_rec_hdr hdr;
+	__u64 coro;
+	__u64 task;
+	char name[FT_TASK_NAME_MAX];
+};
+
 /* Loss counters, one slot per reason, shown in every output format. BPF
  * keeps them in .bss (user space reads them through the skeleton at exit),
  * except FT_DROP_UNPLACED, which the interpreter probe source counts in
@@ -104,6 +124,7 @@ struct ft_rec_exec {
 _Static_assert(sizeof(struct ft_rec_hdr) == 32, "ft_rec_hdr ABI");
 _Static_assert(sizeof(struct ft_rec_name) == 40, "ft_rec_name ABI");
 _Static_assert(sizeof(struct ft_rec_thread) == 56, "ft_rec_thread ABI");
+_Static_assert(sizeof(struct ft_rec_task) == 48 + FT_TASK_NAME_MAX, "ft_rec_task ABI");
 _Static_assert(sizeof(struct ft_rec_exec) == 32 + FT_EXEC_FILE_MAX, "ft_rec_exec ABI");
 
 #endif /* FLOWTRACE_EVENT_H */

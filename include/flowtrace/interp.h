@@ -19,6 +19,7 @@
 #define FT_RAW_EVAL_RET 20 /* the eval loop returned: sp; FT_RAW_F_NULL on an exception */
 #define FT_RAW_NAME	21 /* struct ft_raw_name */
 #define FT_RAW_STACK	22 /* struct ft_raw_stack: the frames running at a thread's first event */
+#define FT_RAW_TASK	23 /* struct ft_raw_task: the asyncio task of the ENTER that follows */
 
 /* The attach cookie of a bytecode-handler probe: the event type in its low
  * byte; above it, 0, or 1 + the x86 number of the register that holds the
@@ -38,6 +39,9 @@
  * ran: a pop of a frame never seen starting is ignored, not unplaced */
 #define FT_RAW_F_POP	    0x10
 #define FT_RAW_F_PARENT_GEN 0x20 /* ENTER: the caller is a generator or coroutine */
+/* ENTER: the frame starting runs a coroutine (CO_COROUTINE); without
+ * PARENT_GEN it is resumed from C, which asyncio's task step does */
+#define FT_RAW_F_CORO	    0x40
 #define FT_RAW_F_STACK_LAST 0x01 /* STACK: the snapshot's last chunk */
 #define FT_RAW_F_STACK_CUT  0x02 /* STACK: deeper than FT_RAW_STACK_MAX; the rest is unknown */
 
@@ -109,6 +113,26 @@ struct ft_raw_stack {
 	struct ft_raw_stack_frame f[FT_RAW_STACK_CHUNK];
 };
 
+/* 3.14+: the asyncio Task running on the thread (the thread state's
+ * asyncio_running_task, at offsets of the _asyncio module's AsyncioDebug
+ * section), sent right before the ENTER of a coroutine step it resumes. Its
+ * hdr.seq is that ENTER's (the record takes no number of its own). The
+ * task's name is a str (copied as stored, like a NAME's strings) or, for a
+ * default name not asked for yet, the int N of "Task-N". */
+#define FT_RAW_TASK_NAME_MAX 64
+#define FT_RAW_TASK_F_STR    0x1 /* data holds len bytes of kind */
+#define FT_RAW_TASK_F_INT    0x2 /* number holds N */
+#define FT_RAW_TASK_F_CUT    0x4 /* the str was longer than data */
+struct ft_raw_task {
+	struct ft_raw_hdr hdr; /* flags: FT_RAW_TASK_F_* */
+	__u64 task;	       /* the Task object's address */
+	__u64 number;
+	__u32 len;
+	__u8 kind;
+	__u8 pad[3];
+	char data[FT_RAW_TASK_NAME_MAX];
+};
+
 _Static_assert(sizeof(struct ft_raw_hdr) == sizeof(struct ft_rec_hdr), "ft_raw_hdr ABI");
 _Static_assert(__builtin_offsetof(struct ft_raw_hdr, seq) ==
 		       __builtin_offsetof(struct ft_rec_hdr, seq),
@@ -122,5 +146,6 @@ _Static_assert(__builtin_offsetof(struct ft_raw_hdr, flags) ==
 _Static_assert(sizeof(struct ft_raw_call) == 64, "ft_raw_call ABI");
 _Static_assert(sizeof(struct ft_raw_stack) == 40 + 16 * FT_RAW_STACK_CHUNK, "ft_raw_stack ABI");
 _Static_assert(sizeof(struct ft_raw_name) == 48, "ft_raw_name ABI");
+_Static_assert(sizeof(struct ft_raw_task) == 56 + FT_RAW_TASK_NAME_MAX, "ft_raw_task ABI");
 
 #endif /* FLOWTRACE_INTERP_H */

@@ -70,6 +70,7 @@ enum {
 	OPT_FLIGHT,
 	OPT_FLIGHT_SIZE,
 	OPT_RAW_TIMES,
+	OPT_BY_TASK,
 };
 
 static const struct argp_option options[] = {
@@ -97,6 +98,10 @@ static const struct argp_option options[] = {
 	{"output", 'o', "FILE", 0,
 	 "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2},
 	{"fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2},
+	{"by-task", OPT_BY_TASK, NULL, 0,
+	 "tree, json, chrome: add one timeline per asyncio task, its steps and the time it "
+	 "spent suspended between them",
+	 2},
 	{"raw-times", OPT_RAW_TIMES, NULL, 0,
 	 "Show the measured intervals: do not take the tracer's own cost out of durations", 2},
 	{"indent-max", OPT_INDENT_MAX, "N", 0,
@@ -340,6 +345,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_RAW_TIMES:
 		cfg->raw_times = true;
 		break;
+	case OPT_BY_TASK:
+		cfg->by_task = true;
+		break;
 	case OPT_INDENT_MAX:
 		if (parse_int(arg, 0, 1000000, &v))
 			return usage_error("invalid --indent-max '%s': expected a number >= 0",
@@ -462,6 +470,19 @@ static error_t check_config(struct parse_state *st)
 		fprintf(stderr, "hint: record the whole trace, then 'replay --trigger GLOB' or "
 				"'replay --flight SECONDS' it\n");
 		return EINVAL;
+	}
+	if (cfg->by_task) {
+		const char *f = cfg->renderer ? cfg->renderer->name : "";
+
+		if (cfg->cmd != FT_CMD_TRACE && cfg->cmd != FT_CMD_REPLAY)
+			return usage_error("--by-task%s goes with tracing and replay", "");
+		if (strcmp(f, "tree") && strcmp(f, "json") && strcmp(f, "chrome"))
+			return usage_error(
+				"--by-task shows tasks in tree, json and chrome, not '%s'", f);
+		/* the view points into the whole trace's trees */
+		if (cfg->ntrigger || cfg->flight_s > 0)
+			return usage_error(
+				"--by-task%s does not combine with --trigger or --flight", "");
 	}
 	if (cfg->flight_size && !(cfg->flight_s > 0))
 		return usage_error("--flight-size%s goes with --flight SECONDS", "");

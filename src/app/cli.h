@@ -50,6 +50,7 @@ struct config {
 	const char **exclude;
 	size_t nexclude;
 	bool fold;	     /* tree: fold repeated identical sibling calls */
+	bool by_task;	     /* tree, json, chrome: the asyncio task view (--by-task) */
 	int max_depth;	     /* 0 = no limit */
 	uint64_t min_dur_ns; /* 0 = no limit */
 	bool raw_times;	     /* --raw-times: no correction for the tracer's cost */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/calltree.h"
+#include "core/tasks.h"
 #include "core/flight.h"
 #include "core/trigger.h"
 #include "app/capture.h"
@@ -148,7 +149,9 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 	p->meta.raw_times = p->cfg->raw_times;
 	p->meta.ns = p->tmeta.ns.pid_ns ? &p->tmeta.ns : NULL;
 	p->ct = calltree__new(&co);
-	if (!p->ct) {
+	if (p->ct && p->renderer && p->cfg->by_task)
+		p->tasks = tasks__new();
+	if (!p->ct || (p->cfg->by_task && p->renderer && !p->tasks)) {
 		log_error(NULL, "out of memory");
 		return PIPE_ERR_RUNTIME;
 	}
@@ -165,6 +168,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 			.fold = p->cfg->fold,
 			.indent_max = p->cfg->indent_max,
 			.base_dir = p->cwd,
+			.tasks = p->tasks,
 		};
 		if (!p->flight && p->renderer->begin && p->renderer->begin(&p->rc) < 0) {
 			log_error(NULL, "cannot start the output");
@@ -180,6 +184,8 @@ int pipeline__add(struct pipeline *p, const void *data, uint32_t size)
 	int err = record_apply(p->ct, p->names, p->tmeta.follow ? 0 : p->tmeta.pid, data, size,
 			       &p->rs);
 
+	if (p->tasks && err != -ERANGE && tasks__record(p->tasks, p->ct, data, size) && !err)
+		err = -ENOMEM;
 	/* refused by the builder (counted there): not recorded either, so a
 	 * replay of the recording sees the same gap the live trace showed */
 	if (err == -ERANGE)
@@ -421,6 +427,8 @@ enum pipe_err pipeline__finish(struct pipeline *p, const struct tracefile_end *e
 	if (p->renderer && p->flight)
 		err = capture_flight_render(p, p->sink.fp, e->t_end, e);
 	calltree__finish_lost(p->ct, e->t_end, unseen, e->target_exited);
+	if (p->tasks)
+		tasks__finish(p->tasks);
 	fill_meta(p, e, unseen);
 	if (p->trig) {
 		struct trigger_stats ts;
@@ -488,6 +496,8 @@ void pipeline__abort(struct pipeline *p)
 void pipeline__free(struct pipeline *p)
 {
 	calltree__free(p->ct);
+	tasks__free(p->tasks);
+	p->tasks = NULL;
 	trigger__free(p->trig);
 	flight__free(p->flight);
 	p->trig = NULL;

@@ -36,6 +36,8 @@ enum pipe_err {
 	PIPE_ERR_RUNTIME, /* anything else: out of memory, a renderer that cannot start */
 };
 
+struct tasks;
+
 struct pipeline {
 	const struct config *cfg;
 	enum pipe_mode mode;
@@ -55,6 +57,7 @@ struct pipeline {
 	bool warned_big;       /* the "held in memory" warning was given */
 	struct trigger *trig;  /* --trigger on the live trace (not with --flight) */
 	struct flight *flight; /* --flight: the recent records */
+	struct tasks *tasks;   /* --by-task: the asyncio task view */
 	struct render_trigger trig_meta; /* --trigger: what meta says */
 	uint64_t dumps;			 /* --flight: windows written on SIGUSR1 */
 	int dump_pid;			 /* --flight: the child writing one, or 0 */

@@ -52,5 +52,9 @@ struct filter_visit {
 };
 void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
 		  const struct filter_visit *v, void *ctx);
+/* The same for the subtree of n, one node of t's forest (the asyncio task
+ * view walks each step's): depths count from n's as 0. */
+void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
+		       const struct ft_node *n, const struct filter_visit *v, void *ctx);
 
 #endif /* FT_FILTER_H */

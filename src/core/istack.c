@@ -141,6 +141,25 @@ static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
 	return s->o.emit(s->o.ctx, &h);
 }
 
+/* The step of an asyncio task: the ENTRY about to be emitted, shown to
+ * the task callback with the coroutine's frame first. */
+static int task_step(struct istack *s, const struct ithread *t, uint64_t ts, int32_t depth,
+		     const struct ft_raw_call *r)
+{
+	struct ft_rec_hdr h = {
+		.ts = ts,
+		.tgid = t->tgid,
+		.tid = t->tid,
+		.seq = t->out_seq,
+		.depth = depth,
+		.type = FT_REC_ENTRY,
+		.arg = r->hdr.name,
+	};
+
+	s->st.task_steps++;
+	return s->o.task(s->o.ctx, &h, r);
+}
+
 static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool started)
 {
 	if (t->nf == t->capf && grow_array((void **)&t->f, &t->capf, t->nf + 1, sizeof(*t->f)))
@@ -352,6 +371,9 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	}
 	if (!err)
 		err = push_frame(t, r->frame, depth, r->hdr.name, true);
+	if (!err && s->o.task && (r->hdr.flags & FT_RAW_F_CORO) &&
+	    !(r->hdr.flags & FT_RAW_F_PARENT_GEN))
+		err = task_step(s, t, ts, depth, r);
 	if (!err)
 		err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.name);
 	return err;

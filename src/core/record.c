@@ -97,6 +97,14 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 			err = calltree__thread_ns(ct, h->tid, r->ns_tid, r->ns_pid);
 		return err;
 	}
+	case FT_REC_TASK:
+		/* the asyncio task view's (core/tasks.c): no call of the tree */
+		if (size < sizeof(struct ft_rec_task)) {
+			st->malformed++;
+			return 0;
+		}
+		st->tasks++;
+		return 0;
 	case FT_REC_EXEC:
 		if (size < sizeof(struct ft_rec_exec)) {
 			st->malformed++;

@@ -33,6 +33,7 @@ struct record_stats {
 	uint64_t threads;   /* THREAD records */
 	uint64_t execs;	    /* EXEC records */
 	uint64_t costs;	    /* RECORD_COST records */
+	uint64_t tasks;	    /* TASK records (asyncio task steps) */
 	uint64_t foreign;   /* records of another process: ignored */
 	uint64_t malformed; /* records that failed validation: ignored */
 };

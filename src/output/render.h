@@ -18,6 +18,8 @@ struct ft_node;
 struct ft_thread;
 struct names;
 struct filter;
+struct tasks;
+struct jsonw;
 
 /* --flight: the window an output holds, times from the trace's start */
 struct render_window {
@@ -85,6 +87,8 @@ struct render_ctx {
 	 * folded into one line (--indent-max); 0: RENDER_INDENT_MAX_DEFAULT,
 	 * below 0: no limit */
 	int indent_max;
+	/* --by-task: the asyncio task view (tree, json, chrome), NULL: none */
+	const struct tasks *tasks;
 };
 
 struct renderer {
@@ -110,6 +114,18 @@ extern const struct renderer render_folded;
 extern const struct renderer render_plantuml;
 extern const struct renderer render_dot;
 extern const struct renderer render_html;
+
+/* --by-task, in render_tasks.c: the task timelines after the threads in
+ * tree (through its own line writers, as enter and leave), the "tasks"
+ * member in json, a track per task in chrome. */
+struct filter_visit;
+void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
+		       const struct filter_visit *v, void *tree,
+		       void (*header)(void *tree, const char *text));
+void render_tasks_json(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w,
+		       const struct filter_visit *v, void *js);
+void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struct jsonw *w, int pid,
+			 const struct filter_visit *v, void *ch);
 
 /* Looks a renderer up by name; NULL if there is none. */
 const struct renderer *renderer_find(const char *name);

@@ -195,6 +195,8 @@ static int chrome_end(struct render_ctx *rc, const struct calltree *ct)
 	 * order: per thread, events come sorted by ts, callers first */
 	for (size_t i = 0; i < nthreads; i++)
 		filter__walk(rc->filter, rc->names, calltree__thread_at(ct, i), &visit, &ch);
+	if (rc->tasks)
+		render_tasks_chrome(rc, ct, ch.w, ch.pid, &visit, &ch);
 	jsonw__end_array(ch.w);
 	/* the unit the viewers display, not the unit of ts (always us) */
 	jsonw__key_string(ch.w, "displayTimeUnit", "ns");

@@ -93,6 +93,8 @@ static int json_end(struct render_ctx *rc, const struct calltree *ct)
 		jsonw__end_object(js.w);
 	}
 	jsonw__end_array(js.w);
+	if (rc->tasks)
+		render_tasks_json(rc, ct, js.w, &visit, &js);
 	jsonw__end_object(js.w);
 	jsonw__newline(js.w);
 	err = jsonw__error(js.w);

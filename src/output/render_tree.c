@@ -475,6 +475,21 @@ static void put_incomplete(struct render_ctx *rc)
 			m->incomplete, m->unapplied);
 }
 
+/* --by-task: a line of the task view between steps; the lines after it
+ * carry no thread header (the task's says where they ran) */
+static void task_header(void *ctx, const char *text)
+{
+	struct tree *tr = ctx;
+
+	if (tr->pend.first)
+		end_pending(tr);
+	flush_run(tr);
+	tr->nchains = 0;
+	tr->hidden = 0;
+	tr->thread_header = true;
+	fputs(text, tr->out);
+}
+
 static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 {
 	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
@@ -523,6 +538,8 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 		tr.nchains = 0;
 		tr.hidden = 0;
 	}
+	if (rc->tasks)
+		render_tasks_tree(rc, ct, &visit, &tr, task_header);
 	free(tr.chains);
 	if (!any_calls)
 		fputs("# no calls traced\n", rc->out);

@@ -15,6 +15,8 @@
  * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
  * records as the USDT source. */
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include "flowtrace/interp.h"
 #include "interp.skel.h"
 #include "core/istack.h"
+#include "cpython/asyncio_debug.h"
 #include "cpython/opcodes.h"
 #include "cpython/pylayout.h"
 #include "cpython/pylive.h"
@@ -52,6 +55,14 @@ struct interp_probe {
 	bool multi; /* uprobes through uprobe_multi links */
 	/* the NAME record forward_name builds: aligned as the record (its
 	 * header holds a __u64), not as the chars it is made of */
+	/* 3.14+: the task of the ENTER about to come, per thread slot
+	 * (FT_RAW_TASK; matched by tid and the raw seq they share) */
+	struct pending_task {
+		uint32_t tid, seq;
+		uint64_t task;
+		char name[FT_TASK_NAME_MAX];
+		bool cut;
+	} tasks[16];
 	_Alignas(struct ft_rec_name) char name_buf[sizeof(struct ft_rec_name) + FT_FUNC_MAX +
 						   FT_FILE_MAX];
 };
@@ -69,6 +80,28 @@ static int emit_record(void *ctx, const struct ft_rec_hdr *rec)
 	struct interp_probe *p = ctx;
 
 	return p->base.opts.on_record(p->base.opts.ctx, (void *)rec, sizeof(*rec));
+}
+
+/* An asyncio task's step (FT_REC_TASK), before its ENTRY. */
+static int emit_task(void *ctx, const struct ft_rec_hdr *entry, const struct ft_raw_call *raw)
+{
+	struct interp_probe *p = ctx;
+	struct ft_rec_task r = {
+		.hdr = *entry,
+		.coro = raw->frame,
+	};
+
+	struct pending_task *pt = &p->tasks[entry->tid % 16];
+
+	r.hdr.type = FT_REC_TASK;
+	if (pt->task && pt->tid == entry->tid && pt->seq == raw->hdr.seq) {
+		r.task = pt->task;
+		memcpy(r.name, pt->name, sizeof(r.name));
+		if (pt->cut)
+			r.hdr.flags |= FT_TASK_F_NAME_CUT;
+		pt->task = 0;
+	}
+	return p->base.opts.on_record(p->base.opts.ctx, &r, sizeof(r));
 }
 
 /* A raw NAME (str data as stored) becomes an ordinary NAME record (UTF-8). */
@@ -112,6 +145,29 @@ static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, siz
 	return p->base.opts.on_record(p->base.opts.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
 }
 
+/* 3.14+: the task BPF read for the coroutine step whose ENTER follows. */
+static void keep_task(struct interp_probe *p, const struct ft_raw_task *r)
+{
+	struct pending_task *pt = &p->tasks[r->hdr.tid % 16];
+	bool cut = false;
+	long n;
+
+	memset(pt, 0, sizeof(*pt));
+	pt->tid = r->hdr.tid;
+	pt->seq = r->hdr.seq;
+	pt->task = r->task;
+	if (r->hdr.flags & FT_RAW_TASK_F_STR) {
+		n = pystr_to_utf8(r->data, r->len < sizeof(r->data) ? r->len : sizeof(r->data),
+				  r->kind, pt->name, sizeof(pt->name) - 1, &cut);
+		if (n < 0)
+			pt->name[0] = 0;
+		pt->cut = cut || (r->hdr.flags & FT_RAW_TASK_F_CUT);
+	} else if (r->hdr.flags & FT_RAW_TASK_F_INT) {
+		/* a default name CPython formats only when asked: the same */
+		snprintf(pt->name, sizeof(pt->name), "Task-%llu", (unsigned long long)r->number);
+	}
+}
+
 /* Records are never refused (that would stop the poll): a failure is kept
  * for the end. */
 static void keep_error(struct interp_probe *p, int err)
@@ -138,6 +194,10 @@ static int on_raw(void *ctx, void *data, size_t size)
 		return 0;
 	case FT_RAW_NAME:
 		forward_name(p, data, size);
+		return 0;
+	case FT_RAW_TASK:
+		if (size >= sizeof(struct ft_raw_task))
+			keep_task(p, data);
 		return 0;
 	case FT_RAW_STACK:
 		if (size >= sizeof(struct ft_raw_stack))
@@ -246,6 +306,72 @@ static void set_spans(struct interp_bpf__rodata *ro, const struct pylayout *l)
 	ro->code_span_len = hi - l->object.ob_type;
 }
 
+/* 3.14+: the asyncio debug offsets from the .AsyncioDebug section of the
+ * interpreter's own file (_asyncio built in) or of its _asyncio module
+ * (lib-dynload beside the interpreter's library directory), read before
+ * the target imports asyncio. Returns 0, or -ENOENT with why said. */
+static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char *why, size_t len)
+{
+	const struct target *t = p->base.target;
+	const struct elfimage_section *sec;
+	struct elfimage *img = NULL;
+	char dir[PATH_MAX], pat[PATH_MAX + 64];
+	glob_t g = {0};
+	void *buf;
+	int e = -ENOENT;
+
+	if (t->img && (sec = elfimage__section_by_name(t->img, ASYNCIO_DEBUG_SECTION))) {
+		buf = elfimage__section_copy(t->img, sec);
+		e = buf ? asyncio_debug_parse(buf, sec->size, d) : -EIO;
+		free(buf);
+		snprintf(why, len, "%s in %s", e ? "a damaged " ASYNCIO_DEBUG_SECTION : "built in",
+			 t->binary);
+		return e ? -ENOENT : 0;
+	}
+	/* libpython sits in PREFIX/lib, the executable in PREFIX/bin */
+	snprintf(dir, sizeof(dir), "%s", t->open_path);
+	snprintf(pat, sizeof(pat), "%s%s/python3.*/lib-dynload/_asyncio.cpython-3*.so",
+		 dirname(dir), t->in_library ? "" : "/../lib");
+	if (glob(pat, 0, NULL, &g) || !g.gl_pathc) {
+		snprintf(why, len, "no _asyncio module beside %s", t->binary);
+		globfree(&g);
+		return -ENOENT;
+	}
+	img = elfimage__open(g.gl_pathv[0]);
+	sec = img ? elfimage__section_by_name(img, ASYNCIO_DEBUG_SECTION) : NULL;
+	buf = sec ? elfimage__section_copy(img, sec) : NULL;
+	if (buf)
+		e = asyncio_debug_parse(buf, sec->size, d);
+	snprintf(why, len, "%s %s", e ? "no valid " ASYNCIO_DEBUG_SECTION " in" : "from",
+		 g.gl_pathv[0]);
+	free(buf);
+	elfimage__free(img);
+	globfree(&g);
+	return e ? -ENOENT : 0;
+}
+
+/* 3.14+: what BPF reads of the running asyncio task (docs/design.md,
+ * "asyncio tasks"); earlier versions publish no running task. */
+static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata *ro)
+{
+	struct asyncio_debug d;
+	char why[PATH_MAX + 64];
+	bool ok;
+
+	if (p->lay.minor < 14)
+		return;
+	ok = !asyncio_offsets(p, &d, why, sizeof(why)) && p->lay.object.tp_basicsize > 0;
+	if (ok) {
+		ro->ts_asyncio_task = (int32_t)d.running_task;
+		ro->task_name_off = (int32_t)d.task_name;
+		/* tp_flags: 17 pointer-sized slots after tp_basicsize */
+		ro->tp_flags_off = p->lay.object.tp_basicsize + 136;
+	}
+	if (p->base.opts.verbose)
+		fprintf(stderr, "flowtrace-bpf: asyncio task names %s: %s\n",
+			ok ? "read" : "unknown (Task-?)", why);
+}
+
 static int configure(struct interp_probe *p, char *err, size_t errlen)
 {
 	const struct pylayout *l = &p->lay;
@@ -312,6 +438,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->eval_throw_only = plan_of(p).pops;
 	ro->ip_is_next = l->frame.ip_kind == PYLAYOUT_IP_INSTR_PTR;
 	set_spans(ro, l);
+	configure_asyncio(p, ro);
 	choose_programs(p);
 	return probe__size_ring(p->skel->maps.events, p->base.opts.ring_size, err, errlen);
 }
@@ -526,7 +653,7 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 		if (!p->code_dealloc)
 			probe__warn_uncached(pp, "PyCode_Type.tp_dealloc not found");
 	}
-	so = (struct istack_opts){.emit = emit_record, .ctx = p};
+	so = (struct istack_opts){.emit = emit_record, .ctx = p, .task = emit_task};
 	p->stack = istack__new(&so);
 	if (!p->stack) {
 		e = ENOMEM;

@@ -413,7 +413,7 @@ FT_TEST(render_tree_deep_chain)
 	"\"start_wall\":\"2026-11-22T04:12:50.123456789Z\",\"duration_ns\":9000000,"          \
 	"\"events\":22,\"lost\":5,\"drops\":{\"ringbuf\":5,\"name\":1,\"no_storage\":0,"      \
 	"\"read\":2,\"unplaced\":0},\"threads\":2,\"calls\":11,\"unfinished\":3,\"timing\":{" \
-	"\"corrected\":false},\"abi\":2,"                                                     \
+	"\"corrected\":false},\"abi\":3,"                                                     \
 	"\"tool\":\"flowtrace-bpf 0.1.0\""
 
 #define J_FIB1                                                                     \
@@ -493,7 +493,7 @@ FT_TEST(render_json_filtered_and_meta_variants)
 		"\"start_wall\":\"1970-01-01T00:00:00.000000005Z\",\"duration_ns\":9000000,"
 		"\"events\":22,\"lost\":5,\"drops\":{\"ringbuf\":5,\"name\":1,\"no_storage\":0,"
 		"\"read\":2,\"unplaced\":0},\"threads\":2,\"calls\":11,\"unfinished\":3,\"timing\":"
-		"{\"corrected\":false},\"abi\":2,"
+		"{\"corrected\":false},\"abi\":3,"
 		"\"tool\":\"flowtrace-bpf 0.1.0\"},\"threads\":[" J_T4242_HEAD J_MODULE_HEAD J_FIB1
 		"," J_LOST ","
 		"{\"func\":\"naïve_ünïcode\",\"file\":\"/tmp/ü.py\",\"line\":7,\"start_ns\":4000,"

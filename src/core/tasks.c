@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/* The asyncio task view: steps of the call trees grouped per task (see
+ * tasks.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "core/grow.h"
+#include "core/hashmap.h"
+#include "core/tasks.h"
+
+struct tasks {
+	struct ft_task **v; /* in the order of first steps; each task apart, as
+			     * the renderers keep pointers */
+	size_t n, cap;
+	struct hashmap live; /* key of (pid, coroutine) -> index in v + 1 */
+	/* the TASK record waiting for its ENTRY, the thread's next record */
+	struct ft_rec_task pending;
+	bool has_pending;
+};
+
+struct tasks *tasks__new(void)
+{
+	return calloc(1, sizeof(struct tasks));
+}
+
+void tasks__free(struct tasks *tk)
+{
+	if (!tk)
+		return;
+	for (size_t i = 0; i < tk->n; i++) {
+		free(tk->v[i]->steps);
+		free(tk->v[i]);
+	}
+	free(tk->v);
+	hashmap__fini(&tk->live);
+	free(tk);
+}
+
+/* One key for a coroutine of a process; a collision is caught on use. */
+static uint64_t coro_key(uint32_t pid, uint64_t coro)
+{
+	return coro ^ ((uint64_t)pid * 0x9E3779B97F4A7C15ULL);
+}
+
+/* The thread the builder keeps for tid now: the latest one of that id. */
+static const struct ft_thread *thread_of(const struct calltree *ct, uint32_t tid, uint32_t *index)
+{
+	for (size_t i = calltree__nthreads(ct); i-- > 0;) {
+		const struct ft_thread *t = calltree__thread_at(ct, i);
+
+		if (t->tid == tid && !t->retired) {
+			*index = (uint32_t)i;
+			return t;
+		}
+	}
+	return NULL;
+}
+
+static struct ft_task *task_new(struct tasks *tk, const struct ft_rec_task *r, uint32_t name)
+{
+	struct ft_task *t;
+
+	if (tk->n == tk->cap && grow_array((void **)&tk->v, &tk->cap, tk->n + 1, sizeof(*tk->v)))
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->id = (uint32_t)tk->n + 1;
+	t->pid = r->hdr.tgid;
+	t->coro = r->coro;
+	t->coro_name = name;
+	tk->v[tk->n++] = t;
+	if (hashmap__set(&tk->live, coro_key(t->pid, t->coro), tk->n)) {
+		tk->n--;
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* The step that just opened n, on thread index ti. */
+static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct ft_node *n,
+		    uint32_t ti)
+{
+	struct ft_task *t = NULL;
+	uint64_t at;
+
+	if (!(r->hdr.flags & FT_TASK_F_FIRST) &&
+	    hashmap__find(&tk->live, coro_key(r->hdr.tgid, r->coro), &at)) {
+		t = tk->v[at - 1];
+		/* the address now holds another coroutine: the old one is gone */
+		if (t->pid != r->hdr.tgid || t->coro != r->coro || t->coro_name != n->name ||
+		    (r->task && t->addr && r->task != t->addr))
+			t = NULL;
+	}
+	if (!t)
+		t = task_new(tk, r, n->name);
+	if (!t)
+		return -ENOMEM;
+	if (r->task)
+		t->addr = r->task;
+	if (r->name[0]) {
+		memcpy(t->name, r->name, sizeof(t->name));
+		t->name[sizeof(t->name) - 1] = 0;
+	}
+	if (t->nsteps == t->cap &&
+	    grow_array((void **)&t->steps, &t->cap, t->nsteps + 1, sizeof(*t->steps)))
+		return -ENOMEM;
+	t->steps[t->nsteps++] = (struct ft_task_step){.node = n, .tid = r->hdr.tid, .thread = ti};
+	return 0;
+}
+
+int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data, size_t size)
+{
+	const struct ft_rec_hdr *h = data;
+	const struct ft_thread *t;
+	bool matches;
+	uint32_t ti;
+
+	if (size < sizeof(*h))
+		return 0;
+	if (h->type == FT_REC_TASK) {
+		if (size < sizeof(struct ft_rec_task))
+			return 0;
+		memcpy(&tk->pending, data, sizeof(tk->pending));
+		tk->has_pending = true;
+		return 0;
+	}
+	if (!tk->has_pending || (h->type != FT_REC_ENTRY && h->type != FT_REC_RETURN))
+		return 0;
+	/* the ENTRY the TASK record announced, or none: it was refused */
+	matches = h->type == FT_REC_ENTRY && h->tid == tk->pending.hdr.tid &&
+		  h->tgid == tk->pending.hdr.tgid && h->seq == tk->pending.hdr.seq;
+	tk->has_pending = false;
+	if (!matches)
+		return 0;
+	t = thread_of(ct, h->tid, &ti);
+	if (!t || !t->nstack)
+		return 0;
+	return add_step(tk, &tk->pending, t->stack[t->nstack - 1], ti);
+}
+
+void tasks__finish(struct tasks *tk)
+{
+	for (size_t i = 0; i < tk->n; i++) {
+		struct ft_task *t = tk->v[i];
+
+		t->run_ns = t->suspended_ns = 0;
+		for (size_t s = 0; s < t->nsteps; s++) {
+			struct ft_task_step *st = &t->steps[s];
+			const struct ft_node *prev = s ? t->steps[s - 1].node : NULL;
+			/* start_ns runs on the thread's clock with the tracer's
+			 * cost taken out, as dur_ns does: the gap is on it too */
+			uint64_t end = prev ? prev->start_ns + prev->dur_ns : 0;
+
+			st->gap_ns =
+				prev && st->node->start_ns > end ? st->node->start_ns - end : 0;
+			t->run_ns += st->node->dur_ns;
+			t->suspended_ns += st->gap_ns;
+		}
+	}
+}
+
+size_t tasks__count(const struct tasks *tk)
+{
+	return tk ? tk->n : 0;
+}
+
+const struct ft_task *tasks__at(const struct tasks *tk, size_t i)
+{
+	return tk->v[i];
+}
+
+const char *tasks__name(const struct ft_task *t)
+{
+	return t->name[0] ? t->name : "Task-?";
+}

@@ -1,0 +1,246 @@
+"""The asyncio task view (--by-task, docs/design.md "asyncio tasks").
+workloads/async_task_view.py runs several concurrent tasks (named and
+default-named) that await sleeps, a future and a queue through nested
+coroutines, with gather, a task that raises and one that is cancelled. Its
+own oracle records in-process, under sys.setprofile with
+asyncio.current_task(), each task's steps: the calls made inside each resume
+of the task's coroutine. The tracer's tasks must match it task by task:
+order of first steps, name (where the interpreter publishes it; else
+"Task-?", docs/compatibility.md says where), each step's calls in order and
+depth, and gaps that are the time between steps."""
+
+import json
+import os
+
+from ftlib import interps
+from ftlib.harness import (INCLUDE, Fail, Result, Skip, cfg, child_env, expect_rc, need_py39,
+                           parse_json, tool)
+from ftlib.registry import add, case
+
+DISCOVERY = interps.Discovery(cfg.py39, cfg.py314, cfg.py314_missing)
+WORKLOAD = "async_task_view"
+
+
+def find(name):
+    for i in DISCOVERY.interps:
+        if i.name == name or i.name.startswith(name + "."):
+            return i.path
+    if name == "dtrace-3.9":
+        return need_py39()
+    raise Skip("no %s interpreter here (%s)" % (name, DISCOVERY.summary()))
+
+
+def wl():
+    return os.path.join(cfg.here, "workloads", WORKLOAD + ".py")
+
+
+def oracle_tasks(py):
+    out = os.path.join(cfg.tmp, "task-oracle-%d.json" % os.getpid())
+    env = child_env({"FT_TASK_ORACLE": out})
+    import subprocess
+    subprocess.run([py, wl()], env=env, check=True, timeout=120, stdin=subprocess.DEVNULL)
+    with open(out) as f:
+        return json.load(f)
+
+
+def step_calls(calls, depth=0, out=None):
+    """A step's calls, pre-order: [depth, func]."""
+    out = [] if out is None else out
+    for c in calls:
+        if "func" not in c:
+            raise Fail("a step holds a lost-record marker: %s" % c)
+        out.append([depth, c["func"]])
+        step_calls(c.get("children", []), depth + 1, out)
+    return out
+
+
+def traced_tasks(doc):
+    """The workload's tasks of a --by-task json document, as the oracle
+    writes them; checks each task's gaps on the way."""
+    got = []
+    for t in doc.get("tasks", []):
+        if not t["coro_file"].endswith("/workloads/%s.py" % WORKLOAD):
+            continue
+        steps, prev_end, total = [], None, 0
+        for i, s in enumerate(t["steps"]):
+            if i == 0 and s["suspended_before_ns"] != 0:
+                raise Fail("task %s: a first step suspended before it: %s" % (t["id"], s))
+            if prev_end is not None and s["start_ns"] < prev_end:
+                raise Fail("task %s: step %d starts before the one before it ended" % (
+                    t["id"], i))
+            if prev_end is not None and s["suspended_before_ns"] != s["start_ns"] - prev_end:
+                raise Fail("task %s step %d: gap %d, but the steps are %d ns apart" % (
+                    t["id"], i, s["suspended_before_ns"], s["start_ns"] - prev_end))
+            total += s["suspended_before_ns"]
+            prev_end = s["start_ns"] + s["dur_ns"]
+            steps.append(step_calls(s["calls"]))
+        if total != t["suspended_ns"]:
+            raise Fail("task %s: suspended_ns %d, its gaps add up to %d" % (
+                t["id"], t["suspended_ns"], total))
+        got.append({"name": t["name"], "name_known": t["name_known"], "steps": steps,
+                    "id": t["id"]})
+    return got
+
+
+def compare(expected, got, context):
+    if len(expected) != len(got):
+        raise Fail("%s: %d tasks expected, %d traced\n  expected: %s\n  traced: %s" % (
+            context, len(expected), len(got), [e["name"] for e in expected],
+            [(g["name"], len(g["steps"])) for g in got]))
+    ids = [g["id"] for g in got]
+    if ids != sorted(ids) or len(set(ids)) != len(ids):
+        raise Fail("%s: task ids not in the order of first steps: %s" % (context, ids))
+    for e, g in zip(expected, got):
+        if g["name_known"] and g["name"] != e["name"]:
+            raise Fail("%s: task %d named %r, the oracle says %r" % (
+                context, g["id"], g["name"], e["name"]))
+        if not g["name_known"] and g["name"] != "Task-?":
+            raise Fail("%s: task %d: an unknown name shown as %r" % (context, g["id"], g["name"]))
+        if e["steps"] != g["steps"]:
+            raise Fail("%s: task %r (%d): steps differ\n  expected: %s\n  traced:   %s" % (
+                context, e["name"], g["id"], e["steps"], g["steps"]))
+
+
+def run_by_task(py, fmt="json", extra=()):
+    res = tool(["-f", fmt, "--by-task", "--include", INCLUDE] + list(extra) + ["--", py, wl()],
+               timeout=180)
+    expect_rc(res, 0)
+    return res
+
+
+def check_interp(py, want_names):
+    expected = oracle_tasks(py)
+    res = run_by_task(py)
+    doc = parse_json(res.stdout, res)
+    if not doc.get("threads"):
+        raise Fail("no per-thread trees beside the tasks")
+    got = traced_tasks(doc)
+    compare(expected, got, py)
+    named = sum(1 for g in got if g["name_known"])
+    if want_names and named != len(got):
+        raise Fail("%s: names known for %d of %d tasks, all expected" % (py, named, len(got)))
+    return "%d tasks, %d steps, names known for %d" % (
+        len(got), sum(len(g["steps"]) for g in got), named)
+
+
+# interpreter -> whether every task's name must be known (docs/compatibility.md)
+MAIN = (("dtrace-3.9", False), ("pyenv-3.8", False), ("pyenv-3.12", False),
+        ("py3.14-dtrace", True))
+
+for _name, _names in MAIN:
+    add("asyncio by-task %s" % _name,
+        (lambda n, w: lambda: check_interp(find(n), w))(_name, _names))
+
+
+@case("asyncio by-task sweep: every matrix interpreter")
+def sweep():
+    done, failed = [], []
+    for i in DISCOVERY.interps:
+        try:
+            check_interp(i.path, i.kind == "py314")
+            done.append(i.name)
+        except Fail as e:
+            failed.append("%s: %s" % (i.name, e))
+    if failed:
+        raise Fail("\n  ".join(failed))
+    return "matched on " + " ".join(done)
+
+
+@case("asyncio by-task: tree and chrome show the json's tasks")
+def tree_chrome():
+    py = find("pyenv-3.12")
+    doc = parse_json(run_by_task(py).stdout)
+    tasks = doc["tasks"]
+    tree = run_by_task(py, "tree").stdout.decode()
+    if ("# asyncio tasks: %d\n" % len(tasks)) not in tree:
+        raise Fail("tree: no '# asyncio tasks: %d' line\n%s" % (len(tasks), tree[-2000:]))
+    for t in tasks:
+        head = "# task %d \"%s\" (coroutine %s() at %s): %d steps" % (
+            t["id"], t["name"], t["coro"], t["coro_addr"], len(t["steps"]))
+        # addresses differ between runs: compare up to the address
+        if head.split(" at 0x")[0] not in tree:
+            raise Fail("tree: no header for task %d (%s)" % (t["id"], head))
+    gaps = sum(len(t["steps"]) - 1 for t in tasks)
+    if tree.count(" suspended\n") != gaps:
+        raise Fail("tree: %d 'suspended' lines, the json has %d gaps" % (
+            tree.count(" suspended\n"), gaps))
+    ch = parse_json(run_by_task(py, "chrome").stdout)
+    tracks = {}
+    for ev in ch["traceEvents"]:
+        if ev["tid"] >= 1000000000 and ev.get("ph") == "X":
+            tracks[ev["tid"] - 1000000000] = tracks.get(ev["tid"] - 1000000000, 0) + 1
+    want = {t["id"]: sum(len(step_calls(s["calls"])) for s in t["steps"]) for t in tasks}
+    want = {k: v for k, v in want.items() if v}  # asyncio's own tasks: all calls hidden
+    if tracks != want:
+        raise Fail("chrome: calls per task track %s, the json's tasks %s" % (tracks, want))
+    names = [ev["args"]["name"] for ev in ch["traceEvents"]
+             if ev.get("ph") == "M" and ev["name"] == "thread_name" and ev["tid"] >= 1000000000]
+    if len(names) != len(tasks):
+        raise Fail("chrome: %d task tracks named, %d tasks" % (len(names), len(tasks)))
+    return "%d tasks in tree, json and chrome" % len(tasks)
+
+
+@case("asyncio by-task: a recording replays the same tasks")
+def replay_tasks():
+    py = find("pyenv-3.12")
+    path = os.path.join(cfg.tmp, "tasks.ftrace")
+    res = tool(["record", "-o", path, "--", py, wl()], timeout=180)
+    expect_rc(res, 0, "record")
+    res = tool(["replay", "-f", "json", "--by-task", "--include", INCLUDE, path])
+    expect_rc(res, 0, "replay")
+    got = traced_tasks(parse_json(res.stdout, res))
+    compare(oracle_tasks(py), got, "replay")
+    return "%d tasks replayed" % len(got)
+
+
+@case("asyncio by-task: refused with formats and windows that cannot show it")
+def by_task_refused():
+    for args in (["-f", "jsonl"], ["-f", "folded"], ["--trigger", "main"]):
+        res = tool(["--by-task"] + args + ["-c", "true"])
+        expect_rc(res, 2, "--by-task " + " ".join(args))
+        if "--by-task" not in res.stderr:
+            raise Fail("the refusal does not name --by-task: %r" % res.stderr)
+    return "refused: jsonl, folded, --trigger"
+
+
+def check_attach(py, want_names):
+    """workloads/async_service.py (four named workers, a request per timer
+    tick) attached for a second: its facts are the workload's code. Every
+    worker is a task of its own, each step after the first handles one
+    request (worker, then handle), the last may be cut by the detach."""
+    from ftlib.flows import start_gated
+    target = start_gated([py, os.path.join(cfg.here, "workloads", "async_service.py")],
+                         ready="FT_SERVICE_READY")
+    try:
+        res = tool(["-f", "json", "--by-task", "--include", INCLUDE, "-d", "1", "-p",
+                    str(target.pid)], timeout=120)
+    finally:
+        target.close_stdin()
+        target.wait(60, "the service after its stdin closed")
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    workers = [t for t in doc.get("tasks", []) if t["coro"] == "worker"]
+    if len(workers) != 4:
+        raise Fail("%d worker tasks traced, 4 expected: %s" % (
+            len(workers), [(t["name"], t["coro"]) for t in doc.get("tasks", [])]))
+    names = sorted(t["name"] for t in workers)
+    if want_names and names != ["worker-%d" % i for i in range(4)]:
+        raise Fail("worker names %s" % names)
+    if not want_names and names != ["Task-?"] * 4:
+        raise Fail("unknown names shown as %s" % names)
+    for t in workers:
+        steps = [step_calls(s["calls"]) for s in t["steps"]]
+        if len(steps) < 10:
+            raise Fail("task %s: %d steps in a second of 2 ms ticks" % (t["name"], len(steps)))
+        for i, s in enumerate(steps):
+            full = [[0, "worker"], [1, "handle"]]
+            if s != full and not (i == len(steps) - 1 and s == full[:len(s)]):
+                raise Fail("task %s step %d: %s" % (t["name"], i, s))
+        if any(s["suspended_before_ns"] <= 0 for s in t["steps"][1:]):
+            raise Fail("task %s: a step not suspended before it" % t["name"])
+    return "4 workers, %s steps" % "/".join(str(len(t["steps"])) for t in workers)
+
+
+for _name, _names in (("pyenv-3.12", False), ("dtrace-3.9", False), ("py3.14-dtrace", True)):
+    add("asyncio by-task -p %s: a service's workers" % _name,
+        (lambda n, w: lambda: check_attach(find(n), w))(_name, _names))

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/* The asyncio task view: TASK records group the steps of the per-thread
+ * trees per task (by coroutine address and function, and Task address where
+ * known), gaps are the time between steps, and the tree, json and chrome
+ * formats show the tasks with --by-task. The section parser of 3.14's
+ * asyncio debug offsets refuses what does not fit. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/calltree.h"
+#include "core/filter.h"
+#include "core/names.h"
+#include "core/record.h"
+#include "core/tasks.h"
+#include "cpython/asyncio_debug.h"
+#include "flowtrace/event.h"
+#include "output/render.h"
+#include "test.h"
+
+#define PID 4242
+#define TID 4243
+
+enum { N_RUN = 1, N_MAIN, N_WORKER, N_PLAIN };
+
+struct drive {
+	struct calltree *ct;
+	struct names *names;
+	struct tasks *tk;
+	struct record_stats st;
+	uint32_t seq;
+	int32_t depth;
+};
+
+static void feed(struct drive *d, const void *rec, size_t size)
+{
+	FT_EQ_INT(record_apply(d->ct, d->names, PID, rec, size, &d->st), 0);
+	FT_EQ_INT(tasks__record(d->tk, d->ct, rec, size), 0);
+}
+
+static void enter(struct drive *d, uint64_t ts, uint32_t name)
+{
+	struct ft_rec_hdr h = {.ts = ts,
+			       .tgid = PID,
+			       .tid = TID,
+			       .seq = d->seq++,
+			       .depth = ++d->depth,
+			       .type = FT_REC_ENTRY,
+			       .arg = name};
+
+	feed(d, &h, sizeof(h));
+}
+
+static void leave(struct drive *d, uint64_t ts, uint32_t name)
+{
+	struct ft_rec_hdr h = {.ts = ts,
+			       .tgid = PID,
+			       .tid = TID,
+			       .seq = d->seq++,
+			       .depth = d->depth--,
+			       .type = FT_REC_RETURN,
+			       .arg = name};
+
+	feed(d, &h, sizeof(h));
+}
+
+/* the TASK record of the ENTRY that follows */
+static void task(struct drive *d, uint64_t ts, uint64_t coro, uint32_t name, uint64_t addr,
+		 const char *tname, uint16_t flags)
+{
+	struct ft_rec_task r = {.hdr = {.ts = ts,
+					.tgid = PID,
+					.tid = TID,
+					.seq = d->seq,
+					.depth = d->depth + 1,
+					.type = FT_REC_TASK,
+					.flags = flags,
+					.arg = name},
+				.coro = coro,
+				.task = addr};
+
+	if (tname)
+		snprintf(r.name, sizeof(r.name), "%s", tname);
+	feed(d, &r, sizeof(r));
+}
+
+/* one step of the loop: _run, then the coroutine (with a plain call in it) */
+static void step(struct drive *d, uint64_t ts, uint64_t coro, uint32_t fn, uint64_t addr,
+		 const char *tname, uint16_t flags, uint64_t dur)
+{
+	enter(d, ts, N_RUN);
+	task(d, ts + 1, coro, fn, addr, tname, flags);
+	enter(d, ts + 1, fn);
+	enter(d, ts + 2, N_PLAIN);
+	leave(d, ts + 3, N_PLAIN);
+	leave(d, ts + 1 + dur, fn);
+	leave(d, ts + 2 + dur, N_RUN);
+}
+
+static void drive_init(struct drive *d)
+{
+	struct calltree_opts o = {.keep = true};
+	struct ft_rec_thread th = {.hdr = {.tgid = PID, .tid = TID, .type = FT_REC_THREAD}};
+
+	memset(d, 0, sizeof(*d));
+	d->ct = calltree__new(&o);
+	d->names = names__new();
+	d->tk = tasks__new();
+	FT_TRUE(d->ct && d->names && d->tk);
+	FT_EQ_INT(names__bind(d->names, N_RUN, "Handle._run", 11, "/a/events.py", 12, 80, 0), 0);
+	FT_EQ_INT(names__bind(d->names, N_MAIN, "main", 4, "/app.py", 7, 5, 0), 0);
+	FT_EQ_INT(names__bind(d->names, N_WORKER, "worker", 6, "/app.py", 7, 9, 0), 0);
+	FT_EQ_INT(names__bind(d->names, N_PLAIN, "plain", 5, "/app.py", 7, 1, 0), 0);
+	memcpy(th.comm, "python3", 8);
+	feed(d, &th, sizeof(th));
+}
+
+static void drive_free(struct drive *d)
+{
+	tasks__free(d->tk);
+	calltree__free(d->ct);
+	names__free(d->names);
+}
+
+/* The sample: main (coroutine at 0xA) steps twice around a worker (0xB);
+ * then 0xA holds a worker (the main coroutine died, its address reused);
+ * then 0xA runs main again, marked as a first step: a new task. */
+static void sample(struct drive *d)
+{
+	drive_init(d);
+	step(d, 1000, 0xA, N_MAIN, 0, NULL, 0, 100);
+	step(d, 2000, 0xB, N_WORKER, 0, NULL, 0, 50);
+	step(d, 3000, 0xA, N_MAIN, 0, NULL, 0, 30);
+	step(d, 4000, 0xA, N_WORKER, 0, NULL, 0, 10);
+	step(d, 5000, 0xA, N_MAIN, 0, NULL, FT_TASK_F_FIRST, 10);
+	calltree__finish(d->ct, 9000);
+	tasks__finish(d->tk);
+}
+
+FT_TEST(tasks_group_steps_by_coroutine)
+{
+	struct drive d;
+	const struct ft_task *t;
+
+	sample(&d);
+	FT_EQ_U64(d.st.tasks, 5);
+	FT_EQ_U64(d.st.malformed, 0);
+	FT_EQ_U64(tasks__count(d.tk), 4);
+	t = tasks__at(d.tk, 0);
+	FT_EQ_INT(t->id, 1);
+	FT_EQ_U64(t->coro, 0xA);
+	FT_EQ_INT(t->nsteps, 2);
+	FT_EQ_STR(tasks__name(t), "Task-?");
+	FT_EQ_STR(names__get(d.names, t->coro_name)->func, "main");
+	/* each step is the coroutine's call, its plain call below it */
+	FT_EQ_U64(t->steps[0].node->start_ns, 1001);
+	FT_EQ_U64(t->steps[0].node->dur_ns, 100);
+	FT_TRUE(t->steps[0].node->first_child != NULL);
+	FT_EQ_U64(t->steps[1].node->start_ns, 3001);
+	/* suspended from 1101 to 3001 */
+	FT_EQ_U64(t->steps[0].gap_ns, 0);
+	FT_EQ_U64(t->steps[1].gap_ns, 1900);
+	FT_EQ_U64(t->suspended_ns, 1900);
+	FT_EQ_U64(t->run_ns, 130);
+	t = tasks__at(d.tk, 1);
+	FT_EQ_U64(t->coro, 0xB);
+	FT_EQ_INT(t->nsteps, 1);
+	/* the address reused by another coroutine function, and a first step */
+	t = tasks__at(d.tk, 2);
+	FT_EQ_U64(t->coro, 0xA);
+	FT_EQ_STR(names__get(d.names, t->coro_name)->func, "worker");
+	FT_EQ_INT(t->nsteps, 1);
+	t = tasks__at(d.tk, 3);
+	FT_EQ_STR(names__get(d.names, t->coro_name)->func, "main");
+	FT_EQ_INT(t->nsteps, 1);
+	FT_EQ_INT(t->id, 4);
+	drive_free(&d);
+}
+
+FT_TEST(tasks_names_and_task_addresses)
+{
+	struct drive d;
+
+	drive_init(&d);
+	step(&d, 1000, 0xA, N_MAIN, 0x100, "fetch-1", 0, 10);
+	/* the same coroutine address under another Task object: a new task */
+	step(&d, 2000, 0xA, N_MAIN, 0x200, "Task-7", 0, 10);
+	step(&d, 3000, 0xA, N_MAIN, 0x200, "Task-7", 0, 10);
+	calltree__finish(d.ct, 9000);
+	tasks__finish(d.tk);
+	FT_EQ_U64(tasks__count(d.tk), 2);
+	FT_EQ_STR(tasks__name(tasks__at(d.tk, 0)), "fetch-1");
+	FT_EQ_U64(tasks__at(d.tk, 0)->addr, 0x100);
+	FT_EQ_STR(tasks__name(tasks__at(d.tk, 1)), "Task-7");
+	FT_EQ_INT(tasks__at(d.tk, 1)->nsteps, 2);
+	FT_EQ_U64(tasks__at(d.tk, 1)->steps[1].gap_ns, 3001 - 2011);
+	drive_free(&d);
+}
+
+FT_TEST(tasks_record_without_its_entry_is_passed_over)
+{
+	struct drive d;
+
+	drive_init(&d);
+	enter(&d, 100, N_RUN);
+	/* announced, but the next record is a return (the ENTRY was lost) */
+	task(&d, 101, 0xA, N_MAIN, 0, NULL, 0);
+	leave(&d, 102, N_RUN);
+	/* a TASK whose seq is not the next ENTRY's */
+	task(&d, 200, 0xA, N_MAIN, 0, NULL, 0);
+	d.seq++;
+	enter(&d, 201, N_MAIN);
+	leave(&d, 202, N_MAIN);
+	calltree__finish(d.ct, 9000);
+	tasks__finish(d.tk);
+	FT_EQ_U64(tasks__count(d.tk), 0);
+	/* a short TASK record is damage, counted */
+	{
+		struct ft_rec_hdr h = {.tgid = PID, .tid = TID, .type = FT_REC_TASK};
+
+		FT_EQ_INT(record_apply(d.ct, d.names, PID, &h, sizeof(h), &d.st), 0);
+		FT_EQ_U64(d.st.malformed, 1);
+	}
+	drive_free(&d);
+}
+
+static char *render(const struct renderer *r, struct drive *d, struct filter *f)
+{
+	struct render_ctx rc = {.names = d->names, .filter = f, .tasks = d->tk};
+	char *buf = NULL;
+	size_t len = 0;
+
+	rc.out = open_memstream(&buf, &len);
+	FT_TRUE(rc.out);
+	FT_EQ_INT(r->end(&rc, d->ct), 0);
+	fclose(rc.out);
+	return buf;
+}
+
+FT_TEST(tasks_render_tree_json_chrome)
+{
+	struct drive d;
+	struct filter f = {0};
+	const char *inc[] = {"/app.py"};
+	char *out;
+
+	sample(&d);
+	out = render(&render_tree, &d, &f);
+	FT_TRUE(strstr(out, "# asyncio tasks: 4\n") != NULL);
+	FT_TRUE(strstr(out, "# task 1 \"Task-?\" (coroutine main() at 0xa): 2 steps, ran") != NULL);
+	FT_TRUE(strstr(out, "#   1.900 us suspended\n") != NULL);
+	/* the thread's own tree is still there, first */
+	FT_TRUE(strstr(out, "# thread 4243 (python3)") != NULL);
+	FT_TRUE(strstr(out, "# thread 4243") < strstr(out, "# asyncio tasks"));
+	free(out);
+
+	/* filters apply inside steps as in threads */
+	f.include = inc;
+	f.ninclude = 1;
+	out = render(&render_json, &d, &f);
+	FT_TRUE(strstr(out,
+		       "\"tasks\":[{\"id\":1,\"pid\":4242,\"name\":\"Task-?\","
+		       "\"name_known\":false,\"coro_addr\":\"0xa\",\"coro\":\"main\","
+		       "\"coro_file\":\"/app.py\",\"coro_line\":5,\"run_ns\":130,"
+		       "\"suspended_ns\":1900,\"steps\":[{\"tid\":4243,\"start_ns\":1001,"
+		       "\"dur_ns\":100,\"suspended_before_ns\":0,\"calls\":[{\"func\":\"main\"") !=
+		NULL);
+	FT_TRUE(strstr(out, "Handle._run") == NULL);
+	free(out);
+	filter__free(&f);
+
+	memset(&f, 0, sizeof(f));
+	out = render(&render_chrome, &d, &f);
+	FT_TRUE(strstr(out, "\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":4242,\"tid\":1000000001,"
+			    "\"args\":{\"name\":\"task 1 Task-? (main)\"}") != NULL);
+	FT_TRUE(strstr(out, "\"ph\":\"X\",\"ts\":1.001,\"dur\":0.100,\"pid\":4242,"
+			    "\"tid\":1000000001") != NULL);
+	free(out);
+	filter__free(&f);
+	drive_free(&d);
+}
+
+FT_TEST(tasks_without_by_task_change_nothing)
+{
+	struct drive d;
+	struct filter f = {0};
+	struct render_ctx rc = {.filter = &f};
+	char *buf = NULL;
+	size_t len = 0;
+
+	sample(&d);
+	rc.names = d.names;
+	rc.out = open_memstream(&buf, &len);
+	FT_EQ_INT(render_json.end(&rc, d.ct), 0);
+	fclose(rc.out);
+	FT_TRUE(strstr(buf, "\"tasks\"") == NULL);
+	free(buf);
+	drive_free(&d);
+}
+
+static void count_enter(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+			bool has_children)
+{
+	(void)t;
+	(void)n;
+	(void)has_children;
+	((int *)ctx)[0]++;
+	if (depth > ((int *)ctx)[1])
+		((int *)ctx)[1] = depth;
+}
+
+FT_TEST(filter_walk_node_stays_in_its_subtree)
+{
+	static const struct filter_visit v = {.enter = count_enter};
+	struct drive d;
+	struct filter f = {0};
+	const struct ft_thread *t;
+	int seen[2] = {0, 0};
+
+	sample(&d);
+	t = calltree__thread_at(d.ct, 0);
+	/* the first root has four later siblings (the other steps' _run) */
+	FT_TRUE(t->first_root->next != NULL);
+	filter__walk_node(&f, d.names, t, t->first_root, &v, seen);
+	FT_EQ_INT(seen[0], 3); /* _run, main, plain: not the siblings */
+	FT_EQ_INT(seen[1], 2);
+	seen[0] = seen[1] = 0;
+	filter__walk(&f, d.names, t, &v, seen);
+	FT_EQ_INT(seen[0], 15);
+	filter__free(&f);
+	drive_free(&d);
+}
+
+/* The .AsyncioDebug section of CPython 3.14.7's _asyncio module (gcc). */
+static const uint64_t SECTION_314[13] = {0xa8,	  0x88,	  0x60,	 0x6c,	0x6d,  0x80, 0x98,
+					 0x37248, 0x2a80, 0x3a8, 0x360, 0x368, 0x370};
+
+FT_TEST(asyncio_debug_section_parsed_and_checked)
+{
+	struct asyncio_debug d;
+	uint64_t bad[13];
+
+	FT_EQ_INT(asyncio_debug_parse(SECTION_314, sizeof(SECTION_314), &d), 0);
+	FT_EQ_U64(d.task_name, 0x88);
+	FT_EQ_U64(d.task_coro, 0x80);
+	FT_EQ_U64(d.running_task, 0x368);
+	FT_EQ_U64(d.running_loop, 0x360);
+	/* too short: an older or foreign layout */
+	FT_EQ_INT(asyncio_debug_parse(SECTION_314, 8 * 12, &d), -EINVAL);
+	/* an offset outside its struct */
+	memcpy(bad, SECTION_314, sizeof(bad));
+	bad[1] = 0xa8;
+	FT_EQ_INT(asyncio_debug_parse(bad, sizeof(bad), &d), -EINVAL);
+	memcpy(bad, SECTION_314, sizeof(bad));
+	bad[11] = 0x3a8;
+	FT_EQ_INT(asyncio_debug_parse(bad, sizeof(bad), &d), -EINVAL);
+	FT_EQ_INT(asyncio_debug_parse(NULL, 0, &d), -EINVAL);
+}

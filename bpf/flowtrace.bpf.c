@@ -40,9 +40,11 @@ struct recent_name {
 	__u32 id; /* 0: a free slot */
 };
 
-/* Slots of a thread's recent names: a call loop's entry and return, its
- * caller's, a few neighbours. A power of two (the slot is picked by a mask). */
-#define RECENT_NAMES 8
+/* Slots of a thread's recent names: a loop's callees' entries and returns,
+ * its callers'. A power of two (the slot is picked by a mask); 32 rather
+ * than 8 took a realistic mix (re, json, classes) from ~167 to ~148 ns an
+ * event, ~800 bytes a thread. */
+#define RECENT_NAMES 32
 
 /* A thread's place in its calls, as the markers report them, and the names
  * it used lately: an id found here needs no look-up in the shared name

@@ -15,14 +15,26 @@
 #error "define NAME_REC_MAX (the largest NAME record) before including emit.bpf.h"
 #endif
 
-/* The submit flag for a record: wake the reader only once wakeup_bytes
- * are queued (it also drains on a timer). */
-static __always_inline __u64 wakeup_flag(void)
+/* Bytes submitted since the reader was last woken (all CPUs). */
+__u64 unwoken_bytes = 0;
+
+/* The submit flag for a record of len bytes: wake the reader once
+ * wakeup_bytes were submitted since the last wake-up (it also drains on a
+ * timer). Counted here rather than asked of the ring (bpf_ringbuf_query of
+ * the queued bytes): the count is one atomic add on a line this CPU usually
+ * holds, where the query reads the consumer's position, a line the reader
+ * writes on another CPU, on every record. A wake-up comes at least as early
+ * as with the query (submitted bytes are never fewer than queued ones); the
+ * reset races with other CPUs' adds, which only moves a wake-up by a few
+ * records. */
+static __always_inline __u64 wakeup_flag(__u64 len)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
+	if (__sync_fetch_and_add(&unwoken_bytes, len) + len < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	unwoken_bytes = 0;
+	return BPF_RB_FORCE_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16 type, __u32 seq,
@@ -98,7 +110,7 @@ static __always_inline void emit_thread(__u64 pid_tgid, __u32 seq, __s32 depth)
 		r->ns_tid = ns_id_of(task);
 		r->ns_pid = ns_id_of(BPF_CORE_READ(task, group_leader));
 	}
-	bpf_ringbuf_submit(r, wakeup_flag());
+	bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 }
 
 /* A NAME record is built here, not on the stack: with both strings it is
@@ -133,18 +145,20 @@ static __always_inline __u32 name_new_id(void)
  * and line, then caches the id: only once the record is in the ring, so no
  * other thread can emit the id ahead of its name. One the ring has no room
  * for, or one with a string that could not be read, is not cached: the
- * next event sends it again. */
-static __always_inline void name_send(void *rec, __u64 len, const struct name_key *key, __u32 line,
+ * next event sends it again. Returns whether it was cached. */
+static __always_inline bool name_send(void *rec, __u64 len, const struct name_key *key, __u32 line,
 				      __u32 id, bool read_err)
 {
 	if (len > NAME_REC_MAX) /* a bound for the verifier; cannot happen */
-		return;
-	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag())) {
+		return false;
+	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag(len))) {
 		count_drop(FT_DROP_NAME);
-		return;
+		return false;
 	}
-	if (!read_err)
-		name_remember(key, line, id);
+	if (read_err)
+		return false;
+	name_remember(key, line, id);
+	return true;
 }
 
 /* For the sched_process_exec tracepoint (tp_btf: it runs in the exec'ing

@@ -535,7 +535,7 @@ static __always_inline void emit3(__u64 pid_tgid, struct interp_thread *st, __u1
 	r->parent = parent;
 	r->grand = grand;
 	r->sp = sp;
-	bpf_ringbuf_submit(r, wakeup_flag());
+	bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 }
 
 static __always_inline void emit(__u64 pid_tgid, struct interp_thread *st, __u16 type, __u16 flags,
@@ -561,7 +561,7 @@ static __always_inline void send_chunk(struct walk *w, struct ft_raw_stack *c, _
 	c->hdr.flags = flags;
 	c->chunk = w->chunk++;
 	c->count = w->n;
-	if (bpf_ringbuf_output(&events, c, sizeof(*c), wakeup_flag()))
+	if (bpf_ringbuf_output(&events, c, sizeof(*c), wakeup_flag(sizeof(*c))))
 		count_drop(FT_DROP_RINGBUF);
 	w->n = 0;
 }

@@ -94,12 +94,29 @@ def gen():
         gc.collect()
 
 
+def renamed():
+    # One code object renamed and called in a tight loop, each copy freed
+    # before the next is made: the next copy and its name take the memory
+    # of the last at once, with no other call in between (same file string,
+    # same line). A cache of a thread's recent names must see the deaths too.
+    if not hasattr(types.CodeType, "replace"):  # 3.8+
+        return
+    module = compile("def renamed():\n    return 0\n", os.path.join(HERE, "renamed.py"), "exec")
+    code = [c for c in module.co_consts if isinstance(c, types.CodeType)][0]
+    for i in range(ROUNDS):
+        name = "renamed_%03d" % i
+        fn = types.FunctionType(code.replace(co_name=name), {})
+        fn()
+        del fn, name
+
+
 def main():
     compile_modules()
     exec_sources()
     replace_code()
     function_type()
     gen()
+    renamed()
 
 
 if __name__ == "__main__":

@@ -811,7 +811,7 @@ __noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
 			r->hdr.flags = FT_RAW_TASK_F_INT;
 		}
 	}
-	bpf_ringbuf_submit(r, wakeup_flag());
+	bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 	return 0;
 }
 

@@ -514,6 +514,9 @@ static __always_inline void emit(__u64 pid_tgid, struct interp_thread *st, __u16
 struct walk {
 	__u64 pid_tgid;
 	__u64 frame; /* the next frame to record */
+	/* where to go on once a frame has no previous: the current frame,
+	 * when the innermost is a yielding one already unlinked from it */
+	__u64 then;
 	__u32 seq;   /* the thread's next seq */
 	__u32 n;     /* entries in the chunk being filled */
 	__u32 chunk; /* its index */
@@ -548,7 +551,8 @@ static long walk_frame(__u32 i, void *ctx)
 	e->frame = frame;
 	e->name = code_name_id(w->pid_tgid, w->seq, fi.code, &ci);
 	e->pad = 0;
-	w->frame = fi.back;
+	w->frame = fi.back ? fi.back : w->then;
+	w->then = 0;
 	if (++w->n == FT_RAW_STACK_CHUNK)
 		send_chunk(w, c, 0);
 	return 0;
@@ -556,9 +560,9 @@ static long walk_frame(__u32 i, void *ctx)
 
 /* Once per thread, before its first record of a frame: the frames already
  * running, from frame (the innermost) out. */
-static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame)
+static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame, __u64 then)
 {
-	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .seq = st->seq};
+	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .then = then, .seq = st->seq};
 	struct ft_raw_stack *c;
 	struct frame_info fi;
 	__u16 flags = FT_RAW_F_STACK_LAST;
@@ -738,7 +742,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 	}
 	/* the frame is not linked yet: the thread's current one is its caller */
 	if (!st->snapped)
-		snapshot(pid_tgid, st, current_frame(tstate));
+		snapshot(pid_tgid, st, current_frame(tstate), 0);
 	frame = arg_n(&a, eval_frame_arg);
 	flags = arg_n(&a, eval_throw_arg) ? FT_RAW_F_THROW : 0;
 	if (eval_throw_only && !flags)
@@ -905,8 +909,19 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 		started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	}
 	/* a frame starting is not running yet; one leaving still is */
-	if (!st->snapped)
-		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame);
+	/* a yield probed past the unlink (frame from a register) has no
+	 * previous any more: the walk goes on at the current frame, its
+	 * caller */
+	if (!st->snapped) {
+		__u64 then = 0;
+
+		if (freg && type == FT_RAW_EXIT && !fi.back) {
+			then = current_frame(current_tstate(st, (__u32)pid_tgid));
+			if (then == frame)
+				then = 0;
+		}
+		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame, then);
+	}
 	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
 	if (type == FT_RAW_ENTER)
 		st->enter_seq = st->seq;
@@ -942,7 +957,7 @@ int ft_pop(struct pt_regs *ctx)
 	name = code_name_id(pid_tgid, st->seq, fi.code, &ci);
 	/* the dying frame still counts as running: its caller is current */
 	if (!st->snapped)
-		snapshot(pid_tgid, st, frame);
+		snapshot(pid_tgid, st, frame, 0);
 	emit3(pid_tgid, st, FT_RAW_EXIT, FT_RAW_F_POP, name, frame, 0, 0, 0, 0);
 	return 0;
 }

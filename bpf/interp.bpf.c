@@ -866,6 +866,20 @@ static __always_inline __u64 reg_n(struct pt_regs *ctx, __u32 n)
 	return v;
 }
 
+/* The running thread's current frame, for a snapshot taken where the
+ * program read its frame from a register. A global function: the verifier
+ * checks it once, on its own, rather than the thread-list walk again on
+ * every path of ft_op that reaches it (inlined, ft_op passes the
+ * verifier's limit of a million instructions). */
+__noinline __u64 current_frame_once(__u32 tid)
+{
+	struct interp_thread *st = thread_get(&threads);
+
+	if (!st)
+		return 0;
+	return current_frame(current_tstate(st, tid));
+}
+
 /* freg: 0, or 1 + the register holding the frame (the cookie's upper part) */
 static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 freg)
 {
@@ -916,7 +930,7 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 		__u64 then = 0;
 
 		if (freg && type == FT_RAW_EXIT && !fi.back) {
-			then = current_frame(current_tstate(st, (__u32)pid_tgid));
+			then = current_frame_once((__u32)pid_tgid);
 			if (then == frame)
 				then = 0;
 		}

@@ -62,10 +62,13 @@ void probe_place_reg_reads(const struct pylayout *l, struct placement_reads *r)
 
 void probe_place_yield_reads(const struct pylayout *l, struct placement_reads *r)
 {
+	/* an exit names its frame by its code; the owner is read only by a
+	 * thread's first snapshot, and a suspending generator's frame stays
+	 * the generator's (no yield handler writes it, and 3.14's
+	 * tstate->current_frame store, through a base the walk cannot tell
+	 * from a frame, lies at the owner's displacement) */
 	memset(r, 0, sizeof(*r));
 	add_field(r, l->frame.code, 8);
-	if (l->frame.entry_kind == PYLAYOUT_ENTRY_OWNER)
-		add_field(r, l->frame.entry, 1);
 	r->track_frame = l->frame.ip >= 0 && l->frame.back >= 0;
 	r->frame_ip = l->frame.ip;
 	r->unlinks = r->track_frame;

@@ -550,6 +550,9 @@ struct walk {
 	__u64 pid_tgid;
 	__u64 frame; /* the next frame to record */
 	__u64 delta; /* the process's image delta */
+	/* where to go on once a frame has no previous: the current frame,
+	 * when the innermost is a yielding one already unlinked from it */
+	__u64 then;
 	__u32 seq;   /* the thread's next seq */
 	__u32 n;     /* entries in the chunk being filled */
 	__u32 chunk; /* its index */
@@ -584,7 +587,8 @@ static long walk_frame(__u32 i, void *ctx)
 	e->frame = frame;
 	e->name = code_name_id(w->pid_tgid, w->seq, fi.code, &ci, w->delta);
 	e->pad = 0;
-	w->frame = fi.back;
+	w->frame = fi.back ? fi.back : w->then;
+	w->then = 0;
 	if (++w->n == FT_RAW_STACK_CHUNK)
 		send_chunk(w, c, 0);
 	return 0;
@@ -592,9 +596,13 @@ static long walk_frame(__u32 i, void *ctx)
 
 /* Once per thread, before its first record of a frame: the frames already
  * running, from frame (the innermost) out. */
-static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame)
+static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame, __u64 then)
 {
-	struct walk w = {.pid_tgid = pid_tgid, .frame = frame, .delta = st->delta, .seq = st->seq};
+	struct walk w = {.pid_tgid = pid_tgid,
+			 .frame = frame,
+			 .delta = st->delta,
+			 .then = then,
+			 .seq = st->seq};
 	struct ft_raw_stack *c;
 	struct frame_info fi;
 	__u16 flags = FT_RAW_F_STACK_LAST;
@@ -840,7 +848,7 @@ int ft_eval_entry(struct pt_regs *ctx)
 	}
 	/* the frame is not linked yet: the thread's current one is its caller */
 	if (!st->snapped)
-		snapshot(pid_tgid, st, current_frame(tstate));
+		snapshot(pid_tgid, st, current_frame(tstate), 0);
 	frame = arg_n(&a, eval_frame_arg);
 	/* 3.14+: a coroutine resumed from C (an asyncio task's step) enters
 	 * the eval loop; its start (here on a throw, else at its RESUME
@@ -971,6 +979,20 @@ static __always_inline __u64 reg_n(struct pt_regs *ctx, __u32 n)
 	return v;
 }
 
+/* The running thread's current frame, for a snapshot taken where the
+ * program read its frame from a register. A global function: the verifier
+ * checks it once, on its own, rather than the thread-list walk again on
+ * every path of ft_op that reaches it (inlined, ft_op passes the
+ * verifier's limit of a million instructions). */
+__noinline __u64 current_frame_once(__u32 tid)
+{
+	struct interp_thread *st = thread_get(&threads);
+
+	if (!st)
+		return 0;
+	return current_frame(current_tstate(st, tid));
+}
+
 /* freg: 0, or 1 + the register holding the frame (the cookie's upper part) */
 static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 freg, __u64 off)
 {
@@ -1017,8 +1039,19 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 		started(st, frame, &fi, parent, name, name ? ci.flags : 0);
 	}
 	/* a frame starting is not running yet; one leaving still is */
-	if (!st->snapped)
-		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame);
+	/* a yield probed past the unlink (frame from a register) has no
+	 * previous any more: the walk goes on at the current frame, its
+	 * caller */
+	if (!st->snapped) {
+		__u64 then = 0;
+
+		if (freg && type == FT_RAW_EXIT && !fi.back) {
+			then = current_frame_once((__u32)pid_tgid);
+			if (then == frame)
+				then = 0;
+		}
+		snapshot(pid_tgid, st, type == FT_RAW_ENTER ? parent : frame, then);
+	}
 	emit3(pid_tgid, st, type, flags, name, frame, parent, grand, 0, pname);
 	if (type == FT_RAW_ENTER)
 		st->enter_seq = st->seq;
@@ -1055,7 +1088,7 @@ int ft_pop(struct pt_regs *ctx)
 	name = code_name_id(pid_tgid, st->seq, fi.code, &ci, st->delta);
 	/* the dying frame still counts as running: its caller is current */
 	if (!st->snapped)
-		snapshot(pid_tgid, st, frame);
+		snapshot(pid_tgid, st, frame, 0);
 	emit3(pid_tgid, st, FT_RAW_EXIT, FT_RAW_F_POP, name, frame, 0, 0, 0, 0);
 	return 0;
 }

@@ -7,7 +7,11 @@ dtrace 3.9. Uses driver.py's Bench (same workloads, gate, attach and pinning).
 
 The time per call is the target's CPU time (user + system, where uprobe traps
 are charged) over the untraced run's, not wall time: the figures hold on a
-loaded machine. usage: sudo scripts/bench/placement.py [ROUNDS]  (root: BPF)"""
+loaded machine. usage: sudo scripts/bench/placement.py [ROUNDS [ONLY]]  (root: BPF)
+ONLY: run only the targets whose name contains it (e.g. "3.13").
+PLACEMENT_BASELINE=FILE adds, per target, a "baseline" column: the same
+placed run with another flowtrace-bpf binary (say, the last release's), so
+a change is measured side by side with what it replaces."""
 import os
 import shutil
 import statistics
@@ -45,10 +49,15 @@ def cpu_workload(workdir):
 
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    only = sys.argv[2] if len(sys.argv) > 2 else ""
     repo = os.path.dirname(os.path.dirname(HERE))
     workdir = tempfile.mkdtemp(prefix="flowtrace-placement.", dir="/var/tmp")
     tracer = os.path.join(workdir, "flowtrace-bpf")
     shutil.copy2(os.path.join(repo, "build", "flowtrace-bpf"), tracer)
+    baseline = None
+    if os.environ.get("PLACEMENT_BASELINE"):
+        baseline = os.path.join(workdir, "flowtrace-bpf.baseline")
+        shutil.copy2(os.environ["PLACEMENT_BASELINE"], baseline)
     driver.WORKLOAD = cpu_workload(workdir)
     bench = driver.Bench(types.SimpleNamespace(python=DTRACE, tracer=tracer, bpftrace=None),
                          workdir)
@@ -57,13 +66,17 @@ def main():
                                       {"id": "usdt floor", "kind": "floor", "args": driver.USDT,
                                        "sink": "null"}])]
     for name, py in TARGETS:
+        if only not in name:
+            continue
         if not os.access(py, os.X_OK):
             driver.log("placement: %s absent, skipped" % py)
             continue
         targets.append((name, py, [
             {"id": "untraced", "kind": "untraced"},
             {"id": "placed", "kind": "flowtrace", "args": FRAME, "format": "jsonl",
-             "sink": "null"},
+             "sink": "null"}] + ([
+            {"id": "baseline", "kind": "flowtrace", "args": FRAME, "format": "jsonl",
+             "sink": "null", "tracer": baseline}] if baseline else []) + [
             {"id": "labels", "kind": "flowtrace", "args": FRAME, "format": "jsonl",
              "sink": "null", "labels": True},
             {"id": "floor placed", "kind": "floor", "args": FRAME, "sink": "null"},
@@ -79,6 +92,7 @@ def main():
                         env = os.environ.pop("FLOWTRACE_PROBE_LABELS", None)
                         if cfg.get("labels"):
                             os.environ["FLOWTRACE_PROBE_LABELS"] = "1"
+                        bench.tracer = cfg.get("tracer", tracer)
                         try:
                             r = bench.run(wname, size, cfg, py=py)
                         except RuntimeError as e:

@@ -499,9 +499,10 @@ static size_t pop_targets(const struct elfimage *img, uint64_t fn, uint64_t *t, 
 	return n;
 }
 
-/* 3.14+: _PyEval_FrameClearAndPop, and the calls the return handlers make
+/* 3.13+: _PyEval_FrameClearAndPop, and the calls the return handlers make
  * to it. A build that inlined it (LTO, -fno-semantic-interposition) has
- * none, and a probe on the function would miss returns. */
+ * none, and a probe on the function would miss returns. (3.13 exports it
+ * too, and pops every frame through it the way 3.14 does.) */
 static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 {
 	static const enum opcodes_op rets[] = {OPCODES_RETURN_VALUE,
@@ -523,9 +524,17 @@ static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 		const uint8_t *code = NULL;
 		unsigned c;
 
+		/* 3.13's INSTRUMENTED_RETURN_VALUE reaches its call through
+		 * two jumps out of line. There RETURN_VALUE must call it
+		 * through the PLT: then the function is interposable in this
+		 * build, and a compiler inlines an interposable function at no
+		 * call site, so every pop, that one's too, goes through it. */
+		if (out->minor == 13 && i > 0)
+			break;
 		while (len && !(code = elfimage__bytes(img, at, len)))
 			len /= 2;
-		c = x86_count_calls(code, len, at, t, nt);
+		c = out->minor == 13 ? x86_count_calls(code, len, at, t + 1, nt - 1)
+				     : x86_count_calls(code, len, at, t, nt);
 		if (!c) {
 			out->pop_calls = 0; /* every return handler must call it */
 			return 0;
@@ -588,7 +597,7 @@ int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opc
 			return -ENOTSUP;
 		}
 	}
-	if (minor >= 14)
+	if (minor >= 13)
 		find_pop(img, out);
 	/* 3.8 has no accessor; pylayout decides what a failed decode means */
 	if (decode_eval_frame(img, &out->eval_frame_disp))

@@ -76,7 +76,7 @@ struct opcodes_table {
 	 * a function of its own (_TAIL_CALL_<OPNAME>) outside the eval
 	 * function, reached through a table of function pointers */
 	bool tail_calls;
-	/* 3.14+: _PyEval_FrameClearAndPop (.dynsym), where every frame that
+	/* 3.13+: _PyEval_FrameClearAndPop (.dynsym), where every frame that
 	 * returns or is unwound is popped, and how many calls to it the
 	 * return handlers make (0: none found, e.g. inlined) */
 	uint64_t pop_vaddr, pop_offset;

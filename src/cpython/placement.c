@@ -34,8 +34,10 @@ static bool overlaps(int64_t a, unsigned alen, int64_t b, unsigned blen)
 	return a < b + (int64_t)blen && b < a + (int64_t)alen;
 }
 
-/* Why the store in in may change what r describes, or NULL. */
-static const char *store_conflict(const struct disasm_insn *in, const struct placement_reads *r)
+/* Why the store in in may change what r describes, or NULL. callers: the
+ * registers that hold the caller's frame (r->unlinks). */
+static const char *store_conflict(const struct disasm_insn *in, const struct placement_reads *r,
+				  uint32_t callers)
 {
 	unsigned size = in->store_size ? in->store_size : 8;
 
@@ -50,7 +52,8 @@ static const char *store_conflict(const struct disasm_insn *in, const struct pla
 			       ? "stores to the current frame's slot on the stack"
 			       : NULL;
 	}
-	if (in->store_index)
+	if (in->store_index &&
+	    !(in->store_base >= 0 && in->store_base < 16 && (callers & 1u << in->store_base)))
 		return "stores through an index register";
 	for (size_t i = 0; i < r->nfields; i++)
 		if (overlaps(in->store_disp, size, r->fields[i].off, r->fields[i].size))
@@ -74,6 +77,9 @@ int placement_walk(struct disasm *d, const struct placement_code *c, uint64_t ha
 	/* with r->track_frame: registers written since the label, and those that
 	 * hold the frame the handler runs (0: not known yet) */
 	uint32_t written = 0, frame = 0;
+	/* with r->unlinks: registers holding the caller, loaded from the
+	 * frame's previous */
+	uint32_t callers = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->vaddr = handler;
@@ -130,22 +136,35 @@ int placement_walk(struct disasm *d, const struct placement_code *c, uint64_t ha
 			keep(out, handler, at, "moves the stack pointer");
 			return 0;
 		}
-		if (in.stores && (why = store_conflict(&in, r))) {
+		if (in.stores && (why = store_conflict(&in, r, callers))) {
 			keep(out, handler, at, why);
 			return 0;
 		}
 		if (r->track_frame) {
+			uint32_t before = frame;
+			bool plain = in.stores && !in.store_index && in.store_base >= 0 &&
+				     in.store_base < 16 && in.store_base != DISASM_RSP &&
+				     !(written & 1u << in.store_base);
+
 			/* the first store at frame_ip from a register not yet
 			 * written names the frame's register */
-			if (!frame && in.stores && in.store_disp == r->frame_ip &&
-			    !in.store_index && in.store_base >= 0 && in.store_base < 16 &&
-			    in.store_base != DISASM_RSP && !(written & 1u << in.store_base))
+			if (!frame && plain && in.store_disp == r->frame_ip)
 				frame = 1u << in.store_base;
+			/* a yield clears the previous of the frame it suspends:
+			 * the only zero stored there in the handler */
+			if (r->unlinks && plain && in.store_zero && in.store_size == 8 &&
+			    in.store_disp == r->frame_back)
+				frame |= 1u << in.store_base;
 			if (in.copy_src >= 0 && in.copy_src < 16 && in.copy_dest >= 0 &&
 			    in.copy_dest < 16 && (frame & 1u << in.copy_src))
 				frame |= 1u << in.copy_dest;
 			else
 				frame &= ~in.writes;
+			callers &= ~in.writes;
+			if (r->unlinks && in.load && in.load_disp == r->frame_back &&
+			    in.load_base >= 0 && in.load_base < 16 && in.load_dest >= 0 &&
+			    in.load_dest < 16 && (before & 1u << in.load_base))
+				callers |= 1u << in.load_dest;
 			written |= in.writes;
 		}
 		at += in.len;

@@ -48,6 +48,16 @@ struct placement_reads {
 	 * current-frame field is then left out of fields[]. */
 	bool track_frame;
 	int64_t frame_ip;
+	/* With track_frame, at a yield handler (3.12/3.13 YIELD_VALUE: frame =
+	 * frame->previous, then gen_frame->previous = NULL): the store of an
+	 * immediate 0 at frame_back from a register not written since the label
+	 * names the yielding frame's register, and an indexed store based on a
+	 * register loaded from frame_back (the caller's frame: the value pushed
+	 * onto the caller's stack, within the caller's own frame) touches no
+	 * field of the yielding frame. frame_back is then left out of fields[]
+	 * (the program reads no caller from an exit). */
+	bool unlinks;
+	int64_t frame_back;
 };
 
 /* The code the walk reads: bytes at vaddr, and every address something

@@ -214,8 +214,11 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		 "so frames running at attach are seen leaving%s",
 		 what, binary,
 		 no_hook ? "the RESUME bytecode handlers (read-only)" : "the eval loop (read-only)",
-		 e->minor >= 14 ? "_PyEval_FrameClearAndPop and the yield handlers"
-				: "the return/yield bytecode handlers",
+		 e->minor >= 14	  ? "_PyEval_FrameClearAndPop and the yield handlers"
+		 : e->minor == 13 ? "_PyEval_FrameClearAndPop and the yield handlers where "
+				    "the return handlers call it, else at the return/yield "
+				    "bytecode handlers"
+				  : "the return/yield bytecode handlers",
 		 unused);
 	return 0;
 }

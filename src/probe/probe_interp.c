@@ -11,12 +11,16 @@
  * frame: exits from the RETURN/YIELD handlers, so frames running at
  *        attach are seen leaving; starts from the eval loop where every call
  *        passes through it, else from the RESUME handlers, with
- *        PUSH_EXC_INFO and the eval loop's return placing unwinding.
+ *        PUSH_EXC_INFO and the eval loop's return placing unwinding;
+ *        3.13 (where its return handlers call it) and 3.14 end every
+ *        frame at _PyEval_FrameClearAndPop instead, yields at their
+ *        handlers.
  * Raw records go through istack.c, which emits the same ENTRY/RETURN/NAME
  * records as the USDT source. */
 #include <errno.h>
 #include <glob.h>
 #include <libgen.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -221,16 +225,27 @@ struct plan {
 	bool op_starts; /* RESUME-family handlers */
 	bool op_ends;	/* return and yield handlers */
 	bool op_catch;	/* PUSH_EXC_INFO */
-	/* 3.14+: every frame's end at _PyEval_FrameClearAndPop, in place of
+	/* 3.13+: every frame's end at _PyEval_FrameClearAndPop, in place of
 	 * the return handlers, PUSH_EXC_INFO and the eval loop's return;
 	 * only the yield handlers remain as ends */
 	bool pops;
 };
 
+/* 3.13 pops frames as 3.14 does, and exports the function; where its
+ * return handlers call it (not inlined), one probe on its first
+ * instruction (a push, emulated) replaces the eval loop's uretprobe on
+ * every call from C, the return handlers and PUSH_EXC_INFO. 3.14 needs
+ * it (its unwinding runs no handler we could probe), so a 3.14 build
+ * without it is refused at open. */
+static bool pops_frames(const struct interp_probe *o)
+{
+	return o->lay.minor >= 14 || (o->lay.minor == 13 && o->opcodes.pop_calls);
+}
+
 static struct plan plan_of(const struct interp_probe *o)
 {
 	bool frame = o->method == FT_METHOD_FRAME;
-	bool pops = frame && o->lay.minor >= 14;
+	bool pops = frame && pops_frames(o);
 
 	return (struct plan){
 		.op_starts = frame && !o->eval_entries,
@@ -540,6 +555,16 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc && pl.pops)
 		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false,
 				"_PyEval_FrameClearAndPop", err, errlen);
+	if (!rc && pl.pops && p->base.opts.verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: probe _PyEval_FrameClearAndPop at file offset %#" PRIx64
+			": every frame's end (the return handlers call it), no uretprobe on the "
+			"eval loop\n",
+			pop);
+	else if (!rc && !pl.pops && pl.op_ends && p->lay.minor == 13 && p->base.opts.verbose)
+		fprintf(stderr, "flowtrace-bpf: _PyEval_FrameClearAndPop is not called from the "
+				"return handlers (inlined?): frames end at the return handlers "
+				"and the eval loop's return\n");
 	place = probe_place_open(p->base.target->img, &p->opcodes, &p->lay, p->base.opts.verbose);
 	if (pl.op_starts)
 		n = add_ops(p, place, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER,

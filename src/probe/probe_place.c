@@ -12,7 +12,7 @@
 
 struct probe_place {
 	struct placement_image *pi; /* NULL: every probe stays on its label */
-	struct placement_reads reads, reg_reads;
+	struct placement_reads reads, reg_reads, yield_reads;
 	bool verbose;
 };
 
@@ -60,6 +60,21 @@ void probe_place_reg_reads(const struct pylayout *l, struct placement_reads *r)
 	r->frame_ip = l->frame.ip;
 }
 
+void probe_place_yield_reads(const struct pylayout *l, struct placement_reads *r)
+{
+	/* an exit names its frame by its code; the owner is read only by a
+	 * thread's first snapshot, and a suspending generator's frame stays
+	 * the generator's (no yield handler writes it, and 3.14's
+	 * tstate->current_frame store, through a base the walk cannot tell
+	 * from a frame, lies at the owner's displacement) */
+	memset(r, 0, sizeof(*r));
+	add_field(r, l->frame.code, 8);
+	r->track_frame = l->frame.ip >= 0 && l->frame.back >= 0;
+	r->frame_ip = l->frame.ip;
+	r->unlinks = r->track_frame;
+	r->frame_back = l->frame.back;
+}
+
 struct probe_place *probe_place_open(const struct elfimage *img, const struct opcodes_table *t,
 				     const struct pylayout *l, bool verbose)
 {
@@ -96,6 +111,7 @@ struct probe_place *probe_place_open(const struct elfimage *img, const struct op
 				"not found: no probe moves past a store to the stack\n");
 	probe_place_frame_reads(l, local, &pp->reads);
 	probe_place_reg_reads(l, &pp->reg_reads);
+	probe_place_yield_reads(l, &pp->yield_reads);
 	return pp;
 }
 
@@ -138,6 +154,18 @@ uint64_t probe_place_offset(struct probe_place *pp, enum opcodes_op op,
 	    viareg.frame_reg >= 0) {
 		pl = viareg;
 		*cookie_reg = (uint64_t)(pl.frame_reg + 1);
+	}
+	/* a yield also clears the suspended frame's previous; its exit reads
+	 * none, and BPF walks a first snapshot on from the current frame */
+	if (!pl.moved && !pl.emulated && op == OPCODES_YIELD_VALUE && pp->yield_reads.track_frame &&
+	    !placement_choose(pp->pi, h->vaddr, &pp->yield_reads, &viareg)) {
+		if (viareg.moved && viareg.frame_reg >= 0) {
+			pl = viareg;
+			*cookie_reg = (uint64_t)(pl.frame_reg + 1);
+		} else {
+			/* what stopped the walk that went furthest */
+			snprintf(pl.why, sizeof(pl.why), "%s", viareg.why);
+		}
 	}
 	/* the moved address lies a few bytes on in the same segment */
 	off = h->offset + (pl.vaddr - h->vaddr);

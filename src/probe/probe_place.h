@@ -39,5 +39,9 @@ uint64_t probe_place_offset(struct probe_place *pp, enum opcodes_op op,
  * fields only (the register is tracked from the handler's store at
  * frame->ip). */
 void probe_place_reg_reads(const struct pylayout *l, struct placement_reads *r);
+/* The same at a yield handler, which unlinks the frame it suspends before
+ * any emulated instruction: an exit reads no caller, so the frame's
+ * previous may change (placement.h, unlinks). */
+void probe_place_yield_reads(const struct pylayout *l, struct placement_reads *r);
 
 #endif /* FT_PROBE_PLACE_H */

@@ -175,6 +175,7 @@ int disasm_one(struct disasm *d, const uint8_t *code, size_t len, uint64_t vaddr
 
 	memset(out, 0, sizeof(*out));
 	out->store_base = out->store_src = out->lea_base = out->lea_dest = -1;
+	out->load_base = out->load_dest = -1;
 	out->copy_src = out->copy_dest = -1;
 	if (!code || !cs_disasm_iter(d->full, &p, &size, &addr, d->insn))
 		return -EINVAL;
@@ -197,6 +198,18 @@ int disasm_one(struct disasm *d, const uint8_t *code, size_t len, uint64_t vaddr
 		out->store_size = op->size;
 		if (i + 1 < x->op_count && x->operands[i + 1].type == X86_OP_REG)
 			out->store_src = gpr(x->operands[i + 1].reg);
+		if (d->insn->id == X86_INS_MOV && i + 1 < x->op_count &&
+		    x->operands[i + 1].type == X86_OP_IMM && x->operands[i + 1].imm == 0)
+			out->store_zero = true;
+	}
+	if (d->insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	    x->operands[0].size == 8 && x->operands[1].type == X86_OP_MEM &&
+	    x->operands[1].mem.index == X86_REG_INVALID &&
+	    x->operands[1].mem.segment == X86_REG_INVALID) {
+		out->load = true;
+		out->load_dest = gpr(x->operands[0].reg);
+		out->load_base = gpr(x->operands[1].mem.base);
+		out->load_disp = x->operands[1].mem.disp;
 	}
 	if (d->insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
 	    x->operands[1].type == X86_OP_REG && x->operands[0].size == 8) {

@@ -35,7 +35,12 @@ struct disasm_insn {
 	bool store_index; /* the address has an index register */
 	int64_t store_disp;
 	unsigned store_size;
-	int store_src;		 /* the register a store writes out, or -1 */
+	int store_src;	 /* the register a store writes out, or -1 */
+	bool store_zero; /* the store writes an immediate 0 */
+	/* mov load_disp(load_base),load_dest: a 64-bit load, no index */
+	bool load;
+	int load_base, load_dest;
+	int64_t load_disp;
 	int copy_src, copy_dest; /* mov %copy_src,%copy_dest, 64-bit; else -1 */
 	bool lea;		 /* lea lea_disp(lea_base),lea_dest */
 	int lea_base, lea_dest;

@@ -269,6 +269,63 @@ FT_TEST(placement_walk_frame_register)
 	disasm_close(d);
 }
 
+FT_TEST(placement_walk_yield_unlink)
+{
+	/* 3.12.1's YIELD_VALUE, cut down: the frame in %rbx (and %rbp),
+	 * %rbx becomes the caller, the yielding frame's previous is cleared
+	 * through %rbp, the value pushed onto the caller's stack, then jmp */
+	static const uint8_t code[] = {
+		0x4c, 0x89, 0x53, 0x38,		       /* mov %r10,0x38(%rbx) */
+		0x48, 0x8b, 0x5b, 0x08,		       /* mov 0x8(%rbx),%rbx */
+		0x48, 0xc7, 0x45, 0x08, 0,    0, 0, 0, /* movq $0,0x8(%rbp) */
+		0x48, 0x89, 0x4c, 0xd3, 0x48,	       /* mov %rcx,0x48(%rbx,%rdx,8) */
+		0xe9, 0,    0,	  0,	0,	       /* jmp */
+	};
+	struct placement_reads reg = {.fields = {{0x0, 8}, {0x8, 8}},
+				      .nfields = 2,
+				      .track_frame = true,
+				      .frame_ip = 0x38};
+	struct placement_reads yield = {.fields = {{0x0, 8}},
+					.nfields = 1,
+					.track_frame = true,
+					.frame_ip = 0x38,
+					.unlinks = true,
+					.frame_back = 0x8};
+	struct placement_code c = {code, sizeof(code), 0x1000, NULL, 0};
+	struct placement pl;
+	struct disasm *d;
+	uint8_t other[sizeof(code)];
+
+	FT_EQ_INT(disasm_open(&d), 0);
+	/* reading the frame's previous: the clearing store stops the walk */
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &reg, &pl), 0);
+	FT_TRUE(!pl.moved);
+	/* a yield's exit: %rbp, whose previous the handler cleared, holds it */
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &yield, &pl), 0);
+	FT_TRUE(pl.moved);
+	FT_EQ_U64(pl.vaddr, 0x1015);
+	FT_EQ_INT(pl.frame_reg, 5);
+	/* an indexed store not based on the caller may hit the frame */
+	memcpy(other, code, sizeof(code));
+	other[19] = 0xd0; /* mov %rcx,0x48(%rax,%rdx,8) */
+	c.bytes = other;
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &yield, &pl), 0);
+	FT_TRUE(!pl.moved && strstr(pl.why, "index"));
+	/* a zero stored through a register written since the label names nothing */
+	memcpy(other, code, sizeof(code));
+	memcpy(other + 4, (const uint8_t[]){0x48, 0x8b, 0x6b, 0x08}, 4); /* mov 0x8(%rbx),%rbp */
+	c.bytes = other;
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &yield, &pl), 0);
+	FT_TRUE(!pl.moved);
+	/* a zero at another displacement names nothing either */
+	memcpy(other, code, sizeof(code));
+	other[11] = 0x10; /* movq $0,0x10(%rbp) */
+	c.bytes = other;
+	FT_EQ_INT(placement_walk(d, &c, 0x1000, &yield, &pl), 0);
+	FT_TRUE(!pl.moved && strstr(pl.why, "register"));
+	disasm_close(d);
+}
+
 FT_TEST(placement_cframe_local_synthetic)
 {
 	/* 3.12.1's prologue: pushes, sub, an early je, then &cframe */
@@ -462,6 +519,26 @@ FT_TEST(placement_real_interpreters)
 			FT_EQ_INT(pl.frame_reg, 6);
 			recheck(img, d, h->vaddr, pl.vaddr, &rr,
 				"3.13 RETURN_VALUE, frame in %rsi");
+		}
+		/* 3.12's YIELD_VALUE clears its frame's previous (+62) before
+		 * its first branch, the jmp at +96, where %rbp holds the frame;
+		 * 3.13's ends in an indirect jmp, with nothing emulated before */
+		if (builds[b].minor == 12 || builds[b].minor == 13) {
+			const struct opcodes_handler *h = &t.ops[OPCODES_YIELD_VALUE];
+			struct placement_reads yr;
+			struct placement pl;
+
+			probe_place_yield_reads(&lay, &yr);
+			FT_EQ_INT(placement_choose(pi, h->vaddr, &yr, &pl), 0);
+			if (builds[b].minor == 13) {
+				FT_TRUE(!pl.moved);
+			} else {
+				FT_TRUE(pl.moved);
+				FT_EQ_U64(pl.vaddr - h->vaddr, 96);
+				FT_EQ_INT(pl.frame_reg, 5);
+				recheck(img, d, h->vaddr, pl.vaddr, &yr,
+					"3.12 YIELD_VALUE, frame in %rbp");
+			}
 		}
 		disasm_close(d);
 		placement_image_close(pi);

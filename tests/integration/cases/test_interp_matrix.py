@@ -44,6 +44,7 @@ WORKLOADS = [
     "finalizers",  # __del__ while a frame is cleared: next(), for, list(), close(), tasks
     "reused_code",  # code objects freed and their memory reused: every name its own
     "parallel_threads",  # 4 threads at once (3.14t: in parallel), 2 parked 30 deep at attach
+    "yield_at_attach",  # -p: the thread's first event is a yield (placed past the unlink)
 ]
 NEEDS = {"monitoring_active": (3, 12)}
 # Traced without --include, comparing the subtree of this function of the

@@ -23,15 +23,28 @@ from .test_interp_matrix import DISCOVERY, exact_cell
 
 # The handlers every call passes through on the hot path that must leave
 # their labels on each minor (RESUME on 3.13 cannot: RESUME_CHECK, which
-# runs instead once specialised, jumps back into it). 3.13's RETURN_VALUE
-# writes tstate->current_frame before its first branch: it moves only with
-# the frame read from a register, which -v must say.
+# runs instead once specialised, jumps back into it). 3.13's frames end at
+# _PyEval_FrameClearAndPop (see POPS), so its return handlers take no probe.
 MUST_MOVE = {
     (3, 11): ["RESUME", "RESUME_QUICK", "RETURN_VALUE"],
-    (3, 12): ["RESUME", "RETURN_VALUE", "RETURN_CONST"],
-    (3, 13): ["RESUME_CHECK", "RETURN_VALUE", "RETURN_CONST"],
+    (3, 12): ["RESUME", "RETURN_VALUE", "RETURN_CONST", "YIELD_VALUE"],
+    (3, 13): ["RESUME_CHECK"],
+    (3, 14): [],
 }
-VIA_REGISTER = {(3, 13): {"RETURN_VALUE": "rsi"}}
+# 3.12's YIELD_VALUE unlinks its frame before its first branch: it moves
+# with the frame read from the register it clears the frame's previous
+# through, which -v must say. 3.14's builds differ in that register (and
+# the tail-calling one does not move it): any named register will do there.
+VIA_REGISTER = {(3, 12): {"YIELD_VALUE": "rbp"}, (3, 14): {"YIELD_VALUE": "any"}}
+# 3.13 and 3.14 pop every frame that returns or is unwound through the
+# exported _PyEval_FrameClearAndPop: one probe on its first instruction
+# replaces the return handlers, PUSH_EXC_INFO and the eval loop's uretprobe
+# (one more trap on every call from C).
+POP = re.compile(r"^flowtrace-bpf: probe _PyEval_FrameClearAndPop at file offset "
+                 r"(0x[0-9a-f]+): every frame's end \(the return handlers call it\), "
+                 r"no uretprobe on the eval loop$")
+NOT_PROBED_WITH_POPS = ["RETURN_VALUE", "RETURN_CONST", "INSTRUMENTED_RETURN_VALUE",
+                        "INSTRUMENTED_RETURN_CONST", "PUSH_EXC_INFO"]
 MOVED = re.compile(r"^flowtrace-bpf: probe (\w+) moved to \+(\d+) at file offset (0x[0-9a-f]+) "
                    r"\((.*)\): emulated, not single-stepped"
                    r"(?:; the frame read from register (\w+))?$")
@@ -92,6 +105,8 @@ def run_moved(interp):
             problems.append("%s: -v says %r, the bytes are a %s" % (op, m.group(4), kind))
     via = VIA_REGISTER.get(interp.minor, {})
     for op, m in sorted(moved.items()):
+        if via.get(op) == "any" and m.group(5):
+            continue
         if m.group(5) != via.get(op):
             problems.append("%s: frame read from %s, expected %s" % (op, m.group(5), via.get(op)))
     for op, m in sorted(stays.items()):
@@ -101,6 +116,27 @@ def run_moved(interp):
         raise Fail("\n".join(problems) + "\n" + res.context())
     return "%d moved (%s), %d on their labels" % (len(moved), ", ".join(
         "%s +%s" % (op, m.group(2)) for op, m in sorted(moved.items())), len(stays))
+
+
+def run_pops(interp):
+    """3.13+: the pop probe's place holds an instruction the kernel emulates
+    (read from the file), and no return handler or PUSH_EXC_INFO is probed."""
+    res, binary, moved, stays = placement_lines(interp)
+    pop = [m for m in map(POP.match, res.stderr.splitlines()) if m]
+    if len(pop) != 1:
+        raise Fail("expected one line naming the _PyEval_FrameClearAndPop probe\n"
+                   + res.context())
+    with open(binary, "rb") as f:
+        data = f.read()
+    off = int(pop[0].group(1), 16)
+    if not kernel_emulates(data[off:off + 8]):
+        raise Fail("_PyEval_FrameClearAndPop at %#x holds %s, which the kernel single-steps\n"
+                   % (off, data[off:off + 8].hex()) + res.context())
+    probed = sorted(set(NOT_PROBED_WITH_POPS) & (set(moved) | set(stays)))
+    if probed:
+        raise Fail("probed although frames end at the pop: %s\n" % ", ".join(probed)
+                   + res.context())
+    return "pop at %#x (%s)" % (off, kernel_emulates(data[off:off + 8]))
 
 
 def run_labels(interp):
@@ -116,9 +152,14 @@ def run_labels(interp):
 
 
 for _interp in DISCOVERY.interps:
-    if _interp.minor not in MUST_MOVE or _interp.kind not in ("pyenv", "debian"):
+    if _interp.minor >= (3, 13):
+        add("placement %s: frames end at _PyEval_FrameClearAndPop, emulated, no uretprobe"
+            % _interp.name, functools.partial(run_pops, _interp))
+    if _interp.minor not in MUST_MOVE:
         continue
     add("placement %s: handler probes on emulated instructions" % _interp.name,
         functools.partial(run_moved, _interp))
+    if _interp.kind not in ("pyenv", "debian"):
+        continue
     add("placement %s: fallback, FLOWTRACE_PROBE_LABELS=1: probes on labels, tree exact"
         % _interp.name, functools.partial(run_labels, _interp))

@@ -70,6 +70,8 @@ enum {
 	OPT_FLIGHT,
 	OPT_FLIGHT_SIZE,
 	OPT_RAW_TIMES,
+	OPT_STARTUP,
+	OPT_NO_STARTUP,
 };
 
 static const struct argp_option options[] = {
@@ -97,6 +99,11 @@ static const struct argp_option options[] = {
 	{"output", 'o', "FILE", 0,
 	 "Write trace data to FILE (atomically) instead of stdout; record: the trace file", 2},
 	{"fold", OPT_FOLD, NULL, 0, "tree: fold repeated identical sibling calls into one line", 2},
+	{"startup", OPT_STARTUP, NULL, 0,
+	 "tree: show a launched program's interpreter start-up and shutdown calls (by default "
+	 "one line per phase, the program from its <module>)",
+	 2},
+	{"no-startup", OPT_NO_STARTUP, NULL, 0, "tree: fold them (the default)", 2},
 	{"raw-times", OPT_RAW_TIMES, NULL, 0,
 	 "Show the measured intervals: do not take the tracer's own cost out of durations", 2},
 	{"indent-max", OPT_INDENT_MAX, "N", 0,
@@ -339,6 +346,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RAW_TIMES:
 		cfg->raw_times = true;
+		break;
+	case OPT_STARTUP:
+	case OPT_NO_STARTUP:
+		cfg->startup = key == OPT_STARTUP;
 		break;
 	case OPT_INDENT_MAX:
 		if (parse_int(arg, 0, 1000000, &v))

@@ -155,8 +155,10 @@ struct frame {
 	bool has_children;
 };
 
-void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
-		  const struct filter_visit *v, void *ctx)
+/* The walk from first and its siblings, or from first alone (one). */
+static void walk_from(struct filter *f, const struct names *names, const struct ft_thread *t,
+		      const struct ft_node *first, bool one, const struct filter_visit *v,
+		      void *ctx)
 {
 	struct walk wk = {.f = f, .names = names};
 	int max = f && f->max_depth > 0 ? f->max_depth : 0;
@@ -164,11 +166,11 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 	size_t sp = 0, cap = 0;
 	int depth = 0;
 
-	if (!t->first_root)
+	if (!first)
 		return;
 	if (grow_array((void **)&st, &cap, 1, sizeof(*st)))
 		return;
-	st[sp++] = (struct frame){.cur = t->first_root};
+	st[sp++] = (struct frame){.cur = first};
 	while (sp) {
 		struct frame *fr = &st[sp - 1];
 		const struct ft_node *c = fr->cur;
@@ -184,7 +186,7 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 			}
 			continue;
 		}
-		fr->cur = c->next;
+		fr->cur = one && sp == 1 ? NULL : c->next;
 		/* nothing at or below max depth shows: hidden nodes' children
 		 * would land at the same depth */
 		if (max && depth >= max)
@@ -225,4 +227,16 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 	}
 	free(st);
 	free(wk.scratch);
+}
+
+void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
+		  const struct filter_visit *v, void *ctx)
+{
+	walk_from(f, names, t, t->first_root, false, v, ctx);
+}
+
+void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
+		       const struct ft_node *n, const struct filter_visit *v, void *ctx)
+{
+	walk_from(f, names, t, n, true, v, ctx);
 }

@@ -52,5 +52,10 @@ struct filter_visit {
 };
 void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
 		  const struct filter_visit *v, void *ctx);
+/* The same walk over node n of thread t and its subtree alone, n taken as
+ * a root (depth 0): its siblings are not visited (the first view shows a
+ * program's <module> without the roots around it). */
+void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
+		       const struct ft_node *n, const struct filter_visit *v, void *ctx);
 
 #endif /* FT_FILTER_H */

@@ -80,6 +80,10 @@ struct render_ctx {
 	 * folded into one line (--indent-max); 0: RENDER_INDENT_MAX_DEFAULT,
 	 * below 0: no limit */
 	int indent_max;
+	/* tree: show the interpreter's start-up and shutdown calls of a
+	 * launched program (--startup) instead of one line per phase
+	 * (core/firstview.h) */
+	bool startup;
 };
 
 struct renderer {

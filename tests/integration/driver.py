@@ -53,6 +53,7 @@ CASE_MODULES = [
     "test_exec",
     "test_namespaces",
     "test_follow",
+    "test_firstview",
 ]
 
 

@@ -101,8 +101,8 @@ static struct ithread *thread_get(struct istack *s, uint32_t tid)
 	return s->last = t;
 }
 
-static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts, int32_t depth,
-		uint32_t name)
+static int emit_flags(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
+		      int32_t depth, uint32_t name, uint16_t flags)
 {
 	struct ft_rec_hdr h = {
 		.ts = ts,
@@ -111,6 +111,7 @@ static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
 		.seq = t->out_seq++,
 		.depth = depth,
 		.type = type,
+		.flags = flags,
 		.arg = name,
 	};
 
@@ -119,6 +120,12 @@ static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
 	else
 		s->st.returns++;
 	return s->o.emit(s->o.ctx, &h);
+}
+
+static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts, int32_t depth,
+		uint32_t name)
+{
+	return emit_flags(s, t, type, ts, depth, name, 0);
 }
 
 static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool started)
@@ -418,9 +425,18 @@ static int install_snapshot(struct istack *s, struct ithread *t, uint64_t ts, bo
 	/* a new thread under the tid of one that ended */
 	err = unwind_to(s, t, 0, ts);
 	t->floor -= (int32_t)n;
-	for (size_t i = n; !err && i-- > 0;)
-		err = push_frame(t, t->snap[i].frame, t->floor + (int32_t)(n - i), t->snap[i].name,
-				 false);
+	/* each also goes out as an ENTRY flagged running, so the tree shows
+	 * the frames a thread was in (a server's loop) above what it traces,
+	 * also those that never return while traced; they stay "not started"
+	 * here, which is what the placement rules ask of frames from before */
+	for (size_t i = n; !err && i-- > 0;) {
+		int32_t d = t->floor + (int32_t)(n - i);
+
+		err = push_frame(t, t->snap[i].frame, d, t->snap[i].name, false);
+		if (!err)
+			err = emit_flags(s, t, FT_REC_ENTRY, ts, d, t->snap[i].name,
+					 FT_ENTRY_F_RUNNING);
+	}
 	t->exact = !err && !cut;
 	s->st.snapshots++;
 	return err;

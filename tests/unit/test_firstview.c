@@ -316,3 +316,44 @@ FT_TEST(firstview_tree_folds_and_startup_shows)
 	}
 	rdrive_free(&d);
 }
+
+/* Attached: the frames a stack snapshot found running (ENTRY flagged
+ * FT_ENTRY_F_RUNNING) are the thread's ancestors from its first record,
+ * flagged entered before attach, starting at 0: unfinished if they never
+ * return, ended at their return if they do, and what follows nests under
+ * them as it ran. */
+FT_TEST(firstview_running_ancestors)
+{
+	struct calltree_opts o = {.keep = true};
+	struct calltree *ct = calltree__new(&o);
+	const struct ft_thread *t;
+	const struct ft_node *loop, *serve, *h1, *h2;
+
+	FT_TRUE(ct);
+	FT_EQ_INT(calltree__push_running(ct, 9, 500, 0, -1, 1), 0); /* main */
+	FT_EQ_INT(calltree__push_running(ct, 9, 500, 1, 0, 2), 0);  /* serve */
+	FT_EQ_INT(calltree__push(ct, 9, 600, 2, 1, 3), 0);	    /* handle */
+	FT_EQ_INT(calltree__pop(ct, 9, 700, 3, 1, 3), 0);
+	FT_EQ_INT(calltree__pop(ct, 9, 800, 4, 0, 2), 0);  /* serve returns */
+	FT_EQ_INT(calltree__push(ct, 9, 900, 5, 0, 3), 0); /* main calls handle */
+	FT_EQ_INT(calltree__pop(ct, 9, 950, 6, 0, 3), 0);
+	calltree__finish(ct, 1000);
+
+	t = calltree__thread_at(ct, 0);
+	loop = t->first_root;
+	FT_TRUE(loop && !loop->next);
+	FT_EQ_INT(loop->name, 1);
+	FT_EQ_INT(loop->flags, FT_NODE_BEFORE_ATTACH | FT_NODE_UNFINISHED);
+	FT_EQ_U64(loop->start_ns, 0);
+	FT_EQ_U64(loop->dur_ns, 1000);
+	serve = loop->first_child;
+	FT_EQ_INT(serve->name, 2);
+	FT_EQ_INT(serve->flags, FT_NODE_BEFORE_ATTACH);
+	FT_EQ_U64(serve->start_ns, 0);
+	FT_EQ_U64(serve->dur_ns, 800);
+	h1 = serve->first_child;
+	FT_TRUE(h1 && !h1->next && !h1->flags && h1->start_ns == 600 && h1->dur_ns == 100);
+	h2 = serve->next;
+	FT_TRUE(h2 && !h2->next && !h2->flags && h2->name == 3 && h2->start_ns == 900);
+	calltree__free(ct);
+}

@@ -12,8 +12,8 @@ import re
 
 from ftlib import interps, trees
 from ftlib.flows import command
-from ftlib.harness import INCLUDE, Fail, Skip, cfg, child_env, expect_rc, expect_trees, need_py39, \
-    oracle, tool, workload
+from ftlib.harness import INCLUDE, Fail, Proc, Skip, cfg, child_env, expect_rc, expect_trees, \
+    need_py39, oracle, parse_json, tool, tool_threads, workload
 from ftlib.registry import add
 from cases.test_tree_deep import read_tree
 
@@ -199,3 +199,77 @@ for _name, _get in INTERPS:
     add("first view %s: -m module from runpy's <module>, counts as --startup" % _name,
         module_case(_get))
     add("first view %s: a program's threads unaffected" % _name, threads_case(_get))
+
+
+# ------------------------------------------------ attached: the running stack
+
+EBA, UNF = "entered_before_attach", "unfinished"
+
+
+def py38():
+    builds = interps._pyenv_builds(interps.pyenv_root(), 3, 8)
+    if not builds:
+        raise Skip("no pyenv CPython 3.8 build")
+    return builds[-1][1]
+
+
+def attach_ancestors(get_py, method=None):
+    """Attach to a server loop: the frames it was in (it wrote them with
+    traceback.extract_stack when ready) are the main thread's ancestors,
+    flagged entered_before_attach and unfinished, with its handle() calls
+    under the innermost. The markers (usdt) cannot know frames that do
+    not return: there the handle() calls are the roots."""
+    py = get_py()
+    stack_file = os.path.join(cfg.tmp, "serve_loop-stack-%d.txt" % len(os.listdir(cfg.tmp)))
+    target = Proc([py, workload("serve_loop"), stack_file], env=child_env(), stdin="pipe")
+    try:
+        if not target.wait_stderr("FT_SERVE_READY", 60):
+            raise Fail("serve_loop did not start: %s\n%s"
+                       % (target.describe(), target.stderr_tail()))
+        with open(stack_file) as f:
+            stack = [tuple(line.rstrip("\n").split(" ", 1)) for line in f if line.strip()]
+        args = ["-f", "json", "--include", INCLUDE, "-d", "0.3", "-p", str(target.pid)]
+        if method:
+            args[:0] = ["--method", method]
+        res = tool(args)
+        expect_rc(res, 0)
+        if not target.alive():
+            raise Fail("the target died\n%s" % target.stderr_tail())
+    finally:
+        target.close_stdin()
+        target.wait(30, "serve_loop")
+    main = [t for t in tool_threads(parse_json(res.stdout, res)) if t.tid == target.pid]
+    if len(main) != 1:
+        raise Fail("no main thread %d in the trace" % target.pid)
+    nodes, chain = main[0].calls, []
+    if method != "usdt":
+        for func, path in stack:
+            if len(nodes) != 1 or (nodes[0].func, nodes[0].file) != (func, path):
+                raise Fail("ancestor %d: expected %s (%s), as the target's own stack says, "
+                           "got %s" % (len(chain), func, path, [n.label() for n in nodes][:5]))
+            if set(nodes[0].flags) != {EBA, UNF}:
+                raise Fail("ancestor %s: flags %s, expected %s"
+                           % (func, sorted(nodes[0].flags), [EBA, UNF]))
+            chain.append(func)
+            nodes = nodes[0].children
+    if len(nodes) < 10:
+        raise Fail("only %d calls under %s" % (len(nodes), chain or "the roots"))
+    for i, n in enumerate(nodes):
+        allowed = ({EBA} if i == 0 else set()) | ({UNF} if i == len(nodes) - 1 else set())
+        if n.func != "handle" or n.children or set(n.flags) - allowed:
+            raise Fail("call %d under the ancestors: %s %s, expected handle()"
+                       % (i, n.label(), sorted(n.flags)))
+    return "%s, then %d handle() calls" % (" > ".join(chain) or "no ancestors (usdt)",
+                                           len(nodes))
+
+
+add("first view attach dtrace-3.9 (auto): the running stack as ancestors",
+    lambda: attach_ancestors(need_py39))
+add("first view attach dtrace-3.9 usdt: handle() calls as roots, the markers cannot know "
+    "the running stack", lambda: attach_ancestors(need_py39, "usdt"))
+add("first view attach pyenv-3.12 frame: the running stack as ancestors",
+    lambda: attach_ancestors(py312, "frame"))
+add("first view attach pyenv-3.8 (auto): the running stack as ancestors",
+    lambda: attach_ancestors(py38))
+add("first view attach py3.14-dtrace (auto): the running stack as ancestors",
+    lambda: attach_ancestors(py314))

@@ -53,6 +53,16 @@ struct istack *istack__new(const struct istack_opts *o)
 	if (!s)
 		return NULL;
 	s->o = *o;
+	if (o->nattached) {
+		int *a = calloc(o->nattached, sizeof(*a));
+
+		if (!a) {
+			free(s);
+			return NULL;
+		}
+		memcpy(a, o->attached, o->nattached * sizeof(*a));
+		s->o.attached = a;
+	}
 	hashmap__init(&s->threads, NULL, NULL, NULL);
 	return s;
 }
@@ -73,6 +83,7 @@ void istack__free(struct istack *s)
 		free(t);
 	}
 	hashmap__fini(&s->threads);
+	free((void *)s->o.attached);
 	free(s);
 }
 
@@ -417,9 +428,19 @@ static struct ithread *account(struct istack *s, const struct ft_raw_hdr *h)
 
 /* The frames of a complete snapshot become the stack, outermost lowest:
  * frames known only as running, which leave like any other. */
+/* Whether the thread's process was attached to (istack_opts.attached) */
+static bool attached(const struct istack *s, const struct ithread *t)
+{
+	for (size_t i = 0; i < s->o.nattached; i++)
+		if ((uint32_t)s->o.attached[i] == t->tgid)
+			return true;
+	return !s->o.nattached;
+}
+
 static int install_snapshot(struct istack *s, struct ithread *t, uint64_t ts, bool cut)
 {
 	size_t n = t->nsnap;
+	bool show = attached(s, t);
 	int err;
 
 	/* a new thread under the tid of one that ended */
@@ -433,7 +454,7 @@ static int install_snapshot(struct istack *s, struct ithread *t, uint64_t ts, bo
 		int32_t d = t->floor + (int32_t)(n - i);
 
 		err = push_frame(t, t->snap[i].frame, d, t->snap[i].name, false);
-		if (!err)
+		if (!err && show)
 			err = emit_flags(s, t, FT_REC_ENTRY, ts, d, t->snap[i].name,
 					 FT_ENTRY_F_RUNNING);
 	}

@@ -569,3 +569,33 @@ FT_TEST(istack_pop_of_frame_that_never_ran)
 	FT_EQ_U64(st.never_ran, 1);
 	istack__free(f.s);
 }
+
+/* --follow: a process forked since attach starts inside its parent's
+ * frames, which it never returns to: only the processes attached to send
+ * their snapshots on as running ancestors; the others' are still placed */
+FT_TEST(istack_snapshot_shown_for_attached_processes_only)
+{
+	static const uint64_t frames[] = {0x60, 0x50};
+	static const uint32_t names[] = {6, 5};
+	static const int att_other[] = {77}, att_self[] = {77, 1};
+	const int *lists[] = {att_other, att_self};
+	const size_t ns[] = {1, 2};
+	const char *want[] = {"E1:2 R1:2 R0:6 R-1:5", "S-1:5 S0:6 E1:2 R1:2 R0:6 R-1:5"};
+
+	for (int k = 0; k < 2; k++) {
+		struct fixture f;
+		struct istack_opts o;
+
+		memset(&f, 0, sizeof(f));
+		o = (struct istack_opts){
+			.emit = collect, .ctx = &f.out, .attached = lists[k], .nattached = ns[k]};
+		f.s = istack__new(&o);
+		FT_TRUE(f.s);
+		snapshot(&f, 1, frames, names, 2, false, -1); /* thread 1 of process 1 */
+		ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x60, 0);
+		ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+		ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+		FT_EQ_STR(result(&f), want[k]);
+		istack__free(f.s);
+	}
+}

@@ -48,6 +48,11 @@ struct ft_rec_hdr {
 };
 
 /* FT_REC_ENTRY and FT_REC_RETURN are a bare header; arg is the name id. */
+/* ENTRY: not a start but a frame already running when tracing started, as
+ * the interpreter methods' stack snapshot found it (outermost first, depth
+ * 0 and below); ts is when it was seen, its start is unknown. A reader
+ * that ignores the flag sees a call starting then. */
+#define FT_ENTRY_F_RUNNING 0x1
 
 /* FT_REC_NAME: header, then the two strings back to back, each with its
  * NUL; hdr.arg is the id, the record is sizeof(struct ft_rec_name) +

@@ -186,7 +186,9 @@ static int window_record(void *ctx, const struct ft_rec_hdr *h)
 				return w->err = err;
 		}
 		uint32_t seq = h->seq - (uint32_t)base;
-		if (h->type == FT_REC_ENTRY)
+		if (h->type == FT_REC_ENTRY && (h->flags & FT_ENTRY_F_RUNNING))
+			err = calltree__push_running(w->ct, h->tid, h->ts, seq, h->depth, h->arg);
+		else if (h->type == FT_REC_ENTRY)
 			err = calltree__push(w->ct, h->tid, h->ts, seq, h->depth, h->arg);
 		else
 			err = calltree__pop(w->ct, h->tid, h->ts, seq, h->depth, h->arg);

@@ -71,6 +71,8 @@ enum {
 	OPT_FLIGHT_SIZE,
 	OPT_RAW_TIMES,
 	OPT_BY_TASK,
+	OPT_STARTUP,
+	OPT_NO_STARTUP,
 };
 
 static const struct argp_option options[] = {
@@ -102,6 +104,11 @@ static const struct argp_option options[] = {
 	 "tree, json, chrome: add one timeline per asyncio task, its steps and the time it "
 	 "spent suspended between them",
 	 2},
+	{"startup", OPT_STARTUP, NULL, 0,
+	 "tree: show a launched program's interpreter start-up and shutdown calls (by default "
+	 "one line per phase, the program from its <module>)",
+	 2},
+	{"no-startup", OPT_NO_STARTUP, NULL, 0, "tree: fold them (the default)", 2},
 	{"raw-times", OPT_RAW_TIMES, NULL, 0,
 	 "Show the measured intervals: do not take the tracer's own cost out of durations", 2},
 	{"indent-max", OPT_INDENT_MAX, "N", 0,
@@ -347,6 +354,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BY_TASK:
 		cfg->by_task = true;
+		break;
+	case OPT_STARTUP:
+	case OPT_NO_STARTUP:
+		cfg->startup = key == OPT_STARTUP;
 		break;
 	case OPT_INDENT_MAX:
 		if (parse_int(arg, 0, 1000000, &v))

@@ -54,6 +54,7 @@ struct config {
 	int max_depth;	     /* 0 = no limit */
 	uint64_t min_dur_ns; /* 0 = no limit */
 	bool raw_times;	     /* --raw-times: no correction for the tracer's cost */
+	bool startup;	     /* tree: --startup, start-up and shutdown shown, not folded */
 	/* tree: --indent-max; 0: not given (the default), -1: no limit */
 	int indent_max;
 

@@ -167,6 +167,7 @@ enum pipe_err pipeline__start(struct pipeline *p, const struct tracefile_meta *m
 			.meta = &p->meta,
 			.fold = p->cfg->fold,
 			.indent_max = p->cfg->indent_max,
+			.startup = p->cfg->startup,
 			.base_dir = p->cwd,
 			.tasks = p->tasks,
 		};

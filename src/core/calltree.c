@@ -590,6 +590,28 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 	return open_node(ct, t, now, name, 0) ? 0 : -ENOMEM;
 }
 
+int calltree__push_running(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
+			   int32_t depth, uint32_t name)
+{
+	struct ft_thread *t = thread_get(ct, tid);
+	uint64_t now = rel(ct, ts);
+
+	if (!t)
+		return -ENOMEM;
+	depth = level_of(t, seq, depth);
+	if (admit(ct, t, seq, depth, true))
+		return -ERANGE;
+	ct->st.records++;
+	/* no tick(): the frame was read from the stack, no probe hit cost
+	 * the thread anything */
+	check_seq(ct, t, seq, now, depth);
+	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
+		return -ENOMEM;
+	/* its start is unknown: like a frame wrapped around the roots, it
+	 * starts with the trace, flagged */
+	return open_node(ct, t, 0, name, FT_NODE_BEFORE_ATTACH) ? 0 : -ENOMEM;
+}
+
 int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
 		  uint32_t name)
 {

@@ -151,6 +151,12 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 		   uint32_t name);
 int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
 		  uint32_t name);
+/* An ENTRY flagged FT_ENTRY_F_RUNNING: a frame already running when
+ * tracing started (a stack snapshot), opened as an ancestor of what
+ * follows, flagged FT_NODE_BEFORE_ATTACH and starting at 0. It ends like
+ * any frame: at its return, or unfinished at the end. */
+int calltree__push_running(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
+			   int32_t depth, uint32_t name);
 
 /* The process exec'd at ts: every open frame of every thread ends there
  * (FT_NODE_EXEC), and records after it start new threads (image + 1),

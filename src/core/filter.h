@@ -52,8 +52,9 @@ struct filter_visit {
 };
 void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
 		  const struct filter_visit *v, void *ctx);
-/* The same for the subtree of n, one node of t's forest (the asyncio task
- * view walks each step's): depths count from n's as 0. */
+/* The same walk over node n of thread t and its subtree alone, n taken as
+ * a root (depth 0): its siblings are not visited (the asyncio task view
+ * walks each step's subtree; the first view a program's <module>). */
 void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
 		       const struct ft_node *n, const struct filter_visit *v, void *ctx);
 

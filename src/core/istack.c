@@ -53,6 +53,16 @@ struct istack *istack__new(const struct istack_opts *o)
 	if (!s)
 		return NULL;
 	s->o = *o;
+	if (o->nattached) {
+		int *a = calloc(o->nattached, sizeof(*a));
+
+		if (!a) {
+			free(s);
+			return NULL;
+		}
+		memcpy(a, o->attached, o->nattached * sizeof(*a));
+		s->o.attached = a;
+	}
 	hashmap__init(&s->threads, NULL, NULL, NULL);
 	return s;
 }
@@ -73,6 +83,7 @@ void istack__free(struct istack *s)
 		free(t);
 	}
 	hashmap__fini(&s->threads);
+	free((void *)s->o.attached);
 	free(s);
 }
 
@@ -121,8 +132,8 @@ static struct ithread *thread_get(struct istack *s, uint32_t tid)
 	return s->last = t;
 }
 
-static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts, int32_t depth,
-		uint32_t name)
+static int emit_flags(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
+		      int32_t depth, uint32_t name, uint16_t flags)
 {
 	struct ft_rec_hdr h = {
 		.ts = ts,
@@ -131,6 +142,7 @@ static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts,
 		.seq = t->out_seq++,
 		.depth = depth,
 		.type = type,
+		.flags = flags,
 		.arg = name,
 	};
 
@@ -158,6 +170,12 @@ static int task_step(struct istack *s, const struct ithread *t, uint64_t ts, int
 
 	s->st.task_steps++;
 	return s->o.task(s->o.ctx, &h, r);
+}
+
+static int emit(struct istack *s, struct ithread *t, uint16_t type, uint64_t ts, int32_t depth,
+		uint32_t name)
+{
+	return emit_flags(s, t, type, ts, depth, name, 0);
 }
 
 static int push_frame(struct ithread *t, uint64_t frame, int32_t depth, uint32_t name, bool started)
@@ -452,17 +470,36 @@ static struct ithread *account(struct istack *s, const struct ft_raw_hdr *h)
 
 /* The frames of a complete snapshot become the stack, outermost lowest:
  * frames known only as running, which leave like any other. */
+/* Whether the thread's process was attached to (istack_opts.attached) */
+static bool attached(const struct istack *s, const struct ithread *t)
+{
+	for (size_t i = 0; i < s->o.nattached; i++)
+		if ((uint32_t)s->o.attached[i] == t->tgid)
+			return true;
+	return !s->o.nattached;
+}
+
 static int install_snapshot(struct istack *s, struct ithread *t, uint64_t ts, bool cut)
 {
 	size_t n = t->nsnap;
+	bool show = attached(s, t);
 	int err;
 
 	/* a new thread under the tid of one that ended */
 	err = unwind_to(s, t, 0, ts);
 	t->floor -= (int32_t)n;
-	for (size_t i = n; !err && i-- > 0;)
-		err = push_frame(t, t->snap[i].frame, t->floor + (int32_t)(n - i), t->snap[i].name,
-				 false);
+	/* each also goes out as an ENTRY flagged running, so the tree shows
+	 * the frames a thread was in (a server's loop) above what it traces,
+	 * also those that never return while traced; they stay "not started"
+	 * here, which is what the placement rules ask of frames from before */
+	for (size_t i = n; !err && i-- > 0;) {
+		int32_t d = t->floor + (int32_t)(n - i);
+
+		err = push_frame(t, t->snap[i].frame, d, t->snap[i].name, false);
+		if (!err && show)
+			err = emit_flags(s, t, FT_REC_ENTRY, ts, d, t->snap[i].name,
+					 FT_ENTRY_F_RUNNING);
+	}
 	t->exact = !err && !cut;
 	s->st.snapshots++;
 	return err;

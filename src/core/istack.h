@@ -37,6 +37,13 @@ struct istack_opts {
 	istack_emit_fn emit;
 	void *ctx;
 	istack_task_fn task; /* NULL: none */
+	/* the processes attached to (-p): their threads' snapshots also go out
+	 * as ENTRY records flagged FT_ENTRY_F_RUNNING, the frames they were
+	 * running shown as ancestors. A process forked since (--follow) starts
+	 * inside its parent's frames, which it never returns to: not shown.
+	 * None given: every process's. istack__new() keeps a copy. */
+	const int *attached;
+	size_t nattached;
 };
 
 struct istack_stats {

@@ -61,6 +61,9 @@ int record_apply(struct calltree *ct, struct names *names, uint32_t tgid, const 
 	switch (h->type) {
 	case FT_REC_ENTRY:
 		st->events++;
+		if (h->flags & FT_ENTRY_F_RUNNING)
+			return calltree__push_running(ct, h->tid, h->ts, h->seq, h->depth,
+						      names__id(names, h->arg));
 		return calltree__push(ct, h->tid, h->ts, h->seq, h->depth,
 				      names__id(names, h->arg));
 	case FT_REC_RETURN:

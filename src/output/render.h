@@ -89,6 +89,10 @@ struct render_ctx {
 	int indent_max;
 	/* --by-task: the asyncio task view (tree, json, chrome), NULL: none */
 	const struct tasks *tasks;
+	/* tree: show the interpreter's start-up and shutdown calls of a
+	 * launched program (--startup) instead of one line per phase
+	 * (core/firstview.h) */
+	bool startup;
 };
 
 struct renderer {

@@ -30,6 +30,7 @@
 
 #include "core/calltree.h"
 #include "core/filter.h"
+#include "core/firstview.h"
 #include "core/names.h"
 #include "core/procns.h"
 #include "output/render.h"
@@ -154,6 +155,38 @@ static void put_flags(struct tree *tr, uint32_t flags)
 		fputs(" [context]", tr->out);
 }
 
+/* "# thread TID (comm)" before the thread's first line */
+static void put_thread_header(struct tree *tr, const struct ft_thread *t)
+{
+	/* in a container, the ids its own logs show: "(python3, ns 7)" */
+	bool ns_tid = t->ns_tid && t->ns_tid != t->tid;
+	bool ns_pid = t->ns_pid && t->pid && t->ns_pid != t->pid;
+
+	if (tr->thread_header)
+		return;
+	fputs("#\n# thread ", tr->out);
+	fprintf(tr->out, "%u", t->tid);
+	if (*t->comm || ns_tid) {
+		fputs(" (", tr->out);
+		render_put_text(tr->out, t->comm, strnlen(t->comm, sizeof(t->comm)), NULL, NULL);
+		if (ns_tid)
+			fprintf(tr->out, "%sns %u", *t->comm ? ", " : "", t->ns_tid);
+		fputc(')', tr->out);
+	}
+	if (t->image)
+		fprintf(tr->out, " after exec %u", t->image);
+	/* --follow: which process, the target or a descendant; in a
+	 * container, with its id there */
+	if ((tr->follow || ns_pid) && t->pid) {
+		fprintf(tr->out, " in PID %u", t->pid);
+		if (ns_pid)
+			fprintf(tr->out, " (ns %u)", t->ns_pid);
+	}
+	fputc('\n', tr->out);
+	tr->thread_header = true;
+	tr->shown = true;
+}
+
 /* " DURATION [    TID] | " and the indent; dur (fmt_duration() or
  * fmt_node_duration()) NULL leaves it blank */
 static void line_start(struct tree *tr, const struct ft_thread *t, const char *dur, int depth)
@@ -172,34 +205,7 @@ static void line_start(struct tree *tr, const struct ft_thread *t, const char *d
 		level = tr->limit;
 	indent = level > 0 ? 2 * (size_t)level : 0;
 
-	if (!tr->thread_header) {
-		fputs("#\n# thread ", tr->out);
-		fprintf(tr->out, "%u", t->tid);
-		/* in a container, the ids its own logs show: "(python3, ns 7)" */
-		bool ns_tid = t->ns_tid && t->ns_tid != t->tid;
-		bool ns_pid = t->ns_pid && t->pid && t->ns_pid != t->pid;
-
-		if (*t->comm || ns_tid) {
-			fputs(" (", tr->out);
-			render_put_text(tr->out, t->comm, strnlen(t->comm, sizeof(t->comm)), NULL,
-					NULL);
-			if (ns_tid)
-				fprintf(tr->out, "%sns %u", *t->comm ? ", " : "", t->ns_tid);
-			fputc(')', tr->out);
-		}
-		if (t->image)
-			fprintf(tr->out, " after exec %u", t->image);
-		/* --follow: which process, the target or a descendant; in a
-		 * container, with its id there */
-		if ((tr->follow || ns_pid) && t->pid) {
-			fprintf(tr->out, " in PID %u", t->pid);
-			if (ns_pid)
-				fprintf(tr->out, " (ns %u)", t->ns_pid);
-		}
-		fputc('\n', tr->out);
-		tr->thread_header = true;
-		tr->shown = true;
-	}
+	put_thread_header(tr, t);
 	if (tr->tid_of != t) {
 		int n = snprintf(tr->tid_col, sizeof(tr->tid_col), " [%7u] | ", t->tid);
 
@@ -464,6 +470,39 @@ static void put_container(FILE *out, const struct render_meta *m)
 	fputc('\n', out);
 }
 
+/* One folded phase of the first view: "# start-up site: 412 calls, 3.100
+ * ms", comment lines, so what reads the tree's calls reads them as before */
+static void put_phase(struct tree *tr, enum firstview_phase p, const struct firstview_sum *s)
+{
+	char buf[16];
+	const char *d = fmt_duration(buf, s->ns);
+
+	while (*d == ' ')
+		d++;
+	fprintf(tr->out, "# %s%s: %" PRIu64 " call%s, %s",
+		p == FIRSTVIEW_SHUTDOWN ? "" : "start-up ", firstview_phase_name(p), s->calls,
+		s->calls == 1 ? "" : "s", d);
+	if (s->lost)
+		fprintf(tr->out, ", %" PRIu64 " records lost", s->lost);
+	fputs(" (folded: --startup shows them)\n", tr->out);
+}
+
+/* A launched program's main thread: its start-up phases folded, its
+ * program's <module> as the one root, its shutdown folded */
+static void walk_first_view(struct tree *tr, struct render_ctx *rc, const struct ft_thread *t,
+			    const struct firstview *fv, const struct filter_visit *visit)
+{
+	put_thread_header(tr, t);
+	for (int i = 0; i < fv->norder; i++)
+		put_phase(tr, fv->order[i], &fv->sum[fv->order[i]]);
+	filter__walk_node(rc->filter, rc->names, t, fv->entry, visit, tr);
+	if (tr->pend.first)
+		end_pending(tr);
+	flush_run(tr);
+	if (fv->sum[FIRSTVIEW_SHUTDOWN].calls || fv->sum[FIRSTVIEW_SHUTDOWN].lost)
+		put_phase(tr, FIRSTVIEW_SHUTDOWN, &fv->sum[FIRSTVIEW_SHUTDOWN]);
+}
+
 /* A tree that is not whole says so where a reader looks: its first and
  * last lines. */
 static void put_incomplete(struct render_ctx *rc)
@@ -507,6 +546,7 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 	}
 	size_t nthreads = ct ? calltree__nthreads(ct) : 0;
 	bool any_calls = false;
+	struct firstview fv;
 
 	put_incomplete(rc);
 	if (rc->meta && rc->meta->window) {
@@ -529,7 +569,12 @@ static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 		/* the thread header comes with its first line: a thread whose
 		 * calls are all filtered out takes no room */
 		tr.thread_header = false;
-		filter__walk(rc->filter, rc->names, t, &visit, &tr);
+		if (!rc->startup && rc->meta &&
+		    firstview_applies(t, (uint32_t)rc->meta->pid, rc->meta->command != NULL) &&
+		    firstview_find(rc->names, t, &fv))
+			walk_first_view(&tr, rc, t, &fv, &visit);
+		else
+			filter__walk(rc->filter, rc->names, t, &visit, &tr);
 		/* the walk closes every call it opens, so a run never outlives
 		 * its thread; start the next one clean all the same */
 		if (tr.pend.first)

@@ -678,8 +678,23 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 		if (!p->code_dealloc)
 			probe__warn_uncached(pp, "PyCode_Type.tp_dealloc not found");
 	}
-	so = (struct istack_opts){.emit = emit_record, .ctx = p, .task = emit_task};
-	p->stack = istack__new(&so);
+	/* the running frames of the processes attached to are shown as
+	 * ancestors, not those of processes forked since (--follow) */
+	size_t natt = 1 + pp->opts.nmore_pids;
+	int *att = calloc(natt, sizeof(*att));
+
+	if (!att) {
+		e = ENOMEM;
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	att[0] = pp->target->pid;
+	for (size_t i = 1; i < natt; i++)
+		att[i] = pp->opts.more_pids[i - 1];
+	so = (struct istack_opts){
+		.emit = emit_record, .ctx = p, .task = emit_task, .attached = att, .nattached = natt};
+	p->stack = istack__new(&so); /* it keeps a copy of att */
+	free(att);
 	if (!p->stack) {
 		e = ENOMEM;
 		snprintf(err, sizeof(err), "out of memory");

@@ -54,6 +54,7 @@ CASE_MODULES = [
     "test_namespaces",
     "test_follow",
     "test_async_tasks",
+    "test_firstview",
 ]
 
 

@@ -233,3 +233,25 @@ FT_TEST(cli_capture_windows)
 	FT_EQ_INT(parse(&cfg, 5, zero), -EINVAL);
 	config_free(&cfg);
 }
+
+/* --startup shows a launched program's start-up and shutdown; folded by
+ * default, and --no-startup (the last one given wins) folds again */
+FT_TEST(cli_startup)
+{
+	struct config cfg;
+
+	const char *a1[] = {"ft", "replay", "f.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 3, a1), 0);
+	FT_TRUE(!cfg.startup);
+	config_free(&cfg);
+
+	const char *a2[] = {"ft", "--startup", "-c", "python3 app.py", NULL};
+	FT_EQ_INT(parse(&cfg, 4, a2), 0);
+	FT_TRUE(cfg.startup);
+	config_free(&cfg);
+
+	const char *a3[] = {"ft", "replay", "--startup", "--no-startup", "f.ftrace", NULL};
+	FT_EQ_INT(parse(&cfg, 5, a3), 0);
+	FT_TRUE(!cfg.startup);
+	config_free(&cfg);
+}

@@ -26,7 +26,10 @@ static int collect(void *ctx, const struct ft_rec_hdr *h)
 	o->any[h->tid] = true;
 	o->next_seq[h->tid] = h->seq + 1;
 	o->len += snprintf(o->buf + o->len, sizeof(o->buf) - o->len, "%c%d:%u ",
-			   h->type == FT_REC_ENTRY ? 'E' : 'R', h->depth, h->arg);
+			   h->type != FT_REC_ENTRY	   ? 'R'
+			   : h->flags & FT_ENTRY_F_RUNNING ? 'S' /* from the snapshot */
+							   : 'E',
+			   h->depth, h->arg);
 	return 0;
 }
 
@@ -398,7 +401,7 @@ FT_TEST(istack_snapshot_places_unwound_frames)
 	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x50, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
-	FT_EQ_STR(result(&f), "R0:7 R-1:6 E-1:2 R-1:2 R-2:5");
+	FT_EQ_STR(result(&f), "S-2:5 S-1:6 S0:7 R0:7 R-1:6 E-1:2 R-1:2 R-2:5");
 	istack__stats(f.s, &st);
 	FT_EQ_U64(st.snapshots, 1);
 	FT_EQ_U64(st.revealed, 2);
@@ -418,9 +421,22 @@ FT_TEST(istack_snapshot_then_start)
 	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x60, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
-	FT_EQ_STR(result(&f), "E1:2 R1:2 R0:6 R-1:5");
+	FT_EQ_STR(result(&f), "S-1:5 S0:6 E1:2 R1:2 R0:6 R-1:5");
 	istack__free(f.s);
 }
+
+/* the 70 frames as the snapshot sends them on: outermost first */
+#define SNAP70                                                                 \
+	"S-69:169 S-68:168 S-67:167 S-66:166 S-65:165 S-64:164 S-63:163 "      \
+	"S-62:162 S-61:161 S-60:160 S-59:159 S-58:158 S-57:157 S-56:156 "      \
+	"S-55:155 S-54:154 S-53:153 S-52:152 S-51:151 S-50:150 S-49:149 "      \
+	"S-48:148 S-47:147 S-46:146 S-45:145 S-44:144 S-43:143 S-42:142 "      \
+	"S-41:141 S-40:140 S-39:139 S-38:138 S-37:137 S-36:136 S-35:135 "      \
+	"S-34:134 S-33:133 S-32:132 S-31:131 S-30:130 S-29:129 S-28:128 "      \
+	"S-27:127 S-26:126 S-25:125 S-24:124 S-23:123 S-22:122 S-21:121 "      \
+	"S-20:120 S-19:119 S-18:118 S-17:117 S-16:116 S-15:115 S-14:114 "      \
+	"S-13:113 S-12:112 S-11:111 S-10:110 S-9:109 S-8:108 S-7:107 S-6:106 " \
+	"S-5:105 S-4:104 S-3:103 S-2:102 S-1:101 S0:100 "
 
 /* deeper than one chunk: the order of the frames survives the chunking */
 FT_TEST(istack_snapshot_in_chunks)
@@ -438,12 +454,14 @@ FT_TEST(istack_snapshot_in_chunks)
 	/* the frame 40 from the top catches: 40 frames above it leave */
 	ev(&f, 1, FT_RAW_CATCH, 0, 0, frames[40], 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, names[40], frames[40], 0, 0);
-	FT_EQ_STR(result(&f), "R0:100 R-1:101 R-2:102 R-3:103 R-4:104 R-5:105 R-6:106 R-7:107 "
-			      "R-8:108 R-9:109 R-10:110 R-11:111 R-12:112 R-13:113 R-14:114 "
-			      "R-15:115 R-16:116 R-17:117 R-18:118 R-19:119 R-20:120 R-21:121 "
-			      "R-22:122 R-23:123 R-24:124 R-25:125 R-26:126 R-27:127 R-28:128 "
-			      "R-29:129 R-30:130 R-31:131 R-32:132 R-33:133 R-34:134 R-35:135 "
-			      "R-36:136 R-37:137 R-38:138 R-39:139 R-40:140");
+	/* the snapshot's frames go out outermost first, then the 40 leave */
+	FT_EQ_STR(result(&f),
+		  SNAP70 "R0:100 R-1:101 R-2:102 R-3:103 R-4:104 R-5:105 R-6:106 R-7:107 "
+			 "R-8:108 R-9:109 R-10:110 R-11:111 R-12:112 R-13:113 R-14:114 "
+			 "R-15:115 R-16:116 R-17:117 R-18:118 R-19:119 R-20:120 R-21:121 "
+			 "R-22:122 R-23:123 R-24:124 R-25:125 R-26:126 R-27:127 R-28:128 "
+			 "R-29:129 R-30:130 R-31:131 R-32:132 R-33:133 R-34:134 R-35:135 "
+			 "R-36:136 R-37:137 R-38:138 R-39:139 R-40:140");
 	istack__free(f.s);
 }
 
@@ -462,7 +480,7 @@ FT_TEST(istack_snapshot_exact_unknown_exit)
 	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 9, 0x90, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 6, 0x60, 0, 0);
-	FT_EQ_STR(result(&f), "E1:2 R1:2 R0:6");
+	FT_EQ_STR(result(&f), "S-1:5 S0:6 E1:2 R1:2 R0:6");
 	istack__stats(f.s, &st);
 	FT_EQ_U64(st.unplaced, 1);
 	istack__free(f.s);
@@ -521,7 +539,7 @@ FT_TEST(istack_snapshot_cut)
 	ev(&f, 1, FT_RAW_EXIT, 0, 6, 0x60, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, 0, 4, 0x40, 0, 0); /* below the cut */
-	FT_EQ_STR(result(&f), "R0:6 R-1:5 R-2:4");
+	FT_EQ_STR(result(&f), "S-1:5 S0:6 R0:6 R-1:5 R-2:4");
 	istack__free(f.s);
 }
 
@@ -545,7 +563,7 @@ FT_TEST(istack_pop_of_frame_that_never_ran)
 	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 3, 0x80, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 2, 0x70, 0, 0);
 	ev(&f, 1, FT_RAW_EXIT, FT_RAW_F_POP, 6, 0x60, 0, 0); /* from before attach */
-	FT_EQ_STR(result(&f), "E1:2 E2:3 R2:3 R1:2 R0:6");
+	FT_EQ_STR(result(&f), "S0:6 E1:2 E2:3 R2:3 R1:2 R0:6");
 	istack__stats(f.s, &st);
 	FT_EQ_U64(st.unplaced, 0);
 	FT_EQ_U64(st.never_ran, 1);
@@ -591,4 +609,34 @@ FT_TEST(istack_exec_of_another_process)
 	istack__stats(f.s, &st);
 	FT_EQ_U64(st.lost, 0);
 	istack__free(f.s);
+}
+
+/* --follow: a process forked since attach starts inside its parent's
+ * frames, which it never returns to: only the processes attached to send
+ * their snapshots on as running ancestors; the others' are still placed */
+FT_TEST(istack_snapshot_shown_for_attached_processes_only)
+{
+	static const uint64_t frames[] = {0x60, 0x50};
+	static const uint32_t names[] = {6, 5};
+	static const int att_other[] = {77}, att_self[] = {77, 1};
+	const int *lists[] = {att_other, att_self};
+	const size_t ns[] = {1, 2};
+	const char *want[] = {"E1:2 R1:2 R0:6 R-1:5", "S-1:5 S0:6 E1:2 R1:2 R0:6 R-1:5"};
+
+	for (int k = 0; k < 2; k++) {
+		struct fixture f;
+		struct istack_opts o;
+
+		memset(&f, 0, sizeof(f));
+		o = (struct istack_opts){
+			.emit = collect, .ctx = &f.out, .attached = lists[k], .nattached = ns[k]};
+		f.s = istack__new(&o);
+		FT_TRUE(f.s);
+		snapshot(&f, 1, frames, names, 2, false, -1); /* thread 1 of process 1 */
+		ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x60, 0);
+		ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+		ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+		FT_EQ_STR(result(&f), want[k]);
+		istack__free(f.s);
+	}
 }

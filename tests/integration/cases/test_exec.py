@@ -46,14 +46,16 @@ def def_line(path, func):
     raise Fail("no def %s in %s" % (func, path))
 
 
-def old_program(mode, pid, thread=False):
+def old_program(mode, pid, thread=False, method=None):
     """The old program's threads, stated from the workload's source: go()
     calls before(), which calls f() twice, then exec's; go() and <module>
     end at the exec. With --thread, go() runs in a second thread while the
     main one waits in in_thread(): both end at the exec. Attached at the gate (-p), gate() was running before
-    attach, and so was <module>, which never returns: like any frame from
-    before attach still running when its trace ends, it is not shown (no
-    probe names it). The lines of <module> (the first statement's on 3.9)
+    attach, and so was <module>, which never returns: the interpreter
+    methods read it from the stack at the thread's first event and show it
+    as the ancestor of the rest, entered before attach (docs/design.md, the
+    call-tree builder); with the markers (usdt) no probe names it, so it is
+    not shown. The lines of <module> (the first statement's on 3.9)
     and of a frame from before attach (its return line with the markers)
     vary by method and version: not compared."""
     path = workload("exec_into")
@@ -70,6 +72,8 @@ def old_program(mode, pid, thread=False):
         main = [n("<module>", {"ended_by_exec"}, [caller])]
     else:
         main = [n("gate", {"entered_before_attach"}), caller]
+        if method != "usdt":
+            main = [n("<module>", {"entered_before_attach", "ended_by_exec"}, main)]
     out = [trees.Thread(pid, None, main)]
     if thread:
         out.append(trees.Thread(None, None, [go]))
@@ -142,7 +146,7 @@ def run_exec(interp, mode, opts, method, into, env=None, paused=False):
             raise Fail("thread %s: image %r; expected 0, or 1 for the new program's main "
                        "thread (tid %d)" % (t.tid, image, pid))
         (new if image else old).append(t)
-    want_old = old_program("-c" if mode == "record" else mode, pid, thread)
+    want_old = old_program("-c" if mode == "record" else mode, pid, thread, method)
     expect_trees(want_old, old, "the old program, ended at the exec")
 
     follows = into == "same" and method == "usdt"

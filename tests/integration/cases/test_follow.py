@@ -318,9 +318,11 @@ def def_line(path, func):
 
 def several_pids(interp):
     """-p W1,W2: two workers forked from one master, traced without it.
-    Stated from the source: each worker was in wait_go() at attach (shown
-    when it returns, flagged entered_before_attach), then calls handle(),
-    which calls respond(); worker() never returns (os._exit)."""
+    Stated from the source: each worker was in <module> > main() >
+    worker() > wait_go() at attach (the frames a thread was running are
+    shown as its ancestors, flagged entered_before_attach: docs/design.md,
+    the call-tree builder), then calls handle(), which calls respond();
+    worker() and its callers never return (os._exit): unfinished."""
     path = workload("workers_idle")
     master = start_gated([interp.path, path])
     line = [l for l in master.stderr.splitlines() if l.startswith("FT_GATE_READY pids ")][0]
@@ -341,11 +343,14 @@ def several_pids(interp):
     root, others = tool_processes(doc, res)
 
     def n(func, flags=(), children=()):
-        node = trees.Node(func, path, def_line(path, func), flags, list(children))
+        line = 1 if func == "<module>" else def_line(path, func)
+        node = trees.Node(func, path, line, flags, list(children))
         node.ignore_line = "entered_before_attach" in flags
         return node
 
-    want = [n("wait_go", {"entered_before_attach"}), n("handle", (), [n("respond")])]
+    running = {"entered_before_attach", "unfinished"}
+    want = [n("<module>", running, [n("main", running, [n("worker", running, [
+        n("wait_go", {"entered_before_attach"}), n("handle", (), [n("respond")])])])])]
     got = root + [t for p in others for t in p]
     expect_trees([trees.Thread(p, None, want) for p in pids], got, "the two workers")
     return "both workers traced"

@@ -691,8 +691,11 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 	att[0] = pp->target->pid;
 	for (size_t i = 1; i < natt; i++)
 		att[i] = pp->opts.more_pids[i - 1];
-	so = (struct istack_opts){
-		.emit = emit_record, .ctx = p, .task = emit_task, .attached = att, .nattached = natt};
+	so = (struct istack_opts){.emit = emit_record,
+				  .ctx = p,
+				  .task = emit_task,
+				  .attached = att,
+				  .nattached = natt};
 	p->stack = istack__new(&so); /* it keeps a copy of att */
 	free(att);
 	if (!p->stack) {

@@ -69,6 +69,21 @@ char *fmt_duration(char *buf, uint64_t ns)
 	return buf;
 }
 
+char *fmt_duration_text(char *buf, uint64_t ns)
+{
+	char col[16];
+	const char *p = fmt_duration(col, ns);
+	size_t len = 0;
+
+	while (*p == ' ')
+		p++;
+	for (; *p && len < 15; p++)
+		if (*p != ' ' || p[1] != ' ')
+			buf[len++] = *p;
+	buf[len] = 0;
+	return buf;
+}
+
 char *fmt_node_duration(char *buf, const struct ft_node *n)
 {
 	size_t i = 0;

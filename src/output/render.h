@@ -140,6 +140,9 @@ const char *renderer_names(void);
 /* Formats a duration the way uftrace does: "%3u.%03u %s" with us, ms, s, m, h
  * units, always 10 characters. buf must hold 16 bytes. Returns buf. */
 char *fmt_duration(char *buf, uint64_t ns);
+/* The same duration for running text, without the column's padding:
+ * "3.100 ms", "1.250 s". buf must hold 16 bytes. Returns buf. */
+char *fmt_duration_text(char *buf, uint64_t ns);
 /* A call's duration, as fmt_duration() does; a duration within the
  * correction's error (FT_NODE_DUR_UNCERTAIN) as its upper bound after a
  * '<': " <1.250 us". buf must hold 16 bytes. Returns buf. */

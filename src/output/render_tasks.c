@@ -54,9 +54,9 @@ void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
 		header(tree, line);
 		fputc('"', rc->out);
 		render_put_text(rc->out, tasks__name(t), strlen(tasks__name(t)), NULL, NULL);
-		snprintf(line, sizeof(line), "\" (%s): %zu steps, ran %s, suspended %s\n", coro,
-			 t->nsteps, fmt_duration(run, t->run_ns),
-			 fmt_duration(gap, t->suspended_ns));
+		snprintf(line, sizeof(line), "\" (%s): %zu step%s, ran %s, suspended %s\n", coro,
+			 t->nsteps, t->nsteps == 1 ? "" : "s", fmt_duration_text(run, t->run_ns),
+			 fmt_duration_text(gap, t->suspended_ns));
 		fputs(line, rc->out);
 		for (size_t s = 0; s < t->nsteps; s++) {
 			const struct ft_task_step *st = &t->steps[s];

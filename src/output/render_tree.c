@@ -475,10 +475,8 @@ static void put_container(FILE *out, const struct render_meta *m)
 static void put_phase(struct tree *tr, enum firstview_phase p, const struct firstview_sum *s)
 {
 	char buf[16];
-	const char *d = fmt_duration(buf, s->ns);
+	const char *d = fmt_duration_text(buf, s->ns);
 
-	while (*d == ' ')
-		d++;
 	fprintf(tr->out, "# %s%s: %" PRIu64 " call%s, %s",
 		p == FIRSTVIEW_SHUTDOWN ? "" : "start-up ", firstview_phase_name(p), s->calls,
 		s->calls == 1 ? "" : "s", d);

@@ -49,6 +49,18 @@ FT_TEST(render_fmt_duration_boundaries)
 	FT_EQ_STR(fmt_duration(b, UINT64_MAX), "5124095.576  h");
 }
 
+/* In running text (fold lines, task headers) a duration has no padding. */
+FT_TEST(render_fmt_duration_text)
+{
+	char b[16];
+
+	FT_EQ_STR(fmt_duration_text(b, 117), "0.117 us");
+	FT_EQ_STR(fmt_duration_text(b, 3100000), "3.100 ms");
+	FT_EQ_STR(fmt_duration_text(b, 11600000000ULL), "11.600 s");
+	FT_EQ_STR(fmt_duration_text(b, 25 * 3600000000000ULL), "25.000 h");
+	FT_EQ_STR(fmt_duration_text(b, UINT64_MAX), "5124095.576 h");
+}
+
 /* A duration within the correction's error shows as its bound after '<',
  * in the same column; an exact one as fmt_duration() has it. */
 FT_TEST(render_fmt_node_duration_uncertain)

@@ -469,7 +469,8 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		return -e;
 	}
 	if (!pid) {
-		static const int dfl[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGPIPE, SIGALRM, SIGXCPU};
+		static const int dfl[] = {SIGINT,  SIGTERM, SIGHUP, SIGUSR1,
+					  SIGPIPE, SIGALRM, SIGXCPU};
 		struct sigaction sa;
 		sigset_t none;
 
@@ -493,8 +494,8 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 			sigaction(dfl[i], &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		setrlimit(RLIMIT_CPU,
-			  &(struct rlimit){.rlim_cur = CAL_DEADLINE_S, .rlim_max = CAL_DEADLINE_S + 1});
+		setrlimit(RLIMIT_CPU, &(struct rlimit){.rlim_cur = CAL_DEADLINE_S,
+						       .rlim_max = CAL_DEADLINE_S + 1});
 		alarm(CAL_DEADLINE_S + 1);
 		if (test_hang) {
 			sigset_t all;

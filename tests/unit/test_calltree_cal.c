@@ -291,13 +291,13 @@ FT_TEST(calibrate_copies_survive_a_resume_at_their_last_byte)
 		uint8_t in[8];
 		size_t len, copy; /* the instruction's length in the copy */
 	} insns[] = {
-		{{0xe8, 1, 2, 3, 4}, 5, 5},		  /* call rel32 */
-		{{0xe9, 1, 2, 3, 4}, 5, 5},		  /* jmp rel32 */
-		{{0xeb, 9}, 2, 2},			  /* jmp rel8 */
-		{{0x74, 9}, 2, 2},			  /* je rel8 */
-		{{0x0f, 0x8e, 1, 2, 3, 4}, 6, 6},	  /* jle rel32 */
+		{{0xe8, 1, 2, 3, 4}, 5, 5},		/* call rel32 */
+		{{0xe9, 1, 2, 3, 4}, 5, 5},		/* jmp rel32 */
+		{{0xeb, 9}, 2, 2},			/* jmp rel8 */
+		{{0x74, 9}, 2, 2},			/* je rel8 */
+		{{0x0f, 0x8e, 1, 2, 3, 4}, 6, 6},	/* jle rel32 */
 		{{0x0f, 0x1f, 0x44, 0x00, 0x00}, 5, 5}, /* nop5 */
-		{{0x0f, 0x1f, 0x40, 0x00}, 4, 3},	  /* another long nop */
+		{{0x0f, 0x1f, 0x40, 0x00}, 4, 3},	/* another long nop */
 	};
 	uint8_t out[CALIBRATE_COPY_MAX];
 	int stepped;

@@ -905,9 +905,14 @@ static void calibrate(struct session *s)
 
 	if (s->cfg->calibrate || s->cfg->raw_times)
 		return;
-	e = probe__calibrate(s->probe, &s->cal, &s->calib, err, sizeof(err));
+	e = probe__calibrate(s->probe, &s->cal, &s->calib, &setup_signal, err, sizeof(err));
 	if (e) {
 		memset(&s->cal, 0, sizeof(s->cal));
+		/* a stop signal: setup_interrupted() reports it */
+		if (e == -EINTR)
+			return;
+		/* meta.timing says why: not corrected, a cost of 0, and this */
+		snprintf(s->cal.how, sizeof(s->cal.how), "none: %.150s", err);
 		fprintf(stderr, "flowtrace-bpf: %s: durations include the tracer's own cost\n",
 			err);
 		return;

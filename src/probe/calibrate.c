@@ -16,9 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +42,10 @@
 #define CAL_SLOT	   16	/* bytes per function in the page */
 #define CAL_BARE	   2048 /* where the bare copy starts */
 #define CAL_PAGE	   4096
+/* Wall time a calibration's child is given (it takes 0.3-0.7 s on a loaded
+ * 2-core VM): past it, it is SIGKILLed, retried once, then the durations
+ * stay raw. The -c target is held meanwhile: a few seconds at most. */
+#define CAL_DEADLINE_S 5
 
 size_t calibrate_copy_insn(const uint8_t *in, size_t avail, uint8_t *out, int *stepped)
 {
@@ -74,8 +81,10 @@ size_t calibrate_copy_insn(const uint8_t *in, size_t avail, uint8_t *out, int *s
 	} else if (avail >= 1 && in[0] == 0xe8) {
 		out[n++] = 0xe8; /* call the next instruction, */
 		memset(out + n, 0, 4), n += 4;
+		out[n++] = 0xf8; /* (the clc below) */
 		/* then lea 8(%rsp),%rsp: its pushed address goes, flags stay */
 		out[n++] = 0x48, out[n++] = 0x8d, out[n++] = 0x64, out[n++] = 0x24, out[n++] = 8;
+		return n;
 	} else if (avail >= 1 && in[0] >= 0x50 && in[0] <= 0x57) {
 		out[n++] = in[0], out[n++] = in[0] + 8; /* push, pop */
 	} else if (avail >= 2 && in[0] == 0x41 && in[1] >= 0x50 && in[1] <= 0x57) {
@@ -84,6 +93,19 @@ size_t calibrate_copy_insn(const uint8_t *in, size_t avail, uint8_t *out, int *s
 		memcpy(out, load, n = sizeof(load));
 		*stepped = 1;
 	}
+	/* A copy ending in a zero byte (a long nop, a branch's displacement)
+	 * gets a clc after it. The kernel once resumed a probed call at its
+	 * last byte instead of after it (docs/design.md, "The copies'
+	 * fault"): 00 then the next byte decodes as an add whose ModRM is
+	 * that byte; with the lea or ret after it, that was a write through
+	 * %rax, or the ret swallowed, the copy running on into whatever
+	 * followed, or, for a call, a return through the stack's next word
+	 * into anything, a loop too. With clc (0xf8) the wrong entry is
+	 * add %bh,%al, registers only, and the copy goes on as it should: a
+	 * call's lea still drops the one address the kernel pushed. The
+	 * bare twin has it too, so it costs nothing in the difference. */
+	if (n && out[n - 1] == 0)
+		out[n++] = 0xf8;
 	return n;
 }
 
@@ -333,7 +355,13 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 	 * ones like common ones */
 	for (size_t f = 0; f < pl->nfn; f++) {
 		unsigned h = pl->hits[f];
-		unsigned iter = CAL_HITS_PER_ROUND / h;
+		unsigned iter;
+
+		/* a site no call hits on entry (a uretprobe's alone) costs no
+		 * hit here: nothing to time, and nothing to divide by */
+		if (!h)
+			continue;
+		iter = CAL_HITS_PER_ROUND / h;
 
 		for (int r = 0; r < CAL_ROUNDS; r++) {
 			uint64_t probed = run(c->code + f * CAL_SLOT, 1, iter);
@@ -363,12 +391,50 @@ out:
 	return e;
 }
 
+int calibrate_left_ms(uint64_t now_ns, uint64_t deadline_ns)
+{
+	uint64_t left;
+
+	if (now_ns >= deadline_ns)
+		return 0;
+	/* rounded up: a wait of 0 ms would spin on poll() until the end */
+	left = (deadline_ns - now_ns) / 1000000 + ((deadline_ns - now_ns) % 1000000 != 0);
+	return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Reaps the calibration's child; one still there at until_ns is SIGKILLed,
+ * and one that a SIGKILL does not end within a second more (stuck in the
+ * kernel) is left to be a zombie until the tracer exits: the trace must
+ * not wait on it. */
+static void reap(pid_t pid, int *st, uint64_t until_ns)
+{
+	bool killed = false;
+
+	for (;;) {
+		pid_t w = waitpid(pid, st, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return;
+		if (now_ns() >= until_ns) {
+			if (killed)
+				return;
+			kill(pid, SIGKILL);
+			killed = true;
+			until_ns = now_ns() + 1000000000ULL;
+		}
+		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
+	}
+}
+
 /* measure() in a child process of its own: the copies run there, so
  * nothing they do can take the tracer down (a copy faulting is reported
  * as a failed calibration: the durations stay raw and the trace goes on),
- * and the child's uprobes go with it when it exits. */
-static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out, char *err,
-			 size_t errlen)
+ * and the child's uprobes go with it when it exits. Nothing it does can
+ * hold the tracer either: it is given CAL_DEADLINE_S of wall time and
+ * SIGKILLed after it (-ETIMEDOUT); a stop signal (*stop set) ends the wait
+ * at once (-EINTR). */
+static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
+			 const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	struct {
 		int e;
@@ -377,7 +443,13 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 	} r;
 	size_t got = 0;
 	int fds[2], st = 0;
+	bool late = false, stopped = false;
 	pid_t pid;
+	/* a test hook (tests/integration/cases/test_durations.py): the
+	 * child hangs with every signal it can block blocked, as the one
+	 * seen once under load did */
+	const char *hang = getenv("FLOWTRACE_TEST_CAL_HANG");
+	bool test_hang = hang && !strcmp(hang, "1");
 
 	memset(&r, 0, sizeof(r));
 	if (pipe2(fds, O_CLOEXEC)) {
@@ -385,6 +457,7 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		return -errno;
 	}
 	pid_t parent = getpid();
+	uint64_t deadline = now_ns() + CAL_DEADLINE_S * 1000000000ULL;
 
 	pid = fork();
 	if (pid < 0) {
@@ -396,6 +469,11 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		return -e;
 	}
 	if (!pid) {
+		static const int dfl[] = {SIGINT,  SIGTERM, SIGHUP, SIGUSR1,
+					  SIGPIPE, SIGALRM, SIGXCPU};
+		struct sigaction sa;
+		sigset_t none;
+
 		/* it dies with the tracer, and holds none of the tracer's files:
 		 * a SIGKILLed tracer's links, rings and pipes go at once, as
 		 * without it */
@@ -405,6 +483,30 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		if (fds[1] > 3)
 			close_range(3, (unsigned)fds[1] - 1, 0);
 		close_range((unsigned)fds[1] + 1, ~0U, 0);
+		/* the tracer's set-up handlers only note a stop signal (session.c),
+		 * and once its signalfd is up they are blocked: inherited, they
+		 * left a runaway child deaf to SIGTERM. Default actions, nothing
+		 * blocked, and its own bounds: SIGALRM after the deadline's wall
+		 * time, SIGXCPU then SIGKILL after as much CPU time */
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		for (size_t i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+			sigaction(dfl[i], &sa, NULL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setrlimit(RLIMIT_CPU, &(struct rlimit){.rlim_cur = CAL_DEADLINE_S,
+						       .rlim_max = CAL_DEADLINE_S + 1});
+		alarm(CAL_DEADLINE_S + 1);
+		if (test_hang) {
+			sigset_t all;
+
+			sigfillset(&all);
+			sigprocmask(SIG_BLOCK, &all, NULL);
+			fprintf(stderr, "flowtrace-bpf: test hang in the calibration, PID %d\n",
+				(int)getpid());
+			for (;;)
+				pause();
+		}
 		r.e = measure(pl, multi, &r.cal, r.err, sizeof(r.err));
 		if (write(fds[1], &r, sizeof(r)) != (ssize_t)sizeof(r))
 			_exit(1);
@@ -412,8 +514,26 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 	}
 	close(fds[1]);
 	while (got < sizeof(r)) {
-		ssize_t n = read(fds[0], (char *)&r + got, sizeof(r) - got);
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+		int left = calibrate_left_ms(now_ns(), deadline), k;
+		ssize_t n;
 
+		if (stop && *stop) {
+			stopped = true;
+			break;
+		}
+		if (!left) {
+			late = true;
+			break;
+		}
+		k = poll(&pfd, 1, left);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			break;
+		if (!k)
+			continue;
+		n = read(fds[0], (char *)&r + got, sizeof(r) - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -421,8 +541,20 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		got += (size_t)n;
 	}
 	close(fds[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	if (late || stopped)
+		kill(pid, SIGKILL);
+	/* with its result sent it only detaches and exits: a second's grace */
+	reap(pid, &st, (late || stopped ? now_ns() : deadline) + 1000000000ULL);
+	if (stopped) {
+		snprintf(err, errlen, "the calibration was stopped by a signal");
+		return -EINTR;
+	}
+	if (late) {
+		snprintf(err, errlen,
+			 "the calibration did not finish within %d s (its process was killed)",
+			 CAL_DEADLINE_S);
+		return -ETIMEDOUT;
+	}
 	if (got != sizeof(r)) {
 		if (WIFSIGNALED(st))
 			snprintf(err, errlen, "the calibration's process died of signal %d",
@@ -521,8 +653,13 @@ int calibration__refine(struct calibration *c, struct probe_cal *out)
 	return 1;
 }
 
-int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
-		     size_t errlen)
+static bool retry(int e)
+{
+	return e == -EIO || e == -ETIMEDOUT;
+}
+
+int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep,
+		     const volatile sig_atomic_t *stop, char *err, size_t errlen)
 {
 	struct cal_plan *pl = calloc(1, sizeof(*pl));
 	struct calibration *c = calloc(1, sizeof(*c));
@@ -547,9 +684,9 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration 
 
 		plan_site(pl, 0, &nop, 1, false);
 		plan_site(pl, 1, &nop, 1, false);
-		e = measure_apart(pl, false, out, err, errlen);
-		if (e == -EIO) /* the child died: once more */
-			e = measure_apart(pl, false, out, err, errlen);
+		e = measure_apart(pl, false, out, stop, err, errlen);
+		if (retry(e)) /* the child died or ran late: once more */
+			e = measure_apart(pl, false, out, stop, err, errlen);
 	} else {
 		for (size_t i = 0; i < p->nuprobes; i++) {
 			uint8_t insn[16];
@@ -562,9 +699,9 @@ int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration 
 			plan_site(pl, p->uprobes[i], insn, got > 0 ? (size_t)got : 0,
 				  p->uprobe_ret[i]);
 		}
-		e = measure_apart(pl, p->nmlinks > 0, out, err, errlen);
-		if (e == -EIO) /* the child died: once more */
-			e = measure_apart(pl, p->nmlinks > 0, out, err, errlen);
+		e = measure_apart(pl, p->nmlinks > 0, out, stop, err, errlen);
+		if (retry(e)) /* the child died or ran late: once more */
+			e = measure_apart(pl, p->nmlinks > 0, out, stop, err, errlen);
 	}
 	free(pl);
 	if (e) {

@@ -8,6 +8,7 @@
 #define FT_CALIBRATE_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,7 +30,9 @@ struct probe_cal {
  * they are; branches and calls to the next instruction (a call's pushed
  * address dropped after it); a push with its pop; every other instruction
  * (single-stepped by the kernel) stands for itself as a load from the
- * stack, which the kernel single-steps too. Writes out, returns its
+ * stack, which the kernel single-steps too. A copy whose last byte is
+ * zero is followed by a clc, so that one resumed at that byte instead of
+ * after it runs on harmlessly (calibrate.c). Writes out, returns its
  * length; *stepped tells which kind it stands for. */
 size_t calibrate_copy_insn(const uint8_t *insn, size_t avail, uint8_t *out, int *stepped);
 
@@ -49,13 +52,20 @@ void calibrate_choose(const uint64_t *hit_ps, const uint64_t *err_ps, const unsi
 
 struct calibration;
 
+/* Pure. Milliseconds from now_ns to deadline_ns for poll(), rounded up;
+ * 0 once the deadline has passed. */
+int calibrate_left_ms(uint64_t now_ns, uint64_t deadline_ns);
+
 /* Measures the cost per hit of p's probes (attached, disarmed or not:
- * nothing of the target is touched) with empty BPF programs. Turns BPF's
+ * nothing of the target is touched) with empty BPF programs, in a child
+ * process bounded in time: one that runs past its deadline is SIGKILLed
+ * and tried once more, then -ETIMEDOUT; *stop (a stop signal's flag, NULL:
+ * none) set while it waits ends it with -EINTR. Turns BPF's
  * run-time accounting on for as long as *keep lives, so that
  * calibration__refine() can put the trace's own programs' run time in the
  * empty ones' place. Returns 0 with *keep set, or -errno with err set. */
-int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep, char *err,
-		     size_t errlen);
+int probe__calibrate(struct probe *p, struct probe_cal *out, struct calibration **keep,
+		     const volatile sig_atomic_t *stop, char *err, size_t errlen);
 /* The cost per hit with the trace's programs' mean run time since the
  * calibration: 1 with out's hit_ps and err_ps set when it moved by more
  * than 1% since the last one given out, else 0 (also when the accounting

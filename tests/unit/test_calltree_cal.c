@@ -7,6 +7,7 @@
  * And the calibration's pure parts: its summary of rounds, its choice
  * among probe sites, its copies of probed instructions. */
 #include <stdint.h>
+#include <limits.h>
 #include <string.h>
 
 #include "core/calltree.h"
@@ -263,8 +264,8 @@ FT_TEST(calibrate_copies_instructions)
 	/* a jcc rel32 goes to the next instruction */
 	const uint8_t jne[] = {0x0f, 0x85, 0x12, 0x34, 0x00, 0x00};
 	n = calibrate_copy_insn(jne, sizeof(jne), out, &stepped);
-	FT_EQ_U64(n, 6);
-	FT_TRUE(!memcmp(out, (const uint8_t[]){0x0f, 0x85, 0, 0, 0, 0}, 6));
+	FT_EQ_U64(n, 7);
+	FT_TRUE(!memcmp(out, (const uint8_t[]){0x0f, 0x85, 0, 0, 0, 0, 0xf8}, 7));
 	/* push %r15 and its pop */
 	const uint8_t push[] = {0x41, 0x57};
 	n = calibrate_copy_insn(push, 2, out, &stepped);
@@ -277,4 +278,56 @@ FT_TEST(calibrate_copies_instructions)
 	/* nothing readable: single-stepped */
 	calibrate_copy_insn(load, 0, out, &stepped);
 	FT_EQ_INT(stepped, 1);
+}
+
+/* The kernel once resumed a probed call at its last byte (docs/design.md,
+ * "The copies' fault"). Every copy whose probed instruction ends in a zero
+ * byte is followed by one that makes 00 xx a register-only add (ModRM mod
+ * 3), a 1-byte instruction (clc) on the normal path too, so the copy runs
+ * on as it should; a call's copy still drops exactly its pushed address. */
+FT_TEST(calibrate_copies_survive_a_resume_at_their_last_byte)
+{
+	static const struct {
+		uint8_t in[8];
+		size_t len, copy; /* the instruction's length in the copy */
+	} insns[] = {
+		{{0xe8, 1, 2, 3, 4}, 5, 5},		/* call rel32 */
+		{{0xe9, 1, 2, 3, 4}, 5, 5},		/* jmp rel32 */
+		{{0xeb, 9}, 2, 2},			/* jmp rel8 */
+		{{0x74, 9}, 2, 2},			/* je rel8 */
+		{{0x0f, 0x8e, 1, 2, 3, 4}, 6, 6},	/* jle rel32 */
+		{{0x0f, 0x1f, 0x44, 0x00, 0x00}, 5, 5}, /* nop5 */
+		{{0x0f, 0x1f, 0x40, 0x00}, 4, 3},	/* another long nop */
+	};
+	uint8_t out[CALIBRATE_COPY_MAX];
+	int stepped;
+
+	for (size_t i = 0; i < sizeof(insns) / sizeof(insns[0]); i++) {
+		size_t n = calibrate_copy_insn(insns[i].in, insns[i].len, out, &stepped);
+		size_t k = insns[i].copy;
+
+		FT_EQ_INT(stepped, 0);
+		FT_TRUE(n > k);
+		FT_EQ_INT(out[k - 1], 0);
+		FT_EQ_INT(out[k], 0xf8); /* clc; as a ModRM: add %bh,%al */
+	}
+	const uint8_t call[] = {0xe8, 0x10, 0x20, 0x30, 0x40};
+	const uint8_t want[] = {0xe8, 0, 0, 0, 0, 0xf8, 0x48, 0x8d, 0x64, 0x24, 0x08};
+	size_t n = calibrate_copy_insn(call, sizeof(call), out, &stepped);
+
+	FT_EQ_U64(n, sizeof(want));
+	FT_TRUE(!memcmp(out, want, sizeof(want)));
+	/* nothing else gains a byte */
+	const uint8_t push[] = {0x55};
+	FT_EQ_U64(calibrate_copy_insn(push, 1, out, &stepped), 2);
+}
+
+FT_TEST(calibrate_left_ms_rounds_up_and_stops_at_the_deadline)
+{
+	FT_EQ_INT(calibrate_left_ms(1000000000ULL, 1000000000ULL), 0);
+	FT_EQ_INT(calibrate_left_ms(2000000000ULL, 1000000000ULL), 0);
+	FT_EQ_INT(calibrate_left_ms(0, 1), 1);
+	FT_EQ_INT(calibrate_left_ms(0, 5000000000ULL), 5000);
+	FT_EQ_INT(calibrate_left_ms(1, 5000000000ULL), 5000);
+	FT_EQ_INT(calibrate_left_ms(0, ~0ULL), INT_MAX);
 }

@@ -10,6 +10,7 @@ corrects exactly as the live trace did."""
 
 import json
 import os
+import signal
 
 from ftlib import trees
 from ftlib.harness import Fail, Result, Skip, cfg, child_env, expect_rc, need_py39, \
@@ -223,3 +224,113 @@ def refined_cost():
     if abs(timing.get("hit_ns", 0) - last * 1000) > 1.0:
         raise Fail("the replay's meta.timing.hit_ns %s is not the live trace's final cost "
                    "%.3f us: %s" % (timing.get("hit_ns"), last, timing))
+
+
+# ------------------------------------------------ a calibration that hangs
+#
+# FLOWTRACE_TEST_CAL_HANG=1 is a test hook (src/probe/calibrate.c): the
+# calibration's child announces "test hang in the calibration, PID N" on
+# stderr and hangs with every signal it can block blocked, as one seen once
+# on a loaded machine spun, deaf to SIGTERM, while the tracer waited on it.
+# The tracer must SIGKILL it at its deadline (5 s, one retry), start
+# tracing all the same with one warning line, and say in meta.timing that
+# the durations are uncorrected and why.
+
+HANG = {"FLOWTRACE_TEST_CAL_HANG": "1"}
+HANG_WARNING = "did not finish within"
+
+
+def hung_children():
+    """Processes still carrying the hook: a calibration child left behind."""
+    left = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % d, "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if (b"FLOWTRACE_TEST_CAL_HANG=1" in env
+                and ("FT_ITEST_TOKEN=" + cfg.token).encode() in env):
+            left.append(int(d))
+    return left
+
+
+def check_uncorrected(doc, res):
+    timing = doc["meta"]["timing"]
+    if timing.get("corrected") or not timing.get("how", "").startswith("none: ") \
+            or HANG_WARNING not in timing.get("how", ""):
+        raise Fail("meta.timing after a hung calibration: %s" % timing)
+    calls = raw_calls(doc)
+    if not calls:
+        raise Fail("no calls traced after a hung calibration\n%s" % res.context())
+    for c in calls:
+        if c["dur_ns"] != c["raw_dur_ns"] or c.get("dur_uncertain"):
+            raise Fail("uncorrected trace: call %s has dur_ns %s, raw_dur_ns %s" % (
+                c["func"], c["dur_ns"], c["raw_dur_ns"]))
+    warn = [l for l in res.stderr.splitlines()
+            if HANG_WARNING in l and "durations include the tracer's own cost" in l]
+    if len(warn) != 1:
+        raise Fail("expected one warning line about the calibration\n%s" % res.context())
+    left = hung_children()
+    if left:
+        raise Fail("calibration children left running: %s" % left)
+
+
+@case("calibration: a hung calibration child is killed, -p frame attach (dtrace 3.9) traces uncorrected")
+def cal_hang_attach():
+    """The reported case: -p attach with the frame method on dtrace 3.9."""
+    py = need_py39()
+    target = start_gated([py, workload("busy_calls")])
+    tracer = start_tool(["-f", "json", "--method", "frame", "-p", str(target.pid)],
+                        env=child_env(HANG))
+    # a liveness bound only: two 5 s deadlines and the usual start-up
+    wait_ready(tracer, 90)
+    target.send(b"go\n")
+    target.close_stdin()
+    rc = target.wait(120, "the traced target")
+    if rc != 0:
+        raise Fail("the workload exited with %s\n%s" % (rc, target.stderr_tail()))
+    tracer.wait(120, "flowtrace-bpf after its target exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    if res.stderr.count("test hang in the calibration") != 2:
+        raise Fail("expected the calibration tried twice\n%s" % res.context())
+    check_uncorrected(parse_json(res.stdout, res), res)
+
+
+@case("calibration: a hung calibration child does not hold a -c command (dtrace 3.9)")
+def cal_hang_launch():
+    py = need_py39()
+    res = tool(["-f", "json", "--", py, workload("fib")], timeout=120, env=child_env(HANG))
+    expect_rc(res, 0)
+    check_uncorrected(parse_json(res.stdout, res), res)
+
+
+@case("calibration: SIGTERM during a hung calibration stops the tracer at once")
+def cal_hang_sigterm():
+    """The child hangs deaf to SIGTERM; the tracer's SIGTERM must end its
+    wait, kill the child and exit as stopped before tracing started."""
+    py = need_py39()
+    target = start_gated([py, workload("busy_calls")])
+    tracer = start_tool(["-f", "json", "--method", "usdt", "-p", str(target.pid)],
+                        env=child_env(HANG))
+    if not tracer.wait_stderr("test hang in the calibration", 60):
+        tracer.kill()
+        raise Fail("the calibration never reached the hook\n%s" % tracer.stderr_tail())
+    tracer.signal(signal.SIGTERM)
+    # the deadline is 5 s a try: well within it, and so not through it
+    tracer.wait(30, "flowtrace-bpf after SIGTERM in its calibration")
+    res = Result(tracer)
+    expect_rc(res, 128 + signal.SIGTERM)
+    if "stopped by SIGTERM before tracing started" not in res.stderr:
+        raise Fail("no stop line\n%s" % res.context())
+    if res.stderr.count("test hang in the calibration") != 1:
+        raise Fail("the calibration was retried after a stop signal\n%s" % res.context())
+    left = hung_children()
+    if left:
+        raise Fail("calibration children left running: %s" % left)
+    target.send(b"go\n")
+    target.close_stdin()
+    target.wait(120, "the target after the tracer stopped")

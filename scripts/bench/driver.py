@@ -12,12 +12,13 @@ workload times its own hot section and reports elapsed seconds and calls.
 Start-up of any tracer is therefore never inside a measured time.
 
 Then the per-method cost: every probe method (usdt, eval, frame) on every
-interpreter present (the dtrace 3.9, pyenv 3.8-3.13, Debian's python3.11),
-each against its own floor, and on 3.11+ the eval hook alone.
+interpreter present (the dtrace 3.9, pyenv 3.8-3.14, Debian's python3.11, the
+3.14 builds of scripts/build-python314.sh), each against its own floor.
 
 usage: driver.py --python PY --tracer FT [--bpftrace BT] [--rounds N]
                  [--long-seconds S] [--results FILE] [--out FILE]
                  [--pyenv-root DIR] [--method-rounds N] [--parts main,methods]
+                 [--method-targets ID,...]
 Standard library only; needs Python 3.9+ (run by /usr/bin/python3.11).
 """
 
@@ -129,8 +130,11 @@ METHOD_WORKLOADS = [
     ("fib", 20, "fib(20), 21 891 calls: nothing but Python-to-Python calls"),
     ("mix", 100, "mix, 100 rounds (~11 900 calls): re, classes, generators, exceptions, json"),
 ]
-METHOD_MINORS = range(8, 14)  # interpreter uprobes: CPython 3.8 to 3.13
+METHOD_MINORS = range(8, 15)  # interpreter uprobes: CPython 3.8 to 3.14
 DEBIAN_PY = "/usr/bin/python3.11"
+# scripts/build-python314.sh's builds: python3.14-<variant>/bin/python3.14
+PY314_GLOB = "/var/cache/flowtrace-bpf/python3.14-*/bin/python3.14"
+PY314_VARIANTS = ("dtrace", "tailcall", "dtrace-strip", "tailcall-strip", "ft")
 
 
 def method_list(t):
@@ -174,7 +178,7 @@ def method_targets(dtrace_py, pyenv_root):
             continue
         minor, patch = int(m.group(1)), int(m.group(2))
         if minor not in METHOD_MINORS:
-            skipped.append("pyenv %s (%s): interpreter uprobes support 3.8-3.13" % (ver, path))
+            skipped.append("pyenv %s (%s): interpreter uprobes support 3.8-3.14" % (ver, path))
             continue
         if minor not in found or patch > found[minor][0]:
             found[minor] = (patch, path, ver)
@@ -191,6 +195,17 @@ def method_targets(dtrace_py, pyenv_root):
                         "label": "Debian %s"})
     else:
         skipped.append("Debian %s: absent" % DEBIAN_PY)
+    # the 3.14 builds, in build-python314.sh's order; the frame method
+    # (read-only) on each, markers or not, as on the other 3.11+ builds
+    found14 = {path.split(os.sep)[-3][len("python3.14-"):]: path
+               for path in glob.glob(PY314_GLOB) if os.access(path, os.X_OK)}
+    for variant in sorted(found14, key=lambda v: (PY314_VARIANTS.index(v)
+                                                  if v in PY314_VARIANTS else 99, v)):
+        targets.append({"id": "py314-" + variant, "kind": "py314", "minor": 14,
+                        "python": found14[variant], "label": "3.14 " + variant + " %s"})
+    if not found14:
+        skipped.append("3.14 builds: absent (nothing matches %s; scripts/build-python314.sh)"
+                       % PY314_GLOB)
     for t in targets:
         t["version"] = py_version(t["python"])
         t["label"] = t["label"] % t["version"]
@@ -856,6 +871,8 @@ def main():
     ap.add_argument("--pyenv-root", default=os.environ.get("PYENV_ROOT") or os.path.expanduser(
         "~/.pyenv"), help="where pyenv's versions/3.X.Y are")
     ap.add_argument("--method-rounds", type=int, default=2 if quick else 3)
+    ap.add_argument("--method-targets", help="comma-separated per-method interpreter ids, "
+                    "e.g. py314-dtrace,debian-3.11 (testing the driver)")
     ap.add_argument("--parts", default="main,methods,durations",
                     help="main (usdt, peer, memory, ready), methods and/or durations "
                     "(corrected against untraced; testing the driver)")
@@ -893,6 +910,15 @@ def main():
     bench = Bench(args, workdir)
     pinning = bench.pin()
     mtargets, mskipped = method_targets(args.python, args.pyenv_root)
+    if args.method_targets:
+        keep = args.method_targets.split(",")
+        unknown = [k for k in keep if k not in [t["id"] for t in mtargets]]
+        if unknown:
+            log("unknown --method-targets %s; present: %s" % (
+                ",".join(unknown), ",".join(t["id"] for t in mtargets)))
+            shutil.rmtree(workdir, ignore_errors=True)
+            return 2
+        mtargets = [t for t in mtargets if t["id"] in keep]
     results = {"machine": dict(machine_info(args), tracer_sha256=tracer_sha), "pinning": pinning, "prog_stats": [], "quick": quick, "rounds": args.rounds,
                "long_seconds": args.long_seconds,
                "workloads": [{"name": n, "size": s, "title": t} for n, s, t in workloads],

@@ -5,7 +5,7 @@ Every figure in the page is computed here from one run's measurements
 not depend on the numbers (what is measured and how) lives in INTRO below.
 
 usage: report.py RESULTS.json [OUT.md]    (re-renders a saved run)
-       report.py --self-check             (checks the in-process rows on made-up runs)
+       report.py --self-check             (checks the in-process and goal rows on made-up runs)
 """
 
 import json
@@ -20,6 +20,10 @@ GOAL_RATIO = 1.15  # overhead per call, x the floor of the same method
 GOAL_CORE_PCT = 10.0  # % of one core per 100k events/s
 GOAL_RSS_PCT = 10.0  # RSS stays within this much of its first sample
 GOAL_READY_MS = 150.0
+GOAL_RO_RATIO = 2.0  # read-only frame per call, x the usdt floor (issue 11, item 1)
+GOAL_RO_TARGETS = ("pyenv-3.11", "pyenv-3.12", "pyenv-3.13", "debian-3.11")
+GOAL_BPF_NS = 150.0  # BPF program time per event (issue 11, item 2)
+GOAL_TREE_DEEP_PCT = 10.0  # -f tree on the 3000-deep recursion (issue 11, item 4)
 
 INTRO = """\
 # Performance
@@ -696,7 +700,9 @@ def method_section(res):
     out.append("")
     out += ["Interpreters: " + "; ".join("%s `%s`" % (t["label"], t["python"])
                                          for t in ma.targets) +
-            " (the dtrace build is made by scripts/build-python39.sh).", ""]
+            " (the dtrace build is made by scripts/build-python39.sh%s)." % (
+                "; the 3.14 builds by scripts/build-python314.sh"
+                if any(t["kind"] == "py314" for t in ma.targets) else ""), ""]
     if m.get("skipped"):
         out += ["Left out: " + "; ".join(m["skipped"]) + ".", ""]
     ref = {}
@@ -789,6 +795,131 @@ def launch_section(an, res):
     return out, lr, pr
 
 
+def ro_over_usdt_floor(ma, tid, wname):
+    """Read-only frame µs/call on target tid over the usdt floor µs/call of
+    the dtrace 3.9 (each over its own interpreter's untraced median), paired
+    by round where both ran in a round, else the ratio of the medians.
+    Returns (ratio, "paired"|"medians", pairs) or None."""
+    ro = ma.get(tid, wname, "ft-frame-ro")
+    fl = ma.get("dtrace-3.9", wname, "floor-usdt")
+    if not ro.get("ovh_us") or not fl.get("ovh_us"):
+        return None
+    fr = {r["round"]: o for r, o in zip(fl["runs"], fl["ovh_us"])}
+    pairs = [o / fr[r["round"]] for r, o in zip(ro["runs"], ro["ovh_us"])
+             if fr.get(r["round"], 0) > 0]
+    if pairs:
+        return med(pairs), "paired", len(pairs)
+    if med(fl["ovh_us"]) > 0:
+        return med(ro["ovh_us"]) / med(fl["ovh_us"]), "medians", 0
+    return None
+
+
+def ro_goal_row(res):
+    """Issue 11, item 1: read-only tracing at <= 2x the USDT floor per call."""
+    m = res.get("methods")
+    name = "Read-only tracing (frame, attach) of pyenv 3.11–3.13 and Debian 3.11 ≤ %.0f× the " \
+        "USDT floor per call" % GOAL_RO_RATIO
+    if not m or not any("error" not in r for r in m["runs"]):
+        return (name, "not met", "the per-method runs were not made")
+    ma = MethodAnalysis(m)
+    labels = {t["id"]: t["label"] for t in ma.targets}
+    cells, worst, missing, how, over = [], None, [], set(), 0
+    for tid in GOAL_RO_TARGETS:
+        for w in ma.wnames:
+            r = ro_over_usdt_floor(ma, tid, w) if tid in labels else None
+            if r is None:
+                missing.append("%s %s" % (labels.get(tid, tid), w))
+                continue
+            how.add(r[1])
+            cells.append("%s %s %.2f×" % (labels[tid], w, r[0]))
+            over += r[0] > GOAL_RO_RATIO
+            if worst is None or r[0] > worst[0]:
+                worst = (r[0], labels[tid], w)
+    if worst is None:
+        return (name, "not met", "not measured: " + ", ".join(missing))
+    fl = {w: med(ma.get("dtrace-3.9", w, "floor-usdt")["ovh_us"]) for w in ma.wnames}
+    detail = "worst: %.2f× (%s, %s); %s; over the goal in %d of %d. `-f jsonl` to /dev/null " \
+        "µs per call over the usdt floor's µs per call on the dtrace 3.9 (%s), in the same " \
+        "rounds, %s" % (
+            worst[0], worst[1], worst[2], ", ".join(cells), over, len(cells),
+            ", ".join("%s %.2f µs" % (w, fl[w]) for w in ma.wnames if fl[w] is not None),
+            "paired round by round, median" if how == {"paired"} else
+            "median over median" if how == {"medians"} else
+            "paired round by round where the rounds match, else median over median")
+    if missing:
+        detail += "; not measured: " + ", ".join(missing)
+    ok = worst[0] <= GOAL_RO_RATIO and not missing
+    return (name, "met" if ok else "not met", detail)
+
+
+def bpf_goal_row(an, res):
+    """Issue 11, item 2: BPF program time per event, from the cost split."""
+    wname, by = split_stats(an, res)
+    name = "BPF program time ≤ %.0f ns per event (usdt, BPF run-time stats)" % GOAL_BPF_NS
+    if "ft-jsonl-file" not in by:
+        return (name, "not met", "not measured (no BPF run-time stats in this run)")
+    ns = med(by["ft-jsonl-file"]["prog"])
+    detail = "%s ns per event (median of %d runs of `%s`, %s)" % (
+        fmt_mr(by["ft-jsonl-file"]["prog"], 0), len(by["ft-jsonl-file"]["prog"]), wname,
+        an.cfgs["ft-jsonl-file"]["label"])
+    if "floor-usdt" in by:
+        detail += "; the floor's empty programs: %s ns" % fmt_num(
+            med(by["floor-usdt"]["prog"]), 0)
+    return (name, "met" if ns <= GOAL_BPF_NS else "not met", detail)
+
+
+def durations_goal_row(res):
+    """Issue 11, item 3: corrected durations within the goal, per the
+    Corrected durations section's own criterion (median over the rounds of
+    corrected / untraced - 1, for leaf() and mid(), per interpreter and method)."""
+    d = res.get("durations")
+    if not d:
+        return ("Corrected durations within the goal of the untraced time", "not met",
+                "not measured (no durations runs in this run)")
+    name = "Corrected durations within ±%.0f %% of the untraced time (usdt, eval, read-only " \
+        "frame)" % (100 * d["goal"])
+    cells, bad, worst = [], [], None
+    for t in d["targets"]:
+        runs = [r for r in d["runs"] if r["label"] == t["label"] and r["method"] == t["method"]
+                and "error" not in r]
+        if not runs:
+            bad.append("%s %s: no runs" % (t["label"], t["method"]))
+            continue
+        for func in ("leaf", "mid"):
+            e = durations.median([r["funcs"][func]["corrected_ns"] /
+                                  r["funcs"][func]["untraced_ns"] - 1 for r in runs])
+            cells.append("%s %s %s %+.1f %%" % (t["label"], t["method"], func, 100 * e))
+            if abs(e) > d["goal"]:
+                bad.append(cells[-1])
+            if worst is None or abs(e) > abs(worst[0]):
+                worst = (e, t["label"], t["method"], func)
+    methods = {t["method"] for t in d["targets"]}
+    lacking = [x for x in ("usdt", "eval", "frame") if x not in methods]
+    if worst is None:
+        return (name, "not met", "; ".join(bad))
+    detail = "worst median: %+.1f %% (%s, %s, %s()); %s" % (
+        100 * worst[0], worst[1], worst[2], worst[3], ", ".join(cells))
+    if bad:
+        detail += "; outside the goal: %d of %d" % (len(bad), len(cells))
+    if lacking:
+        detail += "; not measured: " + ", ".join(lacking)
+    return (name, "met" if not bad and not lacking else "not met", detail)
+
+
+def tree_deep_goal_row(an):
+    """Issue 11, item 4: -f tree's CPU on the 3000-deep recursion."""
+    name = "`-f tree` on 3000-deep recursion ≤ %.0f %% of one core per 100k events/s" % \
+        GOAL_TREE_DEEP_PCT
+    got = [(c, an.get("deep", c)) for c in ("ft-tree-null", "ft-tree-file")]
+    got = [(c, f) for c, f in got if f and f["core_pct"]]
+    if not got:
+        return (name, "not met", "not measured (no `deep` tree runs in this run)")
+    worst = max(med(f["core_pct"]) for _, f in got)
+    return (name, "met" if worst <= GOAL_TREE_DEEP_PCT else "not met",
+            "; ".join("%s: %s %%" % (an.cfgs[c]["label"], fmt_mr(f["core_pct"], 2))
+                      for c, f in got))
+
+
 def goals_section(an, res, lr, pr):
     ws = [w["name"] for w in res["workloads"]]
     ft = [c for c in an.order if an.cfgs[c]["kind"] == "flowtrace"]
@@ -825,6 +956,12 @@ def goals_section(an, res, lr, pr):
                     ", ".join(spreads)
         rows.append(("Overhead per call ≤ %.2f × the floor (usdt)" % GOAL_RATIO,
                      "met" if worst[0] <= GOAL_RATIO else "not met", detail))
+
+    # issue 11's other goals: read-only cost, BPF time, corrected durations, deep trees
+    rows.insert(0, ro_goal_row(res))
+    rows.append(bpf_goal_row(an, res))
+    rows.append(durations_goal_row(res))
+    rows.append(tree_deep_goal_row(an))
 
     # 2. zero loss, two busy threads, default ring
     lost_threads = []
@@ -981,6 +1118,102 @@ def self_check():
     want = "| py 3.x | cProfile | 1000.00 (1000.00–1000.00) | eval 0.50× |"
     if rows != [want]:
         print("report.py self-check failed:\n  got  %s\n  want %s" % (rows, [want]))
+        return 1
+    return goals_self_check()
+
+
+def goals_self_check():
+    """Issue 11's goal rows on made-up runs with known answers."""
+    fails = []
+
+    def expect(what, got, want):
+        if got != want:
+            fails.append("%s:\n  got  %s\n  want %s" % (what, got, want))
+
+    # read-only over the usdt floor: untraced 1 s / 1000 calls everywhere; the
+    # floor 2 s (1 ms a call over), frame-ro 3 s (2 ms) -> 2.00x, paired;
+    # debian's frame-ro ran in round 5 only (no floor that round): medians
+    def tgt(tid, kind, cids):
+        return {"id": tid, "kind": kind, "label": tid, "python": "/py",
+                "configs": [{"id": c, "kind": c.split("-")[0] if c != "untraced" else c,
+                             "method": "usdt" if c == "floor-usdt" else "frame-ro"}
+                            for c in cids]}
+    ro = ("untraced", "floor-frame-ro", "ft-frame-ro")
+    targets = [tgt("dtrace-3.9", "dtrace", ("untraced", "floor-usdt"))] + \
+        [tgt(t, "pyenv", ro) for t in GOAL_RO_TARGETS]
+    for t in targets:
+        for c in t["configs"]:
+            c["kind"] = {"untraced": "untraced", "floor": "floor", "ft": "flowtrace"}[c["kind"]]
+    runs = []
+    for t in targets:
+        for w in ("fib", "mix"):
+            for rnd in range(3):
+                for cid, sec in (("untraced", 1.0), ("floor-usdt", 2.0), ("ft-frame-ro", 3.0)):
+                    if any(c["id"] == cid for c in t["configs"]):
+                        r = 5 if (t["id"] == "debian-3.11" and cid == "ft-frame-ro") else rnd
+                        runs.append({"target": t["id"], "workload": w, "config": cid,
+                                     "round": r, "elapsed_s": sec, "calls": 1000})
+    res = {"methods": {"targets": targets, "workloads": [{"name": "fib"}, {"name": "mix"}],
+                       "runs": runs}}
+    ma = MethodAnalysis(res["methods"])
+    expect("ro paired", ro_over_usdt_floor(ma, "pyenv-3.12", "fib"), (2.0, "paired", 3))
+    expect("ro medians", ro_over_usdt_floor(ma, "debian-3.11", "mix"), (2.0, "medians", 0))
+    row = ro_goal_row(res)
+    expect("ro row status", row[1], "met")
+    expect("ro row worst", row[2].split(";")[0], "worst: 2.00× (pyenv-3.11, fib)")
+    for r in runs:
+        if (r["target"], r["config"], r["workload"]) == ("pyenv-3.13", "ft-frame-ro", "mix"):
+            r["elapsed_s"] = 3.5  # 2.5 ms a call over: 2.50x
+    row = ro_goal_row(res)
+    expect("ro row over", (row[1], "pyenv-3.13 mix 2.50×" in row[2], "over the goal in 1 of 8"
+                           in row[2]), ("not met", True, True))
+    del res["methods"]["targets"][-1]
+    expect("ro row missing", ro_goal_row(res)[1], "not met")
+
+    # durations: corrected / untraced - 1 of +10 % and -20 %
+    def drun(cor):
+        return {"label": "py", "method": "usdt", "funcs": {
+            f: {"corrected_ns": 1000 * (1 + cor), "untraced_ns": 1000} for f in ("leaf", "mid")}}
+    d = {"goal": 0.15, "targets": [{"label": "py", "method": m} for m in ("usdt", "eval",
+                                                                        "frame")], "runs": []}
+    for m in ("usdt", "eval", "frame"):
+        d["runs"] += [dict(drun(0.10), method=m) for _ in range(3)]
+    expect("durations met", durations_goal_row({"durations": d})[1], "met")
+    d["runs"][0]["funcs"]["mid"]["corrected_ns"] = 800  # one round off: median still +10 %
+    expect("durations one round", durations_goal_row({"durations": d})[1], "met")
+    for r in d["runs"][:2]:
+        r["funcs"]["mid"]["corrected_ns"] = 800
+    expect("durations not met", durations_goal_row({"durations": d})[1], "not met")
+
+    # BPF ns per event from the split runs, and deep tree CPU: 140 ns per
+    # event (met), then 160 (not met); 500 ns of tracer CPU per event = 5 %
+    def main_res(prog_ns, tree_cpu_ns):
+        cfgs = [{"id": c, "kind": k, "label": c} for c, k in (
+            ("untraced", "untraced"), ("floor-usdt", "floor"), ("ft-tree-null", "flowtrace"),
+            ("ft-tree-file", "flowtrace"), ("ft-jsonl-file", "flowtrace"))]
+        runs = [{"workload": "deep", "config": "untraced", "round": 0, "elapsed_s": 1.0,
+                 "calls": 1000}]
+        for c in ("ft-tree-null", "ft-tree-file"):
+            runs.append({"workload": "deep", "config": c, "round": 0, "elapsed_s": 2.0,
+                         "calls": 1000, "events": 2000, "cpu_at_ready_ns": 10 ** 6,
+                         "cpu_total_ns": 10 ** 6 + 2000 * tree_cpu_ns})
+        ps = [{"workload": "deep", "config": c, "round": 0, "elapsed_s": 2.0, "calls": 1000,
+               "prog_run_ns": 2000 * ns, "prog_run_cnt": 2000}
+              for c, ns in (("floor-usdt", 50), ("ft-jsonl-file", prog_ns))]
+        r = {"configs": cfgs, "workloads": [{"name": "deep"}], "runs": runs, "prog_stats": ps}
+        return Analysis(r), r
+    an, r = main_res(140, 500)
+    expect("bpf met", bpf_goal_row(an, r)[1:], ("met", "140 ns per event (median of 1 runs "
+                                                "of `deep`, ft-jsonl-file); the floor's empty "
+                                                "programs: 50 ns"))
+    expect("tree met", tree_deep_goal_row(an)[1:], ("met", "ft-tree-null: 5.00 %; "
+                                                    "ft-tree-file: 5.00 %"))
+    an, r = main_res(160, 1100)
+    expect("bpf not met", bpf_goal_row(an, r)[1], "not met")
+    expect("tree not met", tree_deep_goal_row(an)[1], "not met")
+
+    if fails:
+        print("report.py self-check failed:\n" + "\n".join(fails))
         return 1
     print("report.py self-check: ok")
     return 0

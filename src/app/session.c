@@ -983,6 +983,8 @@ int session_run(const struct config *cfg)
 	}
 	if (!rc)
 		rc = setup_interrupted();
+	if (!rc && s.launched)
+		launch_test_hold();
 	if (!rc) {
 		/* every record is stamped after this, so start_ns is never negative */
 		if (!s.t0)

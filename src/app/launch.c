@@ -27,6 +27,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app/cli.h"
@@ -67,6 +68,20 @@ void launch_test_pause(const char *step, pid_t pid)
 	fprintf(stderr, "flowtrace-bpf: test pause at %s, command PID %d\n", step, (int)pid);
 	for (;;)
 		pause();
+}
+
+void launch_test_hold(void)
+{
+	const char *ms = getenv("FLOWTRACE_TEST_HOLD_MS");
+	struct timespec ts;
+	long n;
+
+	if (!ms || (n = strtol(ms, NULL, 10)) <= 0)
+		return;
+	ts.tv_sec = n / 1000;
+	ts.tv_nsec = n % 1000 * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static void child_exec(const struct config *cfg, const struct runas *as, int errfd, int syncfd)

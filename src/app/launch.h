@@ -86,6 +86,10 @@ bool launch_should_forward(int code, pid_t sender, pid_t command);
  * blocks (SIGKILL ends it) at that start-up step: fork, seized, exec, libs,
  * running, gate, ready. Does nothing otherwise. */
 void launch_test_pause(const char *step, pid_t pid);
+/* For the integration tests only: with FLOWTRACE_TEST_HOLD_MS=N, keeps the
+ * command held at its gate N ms longer, as a slow attach or calibration on
+ * a loaded machine would (the hold must be no time of the program's). */
+void launch_test_hold(void);
 
 /* The status a shell would report for the command's wait status: its exit
  * code, or 128 + the signal that ended it. In launch mode, once tracing

@@ -467,8 +467,8 @@ static int run_to_first_call(struct session *s)
 	}
 	/* The command is held by ptrace and has run no Python yet, so arming
 	 * now races nothing; and it must be armed, since the gate's hit is the
-	 * first eval-loop entry, which the eval method's probe sees too. */
-	s->t0 = mono_ns();
+	 * first eval-loop entry, which the eval method's probe sees too. That
+	 * entry's record is stamped before the hold, t0 after it (session_run). */
 	probe__arm(s->probe);
 	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
 	/* Removing a uprobe waits until the kernel's return instances are
@@ -988,6 +988,26 @@ int session_run(const struct config *cfg)
 	}
 	if (!rc)
 		rc = setup_interrupted();
+	if (!rc && s.launched) {
+		launch_test_hold();
+		/* Launch mode's hold ends here (docs/design.md, "Launch mode's
+		 * hold"): the trace starts at the instant the command is let go,
+		 * so t0 is read right before the detach, after which alone it
+		 * runs again. The hold (from the gate, or the exec with the
+		 * markers) is the tracer's time, not the program's: no record
+		 * after t0 lies in it, and one stamped before (the first
+		 * eval-loop call's entry, seen at the gate by the eval method)
+		 * is placed at 0, since the command ran none of its code between
+		 * that record and the stop. */
+		probe__arm(s.probe);
+		launch_test_pause("ready", s.pid);
+		s.t0 = mono_ns();
+		err = launch__resume(&s.launch);
+		if (err) {
+			log_error(NULL, "cannot let the command run: %s", strerror(-err));
+			rc = FT_EXIT_FAILURE;
+		}
+	}
 	if (!rc) {
 		/* every record is stamped after this, so start_ns is never negative */
 		if (!s.t0)
@@ -996,7 +1016,8 @@ int session_run(const struct config *cfg)
 		rc = exit_for_pipe(pipeline__start(&s.pipe, &tm));
 	}
 	if (rc) {
-		/* nothing ran under the probes: drop the output, stop a launched command */
+		/* no output: drop it, and stop a launched command (it ran
+		 * nothing, or nothing the output could hold) */
 		if (s.launched)
 			launch__kill(&s.launch);
 		pipeline__abort(&s.pipe);
@@ -1006,16 +1027,10 @@ int session_run(const struct config *cfg)
 	/* Every probe is in: the trace starts now, at one instant for all of
 	 * them, and the ready line says so. A frame running now that returns
 	 * later is "entered before attach"; the interpreter source's stack
-	 * snapshot is taken at each thread's first event from here on. */
-	probe__arm(s.probe);
-	if (s.launched) {
-		launch_test_pause("ready", s.pid);
-		err = launch__resume(&s.launch);
-		if (err) {
-			log_error(NULL, "cannot let the command run: %s", strerror(-err));
-			rc = FT_EXIT_FAILURE;
-		}
-	}
+	 * snapshot is taken at each thread's first event from here on.
+	 * (Launch mode armed them before the release, above.) */
+	if (!s.launched)
+		probe__arm(s.probe);
 
 	enum stop_reason why = STOP_ERROR;
 	if (!rc) {

@@ -11,11 +11,14 @@ corrects exactly as the live trace did."""
 import json
 import os
 import signal
+import re
+import time
 
 from ftlib import trees
-from ftlib.harness import Fail, Result, Skip, cfg, child_env, expect_rc, need_py39, \
+from ftlib.harness import Fail, Proc, Result, Skip, cfg, child_env, expect_rc, need_py39, \
     parse_json, start_tool, tool, tool_threads, wait_ready, workload
-from ftlib.flows import start_gated
+from ftlib.flows import command, start_gated
+from cases.test_firstview import py312, py314
 from ftlib.registry import case
 
 DEBIAN_311 = "/usr/bin/python3.11"
@@ -334,3 +337,98 @@ def cal_hang_sigterm():
     target.send(b"go\n")
     target.close_stdin()
     target.wait(120, "the target after the tracer stopped")
+
+
+# Launch mode holds the command at its first eval-loop call while the tracer
+# checks the layout, attaches and calibrates (docs/design.md, "Launch mode's
+# hold"). FLOWTRACE_TEST_HOLD_MS makes that hold HOLD_MS longer, as a loaded
+# machine does. The fact checked: importlib's bootstrap <module>, the first
+# Python frame of every interpreter, runs in milliseconds (the untraced
+# interpreter runs a whole script in that time, measured here), so no part
+# of the hold may show in its duration, its raw interval, its start or the
+# folded view's importlib line, live or replayed.
+HOLD_MS = 3000
+BOUND_NS = HOLD_MS * 1000000 // 2
+UNITS = {"ns": 1, "us": 1000, "µs": 1000, "ms": 1000000, "s": 1000000000}
+
+
+def untraced_ns(py, path):
+    p = Proc([py, path])
+    t = time.monotonic()
+    p.wait(60, "the untraced " + path)
+    return int((time.monotonic() - t) * 1e9)
+
+
+def first_root(doc, pid, what):
+    main = [t for t in doc["threads"] if t["tid"] == pid]
+    if len(main) != 1 or not main[0]["calls"]:
+        raise Fail("%s: no main thread %d with calls" % (what, pid))
+    r = main[0]["calls"][0]
+    if r["func"] != "<module>" or r["file"] != "<frozen importlib._bootstrap>":
+        raise Fail("%s: the first root is %s of %s, not importlib's bootstrap <module>"
+                   % (what, r["func"], r["file"]))
+    return r
+
+
+def check_hold(py, method):
+    path = workload("five_lines")
+    base = untraced_ns(py, path)
+    if base >= BOUND_NS:
+        raise Skip("the untraced run took %.2f s: too loaded to tell the hold apart" % (base / 1e9))
+    rec = os.path.join(cfg.tmp, "hold-%d.ftrace" % len(os.listdir(cfg.tmp)))
+    out = rec + ".json"
+    env = child_env({"FLOWTRACE_TEST_HOLD_MS": str(HOLD_MS)})
+    m = ["--method", method] if method else []
+    live = tool(["--startup", "-f", "json", "-o", out] + m + ["-c", command(py, path)], env=env)
+    expect_rc(live, 0, "live -f json")
+    rec_res = tool(["record", "-o", rec] + m + ["-c", command(py, path)], env=env)
+    expect_rc(rec_res, 0, "record")
+    with open(out, "rb") as f:
+        docs = [("live", parse_json(f.read(), live), live)]
+    rep = tool(["replay", "--startup", "-f", "json", rec])
+    expect_rc(rep, 0, "replay -f json")
+    docs.append(("replay", parse_json(rep.stdout, rep), rec_res))
+    for what, doc, res in docs:
+        pid = doc["meta"]["pid"]
+        r = first_root(doc, pid, what)
+        for k in ("dur_ns", "raw_dur_ns", "start_ns"):
+            if r[k] >= BOUND_NS:
+                raise Fail("%s (%s): importlib's bootstrap <module> has %s %.3f s with a "
+                           "%.1f s hold; the untraced interpreter ran the whole script in "
+                           "%.3f s" % (what, doc["meta"]["probe"], k, r[k] / 1e9,
+                                       HOLD_MS / 1e3, base / 1e9))
+    # the folded view's line, as a person reads it
+    tree = tool(["replay", rec])
+    expect_rc(tree, 0, "replay")
+    text = tree.stdout.decode("utf-8")
+    line = re.search(r"^# start-up importlib: \d+ calls?, ([0-9.]+) (\S+) ", text, re.M)
+    if not line:
+        raise Fail("no start-up importlib line in the folded view\n%s" % text[:2000])
+    ns = float(line.group(1)) * UNITS.get(line.group(2), 0)
+    if not 0 < ns < BOUND_NS:
+        raise Fail("folded view: %r with a %.1f s hold" % (line.group(0), HOLD_MS / 1e3))
+    return "bootstrap <module> %.3f ms, importlib %s %s (hold %.1f s, untraced run %.3f s)" % (
+        r["dur_ns"] / 1e6, line.group(1), line.group(2), HOLD_MS / 1e3, base / 1e9)
+
+
+@case("durations launch hold: eval and usdt (dtrace 3.9)")
+def hold_39():
+    py = need_py39()
+    return "eval: %s; usdt: %s" % (check_hold(py, None), check_hold(py, "usdt"))
+
+
+@case("durations launch hold: frame (pyenv-3.12)")
+def hold_312():
+    return check_hold(py312(), None)
+
+
+@case("durations launch hold: frame (debian 3.11)")
+def hold_311():
+    if not os.access(DEBIAN_311, os.X_OK):
+        raise Skip("no %s" % DEBIAN_311)
+    return check_hold(DEBIAN_311, None)
+
+
+@case("durations launch hold: frame (py3.14-dtrace)")
+def hold_314():
+    return check_hold(py314(), None)

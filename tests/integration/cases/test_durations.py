@@ -10,8 +10,8 @@ corrects exactly as the live trace did."""
 
 import json
 import os
-import signal
 import re
+import signal
 import time
 
 from ftlib import trees

@@ -16,8 +16,10 @@
  * minus its shown children's: time in a frame hidden by --include or
  * --exclude goes to its nearest shown caller, and subtrees cut off by
  * --max-depth or --min-duration stay in their caller's self time, so no
- * time is lost. Stacks with no self time are left out, lost-record markers
- * too (they have no duration). Lines are sorted by stack, frame by frame,
+ * time is lost. Stacks with no self time are left out, unless a call there
+ * had no shown callee: a call whose corrected duration is 0 (the tracer's
+ * own cost taken out) still shows, with weight 0, as the function ran.
+ * Lost-record markers are left out (they have no duration). Lines are sorted by stack, frame by frame,
  * so the output is deterministic. */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,6 +45,7 @@ struct stack {
 	uint32_t flags;
 	size_t text; /* offset of the frame's text in folded.texts */
 	uint64_t self_ns;
+	bool leaf; /* a call here had no shown callee: shown even at weight 0 */
 };
 
 /* The call being walked at one shown depth. */
@@ -195,6 +198,8 @@ static void folded_leave(void *ctx, const struct ft_thread *t, const struct ft_n
 	if ((n->flags & FT_NODE_LOST) || fo->err)
 		return;
 	fo->stacks[oc->stack].self_ns += oc->self_ns;
+	if (!has_children)
+		fo->stacks[oc->stack].leaf = true;
 }
 
 /* qsort_r: siblings together (by parent), each family by frame text */
@@ -263,7 +268,7 @@ static int write_lines(struct folded *fo, FILE *out)
 			path[len++] = ';';
 		memcpy(path + len, text, tl);
 		len += tl;
-		if (s->self_ns) {
+		if (s->self_ns || s->leaf) {
 			fwrite(path, 1, len, out);
 			fprintf(out, " %" PRIu64 "\n", s->self_ns);
 		}

@@ -188,6 +188,33 @@ FT_TEST(render_folded_aggregates_and_escapes)
 	rdrive_free(&d);
 }
 
+/* A call of no time (its corrected duration 0: all of it was the tracer's
+ * own cost) still ran: its stack shows with weight 0, while a caller whose
+ * time all went to its callees stays implied by their lines. */
+FT_TEST(render_folded_keeps_calls_of_no_time)
+{
+	struct rdrive d;
+	char *out;
+
+	rdrive_init(&d);
+	rd_name(&d, 1, "run", "/r.py", 1, 0);
+	rd_name(&d, 2, "step", "/r.py", 5, 0);
+	rd_name(&d, 3, "mid", "/r.py", 9, 0);
+	rd_thread(&d, 1, "");
+	rd_enter(&d, 1, 0, 1);
+	rd_leaf(&d, 1, 10, 0, 2);
+	rd_enter(&d, 1, 20, 3);
+	rd_leaf(&d, 1, 20, 30, 2);
+	rd_leave(&d, 1, 50);
+	rd_leave(&d, 1, 100);
+	out = rd_render(&render_folded, &d, NULL, NULL);
+	FT_EQ_STR(out, "thread 1;run (/r.py:1) 70\n"
+		       "thread 1;run (/r.py:1);mid (/r.py:9);step (/r.py:5) 30\n"
+		       "thread 1;run (/r.py:1);step (/r.py:5) 0\n");
+	free(out);
+	rdrive_free(&d);
+}
+
 FT_TEST(render_folded_deep_chain)
 {
 	enum { DEEP = 2000 };

@@ -570,8 +570,11 @@ int calltree__thread(struct calltree *ct, uint32_t tid, const char *comm)
 	return 0;
 }
 
-int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
-		   uint32_t name)
+/* An ENTRY; running: a frame read from the stack snapshot, which no probe
+ * hit cost the thread anything (no tick()) and whose start is unknown:
+ * like a frame wrapped around the roots, it starts with the trace, flagged */
+static int push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		uint32_t name, bool running)
 {
 	struct ft_thread *t = thread_get(ct, tid);
 	uint64_t now = rel(ct, ts);
@@ -582,34 +585,27 @@ int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 	if (admit(ct, t, seq, depth, true))
 		return -ERANGE;
 	ct->st.records++;
-	now = tick(ct, t, now, seq);
+	if (!running)
+		now = tick(ct, t, now, seq);
 	check_seq(ct, t, seq, now, depth);
 	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
 		return -ENOMEM;
+	if (running)
+		return open_node(ct, t, 0, name, FT_NODE_BEFORE_ATTACH) ? 0 : -ENOMEM;
 	t->last_ns = now;
 	return open_node(ct, t, now, name, 0) ? 0 : -ENOMEM;
+}
+
+int calltree__push(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,
+		   uint32_t name)
+{
+	return push(ct, tid, ts, seq, depth, name, false);
 }
 
 int calltree__push_running(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq,
 			   int32_t depth, uint32_t name)
 {
-	struct ft_thread *t = thread_get(ct, tid);
-	uint64_t now = rel(ct, ts);
-
-	if (!t)
-		return -ENOMEM;
-	depth = level_of(t, seq, depth);
-	if (admit(ct, t, seq, depth, true))
-		return -ERANGE;
-	ct->st.records++;
-	/* no tick(): the frame was read from the stack, no probe hit cost
-	 * the thread anything */
-	check_seq(ct, t, seq, now, depth);
-	if (cur_level(t) != depth - 1 && repair(ct, t, depth) < 0)
-		return -ENOMEM;
-	/* its start is unknown: like a frame wrapped around the roots, it
-	 * starts with the trace, flagged */
-	return open_node(ct, t, 0, name, FT_NODE_BEFORE_ATTACH) ? 0 : -ENOMEM;
+	return push(ct, tid, ts, seq, depth, name, true);
 }
 
 int calltree__pop(struct calltree *ct, uint32_t tid, uint64_t ts, uint32_t seq, int32_t depth,

@@ -2,11 +2,9 @@
 /* What container a target is in, from /proc/PID/{ns,status,cgroup}: read
  * once at attach, so a trace file holds it after the container is gone. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "app/container.h"
 #include "sys/nspid.h"
@@ -28,16 +26,9 @@ static uint64_t ns_inode(int pid, const char *name)
 
 static void read_cgroup(int pid, struct procns *ns)
 {
-	char path[64], buf[8192];
-	ssize_t n;
-	int fd;
+	char buf[8192];
+	ssize_t n = procfs_read(pid, 0, "cgroup", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
 	if (n <= 0 || procns_cgroup_parse(buf, (size_t)n, ns->cgroup, sizeof(ns->cgroup)))
 		ns->cgroup[0] = 0;
 }

@@ -290,23 +290,24 @@ int procfs_status_hex(const char *text, size_t len, const char *key, uint64_t *v
 	return 0;
 }
 
-ssize_t procfs_read_status(int pid, int tid, char *buf, size_t len)
+ssize_t procfs_read(int pid, int tid, const char *name, char *buf, size_t len)
 {
-	char path[64];
+	char path[96];
 	size_t n = 0;
 	int fd;
 
 	if (!len)
 		return -EINVAL;
 	if (pid <= 0)
-		snprintf(path, sizeof(path), "/proc/self/status");
+		snprintf(path, sizeof(path), "/proc/self/%s", name);
 	else if (tid)
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", pid, tid, name);
 	else
-		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+		snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* a proc file may come in several reads; read to its end */
 	while (n + 1 < len) {
 		ssize_t r = read(fd, buf + n, len - 1 - n);
 
@@ -325,6 +326,11 @@ ssize_t procfs_read_status(int pid, int tid, char *buf, size_t len)
 	close(fd);
 	buf[n] = 0;
 	return (ssize_t)n;
+}
+
+ssize_t procfs_read_status(int pid, int tid, char *buf, size_t len)
+{
+	return procfs_read(pid, tid, "status", buf, len);
 }
 
 /* --- /proc/PID/stat -------------------------------------------------------- */

@@ -70,6 +70,12 @@ int procfs_status_field(const char *text, size_t len, const char *key, const cha
  * masks: "SigBlk", "CapEff"). Returns 0, -ENOENT or -EINVAL. */
 int procfs_status_hex(const char *text, size_t len, const char *key, uint64_t *v);
 
+/* Reads the small proc file name ("status", "cgroup") of pid
+ * (/proc/self/NAME when pid is 0), or of its thread tid when tid is not 0,
+ * into buf (NUL-terminated, cut at len - 1 bytes). Returns the length or
+ * -errno. */
+ssize_t procfs_read(int pid, int tid, const char *name, char *buf, size_t len);
+
 /* Reads the status file of pid (/proc/self/status when pid is 0), or of
  * its thread tid when tid is not 0, into buf (NUL-terminated, cut at len
  * - 1 bytes). Returns the length or -errno. */

@@ -335,4 +335,13 @@ FT_TEST(procfs_own_tasks_and_status)
 	len = procfs_read_status(0, 0, buf, sizeof(buf));
 	FT_TRUE(len > 0 && !procfs_status_hex(buf, (size_t)len, "CapEff", &x));
 	FT_EQ_INT(procfs_tasks(-1, &tids, &n), -ESRCH);
+	/* any small proc file, read to its end or cut at len - 1 bytes */
+	len = procfs_read(getpid(), 0, "cgroup", buf, sizeof(buf));
+	FT_TRUE(len > 0 && buf[len] == 0 && strchr(buf, ':'));
+	len = procfs_read(0, 0, "status", buf, 8);
+	FT_EQ_INT(len, 7);
+	FT_EQ_INT(strlen(buf), 7);
+	FT_EQ_INT(procfs_read(getpid(), getpid(), "comm", buf, sizeof(buf)) > 0, 1);
+	FT_EQ_INT(procfs_read(getpid(), 0, "no-such-file", buf, sizeof(buf)), -ENOENT);
+	FT_EQ_INT(procfs_read(getpid(), 0, "status", buf, 0), -EINVAL);
 }

@@ -193,6 +193,33 @@ def check_container(doc, facts, foreign, res):
         seen.add(nst)
 
 
+def ns_target(argv):
+    """A gated target started by argv (unshare ... python), and the PID of
+    its python process (the host's id)."""
+    if not os.access(UNSHARE, os.X_OK):
+        raise Skip("no %s" % UNSHARE)
+    target = start_gated(argv)
+    pid = child_of(target.pid)
+    if pid is None:
+        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    return target, pid
+
+
+def trace_released(target, args, what="flowtrace-bpf"):
+    """Runs flowtrace-bpf with args until ready, releases the gated target,
+    and waits for both; the target must succeed. Returns the tracer's
+    Result."""
+    tracer = start_tool(args)
+    wait_ready(tracer)
+    target.send(b"go\n")
+    target.close_stdin()
+    rc = target.wait(60, "the traced target")
+    if rc != 0:
+        raise Fail("the traced target exited with %s\n%s" % (rc, target.stderr_tail()))
+    tracer.wait(30, "%s after its target exited" % what)
+    return Result(tracer)
+
+
 def parked_view(thread, path):
     """A thread parked in park() at the gate, as the tracer sees it."""
     calls = trees.attached_view(thread.calls, lambda n: n.func == "park" and n.file == path)
@@ -211,27 +238,14 @@ def expected_tree(interp, path, method):
 
 
 def ns_cell(interp, opts, want, ns, name):
-    if not os.access(UNSHARE, os.X_OK):
-        raise Skip("no %s" % UNSHARE)
     path = workload(name)
-    target = start_gated(target_argv(interp, ns, [path]))
-    pid = child_of(target.pid)
-    if pid is None:
-        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    target, pid = ns_target(target_argv(interp, ns, [path]))
     ids = nspid(pid)
     if len(ids) < 2 or ids[0] != pid:
         raise Fail("PID %d is not in a PID namespace of its own: NSpid %s" % (pid, ids))
     facts = container_facts(pid)
-    tracer = start_tool(["-v", "-f", "json", "--include", INCLUDE] + list(opts) +
-                        ["-p", str(pid)])
-    wait_ready(tracer)
-    target.send(b"go\n")
-    target.close_stdin()
-    rc = target.wait(60, "the traced target")
-    if rc != 0:
-        raise Fail("the traced target exited with %s\n%s" % (rc, target.stderr_tail()))
-    tracer.wait(30, "flowtrace-bpf after its target exited")
-    res = Result(tracer)
+    res = trace_released(target, ["-v", "-f", "json", "--include", INCLUDE] + list(opts) +
+                         ["-p", str(pid)])
     expect_rc(res, 0)
     got, line = method_line(res.stderr)
     if got != want:
@@ -287,22 +301,10 @@ def follow_cell(interp, want):
     """--follow inside a container: a pre-fork server's workers are forked
     inside the PID namespace; every process's tree is the oracle's, and
     each carries its own id there."""
-    if not os.access(UNSHARE, os.X_OK):
-        raise Skip("no %s" % UNSHARE)
-    target = start_gated(target_argv(interp, "pid+user", [workload(FOLLOWED)]))
-    pid = child_of(target.pid)
-    if pid is None:
-        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    target, pid = ns_target(target_argv(interp, "pid+user", [workload(FOLLOWED)]))
     facts = container_facts(pid)
-    tracer = start_tool(["-v", "-F", "-f", "json", "--include", INCLUDE, "-p", str(pid)])
-    wait_ready(tracer)
-    target.send(b"go\n")
-    target.close_stdin()
-    rc = target.wait(60, "the traced target")
-    if rc != 0:
-        raise Fail("the traced target exited with %s\n%s" % (rc, target.stderr_tail()))
-    tracer.wait(30, "flowtrace-bpf after its target exited")
-    res = Result(tracer)
+    res = trace_released(target, ["-v", "-F", "-f", "json", "--include", INCLUDE,
+                                  "-p", str(pid)])
     expect_rc(res, 0)
     got_method, line = method_line(res.stderr)
     if got_method != want:
@@ -346,24 +348,13 @@ def record_cell(interp):
     """A trace file keeps the container: recorded from a namespaced target,
     replayed after the container is gone, json says the same meta.ns,
     meta.cgroup and thread ids as /proc said of the live target."""
-    if not os.access(UNSHARE, os.X_OK):
-        raise Skip("no %s" % UNSHARE)
     path = workload("three_threads")
-    target = start_gated(target_argv(interp, "private", [path]))
-    pid = child_of(target.pid)
-    if pid is None:
-        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    target, pid = ns_target(target_argv(interp, "private", [path]))
     facts = container_facts(pid)
     out = os.path.join(cfg.tmp, "namespaces-%s.ftrace" % interp.name)
-    tracer = start_tool(["record", "-o", out, "-p", str(pid)])
-    wait_ready(tracer)
-    target.send(b"go\n")
-    target.close_stdin()
-    rc = target.wait(60, "the traced target")
-    if rc != 0:
-        raise Fail("the traced target exited with %s\n%s" % (rc, target.stderr_tail()))
-    tracer.wait(30, "flowtrace-bpf record after its target exited")
-    expect_rc(Result(tracer), 0, "flowtrace-bpf record")
+    res = trace_released(target, ["record", "-o", out, "-p", str(pid)],
+                         "flowtrace-bpf record")
+    expect_rc(res, 0, "flowtrace-bpf record")
     res = tool(["replay", "-f", "json", "--include", INCLUDE, out])
     expect_rc(res, 0, "flowtrace-bpf replay")
     doc = parse_json(res.stdout, res)
@@ -417,27 +408,15 @@ def trixie_cell(name, follow):
     """Debian trixie's python3.13, chrooted in its own user, mount and PID
     namespaces: auto picks frame (its markers are gc, import and audit
     only: no function markers since 3.12), and the trees are exact."""
-    if not os.access(UNSHARE, os.X_OK):
-        raise Skip("no %s" % UNSHARE)
     root = need_trixie()
-    target = start_gated(trixie_argv([TRIXIE_PY, "/mnt/ft/workloads/%s.py" % name]))
-    pid = child_of(target.pid)
-    if pid is None:
-        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    target, pid = ns_target(trixie_argv([TRIXIE_PY, "/mnt/ft/workloads/%s.py" % name]))
     facts = container_facts(pid)
     exe = os.readlink("/proc/%d/exe" % pid)
     if exe != root + TRIXIE_PY:
         raise Fail("PID %d runs %s, not the trixie root's %s" % (pid, exe, TRIXIE_PY))
     opts = ["-F"] if follow else []
-    tracer = start_tool(["-v", "-f", "json", "--include", INCLUDE] + opts + ["-p", str(pid)])
-    wait_ready(tracer)
-    target.send(b"go\n")
-    target.close_stdin()
-    rc = target.wait(60, "the traced target")
-    if rc != 0:
-        raise Fail("the traced target exited with %s\n%s" % (rc, target.stderr_tail()))
-    tracer.wait(30, "flowtrace-bpf after its target exited")
-    res = Result(tracer)
+    res = trace_released(target, ["-v", "-f", "json", "--include", INCLUDE] + opts +
+                         ["-p", str(pid)])
     expect_rc(res, 0)
     got, line = method_line(res.stderr)
     if got != "frame":
@@ -484,12 +463,7 @@ def nspid_str(facts):
 def trixie_usdt_refused():
     """Its python3.13 has markers, but not the function ones: --method usdt
     is refused with the reason (docs/compatibility.md)."""
-    if not os.access(UNSHARE, os.X_OK):
-        raise Skip("no %s" % UNSHARE)
-    target = start_gated(trixie_argv([TRIXIE_PY, "/mnt/ft/workloads/parked_threads.py"]))
-    pid = child_of(target.pid)
-    if pid is None:
-        raise Fail("cannot find the python process under unshare (PID %d)" % target.pid)
+    target, pid = ns_target(trixie_argv([TRIXIE_PY, "/mnt/ft/workloads/parked_threads.py"]))
     try:
         res = tool(["--method", "usdt", "-p", str(pid)])
     finally:

@@ -189,6 +189,13 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	if (j) {
 		/* exec'd before the set went in: seen from then on */
 		target_close(t);
+		if (target_gone((int)w->pid)) {
+			fprintf(stderr,
+				"flowtrace-bpf: warning: %s (CPython %s) and exited before its "
+				"probes were in: not traced\n",
+				note, j->version);
+			return true;
+		}
 		if (probe__adopt(f->probe, (int)w->pid))
 			log_error(NULL, "warning: out of memory: PID %u's running frames not shown",
 				  w->pid);
@@ -221,6 +228,14 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	}
 	j->armed = mono_now();
 	f->nfiles++;
+	/* loading and attaching take a while (the verifier): it may be gone */
+	if (target_gone((int)w->pid)) {
+		fprintf(stderr,
+			"flowtrace-bpf: warning: %s (CPython %s) and exited before its probes "
+			"were in (+%.0f ms): not traced\n",
+			note, j->version, (j->armed - w->ts) / 1e6);
+		return true;
+	}
 	traced_late(note, j, w, true);
 	return true;
 }

@@ -14,8 +14,12 @@ Children that exec the same interpreter (multiprocessing's spawn and
 forkserver, subprocess.run([sys.executable, ...]), through sh -c) are
 traced afresh, and so are the processes they fork (the forkserver's
 workers); the oracle follows them through oracle_site/sitecustomize.py.
-A child that execs another program (true, another Python) is passed over,
-said under -v.
+A child that execs another CPython (another version or build) is traced
+by a probe set of its own, made while it runs (it is never stopped): from
+then on, with the frames it was running shown as entered before attach.
+Its workload waits (exec_leaf.py, wait_attach) until the tracer says so,
+so every later call is compared with the oracle's. A child that execs
+another program (true, sh) is passed over, said under -v.
 
 Case names: "follow INTERP MODE: WHAT"."""
 
@@ -58,13 +62,16 @@ def oracle_process(path, uprobes):
     return trees.filter_threads(out, lambda calls: trees.apply_globs(calls, [INCLUDE]))
 
 
-def run_oracle(interp, name, args=(), gate=False):
+def run_oracle(interp, name, args=(), gate=False, env=None):
     """(parent threads, [child process threads]) of the oracle's run."""
     out = os.path.join(cfg.tmp, "follow-oracle-%s-%s-%s.json"
                        % (interp.name, name, "-".join(args).replace("/", "_") or "x"))
     for f in glob.glob(out + "*"):
         os.unlink(f)
-    env = child_env({"FT_GATE": "1"} if gate else None)
+    extra = dict(env or {})
+    if gate:
+        extra["FT_GATE"] = "1"
+    env = child_env(extra)
     p = Proc([interp.path, os.path.join(cfg.here, "oracle.py"), "-o", out, workload(name)]
              + list(args), env=env, stdin="pipe")
     p.send(b"go\n")
@@ -199,6 +206,72 @@ def check_chrome_and_report(out, doc, res):
             raise Fail("report --threads: no table headed for PID %d\n%s" % (pid, text[:2000]))
 
 
+LATE_NOTE = re.compile(r"^flowtrace-bpf: warning: PID (\d+) exec'd (.*) \(CPython ([^)]*)\): "
+                       r"traced from \+(\d+) ms after its exec", re.M)
+
+
+def wait_joined(tracer, what):
+    """Waits for the tracer's line saying the exec'd child of another
+    CPython is traced from now on."""
+    if not tracer.wait_stderr("traced from +", 120):
+        rc = tracer.p.poll()
+        tracer.kill()
+        raise Fail("no \"traced from\" line for %s (exit status %s)\n%s"
+                   % (what, rc, tracer.stderr_tail()))
+
+
+def run_follow_other(interp, mode, other):
+    """A child execs another CPython (other, exec_child.py's "other"): it
+    is traced by a probe set of its own, attached while it runs. Its
+    workload waits in wait_attach() until the tracer's warning says so
+    (a file the runner makes then), so its tree is the oracle's from
+    wait_attach on, wait_attach and <module> entered before attach; the
+    parent's is the oracle's whole."""
+    go = os.path.join(cfg.tmp, "follow-go-%s%s" % (interp.name, mode))
+    if os.path.exists(go):
+        os.unlink(go)
+    argv = [interp.path, workload("exec_child"), "other", other.path]
+    topts = ["-F", "-f", "json", "--include", INCLUDE]
+    env = {"FT_GO_FILE": go}
+    if mode == "-c":
+        tracer = start_tool(topts + ["-c", command(*argv)], env=child_env(env))
+        wait_joined(tracer, other.path)
+        open(go, "w").close()
+        tracer.wait(120, "flowtrace-bpf -F -c")
+        pid = None
+    else:
+        target = start_gated(argv, env_extra=env)
+        pid = target.pid
+        tracer = start_tool(topts + ["-p", str(pid)])
+        wait_ready(tracer)
+        target.send(b"go\n")
+        target.close_stdin()
+        wait_joined(tracer, other.path)
+        open(go, "w").close()
+        rc = target.wait(60, "the traced parent")
+        if rc != 0:
+            raise Fail("the parent exited %s\n%s" % (rc, target.stderr_tail()))
+        tracer.wait(60, "flowtrace-bpf after its targets exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    notes = LATE_NOTE.findall(res.stderr)
+    if len(notes) != 1 or notes[0][1] != other.path:
+        raise Fail("expected one \"traced from\" line for %s, got %s\n  %s"
+                   % (other.path, notes, res.context()))
+    doc = parse_json(res.stdout, res)
+    check_meta(doc, pid=pid, probe=interp.auto_method(mode))
+    got = tool_processes(doc, res)
+    if [p[0].tid for p in got[1]] != [int(notes[0][0])]:
+        raise Fail("expected the calls of one child, PID %s, got PIDs %s"
+                   % (notes[0][0], [p[0].tid for p in got[1]]))
+    wp, wc = run_oracle(interp, "exec_child", ("other", other.path), gate=mode == "-p",
+                        env=env)
+    wc = [[trees.Thread(t.tid, t.name, trees.attached_view(
+        t.calls, lambda n: n.func == "wait_attach") or t.calls) for t in p] for p in wc]
+    expect_processes((wp, wc), got, False)
+    return "the child traced from +%s ms, by probes for CPython %s" % (notes[0][3], notes[0][2])
+
+
 def sigkill_unharmed(interp):
     """The tracer is SIGKILLed while two followed workers run: the master
     (which exits 0 only if both workers did) must exit 0."""
@@ -276,14 +349,17 @@ def link_ids_of(pid):
     return ids
 
 
-def sigkill_exec_unharmed(interp):
+def sigkill_exec_unharmed(interp, other=None):
     """The tracer is SIGKILLed while two children it follows after their
     exec of the interpreter (subprocess.Popen([sys.executable, ...])) make
     calls: both must finish with their right result (the master exits 0
     only then), and nothing of the tracer stays in the kernel: none of its
-    links, the same uprobe_events as before."""
+    links, the same uprobe_events as before. With other: the children
+    exec that CPython, and the tracer dies once their own probe set is in
+    (its links are among those checked)."""
     events = tracefs_uprobe_events()
-    target = start_gated([interp.path, workload("exec_outlive")])
+    target = start_gated([interp.path, workload("exec_outlive")]
+                         + (["other", other.path] if other else []))
     tracer = start_tool(["-F", "-f", "json", "-p", str(target.pid)])
     wait_ready(tracer)
     links = link_ids_of(tracer.pid)
@@ -293,6 +369,13 @@ def sigkill_exec_unharmed(interp):
     target.close_stdin()
     if not target.wait_stderr("FT_CHILDREN_UP", 30):
         raise Fail("the children never started\n%s" % target.stderr_tail())
+    if other:
+        # inside the children's 8 s of calls, their probes in
+        wait_joined(tracer, other.path)
+        more = link_ids_of(tracer.pid)
+        if not more > links:
+            raise Fail("no more links after the second probe set went in")
+        links = more
     time.sleep(0.3)  # well inside the children's 2 s of calls
     os.kill(tracer.pid, signal.SIGKILL)
     tracer.wait(30, "the SIGKILLed tracer")
@@ -387,9 +470,10 @@ def _register():
     for interp in disc.interps:
         if interp.kind == "dtrace" or (interp.kind == "pyenv" and interp.minor == (3, 12)):
             found.append(interp)
-    # another Python for a child to exec: passed over
-    other = {i.minor: i for i in disc.interps if i.kind == "pyenv"}.get((3, 11))
+    # another Python for a child to exec: traced by a probe set of its own
+    pyenv = {i.minor: i for i in disc.interps if i.kind == "pyenv"}
     for interp in found:
+        other = pyenv.get((3, 11) if interp.kind == "pyenv" else (3, 12))
         me = os.path.basename(interp.path)
         cells = [("-c", "fork_tree", (), False, ()),
                  ("-c", "pool_map", ("fork",), True, ()),
@@ -405,9 +489,6 @@ def _register():
                  ("-p", "prefork", (), False, ()),
                  ("record", "fork_tree", (), False, ()),
                  ("record", "pool_map", ("spawn",), True, ())]
-        if other:
-            cells.append(("-c", "exec_child", ("other", other.path), False,
-                          ((other.path, "passed over"),)))
         for mode, name, args, pooled, execs in cells:
             add("follow %s %s: %s%s" % (interp.name, mode, name,
                                         " " + " ".join(args) if args else ""),
@@ -426,6 +507,14 @@ def _register():
             % interp.name, functools.partial(exec_reuse, interp))
         add("follow %s -p: exec'd children unharmed when the tracer is SIGKILLed"
             % interp.name, functools.partial(sigkill_exec_unharmed, interp))
+        if other:
+            for mode in ("-c", "-p"):
+                add("follow %s %s: exec_child other %s (its own probe set)"
+                    % (interp.name, mode, other.name),
+                    functools.partial(run_follow_other, interp, mode, other))
+            add("follow %s -p: children exec'ing %s unharmed when the tracer is SIGKILLed"
+                % (interp.name, other.name),
+                functools.partial(sigkill_exec_unharmed, interp, other))
         add("follow %s -p W1,W2: two workers of one master" % interp.name,
             functools.partial(several_pids, interp))
     # 3.14's default start method on Linux: forkserver

@@ -145,8 +145,8 @@ static void afresh(const struct follow_execs *f, const char *note)
 
 /* What could not be seen of a process traced by a set that went in after
  * its exec: one line each */
-static void traced_late(const char *note, const struct joined_file *j,
-			const struct exec_wait *w, bool made)
+static void traced_late(const char *note, const struct joined_file *j, const struct exec_wait *w,
+			bool made)
 {
 	double ms = j->armed > w->ts ? (j->armed - w->ts) / 1e6 : 0;
 
@@ -216,8 +216,9 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	snprintf(j->version, sizeof(j->version), "%s", *t->elf.version ? t->elf.version : "?");
 	snprintf(j->method, sizeof(j->method), "%s", method_name(&m));
 	if (f->cfg->verbose)
-		fprintf(stderr, "flowtrace-bpf: %s (CPython %s): a probe set for it, method %s: %s\n",
-			note, j->version, j->method, m.why);
+		fprintf(stderr,
+			"flowtrace-bpf: %s (CPython %s): a probe set for it, method %s: %s\n", note,
+			j->version, j->method, m.why);
 	err = probe__join(f->probe, &m, t, &pe); /* t is the probe's now */
 	if (err == -EAGAIN && now - w->ts < GRACE_NS)
 		return false; /* its interpreter does not exist yet */
@@ -248,7 +249,8 @@ static bool judge(struct follow_execs *f, const struct exec_wait *w, uint64_t no
 	struct stat st;
 	int rc;
 
-	log_line(note, sizeof(note), "PID %u exec'd %s", w->pid, *w->file ? w->file : "a new program");
+	log_line(note, sizeof(note), "PID %u exec'd %s", w->pid,
+		 *w->file ? w->file : "a new program");
 	snprintf(path, sizeof(path), "/proc/%u/exe", w->pid);
 	if (stat(path, &st)) {
 		/* gone: judged by the path it exec'd, when absolute */

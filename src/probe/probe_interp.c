@@ -736,8 +736,7 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 		if (bpf_map__reuse_fd(p->skel->maps.events, bpf_map__fd(f->maps.events)) ||
 		    bpf_map__reuse_fd(p->skel->maps.followed, bpf_map__fd(f->maps.followed))) {
 			e = errno;
-			snprintf(err, sizeof(err), "cannot share the ring buffer: %s",
-				 strerror(e));
+			snprintf(err, sizeof(err), "cannot share the ring buffer: %s", strerror(e));
 			goto fail;
 		}
 		p->skel->bss->next_name_id = (uint32_t)p->set << 28;

@@ -215,10 +215,6 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	j->ino = file->st_ino;
 	snprintf(j->version, sizeof(j->version), "%s", *t->elf.version ? t->elf.version : "?");
 	snprintf(j->method, sizeof(j->method), "%s", method_name(&m));
-	if (f->cfg->verbose)
-		fprintf(stderr,
-			"flowtrace-bpf: %s (CPython %s): a probe set for it, method %s: %s\n", note,
-			j->version, j->method, m.why);
 	err = probe__join(f->probe, &m, t, &pe); /* t is the probe's now */
 	if (err == -EAGAIN && now - w->ts < GRACE_NS)
 		return false; /* its interpreter does not exist yet */
@@ -229,11 +225,15 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	}
 	j->armed = mono_now();
 	f->nfiles++;
+	if (f->cfg->verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: %s (CPython %s): a probe set of its own, method %s: %s\n",
+			note, j->version, j->method, m.why);
 	/* loading and attaching take a while (the verifier): it may be gone */
 	if (target_gone((int)w->pid)) {
 		fprintf(stderr,
-			"flowtrace-bpf: warning: %s (CPython %s) and exited before its probes "
-			"were in (+%.0f ms): not traced\n",
+			"flowtrace-bpf: warning: %s (CPython %s) and had exited by the time its "
+			"probes were in (+%.0f ms): not traced\n",
 			note, j->version, (j->armed - w->ts) / 1e6);
 		return true;
 	}

@@ -94,7 +94,9 @@ def run_oracle(interp, name, args=(), gate=False, env=None):
         if time.monotonic() > deadline:
             raise Fail("the oracle's exec'd processes %s never wrote their trees" % missing)
         time.sleep(0.1)
-    children = [oracle_process(f, True) for f in sorted(glob.glob(out + ".child.*"))]
+    # in the order they started (by PID)
+    children = [oracle_process(f, True) for f in sorted(
+        glob.glob(out + ".child.*"), key=lambda f: int(f.rsplit(".", 1)[1]))]
     return parent, [c for c in children if c]
 
 
@@ -220,18 +222,20 @@ def wait_joined(tracer, what):
                    % (what, rc, tracer.stderr_tail()))
 
 
-def run_follow_other(interp, mode, other):
+def run_follow_other(interp, mode, other, times=1):
     """A child execs another CPython (other, exec_child.py's "other"): it
     is traced by a probe set of its own, attached while it runs. Its
     workload waits in wait_attach() until the tracer's warning says so
     (a file the runner makes then), so its tree is the oracle's from
     wait_attach on, wait_attach and <module> entered before attach; the
-    parent's is the oracle's whole."""
+    parent's is the oracle's whole. times=2: a second child runs the same
+    interpreter after the first, with its probes in: traced whole, by the
+    same set (-v says so)."""
     go = os.path.join(cfg.tmp, "follow-go-%s%s" % (interp.name, mode))
     if os.path.exists(go):
         os.unlink(go)
-    argv = [interp.path, workload("exec_child"), "other", other.path]
-    topts = ["-F", "-f", "json", "--include", INCLUDE]
+    argv = [interp.path, workload("exec_child"), "other", other.path, str(times)]
+    topts = ["-F", "-f", "json", "--include", INCLUDE] + (["-v"] if times > 1 else [])
     env = {"FT_GO_FILE": go}
     if mode in ("-c", "record"):
         rec = os.path.join(cfg.tmp, "follow-other-%s.ftrace" % interp.name)
@@ -271,13 +275,22 @@ def run_follow_other(interp, mode, other):
     doc = parse_json(res.stdout, res)
     check_meta(doc, pid=pid, probe=interp.auto_method(mode))
     got = tool_processes(doc, res)
-    if [p[0].tid for p in got[1]] != [int(notes[0][0])]:
-        raise Fail("expected the calls of one child, PID %s, got PIDs %s"
-                   % (notes[0][0], [p[0].tid for p in got[1]]))
-    wp, wc = run_oracle(interp, "exec_child", ("other", other.path), gate=mode == "-p",
-                        env=env)
+    if [p[0].tid for p in got[1]][:1] != [int(notes[0][0])] or len(got[1]) != times:
+        raise Fail("expected the calls of %d children, PID %s first, got PIDs %s"
+                   % (times, notes[0][0], [p[0].tid for p in got[1]]))
+    if times > 1:
+        again = re.findall(r"^flowtrace-bpf: PID (\d+) exec'd %s, CPython [^ ]+ whose probes "
+                           r"are in: traced afresh$" % re.escape(other.path), res.stderr, re.M)
+        if again != [str(got[1][1][0].tid)]:
+            raise Fail("expected -v to say PID %s was traced afresh, got %s\n  %s"
+                       % (got[1][1][0].tid, again, res.context()))
+    wp, wc = run_oracle(interp, "exec_child", ("other", other.path, str(times)),
+                        gate=mode == "-p", env=env)
+    # the first child (they run one after the other) as seen from its
+    # attach; any later one whole
     wc = [[trees.Thread(t.tid, t.name, trees.attached_view(
-        t.calls, lambda n: n.func == "wait_attach") or t.calls) for t in p] for p in wc]
+        t.calls, lambda n: n.func == "wait_attach") or t.calls) for t in p] if i == 0 else p
+        for i, p in enumerate(wc)]
     expect_processes((wp, wc), got, False)
     return "the child traced from +%s ms, by probes for CPython %s" % (notes[0][3], notes[0][2])
 
@@ -543,6 +556,9 @@ def _register():
                 add("follow %s %s: exec_child other %s (its own probe set)"
                     % (interp.name, mode, other.name),
                     functools.partial(run_follow_other, interp, mode, other))
+            add("follow %s -c: exec_child other %s twice (the second by the same set, whole)"
+                % (interp.name, other.name),
+                functools.partial(run_follow_other, interp, "-c", other, 2))
             add("follow %s -c: exec_child other %s, ending at once (said, never silent)"
                 % (interp.name, other.name),
                 functools.partial(follow_other_quick, interp, other))

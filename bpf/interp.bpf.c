@@ -36,6 +36,11 @@ const volatile __u64 init_cleanup_addr = 0;
  * and the file offsets of the single-place probes: a hit at a different
  * address is a process that loaded the file elsewhere (image_delta()) */
 const volatile __u64 text_addr = 0;
+/* --follow: this object is a probe set joined to the first one for another
+ * interpreter file a followed process exec'd (probe__join()): it shares
+ * the first's ring and set of followed processes, and leaves the EXEC
+ * records, forks and exits to the first's tracepoint programs */
+const volatile __u32 joined = 0;
 const volatile __u64 eval_off = 0;
 const volatile __u64 pop_off = 0;
 const volatile __u64 dealloc_off = 0;
@@ -1148,6 +1153,19 @@ int ft_nop(struct pt_regs *ctx)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ft_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	if (joined) {
+		__u32 tgid = p->tgid;
+
+		/* the first set's ft_exec sends the EXEC record; this set only
+		 * forgets what it kept of the old program, which may have been
+		 * its interpreter (and the new one may be it again) */
+		if (!armed || !bpf_map_lookup_elem(&followed, &tgid))
+			return 0;
+		__sync_fetch_and_add(&image_gen, 1);
+		bpf_task_storage_delete(&threads, p);
+		bpf_task_storage_delete(&scratch, p);
+		return 0;
+	}
 	if (!emit_exec(p, old_pid, bprm))
 		return 0;
 	if (!follow) {

@@ -22,6 +22,7 @@
 
 #include "app/cli.h"
 #include "app/exit.h"
+#include "app/follow_exec.h"
 #include "app/launch.h"
 #include "app/launch_gate.h"
 #include "sys/log.h"
@@ -83,6 +84,7 @@ struct session {
 	bool forwarded;		  /* launch mode: the stop signal was passed on to the command */
 	struct launch_gate *gate; /* launch mode, eval method: freed after the probes */
 	bool root_gone;		  /* --follow: the target exited, descendants may not have */
+	struct follow_execs *fx;  /* --follow: the execs of followed processes */
 };
 
 /* The signals that end a trace (read from the signalfd once the probes are
@@ -173,38 +175,6 @@ static bool multi_process(const struct config *cfg)
 	return cfg->follow || cfg->npids_more;
 }
 
-/* --follow: a traced process exec'd. It stays traced (BPF keeps it in the
- * set): a new run of the target's executable starts afresh (spawn,
- * forkserver, subprocess), the probes placing themselves in it; another
- * program (a shell, env, another Python) is passed over: the probes, bound
- * to the interpreter file, do not fire in it, and what it forks or execs
- * in turn is followed. Said under -v, a line per exec. Judged from the
- * process's executable when it is still there, else from the path given
- * to exec (the process may have gone on, or ended, meanwhile). */
-static void followed_exec(struct session *s, const struct ft_rec_exec *x)
-{
-	char file[FT_EXEC_FILE_MAX + 1], note[600], path[64];
-	struct stat st;
-	bool same;
-
-	if (!s->cfg->verbose)
-		return;
-	memcpy(file, x->file, sizeof(x->file));
-	file[sizeof(x->file)] = 0;
-	log_line(note, sizeof(note), "PID %u exec'd %s", x->hdr.tgid,
-		 *file ? file : "a new program");
-	snprintf(path, sizeof(path), "/proc/%u/exe", x->hdr.tgid);
-	same = (!stat(path, &st) || (file[0] == '/' && !stat(file, &st))) &&
-	       st.st_dev == s->exe.st_dev && st.st_ino == s->exe.st_ino;
-	if (same)
-		fprintf(stderr, "flowtrace-bpf: %s, the traced interpreter: traced afresh\n", note);
-	else
-		fprintf(stderr,
-			"flowtrace-bpf: %s: not the traced interpreter, passed over (what it "
-			"starts is followed)\n",
-			note);
-}
-
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -212,8 +182,9 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	pipeline__add(&s->pipe, data, size);
 	if (multi_process(s->cfg)) {
+		/* --follow: judged after the drain (follow_exec.c) */
 		if (size >= sizeof(*x) && x->hdr.type == FT_REC_EXEC)
-			followed_exec(s, x);
+			follow_execs__add(s->fx, x);
 		return 0;
 	}
 	/* judged once the batch is in: the builder already closed the old
@@ -794,6 +765,7 @@ static enum stop_reason run_loop(struct session *s)
 		}
 		refine_cost(s, false);
 		probe__consume(s->probe);
+		follow_execs__judge(s->fx, mono_ns(), false);
 		pipeline__flush(&s->pipe);
 		if (s->exec_seen && !follow_exec(s))
 			return STOP_EXEC;
@@ -877,6 +849,7 @@ static int wait_command(struct session *s, enum stop_reason why)
 
 static void session_free(struct session *s)
 {
+	follow_execs__free(s->fx);
 	probe__free(s->probe);
 	calibration__free(s->calib);
 	launch_gate__free(s->gate);
@@ -976,6 +949,11 @@ int session_run(const struct config *cfg)
 	 * with the interpreter methods attached and armed them already) */
 	if (!rc && !s.probe)
 		rc = attach(&s);
+	/* --follow: what followed processes exec is judged from the loop */
+	if (!rc && multi_process(cfg) && !(s.fx = follow_execs__new(cfg, s.probe, &s.target))) {
+		log_error(NULL, "out of memory");
+		rc = FT_EXIT_FAILURE;
+	}
 	/* before the loop's timer starts: -d counts tracing time only */
 	if (!rc)
 		calibrate(&s);
@@ -1066,6 +1044,7 @@ int session_run(const struct config *cfg)
 	launch_gate__free(s.gate);
 	s.gate = NULL;
 	probe__consume(s.probe);
+	follow_execs__judge(s.fx, mono_ns(), true);
 	probe__drops(s.probe, end.drops);
 	pipeline__fail(&s.pipe, probe__error(s.probe));
 	int prc = exit_for_pipe(pipeline__finish(&s.pipe, &end));

@@ -92,6 +92,24 @@ void istack__stats(const struct istack *s, struct istack_stats *st)
 	*st = s->st;
 }
 
+int istack__attach(struct istack *s, int tgid)
+{
+	int *a;
+
+	for (size_t i = 0; i < s->o.nattached; i++)
+		if (s->o.attached[i] == tgid)
+			return 0;
+	/* none means every process's: adding one would narrow that */
+	if (!s->o.nattached)
+		return 0;
+	a = realloc((void *)s->o.attached, (s->o.nattached + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a[s->o.nattached++] = tgid;
+	s->o.attached = a;
+	return 0;
+}
+
 void istack__exec(struct istack *s, uint32_t tgid)
 {
 	size_t pos = 0;

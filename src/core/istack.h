@@ -71,6 +71,11 @@ int istack__event(struct istack *s, const struct ft_raw_call *r);
  * the last one makes it the thread's stack. Returns 0 or -ENOMEM. */
 int istack__stack(struct istack *s, const struct ft_raw_stack *r);
 void istack__stats(const struct istack *s, struct istack_stats *st);
+/* Process tgid is attached to from now on (istack_opts.attached): a
+ * process that exec'd an interpreter whose probes went in after it
+ * started (--follow). Its threads' snapshots taken from now on show its
+ * running frames. 0 or -ENOMEM. */
+int istack__attach(struct istack *s, int tgid);
 /* Process tgid exec'd (FT_REC_EXEC, in ring order): its threads' stacks
  * belong to the old program, and BPF numbers the new program's records
  * afresh from 0 (the exec'ing thread keeps a tid of the process). The

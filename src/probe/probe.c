@@ -122,10 +122,40 @@ void probe__arm(struct probe *p)
 		__atomic_store_n(p->armed, 1, __ATOMIC_RELEASE);
 }
 
+int probe__adopt(struct probe *p, int pid)
+{
+	return p->ops->adopt ? p->ops->adopt(p, pid) : 0;
+}
+
 void probe__stop(struct probe *p)
 {
-	if (p && p->armed)
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->njoined; i++)
+		probe__stop(p->joined[i]);
+	if (p->armed)
 		__atomic_store_n(p->armed, 0, __ATOMIC_RELEASE);
+}
+
+int probe__join(struct probe *p, const struct method_choice *m, struct target *t,
+		struct probe_error *e)
+{
+	struct probe *j = NULL;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	if (p->njoined == PROBE_MAX_JOINED) {
+		target_close(t);
+		return probe__fail(e, PROBE_FAULT_UNSUPPORTED, E2BIG, NULL,
+				   "%d other interpreters are traced already", PROBE_MAX_JOINED);
+	}
+	err = probe_interp__join(p, m, t, &j, e);
+	if (err) {
+		probe__free(j);
+		return err;
+	}
+	p->joined[p->njoined++] = j;
+	return 0;
 }
 
 /* Links go in the reverse of their attach order, so a source's uretprobes
@@ -142,6 +172,9 @@ void probe__stop(struct probe *p)
 void probe__detach(struct probe *p)
 {
 	probe__stop(p);
+	/* the sets joined last go first: their uretprobes too (see above) */
+	for (size_t i = p->njoined; i > 0; i--)
+		probe__detach(p->joined[i - 1]);
 	/* uprobe_multi links first: where the kernel has them, the uretprobes
 	 * are among them, and the few perf-event links beside (a marker, the
 	 * code objects' tp_dealloc) are plain uprobes */
@@ -159,8 +192,11 @@ void probe__detach(struct probe *p)
 
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])
 {
-	for (int i = 0; i < FT_DROP_MAX; i++)
+	for (int i = 0; i < FT_DROP_MAX; i++) {
 		drops[i] = p->drops ? p->drops[i] : 0;
+		for (size_t k = 0; k < p->njoined; k++)
+			drops[i] += p->joined[k]->drops ? p->joined[k]->drops[i] : 0;
+	}
 	if (p->ops->add_drops)
 		p->ops->add_drops(p, drops);
 }
@@ -179,6 +215,10 @@ void probe__links(const struct probe *p, size_t *perf, size_t *multi)
 {
 	*perf = p->nlinks;
 	*multi = p->nmlinks;
+	for (size_t i = 0; i < p->njoined; i++) {
+		*perf += p->joined[i]->nlinks;
+		*multi += p->joined[i]->nmlinks;
+	}
 }
 
 const uint64_t *probe__uprobes(const struct probe *p, size_t *n)
@@ -197,6 +237,8 @@ void probe__free(struct probe *p)
 	if (!p)
 		return;
 	probe__detach(p);
+	while (p->njoined)
+		probe__free(p->joined[--p->njoined]);
 	ring_buffer__free(p->rb);
 	p->ops->destroy(p);
 }

@@ -118,6 +118,25 @@ bool probe__multi_process(const struct probe *p);
  * descendant it forked). Entries of processes gone are dropped on the way.
  * False without --follow. */
 bool probe__follows_any(const struct probe *p);
+/* --follow: how many probe sets may join the first (probe__join) */
+#define PROBE_MAX_JOINED 8
+/* --follow: a followed process (t->pid) exec'd a CPython other than p's,
+ * which p's probes (bound to p's interpreter file) cannot see. A second
+ * probe set for t's interpreter file joins p, chosen by m as for -p: its
+ * own BPF object with t's layout and runtime addresses, sharing p's ring
+ * (its records reach p's on_record like p's own) and p's set of followed
+ * processes; attached for every process mapping that file, and armed at
+ * once. Nothing stops the process: frames it runs when its first probe
+ * fires show as entered before attach (probe__adopt). Takes t over (the
+ * caller never closes it). Returns 0 or -errno with e filled: -EAGAIN
+ * (PROBE_FAULT_UNSUPPORTED) while its interpreter does not exist yet,
+ * -E2BIG when PROBE_MAX_JOINED sets have joined. */
+int probe__join(struct probe *p, const struct method_choice *m, struct target *t,
+		struct probe_error *e);
+/* pid's frames running at its first traced event show as entered before
+ * attach (FT_ENTRY_F_RUNNING), as a process attached to: a process that
+ * exec'd a joined set's interpreter before the set was in. 0 or -ENOMEM. */
+int probe__adopt(struct probe *p, int pid);
 /* "usdt", "eval", "frame", ...: the method, as shown to the user */
 const char *probe__name(const struct probe *p);
 void probe__free(struct probe *p);

@@ -57,6 +57,11 @@ struct interp_probe {
 	struct interp_bpf *skel;
 	struct istack *stack;
 	bool multi; /* uprobes through uprobe_multi links */
+	/* a set joined to first (probe__join), number set (1..): its own
+	 * target (own), no ring reader or shadow stacks of its own */
+	struct interp_probe *first;
+	struct target *own;
+	unsigned set;
 	/* the NAME record forward_name builds: aligned as the record (its
 	 * header holds a __u64), not as the chars it is made of */
 	/* 3.14+: the task of the ENTER about to come, per thread slot
@@ -277,8 +282,9 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_nop, cal, true},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
-		{s->progs.ft_fork, probe__multi_process(&p->base), false},
-		{s->progs.ft_proc_exit, probe__multi_process(&p->base), false},
+		/* a joined set leaves forks and exits to the first set */
+		{s->progs.ft_fork, probe__multi_process(&p->base) && !p->first, false},
+		{s->progs.ft_proc_exit, probe__multi_process(&p->base) && !p->first, false},
 	};
 
 	p->multi = probe__has_uprobe_multi();
@@ -398,6 +404,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->target_tgid = pid;
 	ro->follow = probe__multi_process(&p->base);
 	ro->follow_forks = p->base.opts.follow;
+	ro->joined = p->first != NULL;
 	ro->runtime_addr = p->rt.runtime_addr;
 	ro->code_type_addr = p->rt.code_type_addr;
 	ro->init_cleanup_addr = p->rt.init_cleanup_addr;
@@ -530,8 +537,9 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	bool cached;
 	int rc;
 
-	/* the followed processes first: a fork while the rest goes in is seen */
-	if (probe__multi_process(&p->base)) {
+	/* the followed processes first: a fork while the rest goes in is seen
+	 * (a joined set shares the first set's, kept by its programs) */
+	if (probe__multi_process(&p->base) && !p->first) {
 		rc = probe__attach_follow(&p->base, s->maps.followed, s->progs.ft_fork,
 					  s->progs.ft_proc_exit, err, errlen);
 		if (rc)
@@ -664,30 +672,18 @@ static int interp_check(struct probe *pp, struct probe_error *e)
 		t->elf.version, why);
 }
 
-static int interp_attach(struct probe *pp, struct probe_error *pe)
+/* The shadow stacks. The running frames of the processes attached to are
+ * shown as ancestors, not those of processes forked since (--follow).
+ * Returns 0 or -ENOMEM. */
+static int new_stack(struct interp_probe *p)
 {
-	struct interp_probe *p = ip(pp);
-	struct istack_opts so;
-	char err[512];
-	int e;
-
-	/* where code objects die, so BPF may cache names (docs/design.md,
-	 * "Name ids"); without it every event sends its name: exact, dearer */
-	if (!pp->opts.calibrate) {
-		p->code_dealloc = p->lay.code_dealloc_offset;
-		if (!p->code_dealloc)
-			probe__warn_uncached(pp, "PyCode_Type.tp_dealloc not found");
-	}
-	/* the running frames of the processes attached to are shown as
-	 * ancestors, not those of processes forked since (--follow) */
+	const struct probe *pp = &p->base;
 	size_t natt = 1 + pp->opts.nmore_pids;
 	int *att = calloc(natt, sizeof(*att));
+	struct istack_opts so;
 
-	if (!att) {
-		e = ENOMEM;
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
-	}
+	if (!att)
+		return -ENOMEM;
 	att[0] = pp->target->pid;
 	for (size_t i = 1; i < natt; i++)
 		att[i] = pp->opts.more_pids[i - 1];
@@ -698,7 +694,24 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 				  .nattached = natt};
 	p->stack = istack__new(&so); /* it keeps a copy of att */
 	free(att);
-	if (!p->stack) {
+	return p->stack ? 0 : -ENOMEM;
+}
+
+static int interp_attach(struct probe *pp, struct probe_error *pe)
+{
+	struct interp_probe *p = ip(pp);
+	char err[512];
+	int e;
+
+	/* where code objects die, so BPF may cache names (docs/design.md,
+	 * "Name ids"); without it every event sends its name: exact, dearer */
+	if (!pp->opts.calibrate) {
+		p->code_dealloc = p->lay.code_dealloc_offset;
+		if (!p->code_dealloc)
+			probe__warn_uncached(pp, "PyCode_Type.tp_dealloc not found");
+	}
+	/* a joined set's records go through the first set's shadow stacks */
+	if (!p->first && new_stack(p)) {
 		e = ENOMEM;
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
@@ -712,6 +725,22 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 	e = -configure(p, err, sizeof(err));
 	if (e)
 		goto fail;
+	if (p->first) {
+		struct interp_bpf *f = p->first->skel;
+
+		/* one ring, one set of followed processes: its records join the
+		 * first set's in ring order, and what the first set's
+		 * tracepoint programs keep holds for it. Its name ids are its
+		 * own range (ids of different sets must never meet in the one
+		 * name table; 2^28 names a set) */
+		if (bpf_map__reuse_fd(p->skel->maps.events, bpf_map__fd(f->maps.events)) ||
+		    bpf_map__reuse_fd(p->skel->maps.followed, bpf_map__fd(f->maps.followed))) {
+			e = errno;
+			snprintf(err, sizeof(err), "cannot share the ring buffer: %s", strerror(e));
+			goto fail;
+		}
+		p->skel->bss->next_name_id = (uint32_t)p->set << 28;
+	}
 	if (interp_bpf__load(p->skel)) {
 		e = errno;
 		snprintf(err, sizeof(err), "cannot load the BPF programs: %s", strerror(e));
@@ -719,7 +748,9 @@ static int interp_attach(struct probe *pp, struct probe_error *pe)
 	}
 	p->base.drops = p->skel->bss->drops;
 	p->base.armed = &p->skel->bss->armed;
-	e = -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err, sizeof(err));
+	e = p->first ? 0
+		     : -probe__open_ring(&p->base, p->skel->maps.events, on_raw, p, err,
+					 sizeof(err));
 	if (e)
 		goto fail;
 	e = -attach_all(p, err, sizeof(err));
@@ -750,13 +781,70 @@ static void interp_destroy(struct probe *pp)
 
 	interp_bpf__destroy(p->skel);
 	istack__free(p->stack);
+	if (p->own) {
+		target_close(p->own);
+		free(p->own);
+	}
 	free(p);
+}
+
+static int interp_adopt(struct probe *pp, int pid)
+{
+	struct interp_probe *p = ip(pp);
+
+	return p->stack ? istack__attach(p->stack, pid) : 0;
+}
+
+int probe_interp__join(struct probe *pp, const struct method_choice *m, struct target *t,
+		       struct probe **out, struct probe_error *e)
+{
+	struct probe_opts o = pp->opts;
+	struct interp_probe *p;
+	struct target *own;
+	int err;
+
+	*out = NULL;
+	own = pp->ops == &interp_ops ? malloc(sizeof(*own)) : NULL;
+	if (!own) {
+		target_close(t);
+		return probe__fail(e, PROBE_FAULT_FAILED, ENOMEM, NULL, "out of memory");
+	}
+	/* the image, its descriptor and the path through it move over */
+	*own = *t;
+	o.launch = false;
+	o.more_pids = NULL;
+	o.nmore_pids = 0;
+	err = probe_interp__open(m, own, &o, out, e);
+	p = ip(*out);
+	if (!p) {
+		target_close(own);
+		free(own);
+		return err;
+	}
+	p->own = own;
+	p->first = ip(pp);
+	p->set = (unsigned)pp->njoined + 1;
+	if (err)
+		return err;
+	/* the layout against the live process, as -p does (-EAGAIN: its
+	 * interpreter does not exist yet) */
+	err = interp_check(&p->base, e);
+	if (!err)
+		err = interp_attach(&p->base, e);
+	if (err)
+		return err;
+	if (interp_adopt(pp, own->pid))
+		return probe__fail(e, PROBE_FAULT_FAILED, ENOMEM, NULL, "out of memory");
+	probe__arm(&p->base);
+	return 0;
 }
 
 static void interp_add_drops(const struct probe *pp, uint64_t drops[FT_DROP_MAX])
 {
 	struct istack_stats st;
 
+	if (!ip(pp)->stack)
+		return;
 	istack__stats(ip(pp)->stack, &st);
 	drops[FT_DROP_UNPLACED] += st.unplaced;
 }
@@ -768,4 +856,5 @@ static const struct probe_ops interp_ops = {
 	.first_call_offset = interp_first_call_offset,
 	.destroy = interp_destroy,
 	.add_drops = interp_add_drops,
+	.adopt = interp_adopt,
 };

@@ -25,6 +25,8 @@ struct probe_ops {
 	void (*destroy)(struct probe *p);
 	/* optional: adds the counters the source keeps in user space */
 	void (*add_drops)(const struct probe *p, uint64_t drops[FT_DROP_MAX]);
+	/* optional: probe__adopt */
+	int (*adopt)(struct probe *p, int pid);
 	/* optional: marker events that came with a NULL file or function name */
 	uint64_t (*null_names)(const struct probe *p);
 };
@@ -57,6 +59,11 @@ struct probe {
 	bool uprobe_ret[PROBE_MAX_UPROBES];  /* ... as uretprobes */
 	size_t death_uprobe; /* 1 + the index of probe__attach_code_death's; 0: none */
 	size_t nuprobes;
+	/* --follow: the probe sets joined for other interpreters followed
+	 * processes exec'd (probe__join), newest last; each shares this
+	 * one's ring and set of followed processes */
+	struct probe *joined[PROBE_MAX_JOINED];
+	size_t njoined;
 	int error;	   /* the first failure handling a record (-ENOMEM), for the end */
 	char warning[512]; /* probe__warning */
 };
@@ -68,6 +75,9 @@ int probe_usdt__open(const struct target *t, const struct probe_opts *o, struct 
 		     struct probe_error *e);
 int probe_interp__open(const struct method_choice *m, const struct target *t,
 		       const struct probe_opts *o, struct probe **out, struct probe_error *e);
+/* probe__join for the interpreter source (p is one): the new set in *out. */
+int probe_interp__join(struct probe *p, const struct method_choice *m, struct target *t,
+		       struct probe **out, struct probe_error *e);
 
 /* Fills e (message formatted like log_line: one line) and returns -err
  * (err > 0). */

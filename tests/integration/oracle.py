@@ -27,8 +27,9 @@ by os._exit, as multiprocessing's children do), so its calls are roots,
 written at its exit to OUT.json.child.PID (os._exit is wrapped for that;
 the wrapper lives in this file, outside every workload filter).
 
-A child that execs the same interpreter (multiprocessing's spawn and
-forkserver, subprocess) is traced afresh by --follow; here its
+A child that execs a CPython (the same interpreter, as multiprocessing's
+spawn and forkserver and subprocess do, or another) is traced by
+--follow; here its
 interpreter imports oracle_site/sitecustomize.py (on PYTHONPATH for the
 workload's children), which starts a profile function of its own from
 there and writes OUT.json.child.PID when the process exits (normally or
@@ -216,7 +217,6 @@ def run(path, args, out_path):
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [site] + [p for p in [os.environ.get("PYTHONPATH")] if p])
     os.environ["FT_ORACLE_EXEC_OUT"] = out_path
-    os.environ["FT_ORACLE_PYTHON"] = os.path.realpath(sys.executable)
     threading.setprofile(rec.profile)
     sys.setprofile(rec.profile)
     try:

@@ -640,3 +640,28 @@ FT_TEST(istack_snapshot_shown_for_attached_processes_only)
 		istack__free(f.s);
 	}
 }
+
+/* --follow: a process that exec'd another CPython is attached to once its
+ * own probe set is in (istack__attach): its snapshot, taken after, shows
+ * its running frames as ancestors, as a process attached at the start */
+FT_TEST(istack_attach_later_shows_the_snapshot)
+{
+	static const uint64_t frames[] = {0x60, 0x50};
+	static const uint32_t names[] = {6, 5};
+	static const int att[] = {77};
+	struct istack_opts o;
+	struct fixture f;
+
+	memset(&f, 0, sizeof(f));
+	o = (struct istack_opts){.emit = collect, .ctx = &f.out, .attached = att, .nattached = 1};
+	f.s = istack__new(&o);
+	FT_TRUE(f.s);
+	FT_EQ_INT(istack__attach(f.s, 1), 0);
+	FT_EQ_INT(istack__attach(f.s, 1), 0); /* once is enough */
+	snapshot(&f, 1, frames, names, 2, false, -1);
+	ev(&f, 1, FT_RAW_ENTER, 0, 2, 0xb, 0x60, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 2, 0xb, 0, 0);
+	ev(&f, 1, FT_RAW_EXIT, 0, 5, 0x50, 0, 0);
+	FT_EQ_STR(result(&f), "S-1:5 S0:6 E1:2 R1:2 R0:6 R-1:5");
+	istack__free(f.s);
+}

@@ -14,8 +14,12 @@ Children that exec the same interpreter (multiprocessing's spawn and
 forkserver, subprocess.run([sys.executable, ...]), through sh -c) are
 traced afresh, and so are the processes they fork (the forkserver's
 workers); the oracle follows them through oracle_site/sitecustomize.py.
-A child that execs another program (true, another Python) is passed over,
-said under -v.
+A child that execs another CPython (another version or build) is traced
+by a probe set of its own, made while it runs (it is never stopped): from
+then on, with the frames it was running shown as entered before attach.
+Its workload waits (exec_leaf.py, wait_attach) until the tracer says so,
+so every later call is compared with the oracle's. A child that execs
+another program (true, sh) is passed over, said under -v.
 
 Case names: "follow INTERP MODE: WHAT"."""
 
@@ -58,13 +62,16 @@ def oracle_process(path, uprobes):
     return trees.filter_threads(out, lambda calls: trees.apply_globs(calls, [INCLUDE]))
 
 
-def run_oracle(interp, name, args=(), gate=False):
+def run_oracle(interp, name, args=(), gate=False, env=None):
     """(parent threads, [child process threads]) of the oracle's run."""
     out = os.path.join(cfg.tmp, "follow-oracle-%s-%s-%s.json"
                        % (interp.name, name, "-".join(args).replace("/", "_") or "x"))
     for f in glob.glob(out + "*"):
         os.unlink(f)
-    env = child_env({"FT_GATE": "1"} if gate else None)
+    extra = dict(env or {})
+    if gate:
+        extra["FT_GATE"] = "1"
+    env = child_env(extra)
     p = Proc([interp.path, os.path.join(cfg.here, "oracle.py"), "-o", out, workload(name)]
              + list(args), env=env, stdin="pipe")
     p.send(b"go\n")
@@ -87,7 +94,9 @@ def run_oracle(interp, name, args=(), gate=False):
         if time.monotonic() > deadline:
             raise Fail("the oracle's exec'd processes %s never wrote their trees" % missing)
         time.sleep(0.1)
-    children = [oracle_process(f, True) for f in sorted(glob.glob(out + ".child.*"))]
+    # in the order they started (by PID)
+    children = [oracle_process(f, True) for f in sorted(
+        glob.glob(out + ".child.*"), key=lambda f: int(f.rsplit(".", 1)[1]))]
     return parent, [c for c in children if c]
 
 
@@ -199,6 +208,114 @@ def check_chrome_and_report(out, doc, res):
             raise Fail("report --threads: no table headed for PID %d\n%s" % (pid, text[:2000]))
 
 
+LATE_NOTE = re.compile(r"^flowtrace-bpf: warning: PID (\d+) exec'd (.*) \(CPython ([^)]*)\): "
+                       r"traced from \+(\d+) ms after its exec", re.M)
+
+
+def wait_joined(tracer, what):
+    """Waits for the tracer's line saying the exec'd child of another
+    CPython is traced from now on."""
+    if not tracer.wait_stderr("traced from +", 120):
+        rc = tracer.p.poll()
+        tracer.kill()
+        raise Fail("no \"traced from\" line for %s (exit status %s)\n%s"
+                   % (what, rc, tracer.stderr_tail()))
+
+
+def run_follow_other(interp, mode, other, times=1):
+    """A child execs another CPython (other, exec_child.py's "other"): it
+    is traced by a probe set of its own, attached while it runs. Its
+    workload waits in wait_attach() until the tracer's warning says so
+    (a file the runner makes then), so its tree is the oracle's from
+    wait_attach on, wait_attach and <module> entered before attach; the
+    parent's is the oracle's whole. times=2: a second child runs the same
+    interpreter after the first, with its probes in: traced whole, by the
+    same set (-v says so)."""
+    go = os.path.join(cfg.tmp, "follow-go-%s%s" % (interp.name, mode))
+    if os.path.exists(go):
+        os.unlink(go)
+    argv = [interp.path, workload("exec_child"), "other", other.path, str(times)]
+    topts = ["-F", "-f", "json", "--include", INCLUDE] + (["-v"] if times > 1 else [])
+    env = {"FT_GO_FILE": go}
+    if mode in ("-c", "record"):
+        rec = os.path.join(cfg.tmp, "follow-other-%s.ftrace" % interp.name)
+        tracer = start_tool((["record", "-F", "-o", rec] if mode == "record" else topts)
+                            + ["-c", command(*argv)], env=child_env(env))
+        wait_joined(tracer, other.path)
+        open(go, "w").close()
+        tracer.wait(120, "flowtrace-bpf -F -c")
+        pid = None
+    else:
+        target = start_gated(argv, env_extra=env)
+        pid = target.pid
+        tracer = start_tool(topts + ["-p", str(pid)])
+        wait_ready(tracer)
+        target.send(b"go\n")
+        target.close_stdin()
+        wait_joined(tracer, other.path)
+        open(go, "w").close()
+        rc = target.wait(60, "the traced parent")
+        if rc != 0:
+            raise Fail("the parent exited %s\n%s" % (rc, target.stderr_tail()))
+        tracer.wait(60, "flowtrace-bpf after its targets exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    if mode == "record":
+        # the trace file keeps the second set's process: replayed, the same
+        # checks, and chrome's pids and report's tables per process
+        res = tool(["replay"] + topts[1:] + [rec])
+        expect_rc(res, 0, "flowtrace-bpf replay")
+        check_chrome_and_report(rec, parse_json(res.stdout, res), res)
+        res.stderr = tracer.stderr + res.stderr
+        mode = "-c"
+    notes = LATE_NOTE.findall(res.stderr)
+    if len(notes) != 1 or notes[0][1] != other.path:
+        raise Fail("expected one \"traced from\" line for %s, got %s\n  %s"
+                   % (other.path, notes, res.context()))
+    doc = parse_json(res.stdout, res)
+    check_meta(doc, pid=pid, probe=interp.auto_method(mode))
+    got = tool_processes(doc, res)
+    if [p[0].tid for p in got[1]][:1] != [int(notes[0][0])] or len(got[1]) != times:
+        raise Fail("expected the calls of %d children, PID %s first, got PIDs %s"
+                   % (times, notes[0][0], [p[0].tid for p in got[1]]))
+    if times > 1:
+        again = re.findall(r"^flowtrace-bpf: PID (\d+) exec'd %s, CPython [^ ]+ whose probes "
+                           r"are in: traced afresh$" % re.escape(other.path), res.stderr, re.M)
+        if again != [str(got[1][1][0].tid)]:
+            raise Fail("expected -v to say PID %s was traced afresh, got %s\n  %s"
+                       % (got[1][1][0].tid, again, res.context()))
+    wp, wc = run_oracle(interp, "exec_child", ("other", other.path, str(times)),
+                        gate=mode == "-p", env=env)
+    # the first child (they run one after the other) as seen from its
+    # attach; any later one whole
+    wc = [[trees.Thread(t.tid, t.name, trees.attached_view(
+        t.calls, lambda n: n.func == "wait_attach") or t.calls) for t in p] if i == 0 else p
+        for i, p in enumerate(wc)]
+    expect_processes((wp, wc), got, False)
+    return "the child traced from +%s ms, by probes for CPython %s" % (notes[0][3], notes[0][2])
+
+
+def follow_other_quick(interp, other):
+    """A child execs another CPython that ends at once (exec_leaf.py with
+    no wait: some 50 ms, less than making its probe set takes): never a
+    silent loss. Its exec is said in exactly one line, either traced from
+    some time on (its calls then are the oracle's suffix, not checked
+    here) or not traced (its exit came first), and then no call of its
+    is in the output."""
+    res = tool(["-F", "-f", "json", "--include", INCLUDE, "-c",
+                command(interp.path, workload("exec_child"), "other", other.path)])
+    expect_rc(res, 0)
+    lines = [l for l in res.stderr.splitlines()
+             if "exec'd %s" % other.path in l]
+    if len(lines) != 1 or not ("traced from +" in lines[0] or "not traced" in lines[0]):
+        raise Fail("expected one line saying whether the exec'd %s was traced, got %s\n  %s"
+                   % (other.path, lines, res.context()))
+    root, others = tool_processes(parse_json(res.stdout, res), res)
+    if "not traced" in lines[0] and others:
+        raise Fail("said not traced, yet %d other processes have calls" % len(others))
+    return lines[0].split(": ", 2)[-1][:60]
+
+
 def sigkill_unharmed(interp):
     """The tracer is SIGKILLed while two followed workers run: the master
     (which exits 0 only if both workers did) must exit 0."""
@@ -276,14 +393,17 @@ def link_ids_of(pid):
     return ids
 
 
-def sigkill_exec_unharmed(interp):
+def sigkill_exec_unharmed(interp, other=None):
     """The tracer is SIGKILLed while two children it follows after their
     exec of the interpreter (subprocess.Popen([sys.executable, ...])) make
     calls: both must finish with their right result (the master exits 0
     only then), and nothing of the tracer stays in the kernel: none of its
-    links, the same uprobe_events as before."""
+    links, the same uprobe_events as before. With other: the children
+    exec that CPython, and the tracer dies once their own probe set is in
+    (its links are among those checked)."""
     events = tracefs_uprobe_events()
-    target = start_gated([interp.path, workload("exec_outlive")])
+    target = start_gated([interp.path, workload("exec_outlive")]
+                         + (["other", other.path] if other else []))
     tracer = start_tool(["-F", "-f", "json", "-p", str(target.pid)])
     wait_ready(tracer)
     links = link_ids_of(tracer.pid)
@@ -293,6 +413,13 @@ def sigkill_exec_unharmed(interp):
     target.close_stdin()
     if not target.wait_stderr("FT_CHILDREN_UP", 30):
         raise Fail("the children never started\n%s" % target.stderr_tail())
+    if other:
+        # inside the children's 8 s of calls, their probes in
+        wait_joined(tracer, other.path)
+        more = link_ids_of(tracer.pid)
+        if not more > links:
+            raise Fail("no more links after the second probe set went in")
+        links = more
     time.sleep(0.3)  # well inside the children's 2 s of calls
     os.kill(tracer.pid, signal.SIGKILL)
     tracer.wait(30, "the SIGKILLed tracer")
@@ -387,9 +514,10 @@ def _register():
     for interp in disc.interps:
         if interp.kind == "dtrace" or (interp.kind == "pyenv" and interp.minor == (3, 12)):
             found.append(interp)
-    # another Python for a child to exec: passed over
-    other = {i.minor: i for i in disc.interps if i.kind == "pyenv"}.get((3, 11))
+    # another Python for a child to exec: traced by a probe set of its own
+    pyenv = {i.minor: i for i in disc.interps if i.kind == "pyenv"}
     for interp in found:
+        other = pyenv.get((3, 11) if interp.kind == "pyenv" else (3, 12))
         me = os.path.basename(interp.path)
         cells = [("-c", "fork_tree", (), False, ()),
                  ("-c", "pool_map", ("fork",), True, ()),
@@ -405,9 +533,6 @@ def _register():
                  ("-p", "prefork", (), False, ()),
                  ("record", "fork_tree", (), False, ()),
                  ("record", "pool_map", ("spawn",), True, ())]
-        if other:
-            cells.append(("-c", "exec_child", ("other", other.path), False,
-                          ((other.path, "passed over"),)))
         for mode, name, args, pooled, execs in cells:
             add("follow %s %s: %s%s" % (interp.name, mode, name,
                                         " " + " ".join(args) if args else ""),
@@ -426,6 +551,20 @@ def _register():
             % interp.name, functools.partial(exec_reuse, interp))
         add("follow %s -p: exec'd children unharmed when the tracer is SIGKILLed"
             % interp.name, functools.partial(sigkill_exec_unharmed, interp))
+        if other:
+            for mode in ("-c", "-p", "record"):
+                add("follow %s %s: exec_child other %s (its own probe set)"
+                    % (interp.name, mode, other.name),
+                    functools.partial(run_follow_other, interp, mode, other))
+            add("follow %s -c: exec_child other %s twice (the second by the same set, whole)"
+                % (interp.name, other.name),
+                functools.partial(run_follow_other, interp, "-c", other, 2))
+            add("follow %s -c: exec_child other %s, ending at once (said, never silent)"
+                % (interp.name, other.name),
+                functools.partial(follow_other_quick, interp, other))
+            add("follow %s -p: children exec'ing %s unharmed when the tracer is SIGKILLed"
+                % (interp.name, other.name),
+                functools.partial(sigkill_exec_unharmed, interp, other))
         add("follow %s -p W1,W2: two workers of one master" % interp.name,
             functools.partial(several_pids, interp))
     # 3.14's default start method on Linux: forkserver

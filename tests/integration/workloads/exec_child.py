@@ -3,7 +3,8 @@
 #   python  subprocess.run([sys.executable, exec_leaf.py])
 #   sh      through sh -c, which forks the Python (more commands follow)
 #   true    a program that is no Python (true)
-#   other   another Python (argv[2]) running exec_leaf.py
+#   other   another Python (argv[2]) running exec_leaf.py, argv[3] times
+#           one after the other (once when not given)
 # then calls after() itself; exit 0 only when the child did.
 import os
 import subprocess
@@ -23,7 +24,7 @@ def after():
     return 1
 
 
-def start(how, other):
+def start(how, other, times):
     if how == "python":
         argv = [sys.executable, LEAF]
     elif how == "sh":
@@ -31,12 +32,12 @@ def start(how, other):
     elif how == "true":
         argv = ["true"]
     else:
-        argv = [other, LEAF]
+        return max(subprocess.run([other, LEAF]).returncode for _ in range(int(times)))
     return subprocess.run(argv).returncode
 
 
-def main(how, other=None):
-    rc = start(how, other)
+def main(how, other=None, times=1):
+    rc = start(how, other, times)
     after()
     return rc
 

@@ -2,7 +2,9 @@
 # (subprocess), which keep calling for a while (2 s), each checking its own
 # arithmetic at the end, and announces FT_CHILDREN_UP once both run; it
 # exits 0 only if both children exit 0. The runner SIGKILLs the tracer
-# (--follow) while the children run: they must go on unharmed.
+# (--follow) while the children run: they must go on unharmed. With
+# "other PATH", the children run that interpreter (another CPython, which
+# --follow traces by a probe set of its own, made while they run) for 8 s.
 import os
 import subprocess
 import sys
@@ -33,8 +35,8 @@ def child(seconds):
     return total == count // 100 * sum(i % 7 for i in range(100))
 
 
-def main():
-    kids = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "child"],
+def main(exe):
+    kids = [subprocess.Popen([exe, os.path.abspath(__file__), "child"],
                              stdout=subprocess.PIPE) for _ in range(2)]
     for k in kids:
         k.stdout.readline()
@@ -51,7 +53,10 @@ def main():
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "child":
-        sys.exit(0 if child(2.0) else 3)
+        sys.exit(0 if child(float(os.environ.get("FT_CHILD_SECONDS", "2"))) else 3)
+    other = len(sys.argv) > 2 and sys.argv[1] == "other"
+    if other:
+        os.environ["FT_CHILD_SECONDS"] = "8"
     if os.environ.get("FT_GATE"):
         gate()
-    sys.exit(1 if main() else 0)
+    sys.exit(1 if main(sys.argv[2] if other else sys.executable) else 0)

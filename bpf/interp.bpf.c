@@ -277,38 +277,59 @@ static __always_inline __u32 own_tid(__u32 tid)
  * once more from the head, and a node counts only when it names this
  * thread and this interpreter. This thread's own state stays linked while
  * it runs Python. 0: not found. */
-static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
-{
-	__u64 ts, interp;
-	bool again = false;
+struct tstate_walk {
+	__u64 interp;
+	__u64 ts;    /* the node to look at next */
+	__u64 found; /* the thread's state, once found */
+	__u32 tid;
+	__u32 again; /* the walk started once more from the head */
+};
 
-	if (rt_tstate_current >= 0)
-		return read_ptr(runtime_addr + st->delta + rt_tstate_current);
-	if (st->tstate)
-		return st->tstate;
+/* One node of the walk: a bpf_loop step, so the verifier checks one node,
+ * not each of the 2 * MAX_THREADS_WALK it once unrolled (time to ready,
+ * docs/design.md). */
+static long tstate_step(__u32 i, void *ctx)
+{
+	struct tstate_walk *w = ctx;
+	__u64 ntid = 0;
+
+	if (!w->ts) {
+		if (w->again)
+			return 1;
+		w->again = 1;
+		w->ts = field_ptr(w->interp, is_threads_head);
+		return 0;
+	}
+	bpf_probe_read_user(&ntid, sizeof(ntid), (void *)(w->ts + ts_native_tid));
+	if (ntid == w->tid && (ts_interp < 0 || field_ptr(w->ts, ts_interp) == w->interp)) {
+		w->found = w->ts;
+		return 1;
+	}
+	w->ts = field_ptr(w->ts, ts_next);
+	return 0;
+}
+
+/* The walk, as a global function: checked once, not at each call site. */
+__noinline __u64 tstate_walk(__u32 tid, __u64 delta)
+{
+	struct tstate_walk w = {};
+
 	if (rt_interp_head < 0 || is_threads_head < 0 || ts_next < 0 || ts_native_tid < 0)
 		return 0;
-	tid = own_tid(tid);
-	interp = read_ptr(runtime_addr + st->delta + rt_interp_head);
-	ts = field_ptr(interp, is_threads_head);
-	for (int i = 0; i < 2 * MAX_THREADS_WALK; i++) {
-		__u64 ntid = 0;
+	w.tid = own_tid(tid);
+	w.interp = read_ptr(runtime_addr + delta + rt_interp_head);
+	w.ts = field_ptr(w.interp, is_threads_head);
+	bpf_loop(2 * MAX_THREADS_WALK, tstate_step, &w, 0);
+	return w.found;
+}
 
-		if (!ts) {
-			if (again)
-				break;
-			again = true;
-			ts = field_ptr(interp, is_threads_head);
-			continue;
-		}
-		bpf_probe_read_user(&ntid, sizeof(ntid), (void *)(ts + ts_native_tid));
-		if (ntid == tid && (ts_interp < 0 || field_ptr(ts, ts_interp) == interp)) {
-			st->tstate = ts;
-			return ts;
-		}
-		ts = field_ptr(ts, ts_next);
-	}
-	return 0;
+static __always_inline __u64 current_tstate(struct interp_thread *st, __u32 tid)
+{
+	if (rt_tstate_current >= 0)
+		return read_ptr(runtime_addr + st->delta + rt_tstate_current);
+	if (!st->tstate)
+		st->tstate = tstate_walk(tid, st->delta);
+	return st->tstate;
 }
 
 static __always_inline __u64 current_frame(__u64 tstate)
@@ -408,9 +429,10 @@ static __always_inline bool is_shim(const struct frame_info *fi, __u64 delta)
 	       (init_cleanup_addr && fi->code == init_cleanup_addr + delta);
 }
 
-static __always_inline __u64 real_frame(__u64 frame, struct frame_info *fi, bool need_fi,
-					__u64 delta)
+__noinline __u64 real_frame(__u64 frame, struct frame_info *fi, __u32 need_fi, __u64 delta)
 {
+	if (!fi)
+		return 0;
 	if (!frame || (f_owner < 0 && !need_fi))
 		return frame;
 	for (int i = 0; i < MAX_SHIMS; i++) {
@@ -463,14 +485,16 @@ static __always_inline long read_str(char *dst, __u32 max, __u64 obj, __u8 *kind
 	return n;
 }
 
-/* The id of a code object's name (read_code said ok), sending a NAME
- * record when it is new. seq: the thread's next. */
-static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct code_info *ci)
+/* The id of a code object's name (its co_name or co_qualname, its
+ * co_filename and first line), sending a NAME record when it is new. seq:
+ * the thread's next. A global function (time to ready, docs/design.md):
+ * the verifier checks it once, not again at each of its call sites in
+ * every program (inlined, it made ft_op's verification take seconds). */
+__noinline __u32 name_id_of(__u64 pid_tgid, __u32 seq, __u64 func, __u64 file, __s32 line)
 {
-	struct name_key key = {.func = ci->name, .file = ci->file, .gen = name_gen()};
+	struct name_key key = {.func = func, .file = file, .gen = name_gen()};
 	struct ft_raw_name *r;
 	__u32 id;
-	__s32 line = ci->line;
 	long fl, nl;
 	bool cut;
 	__u16 flags = 0;
@@ -509,6 +533,12 @@ static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct cod
 	r->file_len = nl;
 	name_send(r, sizeof(*r) + fl + nl, &key, line, id, flags & FT_RAW_NAME_F_READ_ERR);
 	return id;
+}
+
+/* The id of a code object's name (read_code said ok) */
+static __always_inline __u32 name_id(__u64 pid_tgid, __u32 seq, const struct code_info *ci)
+{
+	return name_id_of(pid_tgid, seq, ci->name, ci->file, ci->line);
 }
 
 /* The id of the name of a frame's code; 0 when it is not a code object. */
@@ -599,24 +629,21 @@ static long walk_frame(__u32 i, void *ctx)
 	return 0;
 }
 
-/* Once per thread, before its first record of a frame: the frames already
- * running, from frame (the innermost) out. */
-static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame, __u64 then)
+/* The frames already running, from frame (the innermost) out, sent from
+ * seq (the thread's next) on; returns the thread's next seq after them. A
+ * global function, checked once (time to ready, docs/design.md). */
+__noinline __u32 snapshot_send(__u64 pid_tgid, __u32 seq, __u64 delta, __u64 frame, __u64 then)
 {
-	struct walk w = {.pid_tgid = pid_tgid,
-			 .frame = frame,
-			 .delta = st->delta,
-			 .then = then,
-			 .seq = st->seq};
+	struct walk w = {
+		.pid_tgid = pid_tgid, .frame = frame, .delta = delta, .then = then, .seq = seq};
 	struct ft_raw_stack *c;
-	struct frame_info fi;
+	struct frame_info fi = {};
 	__u16 flags = FT_RAW_F_STACK_LAST;
 
-	st->snapped = 1;
 	bpf_loop(FT_RAW_STACK_MAX, walk_frame, &w, 0);
 	c = stack_chunk_buf();
 	if (!c)
-		return;
+		return seq;
 	/* stopped early (deeper than FT_RAW_STACK_MAX): the rest is unknown */
 	if (real_frame(w.frame, &fi, false, w.delta))
 		flags |= FT_RAW_F_STACK_CUT;
@@ -629,7 +656,15 @@ static __noinline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 
 		}
 	}
 	send_chunk(&w, c, flags);
-	st->seq = w.seq;
+	return w.seq;
+}
+
+/* Once per thread, before its first record of a frame */
+static __always_inline void snapshot(__u64 pid_tgid, struct interp_thread *st, __u64 frame,
+				     __u64 then)
+{
+	st->snapped = 1;
+	st->seq = snapshot_send(pid_tgid, st->seq, st->delta, frame, then);
 }
 
 /* The first three arguments, read before choosing: the verifier allows
@@ -909,8 +944,11 @@ int ft_eval_return(struct pt_regs *ctx)
 
 /* General-purpose register n (x86 numbering: 0 rax .. 7 rdi, 8-15 r8-r15).
  * Each case keeps its own load (barrier_var): merged into one load at a
- * computed offset, the verifier refuses the access to the context. */
-static __always_inline __u64 reg_n(struct pt_regs *ctx, __u32 n)
+ * computed offset, the verifier refuses the access to the context. A
+ * global function: inlined, the sixteen cases each left n known exactly
+ * to the rest of ft_op, which the verifier then checked sixteen times
+ * (time to ready, docs/design.md). */
+__noinline __u64 reg_n(struct pt_regs *ctx, __u32 n)
 {
 	__u64 v = 0;
 

@@ -550,7 +550,7 @@ static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 #define POP_WALK_INSNS 1024 /* instructions a walk from a return handler decodes, in all */
 #define POP_WALK_PATH  64   /* and on one path */
 #define POP_WALK_FORKS 64   /* conditional branches it follows both ways */
-#define MAX_POP_SITES 8
+#define MAX_POP_SITES 16
 
 struct pop_sites {
 	uint64_t at[MAX_POP_SITES];

@@ -23,12 +23,11 @@ from .test_interp_matrix import DISCOVERY, exact_cell
 
 # The handlers every call passes through on the hot path that must leave
 # their labels on each minor (RESUME on 3.13 cannot: RESUME_CHECK, which
-# runs instead once specialised, jumps back into it). 3.12's and 3.13's
-# frames end at _PyEvalFrameClearAndPop / _PyEval_FrameClearAndPop (see
-# POP), so their return handlers take no probe.
+# runs instead once specialised, jumps back into it). Where frames end at
+# the frame-pop function (see POP), the return handlers take no probe.
 MUST_MOVE = {
     (3, 11): ["RESUME", "RESUME_QUICK", "RETURN_VALUE"],
-    (3, 12): ["RESUME", "YIELD_VALUE"],
+    (3, 12): ["RESUME", "RETURN_VALUE", "RETURN_CONST", "YIELD_VALUE"],
     (3, 13): ["RESUME_CHECK"],
     (3, 14): [],
 }
@@ -39,10 +38,12 @@ MUST_MOVE = {
 VIA_REGISTER = {(3, 12): {"YIELD_VALUE": "rbp"}, (3, 14): {"YIELD_VALUE": "any"}}
 # 3.13 and 3.14 pop every frame that returns or is unwound through the
 # exported _PyEval_FrameClearAndPop, 3.12 through the static
-# _PyEvalFrameClearAndPop (found in .symtab: pyenv's builds keep it): one
-# probe on its first instruction replaces the return handlers, PUSH_EXC_INFO
-# and the eval loop's uretprobe (one more trap on every call from C).
-POP = re.compile(r"^flowtrace-bpf: probe _PyEval_?FrameClearAndPop at file offset "
+# _PyEvalFrameClearAndPop, and 3.11 clears every frame that ends with
+# _PyFrame_Clear (both found in .symtab: pyenv's builds keep it; Debian's
+# stripped python3.11 does not, and keeps its return handlers): one probe
+# on its first instruction replaces the return handlers, PUSH_EXC_INFO and
+# the eval loop's uretprobe (one more trap on every call from C).
+POP = re.compile(r"^flowtrace-bpf: probe (?:_PyEval_?FrameClearAndPop|_PyFrame_Clear) at file offset "
                  r"(0x[0-9a-f]+): every frame's end \(the return handlers call it\), "
                  r"no uretprobe on the eval loop$")
 NOT_PROBED_WITH_POPS = ["RETURN_VALUE", "RETURN_CONST", "INSTRUMENTED_RETURN_VALUE",
@@ -92,7 +93,10 @@ def run_moved(interp):
     with open(binary, "rb") as f:
         data = f.read()
     problems = []
+    pops = any(map(POP.match, res.stderr.splitlines()))
     for op in MUST_MOVE[interp.minor]:
+        if pops and op in NOT_PROBED_WITH_POPS:
+            continue
         if op not in moved:
             why = stays[op].group(4) if op in stays else "no -v line"
             problems.append("%s not moved (%s)" % (op, why))
@@ -121,7 +125,7 @@ def run_moved(interp):
 
 
 def run_pops(interp):
-    """3.12 (pyenv) and 3.13+: the pop probe's place holds an instruction the kernel emulates
+    """pyenv 3.11 and 3.12, and 3.13+: the pop probe's place holds an instruction the kernel emulates
     (read from the file), and no return handler or PUSH_EXC_INFO is probed."""
     res, binary, moved, stays = placement_lines(interp)
     pop = [m for m in map(POP.match, res.stderr.splitlines()) if m]
@@ -154,7 +158,8 @@ def run_labels(interp):
 
 
 for _interp in DISCOVERY.interps:
-    if _interp.minor >= (3, 13) or (_interp.minor == (3, 12) and _interp.kind == "pyenv"):
+    if _interp.minor >= (3, 13) or (_interp.minor in ((3, 11), (3, 12))
+                                     and _interp.kind == "pyenv"):
         add("placement %s: frames end at the frame-pop function, emulated, no uretprobe"
             % _interp.name, functools.partial(run_pops, _interp))
     if _interp.minor not in MUST_MOVE:

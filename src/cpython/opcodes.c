@@ -550,7 +550,7 @@ static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 #define POP_WALK_INSNS 1024 /* instructions a walk from a return handler decodes, in all */
 #define POP_WALK_PATH  64   /* and on one path */
 #define POP_WALK_FORKS 64   /* conditional branches it follows both ways */
-#define MAX_POP_SITES 16
+#define MAX_POP_SITES  16
 
 struct pop_sites {
 	uint64_t at[MAX_POP_SITES];
@@ -647,9 +647,9 @@ static size_t sweep_calls(struct disasm *d, const struct elfimage *img, uint64_t
  * missing. */
 static void find_pop_312(const struct elfimage *img, struct opcodes_table *out)
 {
-	static const enum opcodes_op rets[] = {
-		OPCODES_RETURN_VALUE, OPCODES_RETURN_CONST, OPCODES_INSTRUMENTED_RETURN_VALUE,
-		OPCODES_INSTRUMENTED_RETURN_CONST};
+	static const enum opcodes_op rets[] = {OPCODES_RETURN_VALUE, OPCODES_RETURN_CONST,
+					       OPCODES_INSTRUMENTED_RETURN_VALUE,
+					       OPCODES_INSTRUMENTED_RETURN_CONST};
 	struct pop_sites sites = {.n = 0};
 	struct elfimage_sym sym;
 	struct disasm *d = NULL;

@@ -557,8 +557,8 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);
 	if (!rc && pl.pops)
-		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false, p->opcodes.pop_name,
-				err, errlen);
+		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false, p->opcodes.pop_name, err,
+				errlen);
 	if (!rc && pl.pops && p->base.opts.verbose)
 		fprintf(stderr,
 			"flowtrace-bpf: probe %s at file offset %#" PRIx64

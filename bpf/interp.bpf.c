@@ -43,6 +43,7 @@ const volatile __u64 text_addr = 0;
 const volatile __u32 joined = 0;
 const volatile __u64 eval_off = 0;
 const volatile __u64 pop_off = 0;
+const volatile __u32 pop_frame_arg = 1; /* 3.11 _PyFrame_Clear: 0 (its first argument) */
 const volatile __u64 dealloc_off = 0;
 const volatile __s32 rt_tstate_current = -1;
 const volatile __s32 rt_interp_head = -1;
@@ -1101,20 +1102,25 @@ static __always_inline int frame_event(struct pt_regs *ctx, __u16 type, __u32 fr
 	return 0;
 }
 
-/* 3.14: _PyEval_FrameClearAndPop(tstate, frame), where every frame that
- * ends is popped: RETURN_VALUE calls it after making the caller current,
- * the unwinding path after an exception left the frame; either way the
- * dying frame is the second argument, no longer the current one. It is
- * also called for frames that never ran (a recursion check failed at the
- * eval loop's entry); user space ignores the exit of a frame it never saw
- * start. The interpreter's own frames (entry frames, the __init__ shim)
- * are no calls. */
+/* 3.13/3.14: _PyEval_FrameClearAndPop(tstate, frame), 3.12:
+ * _PyEvalFrameClearAndPop(tstate, frame), where every frame that ends is
+ * popped: RETURN_VALUE calls it after making the caller current, the
+ * unwinding path after an exception left the frame; either way the dying
+ * frame is the second argument, no longer the current one. 3.11:
+ * _PyFrame_Clear(frame), the same for frames the eval loop called, and
+ * called by the C caller (_PyEval_Vector, a generator's send) for a frame
+ * it entered once the eval loop returned. Also called for frames that
+ * never ran (a recursion check failed at the eval loop's entry; 3.11: a
+ * generator dying suspended); user space ignores the exit of a frame it
+ * never saw start. The interpreter's own frames (entry frames, the
+ * __init__ shim) are no calls. */
 SEC("uprobe")
 int ft_pop(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct interp_thread *st = thread_state(pid_tgid);
-	__u64 frame = PT_REGS_PARM2(ctx);
+	/* %rsi or %rdi, each a load of its own (reg_n) */
+	__u64 frame = reg_n(ctx, pop_frame_arg ? 6 : 7);
 	struct frame_info fi = {};
 	struct code_info ci = {};
 	__u32 name;
@@ -1129,9 +1135,19 @@ int ft_pop(struct pt_regs *ctx)
 	if (f_owner >= 0 && is_shim(&fi, st->delta))
 		return 0;
 	name = code_name_id(pid_tgid, st->seq, fi.code, &ci, st->delta);
-	/* the dying frame still counts as running: its caller is current */
-	if (!st->snapped)
-		snapshot(pid_tgid, st, frame, 0);
+	/* the dying frame still counts as running: its caller is current.
+	 * 3.11's generator send clears previous before the frame: the walk
+	 * goes on at the current frame, its caller */
+	if (!st->snapped) {
+		__u64 then = 0;
+
+		if (!fi.back && !pop_frame_arg) {
+			then = current_frame_once((__u32)pid_tgid);
+			if (then == frame)
+				then = 0;
+		}
+		snapshot(pid_tgid, st, frame, then);
+	}
 	emit3(pid_tgid, st, FT_RAW_EXIT, FT_RAW_F_POP, name, frame, 0, 0, 0, 0);
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sys/disasm.h"
 #include "sys/elfimage.h"
 #include "sys/elfinfo.h"
 #include "sys/x86.h"
@@ -511,6 +512,8 @@ static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 	size_t nt;
 
 	out->pop_calls = 0;
+	out->pop_name = "_PyEval_FrameClearAndPop";
+	out->pop_frame_arg = 1;
 	if (elfimage__symbol(img, "_PyEval_FrameClearAndPop", &out->pop_vaddr, &size) ||
 	    !elfimage__is_code(img, out->pop_vaddr) ||
 	    elfimage__file_offset(img, out->pop_vaddr, &out->pop_offset)) {
@@ -542,6 +545,193 @@ static int find_pop(const struct elfimage *img, struct opcodes_table *out)
 		out->pop_calls += c;
 	}
 	return 0;
+}
+
+#define POP_WALK_INSNS 1024 /* instructions a walk from a return handler decodes, in all */
+#define POP_WALK_PATH  64   /* and on one path */
+#define POP_WALK_FORKS 64   /* conditional branches it follows both ways */
+#define MAX_POP_SITES  16
+
+struct pop_sites {
+	uint64_t at[MAX_POP_SITES];
+	size_t n;
+};
+
+static void add_site(struct pop_sites *s, uint64_t at)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->at[i] == at)
+			return;
+	if (s->n < MAX_POP_SITES)
+		s->at[s->n++] = at;
+}
+
+/* The nearest direct call to fn that code reaches from the label from:
+ * along straight-line code, direct jumps and both ways of a few
+ * conditional branches (breadth first), stepping over other calls, up to
+ * a ret or an indirect branch. (3.12's RETURN_VALUE jumps into
+ * RETURN_CONST's tail, where the one call of both is; the instrumented
+ * forms reach it past the monitoring hook's call and test.) Returns 1 with
+ * its address added to sites, or 0. The nearest only: a farther one may be
+ * the unwinding path's, reached through an error branch, which the caller
+ * must find as a call site of its own. */
+static size_t reach_calls(struct disasm *d, const struct elfimage *img, uint64_t from, uint64_t fn,
+			  struct pop_sites *sites)
+{
+	uint64_t work[POP_WALK_FORKS], at;
+	size_t head = 0, nwork = 0, budget = POP_WALK_INSNS;
+
+	/* breadth first: the call is a few branches away, the error paths
+	 * the other way of them are long */
+	work[nwork++] = from;
+	while (head < nwork && budget) {
+		size_t path = POP_WALK_PATH;
+
+		at = work[head++];
+		while (budget && path--) {
+			struct disasm_insn in;
+			const uint8_t *b = NULL;
+			size_t len = 16;
+
+			budget--;
+			while (len && !(b = elfimage__bytes(img, at, len)))
+				len--;
+			if (!b || disasm_one(d, b, len, at, &in))
+				break;
+			if (in.flow == DISASM_CALL && in.target == fn) {
+				add_site(sites, at);
+				return 1;
+			}
+			if (in.flow == DISASM_FLOW_OTHER)
+				break;
+			if (in.flow == DISASM_JCC && nwork < POP_WALK_FORKS)
+				work[nwork++] = in.target;
+			at = in.flow == DISASM_JMP ? in.target : at + in.len;
+		}
+	}
+	return 0;
+}
+
+/* A linear sweep of [vaddr, vaddr + size) for direct calls to target,
+ * added to sites. Returns how many it found. */
+static size_t sweep_calls(struct disasm *d, const struct elfimage *img, uint64_t vaddr,
+			  uint64_t size, uint64_t target, struct pop_sites *sites)
+{
+	const uint8_t *code = elfimage__bytes(img, vaddr, size);
+	size_t pos = 0, found = 0;
+
+	while (code && pos < size) {
+		struct disasm_insn in;
+
+		if (disasm_one(d, code + pos, size - pos, vaddr + pos, &in)) {
+			pos++;
+			continue;
+		}
+		if (in.flow == DISASM_CALL && in.target == target) {
+			add_site(sites, in.vaddr);
+			found++;
+		}
+		pos += in.len;
+	}
+	return found;
+}
+
+/* 3.12: the static _PyEvalFrameClearAndPop (.symtab), which the return
+ * handlers and the unwinding path (exit_unwind) call on every frame that
+ * ends, the generators' too (3.12 clears a generator's frame there). A
+ * static function may be inlined at some call sites and not at others,
+ * and a frame ending through an inlined copy would go unseen: every
+ * return handler must reach a call to it, and the eval function must
+ * call it once more elsewhere (the source has one more call site there,
+ * exit_unwind's). pop_calls counts the call sites found; 0 where one is
+ * missing. */
+static void find_pop_312(const struct elfimage *img, struct opcodes_table *out)
+{
+	static const enum opcodes_op rets[] = {OPCODES_RETURN_VALUE, OPCODES_RETURN_CONST,
+					       OPCODES_INSTRUMENTED_RETURN_VALUE,
+					       OPCODES_INSTRUMENTED_RETURN_CONST};
+	struct pop_sites sites = {.n = 0};
+	struct elfimage_sym sym;
+	struct disasm *d = NULL;
+	size_t from_returns;
+
+	if (elfimage__symbol_any(img, "_PyEvalFrameClearAndPop", &sym) ||
+	    !elfimage__is_code(img, sym.value) ||
+	    elfimage__file_offset(img, sym.value, &out->pop_offset) || disasm_open(&d))
+		goto none;
+	out->pop_vaddr = sym.value;
+	for (size_t i = 0; i < sizeof(rets) / sizeof(rets[0]); i++)
+		if (out->ops[rets[i]].opcode < 0 ||
+		    !reach_calls(d, img, out->ops[rets[i]].vaddr, sym.value, &sites)) {
+			goto none;
+		}
+	from_returns = sites.n;
+	sweep_calls(d, img, out->eval_vaddr, out->eval_size, sym.value, &sites);
+	if (sites.n == from_returns)
+		goto none;
+	out->pop_calls = (unsigned)sites.n;
+	out->pop_name = "_PyEvalFrameClearAndPop";
+	out->pop_frame_arg = 1;
+	disasm_close(d);
+	return;
+none:
+	disasm_close(d);
+	out->pop_vaddr = out->pop_offset = 0;
+	out->pop_calls = 0;
+}
+
+/* Whether the function named name (.dynsym or .symtab) calls target
+ * directly; its call sites go to sites. */
+static bool function_calls(struct disasm *d, const struct elfimage *img, const char *name,
+			   uint64_t target, struct pop_sites *sites)
+{
+	struct elfimage_sym sym;
+
+	return !elfimage__symbol_any(img, name, &sym) && sym.size &&
+	       sweep_calls(d, img, sym.value, sym.size, target, sites);
+}
+
+/* 3.11: _PyFrame_Clear(frame) (frame.c; .symtab), which clears every
+ * frame that ends: a frame the eval loop called returns or is unwound
+ * through it (pop_frame, inlined), one entered from C is cleared by its
+ * caller once the eval loop returns (_PyEval_Vector; gen_send_ex2, inlined
+ * into each generator entry, when the generator has finished). It lives in
+ * another file than its callers, so only LTO could inline it, and LTO
+ * renames the static callers checked here (_PyEval_Vector, gen_send_ex):
+ * RETURN_VALUE must reach a call to it, the eval function must call it
+ * once more (exit_unwind), and both callers must call it. It also clears
+ * frames that never ran or whose generator dies suspended: exits of
+ * frames that are not running, which user space ignores (FT_RAW_F_POP). */
+static void find_clear_311(const struct elfimage *img, struct opcodes_table *out)
+{
+	struct pop_sites sites = {.n = 0};
+	struct elfimage_sym sym;
+	struct disasm *d = NULL;
+	size_t from_returns;
+
+	if (elfimage__symbol_any(img, "_PyFrame_Clear", &sym) ||
+	    !elfimage__is_code(img, sym.value) ||
+	    elfimage__file_offset(img, sym.value, &out->pop_offset) || disasm_open(&d))
+		goto none;
+	out->pop_vaddr = sym.value;
+	if (out->ops[OPCODES_RETURN_VALUE].opcode < 0 ||
+	    !reach_calls(d, img, out->ops[OPCODES_RETURN_VALUE].vaddr, sym.value, &sites))
+		goto none;
+	from_returns = sites.n;
+	sweep_calls(d, img, out->eval_vaddr, out->eval_size, sym.value, &sites);
+	if (sites.n == from_returns ||
+	    !function_calls(d, img, "_PyEval_Vector", sym.value, &sites) ||
+	    !function_calls(d, img, "gen_send_ex", sym.value, &sites))
+		goto none;
+	out->pop_calls = (unsigned)sites.n;
+	out->pop_name = "_PyFrame_Clear";
+	out->pop_frame_arg = 0;
+	disasm_close(d);
+	return;
+none:
+	disasm_close(d);
+	out->pop_vaddr = out->pop_offset = 0;
+	out->pop_calls = 0;
 }
 
 int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opcodes_table *out,
@@ -599,6 +789,10 @@ int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opc
 	}
 	if (minor >= 13)
 		find_pop(img, out);
+	else if (minor == 12)
+		find_pop_312(img, out);
+	else if (minor == 11)
+		find_clear_311(img, out);
 	/* 3.8 has no accessor; pylayout decides what a failed decode means */
 	if (decode_eval_frame(img, &out->eval_frame_disp))
 		out->eval_frame_disp = -1;

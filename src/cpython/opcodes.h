@@ -76,11 +76,18 @@ struct opcodes_table {
 	 * a function of its own (_TAIL_CALL_<OPNAME>) outside the eval
 	 * function, reached through a table of function pointers */
 	bool tail_calls;
-	/* 3.13+: _PyEval_FrameClearAndPop (.dynsym), where every frame that
-	 * returns or is unwound is popped, and how many calls to it the
-	 * return handlers make (0: none found, e.g. inlined) */
+	/* 3.13+: _PyEval_FrameClearAndPop (.dynsym), 3.12: the static
+	 * _PyEvalFrameClearAndPop (.symtab), where every frame that returns
+	 * or is unwound is popped, and how many calls to it the return
+	 * handlers (3.12: and the unwinding path) make (0: none found, e.g.
+	 * inlined) */
 	uint64_t pop_vaddr, pop_offset;
 	unsigned pop_calls;
+	const char *pop_name; /* its name (a static string), for -v */
+	/* 3.11: _PyFrame_Clear (.symtab), which clears every frame that
+	 * ends; its frame is its first argument (pop_frame_arg 0), the
+	 * others' their second (1) */
+	int pop_frame_arg;
 };
 
 /* Finds the opcode table of the interpreter in img (the libpython shared

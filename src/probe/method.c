@@ -218,6 +218,12 @@ int method_choose(const struct elf_info *e, const char *binary, const struct met
 		 : e->minor == 13 ? "_PyEval_FrameClearAndPop and the yield handlers where "
 				    "the return handlers call it, else at the return/yield "
 				    "bytecode handlers"
+		 : e->minor == 11 ? "_PyFrame_Clear and the yield handlers where every "
+				    "frame that ends is cleared through it, else at the "
+				    "return/yield bytecode handlers"
+		 : e->minor == 12 ? "_PyEvalFrameClearAndPop and the yield handlers where "
+				    "the return handlers and the unwinding path call it, else "
+				    "at the return/yield bytecode handlers"
 				  : "the return/yield bytecode handlers",
 		 unused);
 	return 0;

@@ -236,15 +236,18 @@ struct plan {
 	bool pops;
 };
 
-/* 3.13 pops frames as 3.14 does, and exports the function; where its
- * return handlers call it (not inlined), one probe on its first
- * instruction (a push, emulated) replaces the eval loop's uretprobe on
- * every call from C, the return handlers and PUSH_EXC_INFO. 3.14 needs
- * it (its unwinding runs no handler we could probe), so a 3.14 build
- * without it is refused at open. */
+/* 3.13 pops frames as 3.14 does, and exports the function; 3.12 pops
+ * them through a static function of the same name without the
+ * underscore; 3.11 clears every frame that ends with _PyFrame_Clear.
+ * Where the return handlers (3.11/3.12: and the unwinding path, 3.11:
+ * and the C callers of the eval loop) call it (not inlined), one probe on its first instruction (a push,
+ * emulated) replaces the eval loop's uretprobe on every call from C, the
+ * return handlers and PUSH_EXC_INFO. 3.14 needs it (its unwinding runs no
+ * handler we could probe), so a 3.14 build without it is refused at
+ * open. */
 static bool pops_frames(const struct interp_probe *o)
 {
-	return o->lay.minor >= 14 || (o->lay.minor == 13 && o->opcodes.pop_calls);
+	return o->lay.minor >= 14 || (o->lay.minor >= 11 && o->opcodes.pop_calls);
 }
 
 static struct plan plan_of(const struct interp_probe *o)
@@ -413,6 +416,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	ro->text_addr = p->rt.bias + p->opcodes.eval_vaddr - p->opcodes.eval_offset;
 	ro->eval_off = p->opcodes.eval_offset;
 	ro->pop_off = p->opcodes.pop_offset;
+	ro->pop_frame_arg = (uint32_t)p->opcodes.pop_frame_arg;
 	ro->dealloc_off = p->lay.code_dealloc_offset;
 	ro->rt_tstate_current = l->runtime.tstate_current;
 	ro->rt_interp_head = l->runtime.interpreters_head;
@@ -561,18 +565,27 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 		rc = attach_set(p, s->progs.ft_eval_return, &eval, &zero, 1, true,
 				"_PyEval_EvalFrameDefault's return", err, errlen);
 	if (!rc && pl.pops)
-		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false,
-				"_PyEval_FrameClearAndPop", err, errlen);
+		rc = attach_set(p, s->progs.ft_pop, &pop, &zero, 1, false, p->opcodes.pop_name, err,
+				errlen);
 	if (!rc && pl.pops && p->base.opts.verbose)
 		fprintf(stderr,
-			"flowtrace-bpf: probe _PyEval_FrameClearAndPop at file offset %#" PRIx64
+			"flowtrace-bpf: probe %s at file offset %#" PRIx64
 			": every frame's end (the return handlers call it), no uretprobe on the "
 			"eval loop\n",
-			pop);
+			p->opcodes.pop_name, pop);
 	else if (!rc && !pl.pops && pl.op_ends && p->lay.minor == 13 && p->base.opts.verbose)
 		fprintf(stderr, "flowtrace-bpf: _PyEval_FrameClearAndPop is not called from the "
 				"return handlers (inlined?): frames end at the return handlers "
 				"and the eval loop's return\n");
+	else if (!rc && !pl.pops && pl.op_ends && p->lay.minor == 12 && p->base.opts.verbose)
+		fprintf(stderr, "flowtrace-bpf: _PyEvalFrameClearAndPop not found, or not called "
+				"from every return handler and the unwinding path (inlined? no "
+				".symtab?): frames end at the return handlers and the eval "
+				"loop's return\n");
+	else if (!rc && !pl.pops && pl.op_ends && p->lay.minor == 11 && p->base.opts.verbose)
+		fprintf(stderr, "flowtrace-bpf: _PyFrame_Clear not found, or not called where "
+				"every frame ends (no .symtab? LTO?): frames end at the return "
+				"handlers and the eval loop's return\n");
 	place = probe_place_open(p->base.target->img, &p->opcodes, &p->lay, p->base.opts.verbose);
 	if (pl.op_starts)
 		n = add_ops(p, place, starts, sizeof(starts) / sizeof(starts[0]), FT_RAW_ENTER,

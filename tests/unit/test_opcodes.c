@@ -479,6 +479,12 @@ struct known_build {
 		enum opcodes_op op;
 		uint64_t vaddr, offset;
 	} ops[12];
+	/* 3.11+: the frame-pop function (0: none usable) and its call sites
+	 * found, checked where pop_checked */
+	bool pop_checked;
+	uint64_t pop;
+	unsigned pop_calls;
+	int pop_frame_arg;
 };
 
 static const struct known_build known[] = {
@@ -489,7 +495,11 @@ static const struct known_build known[] = {
 	 256,
 	 {{OPCODES_RETURN_VALUE, 0x6edc8, 0x6edc8},
 	  {OPCODES_YIELD_VALUE, 0x6ff87, 0x6ff87},
-	  {OPCODES_YIELD_FROM, 0x6ddef, 0x6ddef}}},
+	  {OPCODES_YIELD_FROM, 0x6ddef, 0x6ddef}},
+	 false,
+	 0,
+	 0,
+	 0},
 	{"3.9.18/lib/libpython3.9.so.1.0",
 	 "8a6cadea533dd782615a0f14a75b5aef248a10d4",
 	 0x34fdc0,
@@ -497,7 +507,11 @@ static const struct known_build known[] = {
 	 256,
 	 {{OPCODES_RETURN_VALUE, 0x6904c, 0x6904c},
 	  {OPCODES_YIELD_VALUE, 0x6abaa, 0x6abaa},
-	  {OPCODES_YIELD_FROM, 0x68029, 0x68029}}},
+	  {OPCODES_YIELD_FROM, 0x68029, 0x68029}},
+	 false,
+	 0,
+	 0,
+	 0},
 	{"3.10.13/lib/libpython3.10.so.1.0",
 	 "ece57af647dd10ee274f46d757d62a5eab42c418",
 	 0x370dc0,
@@ -505,7 +519,11 @@ static const struct known_build known[] = {
 	 256,
 	 {{OPCODES_RETURN_VALUE, 0x6a2d5, 0x6a2d5},
 	  {OPCODES_YIELD_VALUE, 0x666cb, 0x666cb},
-	  {OPCODES_YIELD_FROM, 0x685a3, 0x685a3}}},
+	  {OPCODES_YIELD_FROM, 0x685a3, 0x685a3}},
+	 false,
+	 0,
+	 0,
+	 0},
 	{"3.11.7/lib/libpython3.11.so.1.0",
 	 "49daf84ed369fe589b73ea876f2591cd4c3588bb",
 	 0x4174e0,
@@ -516,7 +534,13 @@ static const struct known_build known[] = {
 	  {OPCODES_RETURN_VALUE, 0x100548, 0x100548},
 	  {OPCODES_YIELD_VALUE, 0x101388, 0x101388},
 	  {OPCODES_RETURN_GENERATOR, 0xffff3, 0xffff3},
-	  {OPCODES_PUSH_EXC_INFO, 0xfeb86, 0xfeb86}}},
+	  {OPCODES_PUSH_EXC_INFO, 0xfeb86, 0xfeb86}},
+	 /* _PyFrame_Clear: RETURN_VALUE's call, exit_unwind's, _PyEval_Vector's
+	  * and gen_send_ex's six (objdump) */
+	 true,
+	 0x26f2c0,
+	 9,
+	 0},
 	{"3.12.1/lib/libpython3.12.so.1.0",
 	 "f9d5c82f5f2c22df68c1d49c944ef3dee5103dcc",
 	 0x4cef20,
@@ -531,7 +555,14 @@ static const struct known_build known[] = {
 	  {OPCODES_INSTRUMENTED_RETURN_CONST, 0x1142e5, 0x1142e5},
 	  {OPCODES_INSTRUMENTED_YIELD_VALUE, 0x10ccde, 0x10ccde},
 	  {OPCODES_RETURN_GENERATOR, 0x11419e, 0x11419e},
-	  {OPCODES_PUSH_EXC_INFO, 0x113a05, 0x113a05}}},
+	  {OPCODES_PUSH_EXC_INFO, 0x113a05, 0x113a05}},
+	 /* _PyEvalFrameClearAndPop: RETURN_VALUE and RETURN_CONST share one
+	  * call, their instrumented forms another, exit_unwind the third
+	  * (objdump: three calls, all in the eval function) */
+	 true,
+	 0x280d00,
+	 3,
+	 1},
 	{"3.13.0/lib/libpython3.13.so.1.0",
 	 "d11d13fb0f82d32f3da1221ffd551ab179afb423",
 	 0x4a0d20,
@@ -547,7 +578,11 @@ static const struct known_build known[] = {
 	  {OPCODES_INSTRUMENTED_RETURN_CONST, 0x8f3eb, 0x8f3eb},
 	  {OPCODES_INSTRUMENTED_YIELD_VALUE, 0x8ed29, 0x8ed29},
 	  {OPCODES_RETURN_GENERATOR, 0x90b58, 0x90b58},
-	  {OPCODES_PUSH_EXC_INFO, 0x91397, 0x91397}}},
+	  {OPCODES_PUSH_EXC_INFO, 0x91397, 0x91397}},
+	 false,
+	 0,
+	 0,
+	 0},
 	{"/usr/bin/python3.11",
 	 "571d98e01096d5c1c32420d229a6731a0a50d2a0",
 	 0x73af00,
@@ -555,7 +590,12 @@ static const struct known_build known[] = {
 	 175,
 	 {{OPCODES_RESUME, 0x52f5d1, 0x12f5d1},
 	  {OPCODES_RESUME_QUICK, 0x52b29d, 0x12b29d},
-	  {OPCODES_RETURN_VALUE, 0x52b376, 0x12b376}}},
+	  {OPCODES_RETURN_VALUE, 0x52b376, 0x12b376}},
+	 /* stripped: no _PyFrame_Clear to find, the return handlers stay */
+	 true,
+	 0,
+	 0,
+	 0},
 };
 
 /* The path of a known build, under $(pyenv root)/versions for relative ones. */
@@ -680,6 +720,12 @@ FT_TEST(opcodes_find_real_interpreters)
 					"/0x%" PRIx64,
 					path, opcodes_name(k->ops[j].op), h->vaddr, h->offset,
 					k->ops[j].vaddr, k->ops[j].offset);
+		}
+		if (k->pop_checked) {
+			FT_EQ_U64(t.pop_vaddr, k->pop);
+			FT_EQ_INT(t.pop_calls, k->pop_calls);
+			if (k->pop)
+				FT_EQ_INT(t.pop_frame_arg, k->pop_frame_arg);
 		}
 	}
 	if (!tested)

@@ -23,8 +23,8 @@ from .test_interp_matrix import DISCOVERY, exact_cell
 
 # The handlers every call passes through on the hot path that must leave
 # their labels on each minor (RESUME on 3.13 cannot: RESUME_CHECK, which
-# runs instead once specialised, jumps back into it). 3.13's frames end at
-# _PyEval_FrameClearAndPop (see POPS), so its return handlers take no probe.
+# runs instead once specialised, jumps back into it). Where frames end at
+# the frame-pop function (see POP), the return handlers take no probe.
 MUST_MOVE = {
     (3, 11): ["RESUME", "RESUME_QUICK", "RETURN_VALUE"],
     (3, 12): ["RESUME", "RETURN_VALUE", "RETURN_CONST", "YIELD_VALUE"],
@@ -37,10 +37,13 @@ MUST_MOVE = {
 # the tail-calling one does not move it): any named register will do there.
 VIA_REGISTER = {(3, 12): {"YIELD_VALUE": "rbp"}, (3, 14): {"YIELD_VALUE": "any"}}
 # 3.13 and 3.14 pop every frame that returns or is unwound through the
-# exported _PyEval_FrameClearAndPop: one probe on its first instruction
-# replaces the return handlers, PUSH_EXC_INFO and the eval loop's uretprobe
-# (one more trap on every call from C).
-POP = re.compile(r"^flowtrace-bpf: probe _PyEval_FrameClearAndPop at file offset "
+# exported _PyEval_FrameClearAndPop, 3.12 through the static
+# _PyEvalFrameClearAndPop, and 3.11 clears every frame that ends with
+# _PyFrame_Clear (both found in .symtab: pyenv's builds keep it; Debian's
+# stripped python3.11 does not, and keeps its return handlers): one probe
+# on its first instruction replaces the return handlers, PUSH_EXC_INFO and
+# the eval loop's uretprobe (one more trap on every call from C).
+POP = re.compile(r"^flowtrace-bpf: probe (?:_PyEval_?FrameClearAndPop|_PyFrame_Clear) at file offset "
                  r"(0x[0-9a-f]+): every frame's end \(the return handlers call it\), "
                  r"no uretprobe on the eval loop$")
 NOT_PROBED_WITH_POPS = ["RETURN_VALUE", "RETURN_CONST", "INSTRUMENTED_RETURN_VALUE",
@@ -90,7 +93,10 @@ def run_moved(interp):
     with open(binary, "rb") as f:
         data = f.read()
     problems = []
+    pops = any(map(POP.match, res.stderr.splitlines()))
     for op in MUST_MOVE[interp.minor]:
+        if pops and op in NOT_PROBED_WITH_POPS:
+            continue
         if op not in moved:
             why = stays[op].group(4) if op in stays else "no -v line"
             problems.append("%s not moved (%s)" % (op, why))
@@ -119,18 +125,18 @@ def run_moved(interp):
 
 
 def run_pops(interp):
-    """3.13+: the pop probe's place holds an instruction the kernel emulates
+    """pyenv 3.11 and 3.12, and 3.13+: the pop probe's place holds an instruction the kernel emulates
     (read from the file), and no return handler or PUSH_EXC_INFO is probed."""
     res, binary, moved, stays = placement_lines(interp)
     pop = [m for m in map(POP.match, res.stderr.splitlines()) if m]
     if len(pop) != 1:
-        raise Fail("expected one line naming the _PyEval_FrameClearAndPop probe\n"
+        raise Fail("expected one line naming the frame-pop function's probe\n"
                    + res.context())
     with open(binary, "rb") as f:
         data = f.read()
     off = int(pop[0].group(1), 16)
     if not kernel_emulates(data[off:off + 8]):
-        raise Fail("_PyEval_FrameClearAndPop at %#x holds %s, which the kernel single-steps\n"
+        raise Fail("the frame-pop function at %#x holds %s, which the kernel single-steps\n"
                    % (off, data[off:off + 8].hex()) + res.context())
     probed = sorted(set(NOT_PROBED_WITH_POPS) & (set(moved) | set(stays)))
     if probed:
@@ -152,8 +158,9 @@ def run_labels(interp):
 
 
 for _interp in DISCOVERY.interps:
-    if _interp.minor >= (3, 13):
-        add("placement %s: frames end at _PyEval_FrameClearAndPop, emulated, no uretprobe"
+    if _interp.minor >= (3, 13) or (_interp.minor in ((3, 11), (3, 12))
+                                     and _interp.kind == "pyenv"):
+        add("placement %s: frames end at the frame-pop function, emulated, no uretprobe"
             % _interp.name, functools.partial(run_pops, _interp))
     if _interp.minor not in MUST_MOVE:
         continue

@@ -18,7 +18,7 @@ from ftlib.flows import start_gated
 from ftlib.harness import Fail, cfg, start_tool, wait_ready, workload
 from ftlib.registry import add
 
-DEADLINE_S = 20  # generous: the drain interval is 100 ms
+DEADLINE_S = 30  # generous: the drain interval is 100 ms
 WANT = ("main_marked_call", "thread_marked_call")
 
 
@@ -40,7 +40,7 @@ def _run(interp, method):
     try:
         wait_ready(tracer)
         target.send(b"go\n")
-        if not target.wait_stderr("FT_CALLS_DONE", 30):
+        if not target.wait_stderr("FT_CALLS_DONE", 60):
             raise Fail("the target never made its calls\n%s" % target.stderr_tail())
         deadline = time.monotonic() + DEADLINE_S
         while True:

@@ -6,8 +6,9 @@
 #ifndef FT_COMMON_BPF_H
 #define FT_COMMON_BPF_H
 
-/* Set by user space between open and load: wake the reader once this much
- * is queued; 0: every record. */
+/* Set by user space between open and load: a CPU wakes the reader once it
+ * submitted this much since its last wake-up (emit.bpf.h); 0: the ring's
+ * own rule (wake when the reader has caught up). */
 const volatile __u32 wakeup_bytes = 0;
 
 struct {

@@ -15,25 +15,44 @@
 #error "define NAME_REC_MAX (the largest NAME record) before including emit.bpf.h"
 #endif
 
-/* Bytes submitted since the reader was last woken (all CPUs). */
-__u64 unwoken_bytes = 0;
+/* Bytes this CPU submitted since it last woke the reader: a per-CPU slot,
+ * so the count that every record updates is a plain add on a line no other
+ * CPU writes. A single shared counter (an atomic add on every record) had
+ * each CPU tracing at once take the line from the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken SEC(".maps");
 
-/* The submit flag for a record of len bytes: wake the reader once
- * wakeup_bytes were submitted since the last wake-up (it also drains on a
- * timer). Counted here rather than asked of the ring (bpf_ringbuf_query of
- * the queued bytes): the count is one atomic add on a line this CPU usually
- * holds, where the query reads the consumer's position, a line the reader
- * writes on another CPU, on every record. A wake-up comes at least as early
- * as with the query (submitted bytes are never fewer than queued ones); the
- * reset races with other CPUs' adds, which only moves a wake-up by a few
- * records. */
+/* The submit flag for a record of len bytes: wake the reader once this CPU
+ * submitted wakeup_bytes since its last wake-up (user space sets it to its
+ * share of the ring: an eighth over the CPUs, so all CPUs together still
+ * wake the reader by an eighth of the ring queued). The reader also drains
+ * on a timer (DRAIN_MS in session.c), so a record never waits for a
+ * wake-up longer than that: one submitted by a CPU that then goes quiet is
+ * read at the next drain. Counted here rather than asked of the ring
+ * (bpf_ringbuf_query of the queued bytes), which reads the consumer's
+ * position, a line the reader writes on another CPU. The add is not
+ * atomic: two programs interleaved on one CPU (a uprobe program can be
+ * preempted) may lose an add, which only moves a wake-up by a record; the
+ * drain timer bounds it all the same. */
 static __always_inline __u64 wakeup_flag(__u64 len)
 {
+	__u32 zero = 0;
+	__u64 *n;
+
 	if (!wakeup_bytes)
 		return 0;
-	if (__sync_fetch_and_add(&unwoken_bytes, len) + len < wakeup_bytes)
+	n = bpf_map_lookup_elem(&unwoken, &zero);
+	if (!n)
+		return 0; /* cannot happen; 0: the ring's own rule */
+	if (*n + len < wakeup_bytes) {
+		*n += len;
 		return BPF_RB_NO_WAKEUP;
-	unwoken_bytes = 0;
+	}
+	*n = 0;
 	return BPF_RB_FORCE_WAKEUP;
 }
 
@@ -54,17 +73,29 @@ static __always_inline void fill_hdr(struct ft_rec_hdr *h, __u64 pid_tgid, __u16
  * made), made at the thread's first armed event; NULL while disarmed, or
  * when none can be made (counted). Nothing is kept for a thread before
  * arming, so its state starts at the instant every probe is in. */
-static __always_inline void *thread_get(void *map)
+static __always_inline void *thread_get_of(void *map, struct task_struct *task)
 {
 	void *st;
 
 	if (!armed || !tgid_traced())
 		return NULL;
-	st = bpf_task_storage_get(map, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = bpf_task_storage_get(map, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		count_drop(FT_DROP_NO_STORAGE);
 	return st;
+}
+
+static __always_inline void *thread_get(void *map)
+{
+	return thread_get_of(map, bpf_get_current_task_btf());
+}
+
+/* The pid_tgid word of bpf_get_current_pid_tgid() for task, the running
+ * one, read from the task itself: the hot path has the task at hand
+ * already (its storage), and two loads cost less than the helper call. */
+static __always_inline __u64 pid_tgid_of(struct task_struct *task)
+{
+	return ((__u64)task->tgid << 32) | (__u32)task->pid;
 }
 
 /* The id of the task in its own PID namespace: the innermost of the ids

@@ -167,13 +167,14 @@ __u64 null_names = 0;
 
 static __always_inline int emit_call(__u16 type, const char *file, const char *func, __s32 line)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 pid_tgid = pid_tgid_of(task);
 	struct ft_rec_hdr *h;
 	struct usdt_thread *st;
 	__u32 id, seq;
 	__s32 depth;
 
-	st = thread_get(&threads);
+	st = thread_get_of(&threads, task);
 	if (!st)
 		return 0;
 	if (!st->started) {

@@ -254,6 +254,15 @@ int probe__size_ring(struct bpf_map *events, uint64_t ring_size, char *err, size
 	return -e;
 }
 
+uint32_t probe__wakeup_bytes(uint64_t ring_size)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (ncpu < 1)
+		ncpu = 1;
+	return (uint32_t)(ring_size / 8 / (uint64_t)ncpu);
+}
+
 int probe__open_ring(struct probe *p, struct bpf_map *events, probe_record_fn fn, void *ctx,
 		     char *err, size_t errlen)
 {

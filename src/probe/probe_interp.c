@@ -403,7 +403,7 @@ static int configure(struct interp_probe *p, char *err, size_t errlen)
 	int minor = l->minor, pid = p->base.target->pid, e;
 	uint64_t dev, ino;
 
-	ro->wakeup_bytes = p->base.opts.ring_size / 8;
+	ro->wakeup_bytes = probe__wakeup_bytes(p->base.opts.ring_size);
 	ro->target_tgid = pid;
 	ro->follow = probe__multi_process(&p->base);
 	ro->follow_forks = p->base.opts.follow;

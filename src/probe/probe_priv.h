@@ -90,6 +90,11 @@ int probe__attach_failed(const struct probe *p, struct probe_error *e, int err, 
 
 /* Sizes the ring map before load; fails with err set. */
 int probe__size_ring(struct bpf_map *events, uint64_t ring_size, char *err, size_t errlen);
+/* The BPF objects' wakeup_bytes for a ring of ring_size bytes: each CPU
+ * wakes the reader once it submitted this much (emit.bpf.h), an eighth of
+ * the ring shared out over the online CPUs, so all of them together wake
+ * it by an eighth queued; the periodic drain reads the rest. */
+uint32_t probe__wakeup_bytes(uint64_t ring_size);
 /* After load: the ring reader that hands records to fn. */
 int probe__open_ring(struct probe *p, struct bpf_map *events, probe_record_fn fn, void *ctx,
 		     char *err, size_t errlen);

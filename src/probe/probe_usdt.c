@@ -63,7 +63,7 @@ static int usdt_attach(struct probe *pp, struct probe_error *pe)
 	/* configure between open and load */
 	/* wake the reader when an eighth of the ring is queued, not per record;
 	 * a periodic consume picks up the rest */
-	p->skel->rodata->wakeup_bytes = o->ring_size / 8;
+	p->skel->rodata->wakeup_bytes = probe__wakeup_bytes(o->ring_size);
 	p->skel->rodata->target_tgid = t->pid;
 	if (cd.dealloc_offset) {
 		p->skel->rodata->co_filename = cd.filename;

@@ -44,6 +44,7 @@ CASE_MODULES = [
     "test_fixture",
     "test_fixture_unwind",
     "test_attach",
+    "test_wakeup",
     "test_teardown",
     "test_portability",
     "test_record",

@@ -379,8 +379,8 @@ static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char
  * the interpreter's library directory), its file offset, and the Task
  * layout checked against the size the file states. Returns 0, or -ENOENT
  * with why said. */
-static int task_step_site(struct interp_probe *p, const struct asyncio_task_layout *l,
-			  char *why, size_t len)
+static int task_step_site(struct interp_probe *p, const struct asyncio_task_layout *l, char *why,
+			  size_t len)
 {
 	const struct target *t = p->base.target;
 	const struct elfimage *img = t->img;
@@ -406,7 +406,8 @@ static int task_step_site(struct interp_probe *p, const struct asyncio_task_layo
 		globfree(&g);
 		img = mod = elfimage__open(p->task_step_path);
 		if (!mod || elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &step)) {
-			snprintf(why, len, "no symbol " ASYNCIO_TASK_STEP_SYMBOL " in %s (stripped?)",
+			snprintf(why, len,
+				 "no symbol " ASYNCIO_TASK_STEP_SYMBOL " in %s (stripped?)",
 				 p->task_step_path);
 			goto out;
 		}
@@ -450,8 +451,7 @@ static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata 
 	if (p->lay.minor < 14) {
 		if (asyncio_task_layout(p->lay.minor, &tl))
 			return;
-		ok = !task_step_site(p, &tl, why, sizeof(why)) &&
-		     p->lay.object.tp_basicsize > 0;
+		ok = !task_step_site(p, &tl, why, sizeof(why)) && p->lay.object.tp_basicsize > 0;
 		if (ok) {
 			ro->task_step_arg = tl.task_arg;
 			ro->task_coro_off = tl.task_coro;
@@ -603,10 +603,10 @@ static void attach_task_step(struct interp_probe *p)
 
 	if (!p->task_step_off || p->base.opts.calibrate)
 		return;
-	e = probe__keep_link(&p->base, bpf_program__attach_uprobe_opts(
-						   p->skel->progs.ft_task_step,
-						   probe__uprobe_pid(&p->base), p->task_step_path,
-						   p->task_step_off, &uo));
+	e = probe__keep_link(&p->base, bpf_program__attach_uprobe_opts(p->skel->progs.ft_task_step,
+								       probe__uprobe_pid(&p->base),
+								       p->task_step_path,
+								       p->task_step_off, &uo));
 	if (e && p->base.opts.verbose)
 		fprintf(stderr,
 			"flowtrace-bpf: asyncio task names unknown (Task-?): cannot attach a "

@@ -76,6 +76,13 @@ const volatile __u32 eval_throw_only = 0;
 const volatile __s32 ts_asyncio_task = -1;
 const volatile __s32 task_name_off = -1;
 const volatile __s32 tp_flags_off = -1; /* PyTypeObject.tp_flags */
+/* 3.8-3.13 asyncio (asyncio_task.c's table): task_step_impl's Task
+ * argument, the Task's task_coro, and the coroutine's frame: a pointer
+ * at coro_frame_off (3.8-3.10) or the coroutine plus it (3.11+) */
+const volatile __s32 task_step_arg = -1;
+const volatile __s32 task_coro_off = -1;
+const volatile __s32 coro_frame_off = -1;
+const volatile __u32 coro_frame_inline = 0;
 const volatile __s32 co_flags = -1;
 const volatile __s32 co_firstlineno = -1;
 const volatile __s32 co_filename = -1;
@@ -803,29 +810,21 @@ static __always_inline bool creates_generator(__u64 frame, __u64 code, const str
 #define TPFLAGS_LONG_SUBCLASS	 (1ULL << 24)
 #define TPFLAGS_UNICODE_SUBCLASS (1ULL << 28)
 
-/* 3.14+: before the ENTER (seq: its) of a coroutine step, the asyncio
- * Task the thread runs and its name (FT_RAW_TASK). A global function: the
+/* Before the ENTER (seq: its) of a coroutine step, the asyncio Task the
+ * thread runs and its name (FT_RAW_TASK). A global function: the
  * verifier checks it once, apart from the handler programs it is called
  * from, which sit near its limit of one million instructions. A name is a str, or the
- * int of a default name not formatted yet (3.13+ make "Task-N" only when
+ * int of a default name not formatted yet (3.12+ make "Task-N" only when
  * asked); an int's value is its first two 30-bit digits, after lv_tag. */
-__noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
+__noinline int send_task(__u64 pid_tgid, __u32 seq, __u64 task, __u64 frame)
 {
 	struct ft_raw_task *r;
-	__u64 task, name, type, code, tpf = 0, tag = 0;
-	__u32 digits[2] = {}, cf = 0;
+	__u64 name, type, tpf = 0, tag = 0;
+	__u32 digits[2] = {};
 	long n;
 	bool cut;
 
-	if (ts_asyncio_task < 0 || task_name_off < 0 || tp_flags_off < 0 || !tstate || !frame)
-		return 0;
-	task = read_ptr(tstate + ts_asyncio_task);
-	if (!task)
-		return 0;
-	/* only for a coroutine: C calls back into Python inside a step too */
-	code = read_ptr(frame + f_code) & code_mask;
-	if (!code || bpf_probe_read_user(&cf, sizeof(cf), (void *)(code + co_flags)) ||
-	    !(cf & CO_COROUTINE))
+	if (task_name_off < 0 || tp_flags_off < 0 || !task)
 		return 0;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
@@ -834,6 +833,7 @@ __noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
 	}
 	fill_raw_hdr(&r->hdr, pid_tgid, FT_RAW_TASK, seq, 0, 0);
 	r->task = task;
+	r->frame = frame;
 	r->number = 0;
 	r->len = 0;
 	r->kind = 0;
@@ -862,6 +862,47 @@ __noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
 	}
 	bpf_ringbuf_submit(r, wakeup_flag(sizeof(*r)));
 	return 0;
+}
+
+/* 3.14+: at the eval loop's entry, the thread state's running task, if the
+ * frame entered is a coroutine's (C calls back into Python inside a step
+ * too). */
+__noinline int emit_task(__u64 pid_tgid, __u32 seq, __u64 tstate, __u64 frame)
+{
+	__u64 task, code;
+	__u32 cf = 0;
+
+	if (ts_asyncio_task < 0 || !tstate || !frame)
+		return 0;
+	task = read_ptr(tstate + ts_asyncio_task);
+	if (!task)
+		return 0;
+	code = read_ptr(frame + f_code) & code_mask;
+	if (!code || bpf_probe_read_user(&cf, sizeof(cf), (void *)(code + co_flags)) ||
+	    !(cf & CO_COROUTINE))
+		return 0;
+	return send_task(pid_tgid, seq, task, frame);
+}
+
+/* 3.8-3.13: _asyncio's task_step_impl(task, exc), 3.12+ (state, task,
+ * exc): once per task step, before it resumes the Task's coroutine. The
+ * frame that coroutine's ENTER will name ties the two together. */
+SEC("uprobe")
+int ft_task_step(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct interp_thread *st = thread_state(pid_tgid);
+	__u64 task, coro, frame = 0;
+	struct args a;
+
+	if (!st || task_step_arg < 0 || task_coro_off < 0 || coro_frame_off < 0)
+		return 0;
+	read_args(ctx, &a);
+	task = arg_n(&a, task_step_arg);
+	coro = task ? read_ptr(task + task_coro_off) : 0;
+	if (coro)
+		frame = coro_frame_inline ? coro + coro_frame_off : read_ptr(coro + coro_frame_off);
+	return send_task(pid_tgid, st->seq, task, frame);
 }
 
 /* _PyEval_EvalFrameDefault(tstate, frame, throwflag); 3.8 has no tstate */

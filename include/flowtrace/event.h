@@ -102,7 +102,8 @@ struct ft_rec_exec {
  * coroutine's frame address, which stays the same for the coroutine's
  * whole life (3.8-3.10: its frame object; 3.11+: the frame inside the
  * coroutine object), so it names the task. task is the Task object's
- * address where the interpreter publishes it (0: unknown), name its name as
+ * address where it is read (3.14; 3.8-3.13 at _asyncio's task_step_impl;
+ * 0: unknown), name its name as
  * UTF-8, NUL-padded ("": unknown). hdr.seq is the ENTRY's (the record takes
  * no sequence number of its own), hdr.arg the coroutine's name id. */
 #define FT_TASK_NAME_MAX   48

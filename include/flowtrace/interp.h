@@ -113,10 +113,14 @@ struct ft_raw_stack {
 	struct ft_raw_stack_frame f[FT_RAW_STACK_CHUNK];
 };
 
-/* 3.14+: the asyncio Task running on the thread (the thread state's
- * asyncio_running_task, at offsets of the _asyncio module's AsyncioDebug
- * section), sent right before the ENTER of a coroutine step it resumes. Its
- * hdr.seq is that ENTER's (the record takes no number of its own). The
+/* The asyncio Task running on the thread, sent right before the ENTER of a
+ * coroutine step it resumes: 3.14+ read it at the eval loop's entry (the
+ * thread state's asyncio_running_task, at offsets of the _asyncio module's
+ * AsyncioDebug section), 3.8-3.13 at _asyncio's task_step_impl (the Task
+ * is its argument). Its hdr.seq is the next record's (it takes no number
+ * of its own); frame is the address the step's ENTER names its coroutine
+ * frame by (3.8-3.13: C may run Python code between the probe and the
+ * ENTER, so the two are matched by frame, not only by seq). The
  * task's name is a str (copied as stored, like a NAME's strings) or, for a
  * default name not asked for yet, the int N of "Task-N". */
 #define FT_RAW_TASK_NAME_MAX 64
@@ -126,6 +130,7 @@ struct ft_raw_stack {
 struct ft_raw_task {
 	struct ft_raw_hdr hdr; /* flags: FT_RAW_TASK_F_* */
 	__u64 task;	       /* the Task object's address */
+	__u64 frame;	       /* its coroutine's frame, 0: unknown */
 	__u64 number;
 	__u32 len;
 	__u8 kind;
@@ -146,6 +151,6 @@ _Static_assert(__builtin_offsetof(struct ft_raw_hdr, flags) ==
 _Static_assert(sizeof(struct ft_raw_call) == 64, "ft_raw_call ABI");
 _Static_assert(sizeof(struct ft_raw_stack) == 40 + 16 * FT_RAW_STACK_CHUNK, "ft_raw_stack ABI");
 _Static_assert(sizeof(struct ft_raw_name) == 48, "ft_raw_name ABI");
-_Static_assert(sizeof(struct ft_raw_task) == 56 + FT_RAW_TASK_NAME_MAX, "ft_raw_task ABI");
+_Static_assert(sizeof(struct ft_raw_task) == 64 + FT_RAW_TASK_NAME_MAX, "ft_raw_task ABI");
 
 #endif /* FLOWTRACE_INTERP_H */

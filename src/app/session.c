@@ -443,14 +443,15 @@ static int run_to_first_call(struct session *s)
 	probe__arm(s->probe);
 	rc = launch__run_to_gate(&s->launch, sig, gate_fired, gate);
 	/* Removing a uprobe waits until the kernel's return instances are
-	 * released, and with the eval method's uretprobe in, a busy command
-	 * re-leases them at every call until that uretprobe goes: freed now,
-	 * the gate would wait the whole trace, holding the kernel's perf
-	 * event_mutex (every other uprobe attach on the machine, ours at
-	 * detach included, would wait on it). So with a uretprobe the gate,
-	 * one-shot and sharing the eval probe's address, goes after the probes
-	 * (session_run); otherwise it goes now, in the background. */
-	if (s->method.method == FT_METHOD_EVAL)
+	 * released, and with the eval loop's uretprobe in (the eval method;
+	 * frame before 3.13), a busy command re-leases them at every call
+	 * until that uretprobe goes: freed now, the gate would wait the whole
+	 * trace, holding the kernel's perf event_mutex (every other uprobe
+	 * attach on the machine, ours at detach included, would wait on it).
+	 * So with a uretprobe the gate, one-shot and sharing the eval probe's
+	 * address, goes after the probes (session_run); otherwise it goes
+	 * now, in the background. */
+	if (probe__holds_uretprobe(s->probe))
 		s->gate = gate;
 	else
 		launch_gate__free_async(gate);

@@ -158,28 +158,52 @@ int probe__join(struct probe *p, const struct method_choice *m, struct target *t
 	return 0;
 }
 
-/* Links go in the reverse of their attach order, so a source's uretprobes
- * (attached after the entry uprobes they pair with) go first. Closing a
- * uprobe link waits for every return instance the kernel holds on a lease
- * (an SRCU read section) to be released; a frame of the target that never
- * returns (the script's <module>) holds one until the kernel's return-
- * instance timer expires it, and that timer is pushed back each time the
- * target enters a uretprobed function. While any uretprobe consumer stays,
- * a target calling more often than the timer's period keeps the close (and
- * every other uprobe registration on the machine) waiting in an
- * uninterruptible sleep for as long as that frame runs. With the uretprobes
- * gone first, no new return instance is made and the lease expires. */
+/* The uretprobe links go first, then the others in the reverse of their
+ * attach order. Closing any uprobe link ends in the kernel's
+ * uprobe_unregister_sync(), which waits (synchronize_srcu on the global
+ * uretprobes_srcu) for every return instance the kernel holds on a lease
+ * (an SRCU read section taken at a uretprobe's hit) to be released. A frame
+ * of the target that never returns (the script's <module> under -c) holds
+ * one until the thread's return-instance timer (100 ms) expires it, and
+ * every new uretprobe hit of that thread pushes the timer back. So while
+ * any uretprobe consumer stays, a target calling more often than the
+ * timer's period keeps the close of any other link (an entry uprobe, even
+ * one in a file the target never mapped) and every other uprobe
+ * registration on the machine waiting in an uninterruptible sleep for as
+ * long as that frame runs. With the uretprobes gone first, no return
+ * instance is made, the timer fires and the lease expires. The attach
+ * order cannot be relied on for this: entry uprobes go in after the eval
+ * loop's uretprobe (the frame method's handlers, _asyncio's task step). */
+/* The uretprobe links of p and of the sets joined to it */
+static void detach_returns(struct probe *p)
+{
+	for (size_t i = p->njoined; i > 0; i--)
+		detach_returns(p->joined[i - 1]);
+	for (size_t i = p->nmlinks; i-- > 0;)
+		if (p->mlink_ret[i] && p->mlinks[i] >= 0) {
+			close(p->mlinks[i]);
+			p->mlinks[i] = -1;
+		}
+	for (size_t i = p->nlinks; i-- > 0;)
+		if (p->link_ret[i]) {
+			bpf_link__destroy(p->links[i]);
+			p->links[i] = NULL;
+		}
+}
+
 void probe__detach(struct probe *p)
 {
 	probe__stop(p);
-	/* the sets joined last go first: their uretprobes too (see above) */
+	/* every set's uretprobes before any other link (see above) */
+	detach_returns(p);
+	/* then the sets joined last first */
 	for (size_t i = p->njoined; i > 0; i--)
 		probe__detach(p->joined[i - 1]);
-	/* uprobe_multi links first: where the kernel has them, the uretprobes
-	 * are among them, and the few perf-event links beside (a marker, the
-	 * code objects' tp_dealloc) are plain uprobes */
-	while (p->nmlinks)
-		close(p->mlinks[--p->nmlinks]);
+	while (p->nmlinks) {
+		p->nmlinks--;
+		if (p->mlinks[p->nmlinks] >= 0)
+			close(p->mlinks[p->nmlinks]);
+	}
 	while (p->nlinks)
 		bpf_link__destroy(p->links[--p->nlinks]);
 	bpf_link__destroy(p->exec_link);
@@ -225,6 +249,14 @@ const uint64_t *probe__uprobes(const struct probe *p, size_t *n)
 {
 	*n = p->nuprobes;
 	return p->uprobes;
+}
+
+bool probe__holds_uretprobe(const struct probe *p)
+{
+	for (size_t i = 0; p && i < p->nuprobes; i++)
+		if (p->uprobe_ret[i])
+			return true;
+	return false;
 }
 
 const char *probe__name(const struct probe *p)
@@ -283,6 +315,7 @@ int probe__keep_link(struct probe *p, struct bpf_link *link)
 		bpf_link__destroy(link);
 		return -E2BIG;
 	}
+	p->link_ret[p->nlinks] = false;
 	p->links[p->nlinks++] = link;
 	return 0;
 }
@@ -388,6 +421,8 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 
 			e = probe__keep_link(p, bpf_program__attach_uprobe_opts(prog, pid, binary,
 										offsets[i], &uo));
+			if (!e)
+				p->link_ret[p->nlinks - 1] = retprobe;
 		}
 		return e;
 	}
@@ -398,6 +433,7 @@ int probe__attach_uprobes(struct probe *p, struct bpf_program *prog, bool multi,
 			       pid < 0 ? 0 : pid);
 	if (fd < 0)
 		return fd;
+	p->mlink_ret[p->nmlinks] = retprobe;
 	p->mlinks[p->nmlinks++] = fd;
 	return 0;
 }

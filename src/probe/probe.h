@@ -111,6 +111,11 @@ int probe__error(const struct probe *p);
 void probe__links(const struct probe *p, size_t *perf, size_t *multi);
 /* The file offsets of the uprobes placed by offset (not the markers'). */
 const uint64_t *probe__uprobes(const struct probe *p, size_t *n);
+/* Whether a uretprobe is among them (the eval loop's return, with the
+ * eval method and with frame before 3.13): while it stays, closing any
+ * other uprobe link of the machine can wait for the whole trace (see
+ * probe__detach), so a link that must go before the trace ends cannot. */
+bool probe__holds_uretprobe(const struct probe *p);
 /* Whether BPF keeps the set of traced processes (--follow, or several
  * PIDs): the probes are then attached for every process. */
 bool probe__multi_process(const struct probe *p);

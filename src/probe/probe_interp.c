@@ -33,6 +33,7 @@
 #include "interp.skel.h"
 #include "core/istack.h"
 #include "cpython/asyncio_debug.h"
+#include "cpython/asyncio_task.h"
 #include "cpython/opcodes.h"
 #include "cpython/pylayout.h"
 #include "cpython/pylive.h"
@@ -56,6 +57,9 @@ struct interp_probe {
 	uint64_t code_dealloc; /* PyCode_Type's tp_dealloc (file offset), 0: names not cached */
 	struct interp_bpf *skel;
 	struct istack *stack;
+	/* 3.8-3.13: _asyncio's task_step_impl (file, offset), "": not probed */
+	char task_step_path[PATH_MAX];
+	uint64_t task_step_off;
 	bool multi; /* uprobes through uprobe_multi links */
 	/* a set joined to first (probe__join), number set (1..): its own
 	 * target (own), no ring reader or shadow stacks of its own */
@@ -64,11 +68,12 @@ struct interp_probe {
 	unsigned set;
 	/* the NAME record forward_name builds: aligned as the record (its
 	 * header holds a __u64), not as the chars it is made of */
-	/* 3.14+: the task of the ENTER about to come, per thread slot
-	 * (FT_RAW_TASK; matched by tid and the raw seq they share) */
+	/* the task of the ENTER about to come, per thread slot
+	 * (FT_RAW_TASK; matched by tid and the raw seq they share, or the
+	 * coroutine frame the ENTER names) */
 	struct pending_task {
 		uint32_t tid, seq;
-		uint64_t task;
+		uint64_t task, frame;
 		char name[FT_TASK_NAME_MAX];
 		bool cut;
 	} tasks[16];
@@ -103,7 +108,8 @@ static int emit_task(void *ctx, const struct ft_rec_hdr *entry, const struct ft_
 	struct pending_task *pt = &p->tasks[entry->tid % 16];
 
 	r.hdr.type = FT_REC_TASK;
-	if (pt->task && pt->tid == entry->tid && pt->seq == raw->hdr.seq) {
+	if (pt->task && pt->tid == entry->tid &&
+	    (pt->seq == raw->hdr.seq || (pt->frame && pt->frame == raw->frame))) {
 		r.task = pt->task;
 		memcpy(r.name, pt->name, sizeof(r.name));
 		if (pt->cut)
@@ -154,7 +160,7 @@ static int forward_name(struct interp_probe *p, const struct ft_raw_name *r, siz
 	return p->base.opts.on_record(p->base.opts.ctx, out, sizeof(*out) + fl + 1 + nl + 1);
 }
 
-/* 3.14+: the task BPF read for the coroutine step whose ENTER follows. */
+/* The task BPF read for the coroutine step whose ENTER follows. */
 static void keep_task(struct interp_probe *p, const struct ft_raw_task *r)
 {
 	struct pending_task *pt = &p->tasks[r->hdr.tid % 16];
@@ -165,6 +171,7 @@ static void keep_task(struct interp_probe *p, const struct ft_raw_task *r)
 	pt->tid = r->hdr.tid;
 	pt->seq = r->hdr.seq;
 	pt->task = r->task;
+	pt->frame = r->frame;
 	if (r->hdr.flags & FT_RAW_TASK_F_STR) {
 		n = pystr_to_utf8(r->data, r->len < sizeof(r->data) ? r->len : sizeof(r->data),
 				  r->kind, pt->name, sizeof(pt->name) - 1, &cut);
@@ -285,6 +292,8 @@ static void choose_programs(struct interp_probe *p)
 		{s->progs.ft_nop, cal, true},
 		/* one uprobe: a perf-event link, never a multi one */
 		{s->progs.ft_code_dealloc, !cal && p->code_dealloc, false},
+		/* in another file than the interpreter's: never a multi link */
+		{s->progs.ft_task_step, !cal && p->task_step_off, false},
 		/* a joined set leaves forks and exits to the first set */
 		{s->progs.ft_fork, probe__multi_process(&p->base) && !p->first, false},
 		{s->progs.ft_proc_exit, probe__multi_process(&p->base) && !p->first, false},
@@ -374,16 +383,99 @@ static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char
 	return e ? -ENOENT : 0;
 }
 
-/* 3.14+: what BPF reads of the running asyncio task (docs/design.md,
- * "asyncio tasks"); earlier versions publish no running task. */
+/* 3.8-3.13: the file holding _asyncio's task_step_impl (the interpreter's
+ * own where _asyncio is built in, else its module in lib-dynload beside
+ * the interpreter's library directory), its file offset, and the Task
+ * layout checked against the size the file states. Returns 0, or -ENOENT
+ * with why said. */
+static int task_step_site(struct interp_probe *p, const struct asyncio_task_layout *l, char *why,
+			  size_t len)
+{
+	const struct target *t = p->base.target;
+	const struct elfimage *img = t->img;
+	struct elfimage *mod = NULL;
+	struct elfimage_sym step, size;
+	const uint8_t *b = NULL;
+	char dir[PATH_MAX], pat[PATH_MAX + 64];
+	glob_t g = {0};
+	uint32_t basicsize = 0;
+	uint64_t off;
+	int e = -ENOENT;
+
+	if (!img || elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &step)) {
+		snprintf(dir, sizeof(dir), "%s", t->open_path);
+		snprintf(pat, sizeof(pat), "%s%s/python3.%d*/lib-dynload/_asyncio.cpython-3%d*.so",
+			 dirname(dir), t->in_library ? "" : "/../lib", p->lay.minor, p->lay.minor);
+		if (glob(pat, 0, NULL, &g) || !g.gl_pathc) {
+			snprintf(why, len, "no _asyncio module beside %s", t->binary);
+			globfree(&g);
+			return -ENOENT;
+		}
+		snprintf(p->task_step_path, sizeof(p->task_step_path), "%s", g.gl_pathv[0]);
+		globfree(&g);
+		img = mod = elfimage__open(p->task_step_path);
+		if (!mod || elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &step)) {
+			snprintf(why, len,
+				 "no symbol " ASYNCIO_TASK_STEP_SYMBOL " in %s (stripped?)",
+				 p->task_step_path);
+			goto out;
+		}
+	} else {
+		snprintf(p->task_step_path, sizeof(p->task_step_path), "%s", t->attach_path);
+	}
+	if (!elfimage__symbol_any(img, l->size_symbol, &size))
+		b = elfimage__symbol_bytes(img, &size, l->size_at + 4);
+	if (b)
+		basicsize = b[l->size_at] | b[l->size_at + 1] << 8 | b[l->size_at + 2] << 16 |
+			    (uint32_t)b[l->size_at + 3] << 24;
+	if (asyncio_task_check(l, basicsize)) {
+		snprintf(why, len, "the Task of %s is %u bytes, not the %d of CPython 3.%d",
+			 p->task_step_path, basicsize, l->task_size, p->lay.minor);
+		goto out;
+	}
+	if (elfimage__file_offset(img, step.value, &off)) {
+		snprintf(why, len, ASYNCIO_TASK_STEP_SYMBOL " of %s is not in its file",
+			 p->task_step_path);
+		goto out;
+	}
+	p->task_step_off = off;
+	snprintf(why, len, "at " ASYNCIO_TASK_STEP_SYMBOL " of %s", p->task_step_path);
+	e = 0;
+out:
+	elfimage__free(mod);
+	if (e)
+		p->task_step_path[0] = 0;
+	return e;
+}
+
+/* What BPF reads of the running asyncio task (docs/design.md, "asyncio
+ * tasks"): 3.14+ from the thread state, 3.8-3.13 at task_step_impl. */
 static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata *ro)
 {
 	struct asyncio_debug d;
+	struct asyncio_task_layout tl;
 	char why[PATH_MAX + 64];
 	bool ok;
 
-	if (p->lay.minor < 14)
+	if (p->lay.minor < 14) {
+		if (asyncio_task_layout(p->lay.minor, &tl))
+			return;
+		ok = !task_step_site(p, &tl, why, sizeof(why)) && p->lay.object.tp_basicsize > 0;
+		if (ok) {
+			ro->task_step_arg = tl.task_arg;
+			ro->task_coro_off = tl.task_coro;
+			ro->task_name_off = tl.task_name;
+			ro->coro_frame_off = tl.coro_frame;
+			ro->coro_frame_inline = tl.frame_inline;
+			ro->tp_flags_off = p->lay.object.tp_basicsize + 136;
+		} else {
+			p->task_step_off = 0;
+		}
+		if (p->base.opts.verbose)
+			fprintf(stderr, "flowtrace-bpf: asyncio task names %s: %s\n",
+				ok ? "read" : "unknown (Task-?)", why);
 		return;
+	}
 	ok = !asyncio_offsets(p, &d, why, sizeof(why)) && p->lay.object.tp_basicsize > 0;
 	if (ok) {
 		ro->ts_asyncio_task = (int32_t)d.running_task;
@@ -510,6 +602,29 @@ static size_t add_ops(const struct interp_probe *p, struct probe_place *place,
 	return n;
 }
 
+/* 3.8-3.13: the task names' probe, in the _asyncio module (attached by
+ * file: it fires once the target maps the module). Not one of the
+ * interpreter's uprobes (probe__attach_uprobes keeps those for the
+ * calibration), and not needed for tracing: a failure leaves the tasks
+ * named Task-?, said under -v. */
+static void attach_task_step(struct interp_probe *p)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	int e;
+
+	if (!p->task_step_off || p->base.opts.calibrate)
+		return;
+	e = probe__keep_link(&p->base, bpf_program__attach_uprobe_opts(p->skel->progs.ft_task_step,
+								       probe__uprobe_pid(&p->base),
+								       p->task_step_path,
+								       p->task_step_off, &uo));
+	if (e && p->base.opts.verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: asyncio task names unknown (Task-?): cannot attach a "
+			"uprobe to %s: %s\n",
+			p->task_step_path, strerror(-e));
+}
+
 static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 {
 	struct interp_bpf *s = p->skel;
@@ -602,6 +717,8 @@ static int attach_all(struct interp_probe *p, char *err, size_t errlen)
 	if (!rc && n)
 		rc = attach_set(p, s->progs.ft_op, offsets, cookies, n, false,
 				"the bytecode handlers", err, errlen);
+	if (!rc)
+		attach_task_step(p);
 	return rc;
 }
 

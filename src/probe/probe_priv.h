@@ -50,6 +50,8 @@ struct probe {
 	size_t nlinks;
 	int mlinks[PROBE_MAX_LINKS]; /* uprobe_multi link fds (libbpf 1.1 has no object for them) */
 	size_t nmlinks;
+	/* which links hold uretprobes: probe__detach closes those first */
+	bool link_ret[PROBE_MAX_LINKS], mlink_ret[PROBE_MAX_LINKS];
 	struct bpf_link *exec_link; /* probe__attach_exec's; not a probe */
 	/* probe__attach_follow's; followed_fd (BPF's map of traced processes)
 	 * is valid once exit_link is set */

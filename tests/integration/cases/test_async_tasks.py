@@ -5,7 +5,8 @@ coroutines, with gather, a task that raises and one that is cancelled. Its
 own oracle records in-process, under sys.setprofile with
 asyncio.current_task(), each task's steps: the calls made inside each resume
 of the task's coroutine. The tracer's tasks must match it task by task:
-order of first steps, name (where the interpreter publishes it; else
+order of first steps, name (3.14: published by the interpreter; 3.8-3.13:
+read at _asyncio's task_step_impl where the module keeps that symbol; else
 "Task-?", docs/compatibility.md says where), each step's calls in order and
 depth, and gaps that are the time between steps."""
 
@@ -108,6 +109,14 @@ def run_by_task(py, fmt="json", extra=()):
     return res
 
 
+def names_expected(kind):
+    """Whether a build's task names are read (docs/compatibility.md): 3.14
+    publishes them; the pyenv and dtrace builds (3.8-3.13) keep
+    task_step_impl in their _asyncio module's .symtab; Debian's module is
+    stripped, its tasks are all Task-?."""
+    return kind != "debian"
+
+
 def check_interp(py, want_names):
     expected = oracle_tasks(py)
     res = run_by_task(py)
@@ -119,13 +128,15 @@ def check_interp(py, want_names):
     named = sum(1 for g in got if g["name_known"])
     if want_names and named != len(got):
         raise Fail("%s: names known for %d of %d tasks, all expected" % (py, named, len(got)))
+    if not want_names and named:
+        raise Fail("%s: names known for %d tasks, none expected" % (py, named))
     return "%d tasks, %d steps, names known for %d" % (
         len(got), sum(len(g["steps"]) for g in got), named)
 
 
 # interpreter -> whether every task's name must be known (docs/compatibility.md)
-MAIN = (("dtrace-3.9", False), ("pyenv-3.8", False), ("pyenv-3.12", False),
-        ("py3.14-dtrace", True))
+MAIN = (("dtrace-3.9", True), ("pyenv-3.8", True), ("pyenv-3.12", True),
+        ("pyenv-3.13", True), ("debian-3.11", False), ("py3.14-dtrace", True))
 
 for _name, _names in MAIN:
     add("asyncio by-task %s" % _name,
@@ -137,7 +148,7 @@ def sweep():
     done, failed = [], []
     for i in DISCOVERY.interps:
         try:
-            check_interp(i.path, i.kind == "py314")
+            check_interp(i.path, names_expected(i.kind))
             done.append(i.name)
         except Fail as e:
             failed.append("%s: %s" % (i.name, e))
@@ -241,6 +252,36 @@ def check_attach(py, want_names):
     return "4 workers, %s steps" % "/".join(str(len(t["steps"])) for t in workers)
 
 
-for _name, _names in (("pyenv-3.12", False), ("dtrace-3.9", False), ("py3.14-dtrace", True)):
+for _name, _names in (("pyenv-3.12", True), ("dtrace-3.9", True), ("py3.14-dtrace", True)):
     add("asyncio by-task -p %s: a service's workers" % _name,
         (lambda n, w: lambda: check_attach(find(n), w))(_name, _names))
+
+
+def check_reuse(py):
+    """workloads/async_task_reuse.py: eight tasks of unit(), one after the
+    other, named seq-0 .. seq-7, two steps each, unit() calling plain()
+    once per step (the workload's code). On 3.8-3.10 their coroutines'
+    frames take one another's address, which the tracer keys tasks by:
+    the Task's address, read with the name, tells them apart."""
+    res = tool(["-f", "json", "--by-task", "--include", INCLUDE, "--", py,
+                os.path.join(cfg.here, "workloads", "async_task_reuse.py")], timeout=180)
+    expect_rc(res, 0)
+    got = [t for t in parse_json(res.stdout, res).get("tasks", []) if t["coro"] == "unit"]
+    names = [t["name"] for t in got]
+    if names != ["seq-%d" % i for i in range(8)]:
+        raise Fail("tasks %s, seq-0 .. seq-7 expected" % [
+            (t["name"], t["coro_addr"], len(t["steps"])) for t in got])
+    step = [[0, "unit"], [1, "plain"]]
+    for t in got:
+        steps = [step_calls(s["calls"]) for s in t["steps"]]
+        if steps != [step, step]:
+            raise Fail("task %s: steps %s, two of %s expected" % (t["name"], steps, step))
+    reused = len(got) - len(set(t["coro_addr"] for t in got))
+    if not reused:
+        raise Fail("no coroutine frame address was reused: the case tests nothing here")
+    return "8 tasks apart, %d of them at a reused coroutine frame address" % reused
+
+
+for _name in ("pyenv-3.8", "pyenv-3.10"):
+    add("asyncio by-task %s: tasks whose coroutines reuse one address" % _name,
+        (lambda n: lambda: check_reuse(find(n)))(_name))

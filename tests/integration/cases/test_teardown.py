@@ -8,6 +8,7 @@ markers are never switched on at all. A second process running the same
 interpreter never gets probes."""
 
 import functools
+import json
 import os
 import re
 import signal
@@ -376,3 +377,64 @@ for _interp in [i for i in interps.Discovery(cfg.py39).interps
     add("teardown %s -c auto(eval) -d 0.5 on a command that keeps calling, perf-event links: "
         "the tracer detaches and ends" % _interp.name,
         functools.partial(eval_detach_busy, _interp, {"FLOWTRACE_NO_UPROBE_MULTI": "1"}))
+
+
+def detach_busy(interp, method, env, workload_name, by_task=False):
+    """-c with a method that keeps the eval loop's uretprobe, plus entry
+    uprobes attached after it (frame: the return and yield handlers;
+    3.8-3.13 with --by-task: _asyncio's task_step_impl), ended by -d while
+    the command keeps calling. Closing any uprobe link waits for the
+    kernel's uretprobe leases (one SRCU domain for the machine), and a
+    busy command renews the lease of its never-returning frames at every
+    call while a uretprobe stays: an entry uprobe's link closed before the
+    uretprobe's left the tracer in __synchronize_srcu until the command
+    ended (docs/design.md "Exit and teardown")."""
+    args = ["-v", "-f", "json", "-d", "0.5", "--method", method]
+    if by_task:
+        args.append("--by-task")
+    tracer = start_tool(args + ["--", interp.path, workload(workload_name), "1000000"],
+                        env=child_env(env))
+    try:
+        wait_ready(tracer)
+        # liveness, not speed: the summary comes once the probes are out
+        if not tracer.wait_stderr(" calls in ", 60):
+            raise Fail("no summary line 60 s after -d 0.5 ended the trace (the tracer is "
+                       "stuck detaching: %s)\n%s" % (task_state(tracer.pid),
+                                                     tracer.stderr_tail()))
+        if not by_task:
+            return "summary after -d"
+        if "asyncio task names read" not in tracer.stderr:
+            raise Fail("expected the task-step uprobe in _asyncio (-v says where)\n%s"
+                       % tracer.stderr_tail())
+        # the tracer's output is complete once it waits for the command
+        deadline = time.monotonic() + 30
+        doc = None
+        while doc is None and time.monotonic() < deadline:
+            try:
+                doc = json.loads(tracer.stdout.decode("utf-8"))
+            except ValueError:
+                time.sleep(0.1)
+        if doc is None:
+            raise Fail("no complete json document after the summary\n%s"
+                       % tracer.stderr_tail())
+        names = sorted({t.get("name") for t in doc.get("tasks", [])})
+        if "ticker-0" not in names or "ticker-1" not in names:
+            raise Fail("the workers' names were not read at task_step_impl: tasks %s\n%s"
+                       % (names, tracer.stderr_tail()))
+        return "summary after -d; tasks %s" % names
+    finally:
+        tracer.kill()
+
+
+_LINKS = (("perf-event links", {"FLOWTRACE_NO_UPROBE_MULTI": "1"}), ("uprobe_multi links", {}))
+for _interp in [i for i in interps.Discovery(cfg.py39).interps
+                if i.auto_method("-c") == "eval"][:2]:
+    for _links, _env in _LINKS:
+        add("teardown %s -c --method frame -d 0.5 on a command that keeps calling, %s: the "
+            "handlers' uprobes and the eval loop's uretprobe come out, the tracer ends"
+            % (_interp.name, _links),
+            functools.partial(detach_busy, _interp, "frame", _env, "ticker"))
+        add("teardown %s -c auto(eval) --by-task -d 0.5 on an asyncio command that keeps "
+            "stepping, %s: the task-step uprobe comes out, the tracer ends, tasks named"
+            % (_interp.name, _links),
+            functools.partial(detach_busy, _interp, "eval", _env, "async_ticker", True))

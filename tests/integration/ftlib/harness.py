@@ -218,6 +218,11 @@ def reap_all():
             p.close_stdin()
     del _live[:]
     strays = []
+    # what a kill of the case's own already hit is dying, not a stray:
+    # wait for it (an exit can take a while, e.g. freeing uprobe state)
+    deadline = time.monotonic() + 10
+    while _token_pids(dying=True) and time.monotonic() < deadline:
+        time.sleep(0.05)
     for _ in range(3):
         found = _token_pids()
         if not found:
@@ -232,7 +237,25 @@ def reap_all():
     return strays
 
 
-def _token_pids():
+def _dying(pid):
+    """Whether pid is exiting (PF_EXITING) or has a SIGKILL pending."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            flags = int(f.read().rsplit(")", 1)[1].split()[6])
+        if flags & 0x4:
+            return True
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(("ShdPnd:", "SigPnd:")) and int(line.split()[1], 16) & (1 << 8):
+                    return True
+    except (OSError, IndexError, ValueError):
+        return False
+    return False
+
+
+def _token_pids(dying=False):
+    """[(pid, command)] of the live processes carrying our token; with
+    dying, only those being killed."""
     needle = ("FT_ITEST_TOKEN=%s" % cfg.token).encode()
     out = []
     for d in os.listdir("/proc"):
@@ -249,6 +272,8 @@ def _token_pids():
             with open("/proc/%s/cmdline" % d, "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
         except (OSError, IndexError):
+            continue
+        if dying and not _dying(int(d)):
             continue
         out.append((int(d), cmd))
     return out

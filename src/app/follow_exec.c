@@ -34,6 +34,8 @@ struct exec_wait {
 struct joined_file {
 	dev_t dev;
 	ino_t ino;
+	struct stat exe; /* the executable of the process it was made for */
+	bool have_exe;
 	char version[32];
 	char method[16];
 	uint64_t armed; /* when its probes went in (CLOCK_MONOTONIC ns) */
@@ -143,6 +145,25 @@ static void afresh(const struct follow_execs *f, const char *note)
 		fprintf(stderr, "flowtrace-bpf: %s, the traced interpreter: traced afresh\n", note);
 }
 
+/* A process exec'd with its interpreter's joined set in: traced whole */
+static void joined_afresh(const struct follow_execs *f, const char *note,
+			  const struct joined_file *j)
+{
+	if (f->cfg->verbose)
+		fprintf(stderr,
+			"flowtrace-bpf: %s, CPython %s whose probes are in: traced afresh\n", note,
+			j->version);
+}
+
+/* A process exec'd before its interpreter's joined set went in, gone since */
+static void joined_gone(const char *note, const struct joined_file *j)
+{
+	fprintf(stderr,
+		"flowtrace-bpf: warning: %s (CPython %s) and exited before its probes were in: "
+		"not traced\n",
+		note, j->version);
+}
+
 /* What could not be seen of a process traced by a set that went in after
  * its exec: one line each */
 static void traced_late(const char *note, const struct joined_file *j, const struct exec_wait *w,
@@ -171,6 +192,7 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	struct joined_file *j = NULL;
 	struct method_choice m;
 	struct probe_error pe;
+	char exe[64];
 	int err;
 
 	for (size_t i = 0; i < f->nfiles && !j; i++)
@@ -179,21 +201,14 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	if (j && w->ts > j->armed) {
 		/* exec'd with the set in: traced from its first instruction */
 		target_close(t);
-		if (f->cfg->verbose)
-			fprintf(stderr,
-				"flowtrace-bpf: %s, CPython %s whose probes are in: traced "
-				"afresh\n",
-				note, j->version);
+		joined_afresh(f, note, j);
 		return true;
 	}
 	if (j) {
 		/* exec'd before the set went in: seen from then on */
 		target_close(t);
 		if (target_gone((int)w->pid)) {
-			fprintf(stderr,
-				"flowtrace-bpf: warning: %s (CPython %s) and exited before its "
-				"probes were in: not traced\n",
-				note, j->version);
+			joined_gone(note, j);
 			return true;
 		}
 		if (probe__adopt(f->probe, (int)w->pid))
@@ -213,6 +228,10 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	memset(j, 0, sizeof(*j));
 	j->dev = file->st_dev;
 	j->ino = file->st_ino;
+	/* a later process of this executable may be gone before it is judged:
+	 * its exec'd path then says which set traced it */
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", w->pid);
+	j->have_exe = !stat(exe, &j->exe);
 	snprintf(j->version, sizeof(j->version), "%s", *t->elf.version ? t->elf.version : "?");
 	snprintf(j->method, sizeof(j->method), "%s", method_name(&m));
 	err = probe__join(f->probe, &m, t, &pe); /* t is the probe's now */
@@ -254,9 +273,19 @@ static bool judge(struct follow_execs *f, const struct exec_wait *w, uint64_t no
 	snprintf(path, sizeof(path), "/proc/%u/exe", w->pid);
 	if (stat(path, &st)) {
 		/* gone: judged by the path it exec'd, when absolute */
-		if (w->file[0] == '/' && !stat(w->file, &st) && f->have_exe &&
-		    same_file(&st, &f->exe))
+		bool found = w->file[0] == '/' && !stat(w->file, &st);
+		const struct joined_file *j = NULL;
+
+		for (size_t i = 0; found && i < f->nfiles && !j; i++)
+			if (f->files[i].have_exe && same_file(&st, &f->files[i].exe))
+				j = &f->files[i];
+		if (found && f->have_exe && same_file(&st, &f->exe))
 			afresh(f, note);
+		else if (j && w->ts > j->armed) {
+			/* a joined set's executable, exec'd with its probes in */
+			joined_afresh(f, note, j);
+		} else if (j)
+			joined_gone(note, j);
 		else if (looks_python(w->file))
 			fprintf(stderr,
 				"flowtrace-bpf: warning: %s and exited before it could be "

@@ -133,16 +133,16 @@ static bool looks_python(const char *file)
 static void passed_over(const struct follow_execs *f, const char *note)
 {
 	if (f->cfg->verbose)
-		fprintf(stderr,
-			"flowtrace-bpf: %s: not the traced interpreter, passed over (what it "
-			"starts is followed)\n",
-			note);
+		log_error(NULL,
+			  "%s: not the traced interpreter, passed over (what it "
+			  "starts is followed)",
+			  note);
 }
 
 static void afresh(const struct follow_execs *f, const char *note)
 {
 	if (f->cfg->verbose)
-		fprintf(stderr, "flowtrace-bpf: %s, the traced interpreter: traced afresh\n", note);
+		log_error(NULL, "%s, the traced interpreter: traced afresh", note);
 }
 
 /* A process exec'd with its interpreter's joined set in: traced whole */
@@ -150,18 +150,17 @@ static void joined_afresh(const struct follow_execs *f, const char *note,
 			  const struct joined_file *j)
 {
 	if (f->cfg->verbose)
-		fprintf(stderr,
-			"flowtrace-bpf: %s, CPython %s whose probes are in: traced afresh\n", note,
-			j->version);
+		log_error(NULL, "%s, CPython %s whose probes are in: traced afresh", note,
+			  j->version);
 }
 
 /* A process exec'd before its interpreter's joined set went in, gone since */
 static void joined_gone(const char *note, const struct joined_file *j)
 {
-	fprintf(stderr,
-		"flowtrace-bpf: warning: %s (CPython %s) and exited before its probes were in: "
-		"not traced\n",
-		note, j->version);
+	log_error(NULL,
+		  "warning: %s (CPython %s) and exited before its probes were in: "
+		  "not traced",
+		  note, j->version);
 }
 
 /* What could not be seen of a process traced by a set that went in after
@@ -171,11 +170,11 @@ static void traced_late(const char *note, const struct joined_file *j, const str
 {
 	double ms = j->armed > w->ts ? (j->armed - w->ts) / 1e6 : 0;
 
-	fprintf(stderr,
-		"flowtrace-bpf: warning: %s (CPython %s): traced from +%.0f ms after its exec, "
-		"by %s probe set (%s method); frames it was running then are shown as entered "
-		"before attach, its calls before are not seen\n",
-		note, j->version, ms, made ? "a second" : "its interpreter's", j->method);
+	log_error(NULL,
+		  "warning: %s (CPython %s): traced from +%.0f ms after its exec, "
+		  "by %s probe set (%s method); frames it was running then are shown as entered "
+		  "before attach, its calls before are not seen",
+		  note, j->version, ms, made ? "a second" : "its interpreter's", j->method);
 }
 
 /* A CPython other than the first set's: a set of its own, or the one
@@ -218,9 +217,9 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 		return true;
 	}
 	if (method_choose(&t->elf, t->binary, &req, &m) || m.method == FT_METHOD_USDT) {
-		fprintf(stderr, "flowtrace-bpf: warning: %s (CPython %s): not traced: %s\n", note,
-			*t->elf.version ? t->elf.version : "?",
-			m.method == FT_METHOD_USDT ? "only its markers could trace it" : m.why);
+		log_error(NULL, "warning: %s (CPython %s): not traced: %s", note,
+			  *t->elf.version ? t->elf.version : "?",
+			  m.method == FT_METHOD_USDT ? "only its markers could trace it" : m.why);
 		target_close(t);
 		return true;
 	}
@@ -238,22 +237,21 @@ static bool join(struct follow_execs *f, const struct exec_wait *w, struct targe
 	if (err == -EAGAIN && now - w->ts < GRACE_NS)
 		return false; /* its interpreter does not exist yet */
 	if (err) {
-		fprintf(stderr, "flowtrace-bpf: warning: %s (CPython %s): not traced: %s\n", note,
-			j->version, pe.msg);
+		log_error(NULL, "warning: %s (CPython %s): not traced: %s", note, j->version,
+			  pe.msg);
 		return true;
 	}
 	j->armed = mono_now();
 	f->nfiles++;
 	if (f->cfg->verbose)
-		fprintf(stderr,
-			"flowtrace-bpf: %s (CPython %s): a probe set of its own, method %s: %s\n",
-			note, j->version, j->method, m.why);
+		log_error(NULL, "%s (CPython %s): a probe set of its own, method %s: %s", note,
+			  j->version, j->method, m.why);
 	/* loading and attaching take a while (the verifier): it may be gone */
 	if (target_gone((int)w->pid)) {
-		fprintf(stderr,
-			"flowtrace-bpf: warning: %s (CPython %s) and had exited by the time its "
-			"probes were in (+%.0f ms): not traced\n",
-			note, j->version, (j->armed - w->ts) / 1e6);
+		log_error(NULL,
+			  "warning: %s (CPython %s) and had exited by the time its "
+			  "probes were in (+%.0f ms): not traced",
+			  note, j->version, (j->armed - w->ts) / 1e6);
 		return true;
 	}
 	traced_late(note, j, w, true);
@@ -287,10 +285,10 @@ static bool judge(struct follow_execs *f, const struct exec_wait *w, uint64_t no
 		} else if (j)
 			joined_gone(note, j);
 		else if (looks_python(w->file))
-			fprintf(stderr,
-				"flowtrace-bpf: warning: %s and exited before it could be "
-				"inspected: not traced\n",
-				note);
+			log_error(NULL,
+				  "warning: %s and exited before it could be "
+				  "inspected: not traced",
+				  note);
 		else
 			passed_over(f, note);
 		return true;
@@ -301,10 +299,10 @@ static bool judge(struct follow_execs *f, const struct exec_wait *w, uint64_t no
 	}
 	if (final) {
 		if (looks_python(w->file))
-			fprintf(stderr,
-				"flowtrace-bpf: warning: %s: the trace ended before it could be "
-				"inspected: not traced\n",
-				note);
+			log_error(NULL,
+				  "warning: %s: the trace ended before it could be "
+				  "inspected: not traced",
+				  note);
 		else
 			passed_over(f, note);
 		return true;
@@ -332,10 +330,10 @@ static bool judge(struct follow_execs *f, const struct exec_wait *w, uint64_t no
 		return true;
 	}
 	if (f->nfiles == PROBE_MAX_JOINED) {
-		fprintf(stderr,
-			"flowtrace-bpf: warning: %s (CPython %s): not traced: %d other "
-			"interpreters have probes already\n",
-			note, *t.elf.version ? t.elf.version : "?", PROBE_MAX_JOINED);
+		log_error(NULL,
+			  "warning: %s (CPython %s): not traced: %d other "
+			  "interpreters have probes already",
+			  note, *t.elf.version ? t.elf.version : "?", PROBE_MAX_JOINED);
 		target_close(&t);
 		return true;
 	}

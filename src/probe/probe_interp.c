@@ -43,6 +43,7 @@
 #include "probe/method.h"
 #include "probe/probe_place.h"
 #include "probe/probe_priv.h"
+#include "sys/log.h"
 #include "sys/nspid.h"
 
 /* The interpreter source: how it sees calls, what it found out about the
@@ -472,8 +473,8 @@ static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata 
 			p->task_step_off = 0;
 		}
 		if (p->base.opts.verbose)
-			fprintf(stderr, "flowtrace-bpf: asyncio task names %s: %s\n",
-				ok ? "read" : "unknown (Task-?)", why);
+			log_error(NULL, "asyncio task names %s: %s",
+				  ok ? "read" : "unknown (Task-?)", why);
 		return;
 	}
 	ok = !asyncio_offsets(p, &d, why, sizeof(why)) && p->lay.object.tp_basicsize > 0;
@@ -484,8 +485,7 @@ static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata 
 		ro->tp_flags_off = p->lay.object.tp_basicsize + 136;
 	}
 	if (p->base.opts.verbose)
-		fprintf(stderr, "flowtrace-bpf: asyncio task names %s: %s\n",
-			ok ? "read" : "unknown (Task-?)", why);
+		log_error(NULL, "asyncio task names %s: %s", ok ? "read" : "unknown (Task-?)", why);
 }
 
 static int configure(struct interp_probe *p, char *err, size_t errlen)
@@ -619,10 +619,10 @@ static void attach_task_step(struct interp_probe *p)
 								       p->task_step_path,
 								       p->task_step_off, &uo));
 	if (e && p->base.opts.verbose)
-		fprintf(stderr,
-			"flowtrace-bpf: asyncio task names unknown (Task-?): cannot attach a "
-			"uprobe to %s: %s\n",
-			p->task_step_path, strerror(-e));
+		log_error(NULL,
+			  "asyncio task names unknown (Task-?): cannot attach a "
+			  "uprobe to %s: %s",
+			  p->task_step_path, strerror(-e));
 }
 
 static int attach_all(struct interp_probe *p, char *err, size_t errlen)

@@ -12,8 +12,9 @@ make -s --no-print-directory build/output/html_page.h
 src=(src/core/tracefile.c src/core/record.c src/core/calltree.c src/core/names.c
 	src/core/hashmap.c src/core/grow.c src/core/filter.c src/output/render.c
 	src/output/render_tree.c src/output/render_json.c src/output/render_jsonl.c src/output/jsonw.c)
-# every renderer the table in render.c names must link
-for f in src/output/render_*.c; do
+# every renderer the table in render.c names must link, and the core
+# modules they use (the first view's folding, the task view)
+for f in src/output/render_*.c src/core/firstview.c src/core/tasks.c; do
 	case " ${src[*]} " in *" $f "*) ;; *) src+=("$f") ;; esac
 done
 # a small unseen-frame slack: a 65536-deep placeholder chain rendered as a

@@ -636,6 +636,27 @@ static size_t sweep_calls(struct disasm *d, const struct elfimage *img, uint64_t
 	return found;
 }
 
+/* The frame-clearing function name in img: its symbol, its address and
+ * file offset in out, a disassembler in *d. Returns 0, or -1 when it is
+ * not there as code (pop_none then closes what was opened). */
+static int pop_open(const struct elfimage *img, const char *name, struct opcodes_table *out,
+		    struct elfimage_sym *sym, struct disasm **d)
+{
+	if (elfimage__symbol_any(img, name, sym) || !elfimage__is_code(img, sym->value) ||
+	    elfimage__file_offset(img, sym->value, &out->pop_offset) || disasm_open(d))
+		return -1;
+	out->pop_vaddr = sym->value;
+	return 0;
+}
+
+/* No frame-clearing function to probe: frames end at the handlers */
+static void pop_none(struct disasm *d, struct opcodes_table *out)
+{
+	disasm_close(d);
+	out->pop_vaddr = out->pop_offset = 0;
+	out->pop_calls = 0;
+}
+
 /* 3.12: the static _PyEvalFrameClearAndPop (.symtab), which the return
  * handlers and the unwinding path (exit_unwind) call on every frame that
  * ends, the generators' too (3.12 clears a generator's frame there). A
@@ -655,11 +676,8 @@ static void find_pop_312(const struct elfimage *img, struct opcodes_table *out)
 	struct disasm *d = NULL;
 	size_t from_returns;
 
-	if (elfimage__symbol_any(img, "_PyEvalFrameClearAndPop", &sym) ||
-	    !elfimage__is_code(img, sym.value) ||
-	    elfimage__file_offset(img, sym.value, &out->pop_offset) || disasm_open(&d))
+	if (pop_open(img, "_PyEvalFrameClearAndPop", out, &sym, &d))
 		goto none;
-	out->pop_vaddr = sym.value;
 	for (size_t i = 0; i < sizeof(rets) / sizeof(rets[0]); i++)
 		if (out->ops[rets[i]].opcode < 0 ||
 		    !reach_calls(d, img, out->ops[rets[i]].vaddr, sym.value, &sites)) {
@@ -675,9 +693,7 @@ static void find_pop_312(const struct elfimage *img, struct opcodes_table *out)
 	disasm_close(d);
 	return;
 none:
-	disasm_close(d);
-	out->pop_vaddr = out->pop_offset = 0;
-	out->pop_calls = 0;
+	pop_none(d, out);
 }
 
 /* Whether the function named name (.dynsym or .symtab) calls target
@@ -709,11 +725,8 @@ static void find_clear_311(const struct elfimage *img, struct opcodes_table *out
 	struct disasm *d = NULL;
 	size_t from_returns;
 
-	if (elfimage__symbol_any(img, "_PyFrame_Clear", &sym) ||
-	    !elfimage__is_code(img, sym.value) ||
-	    elfimage__file_offset(img, sym.value, &out->pop_offset) || disasm_open(&d))
+	if (pop_open(img, "_PyFrame_Clear", out, &sym, &d))
 		goto none;
-	out->pop_vaddr = sym.value;
 	if (out->ops[OPCODES_RETURN_VALUE].opcode < 0 ||
 	    !reach_calls(d, img, out->ops[OPCODES_RETURN_VALUE].vaddr, sym.value, &sites))
 		goto none;
@@ -729,9 +742,7 @@ static void find_clear_311(const struct elfimage *img, struct opcodes_table *out
 	disasm_close(d);
 	return;
 none:
-	disasm_close(d);
-	out->pop_vaddr = out->pop_offset = 0;
-	out->pop_calls = 0;
+	pop_none(d, out);
 }
 
 int opcodes_find_in(const struct elfimage *img, int major, int minor, struct opcodes_table *out,

@@ -307,6 +307,14 @@ def task_state(pid):
         return "unknown (%s)" % e
 
 
+def expect_summary_after_d(tracer):
+    """The summary line of a -d 0.5 trace: it comes once the probes are out
+    (liveness, not speed)."""
+    if not tracer.wait_stderr(" calls in ", 60):
+        raise Fail("no summary line 60 s after -d 0.5 ended the trace (the tracer is "
+                   "stuck detaching: %s)\n%s" % (task_state(tracer.pid), tracer.stderr_tail()))
+
+
 def eval_detach_busy(interp, env=None):
     """-c with the eval method (a uretprobe on the eval loop) ended by -d
     while the command keeps calling: main() and <module> never return, so
@@ -319,11 +327,7 @@ def eval_detach_busy(interp, env=None):
                          str(ticks)], env=child_env(env) if env else None)
     try:
         wait_ready(tracer)
-        # liveness, not speed: the summary comes once the probes are out
-        if not tracer.wait_stderr(" calls in ", 60):
-            raise Fail("no summary line 60 s after -d 0.5 ended the trace (the tracer is "
-                       "stuck detaching: %s)\n%s" % (task_state(tracer.pid),
-                                                     tracer.stderr_tail()))
+        expect_summary_after_d(tracer)
         m = re.search(r"tracing PID (\d+)", tracer.stderr)
         if not m:
             raise Fail("no ready line naming the command\n%s" % tracer.stderr_tail())
@@ -396,11 +400,7 @@ def detach_busy(interp, method, env, workload_name, by_task=False):
                         env=child_env(env))
     try:
         wait_ready(tracer)
-        # liveness, not speed: the summary comes once the probes are out
-        if not tracer.wait_stderr(" calls in ", 60):
-            raise Fail("no summary line 60 s after -d 0.5 ended the trace (the tracer is "
-                       "stuck detaching: %s)\n%s" % (task_state(tracer.pid),
-                                                     tracer.stderr_tail()))
+        expect_summary_after_d(tracer)
         if not by_task:
             return "summary after -d"
         if "asyncio task names read" not in tracer.stderr:

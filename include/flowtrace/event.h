@@ -109,6 +109,12 @@ struct ft_rec_exec {
 #define FT_TASK_NAME_MAX   48
 #define FT_TASK_F_NAME_CUT 0x1 /* name was longer than FT_TASK_NAME_MAX - 1 bytes */
 #define FT_TASK_F_FIRST	   0x2 /* the coroutine's first step: a new task */
+/* the coroutine started with a coroutine as its caller: an eager start of a
+ * Task created right in a coroutine (Task(coro, eager_start=True)), sent
+ * only with the Task read (task != 0) for that very frame; a step only if
+ * that Task is not the one whose step runs (3.14 reads the running Task at
+ * every coroutine that enters the eval loop, a throw() passed on included) */
+#define FT_TASK_F_NESTED 0x4
 struct ft_rec_task {
 	struct ft_rec_hdr hdr;
 	__u64 coro;

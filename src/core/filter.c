@@ -89,6 +89,8 @@ enum kind { K_SHOWN, K_HIDDEN, K_PRUNED };
 struct walk {
 	struct filter *f;
 	const struct names *names;
+	const struct filter_cut *cut; /* NULL: none */
+	const struct ft_node *root;   /* never cut */
 	/* scratch stack of sibling cursors for has_children */
 	const struct ft_node **scratch;
 	size_t scap;
@@ -99,6 +101,8 @@ static enum kind classify(struct walk *wk, const struct ft_node *n)
 {
 	if (n->flags & FT_NODE_LOST)
 		return K_SHOWN;
+	if (wk->cut && n != wk->root && wk->cut->cut(wk->cut->cut_ctx, n))
+		return K_PRUNED;
 	if (wk->f && n->dur_ns < wk->f->min_dur_ns)
 		return K_PRUNED;
 	return filter__shows_name(wk->f, wk->names, n->name) ? K_SHOWN : K_HIDDEN;
@@ -156,26 +160,33 @@ struct frame {
 };
 
 static void walk_from(struct filter *f, const struct names *names, const struct ft_thread *t,
-		      const struct ft_node *first, bool only, const struct filter_visit *v,
-		      void *ctx);
+		      const struct ft_node *first, bool only, const struct filter_cut *cut,
+		      const struct filter_visit *v, void *ctx);
 
 void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
 		  const struct filter_visit *v, void *ctx)
 {
-	walk_from(f, names, t, t->first_root, false, v, ctx);
+	walk_from(f, names, t, t->first_root, false, NULL, v, ctx);
 }
 
 void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
 		       const struct ft_node *n, const struct filter_visit *v, void *ctx)
 {
-	walk_from(f, names, t, n, true, v, ctx);
+	walk_from(f, names, t, n, true, NULL, v, ctx);
+}
+
+void filter__walk_node_cut(struct filter *f, const struct names *names, const struct ft_thread *t,
+			   const struct ft_node *n, const struct filter_cut *cut,
+			   const struct filter_visit *v, void *ctx)
+{
+	walk_from(f, names, t, n, true, cut, v, ctx);
 }
 
 static void walk_from(struct filter *f, const struct names *names, const struct ft_thread *t,
-		      const struct ft_node *first, bool only, const struct filter_visit *v,
-		      void *ctx)
+		      const struct ft_node *first, bool only, const struct filter_cut *cut,
+		      const struct filter_visit *v, void *ctx)
 {
-	struct walk wk = {.f = f, .names = names};
+	struct walk wk = {.f = f, .names = names, .cut = cut, .root = first};
 	int max = f && f->max_depth > 0 ? f->max_depth : 0;
 	struct frame *st = NULL;
 	size_t sp = 0, cap = 0;

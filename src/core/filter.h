@@ -57,5 +57,15 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
  * walks each step's subtree; the first view a program's <module>). */
 void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
 		       const struct ft_node *n, const struct filter_visit *v, void *ctx);
+/* filter__walk_node leaving out, with their subtrees, the nodes below n
+ * that cut(cut_ctx, node) says (as --min-duration prunes): the task view
+ * cuts an eager task's first step out of its creator's step. */
+struct filter_cut {
+	bool (*cut)(const void *cut_ctx, const struct ft_node *n);
+	const void *cut_ctx;
+};
+void filter__walk_node_cut(struct filter *f, const struct names *names, const struct ft_thread *t,
+			   const struct ft_node *n, const struct filter_cut *cut,
+			   const struct filter_visit *v, void *ctx);
 
 #endif /* FT_FILTER_H */

@@ -186,7 +186,8 @@ static int task_step(struct istack *s, const struct ithread *t, uint64_t ts, int
 		.arg = r->hdr.name,
 	};
 
-	s->st.task_steps++;
+	if (!(r->hdr.flags & FT_RAW_F_PARENT_GEN))
+		s->st.task_steps++;
 	return s->o.task(s->o.ctx, &h, r);
 }
 
@@ -407,8 +408,10 @@ static int on_start(struct istack *s, struct ithread *t, const struct ft_raw_cal
 	}
 	if (!err)
 		err = push_frame(t, r->frame, depth, r->hdr.name, true);
-	if (!err && s->o.task && (r->hdr.flags & FT_RAW_F_CORO) &&
-	    !(r->hdr.flags & FT_RAW_F_PARENT_GEN))
+	/* a coroutine whose caller is a coroutine is mostly one being awaited,
+	 * but may be the eager start of a Task created right there (3.12+):
+	 * the callback tells them apart by the Task read for that frame */
+	if (!err && s->o.task && (r->hdr.flags & FT_RAW_F_CORO))
 		err = task_step(s, t, ts, depth, r);
 	if (!err)
 		err = emit(s, t, FT_REC_ENTRY, ts, depth, r->hdr.name);

@@ -26,10 +26,13 @@
 /* Receives each ENTRY/RETURN record (a bare ft_rec_hdr), in order. */
 typedef int (*istack_emit_fn)(void *ctx, const struct ft_rec_hdr *rec);
 
-/* Optional: called right before the ENTRY record of a coroutine resumed
- * from outside any generator or coroutine (an asyncio task's step, see
- * FT_REC_TASK), with that record and the raw start it comes from (the
- * coroutine's frame address, the raw sequence number). */
+/* Optional: called right before the ENTRY record of every coroutine start
+ * (FT_RAW_F_CORO), with that record and the raw start it comes from (the
+ * coroutine's frame address, the raw sequence number, its flags). One
+ * resumed from outside any generator or coroutine is an asyncio task's
+ * step (FT_REC_TASK); one with FT_RAW_F_PARENT_GEN is mostly awaited, and a
+ * step only as the eager start of a Task created in a coroutine, which the
+ * callback alone can tell (it sees the Task the probes read). */
 typedef int (*istack_task_fn)(void *ctx, const struct ft_rec_hdr *entry,
 			      const struct ft_raw_call *raw);
 
@@ -57,7 +60,7 @@ struct istack_stats {
 	uint64_t never_ran;	   /* 3.14 pops (FT_RAW_F_POP) of frames that never started */
 	uint64_t snapshots;	   /* threads whose stack came from a snapshot */
 	uint64_t bad_snapshots;	   /* snapshots with a chunk lost, not used */
-	uint64_t task_steps;	   /* coroutine steps resumed from C (istack_task_fn calls) */
+	uint64_t task_steps;	   /* coroutine steps resumed from C (istack_task_fn calls but PARENT_GEN ones) */
 };
 
 struct istack;

@@ -15,6 +15,9 @@ struct tasks {
 			     * the renderers keep pointers */
 	size_t n, cap;
 	struct hashmap live; /* key of (pid, coroutine) -> index in v + 1 */
+	/* each step's node -> index in v + 1, for the step a new one starts
+	 * inside of; and the eager steps' nodes -> 1 (tasks__cut) */
+	struct hashmap steps, cut;
 	/* the TASK record waiting for its ENTRY, the thread's next record */
 	struct ft_rec_task pending;
 	bool has_pending;
@@ -35,6 +38,8 @@ void tasks__free(struct tasks *tk)
 	}
 	free(tk->v);
 	hashmap__fini(&tk->live);
+	hashmap__fini(&tk->steps);
+	hashmap__fini(&tk->cut);
 	free(tk);
 }
 
@@ -80,12 +85,38 @@ static struct ft_task *task_new(struct tasks *tk, const struct ft_rec_task *r, u
 	return t;
 }
 
-/* The step that just opened n, on thread index ti. */
-static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct ft_node *n,
+static uint64_t node_key(const struct ft_node *n)
+{
+	return (uint64_t)(uintptr_t)n;
+}
+
+/* The task whose step the thread th runs below its top node (the step
+ * about to be added), the innermost one; NULL: none. */
+static struct ft_task *enclosing(const struct tasks *tk, const struct ft_thread *th)
+{
+	uint64_t at;
+
+	for (size_t i = th->nstack - 1; i-- > 0;)
+		if (hashmap__find(&tk->steps, node_key(th->stack[i]), &at))
+			return tk->v[at - 1];
+	return NULL;
+}
+
+/* The step that just opened n, the top of thread th (index ti). */
+static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct ft_thread *th,
 		    uint32_t ti)
 {
-	struct ft_task *t = NULL;
+	const struct ft_node *n = th->stack[th->nstack - 1];
+	struct ft_task *t = NULL, *outer = enclosing(tk, th);
 	uint64_t at;
+
+	/* a coroutine resumed inside its own Task's step is part of that
+	 * step; one whose caller is a coroutine is a step only as the eager
+	 * start of another Task, read for that frame */
+	if (outer && r->task && outer->addr == r->task)
+		return 0;
+	if ((r->hdr.flags & FT_TASK_F_NESTED) && !r->task)
+		return 0;
 
 	if (!(r->hdr.flags & FT_TASK_F_FIRST) &&
 	    hashmap__find(&tk->live, coro_key(r->hdr.tgid, r->coro), &at)) {
@@ -99,6 +130,8 @@ static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct 
 		t = task_new(tk, r, n->name);
 	if (!t)
 		return -ENOMEM;
+	if (t == outer)
+		return 0;
 	if (r->task)
 		t->addr = r->task;
 	if (r->name[0]) {
@@ -108,8 +141,21 @@ static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct 
 	if (t->nsteps == t->cap &&
 	    grow_array((void **)&t->steps, &t->cap, t->nsteps + 1, sizeof(*t->steps)))
 		return -ENOMEM;
-	t->steps[t->nsteps++] = (struct ft_task_step){.node = n, .tid = r->hdr.tid, .thread = ti};
+	if (hashmap__set(&tk->steps, node_key(n), (uint64_t)(t->id)))
+		return -ENOMEM;
+	if (outer && hashmap__set(&tk->cut, node_key(n), 1))
+		return -ENOMEM;
+	t->steps[t->nsteps++] = (struct ft_task_step){
+		.node = n, .tid = r->hdr.tid, .thread = ti, .inside = outer ? outer->id : 0};
 	return 0;
+}
+
+bool tasks__cut(const void *tk, const struct ft_node *n)
+{
+	const struct tasks *k = tk;
+	uint64_t v;
+
+	return k && hashmap__find(&k->cut, node_key(n), &v);
 }
 
 int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data, size_t size)
@@ -139,7 +185,7 @@ int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data,
 	t = thread_of(ct, h->tid, &ti);
 	if (!t || !t->nstack)
 		return 0;
-	return add_step(tk, &tk->pending, t->stack[t->nstack - 1], ti);
+	return add_step(tk, &tk->pending, t, ti);
 }
 
 void tasks__finish(struct tasks *tk)

@@ -9,12 +9,17 @@
  * each record, and keeps, per task, the tree nodes of its steps in order.
  * A task is known by its coroutine's frame address (constant while the
  * coroutine lives) and its coroutine's function; a first-step mark or a
- * different function at the same address starts a new task. The trees are
+ * different function at the same address starts a new task. A step that
+ * starts inside another task's step (an eager task's first step, run by
+ * its creation) is that new task's step, and is cut out of the enclosing
+ * step in the view (tasks__cut); a resume inside the step of its own Task
+ * is no new step. The trees are
  * not changed: the view only points into them, so it needs a calltree that
  * keeps its forest (tree, json, chrome). Pure: no BPF, no /proc. */
 #ifndef FT_TASKS_H
 #define FT_TASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +34,10 @@ struct ft_task_step {
 	uint32_t tid;		    /* the thread it ran on */
 	uint32_t thread;	    /* its index in the calltree (calltree__thread_at) */
 	uint64_t gap_ns;	    /* suspended before this step: 0 for the first */
+	/* an eager start (3.12+): the step ran synchronously inside the step
+	 * of task id inside (its creator), nested in that step's subtree,
+	 * which the view shows without it (tasks__cut); 0: a step of its own */
+	uint32_t inside;
 };
 
 struct ft_task {
@@ -52,6 +61,9 @@ void tasks__free(struct tasks *tk);
  * -ENOMEM; records of other types, and a TASK record whose ENTRY the tree
  * did not take, are passed over. */
 int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data, size_t size);
+/* Whether the task view leaves node n out of the step it lies in: n is
+ * the eager first step of another task, shown under that task. */
+bool tasks__cut(const void *tk, const struct ft_node *n);
 /* Works out the gaps and totals once the trees are finished. */
 void tasks__finish(struct tasks *tk);
 size_t tasks__count(const struct tasks *tk);

@@ -19,6 +19,16 @@
  * limit is 2^22), so they never share a track with a thread. */
 #define TASK_TRACK_BASE 1000000000u
 
+/* Each step without the eager first steps of other tasks that ran inside
+ * it: those show under their own task (core/tasks.h). */
+static void walk_step(struct render_ctx *rc, const struct ft_thread *th, const struct ft_node *n,
+		      const struct filter_visit *v, void *ctx)
+{
+	const struct filter_cut cut = {.cut = tasks__cut, .cut_ctx = rc->tasks};
+
+	filter__walk_node_cut(rc->filter, rc->names, th, n, &cut, v, ctx);
+}
+
 static const struct ft_thread *step_thread(const struct calltree *ct, const struct ft_task_step *s)
 {
 	return s->thread < calltree__nthreads(ct) ? calltree__thread_at(ct, s->thread) : NULL;
@@ -69,7 +79,13 @@ void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
 					 fmt_duration(gap, st->gap_ns));
 				header(tree, line);
 			}
-			filter__walk_node(rc->filter, rc->names, th, st->node, v, tree);
+			if (st->inside) {
+				snprintf(line, sizeof(line),
+					 "# eager start: ran inside task %u's step, not shown there\n",
+					 st->inside);
+				header(tree, line);
+			}
+			walk_step(rc, th, st->node, v, tree);
 		}
 	}
 }
@@ -115,9 +131,11 @@ void render_tasks_json(struct render_ctx *rc, const struct calltree *ct, struct 
 			jsonw__key_uint(w, "start_ns", st->node->start_ns);
 			jsonw__key_uint(w, "dur_ns", st->node->dur_ns);
 			jsonw__key_uint(w, "suspended_before_ns", st->gap_ns);
+			if (st->inside)
+				jsonw__key_uint(w, "inside_task", st->inside);
 			jsonw__key(w, "calls");
 			jsonw__begin_array(w);
-			filter__walk_node(rc->filter, rc->names, th, st->node, v, js);
+			walk_step(rc, th, st->node, v, js);
 			jsonw__end_array(w);
 			jsonw__end_object(w);
 		}
@@ -169,7 +187,7 @@ void render_tasks_chrome(struct render_ctx *rc, const struct calltree *ct, struc
 			as_task.tid = track;
 			as_task.pid = (uint32_t)tpid;
 			as_task.first_root = as_task.last_root = (struct ft_node *)t->steps[s].node;
-			filter__walk_node(rc->filter, rc->names, &as_task, t->steps[s].node, v, ch);
+			walk_step(rc, &as_task, t->steps[s].node, v, ch);
 		}
 	}
 }

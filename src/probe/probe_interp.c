@@ -107,8 +107,15 @@ static int emit_task(void *ctx, const struct ft_rec_hdr *entry, const struct ft_
 	};
 
 	struct pending_task *pt = &p->tasks[entry->tid % 16];
+	bool nested = raw->hdr.flags & FT_RAW_F_PARENT_GEN;
 
+	/* a coroutine started by a coroutine: a step only where the Task
+	 * read is that very coroutine's (an eager start), else it is awaited */
+	if (nested && !(pt->task && pt->tid == entry->tid && pt->frame == raw->frame))
+		return 0;
 	r.hdr.type = FT_REC_TASK;
+	if (nested)
+		r.hdr.flags |= FT_TASK_F_NESTED;
 	if (pt->task && pt->tid == entry->tid &&
 	    (pt->seq == raw->hdr.seq || (pt->frame && pt->frame == raw->frame))) {
 		r.task = pt->task;

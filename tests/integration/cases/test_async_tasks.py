@@ -31,15 +31,16 @@ def find(name):
     raise Skip("no %s interpreter here (%s)" % (name, DISCOVERY.summary()))
 
 
-def wl():
-    return os.path.join(cfg.here, "workloads", WORKLOAD + ".py")
+def wl(workload=WORKLOAD):
+    return os.path.join(cfg.here, "workloads", workload + ".py")
 
 
-def oracle_tasks(py):
+def oracle_tasks(py, workload=WORKLOAD):
     out = os.path.join(cfg.tmp, "task-oracle-%d.json" % os.getpid())
     env = child_env({"FT_TASK_ORACLE": out})
     import subprocess
-    subprocess.run([py, wl()], env=env, check=True, timeout=120, stdin=subprocess.DEVNULL)
+    subprocess.run([py, wl(workload)], env=env, check=True, timeout=120,
+                   stdin=subprocess.DEVNULL)
     with open(out) as f:
         return json.load(f)
 
@@ -55,12 +56,12 @@ def step_calls(calls, depth=0, out=None):
     return out
 
 
-def traced_tasks(doc):
+def traced_tasks(doc, workload=WORKLOAD):
     """The workload's tasks of a --by-task json document, as the oracle
     writes them; checks each task's gaps on the way."""
     got = []
     for t in doc.get("tasks", []):
-        if not t["coro_file"].endswith("/workloads/%s.py" % WORKLOAD):
+        if not t["coro_file"].endswith("/workloads/%s.py" % workload):
             continue
         steps, prev_end, total = [], None, 0
         for i, s in enumerate(t["steps"]):
@@ -79,7 +80,7 @@ def traced_tasks(doc):
             raise Fail("task %s: suspended_ns %d, its gaps add up to %d" % (
                 t["id"], t["suspended_ns"], total))
         got.append({"name": t["name"], "name_known": t["name_known"], "steps": steps,
-                    "id": t["id"]})
+                    "id": t["id"], "inside": [s.get("inside_task") for s in t["steps"]]})
     return got
 
 
@@ -285,3 +286,56 @@ def check_reuse(py):
 for _name in ("pyenv-3.8", "pyenv-3.10"):
     add("asyncio by-task %s: tasks whose coroutines reuse one address" % _name,
         (lambda n: lambda: check_reuse(find(n)))(_name))
+
+
+def count_calls(calls, skip=()):
+    return sum((c.get("func") not in skip) + count_calls(c.get("children", []), skip)
+               for c in calls)
+
+
+def check_eager(py, method):
+    """workloads/async_eager.py: tasks started eagerly (3.12+) from plain
+    code and from inside tasks, some finishing without suspending, some
+    suspending, one eager inside another's eager start, two made by Task()
+    right in a coroutine. Against the workload's own oracle
+    (asyncio.current_task() per call): every task with each step's calls,
+    the task whose step each eager start ran inside, and each call in the
+    task view once, as often as in the thread's tree (not also in the
+    creator's step)."""
+    expected = oracle_tasks(py, "async_eager")
+    extra = [] if method == "auto" else ["--method", method]
+    res = tool(["-f", "json", "--by-task", "--include", INCLUDE] + extra +
+               ["--", py, wl("async_eager")], timeout=180)
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    got = traced_tasks(doc, "async_eager")
+    compare(expected, got, "%s --method %s" % (py, method))
+    pos = {g["id"]: i for i, g in enumerate(got)}
+    for e, g in zip(expected, got):
+        inside = [pos.get(i) if i else None for i in g["inside"]]
+        if inside != e["inside"]:
+            raise Fail("task %r: started inside the steps of tasks %s, the oracle says %s" % (
+                e["name"], inside, e["inside"]))
+    mine = "/workloads/async_eager.py"
+    in_tasks = sum(count_calls(s["calls"]) for t in doc["tasks"] for s in t["steps"]
+                   if t["coro_file"].endswith(mine))
+    # the workload's calls outside any task: its module, run() and the
+    # Oracle class's body
+    in_threads = count_calls([c for th in doc["threads"] for c in th["calls"]],
+                             ("<module>", "run", "Oracle"))
+    want = sum(len(s) for e in expected for s in e["steps"])
+    if in_tasks != want or in_threads != want:
+        raise Fail("calls: %d in the task view, %d in the threads, the oracle %d" % (
+            in_tasks, in_threads, want))
+    eager = sum(1 for g in got if g["inside"][0])
+    return "%d tasks, %d started eagerly inside another's step, %d calls once each" % (
+        len(got), eager, want)
+
+
+# 3.12+ take no eval-loop method (--method eval is refused there): frame is
+# the default; usdt sees no tasks
+for _name, _method in (("pyenv-3.12", "auto"), ("pyenv-3.12", "frame"), ("pyenv-3.13", "auto"),
+                       ("pyenv-3.13", "frame"), ("py3.14-dtrace", "auto"),
+                       ("py3.14-dtrace", "frame"), ("py3.14-tailcall-strip", "auto")):
+    add("asyncio by-task eager %s --method %s" % (_name, _method),
+        (lambda n, m: lambda: check_eager(find(n), m))(_name, _method))

@@ -60,7 +60,7 @@ struct istack_stats {
 	uint64_t never_ran;	   /* 3.14 pops (FT_RAW_F_POP) of frames that never started */
 	uint64_t snapshots;	   /* threads whose stack came from a snapshot */
 	uint64_t bad_snapshots;	   /* snapshots with a chunk lost, not used */
-	uint64_t task_steps;	   /* coroutine steps resumed from C (istack_task_fn calls but PARENT_GEN ones) */
+	uint64_t task_steps;	   /* coroutine steps resumed from C (not PARENT_GEN ones) */
 };
 
 struct istack;

@@ -2,6 +2,7 @@
 /* The asyncio task view: steps of the call trees grouped per task (see
  * tasks.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,21 @@ void tasks__finish(struct tasks *tk)
 			t->suspended_ns += st->gap_ns;
 		}
 	}
+}
+
+bool tasks__eager_blind(const struct tasks *tk, const char *python)
+{
+	unsigned major = 0, minor = 0;
+	bool unread = false;
+
+	for (size_t i = 0; tk && i < tk->n; i++)
+		unread |= !tk->v[i]->addr;
+	if (!unread)
+		return false;
+	/* 3.11 and older have no eager tasks; an unknown version might */
+	if (python && sscanf(python, "%u.%u", &major, &minor) == 2)
+		return major > 3 || (major == 3 && minor >= 12);
+	return true;
 }
 
 size_t tasks__count(const struct tasks *tk)

@@ -64,6 +64,14 @@ int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data,
 /* Whether the task view leaves node n out of the step it lies in: n is
  * the eager first step of another task, shown under that task. */
 bool tasks__cut(const void *tk, const struct ft_node *n);
+/* Whether an eager start may have gone unseen: the interpreter (python,
+ * "3.12.1"; "" unknown) has eager tasks (3.12+, or not known) and a task of
+ * the trace was not read (no Task address: no task_step_impl probe, no
+ * 3.14 debug section, or a pure-Python Task). The eager start of a Task
+ * created right in a coroutine (its coroutine's caller is one) is only
+ * told from an awaited coroutine by the Task read for its frame: unread,
+ * it stays in its creator's step, and one that never suspends is missing. */
+bool tasks__eager_blind(const struct tasks *tk, const char *python);
 /* Works out the gaps and totals once the trees are finished. */
 void tasks__finish(struct tasks *tk);
 size_t tasks__count(const struct tasks *tk);

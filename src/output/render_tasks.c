@@ -55,6 +55,10 @@ void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
 	}
 	snprintf(line, sizeof(line), "#\n# asyncio tasks: %zu\n", n);
 	header(tree, line);
+	if (tasks__eager_blind(rc->tasks, rc->meta ? rc->meta->python : NULL))
+		header(tree,
+		       "# eager starts of Tasks created right in a coroutine are not seen (no "
+		       "Task read): they stay in the creator's step\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct ft_task *t = tasks__at(rc->tasks, i);
 
@@ -81,7 +85,8 @@ void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
 			}
 			if (st->inside) {
 				snprintf(line, sizeof(line),
-					 "# eager start: ran inside task %u's step, not shown there\n",
+					 "# eager start: ran inside task %u's step, not shown "
+					 "there\n",
 					 st->inside);
 				header(tree, line);
 			}
@@ -96,6 +101,9 @@ void render_tasks_json(struct render_ctx *rc, const struct calltree *ct, struct 
 	size_t n = tasks__count(rc->tasks);
 	char addr[32];
 
+	/* false: an eager start may sit unseen in its creator's step */
+	jsonw__key_bool(w, "tasks_eager_seen",
+			!tasks__eager_blind(rc->tasks, rc->meta ? rc->meta->python : NULL));
 	jsonw__key(w, "tasks");
 	jsonw__begin_array(w);
 	for (size_t i = 0; i < n; i++) {

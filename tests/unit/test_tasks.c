@@ -332,6 +332,143 @@ FT_TEST(filter_walk_node_stays_in_its_subtree)
 	drive_free(&d);
 }
 
+/* main's step (Task 0x100) creates two Tasks eagerly: a worker that
+ * finishes in its first step (through the factory, a plain caller: a TASK
+ * record like any step's) and one made right in main (its coroutine's
+ * caller is main: FT_TASK_F_NESTED), which suspends and steps again later.
+ * In main's step, a coroutine that enters the eval loop under main's own
+ * Task (3.14 reads the running Task there, a throw() passed on) is no step. */
+static void eager_sample(struct drive *d, uint64_t direct_task)
+{
+	drive_init(d);
+	enter(d, 1000, N_RUN);
+	task(d, 1001, 0xA, N_MAIN, 0x100, "main", 0);
+	enter(d, 1001, N_MAIN);
+	/* the factory's eager start */
+	task(d, 1010, 0xB, N_WORKER, 0x200, "quick", 0);
+	enter(d, 1010, N_WORKER);
+	enter(d, 1011, N_PLAIN);
+	leave(d, 1012, N_PLAIN);
+	leave(d, 1020, N_WORKER);
+	/* Task(coro, eager_start=True) in main: the caller is a coroutine */
+	task(d, 1030, 0xC, N_WORKER, direct_task, "direct", FT_TASK_F_NESTED);
+	enter(d, 1030, N_WORKER);
+	leave(d, 1040, N_WORKER);
+	/* under main's own Task: no step */
+	task(d, 1050, 0xD, N_WORKER, 0x100, "main", FT_TASK_F_NESTED);
+	enter(d, 1050, N_WORKER);
+	leave(d, 1055, N_WORKER);
+	enter(d, 1060, N_PLAIN);
+	leave(d, 1061, N_PLAIN);
+	leave(d, 1100, N_MAIN);
+	leave(d, 1101, N_RUN);
+	step(d, 2000, 0xC, N_WORKER, direct_task, "direct", 0, 10);
+	calltree__finish(d->ct, 9000);
+	tasks__finish(d->tk);
+}
+
+static void count_enter_fn(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
+			   bool has_children)
+{
+	(void)t;
+	(void)n;
+	(void)depth;
+	(void)has_children;
+	((int *)ctx)[0]++;
+}
+
+FT_TEST(tasks_eager_start_is_its_tasks_step_cut_from_the_creators)
+{
+	static const struct filter_visit v = {.enter = count_enter_fn};
+	const struct filter_cut cut = {.cut = tasks__cut};
+	struct filter_cut c = cut;
+	struct drive d;
+	struct filter f = {0};
+	const struct ft_task *t;
+	int seen = 0;
+	char *out;
+
+	eager_sample(&d, 0x300);
+	FT_EQ_U64(tasks__count(d.tk), 3);
+	t = tasks__at(d.tk, 0);
+	FT_EQ_INT(t->nsteps, 1);
+	FT_EQ_INT(t->steps[0].inside, 0);
+	/* the worker that finished eagerly: one step, inside main's */
+	t = tasks__at(d.tk, 1);
+	FT_EQ_STR(tasks__name(t), "quick");
+	FT_EQ_INT(t->nsteps, 1);
+	FT_EQ_INT(t->steps[0].inside, 1);
+	FT_EQ_U64(t->steps[0].node->start_ns, 1010);
+	FT_TRUE(tasks__cut(d.tk, t->steps[0].node));
+	/* made right in main: its eager step, then a step of its own */
+	t = tasks__at(d.tk, 2);
+	FT_EQ_STR(tasks__name(t), "direct");
+	FT_EQ_INT(t->nsteps, 2);
+	FT_EQ_INT(t->steps[0].inside, 1);
+	FT_EQ_INT(t->steps[1].inside, 0);
+	FT_EQ_U64(t->steps[1].gap_ns, 2001 - 1040);
+	FT_TRUE(!tasks__cut(d.tk, t->steps[1].node));
+	/* main's step without the two eager starts: main, plain; the
+	 * coroutine under main's own Task stays in it */
+	c.cut_ctx = d.tk;
+	t = tasks__at(d.tk, 0);
+	filter__walk_node_cut(&f, d.names, calltree__thread_at(d.ct, 0), t->steps[0].node, &c, &v,
+			      &seen);
+	FT_EQ_INT(seen, 3);
+	/* the thread's tree is whole: _run, main, 3 workers, 2 plain, and the
+	 * second step's _run, worker, plain */
+	seen = 0;
+	filter__walk(&f, d.names, calltree__thread_at(d.ct, 0), &v, &seen);
+	FT_EQ_INT(seen, 10);
+	FT_TRUE(!tasks__eager_blind(d.tk, "3.12.1"));
+
+	out = render(&render_tree, &d, &f);
+	FT_TRUE(strstr(out, "# task 2 \"quick\" (coroutine worker() at 0xb): 1 step,") != NULL);
+	FT_TRUE(strstr(out, "# eager start: ran inside task 1's step, not shown there\n") != NULL);
+	FT_TRUE(strstr(out, "not seen") == NULL);
+	free(out);
+	out = render(&render_json, &d, &f);
+	FT_TRUE(strstr(out, "\"tasks_eager_seen\":true,\"tasks\":[") != NULL);
+	FT_TRUE(strstr(out, "\"suspended_before_ns\":0,\"inside_task\":1,\"calls\":[{\"func\":"
+			    "\"worker\"") != NULL);
+	free(out);
+	filter__free(&f);
+	drive_free(&d);
+
+	/* Task(..., eager_start=True) in a coroutine with no Task read: not
+	 * told from an awaited coroutine, no step; and the view says so */
+	eager_sample(&d, 0);
+	FT_EQ_U64(tasks__count(d.tk), 3);
+	FT_EQ_INT(tasks__at(d.tk, 2)->nsteps, 1);
+	FT_EQ_INT(tasks__at(d.tk, 2)->steps[0].inside, 0);
+	drive_free(&d);
+}
+
+FT_TEST(tasks_eager_blind_where_a_task_was_not_read)
+{
+	struct drive d;
+	struct filter f = {0};
+	char *out;
+
+	sample(&d); /* no Task read */
+	FT_TRUE(tasks__eager_blind(d.tk, "3.12.1"));
+	FT_TRUE(tasks__eager_blind(d.tk, "3.14.0"));
+	FT_TRUE(tasks__eager_blind(d.tk, ""));
+	FT_TRUE(tasks__eager_blind(d.tk, NULL));
+	FT_TRUE(!tasks__eager_blind(d.tk, "3.11.7"));
+	FT_TRUE(!tasks__eager_blind(d.tk, "3.8.18"));
+	out = render(&render_tree, &d, &f);
+	FT_TRUE(strstr(out, "# eager starts of Tasks created right in a coroutine are not seen") !=
+		NULL);
+	free(out);
+	drive_free(&d);
+	/* every Task read */
+	drive_init(&d);
+	step(&d, 1000, 0xA, N_MAIN, 0x100, "x", 0, 10);
+	FT_TRUE(!tasks__eager_blind(d.tk, "3.13.0"));
+	drive_free(&d);
+}
+
 /* The .AsyncioDebug section of CPython 3.14.7's _asyncio module (gcc). */
 static const uint64_t SECTION_314[13] = {0xa8,	  0x88,	  0x60,	 0x6c,	0x6d,  0x80, 0x98,
 					 0x37248, 0x2a80, 0x3a8, 0x360, 0x368, 0x370};

@@ -339,3 +339,47 @@ for _name, _method in (("pyenv-3.12", "auto"), ("pyenv-3.12", "frame"), ("pyenv-
                        ("py3.14-dtrace", "frame"), ("py3.14-tailcall-strip", "auto")):
     add("asyncio by-task eager %s --method %s" % (_name, _method),
         (lambda n, m: lambda: check_eager(find(n), m))(_name, _method))
+
+
+@case("asyncio by-task eager: replay, tree and chrome show the same eager starts")
+def eager_views():
+    """The recording of workloads/async_eager.py replays to the tasks its
+    oracle has, eager starts included; tree and chrome show those tasks
+    with each eager start under its own task only."""
+    py = find("pyenv-3.12")
+    path = os.path.join(cfg.tmp, "eager.ftrace")
+    res = tool(["record", "-o", path, "--", py, wl("async_eager")], timeout=180)
+    expect_rc(res, 0, "record")
+    res = tool(["replay", "-f", "json", "--by-task", "--include", INCLUDE, path])
+    expect_rc(res, 0, "replay")
+    doc = parse_json(res.stdout, res)
+    expected = oracle_tasks(py, "async_eager")
+    got = traced_tasks(doc, "async_eager")
+    compare(expected, got, "replay")
+    if doc.get("tasks_eager_seen") is not True:
+        raise Fail("replay: tasks_eager_seen is %r, every Task was read" % (
+            doc.get("tasks_eager_seen"),))
+    eager = [t for t in doc["tasks"] if t["steps"] and t["steps"][0].get("inside_task")]
+    tree = tool(["replay", "-f", "tree", "--by-task", "--include", INCLUDE, path])
+    expect_rc(tree, 0, "replay -f tree")
+    out = tree.stdout.decode()
+    for t in eager:
+        line = "# eager start: ran inside task %d's step, not shown there\n" % (
+            t["steps"][0]["inside_task"])
+        head = "# task %d \"%s\"" % (t["id"], t["name"])
+        at = out.find(head)
+        if at < 0 or not out[at:].split("\n", 1)[1].startswith(line):
+            raise Fail("tree: task %d's header is not followed by %r" % (t["id"], line))
+    if "are not seen" in out:
+        raise Fail("tree: says eager starts are not seen, every Task was read")
+    ch = tool(["replay", "-f", "chrome", "--by-task", "--include", INCLUDE, path])
+    expect_rc(ch, 0, "replay -f chrome")
+    tracks = {}
+    for ev in parse_json(ch.stdout, ch)["traceEvents"]:
+        if ev["tid"] >= 1000000000 and ev.get("ph") == "X":
+            tracks[ev["tid"] - 1000000000] = tracks.get(ev["tid"] - 1000000000, 0) + 1
+    want = {t["id"]: sum(count_calls(s["calls"]) for s in t["steps"]) for t in doc["tasks"]}
+    want = {k: v for k, v in want.items() if v}
+    if tracks != want:
+        raise Fail("chrome: calls per task track %s, the json's tasks %s" % (tracks, want))
+    return "%d tasks replayed, %d eager starts, tree and chrome agree" % (len(got), len(eager))

@@ -83,14 +83,16 @@ bool filter__shows_name(struct filter *f, const struct names *names, uint32_t na
 /* The walk. Every node is one of: a lost marker (always visited where its
  * place is), pruned (too short: it and its subtree vanish), shown by the
  * globs (visited), or hidden by the globs (skipped, its children promoted
- * to the nearest shown ancestor). */
-enum kind { K_SHOWN, K_HIDDEN, K_PRUNED };
+ * to the nearest shown ancestor), or cut (filter__walk_node_cut: left out
+ * with its subtree, a marker in its place where the visitor draws one). */
+enum kind { K_SHOWN, K_HIDDEN, K_PRUNED, K_CUT };
 
 struct walk {
 	struct filter *f;
 	const struct names *names;
 	const struct filter_cut *cut; /* NULL: none */
 	const struct ft_node *root;   /* never cut */
+	bool marks;		      /* the visitor draws cut nodes */
 	/* scratch stack of sibling cursors for has_children */
 	const struct ft_node **scratch;
 	size_t scap;
@@ -102,7 +104,7 @@ static enum kind classify(struct walk *wk, const struct ft_node *n)
 	if (n->flags & FT_NODE_LOST)
 		return K_SHOWN;
 	if (wk->cut && n != wk->root && wk->cut->cut(wk->cut->cut_ctx, n))
-		return K_PRUNED;
+		return K_CUT;
 	if (wk->f && n->dur_ns < wk->f->min_dur_ns)
 		return K_PRUNED;
 	return filter__shows_name(wk->f, wk->names, n->name) ? K_SHOWN : K_HIDDEN;
@@ -132,6 +134,10 @@ static bool shows_below(struct walk *wk, const struct ft_node *n)
 		switch (classify(wk, c)) {
 		case K_SHOWN:
 			return true;
+		case K_CUT:
+			if (wk->marks)
+				return true;
+			break;
 		case K_PRUNED:
 			break;
 		case K_HIDDEN:
@@ -186,7 +192,8 @@ static void walk_from(struct filter *f, const struct names *names, const struct 
 		      const struct ft_node *first, bool only, const struct filter_cut *cut,
 		      const struct filter_visit *v, void *ctx)
 {
-	struct walk wk = {.f = f, .names = names, .cut = cut, .root = first};
+	struct walk wk = {
+		.f = f, .names = names, .cut = cut, .root = first, .marks = v->cut != NULL};
 	int max = f && f->max_depth > 0 ? f->max_depth : 0;
 	struct frame *st = NULL;
 	size_t sp = 0, cap = 0;
@@ -222,7 +229,9 @@ static void walk_from(struct filter *f, const struct names *names, const struct 
 		enum kind k = classify(&wk, c);
 		bool hc;
 
-		if (k == K_PRUNED)
+		if (k == K_CUT && wk.marks)
+			v->cut(ctx, t, c, depth);
+		if (k == K_PRUNED || k == K_CUT)
 			continue;
 		if (k == K_HIDDEN && !c->first_child)
 			continue;

@@ -49,6 +49,9 @@ struct filter_visit {
 		      bool has_children);
 	void (*leave)(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth,
 		      bool has_children);
+	/* optional: a node filter__walk_node_cut leaves out, at the depth it
+	 * would have had; set, the node counts as a shown child (a marker) */
+	void (*cut)(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth);
 };
 void filter__walk(struct filter *f, const struct names *names, const struct ft_thread *t,
 		  const struct filter_visit *v, void *ctx);
@@ -58,8 +61,9 @@ void filter__walk(struct filter *f, const struct names *names, const struct ft_t
 void filter__walk_node(struct filter *f, const struct names *names, const struct ft_thread *t,
 		       const struct ft_node *n, const struct filter_visit *v, void *ctx);
 /* filter__walk_node leaving out, with their subtrees, the nodes below n
- * that cut(cut_ctx, node) says (as --min-duration prunes): the task view
- * cuts an eager task's first step out of its creator's step. */
+ * that cut(cut_ctx, node) says (as --min-duration prunes, or in v->cut's
+ * hands where set): the task view cuts an eager task's first step out of
+ * its creator's step. */
 struct filter_cut {
 	bool (*cut)(const void *cut_ctx, const struct ft_node *n);
 	const void *cut_ctx;

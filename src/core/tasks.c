@@ -16,8 +16,9 @@ struct tasks {
 			     * the renderers keep pointers */
 	size_t n, cap;
 	struct hashmap live; /* key of (pid, coroutine) -> index in v + 1 */
-	/* each step's node -> index in v + 1, for the step a new one starts
-	 * inside of; and the eager steps' nodes -> 1 (tasks__cut) */
+	/* each step's node -> index in v + 1 (its task's id), for the step a
+	 * new one starts inside of; and the eager steps' nodes -> the same
+	 * (tasks__cut) */
 	struct hashmap steps, cut;
 	/* the TASK record waiting for its ENTRY, the thread's next record */
 	struct ft_rec_task pending;
@@ -144,7 +145,7 @@ static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct 
 		return -ENOMEM;
 	if (hashmap__set(&tk->steps, node_key(n), (uint64_t)(t->id)))
 		return -ENOMEM;
-	if (outer && hashmap__set(&tk->cut, node_key(n), 1))
+	if (outer && hashmap__set(&tk->cut, node_key(n), t->id))
 		return -ENOMEM;
 	t->steps[t->nsteps++] = (struct ft_task_step){
 		.node = n, .tid = r->hdr.tid, .thread = ti, .inside = outer ? outer->id : 0};
@@ -157,6 +158,15 @@ bool tasks__cut(const void *tk, const struct ft_node *n)
 	uint64_t v;
 
 	return k && hashmap__find(&k->cut, node_key(n), &v);
+}
+
+const struct ft_task *tasks__eager_of(const struct tasks *tk, const struct ft_node *n)
+{
+	uint64_t id;
+
+	if (!tk || !hashmap__find(&tk->cut, node_key(n), &id) || !id || id > tk->n)
+		return NULL;
+	return tk->v[id - 1];
 }
 
 int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data, size_t size)

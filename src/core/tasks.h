@@ -64,6 +64,8 @@ int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data,
 /* Whether the task view leaves node n out of the step it lies in: n is
  * the eager first step of another task, shown under that task. */
 bool tasks__cut(const void *tk, const struct ft_node *n);
+/* The task whose eager first step node n is; NULL: none (tasks__cut). */
+const struct ft_task *tasks__eager_of(const struct tasks *tk, const struct ft_node *n);
 /* Whether an eager start may have gone unseen: the interpreter (python,
  * "3.12.1"; "" unknown) has eager tasks (3.12+, or not known) and a task of
  * the trace was not read (no Task address: no task_step_impl probe, no

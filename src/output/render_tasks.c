@@ -85,9 +85,7 @@ void render_tasks_tree(struct render_ctx *rc, const struct calltree *ct,
 			}
 			if (st->inside) {
 				snprintf(line, sizeof(line),
-					 "# eager start: ran inside task %u's step, not shown "
-					 "there\n",
-					 st->inside);
+					 "# eager start: ran inside task %u's step\n", st->inside);
 				header(tree, line);
 			}
 			walk_step(rc, th, st->node, v, tree);

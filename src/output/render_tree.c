@@ -33,6 +33,7 @@
 #include "core/firstview.h"
 #include "core/names.h"
 #include "core/procns.h"
+#include "core/tasks.h"
 #include "output/render.h"
 #include "output/render_priv.h"
 
@@ -76,6 +77,7 @@ struct tree {
 	const struct ft_thread *tid_of;
 	char tid_col[32];
 	size_t tid_len;
+	const struct tasks *tasks; /* --by-task: the task view; NULL: none */
 };
 
 /* "[d=" 20 digits "] " */
@@ -512,6 +514,28 @@ static void put_incomplete(struct render_ctx *rc)
 			m->incomplete, m->unapplied);
 }
 
+/* --by-task: where an eager task's first step ran inside this step (cut
+ * out: it is shown under its own task), one line with its duration, so
+ * that the step's time reads whole */
+static void tree_cut(void *ctx, const struct ft_thread *t, const struct ft_node *n, int depth)
+{
+	char buf[16];
+	struct tree *tr = ctx;
+	const struct ft_task *k = tasks__eager_of(tr->tasks, n);
+
+	if (tr->pend.first)
+		end_pending(tr);
+	flush_run(tr);
+	line_start(tr, t, fmt_node_duration(buf, n), depth);
+	if (k) {
+		fprintf(tr->out, "[eager start of task %u \"", k->id);
+		render_put_text(tr->out, tasks__name(k), strlen(tasks__name(k)), NULL, NULL);
+		fputs("\": shown under that task]\n", tr->out);
+	} else {
+		fputs("[eager start of another task: shown under that task]\n", tr->out);
+	}
+}
+
 /* --by-task: a line of the task view between steps; the lines after it
  * carry no thread header (the task's says where they ran) */
 static void task_header(void *ctx, const char *text)
@@ -529,11 +553,13 @@ static void task_header(void *ctx, const char *text)
 
 static int tree_end(struct render_ctx *rc, const struct calltree *ct)
 {
-	static const struct filter_visit visit = {.enter = tree_enter, .leave = tree_leave};
+	static const struct filter_visit visit = {
+		.enter = tree_enter, .leave = tree_leave, .cut = tree_cut};
 	struct tree tr = {.out = rc->out,
 			  .names = rc->names,
 			  .fold = rc->fold,
-			  .follow = rc->meta && rc->meta->follow};
+			  .follow = rc->meta && rc->meta->follow,
+			  .tasks = rc->tasks};
 
 	if (rc->indent_max >= 0)
 		tr.limit = rc->indent_max ? rc->indent_max : RENDER_INDENT_MAX_DEFAULT;

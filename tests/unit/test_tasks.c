@@ -424,8 +424,18 @@ FT_TEST(tasks_eager_start_is_its_tasks_step_cut_from_the_creators)
 
 	out = render(&render_tree, &d, &f);
 	FT_TRUE(strstr(out, "# task 2 \"quick\" (coroutine worker() at 0xb): 1 step,") != NULL);
-	FT_TRUE(strstr(out, "# eager start: ran inside task 1's step, not shown there\n") != NULL);
+	FT_TRUE(strstr(out, "# eager start: ran inside task 1's step\n") != NULL);
 	FT_TRUE(strstr(out, "not seen") == NULL);
+	/* in main's step, a line where each eager start ran, with its time */
+	FT_TRUE(strstr(out, "|   [eager start of task 2 \"quick\": shown under that task]\n") !=
+		NULL);
+	FT_TRUE(strstr(out, "|   [eager start of task 3 \"direct\": shown under that task]\n") !=
+		NULL);
+	free(out);
+	/* json and chrome leave it out: inside_task says where it ran */
+	out = render(&render_chrome, &d, &f);
+	FT_TRUE(strstr(out, "\"ts\":1.010,\"dur\":0.010,\"pid\":4242,\"tid\":1000000002") != NULL);
+	FT_TRUE(strstr(out, "\"ts\":1.010,\"dur\":0.010,\"pid\":4242,\"tid\":1000000001") == NULL);
 	free(out);
 	out = render(&render_json, &d, &f);
 	FT_TRUE(strstr(out, "\"tasks_eager_seen\":true,\"tasks\":[") != NULL);

@@ -364,12 +364,16 @@ def eager_views():
     expect_rc(tree, 0, "replay -f tree")
     out = tree.stdout.decode()
     for t in eager:
-        line = "# eager start: ran inside task %d's step, not shown there\n" % (
+        line = "# eager start: ran inside task %d's step\n" % (
             t["steps"][0]["inside_task"])
         head = "# task %d \"%s\"" % (t["id"], t["name"])
         at = out.find(head)
         if at < 0 or not out[at:].split("\n", 1)[1].startswith(line):
             raise Fail("tree: task %d's header is not followed by %r" % (t["id"], line))
+        # and where it ran, in the creator's step, one line
+        mark = "[eager start of task %d \"%s\": shown under that task]\n" % (t["id"], t["name"])
+        if out.count(mark) != 1:
+            raise Fail("tree: %d lines %r, one expected" % (out.count(mark), mark))
     if "are not seen" in out:
         raise Fail("tree: says eager starts are not seen, every Task was read")
     ch = tool(["replay", "-f", "chrome", "--by-task", "--include", INCLUDE, path])

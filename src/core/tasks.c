@@ -115,12 +115,16 @@ static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct 
 	/* a coroutine resumed inside its own Task's step is part of that
 	 * step; one whose caller is a coroutine is a step only as the eager
 	 * start of another Task, read for that frame */
-	if (outer && r->task && outer->addr == r->task)
+	if (outer && ((r->task && outer->addr == r->task) ||
+		      (outer->pid == r->hdr.tgid && outer->coro == r->coro)))
 		return 0;
 	if ((r->hdr.flags & FT_TASK_F_NESTED) && !r->task)
 		return 0;
 
-	if (!(r->hdr.flags & FT_TASK_F_FIRST) &&
+	/* a step inside another task's step is an eager start, which is a
+	 * task's first step: a new task even where the coroutine and the Task
+	 * take the addresses of a finished task's (the memory was reused) */
+	if (!outer && !(r->hdr.flags & FT_TASK_F_FIRST) &&
 	    hashmap__find(&tk->live, coro_key(r->hdr.tgid, r->coro), &at)) {
 		t = tk->v[at - 1];
 		/* the address now holds another coroutine: the old one is gone */
@@ -132,8 +136,6 @@ static int add_step(struct tasks *tk, const struct ft_rec_task *r, const struct 
 		t = task_new(tk, r, n->name);
 	if (!t)
 		return -ENOMEM;
-	if (t == outer)
-		return 0;
 	if (r->task)
 		t->addr = r->task;
 	if (r->name[0]) {

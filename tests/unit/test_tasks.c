@@ -454,6 +454,37 @@ FT_TEST(tasks_eager_start_is_its_tasks_step_cut_from_the_creators)
 	drive_free(&d);
 }
 
+FT_TEST(tasks_eager_start_at_a_finished_tasks_addresses_is_a_new_task)
+{
+	struct drive d;
+
+	drive_init(&d);
+	/* a worker task (coroutine 0xB, Task 0x200) that finished */
+	step(&d, 100, 0xB, N_WORKER, 0x200, "old", 0, 10);
+	/* main's step starts one eagerly whose coroutine and Task took the
+	 * same memory: nothing else tells them apart, but an eager start is
+	 * a first step */
+	enter(&d, 1000, N_RUN);
+	task(&d, 1001, 0xA, N_MAIN, 0x100, "main", 0);
+	enter(&d, 1001, N_MAIN);
+	task(&d, 1010, 0xB, N_WORKER, 0x200, "new", FT_TASK_F_NESTED);
+	enter(&d, 1010, N_WORKER);
+	leave(&d, 1020, N_WORKER);
+	leave(&d, 1100, N_MAIN);
+	leave(&d, 1101, N_RUN);
+	/* its next step, at the same addresses: the new task's */
+	step(&d, 2000, 0xB, N_WORKER, 0x200, "new", 0, 10);
+	calltree__finish(d.ct, 9000);
+	tasks__finish(d.tk);
+	FT_EQ_U64(tasks__count(d.tk), 3);
+	FT_EQ_STR(tasks__name(tasks__at(d.tk, 0)), "old");
+	FT_EQ_INT(tasks__at(d.tk, 0)->nsteps, 1);
+	FT_EQ_STR(tasks__name(tasks__at(d.tk, 2)), "new");
+	FT_EQ_INT(tasks__at(d.tk, 2)->nsteps, 2);
+	FT_EQ_INT(tasks__at(d.tk, 2)->steps[0].inside, 2);
+	drive_free(&d);
+}
+
 FT_TEST(tasks_eager_blind_where_a_task_was_not_read)
 {
 	struct drive d;

@@ -5,7 +5,9 @@
 # tasks that finish without ever suspending, tasks that suspend (sleep(0), an
 # event), a task created by a plain function, an eager task that creates
 # another eagerly inside its own first step, and one made by calling Task()
-# right in the coroutine (its coroutine's caller is then a coroutine).
+# right in the coroutine (its coroutine's caller is then a coroutine). A second
+# loop without the factory mixes a lazy task with Task(..., eager_start=True)
+# and, on 3.14, create_task(..., eager_start=True).
 #
 # Its own oracle: with FT_TASK_ORACLE=PATH it runs under sys.setprofile and
 # writes, per task in the order of its first step, the task's name (as it was
@@ -81,16 +83,37 @@ async def main():
     await asyncio.sleep(0)
     ev.set()
     await asyncio.gather(*tasks)
-    return plain(11)
+    plain(11)
+    return tasks
+
+
+async def lazy_main():
+    # no eager factory: tasks are lazy unless asked to start eagerly
+    loop = asyncio.get_running_loop()
+    tasks = [asyncio.create_task(quick(20), name="lazy"),
+             asyncio.Task(sleeps(21), loop=loop, name="asked", eager_start=True)]
+    if sys.version_info >= (3, 14):
+        # 3.14: create_task passes eager_start on to the Task
+        tasks.append(asyncio.create_task(quick(22), name="kw", eager_start=True))
+    await asyncio.gather(*tasks)
 
 
 def run():
     loop = asyncio.new_event_loop()
     loop.set_task_factory(asyncio.eager_task_factory)
     try:
-        loop.run_until_complete(main())
+        # kept alive to the end: a Task's memory reused by a later Task of
+        # the same coroutine function at a reused coroutine address would
+        # read as one task (docs/design.md "Grouping")
+        kept = loop.run_until_complete(main())
     finally:
         loop.close()
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(lazy_main())
+    finally:
+        loop.close()
+    return kept
 
 
 class Oracle:

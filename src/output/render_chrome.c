@@ -19,6 +19,7 @@
 #include "core/filter.h"
 #include "output/jsonw.h"
 #include "core/names.h"
+#include "core/tasks.h"
 #include "core/procns.h"
 #include "output/render.h"
 #include "output/render_priv.h"
@@ -204,6 +205,10 @@ static int chrome_end(struct render_ctx *rc, const struct calltree *ct)
 		jsonw__key(ch.w, "otherData");
 		jsonw__begin_object(ch.w);
 		render_meta_members(ch.w, m);
+		/* --by-task: as json's, false where an eager start may be unseen */
+		if (rc->tasks)
+			jsonw__key_bool(ch.w, "tasks_eager_seen",
+					!tasks__eager_blind(rc->tasks, m->python));
 		jsonw__end_object(ch.w);
 	}
 	jsonw__end_object(ch.w);

@@ -379,7 +379,10 @@ def eager_views():
     ch = tool(["replay", "-f", "chrome", "--by-task", "--include", INCLUDE, path])
     expect_rc(ch, 0, "replay -f chrome")
     tracks = {}
-    for ev in parse_json(ch.stdout, ch)["traceEvents"]:
+    chdoc = parse_json(ch.stdout, ch)
+    if chdoc.get("otherData", {}).get("tasks_eager_seen") is not True:
+        raise Fail("chrome: otherData.tasks_eager_seen is not true: %s" % chdoc.get("otherData"))
+    for ev in chdoc["traceEvents"]:
         if ev["tid"] >= 1000000000 and ev.get("ph") == "X":
             tracks[ev["tid"] - 1000000000] = tracks.get(ev["tid"] - 1000000000, 0) + 1
     want = {t["id"]: sum(count_calls(s["calls"]) for s in t["steps"]) for t in doc["tasks"]}

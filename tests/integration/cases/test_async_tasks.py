@@ -336,7 +336,8 @@ def check_eager(py, method):
 # the default; usdt sees no tasks
 for _name, _method in (("pyenv-3.12", "auto"), ("pyenv-3.12", "frame"), ("pyenv-3.13", "auto"),
                        ("pyenv-3.13", "frame"), ("py3.14-dtrace", "auto"),
-                       ("py3.14-dtrace", "frame"), ("py3.14-tailcall-strip", "auto")):
+                       ("py3.14-dtrace", "frame"), ("py3.14-tailcall-strip", "auto"),
+                       ("py3.14-ft", "auto")):
     add("asyncio by-task eager %s --method %s" % (_name, _method),
         (lambda n, m: lambda: check_eager(find(n), m))(_name, _method))
 

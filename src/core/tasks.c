@@ -201,8 +201,62 @@ int tasks__record(struct tasks *tk, const struct calltree *ct, const void *data,
 	return add_step(tk, &tk->pending, t, ti);
 }
 
+/* A coroutine resumed from C is a Task's step only when a Task runs it.
+ * Where the probes read the running Task in a process (a step of it came
+ * with the Task's address), a "task" none of whose steps did is another
+ * coroutine resumed from C: the ones _collections_abc and types create and
+ * close unstarted at import (3.8-3.12 run their frames to close them), a
+ * coroutine a program or another framework drives by hand. They leave the
+ * view, which is renumbered; a process with no Task read keeps them all,
+ * as it cannot tell. Without the memory to do it the view stays as it is. */
+static void drop_unread(struct tasks *tk)
+{
+	struct hashmap read = {0};
+	uint32_t *id = NULL;
+	size_t m = 0;
+	uint64_t v;
+
+	for (size_t i = 0; i < tk->n; i++)
+		if (tk->v[i]->addr && hashmap__set(&read, tk->v[i]->pid, 1))
+			goto out;
+	if (!read.count || !(id = calloc(tk->n + 1, sizeof(*id))))
+		goto out; /* nothing to drop, or the view as it is */
+	for (size_t i = 0; i < tk->n; i++) {
+		struct ft_task *t = tk->v[i];
+
+		if (!t->addr && hashmap__find(&read, t->pid, &v)) {
+			free(t->steps);
+			free(t);
+			continue;
+		}
+		id[t->id] = (uint32_t)m + 1;
+		t->id = (uint32_t)++m;
+		tk->v[m - 1] = t;
+	}
+	/* the maps name tasks by id: made again of the tasks kept, in the
+	 * slots they have (no more keys than before: no allocation) */
+	hashmap__clear(&tk->steps);
+	hashmap__clear(&tk->cut);
+	for (size_t i = 0; i < m; i++)
+		for (size_t s = 0; s < tk->v[i]->nsteps; s++) {
+			struct ft_task_step *st = &tk->v[i]->steps[s];
+
+			st->inside = id[st->inside];
+			hashmap__set(&tk->steps, node_key(st->node), i + 1);
+			if (st->inside)
+				hashmap__set(&tk->cut, node_key(st->node), i + 1);
+		}
+	tk->n = m;
+	/* no record comes after the end: the live tasks' indices are stale */
+	hashmap__clear(&tk->live);
+out:
+	free(id);
+	hashmap__fini(&read);
+}
+
 void tasks__finish(struct tasks *tk)
 {
+	drop_unread(tk);
 	for (size_t i = 0; i < tk->n; i++) {
 		struct ft_task *t = tk->v[i];
 

@@ -340,12 +340,16 @@ FT_TEST(filter_walk_node_stays_in_its_subtree)
  * Task (3.14 reads the running Task there, a throw() passed on) is no step. */
 static void eager_sample(struct drive *d, uint64_t direct_task)
 {
+	/* direct_task 0: no Task read at all (a probe reads every Task's or
+	 * none) */
+	uint64_t main_task = direct_task ? 0x100 : 0, quick_task = direct_task ? 0x200 : 0;
+
 	drive_init(d);
 	enter(d, 1000, N_RUN);
-	task(d, 1001, 0xA, N_MAIN, 0x100, "main", 0);
+	task(d, 1001, 0xA, N_MAIN, main_task, "main", 0);
 	enter(d, 1001, N_MAIN);
 	/* the factory's eager start */
-	task(d, 1010, 0xB, N_WORKER, 0x200, "quick", 0);
+	task(d, 1010, 0xB, N_WORKER, quick_task, "quick", 0);
 	enter(d, 1010, N_WORKER);
 	enter(d, 1011, N_PLAIN);
 	leave(d, 1012, N_PLAIN);
@@ -355,7 +359,7 @@ static void eager_sample(struct drive *d, uint64_t direct_task)
 	enter(d, 1030, N_WORKER);
 	leave(d, 1040, N_WORKER);
 	/* under main's own Task: no step */
-	task(d, 1050, 0xD, N_WORKER, 0x100, "main", FT_TASK_F_NESTED);
+	task(d, 1050, 0xD, N_WORKER, main_task, "main", FT_TASK_F_NESTED);
 	enter(d, 1050, N_WORKER);
 	leave(d, 1055, N_WORKER);
 	enter(d, 1060, N_PLAIN);
@@ -507,6 +511,57 @@ FT_TEST(tasks_eager_blind_where_a_task_was_not_read)
 	drive_init(&d);
 	step(&d, 1000, 0xA, N_MAIN, 0x100, "x", 0, 10);
 	FT_TRUE(!tasks__eager_blind(d.tk, "3.13.0"));
+	drive_free(&d);
+}
+
+/* Where the running Task is read in a process, a coroutine resumed from C
+ * without one is no Task's (the import-time coroutines closed unstarted,
+ * one driven by hand): not in the view, which is numbered without it, and
+ * an eager start's creator id follows. A process with no Task read keeps
+ * them: it cannot tell. */
+FT_TEST(tasks_coroutine_without_a_task_is_no_task_where_tasks_are_read)
+{
+	struct drive d;
+	const struct ft_task *t;
+
+	drive_init(&d);
+	step(&d, 100, 0xE, N_PLAIN, 0, NULL, 0, 5); /* _coro() closed at import */
+	step(&d, 200, 0xA, N_MAIN, 0x100, "main", 0, 10);
+	step(&d, 300, 0xF, N_PLAIN, 0, NULL, 0, 5); /* coro.send() by hand */
+	/* main's next step starts a Task eagerly */
+	enter(&d, 400, N_RUN);
+	task(&d, 401, 0xA, N_MAIN, 0x100, "main", 0);
+	enter(&d, 401, N_MAIN);
+	task(&d, 410, 0xB, N_WORKER, 0x200, "quick", 0);
+	enter(&d, 410, N_WORKER);
+	leave(&d, 420, N_WORKER);
+	leave(&d, 430, N_MAIN);
+	leave(&d, 431, N_RUN);
+	calltree__finish(d.ct, 9000);
+	tasks__finish(d.tk);
+	FT_EQ_U64(tasks__count(d.tk), 2);
+	t = tasks__at(d.tk, 0);
+	FT_EQ_INT(t->id, 1);
+	FT_EQ_STR(tasks__name(t), "main");
+	FT_EQ_INT(t->nsteps, 2);
+	FT_EQ_U64(t->steps[1].gap_ns, 401 - 211);
+	t = tasks__at(d.tk, 1);
+	FT_EQ_INT(t->id, 2);
+	FT_EQ_STR(tasks__name(t), "quick");
+	FT_EQ_INT(t->steps[0].inside, 1);
+	FT_TRUE(tasks__cut(d.tk, t->steps[0].node));
+	FT_TRUE(tasks__eager_of(d.tk, t->steps[0].node) == t);
+	FT_TRUE(!tasks__eager_blind(d.tk, "3.11.7"));
+	drive_free(&d);
+
+	/* no Task read anywhere: every coroutine resumed from C stays */
+	drive_init(&d);
+	step(&d, 100, 0xE, N_PLAIN, 0, NULL, 0, 5);
+	step(&d, 200, 0xA, N_MAIN, 0, NULL, 0, 10);
+	calltree__finish(d.ct, 9000);
+	tasks__finish(d.tk);
+	FT_EQ_U64(tasks__count(d.tk), 2);
+	FT_EQ_INT(tasks__at(d.tk, 1)->id, 2);
 	drive_free(&d);
 }
 

@@ -9,7 +9,8 @@
 # steps: each step the calls (depth, function) made inside one resume of the
 # task's coroutine, from the coroutine's resume to its suspension, as seen
 # in-process with asyncio.current_task(). Only this file's frames count, as
-# the tracer shows them with --include '*/workloads/*'.
+# the tracer shows them with --include '*/workloads/*'. Before the loop runs,
+# plain code drives one coroutine by hand: resumed from C, but by no Task.
 import asyncio
 import json
 import os
@@ -104,6 +105,19 @@ async def main():
     return got
 
 
+async def by_hand():
+    return plain(0)
+
+
+def drive_by_hand():
+    """A coroutine resumed from C by plain code, not by a Task: no task."""
+    c = by_hand()
+    try:
+        c.send(None)
+    except StopIteration:
+        pass
+
+
 class Oracle:
     def __init__(self):
         self.tasks = []  # in the order of first steps
@@ -153,6 +167,7 @@ class Oracle:
 
 
 if __name__ == "__main__":
+    drive_by_hand()
     path = os.environ.get("FT_TASK_ORACLE")
     if path:
         o = Oracle()

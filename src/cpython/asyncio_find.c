@@ -27,17 +27,17 @@
 #include "sys/disasm.h"
 #include "sys/elfimage.h"
 
-#define MARKER "_step(): already done: %R %R"
-#define MAX_HITS 8
-#define MAX_FUNCS 512	    /* functions walked, per search */
-#define MAX_INSNS 400000    /* instructions decoded, per search */
-#define PY_TP_CALL 50	    /* Py_tp_call in typeslots.h */
-#define METH_O 0x0008	    /* methodobject.h */
-#define TYPE_NAME_AT 24	    /* PyTypeObject: ob_refcnt, ob_type, ob_size, tp_name */
-#define TYPE_SIZE_AT 32	    /* tp_basicsize */
-#define TYPE_CALL_AT 128    /* tp_call: 16 pointer slots after tp_name */
-#define SPEC_SIZE_AT 8	    /* PyType_Spec: name, int basicsize */
-#define SPEC_SLOTS_AT 24    /* ..., itemsize, flags, PyType_Slot *slots */
+#define MARKER	      "_step(): already done: %R %R"
+#define MAX_HITS      8
+#define MAX_FUNCS     512    /* functions walked, per search */
+#define MAX_INSNS     400000 /* instructions decoded, per search */
+#define PY_TP_CALL    50     /* Py_tp_call in typeslots.h */
+#define METH_O	      0x0008 /* methodobject.h */
+#define TYPE_NAME_AT  24     /* PyTypeObject: ob_refcnt, ob_type, ob_size, tp_name */
+#define TYPE_SIZE_AT  32     /* tp_basicsize */
+#define TYPE_CALL_AT  128    /* tp_call: 16 pointer slots after tp_name */
+#define SPEC_SIZE_AT  8	     /* PyType_Spec: name, int basicsize */
+#define SPEC_SLOTS_AT 24     /* ..., itemsize, flags, PyType_Slot *slots */
 
 struct addrs {
 	uint64_t v[MAX_FUNCS];
@@ -154,8 +154,8 @@ struct named_fn {
 	uint64_t size;
 };
 
-static size_t named_functions(const struct elfimage *img, const struct named_fn *nf,
-			      uint64_t *out, size_t max)
+static size_t named_functions(const struct elfimage *img, const struct named_fn *nf, uint64_t *out,
+			      size_t max)
 {
 	uint64_t strs[MAX_HITS], slots[MAX_HITS], fn;
 	size_t ns = find_strings(img, nf->name, strs, MAX_HITS), n = 0;
@@ -184,7 +184,8 @@ static size_t named_functions(const struct elfimage *img, const struct named_fn 
 					if (!b || !le(b, 4))
 						break;
 					if (le(b, 4) == PY_TP_CALL &&
-					    elfimage__read_ptr(img, tab + 16 * (uint64_t)k + 8, &fn))
+					    elfimage__read_ptr(img, tab + 16 * (uint64_t)k + 8,
+							       &fn))
 						fn = 0;
 					if (fn)
 						break;
@@ -192,7 +193,8 @@ static size_t named_functions(const struct elfimage *img, const struct named_fn 
 			} else {
 				/* PyMethodDef {ml_name, ml_meth, int ml_flags, ml_doc} */
 				b = elfimage__bytes(img, obj + 16, 4);
-				if (!b || le(b, 4) != METH_O || elfimage__read_ptr(img, obj + 8, &fn))
+				if (!b || le(b, 4) != METH_O ||
+				    elfimage__read_ptr(img, obj + 8, &fn))
 					fn = 0;
 			}
 			if (!fn || !own_code(img, fn))
@@ -268,7 +270,7 @@ static int walk_body(struct walk *w, uint64_t entry, bool *refs, struct addrs *c
 			if (in.flow == DISASM_JCC) {
 				if (ntodo == cap) {
 					uint64_t *t = realloc(todo, (cap = cap ? 2 * cap : 64) *
-									  sizeof(*t));
+									    sizeof(*t));
 					if (!t) {
 						e = -ENOMEM;
 						break;
@@ -348,17 +350,15 @@ out:
 	return e;
 }
 
-int asyncio_find_step(const struct elfimage *img, int minor, uint64_t *vaddr, char *why,
-		      size_t len)
+int asyncio_find_step(const struct elfimage *img, int minor, uint64_t *vaddr, char *why, size_t len)
 {
 	/* the step wrapper's call slot; task_wakeup */
 	const struct named_fn step_root =
 		minor >= 12 ? (struct named_fn){"_asyncio.TaskStepMethWrapper", 0, 1, 32}
 			    : (struct named_fn){"TaskStepMethWrapper", TYPE_NAME_AT, 0, 32};
-	const struct named_fn wake_root = minor >= 10
-						  ? (struct named_fn){"task_wakeup", 0, 2, 0}
-						  : (struct named_fn){"TaskWakeupMethWrapper",
-								      TYPE_NAME_AT, 0, 24};
+	const struct named_fn wake_root =
+		minor >= 10 ? (struct named_fn){"task_wakeup", 0, 2, 0}
+			    : (struct named_fn){"TaskWakeupMethWrapper", TYPE_NAME_AT, 0, 24};
 	struct walk w = {.img = img};
 	struct addrs *a = NULL, *b = NULL;
 	uint64_t sroot[2], wroot[2];
@@ -403,8 +403,7 @@ int asyncio_find_step(const struct elfimage *img, int minor, uint64_t *vaddr, ch
 	}
 	if (srefs || wrefs || a->n != 1 || b->n != 1 || a->v[0] != b->v[0]) {
 		e = -ENOENT;
-		snprintf(why, len,
-			 "no single function behind both %s and %s (%zu and %zu found%s)",
+		snprintf(why, len, "no single function behind both %s and %s (%zu and %zu found%s)",
 			 step_root.name, wake_root.name, a->n, b->n,
 			 srefs || wrefs ? ", inlined" : "");
 		goto out;
@@ -428,12 +427,11 @@ int asyncio_find_task_size(const struct elfimage *img, int minor, uint64_t *size
 
 		for (size_t j = 0; j < n; j++) {
 			/* tp_basicsize of the static type; the spec's int basicsize */
-			const uint8_t *b = minor >= 12
-						   ? elfimage__bytes(img, slots[j] + SPEC_SIZE_AT, 4)
-						   : elfimage__bytes(img,
-								     slots[j] - TYPE_NAME_AT +
-									     TYPE_SIZE_AT,
-								     8);
+			const uint8_t *b =
+				minor >= 12
+					? elfimage__bytes(img, slots[j] + SPEC_SIZE_AT, 4)
+					: elfimage__bytes(
+						  img, slots[j] - TYPE_NAME_AT + TYPE_SIZE_AT, 8);
 			uint64_t v = b ? le(b, minor >= 12 ? 4 : 8) : 0;
 
 			if (!v || (got && v != got))

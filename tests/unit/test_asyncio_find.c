@@ -18,13 +18,27 @@ static const struct {
 	const char *path;
 	int minor;
 } builds[] = {
-	{"/root/.pyenv/versions/3.8.18/lib/python3.8/lib-dynload/_asyncio.cpython-38-x86_64-linux-gnu.so", 8},
-	{"/root/.pyenv/versions/3.9.18/lib/python3.9/lib-dynload/_asyncio.cpython-39-x86_64-linux-gnu.so", 9},
-	{"/var/cache/flowtrace-bpf/python3.9-dtrace/lib/python3.9/lib-dynload/_asyncio.cpython-39-x86_64-linux-gnu.so", 9},
-	{"/root/.pyenv/versions/3.10.13/lib/python3.10/lib-dynload/_asyncio.cpython-310-x86_64-linux-gnu.so", 10},
-	{"/root/.pyenv/versions/3.11.7/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so", 11},
-	{"/root/.pyenv/versions/3.12.1/lib/python3.12/lib-dynload/_asyncio.cpython-312-x86_64-linux-gnu.so", 12},
-	{"/root/.pyenv/versions/3.13.0/lib/python3.13/lib-dynload/_asyncio.cpython-313-x86_64-linux-gnu.so", 13},
+	{"/root/.pyenv/versions/3.8.18/lib/python3.8/lib-dynload/"
+	 "_asyncio.cpython-38-x86_64-linux-gnu.so",
+	 8},
+	{"/root/.pyenv/versions/3.9.18/lib/python3.9/lib-dynload/"
+	 "_asyncio.cpython-39-x86_64-linux-gnu.so",
+	 9},
+	{"/var/cache/flowtrace-bpf/python3.9-dtrace/lib/python3.9/lib-dynload/"
+	 "_asyncio.cpython-39-x86_64-linux-gnu.so",
+	 9},
+	{"/root/.pyenv/versions/3.10.13/lib/python3.10/lib-dynload/"
+	 "_asyncio.cpython-310-x86_64-linux-gnu.so",
+	 10},
+	{"/root/.pyenv/versions/3.11.7/lib/python3.11/lib-dynload/"
+	 "_asyncio.cpython-311-x86_64-linux-gnu.so",
+	 11},
+	{"/root/.pyenv/versions/3.12.1/lib/python3.12/lib-dynload/"
+	 "_asyncio.cpython-312-x86_64-linux-gnu.so",
+	 12},
+	{"/root/.pyenv/versions/3.13.0/lib/python3.13/lib-dynload/"
+	 "_asyncio.cpython-313-x86_64-linux-gnu.so",
+	 13},
 };
 
 FT_TEST(asyncio_find_step_equals_symtab)
@@ -69,7 +83,8 @@ FT_TEST(asyncio_find_step_equals_symtab)
 
 FT_TEST(asyncio_find_step_debian_stripped)
 {
-	const char *path = "/usr/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so";
+	const char *path =
+		"/usr/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so";
 	struct elfimage *img;
 	struct elfimage_sym sym;
 	struct asyncio_task_layout l;

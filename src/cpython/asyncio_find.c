@@ -22,9 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpython/asyncio_find.h"
+#include "cpython/asyncio_task.h"
 #include "sys/disasm.h"
+#include "sys/elfdebug.h"
 #include "sys/elfimage.h"
 
 #define MARKER	      "_step(): already done: %R %R"
@@ -442,5 +445,77 @@ int asyncio_find_task_size(const struct elfimage *img, int minor, uint64_t *size
 	if (!got)
 		return -ENOENT;
 	*size = got;
+	return 0;
+}
+
+/* The Task's size at the layout's symbol in syms, read from code (the
+ * file with the bytes: a debug file's sections hold none), or 0. */
+static uint64_t size_by_symbol(const struct elfimage *syms, const struct elfimage *code, int minor)
+{
+	struct asyncio_task_layout l;
+	struct elfimage_sym sym;
+	const uint8_t *b;
+
+	if (asyncio_task_layout(minor, &l) || elfimage__symbol_any(syms, l.size_symbol, &sym))
+		return 0;
+	b = syms == code ? elfimage__symbol_bytes(code, &sym, (size_t)l.size_at + 4)
+			 : elfimage__bytes(code, sym.value, (size_t)l.size_at + 4);
+	return b ? le(b + l.size_at, 4) : 0;
+}
+
+int asyncio_step_site(const struct elfimage *img, const char *path, int minor,
+		      struct asyncio_step_site *out, char *why, size_t len, char *hint, size_t hlen)
+{
+	char dpath[PATH_MAX], fwhy[256], etc[PATH_MAX + 32], root[PATH_MAX];
+	struct elfimage *dbg;
+	struct elfimage_sym sym;
+	const char *rest;
+	uint8_t id[64];
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	hint[0] = '\0';
+	if (!elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &sym)) {
+		out->step = sym.value;
+		out->task_size = size_by_symbol(img, img, minor);
+		snprintf(out->how, sizeof(out->how), "its symbols");
+		goto size;
+	}
+	dbg = elfdebug_open(img, path, dpath, sizeof(dpath));
+	if (dbg && !elfimage__symbol_any(dbg, ASYNCIO_TASK_STEP_SYMBOL, &sym)) {
+		out->step = sym.value;
+		out->task_size = size_by_symbol(dbg, img, minor);
+		snprintf(out->how, sizeof(out->how), "the debug file %s", dpath);
+		elfimage__free(dbg);
+		goto size;
+	}
+	elfimage__free(dbg);
+	if (!asyncio_find_step(img, minor, &out->step, fwhy, sizeof(fwhy))) {
+		snprintf(out->how, sizeof(out->how), "its code");
+		goto size;
+	}
+	snprintf(why, len,
+		 "no symbol " ASYNCIO_TASK_STEP_SYMBOL
+		 " in %s (stripped), no debug file for it, and its code "
+		 "did not show the function: %s",
+		 path, fwhy);
+	/* a debug file helps where one can exist: the file names it */
+	n = elfimage__build_id(img, id, sizeof(id));
+	if (n > 1 || elfimage__section_by_name(img, ".gnu_debuglink")) {
+		char cand[1][PATH_MAX] = {""};
+		int o = snprintf(hint, hlen, "install the interpreter's debug symbols");
+
+		if (n > 1 && elfdebug_candidates(id, (size_t)n, NULL, "/", cand, 1) && o >= 0 &&
+		    (size_t)o < hlen)
+			o += snprintf(hint + o, hlen - (size_t)o, " (%s)", cand[0]);
+		elfdebug_split_root(path, root, sizeof(root), &rest);
+		snprintf(etc, sizeof(etc), "%s/etc/debian_version", root);
+		if (!access(etc, F_OK) && o >= 0 && (size_t)o < hlen)
+			snprintf(hint + o, hlen - (size_t)o, "; Debian: python3.%d-dbg", minor);
+	}
+	return -ENOENT;
+size:
+	if (!out->task_size && asyncio_find_task_size(img, minor, &out->task_size))
+		out->task_size = 0;
 	return 0;
 }

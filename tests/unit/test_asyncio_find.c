@@ -81,35 +81,48 @@ FT_TEST(asyncio_find_step_equals_symtab)
 	printf("  %d builds checked\n", tested);
 }
 
+/* Debian's stripped modules: the installed python3.11 and the trixie root's
+ * python3.13 (scripts/build-trixie-root.sh) when it is built. */
+static const struct {
+	const char *path;
+	int minor;
+} stripped[] = {
+	{"/usr/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so", 11},
+	{"/var/cache/flowtrace-bpf/trixie-root/usr/lib/python3.13/lib-dynload/"
+	 "_asyncio.cpython-313-x86_64-linux-gnu.so",
+	 13},
+};
+
 FT_TEST(asyncio_find_step_debian_stripped)
 {
-	const char *path =
-		"/usr/lib/python3.11/lib-dynload/_asyncio.cpython-311-x86_64-linux-gnu.so";
-	struct elfimage *img;
-	struct elfimage_sym sym;
-	struct asyncio_task_layout l;
-	uint64_t found, size;
-	char why[256] = "";
+	for (size_t i = 0; i < sizeof(stripped) / sizeof(stripped[0]); i++) {
+		const char *path = stripped[i].path;
+		struct elfimage *img;
+		struct elfimage_sym sym;
+		struct asyncio_task_layout l;
+		uint64_t found, size;
+		char why[256] = "";
 
-	if (access(path, R_OK)) {
-		printf("  note: %s not installed, skipped\n", path);
-		return;
-	}
-	img = elfimage__open(path);
-	FT_TRUE(img);
-	if (!elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &sym)) {
-		printf("  note: %s is not stripped, skipped\n", path);
+		if (access(path, R_OK)) {
+			printf("  note: %s not installed, skipped\n", path);
+			continue;
+		}
+		img = elfimage__open(path);
+		FT_TRUE(img);
+		if (!elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &sym)) {
+			printf("  note: %s is not stripped, skipped\n", path);
+			elfimage__free(img);
+			continue;
+		}
+		if (asyncio_find_step(img, stripped[i].minor, &found, why, sizeof(why)))
+			FT_FAIL("%s: %s", path, why);
+		printf("  %s: task_step_impl at %#" PRIx64 "\n", path, found);
+		FT_TRUE(elfimage__is_code(img, found));
+		FT_EQ_INT(asyncio_find_task_size(img, stripped[i].minor, &size), 0);
+		FT_EQ_INT(asyncio_task_layout(stripped[i].minor, &l), 0);
+		FT_EQ_INT(asyncio_task_check(&l, size), 0);
 		elfimage__free(img);
-		return;
 	}
-	if (asyncio_find_step(img, 11, &found, why, sizeof(why)))
-		FT_FAIL("%s", why);
-	printf("  task_step_impl at %#" PRIx64 "\n", found);
-	FT_TRUE(elfimage__is_code(img, found));
-	FT_EQ_INT(asyncio_find_task_size(img, 11, &size), 0);
-	FT_EQ_INT(asyncio_task_layout(11, &l), 0);
-	FT_EQ_INT(asyncio_task_check(&l, size), 0);
-	elfimage__free(img);
 }
 
 FT_TEST(asyncio_find_refuses_non_asyncio)

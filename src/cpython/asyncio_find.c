@@ -508,9 +508,13 @@ int asyncio_step_site(const struct elfimage *img, const char *path, int minor,
 		if (n > 1 && elfdebug_candidates(id, (size_t)n, NULL, "/", cand, 1) && o >= 0 &&
 		    (size_t)o < hlen)
 			o += snprintf(hint + o, hlen - (size_t)o, " (%s)", cand[0]);
+		/* the package's name only for Debian's own interpreter: a
+		 * module of /usr/lib/python3.X on a Debian root */
 		elfdebug_split_root(path, root, sizeof(root), &rest);
 		snprintf(etc, sizeof(etc), "%s/etc/debian_version", root);
-		if (!access(etc, F_OK) && o >= 0 && (size_t)o < hlen)
+		if ((!strncmp(rest, "/usr/lib/python3.", 17) ||
+		     !strncmp(rest, "/usr/bin/../lib/python3.", 24)) &&
+		    !access(etc, F_OK) && o >= 0 && (size_t)o < hlen)
 			snprintf(hint + o, hlen - (size_t)o, "; Debian: python3.%d-dbg", minor);
 	}
 	return -ENOENT;

@@ -6,6 +6,7 @@
  * has no .symtab: the search must find one function there (which one was
  * checked against Debian's own debug file by hand, docs/design.md). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -138,4 +139,85 @@ FT_TEST(asyncio_find_refuses_non_asyncio)
 	FT_EQ_INT(asyncio_find_task_size(img, 11, &v), -ENOENT);
 	FT_EQ_INT(asyncio_find_step(img, 7, &v, why, sizeof(why)), -ENOTSUP);
 	elfimage__free(img);
+}
+
+#define SRC312                                                     \
+	"/root/.pyenv/versions/3.12.1/lib/python3.12/lib-dynload/" \
+	"_asyncio.cpython-312-x86_64-linux-gnu.so"
+
+static void run(const char *cmd)
+{
+	if (system(cmd))
+		FT_FAIL("command failed: %s", cmd);
+}
+
+/* The order: the file's symbols, its debug file's, its code; and when none
+ * shows the function, why and what would help. */
+FT_TEST(asyncio_step_site_order)
+{
+	char dir[] = "/tmp/ft-asyncio-site-XXXXXX", cmd[1024], mod[256], why[1024], hint[512];
+	struct asyncio_step_site site;
+	struct elfimage_sym sym;
+	struct elfimage *img;
+	uint64_t want;
+
+	if (access(SRC312, R_OK) || system("command -v objcopy >/dev/null")) {
+		printf("  note: no pyenv 3.12 or no objcopy, skipped\n");
+		return;
+	}
+	img = elfimage__open(SRC312);
+	FT_TRUE(img);
+	FT_EQ_INT(elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &sym), 0);
+	want = sym.value;
+	FT_EQ_INT(asyncio_step_site(img, SRC312, 12, &site, why, sizeof(why), hint, sizeof(hint)),
+		  0);
+	FT_EQ_U64(site.step, want);
+	FT_EQ_U64(site.task_size, 176);
+	FT_EQ_STR(site.how, "its symbols");
+	elfimage__free(img);
+
+	/* stripped, its debug file beside it in .debug/ */
+	FT_TRUE(mkdtemp(dir));
+	snprintf(mod, sizeof(mod), "%s/m.so", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir %1$s/.debug && objcopy --only-keep-debug " SRC312 " %1$s/.debug/m.debug && "
+		 "objcopy --strip-all --add-gnu-debuglink=%1$s/.debug/m.debug " SRC312 " %2$s",
+		 dir, mod);
+	run(cmd);
+	img = elfimage__open(mod);
+	FT_TRUE(img);
+	FT_EQ_INT(asyncio_step_site(img, mod, 12, &site, why, sizeof(why), hint, sizeof(hint)), 0);
+	FT_EQ_U64(site.step, want);
+	FT_EQ_U64(site.task_size, 176);
+	FT_TRUE(!strncmp(site.how, "the debug file ", 15) && strstr(site.how, "/.debug/m.debug"));
+	elfimage__free(img);
+
+	/* no debug file: its code */
+	snprintf(cmd, sizeof(cmd), "rm -r %s/.debug", dir);
+	run(cmd);
+	img = elfimage__open(mod);
+	FT_TRUE(img);
+	FT_EQ_INT(asyncio_step_site(img, mod, 12, &site, why, sizeof(why), hint, sizeof(hint)), 0);
+	FT_EQ_U64(site.step, want);
+	FT_EQ_U64(site.task_size, 176);
+	FT_EQ_STR(site.how, "its code");
+	elfimage__free(img);
+
+	/* nor its code (the string it looks for altered): why, and a hint
+	 * naming the debug file's place, no distribution package (not a
+	 * distribution's module) */
+	snprintf(cmd, sizeof(cmd), "sed -i 's/_step(): already done/_step(): ALREADY DONE/' %s",
+		 mod);
+	run(cmd);
+	img = elfimage__open(mod);
+	FT_TRUE(img);
+	FT_EQ_INT(asyncio_step_site(img, mod, 12, &site, why, sizeof(why), hint, sizeof(hint)),
+		  -ENOENT);
+	FT_TRUE(strstr(why, "no debug file for it"));
+	FT_TRUE(strstr(why, "no string"));
+	FT_TRUE(strstr(hint, "install the interpreter's debug symbols (/usr/lib/debug/.build-id/"));
+	FT_TRUE(!strstr(hint, "Debian"));
+	elfimage__free(img);
+	snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+	run(cmd);
 }

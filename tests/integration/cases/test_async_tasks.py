@@ -219,19 +219,23 @@ def by_task_refused():
     return "refused: jsonl, folded, --trigger"
 
 
-def check_attach(py, want_names, argv=None, verbose_has=()):
+def check_attach(py, want_names, argv=None, verbose_has=(), pid_of=None):
     """workloads/async_service.py (four named workers, a request per timer
     tick) attached for a second: its facts are the workload's code. Every
     worker is a task of its own, each step after the first handles one
     request (worker, then handle), the last may be cut by the detach.
     argv: the target's command, if not py and the workload; verbose_has:
-    strings the -v output must hold."""
+    strings the -v output must hold; pid_of: the python's PID from the
+    command's."""
     from ftlib.flows import start_gated
     argv = argv or [py, os.path.join(cfg.here, "workloads", "async_service.py")]
     target = start_gated(argv, ready="FT_SERVICE_READY")
     try:
+        pid = pid_of(target.pid) if pid_of else target.pid
+        if pid is None:
+            raise Fail("no python process under PID %d" % target.pid)
         res = tool(["-f", "json", "--by-task", "--include", INCLUDE, "-d", "1", "-v", "-p",
-                    str(target.pid)], timeout=120)
+                    str(pid)], timeout=120)
     finally:
         target.close_stdin()
         target.wait(60, "the service after its stdin closed")
@@ -344,6 +348,17 @@ def debug_file_none():
     py, argv = stripped_module_target("none")
     return check_attach(py, False, argv, ("no debug file for it",
                                           "did not show the function"))
+
+
+@case("asyncio by-task -p trixie python3.13 chroot: a service's workers, names by code")
+def trixie_service():
+    """Debian trixie's python3.13 (its _asyncio stripped, no debug file in
+    the root), chrooted in its own user, mount and PID namespaces as
+    test_namespaces.py runs it: the module is read through /proc/PID/root
+    and task_step_impl found by its code."""
+    from cases.test_namespaces import TRIXIE_PY, child_of, trixie_argv
+    argv = trixie_argv([TRIXIE_PY, "/mnt/ft/workloads/async_service.py"])
+    return check_attach(TRIXIE_PY, True, argv, ("found by its code",), pid_of=child_of)
 
 
 def check_reuse(py):

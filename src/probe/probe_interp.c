@@ -33,6 +33,7 @@
 #include "interp.skel.h"
 #include "core/istack.h"
 #include "cpython/asyncio_debug.h"
+#include "cpython/asyncio_find.h"
 #include "cpython/asyncio_task.h"
 #include "cpython/opcodes.h"
 #include "cpython/pylayout.h"
@@ -394,23 +395,27 @@ static int asyncio_offsets(struct interp_probe *p, struct asyncio_debug *d, char
 /* 3.8-3.13: the file holding _asyncio's task_step_impl (the interpreter's
  * own where _asyncio is built in, else its module in lib-dynload beside
  * the interpreter's library directory), its file offset, and the Task
- * layout checked against the size the file states. Returns 0, or -ENOENT
- * with why said. */
+ * layout checked against the size the file states. The function is found
+ * by symbols, a debug file's or by structure (asyncio_step_site). Returns
+ * 0, or -ENOENT with why (and maybe a hint) said. */
 static int task_step_site(struct interp_probe *p, const struct asyncio_task_layout *l, char *why,
-			  size_t len)
+			  size_t len, char *hint, size_t hlen)
 {
 	const struct target *t = p->base.target;
 	const struct elfimage *img = t->img;
 	struct elfimage *mod = NULL;
-	struct elfimage_sym step, size;
-	const uint8_t *b = NULL;
+	struct elfimage_sym step;
+	struct asyncio_step_site site;
 	char dir[PATH_MAX], pat[PATH_MAX + 64];
 	glob_t g = {0};
-	uint32_t basicsize = 0;
 	uint64_t off;
 	int e = -ENOENT;
 
-	if (!img || elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &step)) {
+	if (img && !elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &step)) {
+		/* built in, with symbols */
+		e = asyncio_step_site(img, t->open_path, p->lay.minor, &site, why, len, hint, hlen);
+		snprintf(p->task_step_path, sizeof(p->task_step_path), "%s", t->attach_path);
+	} else {
 		snprintf(dir, sizeof(dir), "%s", t->open_path);
 		snprintf(pat, sizeof(pat), "%s%s/python3.%d*/lib-dynload/_asyncio.cpython-3%d*.so",
 			 dirname(dir), t->in_library ? "" : "/../lib", p->lay.minor, p->lay.minor);
@@ -422,32 +427,30 @@ static int task_step_site(struct interp_probe *p, const struct asyncio_task_layo
 		snprintf(p->task_step_path, sizeof(p->task_step_path), "%s", g.gl_pathv[0]);
 		globfree(&g);
 		img = mod = elfimage__open(p->task_step_path);
-		if (!mod || elfimage__symbol_any(img, ASYNCIO_TASK_STEP_SYMBOL, &step)) {
-			snprintf(why, len,
-				 "no symbol " ASYNCIO_TASK_STEP_SYMBOL " in %s (stripped?)",
-				 p->task_step_path);
-			goto out;
-		}
-	} else {
-		snprintf(p->task_step_path, sizeof(p->task_step_path), "%s", t->attach_path);
+		if (!mod)
+			snprintf(why, len, "cannot read %s: %s", p->task_step_path,
+				 strerror(errno));
+		else
+			e = asyncio_step_site(mod, p->task_step_path, p->lay.minor, &site, why, len,
+					      hint, hlen);
 	}
-	if (!elfimage__symbol_any(img, l->size_symbol, &size))
-		b = elfimage__symbol_bytes(img, &size, l->size_at + 4);
-	if (b)
-		basicsize = b[l->size_at] | b[l->size_at + 1] << 8 | b[l->size_at + 2] << 16 |
-			    (uint32_t)b[l->size_at + 3] << 24;
-	if (asyncio_task_check(l, basicsize)) {
-		snprintf(why, len, "the Task of %s is %u bytes, not the %d of CPython 3.%d",
-			 p->task_step_path, basicsize, l->task_size, p->lay.minor);
+	if (e)
+		goto out;
+	e = -ENOENT;
+	if (asyncio_task_check(l, site.task_size)) {
+		snprintf(why, len,
+			 "the Task of %s is %" PRIu64 " bytes, not the %d of CPython 3.%d",
+			 p->task_step_path, site.task_size, l->task_size, p->lay.minor);
 		goto out;
 	}
-	if (elfimage__file_offset(img, step.value, &off)) {
+	if (elfimage__file_offset(img, site.step, &off)) {
 		snprintf(why, len, ASYNCIO_TASK_STEP_SYMBOL " of %s is not in its file",
 			 p->task_step_path);
 		goto out;
 	}
 	p->task_step_off = off;
-	snprintf(why, len, "at " ASYNCIO_TASK_STEP_SYMBOL " of %s", p->task_step_path);
+	snprintf(why, len, "at " ASYNCIO_TASK_STEP_SYMBOL " of %s, found by %s", p->task_step_path,
+		 site.how);
 	e = 0;
 out:
 	elfimage__free(mod);
@@ -462,13 +465,14 @@ static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata 
 {
 	struct asyncio_debug d;
 	struct asyncio_task_layout tl;
-	char why[PATH_MAX + 64];
+	char why[2 * PATH_MAX + 256], hint[PATH_MAX + 64] = "";
 	bool ok;
 
 	if (p->lay.minor < 14) {
 		if (asyncio_task_layout(p->lay.minor, &tl))
 			return;
-		ok = !task_step_site(p, &tl, why, sizeof(why)) && p->lay.object.tp_basicsize > 0;
+		ok = !task_step_site(p, &tl, why, sizeof(why), hint, sizeof(hint)) &&
+		     p->lay.object.tp_basicsize > 0;
 		if (ok) {
 			ro->task_step_arg = tl.task_arg;
 			ro->task_coro_off = tl.task_coro;
@@ -480,7 +484,7 @@ static void configure_asyncio(struct interp_probe *p, struct interp_bpf__rodata 
 			p->task_step_off = 0;
 		}
 		if (p->base.opts.verbose)
-			log_error(NULL, "asyncio task names %s: %s",
+			log_error(ok ? NULL : hint, "asyncio task names %s: %s",
 				  ok ? "read" : "unknown (Task-?)", why);
 		return;
 	}

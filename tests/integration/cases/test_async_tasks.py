@@ -6,12 +6,17 @@ own oracle records in-process, under sys.setprofile with
 asyncio.current_task(), each task's steps: the calls made inside each resume
 of the task's coroutine. The tracer's tasks must match it task by task:
 order of first steps, name (3.14: published by the interpreter; 3.8-3.13:
-read at _asyncio's task_step_impl where the module keeps that symbol; else
-"Task-?", docs/compatibility.md says where), each step's calls in order and
-depth, and gaps that are the time between steps."""
+read at _asyncio's task_step_impl, found by the module's symbols, its debug
+file's, or its code where it is stripped, as Debian's is; else "Task-?",
+docs/compatibility.md says where), each step's calls in order and depth,
+and gaps that are the time between steps."""
 
+import glob
 import json
 import os
+import re
+import shutil
+import subprocess
 
 from ftlib import interps
 from ftlib.harness import (INCLUDE, Fail, Result, Skip, cfg, child_env, expect_rc, need_py39,
@@ -115,9 +120,9 @@ def run_by_task(py, fmt="json", extra=()):
 def names_expected(kind):
     """Whether a build's task names are read (docs/compatibility.md): 3.14
     publishes them; the pyenv and dtrace builds (3.8-3.13) keep
-    task_step_impl in their _asyncio module's .symtab; Debian's module is
-    stripped, its tasks are all Task-?."""
-    return kind != "debian"
+    task_step_impl in their _asyncio module's .symtab; in Debian's stripped
+    module the function is found by its code. Every matrix build."""
+    return True
 
 
 def check_interp(py, want_names):
@@ -145,7 +150,7 @@ def check_interp(py, want_names):
 
 # interpreter -> whether every task's name must be known (docs/compatibility.md)
 MAIN = (("dtrace-3.9", True), ("pyenv-3.8", True), ("pyenv-3.12", True),
-        ("pyenv-3.13", True), ("debian-3.11", False), ("py3.14-dtrace", True))
+        ("pyenv-3.13", True), ("debian-3.11", True), ("py3.14-dtrace", True))
 
 for _name, _names in MAIN:
     add("asyncio by-task %s" % _name,
@@ -223,17 +228,23 @@ def by_task_refused():
     return "refused: jsonl, folded, --trigger"
 
 
-def check_attach(py, want_names):
+def check_attach(py, want_names, argv=None, verbose_has=(), pid_of=None):
     """workloads/async_service.py (four named workers, a request per timer
     tick) attached for a second: its facts are the workload's code. Every
     worker is a task of its own, each step after the first handles one
-    request (worker, then handle), the last may be cut by the detach."""
+    request (worker, then handle), the last may be cut by the detach.
+    argv: the target's command, if not py and the workload; verbose_has:
+    strings the -v output must hold; pid_of: the python's PID from the
+    command's."""
     from ftlib.flows import start_gated
-    target = start_gated([py, os.path.join(cfg.here, "workloads", "async_service.py")],
-                         ready="FT_SERVICE_READY")
+    argv = argv or [py, os.path.join(cfg.here, "workloads", "async_service.py")]
+    target = start_gated(argv, ready="FT_SERVICE_READY")
     try:
-        res = tool(["-f", "json", "--by-task", "--include", INCLUDE, "-d", "1", "-p",
-                    str(target.pid)], timeout=120)
+        pid = pid_of(target.pid) if pid_of else target.pid
+        if pid is None:
+            raise Fail("no python process under PID %d" % target.pid)
+        res = tool(["-f", "json", "--by-task", "--include", INCLUDE, "-d", "1", "-v", "-p",
+                    str(pid)], timeout=120)
     finally:
         target.close_stdin()
         target.wait(60, "the service after its stdin closed")
@@ -258,12 +269,105 @@ def check_attach(py, want_names):
                 raise Fail("task %s step %d: %s" % (t["name"], i, s))
         if any(s["suspended_before_ns"] <= 0 for s in t["steps"][1:]):
             raise Fail("task %s: a step not suspended before it" % t["name"])
+    for v in verbose_has:
+        if v not in res.stderr:
+            raise Fail("-v does not say %r:\n%s" % (v, res.stderr[-2000:]))
     return "4 workers, %s steps" % "/".join(str(len(t["steps"])) for t in workers)
 
 
-for _name, _names in (("pyenv-3.12", True), ("dtrace-3.9", True), ("py3.14-dtrace", True)):
+for _name, _names in (("pyenv-3.12", True), ("dtrace-3.9", True), ("py3.14-dtrace", True),
+                      ("debian-3.11", True)):
     add("asyncio by-task -p %s: a service's workers" % _name,
         (lambda n, w: lambda: check_attach(find(n), w))(_name, _names))
+
+
+# the one string of _asyncio's task_step_impl its search by code looks for
+MARKER = b"_step(): already done: %R %R"
+
+
+def run_ok(argv):
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    if p.returncode:
+        raise Fail("%s: status %d\n%s" % (" ".join(argv), p.returncode, p.stdout.decode()))
+    return p.stdout.decode()
+
+
+def stripped_module_target(kind):
+    """pyenv 3.12's async_service.py with a private lib-dynload whose _asyncio
+    is stripped (objcopy --strip-all --add-gnu-debuglink) and cannot be found
+    by its code either: MARKER is altered in it, which changes only an error
+    message's text. kind says where the module's debug file (objcopy
+    --only-keep-debug) goes: "build-id" (a .build-id tree over
+    /usr/lib/debug), "debuglink" (lib-dynload/.debug/) or "none". The
+    folders are bind-mounted in a mount namespace of the target's own:
+    nothing changes outside it, and the tracer sees them only through
+    /proc/PID/root. Returns (interpreter, argv)."""
+    py = find("pyenv-3.12")
+    if not shutil.which("objcopy") or not shutil.which("unshare"):
+        raise Skip("no objcopy or unshare here")
+    dyn = os.path.realpath(os.path.join(os.path.dirname(py), "..", "lib", "python3.12",
+                                        "lib-dynload"))
+    mod = glob.glob(os.path.join(dyn, "_asyncio.cpython-312*.so"))[0]
+    base = os.path.join(cfg.tmp, "debugfile-%s-%d" % (kind, os.getpid()))
+    shutil.rmtree(base, ignore_errors=True)
+    copy = os.path.join(base, "lib-dynload")
+    shutil.copytree(dyn, copy, symlinks=True)
+    dbg = os.path.join(base, "asyncio312.debug")
+    stripped = os.path.join(copy, os.path.basename(mod))
+    run_ok(["objcopy", "--only-keep-debug", mod, dbg])
+    run_ok(["objcopy", "--strip-all", "--add-gnu-debuglink=" + dbg, mod, stripped])
+    with open(stripped, "rb") as f:
+        data = f.read()
+    if data.count(MARKER) != 1:
+        raise Fail("%s holds %r %d times" % (mod, MARKER, data.count(MARKER)))
+    with open(stripped, "wb") as f:
+        f.write(data.replace(MARKER, MARKER.upper()))
+    mounts = [(copy, dyn)]
+    if kind == "build-id":
+        bid = re.search(r"Build ID: ([0-9a-f]+)", run_ok(["readelf", "-n", stripped])).group(1)
+        at = os.path.join(base, "debug", ".build-id", bid[:2], bid[2:] + ".debug")
+        os.makedirs(os.path.dirname(at))
+        shutil.copy(dbg, at)
+        mounts.append((os.path.join(base, "debug"), "/usr/lib/debug"))
+    elif kind == "debuglink":
+        os.makedirs(os.path.join(copy, ".debug"))
+        shutil.copy(dbg, os.path.join(copy, ".debug"))
+    script = " && ".join("mount --bind %s %s" % m for m in mounts) + ' && exec "$@"'
+    return py, ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", py,
+                os.path.join(cfg.here, "workloads", "async_service.py")]
+
+
+@case("asyncio by-task -p pyenv-3.12: names through a debug file found by build ID")
+def debug_file_build_id():
+    py, argv = stripped_module_target("build-id")
+    return check_attach(py, True, argv, ("found by the debug file /proc/", "/usr/lib/debug/.build-id/"))
+
+
+@case("asyncio by-task -p pyenv-3.12: names through a debug file found by debuglink")
+def debug_file_link():
+    py, argv = stripped_module_target("debuglink")
+    return check_attach(py, True, argv, ("found by the debug file /proc/",
+                                         "/lib-dynload/.debug/asyncio312.debug"))
+
+
+@case("asyncio by-task -p pyenv-3.12: a stripped module with no debug file the code cannot tell")
+def debug_file_none():
+    """The control of the two cases before: without its debug file the
+    altered module's tasks are Task-?, so their names come from the file."""
+    py, argv = stripped_module_target("none")
+    return check_attach(py, False, argv, ("no debug file for it",
+                                          "did not show the function"))
+
+
+@case("asyncio by-task -p trixie python3.13 chroot: a service's workers, names by code")
+def trixie_service():
+    """Debian trixie's python3.13 (its _asyncio stripped, no debug file in
+    the root), chrooted in its own user, mount and PID namespaces as
+    test_namespaces.py runs it: the module is read through /proc/PID/root
+    and task_step_impl found by its code."""
+    from cases.test_namespaces import TRIXIE_PY, child_of, trixie_argv
+    argv = trixie_argv([TRIXIE_PY, "/mnt/ft/workloads/async_service.py"])
+    return check_attach(TRIXIE_PY, True, argv, ("found by its code",), pid_of=child_of)
 
 
 def check_reuse(py):

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app/container.h"
 #include "sys/nspid.h"
@@ -69,4 +70,15 @@ int container_read(int pid, struct procns *ns)
 	}
 	read_cgroup(pid, ns);
 	return 0;
+}
+
+int container_path(int pid, const char *path, char *out, size_t size)
+{
+	char link[64], root[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", pid);
+	n = readlink(link, root, sizeof(root) - 1);
+	root[n > 0 ? n : 0] = 0;
+	return procns_path_in_root(root, path, out, size);
 }

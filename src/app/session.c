@@ -910,7 +910,9 @@ static void trace_meta(struct session *s, struct tracefile_meta *m)
 	clock_gettime(CLOCK_REALTIME, &m->wall_start);
 	snprintf(m->python, sizeof(m->python), "%s", s->target.elf.version);
 	snprintf(m->probe, sizeof(m->probe), "%s", probe__name(s->probe));
-	snprintf(m->binary, sizeof(m->binary), "%s", s->target.binary);
+	/* as the target sees it: a chrooted one's maps name host paths (one
+	 * too long is cut, as any) */
+	(void)container_path(s->pid, s->target.binary, m->binary, sizeof(m->binary));
 	const char *c = command_text(s->cfg, cmd, sizeof(cmd));
 	snprintf(m->command, sizeof(m->command), "%s", c ? c : "");
 	m->cal_hit_ps = s->cal.hit_ps;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* The cgroup path of a /proc/PID/cgroup text (see procns.h). */
+/* The cgroup path of a /proc/PID/cgroup text, and a path as a chrooted
+ * process sees it (see procns.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,5 +53,20 @@ int procns_cgroup_parse(const char *text, size_t len, char *out, size_t size)
 		memcpy(out, best, best_len);
 		out[best_len] = 0;
 	}
+	return 0;
+}
+
+int procns_path_in_root(const char *root, const char *path, char *out, size_t size)
+{
+	size_t rl = strlen(root);
+
+	/* a root of "/" or "" keeps the path; "/a/b" takes "/a/b/x" to "/x",
+	 * not "/a/bc" */
+	while (rl && root[rl - 1] == '/')
+		rl--;
+	if (rl && !strncmp(path, root, rl) && path[rl] == '/')
+		path += rl;
+	if ((size_t)snprintf(out, size, "%s", path) >= size)
+		return -ENAMETOOLONG;
 	return 0;
 }

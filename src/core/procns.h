@@ -30,4 +30,13 @@ struct procns {
  * long for size is cut. Returns 0, or -ENOENT when no line parses. */
 int procns_cgroup_parse(const char *text, size_t len, char *out, size_t size);
 
+/* Pure: path, a file of a process as /proc/PID/maps and the exe link show
+ * it to the tracer, as the process itself sees it, given its root (the
+ * /proc/PID/root link as the tracer reads it). A chrooted process's files
+ * show as host paths under its root, which comes off; any other path is
+ * already its own (root "/", or a container's own mount tree that the host
+ * does not reach: the kernel shows those as the container sees them).
+ * Returns 0, or -ENAMETOOLONG when the result does not fit in size bytes. */
+int procns_path_in_root(const char *root, const char *path, char *out, size_t size);
+
 #endif

@@ -15,6 +15,31 @@ static int cg(const char *text, char *out, size_t size)
 	return procns_cgroup_parse(text, strlen(text), out, size);
 }
 
+/* A chrooted process's files show as host paths under its root: the root
+ * comes off; other paths are its own already. */
+FT_TEST(procns_path_in_root_takes_a_chroots_prefix_off)
+{
+	static const struct {
+		const char *root, *path, *want;
+	} cases[] = {
+		{"/var/cache/trixie", "/var/cache/trixie/usr/bin/python3.13", "/usr/bin/python3.13"},
+		{"/var/cache/trixie/", "/var/cache/trixie/usr/bin/python3.13", "/usr/bin/python3.13"},
+		/* a root that only starts the same name */
+		{"/var/cache/trixie", "/var/cache/trixie2/usr/bin/python3", "/var/cache/trixie2/usr/bin/python3"},
+		{"/", "/usr/bin/python3.11", "/usr/bin/python3.11"},
+		/* unread root; a path of its own mount tree */
+		{"", "/usr/bin/python3.11", "/usr/bin/python3.11"},
+		{"/srv/root", "/mnt/ftpriv/bin/python3.12", "/mnt/ftpriv/bin/python3.12"},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		FT_EQ_INT(procns_path_in_root(cases[i].root, cases[i].path, out, sizeof(out)), 0);
+		FT_EQ_STR(out, cases[i].want);
+	}
+	FT_EQ_INT(procns_path_in_root("/r", "/r/a/very/long/path/indeed", out, 8), -ENAMETOOLONG);
+}
+
 FT_TEST(procns_cgroup_unified_hybrid_and_v1)
 {
 	static const struct {

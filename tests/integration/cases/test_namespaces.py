@@ -429,6 +429,11 @@ def trixie_cell(name, follow):
     if meta.get("lost") != 0 or meta.get("drops", {}).get("unplaced"):
         raise Fail("expected nothing lost or unplaced, got lost %r, drops %r"
                    % (meta.get("lost"), meta.get("drops")))
+    # the interpreter as the chrooted target sees it: its exe link (the
+    # host's path) checked above, less the root
+    if meta.get("binary") != TRIXIE_PY:
+        raise Fail("meta.binary: expected %s, as the container sees it, got %r"
+                   % (TRIXIE_PY, meta.get("binary")))
     out = trixie_oracle(name, "trixie-oracle-%s" % name)
     if follow:
         got = tool_processes(doc, res)

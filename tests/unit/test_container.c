@@ -22,10 +22,13 @@ FT_TEST(procns_path_in_root_takes_a_chroots_prefix_off)
 	static const struct {
 		const char *root, *path, *want;
 	} cases[] = {
-		{"/var/cache/trixie", "/var/cache/trixie/usr/bin/python3.13", "/usr/bin/python3.13"},
-		{"/var/cache/trixie/", "/var/cache/trixie/usr/bin/python3.13", "/usr/bin/python3.13"},
+		{"/var/cache/trixie", "/var/cache/trixie/usr/bin/python3.13",
+		 "/usr/bin/python3.13"},
+		{"/var/cache/trixie/", "/var/cache/trixie/usr/bin/python3.13",
+		 "/usr/bin/python3.13"},
 		/* a root that only starts the same name */
-		{"/var/cache/trixie", "/var/cache/trixie2/usr/bin/python3", "/var/cache/trixie2/usr/bin/python3"},
+		{"/var/cache/trixie", "/var/cache/trixie2/usr/bin/python3",
+		 "/var/cache/trixie2/usr/bin/python3"},
 		{"/", "/usr/bin/python3.11", "/usr/bin/python3.11"},
 		/* unread root; a path of its own mount tree */
 		{"", "/usr/bin/python3.11", "/usr/bin/python3.11"},

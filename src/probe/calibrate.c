@@ -47,8 +47,8 @@
  * one of them chosen at random: see cal_base() */
 #define CAL_SPAN_PAGES 65536
 /* Wall time a calibration's child is given (it takes 0.3-0.7 s on a loaded
- * 2-core VM): past it, it is SIGKILLed, retried once, then the durations
- * stay raw. The -c target is held meanwhile: a few seconds at most. */
+ * 2-core VM): past it, it is killed (SIGTERM, SIGKILL a second later),
+ * retried once, then the durations stay raw. The -c target is held meanwhile: a few seconds at most. */
 #define CAL_DEADLINE_S 5
 
 size_t calibrate_copy_insn(const uint8_t *in, size_t avail, uint8_t *out, int *stepped)
@@ -490,7 +490,7 @@ static void reap(pid_t pid, int *st, uint64_t until_ns, bool termed)
  * as a failed calibration: the durations stay raw and the trace goes on),
  * and the child's uprobes go with it when it exits. Nothing it does can
  * hold the tracer either: it is given CAL_DEADLINE_S of wall time and
- * SIGKILLed after it (-ETIMEDOUT); a stop signal (*stop set) ends the wait
+ * killed after it (-ETIMEDOUT); a stop signal (*stop set) ends the wait
  * at once (-EINTR). */
 static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 			 const volatile sig_atomic_t *stop, char *err, size_t errlen)

@@ -21,16 +21,7 @@ Each attempt, on one CPU:
 before the fix); --offsets random puts the checker's code at a random page
 of 65536 (the calibration now, src/probe/calibrate.c cal_base()).
 
---tool PATH runs that flowtrace-bpf as the checker instead (markers, -c
-PYTHON -c pass, on the same CPU; the victim then has the push layout, so
-that the calibration's nop is run as a push and its ret jumps to %rbp);
-a checker "died" when dmesg has a new flowtrace-bpf segfault (its
-calibration child; use a build without ASan, whose handler keeps the
-kernel from logging it; another flowtrace-bpf crashing meanwhile would
-count too).
-
 Usage (root): scripts/stress-uprobe-memfd.py [--attempts N] [--offsets fixed|random]
-              [--tool PATH [--python PATH]]
 Prints the leaks caused and the checkers that died; exit status 0 when no
 checker died, 1 when one did, 2 on a setup error. Every leaked uprobe stays
 in the kernel until reboot (harmless to files other than memfds probed at
@@ -116,13 +107,9 @@ def probe_and_call(layout, base, detaching=None):
     os.close(fd)
 
 
-def dmesg_count(what):
-    out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
-    return out.count(what)
-
-
 def leaks_so_far():
-    return dmesg_count("failed to unregister, leaking uprobe")
+    out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+    return out.count("failed to unregister, leaking uprobe")
 
 
 def child(fn):
@@ -141,16 +128,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--attempts", type=int, default=200)
     ap.add_argument("--offsets", choices=("fixed", "random"), default="fixed")
-    ap.add_argument("--tool")
-    ap.add_argument("--python", default="/var/cache/flowtrace-bpf/python3.9-dtrace/bin/python3.9")
     a = ap.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     leaks0 = leaks_so_far()
     died = 0
     for _ in range(a.attempts):
         r, w = os.pipe()
-        layout = PUSH if a.tool else MARKERS
-        victim = child(lambda: (os.close(r), probe_and_call(layout, 0, w)))
+        victim = child(lambda: (os.close(r), probe_and_call(MARKERS, 0, w)))
         os.close(w)
         os.read(r, 1)
         time.sleep(random.random() * 0.001)
@@ -158,12 +142,6 @@ def main():
         os.waitpid(victim, 0)
         os.close(r)
         time.sleep(0.05)  # the inode's RCU-delayed free
-        if a.tool:
-            before = dmesg_count("flowtrace-bpf[")
-            subprocess.run([a.tool, "-o", "/dev/null", "--", a.python, "-c", "pass"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-            died += dmesg_count("flowtrace-bpf[") > before
-            continue
         base = random.randrange(SPAN_PAGES) * PAGE if a.offsets == "random" else 0
         checker = child(lambda: probe_and_call(PUSH, base))
         _, st = os.waitpid(checker, 0)
@@ -173,8 +151,8 @@ def main():
             print("stress: a checker could not set up (root? uprobe PMU?)", file=sys.stderr)
             return 2
     leaks = leaks_so_far() - leaks0
-    print("stress-uprobe-memfd: %s, %d attempts, %d uprobes leaked, %d checkers died"
-          % (a.tool or "offsets " + a.offsets, a.attempts, leaks, died))
+    print("stress-uprobe-memfd: offsets %s, %d attempts, %d uprobes leaked, %d checkers died"
+          % (a.offsets, a.attempts, leaks, died))
     return 1 if died else 0
 
 

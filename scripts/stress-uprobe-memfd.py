@@ -23,9 +23,12 @@ of 65536 (the calibration now, src/probe/calibrate.c cal_base()).
 
 Usage (root): scripts/stress-uprobe-memfd.py [--attempts N] [--offsets fixed|random]
 Prints the leaks caused and the checkers that died; exit status 0 when no
-checker died, 1 when one did, 2 on a setup error. Every leaked uprobe stays
-in the kernel until reboot (harmless to files other than memfds probed at
-those offsets).
+checker died, 1 when one did, 2 on a setup error.
+
+It leaks uprobes on purpose, and every leaked uprobe stays in the kernel
+until reboot: harmless to files, but a calibration child of a flowtrace-bpf
+from before the fix (code at offset 0) may meet one and die (the tracer
+retries it; an ASan stage reports it). Run it on a machine of your own.
 """
 import argparse
 import ctypes

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,9 +43,12 @@
 #define CAL_SLOT	   16	/* bytes per function in the page */
 #define CAL_BARE	   2048 /* where the bare copy starts */
 #define CAL_PAGE	   4096
+/* The memfd is this many pages long (sparse: one is written), the code at
+ * one of them chosen at random: see cal_base() */
+#define CAL_SPAN_PAGES 65536
 /* Wall time a calibration's child is given (it takes 0.3-0.7 s on a loaded
- * 2-core VM): past it, it is SIGKILLed, retried once, then the durations
- * stay raw. The -c target is held meanwhile: a few seconds at most. */
+ * 2-core VM): past it, it is killed (SIGTERM, SIGKILL a second later),
+ * retried once, then the durations stay raw. The -c target is held meanwhile: a few seconds at most. */
 #define CAL_DEADLINE_S 5
 
 size_t calibrate_copy_insn(const uint8_t *in, size_t avail, uint8_t *out, int *stepped)
@@ -255,6 +259,42 @@ static void plan_site(struct cal_plan *pl, uint64_t target_off, const uint8_t *i
 	pl->entry[pl->nentry++] = i * CAL_SLOT;
 }
 
+/* Where in its memfd a calibration's code goes: a page chosen at random
+ * among CAL_SPAN_PAGES. The kernel keys a uprobe by the file's inode (its
+ * address) and offset, holds no reference on the inode, and keeps for
+ * good a uprobe whose removal failed: an unregistration interrupted by a
+ * SIGKILL (a tracer or calibration child killed as it closes a link) logs
+ * "failed to unregister, leaking uprobe". A memfd's inode is freed when
+ * the child exits and its memory soon holds the next memfd's inode; a
+ * uprobe registered there at the same offset then joins the leaked one,
+ * instruction and all, and the kernel emulates the new copy's probe hit as
+ * the old copy's instruction (docs/design.md, "The copies' fault"). Every
+ * calibration put its code at offset 0, so a leaked uprobe of one was
+ * met by many. At a random page, a leaked uprobe meets one calibration in
+ * CAL_SPAN_PAGES at most. */
+static uint64_t cal_base(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)(now_ns() ^ ((uint64_t)getpid() << 16));
+	return (uint64_t)(r % CAL_SPAN_PAGES) * CAL_PAGE;
+}
+
+/* The signals whose default action ends the child (the ones it resets in
+ * measure_apart()) */
+static void fatal_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGPIPE);
+	sigaddset(set, SIGALRM);
+	sigaddset(set, SIGXCPU);
+}
+
 /* What one measurement attached (in the child, see measure_apart()). */
 struct cal_run {
 	struct probe sp; /* the links, in the shape probe__detach() takes */
@@ -265,8 +305,18 @@ struct cal_run {
 
 static void cal_run_free(struct cal_run *c)
 {
+	sigset_t fatal, old;
+
 	if (!c)
 		return;
+	/* No fatal signal while the links close: one that lands while the
+	 * kernel takes a breakpoint out fails the removal, and the kernel
+	 * then leaks the uprobe for good (see cal_base()). The tracer stops
+	 * and kills its child with SIGTERM (its death signal too), so it waits
+	 * here until the links are closed; a SIGKILL, which nothing blocks,
+	 * comes only a second after, for a child that hangs. */
+	fatal_signals(&fatal);
+	sigprocmask(SIG_BLOCK, &fatal, &old);
 	probe__detach(&c->sp);
 	calibrate_bpf__destroy(c->skel);
 	if (c->code != MAP_FAILED)
@@ -274,6 +324,7 @@ static void cal_run_free(struct cal_run *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 /* A program's run time and runs so far, as BPF's run-time accounting
@@ -295,6 +346,7 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 {
 	struct cal_run *c = calloc(1, sizeof(*c));
 	uint64_t zero[PROBE_MAX_UPROBES] = {0};
+	uint64_t base = cal_base(), entry[PROBE_MAX_UPROBES], ret[PROBE_MAX_UPROBES];
 	int64_t cost[CAL_ROUNDS];
 	char path[64];
 	int fd, e = 0;
@@ -306,12 +358,13 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 	c->code = MAP_FAILED;
 	c->fd = -1;
 	fd = memfd_create("flowtrace-calibration", MFD_CLOEXEC);
-	if (fd < 0 || write(fd, pl->page, CAL_PAGE) != CAL_PAGE) {
+	if (fd < 0 || ftruncate(fd, (off_t)CAL_SPAN_PAGES * CAL_PAGE) ||
+	    pwrite(fd, pl->page, CAL_PAGE, (off_t)base) != CAL_PAGE) {
 		e = fd < 0 ? -errno : -EIO;
 		snprintf(err, errlen, "cannot make the calibration's code: %s", strerror(-e));
 		goto out;
 	}
-	c->code = mmap(NULL, CAL_PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+	c->code = mmap(NULL, CAL_PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, (off_t)base);
 	if (c->code == MAP_FAILED) {
 		e = -errno;
 		snprintf(err, errlen, "cannot map the calibration's code: %s", strerror(-e));
@@ -337,11 +390,15 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	struct bpf_program *prog =
 		multi ? c->skel->progs.ft_cal_hit_multi : c->skel->progs.ft_cal_hit;
-	e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, pl->entry, zero, pl->nentry,
+	for (size_t i = 0; i < pl->nentry; i++)
+		entry[i] = base + pl->entry[i];
+	for (size_t i = 0; i < pl->nret; i++)
+		ret[i] = base + pl->ret[i];
+	e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, entry, zero, pl->nentry,
 				  false);
 	if (!e)
-		e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, pl->ret, zero,
-					  pl->nret, true);
+		e = probe__attach_uprobes(&c->sp, prog, multi, getpid(), path, ret, zero, pl->nret,
+					  true);
 	if (e) {
 		snprintf(err, errlen, "cannot attach the calibration's uprobes: %s", strerror(-e));
 		goto out;
@@ -402,13 +459,15 @@ int calibrate_left_ms(uint64_t now_ns, uint64_t deadline_ns)
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
-/* Reaps the calibration's child; one still there at until_ns is SIGKILLed,
- * and one that a SIGKILL does not end within a second more (stuck in the
- * kernel) is left to be a zombie until the tracer exits: the trace must
- * not wait on it. */
-static void reap(pid_t pid, int *st, uint64_t until_ns)
+/* Reaps the calibration's child; one still there at until_ns is sent
+ * SIGTERM (termed: it was already), one still there a second later
+ * SIGKILL, and one that a SIGKILL does not end within a second more (stuck
+ * in the kernel) is left to be a zombie until the tracer exits: the trace
+ * must not wait on it. SIGTERM first: the child defers it while it closes
+ * its links (cal_run_free()), where a SIGKILL would leak its uprobes. */
+static void reap(pid_t pid, int *st, uint64_t until_ns, bool termed)
 {
-	bool killed = false;
+	int sent = termed ? 1 : 0;
 
 	for (;;) {
 		pid_t w = waitpid(pid, st, WNOHANG);
@@ -416,10 +475,10 @@ static void reap(pid_t pid, int *st, uint64_t until_ns)
 		if (w == pid || (w < 0 && errno != EINTR))
 			return;
 		if (now_ns() >= until_ns) {
-			if (killed)
+			if (sent == 2)
 				return;
-			kill(pid, SIGKILL);
-			killed = true;
+			kill(pid, sent ? SIGKILL : SIGTERM);
+			sent++;
 			until_ns = now_ns() + 1000000000ULL;
 		}
 		nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL);
@@ -431,7 +490,7 @@ static void reap(pid_t pid, int *st, uint64_t until_ns)
  * as a failed calibration: the durations stay raw and the trace goes on),
  * and the child's uprobes go with it when it exits. Nothing it does can
  * hold the tracer either: it is given CAL_DEADLINE_S of wall time and
- * SIGKILLed after it (-ETIMEDOUT); a stop signal (*stop set) ends the wait
+ * killed after it (-ETIMEDOUT); a stop signal (*stop set) ends the wait
  * at once (-EINTR). */
 static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 			 const volatile sig_atomic_t *stop, char *err, size_t errlen)
@@ -474,12 +533,8 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 		struct sigaction sa;
 		sigset_t none;
 
-		/* it dies with the tracer, and holds none of the tracer's files:
-		 * a SIGKILLed tracer's links, rings and pipes go at once, as
-		 * without it */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
+		/* it holds none of the tracer's files: a SIGKILLed tracer's
+		 * links, rings and pipes go at once, as without it */
 		if (fds[1] > 3)
 			close_range(3, (unsigned)fds[1] - 1, 0);
 		close_range((unsigned)fds[1] + 1, ~0U, 0);
@@ -494,6 +549,11 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 			sigaction(dfl[i], &sa, NULL);
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* it dies with the tracer: SIGTERM, which it defers only while
+		 * it closes its links (cal_run_free()) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(1);
 		setrlimit(RLIMIT_CPU, &(struct rlimit){.rlim_cur = CAL_DEADLINE_S,
 						       .rlim_max = CAL_DEADLINE_S + 1});
 		alarm(CAL_DEADLINE_S + 1);
@@ -542,9 +602,9 @@ static int measure_apart(struct cal_plan *pl, bool multi, struct probe_cal *out,
 	}
 	close(fds[0]);
 	if (late || stopped)
-		kill(pid, SIGKILL);
-	/* with its result sent it only detaches and exits: a second's grace */
-	reap(pid, &st, (late || stopped ? now_ns() : deadline) + 1000000000ULL);
+		kill(pid, SIGTERM);
+	/* with its result sent it only exits: a second's grace */
+	reap(pid, &st, (late || stopped ? now_ns() : deadline) + 1000000000ULL, late || stopped);
 	if (stopped) {
 		snprintf(err, errlen, "the calibration was stopped by a signal");
 		return -EINTR;

@@ -235,7 +235,8 @@ def refined_cost():
 # calibration's child announces "test hang in the calibration, PID N" on
 # stderr and hangs with every signal it can block blocked, as one seen once
 # on a loaded machine spun, deaf to SIGTERM, while the tracer waited on it.
-# The tracer must SIGKILL it at its deadline (5 s, one retry), start
+# The tracer must kill it at its deadline (5 s, one retry; SIGTERM, then
+# SIGKILL a second later, as this child blocks SIGTERM), start
 # tracing all the same with one warning line, and say in meta.timing that
 # the durations are uncorrected and why.
 

@@ -3,11 +3,14 @@
  * counters, how failures are told; and dispatch to the source behind a
  * struct probe. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -191,14 +194,14 @@ static void detach_returns(struct probe *p)
 		}
 }
 
-void probe__detach(struct probe *p)
+/* Every link of p and of the sets joined to it, in the order above. */
+static void close_links(struct probe *p)
 {
-	probe__stop(p);
 	/* every set's uretprobes before any other link (see above) */
 	detach_returns(p);
 	/* then the sets joined last first */
 	for (size_t i = p->njoined; i > 0; i--)
-		probe__detach(p->joined[i - 1]);
+		close_links(p->joined[i - 1]);
 	while (p->nmlinks) {
 		p->nmlinks--;
 		if (p->mlinks[p->nmlinks] >= 0)
@@ -212,6 +215,66 @@ void probe__detach(struct probe *p)
 	p->fork_link = NULL;
 	bpf_link__destroy(p->exit_link);
 	p->exit_link = NULL;
+}
+
+static bool has_links(const struct probe *p)
+{
+	for (size_t i = 0; i < p->njoined; i++)
+		if (has_links(p->joined[i]))
+			return true;
+	return p->nlinks || p->nmlinks || p->exec_link || p->fork_link || p->exit_link;
+}
+
+/* Who takes the probes out. Closing the last reference to a uprobe link
+ * takes its breakpoints out of the processes that map the file: the kernel
+ * writes the original instruction back through get_user_pages(), which
+ * gives up (-EINTR) when the closing task has a fatal signal pending. The
+ * kernel then keeps the uprobe ("failed to unregister, leaking uprobe" in
+ * its log) and its breakpoint in the target, which traps on every pass
+ * from then on: slowed until it exits. A tracer SIGKILLed while it closes
+ * its links would leave that behind; a process that is exiting takes no
+ * new signal, so its own links, closed at exit, are safe.
+ *
+ * So a child forked here (it shares every link) drops the last references:
+ * the tracer's closes only drop its own, and the child, told by the end of
+ * a pipe that the tracer's are gone (or that the tracer died, killed at
+ * any point), closes them in the same order, then exits. It blocks every
+ * signal it can and leaves the tracer's session, so a Ctrl-C or a kill of
+ * the tracer's process group does not reach it; only a SIGKILL sent to the
+ * child itself could still interrupt a removal. The tracer waits for it, so
+ * the probes are out when this returns, as before. Where fork fails, the
+ * tracer closes them itself. Not for the calibration's links (calibrate.c
+ * defers its own child's signals instead). */
+void probe__detach(struct probe *p)
+{
+	sigset_t all, old;
+	pid_t child = -1;
+	int go[2];
+	char c;
+
+	probe__stop(p);
+	if (p->opts.calibrate || !has_links(p) || pipe2(go, O_CLOEXEC)) {
+		close_links(p);
+		return;
+	}
+	/* the child starts with every signal blocked */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	child = fork();
+	if (child == 0) {
+		setsid();
+		close(go[1]);
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close_links(p);
+		_exit(0);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(go[0]);
+	close_links(p);
+	close(go[1]); /* the child's references are the last ones now */
+	while (child > 0 && waitpid(child, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 void probe__drops(const struct probe *p, uint64_t drops[FT_DROP_MAX])

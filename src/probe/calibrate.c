@@ -357,6 +357,9 @@ static int measure(struct cal_plan *pl, bool multi, struct probe_cal *out, char 
 	}
 	c->code = MAP_FAILED;
 	c->fd = -1;
+	/* probe__detach() closes these links here, signals deferred (see
+	 * cal_run_free), not in a child of its own */
+	c->sp.opts.calibrate = true;
 	fd = memfd_create("flowtrace-calibration", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)CAL_SPAN_PAGES * CAL_PAGE) ||
 	    pwrite(fd, pl->page, CAL_PAGE, (off_t)base) != CAL_PAGE) {

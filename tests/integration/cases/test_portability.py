@@ -16,8 +16,10 @@ from .test_errors import pyenv_pythons
 # portability
 SKIP = {"serve", "serve_loop", "async_service", "attach_loop", "fifo_over_file", "fork_reuse"}
 # workloads of a feature that starts at a later CPython: asyncio's task view
-# (--by-task) is 3.8+, as asyncio.run() and task names are
-SINCE = {"async_task_view": (3, 8), "async_task_reuse": (3, 8), "async_ticker": (3, 8)}
+# (--by-task) is 3.8+, as asyncio.run() and task names are; eager tasks
+# (asyncio.eager_task_factory) are 3.12+
+SINCE = {"async_task_view": (3, 8), "async_task_reuse": (3, 8), "async_ticker": (3, 8),
+         "async_eager": (3, 12)}
 
 
 @case("portability: workloads and oracle run on pyenv CPython 3.6-3.13")

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -262,6 +263,12 @@ void probe__detach(struct probe *p)
 	sigprocmask(SIG_BLOCK, &all, &old);
 	child = fork();
 	if (child == 0) {
+		/* named for ps; holding no pipe of the tracer's (a reader of its
+		 * output sees the end when the tracer ends) */
+		prctl(PR_SET_NAME, "ft-detach");
+		close(STDIN_FILENO);
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
 		setsid();
 		close(go[1]);
 		while (read(go[0], &c, 1) < 0 && errno == EINTR)

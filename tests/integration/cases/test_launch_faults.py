@@ -120,9 +120,12 @@ def wait_orphan(pid, timeout=60):
 
 
 def orphans(marker):
-    """Our children (through the subreaper) whose environment has marker."""
+    """Our children (through the subreaper) whose environment has marker,
+    but for the tracer's own detach child (probe.c forks one to take the
+    probes out, which outlives a tracer killed meanwhile)."""
     needle = marker.encode()
     me = str(os.getpid())
+    tool = os.path.realpath(cfg.tool)
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -131,6 +134,9 @@ def orphans(marker):
             with open("/proc/%s/status" % d) as f:
                 ppid = [l.split()[1] for l in f if l.startswith("PPid:")]
             if ppid != [me]:
+                continue
+            if os.path.realpath("/proc/%s/exe" % d) == tool:
+                os.waitpid(int(d), 0)  # ours to reap, the subreaper's child
                 continue
             with open("/proc/%s/environ" % d, "rb") as f:
                 if needle not in f.read().split(b"\0"):

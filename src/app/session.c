@@ -262,10 +262,11 @@ static int first_map_fn(void *ctx, struct procfs_map *m)
 }
 
 /* -p PID,PID,...: one set of probes serves them all only if each runs the
- * target's interpreter at the target's addresses in its PID namespace (the
- * probes hold the target's runtime addresses): processes forked from one
- * process, such as a pre-fork server's workers. Returns 0 or an exit code
- * after reporting. */
+ * target's interpreter file in its PID namespace (the probes sit in that
+ * file, BPF places its addresses per process by where the process loaded
+ * it, and finds threads by their ids in that namespace): a pre-fork
+ * server's workers, or processes of one interpreter started apart. Returns
+ * 0 or an exit code after reporting. */
 static int check_kin(struct session *s)
 {
 	struct first_map root = {.path = s->target.binary};
@@ -289,17 +290,17 @@ static int check_kin(struct session *s)
 		}
 		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 		if (stat(path, &exe) || exe.st_dev != rexe.st_dev || exe.st_ino != rexe.st_ino ||
-		    procfs_maps(pid, first_map_fn, &m) != 1 || m.start != root.start ||
+		    procfs_maps(pid, first_map_fn, &m) != 1 ||
 		    nspid_ns_of(pid, &dev, &ino) || dev != rdev || ino != rino) {
 			if (target_gone(pid)) {
 				log_error(NULL, "process %d exited during attach", pid);
 				return FT_EXIT_NO_PROCESS;
 			}
-			log_error("several PIDs share one set of probes when they were forked from "
-				  "one process (a pre-fork server's workers); trace the others "
+			log_error("several PIDs share one set of probes when they run one "
+				  "interpreter file in one PID namespace; trace the others "
 				  "separately",
-				  "PID %d does not run PID %d's interpreter at its addresses", pid,
-				  s->pid);
+				  "PID %d does not run PID %d's interpreter in its PID namespace",
+				  pid, s->pid);
 			return FT_EXIT_NO_PROBES;
 		}
 	}

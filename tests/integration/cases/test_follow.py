@@ -34,8 +34,8 @@ import time
 from ftlib import interps, trees
 from ftlib.flows import attach_raw, command, start_gated
 from ftlib.harness import (INCLUDE, Fail, Proc, Result, cfg, check_meta, check_well_formed,
-                           child_env, expect_rc, expect_trees, parse_json, start_tool,
-                           tool, tool_threads, wait_ready, workload)
+                           child_env, expect_rc, expect_trees, oracle, parse_json,
+                           start_tool, tool, tool_threads, wait_ready, workload)
 from ftlib.registry import add
 
 EXEC_NOTE = re.compile(r"^flowtrace-bpf: (?:warning: )?PID (\d+) exec'd (.*?)(?::|, the) "
@@ -483,29 +483,66 @@ def several_pids(interp):
     return "both workers traced"
 
 
+def apart_pids(interp):
+    """-p A,B: two processes of one interpreter started apart, which load it
+    at different addresses (ASLR; BPF places its addresses per process):
+    each one's main() after the attach, exactly as the oracle's gated run."""
+    path = workload("fib")
+    a = start_gated([interp.path, path])
+    b = start_gated([interp.path, path])
+    tracer = start_tool(["-f", "json", "-p", "%d,%d" % (a.pid, b.pid)])
+    wait_ready(tracer)
+    for t in (a, b):
+        t.send(b"go\n")
+        t.close_stdin()
+        if t.wait(60, "a traced fib") != 0:
+            raise Fail("a traced target did not exit 0\n%s" % t.stderr_tail())
+    tracer.wait(30, "flowtrace-bpf after both targets exited")
+    res = Result(tracer)
+    expect_rc(res, 0)
+    doc = parse_json(res.stdout, res)
+    check_meta(doc, pid=a.pid, probe=interp.auto_method("-p"))
+    threads = tool_threads(doc)
+    check_well_formed(threads)
+    want = oracle(path, gate=True, interp=interp.path, uprobes=True)
+    want_main = trees.find_first(want[0].calls, lambda n: n.func == "main" and n.file == path)
+    if want_main is None or trees.count_calls([want_main]) < 100:
+        raise Fail("test bug: the oracle's main() of fib: %r" % want_main)
+    for pid in (a.pid, b.pid):
+        got = [t for t, raw in zip(threads, doc["threads"])
+               if raw.get("pid") == pid and t.tid == pid]
+        node = trees.find_first(got[0].calls, lambda n: n.func == "main" and n.file == path) \
+            if got else None
+        if node is None:
+            raise Fail("no main() of PID %d in the trace\n  %s" % (pid, res.context()))
+        expect_trees([trees.Thread(pid, None, [want_main])], [trees.Thread(pid, None, [node])],
+                     "the oracle's main() of fib, PID %d" % pid)
+    return "both processes exact"
+
+
 def refusals():
     py = cfg.py39 or "/usr/bin/python3"
     res = tool(["-F", "--method", "usdt", "-c", command(py, "-c", "pass")])
     expect_rc(res, 2)
     if "--follow" not in res.stderr:
         raise Fail("the refusal does not name --follow\n  %s" % res.context())
-    # not kin: two processes of one interpreter, started apart, load it at
-    # different addresses (ASLR), which the probes' runtime addresses hold
-    with open("/proc/sys/kernel/randomize_va_space") as f:
-        aslr = f.read().strip() != "0"
-    if aslr:
-        a = start_gated([py, workload("fib")])
-        b = start_gated([py, workload("fib")])
-        res = tool(["-p", "%d,%d" % (a.pid, b.pid)])
-        expect_rc(res, 6)
-        if "does not run PID %d's interpreter at its addresses" % a.pid not in res.stderr:
-            raise Fail("the refusal does not say why\n  %s" % res.context())
-        for t in (a, b):
-            t.send(b"go\n")
-            t.close_stdin()
-            if t.wait(30, "an untraced fib") != 0:
-                raise Fail("a refused target did not exit 0\n%s" % t.stderr_tail())
-    return "usdt refused, unrelated PIDs refused"
+    # not kin: another interpreter's process
+    a = start_gated([py, workload("fib")])
+    other = [i for i in interps.Discovery(cfg.py39).interps
+             if i.kind == "pyenv" and os.path.realpath(i.path) != os.path.realpath(py)]
+    if not other:
+        raise Fail("no second interpreter for the refusal: %s" % cfg.py39)
+    b = start_gated([other[0].path, workload("fib")])
+    res = tool(["-p", "%d,%d" % (a.pid, b.pid)])
+    expect_rc(res, 6)
+    if "PID %d does not run PID %d's interpreter" % (b.pid, a.pid) not in res.stderr:
+        raise Fail("the refusal does not say why\n  %s" % res.context())
+    for t in (a, b):
+        t.send(b"go\n")
+        t.close_stdin()
+        if t.wait(30, "an untraced fib") != 0:
+            raise Fail("a refused target did not exit 0\n%s" % t.stderr_tail())
+    return "usdt refused, another interpreter's PID refused"
 
 
 def _register():
@@ -567,6 +604,8 @@ def _register():
                 functools.partial(sigkill_exec_unharmed, interp, other))
         add("follow %s -p W1,W2: two workers of one master" % interp.name,
             functools.partial(several_pids, interp))
+        add("follow %s -p A,B: two processes started apart (the interpreter at two "
+            "addresses)" % interp.name, functools.partial(apart_pids, interp))
     # 3.14's default start method on Linux: forkserver
     for interp in disc.interps:
         if interp.name == "py3.14-dtrace":

@@ -290,8 +290,8 @@ static int check_kin(struct session *s)
 		}
 		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 		if (stat(path, &exe) || exe.st_dev != rexe.st_dev || exe.st_ino != rexe.st_ino ||
-		    procfs_maps(pid, first_map_fn, &m) != 1 ||
-		    nspid_ns_of(pid, &dev, &ino) || dev != rdev || ino != rino) {
+		    procfs_maps(pid, first_map_fn, &m) != 1 || nspid_ns_of(pid, &dev, &ino) ||
+		    dev != rdev || ino != rino) {
 			if (target_gone(pid)) {
 				log_error(NULL, "process %d exited during attach", pid);
 				return FT_EXIT_NO_PROCESS;

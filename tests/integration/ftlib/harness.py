@@ -219,8 +219,10 @@ def reap_all():
     del _live[:]
     strays = []
     # what a kill of the case's own already hit is dying, not a stray:
-    # wait for it (an exit can take a while, e.g. freeing uprobe state)
-    deadline = time.monotonic() + 10
+    # wait for it (an exit can take a while, e.g. freeing uprobe state);
+    # so is the tracer's detach child, which outlives a tracer killed
+    # meanwhile while it takes the probes out (src/probe/probe.c)
+    deadline = time.monotonic() + 30
     while _token_pids(dying=True) and time.monotonic() < deadline:
         time.sleep(0.05)
     for _ in range(3):
@@ -238,8 +240,12 @@ def reap_all():
 
 
 def _dying(pid):
-    """Whether pid is exiting (PF_EXITING) or has a SIGKILL pending."""
+    """Whether pid is exiting (PF_EXITING) or has a SIGKILL pending, or
+    is a tracer's detach child (named ft-detach) finishing its work."""
     try:
+        with open("/proc/%d/comm" % pid) as f:
+            if f.read().strip() == "ft-detach":
+                return True
         with open("/proc/%d/stat" % pid) as f:
             flags = int(f.read().rsplit(")", 1)[1].split()[6])
         if flags & 0x4:
